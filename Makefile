@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# iomap_rs: the two commands of README.md. Everything is done by the scripts
+# in tools/testing/iomap_rs/; this file only names them.
+
+.PHONY: run test kernel clean
+
+# Build if needed, boot, mount XFS and run a short demonstration.
+run:
+	tools/testing/iomap_rs/demo.sh
+
+# Build if needed, boot once, run every test; ends with "N passed, N failed".
+# Select tests with TESTS="name ...".
+test:
+	tools/testing/iomap_rs/run-tests.sh $(TESTS)
+
+# Only install the toolchain and build the kernel.
+kernel:
+	tools/testing/iomap_rs/setup-toolchain.sh
+	tools/testing/iomap_rs/build-kernel.sh
+
+# Remove logs and VM leftovers (the kernel build cache stays in ~/.cache/iomap_rs).
+clean:
+	rm -rf out

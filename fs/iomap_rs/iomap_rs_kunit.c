@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suites of iomap_rs. The cases are Rust functions (iomap_rs_tests.rs);
+ * this file only declares the suites to KUnit and gives Rust a way to fail a
+ * case with a message that lands in the KUnit result.
+ */
+#include <kunit/test.h>
+#include <linux/iomap_rs.h>
+
+#include "iomap_rs_kunit.h"
+
+void iomap_rs_kunit_fail(struct kunit *test, const char *file, int line,
+			 const char *msg)
+{
+	KUNIT_FAIL(test, "%s:%d: %s", file, line, msg);
+}
+
+static void iomap_rs_smoke_c_sees_rust(struct kunit *test)
+{
+	/* The Rust object is linked in, initialised, and built against our header. */
+	KUNIT_EXPECT_EQ(test, iomap_rs_abi_version(), IOMAP_RS_ABI_VERSION);
+	KUNIT_EXPECT_TRUE(test, iomap_rs_initialized());
+}
+
+static struct kunit_case iomap_rs_smoke_cases[] = {
+	KUNIT_CASE(iomap_rs_smoke_c_sees_rust),
+	KUNIT_CASE(iomap_rs_smoke_abi_version),
+	KUNIT_CASE(iomap_rs_smoke_file_range),
+	KUNIT_CASE(iomap_rs_smoke_first_chunk_walk),
+	{}
+};
+
+static struct kunit_suite iomap_rs_smoke_suite = {
+	.name = "iomap_rs_smoke",
+	.test_cases = iomap_rs_smoke_cases,
+};
+
+kunit_test_suites(&iomap_rs_smoke_suite);

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Bridge between iomap_rs's KUnit suites, declared in C (6.12 has no Rust
+ * macro to declare a suite), and their cases, written in Rust in
+ * iomap_rs_tests.rs.
+ */
+#ifndef _FS_IOMAP_RS_KUNIT_H
+#define _FS_IOMAP_RS_KUNIT_H
+
+struct kunit;
+
+/* Called by Rust cases: fail the running case with a message. */
+void iomap_rs_kunit_fail(struct kunit *test, const char *file, int line,
+			 const char *msg);
+
+/* Suite iomap_rs_smoke. */
+void iomap_rs_smoke_abi_version(struct kunit *test);
+void iomap_rs_smoke_file_range(struct kunit *test);
+void iomap_rs_smoke_first_chunk_walk(struct kunit *test);
+
+#endif /* _FS_IOMAP_RS_KUNIT_H */

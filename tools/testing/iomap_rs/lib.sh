@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared definitions for the iomap_rs harness: where things live, the pinned
+# versions, and the step runner that turns every failure into one line that
+# names the step and its log file.
+#
+# Sourced by setup-toolchain.sh, build-kernel.sh, vm.sh, run-tests.sh, demo.sh
+# and bench.sh; never run directly.
+
+set -o errexit -o nounset -o pipefail
+
+# The kernel base. Bumping this changes the cache key: a new tree is
+# extracted and built from scratch.
+KERNEL_PKG=linux-source-6.12
+KERNEL_PKG_VERSION=6.12.117-1~deb12u1
+KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
+
+BINDGEN_VERSION=0.69.5
+VIRTME_NG_VERSION=1.42
+LLVM_SUFFIX=-19
+
+HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$HARNESS_DIR/../../.." && pwd)
+
+CACHE_DIR=${IOMAP_RS_CACHE:-$HOME/.cache/iomap_rs}
+TOOLS_DIR=$CACHE_DIR/tools
+KERNEL_CACHE=$CACHE_DIR/kernel-$KERNEL_PKG_VERSION
+KSRC=$KERNEL_CACHE/src
+KBUILD=$KERNEL_CACHE/build
+BZIMAGE=$KBUILD/arch/x86/boot/bzImage
+
+OUT_DIR=${IOMAP_RS_OUT:-$REPO_DIR/out}
+LOG_DIR=$OUT_DIR/logs
+
+# Directories of the repository that are copied into the kernel tree at the
+# same paths. Files here must be new to the kernel; changes to existing
+# kernel files go through the patch series in $PATCH_DIR.
+OVERLAY_ROOTS=(rust fs include samples Documentation)
+PATCH_DIR=$REPO_DIR/patches
+CONFIG_FRAGMENT=$HARNESS_DIR/iomap_rs.config
+
+export PATH=$TOOLS_DIR/bindgen/bin:$TOOLS_DIR/venv/bin:$PATH
+
+# Every kernel make invocation goes through this, so nobody can forget the
+# Debian rustc: the rustup rustc on PATH is another version (E0514).
+kmake() {
+	make -C "$KSRC" O="$KBUILD" LLVM="$LLVM_SUFFIX" \
+		RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
+		HOSTRUSTC=/usr/bin/rustc BINDGEN="$TOOLS_DIR/bindgen/bin/bindgen" \
+		"$@"
+}
+
+say() { printf '==> %s\n' "$*"; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# step NAME LOG CMD...: run CMD with its output in LOG. On failure print one
+# line naming the step and the log, the log's last lines for context, and
+# exit non-zero.
+step() {
+	local name=$1 log=$2
+	shift 2
+	mkdir -p "$(dirname "$log")"
+	say "$name (log: ${log#"$REPO_DIR"/})"
+	local start=$SECONDS
+	if ! "$@" >"$log" 2>&1; then
+		echo "----- last lines of $log -----" >&2
+		tail -n 25 "$log" >&2
+		echo "------------------------------" >&2
+		die "step '$name' failed; full log: $log"
+	fi
+	printf '    done in %ds\n' $((SECONDS - start))
+}
+
+# Content hash of the inputs that require a fresh source tree.
+series_hash() {
+	{
+		echo "$KERNEL_PKG_VERSION"
+		if [ -f "$PATCH_DIR/series" ]; then
+			cat "$PATCH_DIR/series"
+			grep -v '^\s*#' "$PATCH_DIR/series" | grep -v '^\s*$' |
+				while read -r p; do cat "$PATCH_DIR/$p"; done
+		fi
+	} | sha256sum | cut -d' ' -f1
+}

@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The test command: install what is missing, build the kernel, boot it once
+# and run every test in it (the KUnit suites, which run at boot, then every
+# in-guest test), and end with "N passed, N failed".
+#
+# Usage: run-tests.sh [TEST...]   (default: every test in tests/)
+# Environment: IOMAP_RS_VM_TIMEOUT (seconds, default 3600) bounds the VM run.
+
+. "$(dirname "$0")/lib.sh"
+. "$HARNESS_DIR/vm.sh"
+
+"$HARNESS_DIR/setup-toolchain.sh"
+"$HARNESS_DIR/build-kernel.sh"
+
+# Test programs run in the guest straight from the host's filesystem.
+build_progs() {
+	local src
+	mkdir -p "$OUT_DIR/bin"
+	for src in "$HARNESS_DIR"/progs/*.c; do
+		[ -e "$src" ] || continue
+		gcc -O2 -g -Wall -Wextra -Werror -pthread -D_GNU_SOURCE \
+			-o "$OUT_DIR/bin/$(basename "$src" .c)" "$src"
+	done
+}
+step "build test programs" "$LOG_DIR/progs.log" build_progs
+
+if [ $# -gt 0 ]; then
+	tests=("$@")
+else
+	mapfile -t tests < <(cd "$HARNESS_DIR/tests" && ls -- *.sh | grep -vx common.sh | sed 's/\.sh$//' | sort)
+fi
+
+say "boot the kernel and run ${#tests[@]} in-guest tests after the KUnit suites (console: ${LOG_DIR#"$REPO_DIR"/}/test-console.log)"
+export SPLAT_PATTERNS IOMAP_RS_OUT=$OUT_DIR
+vm_rc=0
+start=$SECONDS
+run_vm test "${IOMAP_RS_VM_TIMEOUT:-3600}" \
+	"SPLAT_PATTERNS='$SPLAT_PATTERNS' IOMAP_RS_BIN=$OUT_DIR/bin $HARNESS_DIR/guest-run-tests.sh @SHARE@ ${tests[*]}" ||
+	vm_rc=$?
+printf '    VM run took %ds\n' $((SECONDS - start))
+
+share=$VM_SHARE
+cp -f "$share/dmesg.log" "$LOG_DIR/test-dmesg.log" 2>/dev/null || true
+run_errors=()
+if [ ! -f "$share/complete" ]; then
+	if [ "$vm_rc" = 124 ]; then
+		run_errors+=("the VM timed out after ${IOMAP_RS_VM_TIMEOUT:-3600}s; console log: $VM_CONSOLE_LOG")
+	else
+		run_errors+=("the guest did not finish the run (vng exit status $vm_rc); console log: $VM_CONSOLE_LOG")
+	fi
+	splats=$(vm_kernel_splats "$VM_CONSOLE_LOG")
+else
+	# Splats inside a test's window already failed that test; these are
+	# the ones logged at boot or between tests.
+	splats=$(awk '/iomap_rs-test: start/ { in_test = 1 } !in_test { print }
+		/iomap_rs-test: end/ { in_test = 0 }' "$share/dmesg.log" |
+		grep -E -- "$SPLAT_PATTERNS" | head -n 20 || true)
+fi
+if [ -n "$splats" ]; then
+	run_errors+=("kernel log splat outside any test (boot or KUnit); full log: $LOG_DIR/test-dmesg.log
+$splats")
+fi
+
+args=("$share" --expect-suites "$HARNESS_DIR/kunit-suites" --expect-tests "${tests[@]}")
+for e in "${run_errors[@]}"; do
+	args+=(--run-error "$e")
+done
+python3 "$HARNESS_DIR/tap_summary.py" "${args[@]}" | tee "$LOG_DIR/test-results.tap"

@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the built kernel under virtme-ng and run one command in it.
+#
+# The guest sees the host's root filesystem read-only over 9p (so host tools
+# such as xfs_io, mkfs.xfs and our test programs run as they are), gets two
+# scratch virtio-blk disks (/dev/vda: test, /dev/vdb: scratch) and one
+# writable directory shared with the host, $VM_SHARE, where the guest leaves
+# its results and its full dmesg.
+#
+# A run fails, with one line naming the reason and the log, when the guest
+# times out, panics, or the kernel log holds a splat (see SPLAT_PATTERNS).
+# Sourced; requires lib.sh.
+
+VM_CPUS=${VM_CPUS:-2}
+VM_MEMORY=${VM_MEMORY:-2G}
+VM_DISK_SIZE=${VM_DISK_SIZE:-4G}
+
+# Kernel log lines that fail a run wherever they appear: warnings, BUGs
+# (including lockdep's "BUG: MAX_LOCKDEP..." and sleeping-in-atomic),
+# oopses, sanitizer reports, lockdep switching itself off after a report,
+# panics, hung tasks and RCU stalls.
+SPLAT_PATTERNS='WARNING:|BUG:|Oops|KASAN|UBSAN|Kernel panic|general protection fault|turning off the locking correctness validator|INFO: task .* blocked for more than|rcu: INFO: .* detected stalls'
+
+# vm_kernel_splats LOG...: print the splat lines found in the logs.
+vm_kernel_splats() {
+	grep -hE -- "$SPLAT_PATTERNS" "$@" 2>/dev/null | sed 's/\r$//' | head -n 20 || true
+}
+
+# run_vm NAME TIMEOUT_SECONDS GUEST_COMMAND
+#
+# Sets VM_SHARE (host directory, writable in the guest at the same path) and
+# VM_CONSOLE_LOG before booting; "@SHARE@" in GUEST_COMMAND is replaced by
+# VM_SHARE. Returns the guest command's exit status, or
+# 124 on timeout. Callers check splats with vm_kernel_splats.
+run_vm() {
+	local name=$1 timeout_s=$2 cmd=$3
+	local dir=$OUT_DIR/vm/$name
+	rm -rf "$dir"
+	mkdir -p "$dir/share"
+	VM_SHARE=$dir/share
+	VM_CONSOLE_LOG=$LOG_DIR/$name-console.log
+	cmd=${cmd//@SHARE@/$VM_SHARE}
+	truncate -s "$VM_DISK_SIZE" "$dir/test.img" "$dir/scratch.img"
+
+	local qemu_opts="-drive file=$dir/test.img,if=virtio,format=raw,cache=unsafe"
+	qemu_opts+=" -drive file=$dir/scratch.img,if=virtio,format=raw,cache=unsafe"
+
+	local kvm_opt=--disable-kvm
+	if [ "${IOMAP_RS_KVM:-0}" = 1 ]; then
+		kvm_opt=
+	fi
+
+	local rc=0
+	# setsid + timeout -k: the whole QEMU process group goes on a hang.
+	timeout -k 10 "$timeout_s" setsid vng --run "$BZIMAGE" $kvm_opt \
+		--disable-microvm --force-9p \
+		--cpus "$VM_CPUS" --memory "$VM_MEMORY" \
+		--rwdir "$VM_SHARE" --cwd "$REPO_DIR" \
+		--append "printk.devkmsg=on" \
+		--qemu-opts="$qemu_opts" --verbose \
+		--exec "$cmd" </dev/null >"$VM_CONSOLE_LOG" 2>&1 || rc=$?
+	# The share and the disks are kept for inspection until the next run
+	# of the same name; the disks are sparse and removed here.
+	rm -f "$dir/test.img" "$dir/scratch.img"
+	return $rc
+}
