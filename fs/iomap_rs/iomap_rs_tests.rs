@@ -6,7 +6,7 @@
 //! taking the running `struct kunit` and reports failures through `iomap_rs_kunit_fail()`, so the
 //! failure message, with what was expected and what was found, is part of the KUnit result.
 
-use core::ffi::{c_char, c_int};
+use kernel::ffi::{c_char, c_int};
 use core::fmt;
 use kernel::bindings;
 use kernel::iomap::range::FileRange;
@@ -46,7 +46,7 @@ impl Test {
         let msg = CString::try_from_fmt(args);
         let msg_ptr = match &msg {
             Ok(m) => m.as_char_ptr(),
-            Err(_) => c_str!("(failure message lost: out of memory)").as_char_ptr(),
+            Err(_) => kernel::c_str!("(failure message lost: out of memory)").as_char_ptr(),
         };
         // SAFETY: `self.0` is the running case (type invariant); the strings are NUL-terminated
         // and outlive the call, which copies them into the test log.
@@ -60,7 +60,7 @@ macro_rules! expect_eq {
         let (left, right) = (&$left, &$right);
         if left != right {
             $test.fail(
-                c_str!(file!()),
+                kernel::c_str!(file!()),
                 line!(),
                 format_args!(
                     "expected {} == {}, but {:?} != {:?}",
@@ -124,7 +124,7 @@ kunit_case!(iomap_rs_smoke_first_chunk_walk, |t| {
         let unit = 1u64 << shift;
         for &(pos, len) in &ranges {
             let Ok(mut rest) = FileRange::from_pos_len(pos, len) else {
-                t.fail(c_str!(file!()), line!(), format_args!("bad range {pos}+{len}"));
+                t.fail(kernel::c_str!(file!()), line!(), format_args!("bad range {pos}+{len}"));
                 return;
             };
             let mut covered = 0u64;
@@ -133,7 +133,7 @@ kunit_case!(iomap_rs_smoke_first_chunk_walk, |t| {
                 let chunk = match rest.first_chunk(unit) {
                     Ok(c) => c,
                     Err(e) => {
-                        t.fail(c_str!(file!()), line!(), format_args!("first_chunk: {e:?}"));
+                        t.fail(kernel::c_str!(file!()), line!(), format_args!("first_chunk: {e:?}"));
                         return;
                     }
                 };

@@ -146,7 +146,6 @@ configure() {
 
 build() {
 	kmake -j"$(nproc)" bzImage
-	[ -f "$BZIMAGE" ]
 }
 
 mkdir -p "$LOG_DIR" "$KERNEL_CACHE"

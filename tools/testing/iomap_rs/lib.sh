@@ -62,8 +62,17 @@ step() {
 	shift 2
 	mkdir -p "$(dirname "$log")"
 	say "$name (log: ${log#"$REPO_DIR"/})"
-	local start=$SECONDS
-	if ! "$@" >"$log" 2>&1; then
+	local start=$SECONDS rc=0
+	# Not "if ! cmd": errexit is off inside a condition, and a function
+	# whose middle command failed would report the status of its last one.
+	set +o errexit
+	(
+		set -o errexit
+		"$@"
+	) >"$log" 2>&1
+	rc=$?
+	set -o errexit
+	if [ $rc -ne 0 ]; then
 		echo "----- last lines of $log -----" >&2
 		tail -n 25 "$log" >&2
 		echo "------------------------------" >&2
