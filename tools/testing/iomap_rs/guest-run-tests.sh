@@ -33,7 +33,10 @@ for d in /sys/kernel/debug/kunit/*/; do
 done
 
 if [ $# -eq 0 ]; then
-	set -- $(cd "$TESTS_DIR" && ls -- *.sh | grep -vx common.sh | sed 's/\.sh$//' | sort)
+	for f in "$TESTS_DIR"/*.sh; do
+		t=$(basename "$f" .sh)
+		[ "$t" = common ] || set -- "$@" "$t"
+	done
 fi
 
 tap=$SHARE/tests.tap

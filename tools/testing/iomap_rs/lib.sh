@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2034 # variables are used by the scripts that source this
 #
 # Shared definitions for the iomap_rs harness: where things live, the pinned
 # versions, and the step runner that turns every failure into one line that

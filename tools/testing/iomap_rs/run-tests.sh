@@ -29,7 +29,11 @@ step "build test programs" "$LOG_DIR/progs.log" build_progs
 if [ $# -gt 0 ]; then
 	tests=("$@")
 else
-	mapfile -t tests < <(cd "$HARNESS_DIR/tests" && ls -- *.sh | grep -vx common.sh | sed 's/\.sh$//' | sort)
+	tests=()
+	for f in "$HARNESS_DIR"/tests/*.sh; do
+		t=$(basename "$f" .sh)
+		[ "$t" = common ] || tests+=("$t")
+	done
 fi
 
 say "boot the kernel and run ${#tests[@]} in-guest tests after the KUnit suites (console: ${LOG_DIR#"$REPO_DIR"/}/test-console.log)"

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Boot the built kernel under virtme-ng and run one command in it.
 #

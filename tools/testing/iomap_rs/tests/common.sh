@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2034 # variables are for the tests that source this
 #
 # Sourced by every in-guest test. A test is tools/testing/iomap_rs/tests/NAME.sh,
 # run as root in the guest by guest-run-tests.sh with:

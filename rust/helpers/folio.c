@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+
+struct folio *rust_helper_folio_alloc(gfp_t gfp, unsigned int order)
+{
+	return folio_alloc(gfp, order);
+}
+
+void rust_helper_folio_get(struct folio *folio)
+{
+	folio_get(folio);
+}
+
+void rust_helper_folio_put(struct folio *folio)
+{
+	folio_put(folio);
+}
+
+unsigned int rust_helper_folio_order(struct folio *folio)
+{
+	return folio_order(folio);
+}
+
+size_t rust_helper_folio_size(struct folio *folio)
+{
+	return folio_size(folio);
+}
+
+loff_t rust_helper_folio_pos(struct folio *folio)
+{
+	return folio_pos(folio);
+}
+
+bool rust_helper_folio_test_uptodate(struct folio *folio)
+{
+	return folio_test_uptodate(folio);
+}
+
+bool rust_helper_folio_test_dirty(struct folio *folio)
+{
+	return folio_test_dirty(folio);
+}
+
+void rust_helper_folio_lock(struct folio *folio)
+{
+	folio_lock(folio);
+}
+
+bool rust_helper_folio_trylock(struct folio *folio)
+{
+	return folio_trylock(folio);
+}
