@@ -13,6 +13,7 @@
 //!
 //! Byte ranges are half-open, `[start, end)`, everywhere in this module, as in C iomap.
 
+pub mod map;
 pub mod range;
 
 /// Version of the C ABI in `include/linux/iomap_rs.h` that this library implements.
