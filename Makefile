@@ -3,7 +3,7 @@
 # iomap_rs: the two commands of README.md. Everything is done by the scripts
 # in tools/testing/iomap_rs/; this file only names them.
 
-.PHONY: run test kernel clean
+.PHONY: run test kernel lint clean
 
 # Build if needed, boot, mount XFS and run a short demonstration.
 run:
@@ -18,6 +18,10 @@ test:
 kernel:
 	tools/testing/iomap_rs/setup-toolchain.sh
 	tools/testing/iomap_rs/build-kernel.sh
+
+# rustfmt, clippy (CLIPPY=1) and checkpatch on the project's own code.
+lint:
+	tools/testing/iomap_rs/lint.sh
 
 # Remove logs and VM leftovers (the kernel build cache stays in ~/.cache/iomap_rs).
 clean:

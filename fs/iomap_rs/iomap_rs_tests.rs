@@ -6,9 +6,9 @@
 //! taking the running `struct kunit` and reports failures through `iomap_rs_kunit_fail()`, so the
 //! failure message, with what was expected and what was found, is part of the KUnit result.
 
-use kernel::ffi::{c_char, c_int};
 use core::fmt;
 use kernel::bindings;
+use kernel::ffi::{c_char, c_int};
 use kernel::iomap::range::FileRange;
 use kernel::prelude::*;
 use kernel::str::CString;
@@ -88,7 +88,11 @@ macro_rules! kunit_case {
 }
 
 kunit_case!(iomap_rs_smoke_abi_version, |t| {
-    expect_eq!(t, kernel::iomap::ABI_VERSION, bindings::IOMAP_RS_ABI_VERSION);
+    expect_eq!(
+        t,
+        kernel::iomap::ABI_VERSION,
+        bindings::IOMAP_RS_ABI_VERSION
+    );
 });
 
 kunit_case!(iomap_rs_smoke_file_range, |t| {
@@ -113,18 +117,32 @@ kunit_case!(iomap_rs_smoke_file_range, |t| {
     expect_eq!(t, r.truncate(50), FileRange::new(100, 100).unwrap_or(r));
     expect_eq!(t, r.align_out(64), FileRange::new(64, 256));
     expect_eq!(t, r.align_out(0), Err(EINVAL));
-    expect_eq!(t, FileRange::new(0, i64::MAX).and_then(|r| r.align_out(4096)), Err(EFBIG));
+    expect_eq!(
+        t,
+        FileRange::new(0, i64::MAX).and_then(|r| r.align_out(4096)),
+        Err(EFBIG)
+    );
 });
 
 // Walking a write range folio by folio, as the write path does, visits every byte exactly once
 // and never crosses a folio boundary, for block and folio sizes from 512 bytes to 2 MiB.
 kunit_case!(iomap_rs_smoke_first_chunk_walk, |t| {
-    let ranges = [(0i64, 1u64), (1000, 20_000), (4095, 2), (8192, 8192), (12_345, 3 << 20)];
+    let ranges = [
+        (0i64, 1u64),
+        (1000, 20_000),
+        (4095, 2),
+        (8192, 8192),
+        (12_345, 3 << 20),
+    ];
     for shift in 9..=21u32 {
         let unit = 1u64 << shift;
         for &(pos, len) in &ranges {
             let Ok(mut rest) = FileRange::from_pos_len(pos, len) else {
-                t.fail(kernel::c_str!(file!()), line!(), format_args!("bad range {pos}+{len}"));
+                t.fail(
+                    kernel::c_str!(file!()),
+                    line!(),
+                    format_args!("bad range {pos}+{len}"),
+                );
                 return;
             };
             let mut covered = 0u64;
@@ -133,7 +151,11 @@ kunit_case!(iomap_rs_smoke_first_chunk_walk, |t| {
                 let chunk = match rest.first_chunk(unit) {
                     Ok(c) => c,
                     Err(e) => {
-                        t.fail(kernel::c_str!(file!()), line!(), format_args!("first_chunk: {e:?}"));
+                        t.fail(
+                            kernel::c_str!(file!()),
+                            line!(),
+                            format_args!("first_chunk: {e:?}"),
+                        );
                         return;
                     }
                 };

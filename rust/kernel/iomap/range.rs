@@ -111,7 +111,10 @@ impl FileRange {
     pub fn truncate(&self, limit: i64) -> FileRange {
         let end = self.end.min(limit).max(self.start);
         // INVARIANT: `start <= end <= self.end`.
-        FileRange { start: self.start, end }
+        FileRange {
+            start: self.start,
+            end,
+        }
     }
 
     /// The range with its first `count` bytes removed.
@@ -125,7 +128,10 @@ impl FileRange {
         // `count <= len <= i64::MAX`, so neither the cast nor the addition overflow.
         let start = self.start + count as i64;
         // INVARIANT: `0 <= self.start <= start <= end`.
-        Ok(FileRange { start, end: self.end })
+        Ok(FileRange {
+            start,
+            end: self.end,
+        })
     }
 
     /// The leading part of the range that lies in the `align`-sized, `align`-aligned unit (a

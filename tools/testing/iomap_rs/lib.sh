@@ -48,7 +48,8 @@ kmake() {
 	make -C "$KSRC" O="$KBUILD" LLVM="$LLVM_SUFFIX" \
 		RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
 		HOSTRUSTC=/usr/bin/rustc BINDGEN="$TOOLS_DIR/bindgen/bin/bindgen" \
-		"$@"
+		CLIPPY_DRIVER=/usr/bin/clippy-driver \
+		${IOMAP_RS_CLIPPY:+CLIPPY=1} "$@"
 }
 
 say() { printf '==> %s\n' "$*"; }

@@ -9,7 +9,7 @@
 
 APT_PACKAGES=(
 	"$KERNEL_PKG=$KERNEL_PKG_VERSION"
-	rustc-web rust-web-src
+	rustc-web rust-web-src rust-web-clippy
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	make gcc flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
 	qemu-system-x86 udev xfsprogs python3-venv rsync
