@@ -35,4 +35,23 @@ static struct kunit_suite iomap_rs_smoke_suite = {
 	.test_cases = iomap_rs_smoke_cases,
 };
 
-kunit_test_suites(&iomap_rs_smoke_suite);
+/*
+ * The iterator against a fake filesystem whose validity cookie changes
+ * mid-write: stale mapping -> short write -> remap of the rest.
+ */
+static struct kunit_case iomap_rs_iter_cases[] = {
+	KUNIT_CASE(iomap_rs_iter_arithmetic),
+	KUNIT_CASE(iomap_rs_iter_srcmap_clamps),
+	KUNIT_CASE(iomap_rs_iter_stale_remap),
+	KUNIT_CASE(iomap_rs_iter_stale_before_progress),
+	KUNIT_CASE(iomap_rs_iter_zero_length_and_eof),
+	KUNIT_CASE(iomap_rs_iter_errors),
+	{}
+};
+
+static struct kunit_suite iomap_rs_iter_suite = {
+	.name = "iomap_rs_iter",
+	.test_cases = iomap_rs_iter_cases,
+};
+
+kunit_test_suites(&iomap_rs_smoke_suite, &iomap_rs_iter_suite);

@@ -18,4 +18,12 @@ void iomap_rs_smoke_abi_version(struct kunit *test);
 void iomap_rs_smoke_file_range(struct kunit *test);
 void iomap_rs_smoke_first_chunk_walk(struct kunit *test);
 
+/* Suite iomap_rs_iter. */
+void iomap_rs_iter_arithmetic(struct kunit *test);
+void iomap_rs_iter_srcmap_clamps(struct kunit *test);
+void iomap_rs_iter_stale_remap(struct kunit *test);
+void iomap_rs_iter_stale_before_progress(struct kunit *test);
+void iomap_rs_iter_zero_length_and_eof(struct kunit *test);
+void iomap_rs_iter_errors(struct kunit *test);
+
 #endif /* _FS_IOMAP_RS_KUNIT_H */

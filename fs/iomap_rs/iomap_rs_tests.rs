@@ -171,3 +171,319 @@ kunit_case!(iomap_rs_smoke_first_chunk_walk, |t| {
         }
     }
 });
+
+// ---------------------------------------------------------------------------------------------
+// Suite iomap_rs_iter: the iterator against a fake filesystem.
+
+use kernel::iomap::iter::{iterate, IomapOps, IterFlags, Mapped, Outcome};
+use kernel::iomap::map::{Iomap, MappingType};
+
+/// A fake filesystem for the iterator.
+///
+/// Files are made of `extent`-sized, aligned unwritten extents up to `eof`, and one hole from
+/// `eof` on. The extent tree's generation is `cookie`: after the `stale_after_checks`-th validity
+/// check it changes, as when writeback converts an extent behind a write's back. Every `begin`
+/// and `end` call is recorded.
+struct FakeFs {
+    extent: u64,
+    eof: i64,
+    cookie: u64,
+    stale_after_checks: Option<u32>,
+    checks: u32,
+    begin_error_at: Option<(i64, Error)>,
+    srcmap_len: Option<u64>,
+    bad_mapping: bool,
+    begins: KVec<(i64, u64)>,
+    /// `(pos, len, written, stale)`.
+    ends: KVec<(i64, u64, u64, bool)>,
+}
+
+impl FakeFs {
+    fn new(extent: u64) -> Self {
+        Self {
+            extent,
+            eof: i64::MAX / 2,
+            cookie: 1,
+            stale_after_checks: None,
+            checks: 0,
+            begin_error_at: None,
+            srcmap_len: None,
+            bad_mapping: false,
+            begins: KVec::new(),
+            ends: KVec::new(),
+        }
+    }
+}
+
+impl IomapOps for FakeFs {
+    fn begin(
+        &mut self,
+        pos: i64,
+        len: u64,
+        _flags: IterFlags,
+        iomap: &mut Iomap,
+        srcmap: &mut Iomap,
+    ) -> Result {
+        self.begins.push((pos, len), GFP_KERNEL)?;
+        if let Some((at, e)) = self.begin_error_at {
+            if at == pos {
+                return Err(e);
+            }
+        }
+        *iomap = if pos >= self.eof {
+            Iomap::new(
+                MappingType::Hole,
+                self.eof,
+                len + (pos - self.eof) as u64,
+                self.cookie,
+            )?
+        } else {
+            let start = pos & !(self.extent as i64 - 1);
+            let end = (start + self.extent as i64).min(self.eof);
+            let start = if self.bad_mapping { pos + 1 } else { start };
+            Iomap::new(
+                MappingType::Unwritten,
+                start,
+                (end - start) as u64,
+                self.cookie,
+            )?
+        };
+        if let Some(l) = self.srcmap_len {
+            *srcmap = Iomap::new(MappingType::Mapped, pos, l, self.cookie)?;
+        }
+        Ok(())
+    }
+
+    fn end(
+        &mut self,
+        pos: i64,
+        len: u64,
+        written: u64,
+        _flags: IterFlags,
+        iomap: &mut Iomap,
+    ) -> Result {
+        self.ends
+            .push((pos, len, written, iomap.is_stale()), GFP_KERNEL)?;
+        Ok(())
+    }
+
+    fn iomap_valid(&mut self, iomap: &Iomap) -> bool {
+        self.checks += 1;
+        if Some(self.checks) == self.stale_after_checks {
+            self.cookie += 1;
+        }
+        iomap.validity_cookie() == self.cookie
+    }
+}
+
+/// The write path's shape: process a mapping folio by folio (4 KiB), validating the mapping
+/// before each folio and ending short when it went stale.
+fn fake_write(m: &mut Mapped<'_, FakeFs>) -> Result<u64> {
+    let mut rest = m.range();
+    let mut done = 0;
+    while !rest.is_empty() {
+        let chunk = rest.first_chunk(4096)?;
+        if !m.revalidate() {
+            break;
+        }
+        done += chunk.len();
+        rest = rest.advance(chunk.len())?;
+    }
+    Ok(done)
+}
+
+fn run(fs: &mut FakeFs, start: i64, end: i64) -> Outcome {
+    match FileRange::new(start, end) {
+        Ok(r) => iterate(fs, r, IterFlags::WRITE, fake_write),
+        Err(e) => Outcome {
+            done: 0,
+            error: Some(e),
+        },
+    }
+}
+
+kunit_case!(iomap_rs_iter_arithmetic, |t| {
+    let mut fs = FakeFs::new(8192);
+    let out = run(&mut fs, 1000, 21_000);
+    expect_eq!(
+        t,
+        out,
+        Outcome {
+            done: 20_000,
+            error: None
+        }
+    );
+    expect_eq!(
+        t,
+        &fs.begins[..],
+        &[(1000, 20_000), (8192, 12_808), (16_384, 4616)][..]
+    );
+    expect_eq!(
+        t,
+        &fs.ends[..],
+        &[
+            (1000, 7192, 7192, false),
+            (8192, 8192, 8192, false),
+            (16_384, 4616, 4616, false)
+        ][..]
+    );
+});
+
+kunit_case!(iomap_rs_iter_srcmap_clamps, |t| {
+    // A copy-on-write source shorter than the destination extent limits each step.
+    let mut fs = FakeFs::new(8192);
+    fs.srcmap_len = Some(3000);
+    let out = run(&mut fs, 0, 8192);
+    expect_eq!(
+        t,
+        out,
+        Outcome {
+            done: 8192,
+            error: None
+        }
+    );
+    expect_eq!(
+        t,
+        &fs.begins[..],
+        &[(0, 8192), (3000, 5192), (6000, 2192)][..]
+    );
+});
+
+kunit_case!(iomap_rs_iter_stale_remap, |t| {
+    // The extent changes after three folios were written: the write ends short at 12 KiB, the
+    // stale mapping is reported with what was written, and the rest is mapped again.
+    let mut fs = FakeFs::new(65_536);
+    fs.stale_after_checks = Some(4);
+    let out = run(&mut fs, 0, 65_536);
+    expect_eq!(
+        t,
+        out,
+        Outcome {
+            done: 65_536,
+            error: None
+        }
+    );
+    expect_eq!(t, &fs.begins[..], &[(0, 65_536), (12_288, 53_248)][..]);
+    expect_eq!(
+        t,
+        &fs.ends[..],
+        &[(0, 65_536, 12_288, true), (12_288, 53_248, 53_248, false)][..]
+    );
+    expect_eq!(t, fs.checks, 3 + 1 + 13);
+});
+
+kunit_case!(iomap_rs_iter_stale_before_progress, |t| {
+    // Stale at the very first folio: no progress, but the iterator remaps instead of stopping.
+    let mut fs = FakeFs::new(16_384);
+    fs.stale_after_checks = Some(1);
+    let out = run(&mut fs, 0, 16_384);
+    expect_eq!(
+        t,
+        out,
+        Outcome {
+            done: 16_384,
+            error: None
+        }
+    );
+    expect_eq!(t, &fs.begins[..], &[(0, 16_384), (0, 16_384)][..]);
+    expect_eq!(
+        t,
+        &fs.ends[..],
+        &[(0, 16_384, 0, true), (0, 16_384, 16_384, false)][..]
+    );
+});
+
+kunit_case!(iomap_rs_iter_zero_length_and_eof, |t| {
+    let mut fs = FakeFs::new(8192);
+    expect_eq!(
+        t,
+        run(&mut fs, 4096, 4096),
+        Outcome {
+            done: 0,
+            error: None
+        }
+    );
+    expect_eq!(t, fs.begins.len(), 0);
+
+    // EOF inside the second extent: the last step maps the hole past EOF.
+    let mut fs = FakeFs::new(8192);
+    fs.eof = 10_000;
+    expect_eq!(
+        t,
+        run(&mut fs, 0, 20_000),
+        Outcome {
+            done: 20_000,
+            error: None
+        }
+    );
+    expect_eq!(
+        t,
+        &fs.begins[..],
+        &[(0, 20_000), (8192, 11_808), (10_000, 10_000)][..]
+    );
+});
+
+kunit_case!(iomap_rs_iter_errors, |t| {
+    // begin fails before any progress: the error is the result, end is not called.
+    let mut fs = FakeFs::new(8192);
+    fs.begin_error_at = Some((0, ENOSPC));
+    let out = run(&mut fs, 0, 20_000);
+    expect_eq!(t, out.into_result(), Err(ENOSPC));
+    expect_eq!(t, fs.ends.len(), 0);
+
+    // begin fails after progress: a short count, as write() reports it.
+    let mut fs = FakeFs::new(8192);
+    fs.begin_error_at = Some((8192, ENOSPC));
+    let out = run(&mut fs, 0, 20_000);
+    expect_eq!(
+        t,
+        out,
+        Outcome {
+            done: 8192,
+            error: Some(ENOSPC)
+        }
+    );
+    expect_eq!(t, out.into_result(), Ok(8192));
+
+    // The operation fails: end still hears about the mapping, with nothing written.
+    let mut fs = FakeFs::new(8192);
+    let out = fs_iterate(&mut fs, 0, 8192, |_m| Err(EFAULT));
+    expect_eq!(t, out.into_result(), Err(EFAULT));
+    expect_eq!(t, &fs.ends[..], &[(0, 8192, 0, false)][..]);
+
+    // No progress on a valid mapping: a short write, not a loop.
+    let mut fs = FakeFs::new(8192);
+    let out = fs_iterate(&mut fs, 0, 8192, |_m| Ok(0));
+    expect_eq!(
+        t,
+        out,
+        Outcome {
+            done: 0,
+            error: None
+        }
+    );
+    expect_eq!(t, fs.begins.len(), 1);
+
+    // More progress than mapped, or a mapping that misses the position, is EIO.
+    let mut fs = FakeFs::new(8192);
+    let out = fs_iterate(&mut fs, 0, 8192, |m| Ok(m.range().len() + 1));
+    expect_eq!(t, out.into_result(), Err(EIO));
+    let mut fs = FakeFs::new(8192);
+    fs.bad_mapping = true;
+    expect_eq!(t, run(&mut fs, 100, 8192).into_result(), Err(EIO));
+});
+
+fn fs_iterate(
+    fs: &mut FakeFs,
+    start: i64,
+    end: i64,
+    op: impl FnMut(&mut Mapped<'_, FakeFs>) -> Result<u64>,
+) -> Outcome {
+    match FileRange::new(start, end) {
+        Ok(r) => iterate(fs, r, IterFlags::WRITE, op),
+        Err(e) => Outcome {
+            done: 0,
+            error: Some(e),
+        },
+    }
+}

@@ -13,6 +13,7 @@
 //!
 //! Byte ranges are half-open, `[start, end)`, everywhere in this module, as in C iomap.
 
+pub mod iter;
 pub mod map;
 pub mod range;
 

@@ -159,9 +159,7 @@ impl Iomap {
     /// operations, as a filesystem without a block device (or a test) describes one.
     pub fn new(ty: MappingType, offset: i64, length: u64, validity_cookie: u64) -> Result<Self> {
         FileRange::from_pos_len(offset, length)?;
-        // SAFETY: `struct iomap` holds integers and pointers only; all zeroes is a valid value
-        // (no device, no callbacks).
-        let mut raw: bindings::iomap = unsafe { core::mem::zeroed() };
+        let Self(mut raw) = Self::empty();
         // `IOMAP_NULL_ADDR`: the mapping has no disk address.
         raw.addr = u64::MAX;
         raw.offset = offset;
@@ -169,6 +167,18 @@ impl Iomap {
         raw.type_ = ty.as_raw();
         raw.validity_cookie = validity_cookie;
         Ok(Self(raw))
+    }
+
+    /// The zeroed mapping the iterator hands to `iomap_begin`: an empty hole.
+    pub fn empty() -> Self {
+        // SAFETY: `struct iomap` holds integers and pointers only; all zeroes is a valid value
+        // (no device, no callbacks).
+        Self(unsafe { core::mem::zeroed() })
+    }
+
+    /// The number of bytes mapped; zero for a mapping not filled yet.
+    pub fn length(&self) -> u64 {
+        self.0.length
     }
 
     /// Wraps a `struct iomap` a filesystem has filled.
