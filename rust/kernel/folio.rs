@@ -128,8 +128,8 @@ impl Folio {
 
     /// Locks the folio, sleeping until the lock is available.
     pub fn lock(this: ARef<Folio>) -> LockedFolio {
-        // SAFETY: The folio is referenced; `folio_lock` may sleep, which is allowed here since
-        // this function is not callable from atomic context in safe code.
+        // SAFETY: The folio is referenced. `folio_lock` may sleep: as for `Mutex::lock`, calling
+        // it in atomic context is a bug that `might_sleep()` reports, not memory unsafety.
         unsafe { bindings::folio_lock(this.as_raw()) };
         // INVARIANT: We just took the lock and own it.
         LockedFolio { folio: this }
