@@ -144,13 +144,14 @@ configure() {
 	rm -rf "$gen"
 }
 
+# build LOG: LOG is the step's own log, where kmake's output goes.
 build() {
-	kmake -j"$(nproc)" bzImage 2>&1 | tee "$KERNEL_CACHE/last-build.log"
+	local log=$1 ours
+	kmake -j"$(nproc)" bzImage
 	# Warnings in the kernel's own code are not ours to fix; warnings in the
 	# project's files are errors. rustc names the file on the line after
 	# "warning:", clang on the same line.
-	local ours
-	ours=$(grep -A2 -E 'warning' "$KERNEL_CACHE/last-build.log" |
+	ours=$(grep -A2 -E 'warning' "$log" |
 		grep -F -f <(sed 's|^|/|' "$OVERLAY_MANIFEST") || true)
 	if [ -n "$ours" ]; then
 		echo "compiler warnings in the project's own files (see above):"
@@ -168,5 +169,6 @@ step "overlay the project's files" "$LOG_DIR/overlay.log" sync_overlay
 step "check Rust toolchain (make rustavailable)" "$LOG_DIR/rustavailable.log" \
 	kmake rustavailable
 step "configure (tinyconfig + iomap_rs.config)" "$LOG_DIR/config.log" configure
-step "build kernel (a cold build takes ~8 min on 2 cores)" "$LOG_DIR/build.log" build
+step "build kernel (a cold build takes ~8 min on 2 cores)" "$LOG_DIR/build.log" \
+	build "$LOG_DIR/build.log"
 say "kernel: $BZIMAGE"

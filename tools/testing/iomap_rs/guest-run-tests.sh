@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs inside the guest (see run-tests.sh). Usage: guest-run-tests.sh SHARE [TEST...]
+# Runs inside the guest (see run-tests.sh, which picks the tests).
+# Usage: guest-run-tests.sh SHARE TEST...
 #
 # Leaves in SHARE:
 #   kunit/<suite>.ktap   the KTAP of every KUnit suite that ran at boot,
@@ -31,13 +32,6 @@ for d in /sys/kernel/debug/kunit/*/; do
 	[ -r "$d/results" ] || continue
 	cat "$d/results" >"$SHARE/kunit/$(basename "$d").ktap"
 done
-
-if [ $# -eq 0 ]; then
-	for f in "$TESTS_DIR"/*.sh; do
-		t=$(basename "$f" .sh)
-		[ "$t" = common ] || set -- "$@" "$t"
-	done
-fi
 
 tap=$SHARE/tests.tap
 echo "TAP version 13" >"$tap"
