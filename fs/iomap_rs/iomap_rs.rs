@@ -7,7 +7,11 @@
 //! keeps them thin.
 
 use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::bindings;
+use kernel::iomap::{c_ops::CIomapOps, write};
 use kernel::prelude::*;
+use kernel::pagecache::Inode;
+use kernel::uio::{IovIter, Kiocb};
 
 module! {
     type: IomapRs,
@@ -43,4 +47,40 @@ pub extern "C" fn iomap_rs_abi_version() -> u32 {
 #[no_mangle]
 pub extern "C" fn iomap_rs_initialized() -> bool {
     INITIALIZED.load(Ordering::Acquire)
+}
+
+/// C ABI: drop-in for `iomap_file_buffered_write()`; see `include/linux/iomap_rs.h`.
+///
+/// # Safety
+///
+/// The contract of `iomap_file_buffered_write()`: `iocb` is a write to an open regular file whose
+/// `i_rwsem` the caller holds exclusively, past `generic_write_checks()`; `from` is the data;
+/// `ops` are the file's iomap operations, valid for the call.
+#[no_mangle]
+pub unsafe extern "C" fn iomap_rs_file_buffered_write(
+    iocb: *mut bindings::kiocb,
+    from: *mut bindings::iov_iter,
+    ops: *const bindings::iomap_ops,
+    private: *mut core::ffi::c_void,
+) -> isize {
+    // SAFETY: FFI call without safety requirements.
+    unsafe { bindings::iomap_rs_count_write() };
+    // SAFETY: The caller passes a valid kiocb and iterator that nothing else uses during the
+    // call.
+    let (iocb, from) = unsafe { (Kiocb::from_raw_mut(iocb), IovIter::from_raw_mut(from)) };
+    // SAFETY: The caller passes a valid operation table.
+    let Some(ops) = (unsafe { ops.as_ref() }) else {
+        return EINVAL.to_errno() as isize;
+    };
+    let inode = iocb.inode().as_raw();
+    // SAFETY: The open file of `iocb` keeps its inode alive for the whole call.
+    let inode = unsafe { Inode::from_raw(inode) };
+    // SAFETY: The operations are the file's, for this inode.
+    let mut ops = unsafe { CIomapOps::new(ops, inode, private) };
+    // SAFETY: The caller holds `i_rwsem` and did the write checks.
+    match unsafe { write::buffered_write(&mut ops, iocb, from) } {
+        // At most the iterator's count, which fits in `ssize_t`.
+        Ok(n) => n as isize,
+        Err(e) => e.to_errno() as isize,
+    }
 }

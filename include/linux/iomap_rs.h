@@ -10,13 +10,19 @@
 #ifndef _LINUX_IOMAP_RS_H
 #define _LINUX_IOMAP_RS_H
 
+#include <linux/iomap.h>
 #include <linux/types.h>
+
+struct folio;
+struct inode;
+struct iov_iter;
+struct kiocb;
 
 /*
  * Version of the ABI below. Bumped whenever an entry point's contract
  * changes; the Rust side reads it from here, so the two cannot disagree.
  */
-#define IOMAP_RS_ABI_VERSION	1
+#define IOMAP_RS_ABI_VERSION	2
 
 #ifdef CONFIG_IOMAP_RS
 
@@ -25,6 +31,77 @@ u32 iomap_rs_abi_version(void);
 
 /* Whether the Rust library's initialisation ran. */
 bool iomap_rs_initialized(void);
+
+/*
+ * Drop-in for iomap_file_buffered_write(): same arguments, same result (bytes
+ * written, or a negative errno if nothing was), same update of iocb->ki_pos.
+ * The cached mapping is revalidated through folio_ops->iomap_valid after each
+ * folio is locked and before it is touched.
+ */
+ssize_t iomap_rs_file_buffered_write(struct kiocb *iocb, struct iov_iter *from,
+		const struct iomap_ops *ops, void *private);
+
+/*
+ * Drop-in for iomap_write_delalloc_release(): the caller holds
+ * inode->i_mapping->invalidate_lock exclusively.
+ */
+void iomap_rs_write_delalloc_release(struct inode *inode, loff_t start_byte,
+		loff_t end_byte, unsigned int flags, struct iomap *iomap,
+		iomap_punch_t punch);
+
+/*
+ * Whether filesystems that opted in route their buffered writes through
+ * iomap_rs (/sys/kernel/debug/iomap_rs/enabled, default yes). Read once per
+ * call, so flipping it affects the next write, without a reboot.
+ */
+bool iomap_rs_enabled(void);
+
+/*
+ * Control and observability hooks called by the Rust library
+ * (fs/iomap_rs/iomap_rs_control.c), not by filesystems.
+ */
+void iomap_rs_count_write(void);
+void iomap_rs_debug_validate_delay(void);
+bool iomap_rs_debug_skip_validation(void);
+void iomap_rs_note_stale(struct inode *inode, loff_t offset, u64 length,
+		u64 old_cookie, u64 new_cookie, bool remapped);
+
+/*
+ * Per-block folio state helpers exported by fs/iomap/buffered-io.c for the
+ * Rust library, so that both implementations share one state.
+ */
+int iomap_folio_state_prepare(struct inode *inode, struct folio *folio,
+		unsigned int flags);
+void iomap_folio_adjust_read_range(struct inode *inode, struct folio *folio,
+		loff_t *pos, loff_t length, size_t *offp, size_t *lenp);
+int iomap_folio_read_sync(loff_t block_start, struct folio *folio,
+		size_t poff, size_t plen, const struct iomap *iomap);
+void iomap_folio_set_range_uptodate(struct folio *folio, size_t off,
+		size_t len);
+void iomap_folio_set_range_dirty(struct folio *folio, size_t off, size_t len);
+bool iomap_folio_block_is_dirty(struct folio *folio, unsigned int block);
+
+#else /* CONFIG_IOMAP_RS */
+
+static inline bool iomap_rs_enabled(void)
+{
+	return false;
+}
+
+static inline ssize_t iomap_rs_file_buffered_write(struct kiocb *iocb,
+		struct iov_iter *from, const struct iomap_ops *ops,
+		void *private)
+{
+	return iomap_file_buffered_write(iocb, from, ops, private);
+}
+
+static inline void iomap_rs_write_delalloc_release(struct inode *inode,
+		loff_t start_byte, loff_t end_byte, unsigned int flags,
+		struct iomap *iomap, iomap_punch_t punch)
+{
+	iomap_write_delalloc_release(inode, start_byte, end_byte, flags, iomap,
+			punch);
+}
 
 #endif /* CONFIG_IOMAP_RS */
 

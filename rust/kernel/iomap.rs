@@ -13,9 +13,11 @@
 //!
 //! Byte ranges are half-open, `[start, end)`, everywhere in this module, as in C iomap.
 
+pub mod c_ops;
 pub mod iter;
 pub mod map;
 pub mod range;
+pub mod write;
 
 /// Version of the C ABI in `include/linux/iomap_rs.h` that this library implements.
 pub const ABI_VERSION: u32 = bindings::IOMAP_RS_ABI_VERSION;

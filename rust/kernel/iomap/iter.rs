@@ -18,7 +18,9 @@
 
 use super::map::{Iomap, MappingType};
 use super::range::FileRange;
-use crate::{bindings, error::code::*, error::Error, error::Result};
+use crate::{
+    bindings, error::code::*, error::Error, error::Result, folio::LockedFolio, pagecache::Inode,
+};
 
 /// `IOMAP_*` flags describing the operation to [`IomapOps::begin`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -97,17 +99,48 @@ pub trait IomapOps {
     }
 
     /// Whether `iomap` still describes the file. Called by the write path with the folio at the
-    /// current position locked, before anything about the folio is touched.
+    /// current position locked, before anything about the folio is touched
+    /// (C: `folio_ops->iomap_valid`). A filesystem whose extent tree can change under a cached
+    /// mapping (unwritten conversion at I/O completion, for one) must implement it, typically by
+    /// comparing [`Iomap::validity_cookie`] with a generation counter of its extent tree.
     fn iomap_valid(&mut self, _iomap: &Iomap) -> bool {
         true
+    }
+
+    /// Finds or creates the folio holding `pos` and locks it, for a write of up to `len` bytes
+    /// mapped by `iomap` (C: `folio_ops->get_folio`, by default `iomap_get_folio()`).
+    fn get_folio(
+        &mut self,
+        inode: &Inode,
+        _iomap: &Iomap,
+        pos: i64,
+        len: usize,
+        flags: IterFlags,
+    ) -> Result<LockedFolio> {
+        inode
+            .mapping()
+            .get_folio_for_write(pos, len, flags.contains(IterFlags::NOWAIT))
+    }
+
+    /// Releases a folio from [`IomapOps::get_folio`] once `copied` bytes at `pos` were written
+    /// into it (C: `folio_ops->put_folio`, by default unlock and put).
+    fn put_folio(
+        &mut self,
+        _inode: &Inode,
+        _iomap: &Iomap,
+        _pos: i64,
+        _copied: usize,
+        folio: LockedFolio,
+    ) {
+        drop(folio);
     }
 }
 
 /// One mapping handed to the operation by [`iterate`].
 pub struct Mapped<'a, O: IomapOps> {
-    ops: &'a mut O,
-    iomap: &'a mut Iomap,
-    srcmap: &'a Iomap,
+    pub(super) ops: &'a mut O,
+    pub(super) iomap: &'a mut Iomap,
+    pub(super) srcmap: &'a Iomap,
     range: FileRange,
     flags: IterFlags,
 }
@@ -142,6 +175,10 @@ impl<O: IomapOps> Mapped<'_, O> {
     /// Asks the filesystem whether the mapping is still valid; if not, marks it stale so that the
     /// iterator maps the rest of the range again, and returns `false`. The operation must then
     /// stop processing this mapping and return the progress it made so far.
+    ///
+    /// This is the check on its own, for operations that do not modify folios. The write path
+    /// uses [`Mapped::validate`], which performs it on a locked folio and is the only way to
+    /// obtain the [`super::write::ValidatedFolio`] that modifying a folio requires.
     pub fn revalidate(&mut self) -> bool {
         if self.ops.iomap_valid(self.iomap) {
             return true;

@@ -203,6 +203,11 @@ impl Iomap {
         &mut self.0
     }
 
+    /// The C structure, for passing to C functions that only read it.
+    pub fn as_ptr(&self) -> *const bindings::iomap {
+        &self.0
+    }
+
     /// The file range the mapping covers.
     ///
     /// Returns `EIO` if the filesystem filled an invalid range.
@@ -234,6 +239,11 @@ impl Iomap {
     /// of the range again instead of using it.
     pub fn mark_stale(&mut self) {
         self.0.flags |= IomapFlags::STALE.bits();
+    }
+
+    /// Records that the operation extended the file size, for the filesystem's `iomap_end`.
+    pub fn mark_size_changed(&mut self) {
+        self.0.flags |= IomapFlags::SIZE_CHANGED.bits();
     }
 
     /// The filesystem's per-folio callbacks, if any (`iomap->folio_ops`).

@@ -57,3 +57,92 @@ check_scratch_xfs() {
 	xfs_repair -n "$SCRATCH_DEV" >"$RESULT_DIR/xfs_repair.log" 2>&1 ||
 		{ cat "$RESULT_DIR/xfs_repair.log"; fail "xfs_repair -n found problems on $SCRATCH_DEV"; }
 }
+
+# knob NAME [VALUE]: read or set /sys/kernel/debug/iomap_rs/NAME.
+knob() {
+	if [ $# -eq 2 ]; then
+		echo "$2" >"$IOMAP_RS_DEBUGFS/$1" || fail "cannot set $IOMAP_RS_DEBUGFS/$1 to $2"
+	else
+		cat "$IOMAP_RS_DEBUGFS/$1"
+	fi
+}
+
+# Route XFS buffered writes through iomap_rs (rust) or C iomap (c), with the
+# fault injection knobs off.
+use_write_path() {
+	case $1 in
+	rust) knob enabled Y ;;
+	c) knob enabled N ;;
+	*) fail "use_write_path: unknown path $1" ;;
+	esac
+	knob validate_delay_ms 0
+	knob skip_validation N
+}
+
+# A tmpfs for reference copies of the files under test.
+REF_DIR=/tmp/iomap_rs-ref
+ref_dir() {
+	mkdir -p "$REF_DIR"
+	mountpoint -q "$REF_DIR" || mount -t tmpfs -o size=1G tmpfs "$REF_DIR"
+	rm -rf "${REF_DIR:?}"/*
+}
+
+drop_caches() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+}
+
+# expect_same WHAT FILE REFERENCE: the two files have the same content.
+expect_same() {
+	cmp "$2" "$3" >"$RESULT_DIR/cmp.log" 2>&1 ||
+		fail "$1: $2 differs from its reference: $(head -c 300 "$RESULT_DIR/cmp.log")"
+}
+
+# Verify FILE against REFERENCE while cached, after dropping the page cache
+# and after a remount of the scratch filesystem.
+verify_cached_dropped_remounted() {
+	expect_same "cached" "$1" "$2"
+	drop_caches
+	expect_same "after dropping caches" "$1" "$2"
+	unmount_scratch
+	mount_scratch
+	expect_same "after remount" "$1" "$2"
+}
+
+# The writes since `writes_start` went through iomap_rs.
+writes_start() {
+	WRITES_BEFORE=$(knob buffered_writes)
+}
+
+expect_rust_writes() {
+	local n=$(($(knob buffered_writes) - WRITES_BEFORE))
+	[ "$n" -gt 0 ] || fail "expected the writes to go through iomap_rs, buffered_writes did not move"
+	echo "$n buffered writes went through iomap_rs"
+}
+
+TRACEFS=/sys/kernel/tracing
+# Enable the iomap_rs_stale trace event, clearing the trace buffer.
+trace_stale_start() {
+	mountpoint -q "$TRACEFS" || mount -t tracefs tracefs "$TRACEFS" || fail "cannot mount tracefs"
+	echo >"$TRACEFS/trace"
+	echo 1 >"$TRACEFS/events/iomap_rs/iomap_rs_stale/enable" || fail "no iomap_rs_stale trace event"
+}
+
+trace_stale_stop() {
+	echo 0 >"$TRACEFS/events/iomap_rs/iomap_rs_stale/enable"
+	grep iomap_rs_stale "$TRACEFS/trace" || true
+}
+
+# stale_race_run MODE SIZE DELAY_MS FILE: preallocate FILE and run the race;
+# returns stale_race's status (0 content ok, 3 corrupt).
+stale_race_run() {
+	rm -f "$4"
+	xfs_io -f -c "falloc 0 $2" "$4" || fail "falloc $4"
+	drop_caches
+	"$IOMAP_RS_BIN/stale_race" race "$4" "$2" "$1" "$3" "$IOMAP_RS_DEBUGFS/validate_delay_ms"
+}
+
+# The sizes and delays of the two variants of the race: "large" lets the
+# write create large folios (a few, so the delay is long), "small" makes it
+# walk order-0 folios already in the cache (many, so the delay is short).
+STALE_RACE_VARIANTS="large:$((8 << 20)):300 small:$((2 << 20)):3"

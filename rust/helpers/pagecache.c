@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/lockdep.h>
+#include <linux/pagemap.h>
+#include <linux/sched/signal.h>
+#include <linux/uio.h>
+
+loff_t rust_helper_i_size_read(const struct inode *inode)
+{
+	return i_size_read(inode);
+}
+
+void rust_helper_i_size_write(struct inode *inode, loff_t i_size)
+{
+	i_size_write(inode, i_size);
+}
+
+unsigned int rust_helper_i_blocks_per_folio(struct inode *inode,
+					    struct folio *folio)
+{
+	return i_blocks_per_folio(inode, folio);
+}
+
+bool rust_helper_mapping_large_folio_support(struct address_space *mapping)
+{
+	return mapping_large_folio_support(mapping);
+}
+
+size_t rust_helper_mapping_max_folio_size(const struct address_space *mapping)
+{
+	return mapping_max_folio_size(mapping);
+}
+
+int rust_helper_mapping_writably_mapped(struct address_space *mapping)
+{
+	return mapping_writably_mapped(mapping);
+}
+
+gfp_t rust_helper_mapping_gfp_mask(struct address_space *mapping)
+{
+	return mapping_gfp_mask(mapping);
+}
+
+fgf_t rust_helper_fgf_set_order(size_t size)
+{
+	return fgf_set_order(size);
+}
+
+void rust_helper_filemap_invalidate_lock(struct address_space *mapping)
+{
+	filemap_invalidate_lock(mapping);
+}
+
+void rust_helper_filemap_invalidate_unlock(struct address_space *mapping)
+{
+	filemap_invalidate_unlock(mapping);
+}
+
+void rust_helper_filemap_invalidate_lock_assert_held_write(
+		struct address_space *mapping)
+{
+	lockdep_assert_held_write(&mapping->invalidate_lock);
+}
+
+void rust_helper_folio_zero_segments(struct folio *folio, size_t start1,
+				     size_t xend1, size_t start2, size_t xend2)
+{
+	folio_zero_segments(folio, start1, xend1, start2, xend2);
+}
+
+void rust_helper_flush_dcache_folio(struct folio *folio)
+{
+	flush_dcache_folio(folio);
+}
+
+size_t rust_helper_copy_folio_from_iter_atomic(struct folio *folio,
+					       size_t offset, size_t bytes,
+					       struct iov_iter *i)
+{
+	return copy_folio_from_iter_atomic(folio, offset, bytes, i);
+}
+
+size_t rust_helper_iov_iter_count(const struct iov_iter *i)
+{
+	return iov_iter_count(i);
+}
+
+bool rust_helper_fatal_signal_pending(struct task_struct *p)
+{
+	return fatal_signal_pending(p);
+}
+
+void rust_helper_cond_resched(void)
+{
+	cond_resched();
+}

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Inodes and their page cache.
+//!
+//! C headers: [`include/linux/fs.h`](srctree/include/linux/fs.h),
+//! [`include/linux/pagemap.h`](srctree/include/linux/pagemap.h).
+//!
+//! A `struct inode` owns a `struct address_space`, its page cache: the folios holding the file's
+//! cached data, indexed by file offset. This module gives the parts of both that a buffered write
+//! path needs: the file size, the block size, looking up and creating locked folios, seeking
+//! over cached data, dirty-page throttling, and the mapping's `invalidate_lock`, which excludes
+//! page faults from instantiating folios while it is held.
+//!
+//! Lock order (as documented in `mm/filemap.c`): `i_rwsem`, then `invalidate_lock`, then the
+//! folio lock. [`InvalidateLockWrite`] is the proof that `invalidate_lock` is held exclusively;
+//! functions that need it take a reference to one.
+
+use crate::{bindings, error::code::*, error::Error, error::Result, folio::LockedFolio, types::Opaque};
+use core::{marker::PhantomData, ptr::NonNull};
+
+/// An inode.
+///
+/// # Invariants
+///
+/// The inode is referenced (or otherwise kept alive, as by an open file) for as long as a
+/// `&Inode` to it exists.
+#[repr(transparent)]
+pub struct Inode(Opaque<bindings::inode>);
+
+impl Inode {
+    /// Creates an `&Inode` from a pointer to a C inode.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to an inode that stays alive for `'a`.
+    pub unsafe fn from_raw<'a>(ptr: *mut bindings::inode) -> &'a Inode {
+        // SAFETY: `Inode` is a transparent wrapper of `struct inode`; the caller guarantees the
+        // pointer is valid for `'a`, which is the type invariant.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// The underlying C inode.
+    pub fn as_raw(&self) -> *mut bindings::inode {
+        self.0.get()
+    }
+
+    /// The inode number.
+    pub fn ino(&self) -> u64 {
+        // SAFETY: The inode is alive (type invariant); `i_ino` does not change after creation.
+        unsafe { (*self.as_raw()).i_ino as u64 }
+    }
+
+    /// The file size, read as `i_size_read()` does: consistent even while it is being updated.
+    pub fn size(&self) -> i64 {
+        // SAFETY: The inode is alive (type invariant).
+        unsafe { bindings::i_size_read(self.as_raw()) }
+    }
+
+    /// Sets the in-memory file size.
+    ///
+    /// # Safety
+    ///
+    /// The caller must serialise size updates as `i_size_write()` requires: it holds `i_rwsem`
+    /// exclusively, or an equivalent filesystem lock.
+    pub unsafe fn write_size(&self, size: i64) {
+        // SAFETY: The inode is alive (type invariant); the caller serialises writers.
+        unsafe { bindings::i_size_write(self.as_raw(), size) };
+    }
+
+    /// log2 of the filesystem block size.
+    pub fn block_bits(&self) -> u32 {
+        // SAFETY: The inode is alive (type invariant); `i_blkbits` is set when the inode is set
+        // up and not changed while it is in use.
+        u32::from(unsafe { (*self.as_raw()).i_blkbits })
+    }
+
+    /// The filesystem block size in bytes.
+    pub fn block_size(&self) -> u64 {
+        1u64 << self.block_bits()
+    }
+
+    /// The page cache of the inode's data (`inode->i_mapping`).
+    pub fn mapping(&self) -> &Mapping {
+        // SAFETY: The inode is alive (type invariant), and so is its `i_mapping`, which does not
+        // change while the inode is in use as a regular file.
+        unsafe { Mapping::from_raw((*self.as_raw()).i_mapping) }
+    }
+
+    /// Removes the cached folios over `[start, end]` (inclusive end, as the C function), for
+    /// cleaning up folios a failed write instantiated beyond EOF.
+    pub fn truncate_pagecache_range(&self, start: i64, end_inclusive: i64) {
+        // SAFETY: The inode is alive (type invariant).
+        unsafe { bindings::truncate_pagecache_range(self.as_raw(), start, end_inclusive) };
+    }
+
+    /// Tells the page cache that the size grew from `from` to `to`, so that a folio straddling
+    /// the old EOF that is mapped into user space gets write-protected again.
+    pub fn pagecache_size_extended(&self, from: i64, to: i64) {
+        // SAFETY: The inode is alive (type invariant).
+        unsafe { bindings::pagecache_isize_extended(self.as_raw(), from, to) };
+    }
+}
+
+/// The direction of [`Mapping::seek_hole_data`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Seek {
+    /// The start of the next cached data range (`SEEK_DATA`).
+    Data,
+    /// The start of the next hole in the cache (`SEEK_HOLE`).
+    Hole,
+}
+
+/// A page cache: C's `struct address_space`.
+///
+/// # Invariants
+///
+/// The mapping is alive for as long as a `&Mapping` to it exists.
+#[repr(transparent)]
+pub struct Mapping(Opaque<bindings::address_space>);
+
+impl Mapping {
+    /// Creates an `&Mapping` from a pointer to a C address space.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to an address space that stays alive for `'a`.
+    pub unsafe fn from_raw<'a>(ptr: *mut bindings::address_space) -> &'a Mapping {
+        // SAFETY: `Mapping` is a transparent wrapper; the caller guarantees validity for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// The underlying C address space.
+    pub fn as_raw(&self) -> *mut bindings::address_space {
+        self.0.get()
+    }
+
+    /// Whether the mapping may hold folios larger than a page.
+    pub fn large_folio_support(&self) -> bool {
+        // SAFETY: The mapping is alive (type invariant).
+        unsafe { bindings::mapping_large_folio_support(self.as_raw()) }
+    }
+
+    /// The largest folio the mapping may hold, in bytes.
+    pub fn max_folio_size(&self) -> usize {
+        // SAFETY: The mapping is alive (type invariant).
+        unsafe { bindings::mapping_max_folio_size(self.as_raw()) }
+    }
+
+    /// Whether some of the mapping is mapped writable into user space.
+    pub fn writably_mapped(&self) -> bool {
+        // SAFETY: The mapping is alive (type invariant).
+        unsafe { bindings::mapping_writably_mapped(self.as_raw()) != 0 }
+    }
+
+    /// Finds or creates the folio holding `pos`, locked and stable for writing, as
+    /// `iomap_get_folio()`: a new folio is sized for up to `len` bytes (large folios), and with
+    /// `nowait` the call returns `EAGAIN` rather than blocking.
+    pub fn get_folio_for_write(&self, pos: i64, len: usize, nowait: bool) -> Result<LockedFolio> {
+        let mut fgp = bindings::FGP_WRITEBEGIN | bindings::FGP_NOFS;
+        if nowait {
+            fgp |= bindings::FGP_NOWAIT;
+        }
+        // SAFETY: Pure computation on its argument.
+        fgp |= unsafe { bindings::fgf_set_order(len) };
+        // SAFETY: The mapping is alive (type invariant).
+        let gfp = unsafe { bindings::mapping_gfp_mask(self.as_raw()) };
+        let index = (pos >> bindings::PAGE_SHIFT) as usize;
+        // SAFETY: The mapping is alive; with `FGP_LOCK` the function returns a locked folio with
+        // a reference we own, or an error pointer.
+        let ptr = unsafe { bindings::__filemap_get_folio(self.as_raw(), index, fgp, gfp) };
+        folio_or_error(ptr)
+    }
+
+    /// Locks the cached folio holding `pos`, if there is one (`filemap_lock_folio()`).
+    pub fn lock_folio(&self, pos: i64) -> Option<LockedFolio> {
+        let index = (pos >> bindings::PAGE_SHIFT) as usize;
+        // SAFETY: The mapping is alive; with only `FGP_LOCK`, the function returns a locked and
+        // referenced folio if one is cached at `index`, or an error pointer.
+        let ptr = unsafe {
+            bindings::__filemap_get_folio(self.as_raw(), index, bindings::FGP_LOCK, 0)
+        };
+        folio_or_error(ptr).ok()
+    }
+
+    /// Searches the cache over `[start, end)` for the next data or hole
+    /// (`mapping_seek_hole_data()`). Cached data means uptodate folios, or their uptodate
+    /// blocks. A hole search returns `end` if there is none; a data search returns `ENXIO`.
+    pub fn seek_hole_data(&self, start: i64, end: i64, whence: Seek) -> Result<i64> {
+        let whence = match whence {
+            Seek::Data => bindings::SEEK_DATA,
+            Seek::Hole => bindings::SEEK_HOLE,
+        };
+        // SAFETY: The mapping is alive (type invariant).
+        let ret = unsafe {
+            bindings::mapping_seek_hole_data(self.as_raw(), start, end, whence as i32)
+        };
+        if ret < 0 {
+            // Errors are small negative errnos (`ENXIO`); anything else fails as `EINVAL`.
+            return Err(Error::from_errno(ret as i32));
+        }
+        Ok(ret)
+    }
+
+    /// Throttles the caller if the mapping's device has too many dirty pages
+    /// (`balance_dirty_pages_ratelimited_flags()`); with `nowait`, returns `EAGAIN` instead of
+    /// waiting.
+    pub fn balance_dirty_pages(&self, nowait: bool) -> Result {
+        let flags = if nowait { bindings::BDP_ASYNC } else { 0 };
+        // SAFETY: The mapping is alive (type invariant).
+        let ret = unsafe { bindings::balance_dirty_pages_ratelimited_flags(self.as_raw(), flags) };
+        crate::error::to_result(ret)
+    }
+
+    /// Takes `invalidate_lock` exclusively, excluding page faults from instantiating folios
+    /// (sleeps). Lock order: after `i_rwsem`, before any folio lock.
+    pub fn invalidate_lock_write(&self) -> InvalidateLockWrite<'_> {
+        // SAFETY: The mapping is alive (type invariant).
+        unsafe { bindings::filemap_invalidate_lock(self.as_raw()) };
+        // INVARIANT: We just took the lock; the guard releases it.
+        InvalidateLockWrite {
+            mapping: self,
+            owned: true,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The proof that the caller already holds `invalidate_lock` exclusively, for C entry points
+    /// whose contract says so; lockdep checks the claim.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold the lock exclusively for the lifetime of the returned object.
+    pub unsafe fn invalidate_lock_held_write(&self) -> InvalidateLockWrite<'_> {
+        // SAFETY: The mapping is alive (type invariant).
+        unsafe { bindings::filemap_invalidate_lock_assert_held_write(self.as_raw()) };
+        // INVARIANT: The caller guarantees the lock is held for the guard's lifetime.
+        InvalidateLockWrite {
+            mapping: self,
+            owned: false,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+/// Converts the result of `__filemap_get_folio()` (a locked, referenced folio or an error
+/// pointer).
+fn folio_or_error(ptr: *mut bindings::folio) -> Result<LockedFolio> {
+    let ptr = crate::error::from_err_ptr(ptr)?;
+    let ptr = NonNull::new(ptr).ok_or(ENOMEM)?;
+    // SAFETY: `__filemap_get_folio(FGP_LOCK)` returned a folio locked for us with one reference
+    // we own.
+    Ok(unsafe { LockedFolio::from_raw(ptr) })
+}
+
+/// Proof that a mapping's `invalidate_lock` is held exclusively; releases it on drop if it was
+/// taken by [`Mapping::invalidate_lock_write`].
+///
+/// # Invariants
+///
+/// `mapping`'s `invalidate_lock` is held for writing for the lifetime of this object; it is
+/// owned by this object if `owned` is true.
+pub struct InvalidateLockWrite<'a> {
+    mapping: &'a Mapping,
+    owned: bool,
+    /// A rwsem must be released by the task that took it.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl InvalidateLockWrite<'_> {
+    /// The mapping whose lock is held.
+    pub fn mapping(&self) -> &Mapping {
+        self.mapping
+    }
+}
+
+impl Drop for InvalidateLockWrite<'_> {
+    fn drop(&mut self) {
+        if self.owned {
+            // SAFETY: We own the lock (type invariant) and release it exactly once, here.
+            unsafe { bindings::filemap_invalidate_unlock(self.mapping.as_raw()) };
+        }
+    }
+}

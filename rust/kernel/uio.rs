@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! I/O control blocks and iterators over the caller's buffers.
+//!
+//! C headers: [`include/linux/fs.h`](srctree/include/linux/fs.h) (`struct kiocb`),
+//! [`include/linux/uio.h`](srctree/include/linux/uio.h) (`struct iov_iter`).
+//!
+//! A `struct kiocb` describes one read or write call: the file, the position and flags such as
+//! `IOCB_NOWAIT`. A `struct iov_iter` walks the caller's buffers (user memory, kernel vectors,
+//! pipes...) and tracks how much of them is left.
+
+use crate::{bindings, pagecache::Inode, types::Opaque};
+
+/// A kernel I/O control block, C's `struct kiocb`.
+///
+/// # Invariants
+///
+/// The kiocb and its file are valid for as long as a reference to a `Kiocb` exists, and a
+/// `&mut Kiocb` gives exclusive access to the kiocb.
+#[repr(transparent)]
+pub struct Kiocb(Opaque<bindings::kiocb>);
+
+impl Kiocb {
+    /// Creates a `&mut Kiocb` from a pointer to a C kiocb.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a kiocb, with an open file, that is valid and accessed by nothing
+    /// else for `'a`.
+    pub unsafe fn from_raw_mut<'a>(ptr: *mut bindings::kiocb) -> &'a mut Kiocb {
+        // SAFETY: `Kiocb` is a transparent wrapper; the caller guarantees validity and
+        // exclusive access for `'a`.
+        unsafe { &mut *ptr.cast() }
+    }
+
+    fn as_raw(&self) -> *mut bindings::kiocb {
+        self.0.get()
+    }
+
+    /// The file position of the operation (`ki_pos`).
+    pub fn pos(&self) -> i64 {
+        // SAFETY: The kiocb is valid (type invariant).
+        unsafe { (*self.as_raw()).ki_pos }
+    }
+
+    /// Moves the file position, as a completed write does.
+    pub fn set_pos(&mut self, pos: i64) {
+        // SAFETY: The kiocb is valid and we have exclusive access (type invariant).
+        unsafe { (*self.as_raw()).ki_pos = pos };
+    }
+
+    /// Whether the caller must not block (`IOCB_NOWAIT`).
+    pub fn is_nowait(&self) -> bool {
+        // SAFETY: The kiocb is valid (type invariant).
+        unsafe { (*self.as_raw()).ki_flags & bindings::IOCB_NOWAIT != 0 }
+    }
+
+    /// The inode whose data the file accesses (`ki_filp->f_mapping->host`).
+    pub fn inode(&self) -> &Inode {
+        // SAFETY: The kiocb's file is open (type invariant), so its mapping and host inode are
+        // alive for at least as long as the kiocb.
+        unsafe { Inode::from_raw((*(*(*self.as_raw()).ki_filp).f_mapping).host) }
+    }
+}
+
+/// An iterator over the buffers of an I/O call, C's `struct iov_iter`.
+///
+/// # Invariants
+///
+/// The iterator is valid, and accessed only through this object, for as long as a `&mut IovIter`
+/// exists.
+#[repr(transparent)]
+pub struct IovIter(Opaque<bindings::iov_iter>);
+
+impl IovIter {
+    /// Creates a `&mut IovIter` from a pointer to a C iterator.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to an iterator that is valid and accessed by nothing else for `'a`.
+    pub unsafe fn from_raw_mut<'a>(ptr: *mut bindings::iov_iter) -> &'a mut IovIter {
+        // SAFETY: `IovIter` is a transparent wrapper; the caller guarantees validity and
+        // exclusive access for `'a`.
+        unsafe { &mut *ptr.cast() }
+    }
+
+    /// The underlying C iterator.
+    pub fn as_raw(&mut self) -> *mut bindings::iov_iter {
+        self.0.get()
+    }
+
+    /// The number of bytes left.
+    pub fn count(&self) -> usize {
+        // SAFETY: The iterator is valid (type invariant).
+        unsafe { bindings::iov_iter_count(self.0.get()) }
+    }
+
+    /// Faults in the next `bytes` bytes of a user buffer so that an atomic copy from them can
+    /// succeed, and returns how many of them could *not* be faulted in
+    /// (`fault_in_iov_iter_readable()`); always 0 for kernel buffers.
+    pub fn fault_in_readable(&self, bytes: usize) -> usize {
+        // SAFETY: The iterator is valid (type invariant); the function only reads it.
+        unsafe { bindings::fault_in_iov_iter_readable(self.0.get(), bytes) }
+    }
+
+    /// Moves the iterator back by `bytes`.
+    ///
+    /// # Safety
+    ///
+    /// At least `bytes` bytes must have been consumed from the iterator: the C function walks
+    /// back over the segment array without bounds checks.
+    pub unsafe fn revert(&mut self, bytes: usize) {
+        // SAFETY: The iterator is valid and exclusively ours (type invariant); the caller
+        // guarantees `bytes` were consumed.
+        unsafe { bindings::iov_iter_revert(self.as_raw(), bytes) };
+    }
+}
