@@ -3,7 +3,7 @@
 # iomap_rs: the two commands of README.md. Everything is done by the scripts
 # in tools/testing/iomap_rs/; this file only names them.
 
-.PHONY: run test kernel lint clean
+.PHONY: run test bench kernel lint clean
 
 # Build if needed, boot, mount XFS and run a short demonstration.
 run:
@@ -13,6 +13,10 @@ run:
 # Select tests with TESTS="name ...".
 test:
 	tools/testing/iomap_rs/run-tests.sh $(TESTS)
+
+# C iomap against iomap_rs in one boot: MB/s and Rust/C ratios per case.
+bench:
+	tools/testing/iomap_rs/bench.sh
 
 # Only install the toolchain and build the kernel.
 kernel:

@@ -8,9 +8,9 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
-use kernel::iomap::{c_ops::CIomapOps, write};
-use kernel::prelude::*;
+use kernel::iomap::{c_ops::CIomapOps, delalloc, range::FileRange, write};
 use kernel::pagecache::Inode;
+use kernel::prelude::*;
 use kernel::uio::{IovIter, Kiocb};
 
 module! {
@@ -83,4 +83,42 @@ pub unsafe extern "C" fn iomap_rs_file_buffered_write(
         Ok(n) => n as isize,
         Err(e) => e.to_errno() as isize,
     }
+}
+
+/// C ABI: drop-in for `iomap_write_delalloc_release()`; see `include/linux/iomap_rs.h`.
+///
+/// As in C, the punch callback returns nothing, so there is no error to report: a range with
+/// `start_byte > end_byte` or beyond `s_maxbytes` is left alone.
+///
+/// # Safety
+///
+/// The contract of `iomap_write_delalloc_release()`: `inode` is a live inode whose
+/// `invalidate_lock` the caller holds exclusively (lockdep checks it); `punch` removes only the
+/// delalloc extents in the range it is given and does not lock folios; `iomap` is passed to it.
+#[no_mangle]
+pub unsafe extern "C" fn iomap_rs_write_delalloc_release(
+    inode: *mut bindings::inode,
+    start_byte: i64,
+    end_byte: i64,
+    _flags: u32,
+    iomap: *mut bindings::iomap,
+    punch: bindings::iomap_punch_t,
+) {
+    // SAFETY: The caller passes a live inode.
+    let inode = unsafe { Inode::from_raw(inode) };
+    let Some(punch) = punch else {
+        return;
+    };
+    let Ok(range) = FileRange::new(start_byte, end_byte) else {
+        return;
+    };
+    // SAFETY: The caller holds the lock exclusively for the whole call.
+    let lock = unsafe { inode.mapping().invalidate_lock_held_write() };
+    let _ = delalloc::write_delalloc_release(&lock, inode, range, |inode: &Inode, r: FileRange| {
+        // A range is at most `end_byte - start_byte` long, which fits in `loff_t`.
+        let len = r.len() as i64;
+        // SAFETY: The callback's contract (above); `iomap` is the caller's.
+        unsafe { punch(inode.as_raw(), r.start(), len, iomap) };
+        Ok(())
+    });
 }

@@ -14,6 +14,7 @@
 //! Byte ranges are half-open, `[start, end)`, everywhere in this module, as in C iomap.
 
 pub mod c_ops;
+pub mod delalloc;
 pub mod iter;
 pub mod map;
 pub mod range;

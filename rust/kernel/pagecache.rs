@@ -15,7 +15,9 @@
 //! folio lock. [`InvalidateLockWrite`] is the proof that `invalidate_lock` is held exclusively;
 //! functions that need it take a reference to one.
 
-use crate::{bindings, error::code::*, error::Error, error::Result, folio::LockedFolio, types::Opaque};
+use crate::{
+    bindings, error::code::*, error::Error, error::Result, folio::LockedFolio, types::Opaque,
+};
 use core::{marker::PhantomData, ptr::NonNull};
 
 /// An inode.
@@ -72,6 +74,13 @@ impl Inode {
         // SAFETY: The inode is alive (type invariant); `i_blkbits` is set when the inode is set
         // up and not changed while it is in use.
         u32::from(unsafe { (*self.as_raw()).i_blkbits })
+    }
+
+    /// The largest file size the filesystem supports (`i_sb->s_maxbytes`).
+    pub fn max_bytes(&self) -> i64 {
+        // SAFETY: The inode is alive (type invariant) and so is its superblock, whose
+        // `s_maxbytes` is set at mount time.
+        unsafe { (*(*self.as_raw()).i_sb).s_maxbytes }
     }
 
     /// The filesystem block size in bytes.
@@ -176,9 +185,8 @@ impl Mapping {
         let index = (pos >> bindings::PAGE_SHIFT) as usize;
         // SAFETY: The mapping is alive; with only `FGP_LOCK`, the function returns a locked and
         // referenced folio if one is cached at `index`, or an error pointer.
-        let ptr = unsafe {
-            bindings::__filemap_get_folio(self.as_raw(), index, bindings::FGP_LOCK, 0)
-        };
+        let ptr =
+            unsafe { bindings::__filemap_get_folio(self.as_raw(), index, bindings::FGP_LOCK, 0) };
         folio_or_error(ptr).ok()
     }
 
@@ -191,9 +199,8 @@ impl Mapping {
             Seek::Hole => bindings::SEEK_HOLE,
         };
         // SAFETY: The mapping is alive (type invariant).
-        let ret = unsafe {
-            bindings::mapping_seek_hole_data(self.as_raw(), start, end, whence as i32)
-        };
+        let ret =
+            unsafe { bindings::mapping_seek_hole_data(self.as_raw(), start, end, whence as i32) };
         if ret < 0 {
             // Errors are small negative errnos (`ENXIO`); anything else fails as `EINVAL`.
             return Err(Error::from_errno(ret as i32));

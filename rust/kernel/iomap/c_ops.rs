@@ -38,7 +38,11 @@ impl<'a> CIomapOps<'a> {
     ///
     /// The callbacks in `ops`, and in the `folio_ops` of the mappings they return, must follow
     /// the contract documented in `include/linux/iomap.h` for `inode`.
-    pub unsafe fn new(ops: &'a bindings::iomap_ops, inode: &'a Inode, private: *mut c_void) -> Self {
+    pub unsafe fn new(
+        ops: &'a bindings::iomap_ops,
+        inode: &'a Inode,
+        private: *mut c_void,
+    ) -> Self {
         Self {
             ops,
             inode,
@@ -122,9 +126,11 @@ impl IomapOps for CIomapOps<'_> {
         flags: IterFlags,
     ) -> Result<LockedFolio> {
         let Some(get) = Self::folio_ops(iomap).and_then(|f| f.get_folio) else {
-            return inode
-                .mapping()
-                .get_folio_for_write(pos, len, flags.contains(IterFlags::NOWAIT));
+            return inode.mapping().get_folio_for_write(
+                pos,
+                len,
+                flags.contains(IterFlags::NOWAIT),
+            );
         };
         // The C callback takes the whole iterator; give it one describing this step.
         // SAFETY: `struct iomap_iter` is plain data; all zeroes is a valid value.

@@ -212,7 +212,8 @@ impl Iomap {
     ///
     /// Returns `EIO` if the filesystem filled an invalid range.
     pub fn range(&self) -> Result<FileRange> {
-        FileRange::from_pos_len(self.0.offset, self.0.length).map_err(|_| EIO)
+        // A mapping may end at `2^63`, past the largest `loff_t`: cut it there.
+        FileRange::from_pos_len_saturating(self.0.offset, self.0.length).map_err(|_| EIO)
     }
 
     /// How the range is backed. Returns `EIO` if the filesystem filled an unknown type.

@@ -64,6 +64,34 @@ impl FileRange {
         Ok(Self { start: pos, end })
     }
 
+    /// Creates the range of `len` bytes from `pos`, cut at the largest `loff_t`.
+    ///
+    /// For ranges the kernel describes, which may end exactly at `2^63` (a folio or a filesystem
+    /// block holding the last addressable byte); no file byte lies beyond the cut. Returns
+    /// `EINVAL` if `pos` is negative.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::iomap::range::FileRange;
+    ///
+    /// let last_page = FileRange::from_pos_len_saturating(i64::MAX - 4095, 4096)?;
+    /// assert_eq!(last_page.end(), i64::MAX);
+    /// assert_eq!(last_page.len(), 4095);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn from_pos_len_saturating(pos: i64, len: u64) -> Result<Self> {
+        if pos < 0 {
+            return Err(EINVAL);
+        }
+        let len = i64::try_from(len).unwrap_or(i64::MAX);
+        // INVARIANT: `0 <= pos <= end` since `pos >= 0` and `len >= 0`.
+        Ok(Self {
+            start: pos,
+            end: pos.saturating_add(len),
+        })
+    }
+
     /// The first byte of the range.
     pub const fn start(&self) -> i64 {
         self.start

@@ -124,7 +124,7 @@ impl<O: IomapOps> ValidatedFolio<'_, '_, O> {
     /// must lie within both the folio and the mapping.
     fn folio_span(&self, pos: i64, len: usize) -> Result<(usize, usize)> {
         let write = FileRange::from_pos_len(pos, len as u64).map_err(|_| EIO)?;
-        let folio = FileRange::from_pos_len(self.folio.pos(), self.folio.size() as u64)?;
+        let folio = FileRange::from_pos_len_saturating(self.folio.pos(), self.folio.size() as u64)?;
         if write.intersection(&folio) != write || write.intersection(&self.mapped.range()) != write
         {
             return Err(EIO);
@@ -166,7 +166,10 @@ impl<O: IomapOps> ValidatedFolio<'_, '_, O> {
         let block_size = self.inode.block_size() as i64;
         let size = self.inode.size();
         let mut block_start = pos & !(block_size - 1);
-        let block_end = (pos + len as i64 + block_size - 1) & !(block_size - 1);
+        // Rounded up in `u64`, where it cannot overflow, then cut at the largest `loff_t`.
+        let block_end = ((pos + len as i64) as u64)
+            .next_multiple_of(block_size as u64)
+            .min(i64::MAX as u64) as i64;
         while block_start < block_end {
             let (mut poff, mut plen) = (0usize, 0usize);
             // SAFETY: The folio is locked, the pointers are to live locals; the C function only
@@ -184,7 +187,8 @@ impl<O: IomapOps> ValidatedFolio<'_, '_, O> {
             if plen == 0 {
                 break;
             }
-            let write_straddles = (from > poff && from < poff + plen) || (to > poff && to < poff + plen);
+            let write_straddles =
+                (from > poff && from < poff + plen) || (to > poff && to < poff + plen);
             if unshare || write_straddles {
                 let needs_zeroing = srcmap.mapping_type()? != MappingType::Mapped
                     || srcmap.flags().contains(IomapFlags::NEW)
@@ -362,7 +366,10 @@ unsafe fn write_mapped<O: IomapOps>(
     while length > 0 && from.count() > 0 {
         // A power of two, at least a page.
         let offset = (pos as usize) & (chunk - 1);
-        let mut bytes = retry_bytes.take().unwrap_or(from.count()).min(chunk - offset);
+        let mut bytes = retry_bytes
+            .take()
+            .unwrap_or(from.count())
+            .min(chunk - offset);
         if let Err(e) = mapping.balance_dirty_pages(nowait) {
             status = Err(e);
             break;
@@ -396,7 +403,11 @@ unsafe fn write_mapped<O: IomapOps>(
             break;
         };
 
-        let folio_end = folio.folio().pos() + folio.folio().size() as i64;
+        // The folio holding the last byte a file can have ends at `2^63`.
+        let folio_end = folio
+            .folio()
+            .pos()
+            .saturating_add(folio.folio().size() as i64);
         bytes = bytes.min((folio_end - pos) as usize);
         if let Err(e) = folio.prepare_write(pos, bytes) {
             drop(folio);

@@ -94,3 +94,14 @@ series_hash() {
 		fi
 	} | sha256sum | cut -d' ' -f1
 }
+
+# Test programs run in the guest straight from the host's filesystem.
+build_progs() {
+	local src
+	mkdir -p "$OUT_DIR/bin"
+	for src in "$HARNESS_DIR"/progs/*.c; do
+		[ -e "$src" ] || continue
+		gcc -O2 -g -Wall -Wextra -Werror -pthread -D_GNU_SOURCE \
+			-o "$OUT_DIR/bin/$(basename "$src" .c)" "$src"
+	done
+}

@@ -14,17 +14,9 @@
 "$HARNESS_DIR/setup-toolchain.sh"
 "$HARNESS_DIR/build-kernel.sh"
 
-# Test programs run in the guest straight from the host's filesystem.
-build_progs() {
-	local src
-	mkdir -p "$OUT_DIR/bin"
-	for src in "$HARNESS_DIR"/progs/*.c; do
-		[ -e "$src" ] || continue
-		gcc -O2 -g -Wall -Wextra -Werror -pthread -D_GNU_SOURCE \
-			-o "$OUT_DIR/bin/$(basename "$src" .c)" "$src"
-	done
-}
 step "build test programs" "$LOG_DIR/progs.log" build_progs
+step "compile checks of ui/ against the kernel crate" "$LOG_DIR/ui.log" \
+	"$HARNESS_DIR/ui-tests.sh" "$OUT_DIR/ui.tap"
 
 if [ $# -gt 0 ]; then
 	tests=("$@")
@@ -67,7 +59,7 @@ if [ -n "$splats" ]; then
 $splats")
 fi
 
-args=("$share" --expect-suites "$HARNESS_DIR/kunit-suites" --expect-tests "${tests[@]}")
+args=("$share" --host-tap "$OUT_DIR/ui.tap" --expect-suites "$HARNESS_DIR/kunit-suites" --expect-tests "${tests[@]}")
 for e in "${run_errors[@]}"; do
 	args+=(--run-error "$e")
 done

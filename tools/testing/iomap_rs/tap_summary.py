@@ -75,6 +75,8 @@ def parse_guest_tap(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("share", help="directory the guest wrote its results to")
+    ap.add_argument("--host-tap", action="append", default=[],
+                    help="TAP of tests run on the host (compile checks), reported first")
     ap.add_argument("--expect-suites", help="file listing KUnit suites that must have run")
     ap.add_argument("--expect-tests", nargs="*", default=[], help="in-guest tests that must have run")
     ap.add_argument("--run-error", action="append", default=[],
@@ -82,6 +84,12 @@ def main():
     args = ap.parse_args()
 
     results = []
+    for path in args.host_tap:
+        if os.path.exists(path):
+            results.extend(parse_guest_tap(path))
+        else:
+            results.append(Result(os.path.basename(path), "fail", "host checks did not run",
+                                  [f"expected {path}, not found"]))
     kunit_dir = os.path.join(args.share, "kunit")
     seen_suites = set()
     if os.path.isdir(kunit_dir):

@@ -28,7 +28,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s FILE OFFSET\n", argv[0]);
 		return 2;
 	}
-	fd = open(argv[1], O_RDWR);
+	fd = open(argv[1], O_RDWR | O_CREAT, 0644);
 	buf = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (fd < 0 || buf == MAP_FAILED) {

@@ -38,6 +38,8 @@ expect_eq() {
 
 # mkfs_scratch_xfs [MKFS_OPTIONS...] and mount it on $SCRATCH_MNT.
 mkfs_scratch_xfs() {
+	# A failed test before may have left it mounted.
+	if mountpoint -q "$SCRATCH_MNT"; then umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"; fi
 	mkfs.xfs -f -q "$@" "$SCRATCH_DEV" || fail "mkfs.xfs $* $SCRATCH_DEV failed"
 	mount_scratch
 }

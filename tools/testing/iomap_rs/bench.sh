@@ -1,0 +1,27 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The benchmark command (make bench): boots the kernel once and measures
+# buffered write throughput on XFS through C iomap and through iomap_rs in the
+# same boot, alternating the two, and prints MB/s per case with the Rust/C
+# ratio (min, median, max over the pairs). Not part of the test run.
+#
+# Environment: IOMAP_RS_BENCH_PAIRS (default 5), IOMAP_RS_BENCH_MIB (MiB
+# written per run, default 64).
+
+. "$(dirname "$0")/lib.sh"
+. "$HARNESS_DIR/vm.sh"
+
+"$HARNESS_DIR/setup-toolchain.sh"
+"$HARNESS_DIR/build-kernel.sh"
+step "build test programs" "$LOG_DIR/progs.log" build_progs
+
+say "boot the kernel and run the benchmark (console: ${LOG_DIR#"$REPO_DIR"/}/bench-console.log)"
+rc=0
+run_vm bench 3600 "IOMAP_RS_BIN=$OUT_DIR/bin IOMAP_RS_BENCH_PAIRS=${IOMAP_RS_BENCH_PAIRS:-5} IOMAP_RS_BENCH_MIB=${IOMAP_RS_BENCH_MIB:-64} $HARNESS_DIR/guest-bench.sh @SHARE@" || rc=$?
+cp -f "$VM_SHARE/dmesg.log" "$LOG_DIR/bench-dmesg.log" 2>/dev/null || true
+[ -f "$VM_SHARE/bench.txt" ] && cp "$VM_SHARE/bench.txt" "$LOG_DIR/bench.txt" && cat "$LOG_DIR/bench.txt"
+splats=$(vm_kernel_splats "$VM_SHARE/dmesg.log" "$VM_CONSOLE_LOG")
+[ -z "$splats" ] || die "step 'bench': kernel log splat (see $LOG_DIR/bench-dmesg.log):
+$splats"
+[ "$rc" = 0 ] || die "step 'bench': the guest run failed with status $rc (see $VM_CONSOLE_LOG)"

@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the guest for bench.sh. Usage: guest-bench.sh SHARE
+#
+# For each case (write size x writers x new/overwrite), runs PAIRS pairs of
+# (C iomap, iomap_rs) in alternating order, flipping
+# /sys/kernel/debug/iomap_rs/enabled between the two runs of a pair.
+
+set -o errexit -o nounset -o pipefail
+SHARE=$1
+DEV=/dev/vda
+MNT=/tmp/iomap_rs-bench
+PAIRS=${IOMAP_RS_BENCH_PAIRS:-5}
+MIB=${IOMAP_RS_BENCH_MIB:-64}
+KNOB=/sys/kernel/debug/iomap_rs/enabled
+exec > >(tee "$SHARE/bench.txt") 2>&1
+trap 'dmesg >"$SHARE/dmesg.log"' EXIT
+
+mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
+mkfs.xfs -f -q "$DEV"
+mkdir -p "$MNT"
+mount -t xfs "$DEV" "$MNT"
+
+one_run() { # PATH SIZE WRITERS MODE
+	[ "$1" = rust ] && echo Y >"$KNOB" || echo N >"$KNOB"
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	"$IOMAP_RS_BIN/bench_write" "$MNT" "$2" "$3" "$4" "$MIB" | awk '{ print $2 }'
+}
+
+echo "buffered write throughput on XFS, kernel $(uname -r), $MIB MiB per run, $PAIRS pairs per case"
+printf '%-9s %-7s %-9s %10s %10s %8s %8s %8s\n' size writers mode 'C MB/s' 'Rust MB/s' 'min' 'median' 'max'
+for size in 4096 65536 1048576; do
+	for writers in 1 2; do
+		for mode in new overwrite; do
+			c=() r=()
+			for ((p = 0; p < PAIRS; p++)); do
+				# Alternate which goes first, so drift favours neither.
+				if ((p % 2)); then
+					r+=("$(one_run rust $size $writers $mode)")
+					c+=("$(one_run c $size $writers $mode)")
+				else
+					c+=("$(one_run c $size $writers $mode)")
+					r+=("$(one_run rust $size $writers $mode)")
+				fi
+			done
+			/usr/bin/python3 - "$size" "$writers" "$mode" "${c[*]}" "${r[*]}" <<'PY'
+import statistics, sys
+size, writers, mode, c, r = sys.argv[1:]
+c = [float(x) for x in c.split()]
+r = [float(x) for x in r.split()]
+ratios = sorted(b / a for a, b in zip(c, r))
+print(f"{size:<9} {writers:<7} {mode:<9} {statistics.median(c):10.1f} {statistics.median(r):10.1f}"
+      f" {ratios[0]:8.3f} {statistics.median(ratios):8.3f} {ratios[-1]:8.3f}")
+print("  ratios: " + " ".join(f"{x:.3f}" for x in ratios), file=sys.stderr)
+PY
+		done
+	done
+done
+echo Y >"$KNOB"
+umount "$MNT"
