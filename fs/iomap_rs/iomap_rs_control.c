@@ -57,7 +57,7 @@ bool iomap_rs_debug_skip_validation(void)
 }
 
 void iomap_rs_note_stale(struct inode *inode, loff_t offset, u64 length,
-		u64 old_cookie, u64 new_cookie, bool remapped)
+			 u64 old_cookie, u64 new_cookie, bool remapped)
 {
 	atomic64_inc(&stale_detections);
 	trace_iomap_rs_stale(inode, offset, length, old_cookie, new_cookie,

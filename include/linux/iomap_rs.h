@@ -39,15 +39,15 @@ bool iomap_rs_initialized(void);
  * folio is locked and before it is touched.
  */
 ssize_t iomap_rs_file_buffered_write(struct kiocb *iocb, struct iov_iter *from,
-		const struct iomap_ops *ops, void *private);
+				     const struct iomap_ops *ops, void *private);
 
 /*
  * Drop-in for iomap_write_delalloc_release(): the caller holds
  * inode->i_mapping->invalidate_lock exclusively.
  */
 void iomap_rs_write_delalloc_release(struct inode *inode, loff_t start_byte,
-		loff_t end_byte, unsigned int flags, struct iomap *iomap,
-		iomap_punch_t punch);
+				     loff_t end_byte, unsigned int flags, struct iomap *iomap,
+				     iomap_punch_t punch);
 
 /*
  * Whether filesystems that opted in route their buffered writes through
@@ -64,20 +64,20 @@ void iomap_rs_count_write(void);
 void iomap_rs_debug_validate_delay(void);
 bool iomap_rs_debug_skip_validation(void);
 void iomap_rs_note_stale(struct inode *inode, loff_t offset, u64 length,
-		u64 old_cookie, u64 new_cookie, bool remapped);
+			 u64 old_cookie, u64 new_cookie, bool remapped);
 
 /*
  * Per-block folio state helpers exported by fs/iomap/buffered-io.c for the
  * Rust library, so that both implementations share one state.
  */
 int iomap_folio_state_prepare(struct inode *inode, struct folio *folio,
-		unsigned int flags);
+			      unsigned int flags);
 void iomap_folio_adjust_read_range(struct inode *inode, struct folio *folio,
-		loff_t *pos, loff_t length, size_t *offp, size_t *lenp);
+				   loff_t *pos, loff_t length, size_t *offp, size_t *lenp);
 int iomap_folio_read_sync(loff_t block_start, struct folio *folio,
-		size_t poff, size_t plen, const struct iomap *iomap);
+			  size_t poff, size_t plen, const struct iomap *iomap);
 void iomap_folio_set_range_uptodate(struct folio *folio, size_t off,
-		size_t len);
+				    size_t len);
 void iomap_folio_set_range_dirty(struct folio *folio, size_t off, size_t len);
 bool iomap_folio_block_is_dirty(struct folio *folio, unsigned int block);
 
@@ -89,18 +89,22 @@ static inline bool iomap_rs_enabled(void)
 }
 
 static inline ssize_t iomap_rs_file_buffered_write(struct kiocb *iocb,
-		struct iov_iter *from, const struct iomap_ops *ops,
-		void *private)
+						   struct iov_iter *from,
+						   const struct iomap_ops *ops,
+						   void *private)
 {
 	return iomap_file_buffered_write(iocb, from, ops, private);
 }
 
 static inline void iomap_rs_write_delalloc_release(struct inode *inode,
-		loff_t start_byte, loff_t end_byte, unsigned int flags,
-		struct iomap *iomap, iomap_punch_t punch)
+						   loff_t start_byte,
+						   loff_t end_byte,
+						   unsigned int flags,
+						   struct iomap *iomap,
+						   iomap_punch_t punch)
 {
 	iomap_write_delalloc_release(inode, start_byte, end_byte, flags, iomap,
-			punch);
+				     punch);
 }
 
 #endif /* CONFIG_IOMAP_RS */

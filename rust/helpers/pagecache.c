@@ -58,8 +58,7 @@ void rust_helper_filemap_invalidate_unlock(struct address_space *mapping)
 	filemap_invalidate_unlock(mapping);
 }
 
-void rust_helper_filemap_invalidate_lock_assert_held_write(
-		struct address_space *mapping)
+void rust_helper_filemap_invalidate_lock_assert_held_write(struct address_space *mapping)
 {
 	lockdep_assert_held_write(&mapping->invalidate_lock);
 }
