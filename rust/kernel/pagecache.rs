@@ -251,7 +251,7 @@ impl Mapping {
 
 /// Converts the result of `__filemap_get_folio()` (a locked, referenced folio or an error
 /// pointer).
-fn folio_or_error(ptr: *mut bindings::folio) -> Result<LockedFolio> {
+pub(crate) fn folio_or_error(ptr: *mut bindings::folio) -> Result<LockedFolio> {
     let ptr = crate::error::from_err_ptr(ptr)?;
     let ptr = NonNull::new(ptr).ok_or(ENOMEM)?;
     // SAFETY: `__filemap_get_folio(FGP_LOCK)` returned a folio locked for us with one reference

@@ -16,7 +16,7 @@ use crate::{
     folio::LockedFolio,
     pagecache::Inode,
 };
-use core::{ffi::c_void, ptr::NonNull};
+use core::ffi::c_void;
 
 /// The operations of a C filesystem.
 ///
@@ -146,10 +146,7 @@ impl IomapOps for CIomapOps<'_> {
         // SAFETY: As for `begin`; the callback returns a locked folio with a reference we own,
         // or an error pointer.
         let ptr = unsafe { get(&mut iter, pos, len) };
-        let ptr = crate::error::from_err_ptr(ptr)?;
-        let ptr = NonNull::new(ptr).ok_or(ENOMEM)?;
-        // SAFETY: The callback returned a locked folio and a reference, which we now own.
-        Ok(unsafe { LockedFolio::from_raw(ptr) })
+        crate::pagecache::folio_or_error(ptr)
     }
 
     fn put_folio(
