@@ -7,11 +7,16 @@
 #ifndef _FS_IOMAP_RS_KUNIT_H
 #define _FS_IOMAP_RS_KUNIT_H
 
+#include <linux/types.h>
+
+struct inode;
 struct kunit;
 
 /* Called by Rust cases: fail the running case with a message. */
 void iomap_rs_kunit_fail(struct kunit *test, const char *file, int line,
 			 const char *msg);
+/* Called by Rust cases: log a line to the KUnit result. */
+void iomap_rs_kunit_info(struct kunit *test, const char *msg);
 
 /* Suite iomap_rs_smoke. */
 void iomap_rs_smoke_abi_version(struct kunit *test);
@@ -25,5 +30,16 @@ void iomap_rs_iter_stale_remap(struct kunit *test);
 void iomap_rs_iter_stale_before_progress(struct kunit *test);
 void iomap_rs_iter_zero_length_and_eof(struct kunit *test);
 void iomap_rs_iter_errors(struct kunit *test);
+
+/* Suite iomap_rs_punch, and what its cases need from C. */
+u64 iomap_rs_kunit_punch_seed(void);
+struct inode *iomap_rs_kunit_inode_new(unsigned int blkbits);
+void iomap_rs_kunit_inode_put(struct inode *inode);
+void iomap_rs_punch_model(struct kunit *test);
+void iomap_rs_punch_dirty_beyond_eof(struct kunit *test);
+void iomap_rs_punch_folio_spanning_eof(struct kunit *test);
+void iomap_rs_punch_bad_ranges(struct kunit *test);
+void iomap_rs_punch_error_stops_unlocked(struct kunit *test);
+void iomap_rs_punch_c_abi(struct kunit *test);
 
 #endif /* _FS_IOMAP_RS_KUNIT_H */

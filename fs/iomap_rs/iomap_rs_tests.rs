@@ -21,6 +21,7 @@ extern "C" {
         line: c_int,
         msg: *const c_char,
     );
+    fn iomap_rs_kunit_info(test: *mut bindings::kunit, msg: *const c_char);
 }
 
 /// The KUnit case being run.
@@ -51,6 +52,17 @@ impl Test {
         // SAFETY: `self.0` is the running case (type invariant); the strings are NUL-terminated
         // and outlive the call, which copies them into the test log.
         unsafe { iomap_rs_kunit_fail(self.0, file.as_char_ptr(), line as c_int, msg_ptr) };
+    }
+}
+
+impl Test {
+    /// Logs a line to the case's KUnit result.
+    fn info(&self, args: fmt::Arguments<'_>) {
+        if let Ok(msg) = CString::try_from_fmt(args) {
+            // SAFETY: `self.0` is the running case (type invariant); the string is
+            // NUL-terminated and outlives the call.
+            unsafe { iomap_rs_kunit_info(self.0, msg.as_char_ptr()) };
+        }
     }
 }
 
@@ -483,3 +495,8 @@ fn fs_iterate(
         },
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Suite iomap_rs_punch: the delalloc release against real page cache.
+
+pub mod punch_tests;

@@ -16,7 +16,12 @@
 //! functions that need it take a reference to one.
 
 use crate::{
-    bindings, error::code::*, error::Error, error::Result, folio::LockedFolio, types::Opaque,
+    bindings,
+    error::code::*,
+    error::Error,
+    error::Result,
+    folio::{Folio, LockedFolio},
+    types::{ARef, Opaque},
 };
 use core::{marker::PhantomData, ptr::NonNull};
 
@@ -188,6 +193,18 @@ impl Mapping {
         let ptr =
             unsafe { bindings::__filemap_get_folio(self.as_raw(), index, bindings::FGP_LOCK, 0) };
         folio_or_error(ptr).ok()
+    }
+
+    /// Returns the cached folio holding `pos`, if there is one, without locking it
+    /// (`filemap_get_folio()`).
+    pub fn get_folio(&self, pos: i64) -> Option<ARef<Folio>> {
+        let index = (pos >> bindings::PAGE_SHIFT) as usize;
+        // SAFETY: The mapping is alive; with no FGP flags, the function returns a referenced
+        // folio if one is cached at `index`, or an error pointer.
+        let ptr = unsafe { bindings::__filemap_get_folio(self.as_raw(), index, 0, 0) };
+        let ptr = NonNull::new(crate::error::from_err_ptr(ptr).ok()?)?;
+        // SAFETY: The reference the function took is ours.
+        Some(unsafe { ARef::from_raw(ptr.cast()) })
     }
 
     /// Searches the cache over `[start, end)` for the next data or hole
