@@ -14,11 +14,14 @@
  *   384 KiB + 100 through a shared mapping: that page is dirty inside the
  *   range the write releases. The release must keep its delalloc (and its
  *   cached data) and punch the rest.
- * eof: with 1 KiB blocks, a file of 9192 bytes is written and synced, then
+ * eof: with 1 KiB blocks, a file of 9216 bytes is written and synced, then
  *   its last page is dirtied through a shared mapping, which marks every
- *   block of the folio dirty, those beyond EOF too. A write at 10240 (beyond
- *   EOF, inside that folio) from an unmapped buffer fails: the delalloc it
- *   reserved lies under dirty blocks beyond EOF and must still be punched.
+ *   block of the folio dirty, those beyond EOF too. A write at EOF from an
+ *   unmapped buffer fails: the delalloc it reserved over [9216, 12288) lies
+ *   under dirty blocks beyond EOF and must still be punched. (The write
+ *   starts at EOF, not beyond: a write beyond EOF first zeroes up to its
+ *   start, and in 6.12 that flushes the dirty folio, which would hide the
+ *   case.)
  * race: the generic/346 workload. THREADS threads own interleaved 3 KiB runs
  *   of a sparse file (neighbouring runs share pages) and each does OPS
  *   writes of a random byte value over one of its runs, through a shared
@@ -215,8 +218,8 @@ static int keep(const char *path, const char *knob, const char *delay)
 
 static int eof(const char *path)
 {
-	const long long size = 9192, write_at = 10240;
-	char data[9192], *buf, *map;
+	const long long size = 9216, write_at = size;
+	char data[9216], *buf, *map;
 	long long beyond;
 	ssize_t n;
 	int fd, d;
@@ -236,13 +239,14 @@ static int eof(const char *path)
 		die("munmap");
 
 	buf = buffer_with_hole(2 * PAGE, 0x33, 0);
-	n = pwrite(fd, buf, 2048, write_at);
+	n = pwrite(fd, buf, 3 * KIB, write_at);
 	if (n != -1 || errno != EFAULT) {
-		printf("scenario: the write beyond EOF returned %zd (%s), expected EFAULT\n",
+		printf("scenario: the write at EOF returned %zd (%s), expected EFAULT\n",
 		       n, n < 0 ? strerror(errno) : "no error");
 		return 2;
 	}
-	printf("write at %lld beyond EOF %lld failed with EFAULT\n", write_at, size);
+	printf("write at EOF %lld, into a dirty cached page, failed with EFAULT\n",
+	       write_at);
 	printf("extents before writeback:\n");
 	d = count_delalloc(fd, size, &beyond);
 	if (beyond) {
