@@ -13,6 +13,8 @@ use kernel::pagecache::Inode;
 use kernel::prelude::*;
 use kernel::uio::{IovIter, Kiocb};
 
+pub mod release_bench;
+
 module! {
     type: IomapRs,
     name: "iomap_rs",

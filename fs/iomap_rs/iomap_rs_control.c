@@ -15,13 +15,19 @@
  *   skip_validation	Debug only: do not ask the filesystem whether the
  *			mapping is still valid. Reintroduces the corruption,
  *			so that tests can prove they detect it.
+ *   bench_release	Reading it runs the delalloc release benchmark
+ *			(release_bench.rs) and shows its figures.
  */
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/init.h>
 #include <linux/iomap_rs.h>
+#include <linux/mutex.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "iomap_rs_testfs.h"
 
 #define CREATE_TRACE_POINTS
 #include "iomap_rs_trace.h"
@@ -73,6 +79,26 @@ static int status_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(status);
 
+static DEFINE_MUTEX(bench_lock);
+
+static int bench_release_show(struct seq_file *m, void *v)
+{
+	char *buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	ssize_t ret;
+
+	if (!buf)
+		return -ENOMEM;
+	/* One run at a time: the C release's punch counter is global. */
+	mutex_lock(&bench_lock);
+	ret = iomap_rs_bench_release(buf, PAGE_SIZE);
+	mutex_unlock(&bench_lock);
+	if (ret >= 0)
+		seq_puts(m, buf);
+	kfree(buf);
+	return ret < 0 ? ret : 0;
+}
+DEFINE_SHOW_ATTRIBUTE(bench_release);
+
 /* The counters read as decimal numbers; writing a value resets them. */
 static int counter_get(void *data, u64 *val)
 {
@@ -99,6 +125,8 @@ static int __init iomap_rs_control_init(void)
 				   &stale_detections, &counter_fops);
 	debugfs_create_u32("validate_delay_ms", 0644, dir, &validate_delay_ms);
 	debugfs_create_bool("skip_validation", 0644, dir, &skip_validation);
+	debugfs_create_file("bench_release", 0400, dir, NULL,
+			    &bench_release_fops);
 	return 0;
 }
 late_initcall(iomap_rs_control_init);

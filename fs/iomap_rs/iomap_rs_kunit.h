@@ -9,7 +9,6 @@
 
 #include <linux/types.h>
 
-struct inode;
 struct kunit;
 
 /* Called by Rust cases: fail the running case with a message. */
@@ -31,10 +30,8 @@ void iomap_rs_iter_stale_before_progress(struct kunit *test);
 void iomap_rs_iter_zero_length_and_eof(struct kunit *test);
 void iomap_rs_iter_errors(struct kunit *test);
 
-/* Suite iomap_rs_punch, and what its cases need from C. */
+/* Suite iomap_rs_punch; its inodes come from iomap_rs_testfs.h. */
 u64 iomap_rs_kunit_punch_seed(void);
-struct inode *iomap_rs_kunit_inode_new(unsigned int blkbits);
-void iomap_rs_kunit_inode_put(struct inode *inode);
 void iomap_rs_punch_model(struct kunit *test);
 void iomap_rs_punch_dirty_beyond_eof(struct kunit *test);
 void iomap_rs_punch_folio_spanning_eof(struct kunit *test);

@@ -2,10 +2,9 @@
 
 //! Suite `iomap_rs_punch`: the delalloc release against real page cache.
 //!
-//! Each case builds page cache on an inode of the suite's pseudo filesystem (see
-//! `iomap_rs_kunit.c`), whose address space operations are iomap's: folios of several sizes,
-//! clean or dirty, fully or partially uptodate, with or without per-block state, with some
-//! blocks dirty, before and beyond EOF. It then runs
+//! Each case builds page cache on an inode of `iomap_rs_testfs.c`, whose address space
+//! operations are iomap's: folios of several sizes, clean or dirty, fully or partially uptodate,
+//! with or without per-block state, with some blocks dirty, before and beyond EOF. It then runs
 //! [`write_delalloc_release`](kernel::iomap::delalloc::write_delalloc_release) with a punch
 //! callback that records what it is asked to punch, and compares that with a reference computed
 //! block by block from the state the case built, without seeking: a byte of the range is kept iff
@@ -27,14 +26,15 @@ use kernel::page::PAGE_SIZE;
 use kernel::pagecache::Inode;
 use kernel::prelude::*;
 use kernel::str::CString;
+use kernel::types::ARef;
 
 // `struct inode` only crosses as a pointer, so its layout does not matter to the calls.
 #[allow(improper_ctypes)]
 extern "C" {
     // Declared in `iomap_rs_kunit.h`, defined in `iomap_rs_kunit.c`.
     fn iomap_rs_kunit_punch_seed() -> u64;
-    fn iomap_rs_kunit_inode_new(blkbits: u32) -> *mut bindings::inode;
-    fn iomap_rs_kunit_inode_put(inode: *mut bindings::inode);
+    // Declared in `iomap_rs_testfs.h`, defined in `iomap_rs_testfs.c`.
+    fn iomap_rs_testfs_inode_new(blkbits: u32) -> *mut bindings::inode;
 }
 
 /// Randomized cases run by `iomap_rs_punch_model`.
@@ -46,36 +46,15 @@ const MAX_ORDER: u32 = 4;
 /// Blocks of the largest folio at the smallest block size, as 64-bit words of a bitmap.
 const BITMAP_WORDS: usize = 2;
 
-/// An inode of the suite's pseudo filesystem, with its page cache; put (and its cache thrown
-/// away) on drop.
-///
-/// # Invariants
-///
-/// `self.0` is a live inode to which this object owns a reference.
-struct TestInode(NonNull<bindings::inode>);
-
-impl TestInode {
-    fn new(block_bits: u32, size: i64) -> Result<Self> {
-        // SAFETY: FFI call; it returns a new inode, with a reference we own, or NULL.
-        let ptr = unsafe { iomap_rs_kunit_inode_new(block_bits) };
-        // INVARIANT: We own the reference `iomap_rs_kunit_inode_new` returned.
-        let this = Self(NonNull::new(ptr).ok_or(ENOMEM)?);
-        // SAFETY: Nothing else knows the inode yet, so nothing races with the size update.
-        unsafe { this.inode().write_size(size) };
-        Ok(this)
-    }
-
-    fn inode(&self) -> &Inode {
-        // SAFETY: The inode is alive while we hold our reference (type invariant).
-        unsafe { Inode::from_raw(self.0.as_ptr()) }
-    }
-}
-
-impl Drop for TestInode {
-    fn drop(&mut self) {
-        // SAFETY: We own the reference (type invariant) and give it up exactly once.
-        unsafe { iomap_rs_kunit_inode_put(self.0.as_ptr()) };
-    }
+/// A new inode of `iomap_rs_testfs.c` with blocks of `2^block_bits` bytes and size `size`.
+fn new_file(block_bits: u32, size: i64) -> Result<ARef<Inode>> {
+    // SAFETY: FFI call; it returns a new inode, with a reference we own, or NULL.
+    let ptr = NonNull::new(unsafe { iomap_rs_testfs_inode_new(block_bits) }).ok_or(ENOMEM)?;
+    // SAFETY: The reference `iomap_rs_testfs_inode_new` returned is ours; `iput()` drops it.
+    let inode: ARef<Inode> = unsafe { ARef::from_raw(ptr.cast()) };
+    // SAFETY: Nothing else knows the inode yet, so nothing races with the size update.
+    unsafe { inode.write_size(size) };
+    Ok(inode)
 }
 
 /// A per-block bitmap of one folio.
@@ -629,7 +608,7 @@ fn fail(t: &Test, context: fmt::Arguments<'_>, failure: &Failure, layout: Option
 }
 
 /// Draws a block size and a file size for a randomized case.
-fn random_file(rng: &mut Rng) -> Result<TestInode> {
+fn random_file(rng: &mut Rng) -> Result<ARef<Inode>> {
     let block_bits = 9 + rng.below(u64::from(bindings::PAGE_SHIFT) - 8) as u32;
     let span = SPAN_PAGES as u64 * PAGE_SIZE as u64;
     let size = match rng.below(4) {
@@ -638,14 +617,14 @@ fn random_file(rng: &mut Rng) -> Result<TestInode> {
         1 => (rng.below(span >> block_bits) << block_bits) as i64,
         _ => rng.below(span + 2 * PAGE_SIZE as u64) as i64,
     };
-    TestInode::new(block_bits, size)
+    new_file(block_bits, size)
 }
 
 /// Runs one randomized case: a random file, cache and range, released and checked.
 fn model_case(rng: &mut Rng) -> Result<(), (Failure, Option<Layout>)> {
     let file = random_file(rng).map_err(|e| (e.into(), None))?;
-    let layout = random_layout(file.inode(), rng).map_err(|e| (e.into(), None))?;
-    release_and_check(file.inode(), &layout).map_err(|f| (f, Some(layout)))
+    let layout = random_layout(&file, rng).map_err(|e| (e.into(), None))?;
+    release_and_check(&file, &layout).map_err(|f| (f, Some(layout)))
 }
 
 kunit_case!(iomap_rs_punch_model, |t| {
@@ -671,11 +650,11 @@ fn fixed_file(
     size: i64,
     folios: &[(i64, usize, Plan)],
     range: (i64, i64),
-) -> Result<(TestInode, Layout), Failure> {
-    let file = TestInode::new(block_bits, size)?;
+) -> Result<(ARef<Inode>, Layout), Failure> {
+    let file = new_file(block_bits, size)?;
     let mut built = KVec::new();
     for &(pos, len, p) in folios {
-        let c = add_folio(file.inode(), pos, len, |_| p)?;
+        let c = add_folio(&file, pos, len, |_| p)?;
         if c.pos != pos || c.size != len {
             return Err(found(format_args!(
                 "asked for a folio at {pos} of {len} bytes, got {} bytes at {}",
@@ -695,8 +674,8 @@ fn fixed_file(
 
 /// Releases the range of a fixed case and checks that exactly `expected` was punched, in that
 /// order, that the reference agrees, and that the cache is unchanged.
-fn check_fixed(file: &TestInode, layout: &Layout, expected: &[(i64, i64)]) -> Result<(), Failure> {
-    let (result, calls) = release(file.inode(), layout.range, None)?;
+fn check_fixed(file: &Inode, layout: &Layout, expected: &[(i64, i64)]) -> Result<(), Failure> {
+    let (result, calls) = release(&file, layout.range, None)?;
     if let Err(e) = result {
         return Err(found(format_args!("the release failed with {e:?}")));
     }
@@ -712,7 +691,7 @@ fn check_fixed(file: &TestInode, layout: &Layout, expected: &[(i64, i64)]) -> Re
         )));
     }
     check_punches(layout, &calls)?;
-    check_cache(file.inode(), layout)
+    check_cache(&file, layout)
 }
 
 /// Runs a fixed case, failing the running test with `name` if it fails.
@@ -818,7 +797,7 @@ kunit_case!(iomap_rs_punch_bad_ranges, |t| {
         Ok(built) => built,
         Err(f) => return fail(&t, format_args!("building the file"), &f, None),
     };
-    let inode = file.inode();
+    let inode = &file;
     let calls_of = |range: Result<FileRange>| -> Result<(Result, usize)> {
         let (result, calls) = release(inode, range?, None)?;
         Ok((result, calls.len()))
@@ -842,11 +821,11 @@ kunit_case!(iomap_rs_punch_bad_ranges, |t| {
         Ok((Ok(()), 1))
     );
     // The invalidate_lock of another mapping is no proof: EINVAL, nothing punched.
-    let other = match TestInode::new(12, 0) {
+    let other = match new_file(12, 0) {
         Ok(o) => o,
         Err(e) => return fail(&t, format_args!("other inode"), &Failure::Error(e), None),
     };
-    let lock = other.inode().mapping().invalidate_lock_write();
+    let lock = &other.mapping().invalidate_lock_write();
     let mut calls = 0;
     let result = FileRange::new(0, PAGE).and_then(|range| {
         write_delalloc_release(&lock, inode, range, |_: &Inode, _: FileRange| {
@@ -876,7 +855,7 @@ kunit_case!(iomap_rs_punch_error_stops_unlocked, |t| {
             Ok(built) => built,
             Err(f) => return fail(&t, format_args!("building the file"), &f, None),
         };
-        let checked = release(file.inode(), layout.range, Some((fail_at, ENOSPC)))
+        let checked = release(&file, layout.range, Some((fail_at, ENOSPC)))
             .map_err(Failure::from)
             .and_then(|(result, calls)| {
                 let expected = if fail_at > calls_without_error {
@@ -891,7 +870,7 @@ kunit_case!(iomap_rs_punch_error_stops_unlocked, |t| {
                         expected
                     )));
                 }
-                check_cache(file.inode(), &layout)
+                check_cache(&file, &layout)
             });
         if let Err(f) = checked {
             return fail(&t, format_args!("punch error"), &f, Some(&layout));
@@ -981,8 +960,8 @@ kunit_case!(iomap_rs_punch_c_abi, |t| {
             .map_err(|e| (Failure::from(e), None))
             .and_then(|file| {
                 let layout =
-                    random_layout(file.inode(), &mut rng).map_err(|e| (Failure::from(e), None))?;
-                c_release_and_check(file.inode(), &layout).map_err(|f| (f, Some(layout)))
+                    random_layout(&file, &mut rng).map_err(|e| (Failure::from(e), None))?;
+                c_release_and_check(&file, &layout).map_err(|f| (f, Some(layout)))
             });
         if let Err((f, layout)) = checked {
             let context = format_args!(
@@ -995,9 +974,9 @@ kunit_case!(iomap_rs_punch_c_abi, |t| {
     // The C entry has no way to report bad ranges, as in C: it leaves them alone.
     let built = fixed_file(12, 1 << 20, &[(0, PAGE_SIZE, Plan::MARKED)], (0, 0));
     let checked = built.and_then(|(file, _)| {
-        let max = file.inode().max_bytes();
+        let max = &file.max_bytes();
         for (start, end) in [(2 * PAGE, PAGE), (max - PAGE, max + PAGE), (PAGE, PAGE)] {
-            let record = c_release(file.inode(), start, end)?;
+            let record = c_release(&file, start, end)?;
             if !record.calls.is_empty() {
                 return Err(found(format_args!(
                     "[{start}, {end}) punched {} ranges",

@@ -21,7 +21,7 @@ use crate::{
     error::Error,
     error::Result,
     folio::{Folio, LockedFolio},
-    types::{ARef, Opaque},
+    types::{ARef, AlwaysRefCounted, Opaque},
 };
 use core::{marker::PhantomData, ptr::NonNull};
 
@@ -31,8 +31,25 @@ use core::{marker::PhantomData, ptr::NonNull};
 ///
 /// The inode is referenced (or otherwise kept alive, as by an open file) for as long as a
 /// `&Inode` to it exists.
+///
+/// [`ARef<Inode>`] owns a reference (`ihold()`/`iput()`).
 #[repr(transparent)]
 pub struct Inode(Opaque<bindings::inode>);
+
+// SAFETY: The type invariant keeps the reference count non-zero while an `&Inode` exists;
+// `ihold()` and `iput()` are the C functions that manage it, and `iput()` may free the inode
+// once the last reference is gone.
+unsafe impl AlwaysRefCounted for Inode {
+    fn inc_ref(&self) {
+        // SAFETY: The inode is referenced (type invariant), as `ihold()` requires.
+        unsafe { bindings::ihold(self.as_raw()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller owns a reference and gives it up.
+        unsafe { bindings::iput(obj.cast().as_ptr()) };
+    }
+}
 
 impl Inode {
     /// Creates an `&Inode` from a pointer to a C inode.

@@ -3,9 +3,11 @@
 #
 # Runs inside the guest for bench.sh. Usage: guest-bench.sh SHARE
 #
-# For each case (write size x writers x new/overwrite), runs PAIRS pairs of
-# (C iomap, iomap_rs) in alternating order, flipping
+# First the delalloc release benchmark (release_bench.rs, through debugfs),
+# then, for each write case (write size x writers x new/overwrite), PAIRS
+# pairs of (C iomap, iomap_rs) in alternating order, flipping
 # /sys/kernel/debug/iomap_rs/enabled between the two runs of a pair.
+# IOMAP_RS_BENCH=release or write runs only one of the two.
 
 set -o errexit -o nounset -o pipefail
 SHARE=$1
@@ -14,10 +16,16 @@ MNT=/tmp/iomap_rs-bench
 PAIRS=${IOMAP_RS_BENCH_PAIRS:-5}
 MIB=${IOMAP_RS_BENCH_MIB:-64}
 KNOB=/sys/kernel/debug/iomap_rs/enabled
+WHAT=${IOMAP_RS_BENCH:-all}
 exec > >(tee "$SHARE/bench.txt") 2>&1
 trap 'dmesg >"$SHARE/dmesg.log"' EXIT
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
+if [ "$WHAT" != write ]; then
+	cat /sys/kernel/debug/iomap_rs/bench_release
+	echo
+fi
+[ "$WHAT" != release ] || exit 0
 mkfs.xfs -f -q "$DEV"
 mkdir -p "$MNT"
 mount -t xfs "$DEV" "$MNT"

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A filesystem without storage for the KUnit suites and the benchmark of the
+ * delalloc release: its inodes have iomap's address space operations, so
+ * their page cache carries iomap's per-block uptodate and dirty state and
+ * SEEK_DATA/SEEK_HOLE behave over it as on XFS. Nothing is ever read or
+ * written back: callers build the cache themselves, and it goes away with the
+ * inode. It is kernel-mounted on first use and never registered, so it cannot
+ * be mounted from user space.
+ */
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/iomap.h>
+#include <linux/mount.h>
+#include <linux/mutex.h>
+#include <linux/pagemap.h>
+#include <linux/pseudo_fs.h>
+#include <linux/sizes.h>
+
+#include "iomap_rs_testfs.h"
+
+#define IOMAP_RS_TESTFS_MAGIC	0x696f7273	/* "iors" */
+
+static DEFINE_MUTEX(testfs_mount_lock);
+static struct vfsmount *testfs_mnt;
+
+static const struct address_space_operations testfs_aops = {
+	.dirty_folio		= iomap_dirty_folio,
+	.invalidate_folio	= iomap_invalidate_folio,
+	.release_folio		= iomap_release_folio,
+	.is_partially_uptodate	= iomap_is_partially_uptodate,
+};
+
+static int testfs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, IOMAP_RS_TESTFS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type testfs_type = {
+	.name			= "iomap_rs_testfs",
+	.init_fs_context	= testfs_init_fs_context,
+	.kill_sb		= kill_anon_super,
+};
+
+static struct super_block *testfs_sb(void)
+{
+	struct vfsmount *mnt;
+
+	mutex_lock(&testfs_mount_lock);
+	if (!testfs_mnt) {
+		mnt = kern_mount(&testfs_type);
+		if (!IS_ERR(mnt)) {
+			/* A limit callers can exceed without overflowing loff_t. */
+			mnt->mnt_sb->s_maxbytes = SZ_1T;
+			testfs_mnt = mnt;
+		}
+	}
+	mutex_unlock(&testfs_mount_lock);
+	return testfs_mnt ? testfs_mnt->mnt_sb : NULL;
+}
+
+struct inode *iomap_rs_testfs_inode_new(unsigned int blkbits)
+{
+	struct super_block *sb = testfs_sb();
+	struct inode *inode;
+
+	if (!sb || blkbits < SECTOR_SHIFT || blkbits > PAGE_SHIFT)
+		return NULL;
+	inode = alloc_anon_inode(sb);
+	if (IS_ERR(inode))
+		return NULL;
+	inode->i_mode = S_IFREG | 0600;
+	inode->i_blkbits = blkbits;
+	inode->i_mapping->a_ops = &testfs_aops;
+	mapping_set_large_folios(inode->i_mapping);
+	return inode;
+}
