@@ -24,6 +24,7 @@
 #include <linux/init.h>
 #include <linux/iomap_rs.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
@@ -33,9 +34,11 @@
 #include "iomap_rs_trace.h"
 
 static bool enabled = true;
-static bool skip_validation;
-static u32 validate_delay_ms;
-static atomic64_t buffered_writes = ATOMIC64_INIT(0);
+/* Read by the write path on every folio, without a call (iomap_rs.h). */
+bool iomap_rs_skip_validation;
+u32 iomap_rs_validate_delay_ms;
+/* Per CPU: counting must not add a shared cache line to every write. */
+static DEFINE_PER_CPU(u64, buffered_writes);
 static atomic64_t stale_detections = ATOMIC64_INIT(0);
 
 bool iomap_rs_enabled(void)
@@ -46,20 +49,15 @@ EXPORT_SYMBOL_GPL(iomap_rs_enabled);
 
 void iomap_rs_count_write(void)
 {
-	atomic64_inc(&buffered_writes);
+	this_cpu_inc(buffered_writes);
 }
 
 void iomap_rs_debug_validate_delay(void)
 {
-	u32 ms = READ_ONCE(validate_delay_ms);
+	u32 ms = READ_ONCE(iomap_rs_validate_delay_ms);
 
-	if (unlikely(ms))
+	if (ms)
 		msleep(ms);
-}
-
-bool iomap_rs_debug_skip_validation(void)
-{
-	return unlikely(READ_ONCE(skip_validation));
 }
 
 void iomap_rs_note_stale(struct inode *inode, loff_t offset, u64 length,
@@ -113,18 +111,41 @@ static int counter_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(counter_fops, counter_get, counter_set, "%llu\n");
 
+static int buffered_writes_get(void *data, u64 *val)
+{
+	int cpu;
+
+	*val = 0;
+	for_each_possible_cpu(cpu)
+		*val += per_cpu(buffered_writes, cpu);
+	return 0;
+}
+
+static int buffered_writes_set(void *data, u64 val)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		per_cpu(buffered_writes, cpu) = cpu ? 0 : val;
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(buffered_writes_fops, buffered_writes_get,
+			 buffered_writes_set, "%llu\n");
+
 static int __init iomap_rs_control_init(void)
 {
 	struct dentry *dir = debugfs_create_dir("iomap_rs", NULL);
 
 	debugfs_create_file("status", 0444, dir, NULL, &status_fops);
 	debugfs_create_bool("enabled", 0644, dir, &enabled);
-	debugfs_create_file_unsafe("buffered_writes", 0644, dir,
-				   &buffered_writes, &counter_fops);
+	debugfs_create_file_unsafe("buffered_writes", 0644, dir, NULL,
+				   &buffered_writes_fops);
 	debugfs_create_file_unsafe("stale_detections", 0644, dir,
 				   &stale_detections, &counter_fops);
-	debugfs_create_u32("validate_delay_ms", 0644, dir, &validate_delay_ms);
-	debugfs_create_bool("skip_validation", 0644, dir, &skip_validation);
+	debugfs_create_u32("validate_delay_ms", 0644, dir,
+			   &iomap_rs_validate_delay_ms);
+	debugfs_create_bool("skip_validation", 0644, dir,
+			    &iomap_rs_skip_validation);
 	debugfs_create_file("bench_release", 0400, dir, NULL,
 			    &bench_release_fops);
 	return 0;

@@ -57,11 +57,13 @@ unsafe impl Sync for Folio {}
 // SAFETY: The type invariants guarantee that a `Folio` always has a non-zero reference count;
 // `folio_get`/`folio_put` are the C functions that manage it.
 unsafe impl AlwaysRefCounted for Folio {
+    #[inline]
     fn inc_ref(&self) {
         // SAFETY: The reference count is non-zero by the type invariant.
         unsafe { bindings::folio_get(self.as_raw()) };
     }
 
+    #[inline]
     unsafe fn dec_ref(obj: NonNull<Self>) {
         // SAFETY: The caller owns a reference to the folio and gives it up.
         unsafe { bindings::folio_put(obj.cast().as_ptr()) };
@@ -70,6 +72,7 @@ unsafe impl AlwaysRefCounted for Folio {
 
 impl Folio {
     /// Allocates a folio of `2^order` pages that is not in any page cache.
+    #[inline]
     pub fn alloc(flags: Flags, order: u32) -> Result<ARef<Folio>, AllocError> {
         // SAFETY: FFI call without safety requirements; it returns a new folio with a reference
         // count of one, or NULL.
@@ -84,6 +87,7 @@ impl Folio {
     /// # Safety
     ///
     /// `ptr` must point to a folio on which a reference is held for at least `'a`.
+    #[inline]
     pub unsafe fn from_raw<'a>(ptr: *mut bindings::folio) -> &'a Folio {
         // SAFETY: `Folio` is a transparent wrapper of `struct folio`; the caller guarantees the
         // pointer is valid and referenced for `'a`, which is the type invariant.
@@ -91,17 +95,20 @@ impl Folio {
     }
 
     /// The underlying C folio.
+    #[inline]
     pub fn as_raw(&self) -> *mut bindings::folio {
         self.0.get()
     }
 
     /// The folio's order: it spans `2^order` pages.
+    #[inline]
     pub fn order(&self) -> u32 {
         // SAFETY: The folio is referenced (type invariant).
         unsafe { bindings::folio_order(self.as_raw()) }
     }
 
     /// The size of the folio in bytes.
+    #[inline]
     pub fn size(&self) -> usize {
         // SAFETY: The folio is referenced (type invariant).
         unsafe { bindings::folio_size(self.as_raw()) }
@@ -109,24 +116,28 @@ impl Folio {
 
     /// The file offset of the folio's first byte. Only meaningful for a folio in a page cache,
     /// and only stable while it is locked.
+    #[inline]
     pub fn pos(&self) -> i64 {
         // SAFETY: The folio is referenced (type invariant).
         unsafe { bindings::folio_pos(self.as_raw()) }
     }
 
     /// Whether the whole folio holds valid data (`PG_uptodate`).
+    #[inline]
     pub fn test_uptodate(&self) -> bool {
         // SAFETY: The folio is referenced (type invariant).
         unsafe { bindings::folio_test_uptodate(self.as_raw()) }
     }
 
     /// Whether the folio holds data not yet written back (`PG_dirty`).
+    #[inline]
     pub fn test_dirty(&self) -> bool {
         // SAFETY: The folio is referenced (type invariant).
         unsafe { bindings::folio_test_dirty(self.as_raw()) }
     }
 
     /// Locks the folio, sleeping until the lock is available.
+    #[inline]
     pub fn lock(this: ARef<Folio>) -> LockedFolio {
         // SAFETY: The folio is referenced. `folio_lock` may sleep: as for `Mutex::lock`, calling
         // it in atomic context is a bug that `might_sleep()` reports, not memory unsafety.
@@ -136,6 +147,7 @@ impl Folio {
     }
 
     /// Locks the folio if that does not need to wait; gives the reference back otherwise.
+    #[inline]
     pub fn try_lock(this: ARef<Folio>) -> Result<LockedFolio, ARef<Folio>> {
         // SAFETY: The folio is referenced.
         if unsafe { bindings::folio_trylock(this.as_raw()) } {
@@ -176,6 +188,7 @@ pub struct LockedFolio {
 
 impl LockedFolio {
     /// Unlocks the folio and returns the reference.
+    #[inline]
     pub fn unlock(self) -> ARef<Folio> {
         let this = ManuallyDrop::new(self);
         // SAFETY: The lock is ours (type invariant) and `this` is never dropped, so it is
@@ -187,6 +200,7 @@ impl LockedFolio {
 
     /// Gives up ownership of the lock and the reference without releasing them, for handing the
     /// folio to C code that will (for example `folio_ops->put_folio`).
+    #[inline]
     pub fn into_raw(self) -> *mut bindings::folio {
         let this = ManuallyDrop::new(self);
         this.folio.as_raw()
@@ -199,6 +213,7 @@ impl LockedFolio {
     ///
     /// `ptr` must point to a folio that is locked by the caller, who owns one reference to it;
     /// both are transferred to the returned object.
+    #[inline]
     pub unsafe fn from_raw(ptr: NonNull<bindings::folio>) -> Self {
         // SAFETY: The caller transfers one reference.
         let folio = unsafe { ARef::from_raw(ptr.cast()) };
@@ -210,12 +225,14 @@ impl LockedFolio {
 impl Deref for LockedFolio {
     type Target = Folio;
 
+    #[inline]
     fn deref(&self) -> &Folio {
         &self.folio
     }
 }
 
 impl Drop for LockedFolio {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: The lock is ours (type invariant) and is released exactly once, here; the
         // reference is dropped after this function returns, with `self.folio`.

@@ -40,11 +40,13 @@ pub struct Inode(Opaque<bindings::inode>);
 // `ihold()` and `iput()` are the C functions that manage it, and `iput()` may free the inode
 // once the last reference is gone.
 unsafe impl AlwaysRefCounted for Inode {
+    #[inline]
     fn inc_ref(&self) {
         // SAFETY: The inode is referenced (type invariant), as `ihold()` requires.
         unsafe { bindings::ihold(self.as_raw()) };
     }
 
+    #[inline]
     unsafe fn dec_ref(obj: NonNull<Self>) {
         // SAFETY: The caller owns a reference and gives it up.
         unsafe { bindings::iput(obj.cast().as_ptr()) };
@@ -57,6 +59,7 @@ impl Inode {
     /// # Safety
     ///
     /// `ptr` must point to an inode that stays alive for `'a`.
+    #[inline]
     pub unsafe fn from_raw<'a>(ptr: *mut bindings::inode) -> &'a Inode {
         // SAFETY: `Inode` is a transparent wrapper of `struct inode`; the caller guarantees the
         // pointer is valid for `'a`, which is the type invariant.
@@ -64,17 +67,20 @@ impl Inode {
     }
 
     /// The underlying C inode.
+    #[inline]
     pub fn as_raw(&self) -> *mut bindings::inode {
         self.0.get()
     }
 
     /// The inode number.
+    #[inline]
     pub fn ino(&self) -> u64 {
         // SAFETY: The inode is alive (type invariant); `i_ino` does not change after creation.
         unsafe { (*self.as_raw()).i_ino as u64 }
     }
 
     /// The file size, read as `i_size_read()` does: consistent even while it is being updated.
+    #[inline]
     pub fn size(&self) -> i64 {
         // SAFETY: The inode is alive (type invariant).
         unsafe { bindings::i_size_read(self.as_raw()) }
@@ -86,12 +92,14 @@ impl Inode {
     ///
     /// The caller must serialise size updates as `i_size_write()` requires: it holds `i_rwsem`
     /// exclusively, or an equivalent filesystem lock.
+    #[inline]
     pub unsafe fn write_size(&self, size: i64) {
         // SAFETY: The inode is alive (type invariant); the caller serialises writers.
         unsafe { bindings::i_size_write(self.as_raw(), size) };
     }
 
     /// log2 of the filesystem block size.
+    #[inline]
     pub fn block_bits(&self) -> u32 {
         // SAFETY: The inode is alive (type invariant); `i_blkbits` is set when the inode is set
         // up and not changed while it is in use.
@@ -99,6 +107,7 @@ impl Inode {
     }
 
     /// The largest file size the filesystem supports (`i_sb->s_maxbytes`).
+    #[inline]
     pub fn max_bytes(&self) -> i64 {
         // SAFETY: The inode is alive (type invariant) and so is its superblock, whose
         // `s_maxbytes` is set at mount time.
@@ -106,11 +115,13 @@ impl Inode {
     }
 
     /// The filesystem block size in bytes.
+    #[inline]
     pub fn block_size(&self) -> u64 {
         1u64 << self.block_bits()
     }
 
     /// The page cache of the inode's data (`inode->i_mapping`).
+    #[inline]
     pub fn mapping(&self) -> &Mapping {
         // SAFETY: The inode is alive (type invariant), and so is its `i_mapping`, which does not
         // change while the inode is in use as a regular file.
@@ -119,6 +130,7 @@ impl Inode {
 
     /// Removes the cached folios over `[start, end]` (inclusive end, as the C function), for
     /// cleaning up folios a failed write instantiated beyond EOF.
+    #[inline]
     pub fn truncate_pagecache_range(&self, start: i64, end_inclusive: i64) {
         // SAFETY: The inode is alive (type invariant).
         unsafe { bindings::truncate_pagecache_range(self.as_raw(), start, end_inclusive) };
@@ -126,6 +138,7 @@ impl Inode {
 
     /// Tells the page cache that the size grew from `from` to `to`, so that a folio straddling
     /// the old EOF that is mapped into user space gets write-protected again.
+    #[inline]
     pub fn pagecache_size_extended(&self, from: i64, to: i64) {
         // SAFETY: The inode is alive (type invariant).
         unsafe { bindings::pagecache_isize_extended(self.as_raw(), from, to) };
@@ -155,29 +168,34 @@ impl Mapping {
     /// # Safety
     ///
     /// `ptr` must point to an address space that stays alive for `'a`.
+    #[inline]
     pub unsafe fn from_raw<'a>(ptr: *mut bindings::address_space) -> &'a Mapping {
         // SAFETY: `Mapping` is a transparent wrapper; the caller guarantees validity for `'a`.
         unsafe { &*ptr.cast() }
     }
 
     /// The underlying C address space.
+    #[inline]
     pub fn as_raw(&self) -> *mut bindings::address_space {
         self.0.get()
     }
 
     /// Whether the mapping may hold folios larger than a page.
+    #[inline]
     pub fn large_folio_support(&self) -> bool {
         // SAFETY: The mapping is alive (type invariant).
         unsafe { bindings::mapping_large_folio_support(self.as_raw()) }
     }
 
     /// The largest folio the mapping may hold, in bytes.
+    #[inline]
     pub fn max_folio_size(&self) -> usize {
         // SAFETY: The mapping is alive (type invariant).
         unsafe { bindings::mapping_max_folio_size(self.as_raw()) }
     }
 
     /// Whether some of the mapping is mapped writable into user space.
+    #[inline]
     pub fn writably_mapped(&self) -> bool {
         // SAFETY: The mapping is alive (type invariant).
         unsafe { bindings::mapping_writably_mapped(self.as_raw()) != 0 }
@@ -203,6 +221,7 @@ impl Mapping {
     }
 
     /// Locks the cached folio holding `pos`, if there is one (`filemap_lock_folio()`).
+    #[inline]
     pub fn lock_folio(&self, pos: i64) -> Option<LockedFolio> {
         let index = (pos >> bindings::PAGE_SHIFT) as usize;
         // SAFETY: The mapping is alive; with only `FGP_LOCK`, the function returns a locked and
@@ -214,6 +233,7 @@ impl Mapping {
 
     /// Returns the cached folio holding `pos`, if there is one, without locking it
     /// (`filemap_get_folio()`).
+    #[inline]
     pub fn get_folio(&self, pos: i64) -> Option<ARef<Folio>> {
         let index = (pos >> bindings::PAGE_SHIFT) as usize;
         // SAFETY: The mapping is alive; with no FGP flags, the function returns a referenced
@@ -227,6 +247,7 @@ impl Mapping {
     /// Searches the cache over `[start, end)` for the next data or hole
     /// (`mapping_seek_hole_data()`). Cached data means uptodate folios, or their uptodate
     /// blocks. A hole search returns `end` if there is none; a data search returns `ENXIO`.
+    #[inline]
     pub fn seek_hole_data(&self, start: i64, end: i64, whence: Seek) -> Result<i64> {
         let whence = match whence {
             Seek::Data => bindings::SEEK_DATA,
@@ -245,6 +266,7 @@ impl Mapping {
     /// Throttles the caller if the mapping's device has too many dirty pages
     /// (`balance_dirty_pages_ratelimited_flags()`); with `nowait`, returns `EAGAIN` instead of
     /// waiting.
+    #[inline]
     pub fn balance_dirty_pages(&self, nowait: bool) -> Result {
         let flags = if nowait { bindings::BDP_ASYNC } else { 0 };
         // SAFETY: The mapping is alive (type invariant).
@@ -254,6 +276,7 @@ impl Mapping {
 
     /// Takes `invalidate_lock` exclusively, excluding page faults from instantiating folios
     /// (sleeps). Lock order: after `i_rwsem`, before any folio lock.
+    #[inline]
     pub fn invalidate_lock_write(&self) -> InvalidateLockWrite<'_> {
         // SAFETY: The mapping is alive (type invariant).
         unsafe { bindings::filemap_invalidate_lock(self.as_raw()) };
@@ -271,6 +294,7 @@ impl Mapping {
     /// # Safety
     ///
     /// The caller must hold the lock exclusively for the lifetime of the returned object.
+    #[inline]
     pub unsafe fn invalidate_lock_held_write(&self) -> InvalidateLockWrite<'_> {
         // SAFETY: The mapping is alive (type invariant).
         unsafe { bindings::filemap_invalidate_lock_assert_held_write(self.as_raw()) };
@@ -285,6 +309,7 @@ impl Mapping {
 
 /// Converts the result of `__filemap_get_folio()` (a locked, referenced folio or an error
 /// pointer).
+#[inline]
 pub(crate) fn folio_or_error(ptr: *mut bindings::folio) -> Result<LockedFolio> {
     let ptr = crate::error::from_err_ptr(ptr)?;
     let ptr = NonNull::new(ptr).ok_or(ENOMEM)?;
@@ -309,12 +334,14 @@ pub struct InvalidateLockWrite<'a> {
 
 impl InvalidateLockWrite<'_> {
     /// The mapping whose lock is held.
+    #[inline]
     pub fn mapping(&self) -> &Mapping {
         self.mapping
     }
 }
 
 impl Drop for InvalidateLockWrite<'_> {
+    #[inline]
     fn drop(&mut self) {
         if self.owned {
             // SAFETY: We own the lock (type invariant) and release it exactly once, here.

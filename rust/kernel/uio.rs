@@ -27,35 +27,41 @@ impl Kiocb {
     ///
     /// `ptr` must point to a kiocb, with an open file, that is valid and accessed by nothing
     /// else for `'a`.
+    #[inline]
     pub unsafe fn from_raw_mut<'a>(ptr: *mut bindings::kiocb) -> &'a mut Kiocb {
         // SAFETY: `Kiocb` is a transparent wrapper; the caller guarantees validity and
         // exclusive access for `'a`.
         unsafe { &mut *ptr.cast() }
     }
 
+    #[inline]
     fn as_raw(&self) -> *mut bindings::kiocb {
         self.0.get()
     }
 
     /// The file position of the operation (`ki_pos`).
+    #[inline]
     pub fn pos(&self) -> i64 {
         // SAFETY: The kiocb is valid (type invariant).
         unsafe { (*self.as_raw()).ki_pos }
     }
 
     /// Moves the file position, as a completed write does.
+    #[inline]
     pub fn set_pos(&mut self, pos: i64) {
         // SAFETY: The kiocb is valid and we have exclusive access (type invariant).
         unsafe { (*self.as_raw()).ki_pos = pos };
     }
 
     /// Whether the caller must not block (`IOCB_NOWAIT`).
+    #[inline]
     pub fn is_nowait(&self) -> bool {
         // SAFETY: The kiocb is valid (type invariant).
         unsafe { (*self.as_raw()).ki_flags & bindings::IOCB_NOWAIT != 0 }
     }
 
     /// The inode whose data the file accesses (`ki_filp->f_mapping->host`).
+    #[inline]
     pub fn inode(&self) -> &Inode {
         // SAFETY: The kiocb's file is open (type invariant), so its mapping and host inode are
         // alive for at least as long as the kiocb.
@@ -78,6 +84,7 @@ impl IovIter {
     /// # Safety
     ///
     /// `ptr` must point to an iterator that is valid and accessed by nothing else for `'a`.
+    #[inline]
     pub unsafe fn from_raw_mut<'a>(ptr: *mut bindings::iov_iter) -> &'a mut IovIter {
         // SAFETY: `IovIter` is a transparent wrapper; the caller guarantees validity and
         // exclusive access for `'a`.
@@ -85,11 +92,13 @@ impl IovIter {
     }
 
     /// The underlying C iterator.
+    #[inline]
     pub fn as_raw(&mut self) -> *mut bindings::iov_iter {
         self.0.get()
     }
 
     /// The number of bytes left.
+    #[inline]
     pub fn count(&self) -> usize {
         // SAFETY: The iterator is valid (type invariant).
         unsafe { bindings::iov_iter_count(self.0.get()) }
@@ -98,6 +107,7 @@ impl IovIter {
     /// Faults in the next `bytes` bytes of a user buffer so that an atomic copy from them can
     /// succeed, and returns how many of them could *not* be faulted in
     /// (`fault_in_iov_iter_readable()`); always 0 for kernel buffers.
+    #[inline]
     pub fn fault_in_readable(&self, bytes: usize) -> usize {
         // SAFETY: The iterator is valid (type invariant); the function only reads it.
         unsafe { bindings::fault_in_iov_iter_readable(self.0.get(), bytes) }
@@ -109,6 +119,7 @@ impl IovIter {
     ///
     /// At least `bytes` bytes must have been consumed from the iterator: the C function walks
     /// back over the segment array without bounds checks.
+    #[inline]
     pub unsafe fn revert(&mut self, bytes: usize) {
         // SAFETY: The iterator is valid and exclusively ours (type invariant); the caller
         // guarantees `bytes` were consumed.

@@ -45,6 +45,7 @@ impl TryFrom<u16> for MappingType {
     type Error = crate::error::Error;
 
     /// Converts a C mapping type; an unknown value (a filesystem bug) is `EIO`.
+    #[inline]
     fn try_from(raw: u16) -> Result<Self> {
         Ok(match u32::from(raw) {
             bindings::IOMAP_HOLE => MappingType::Hole,
@@ -121,12 +122,14 @@ impl IomapFlags {
 impl BitOr for IomapFlags {
     type Output = Self;
 
+    #[inline]
     fn bitor(self, rhs: Self) -> Self {
         Self(self.0 | rhs.0)
     }
 }
 
 impl BitOrAssign for IomapFlags {
+    #[inline]
     fn bitor_assign(&mut self, rhs: Self) {
         self.0 |= rhs.0;
     }
@@ -157,6 +160,7 @@ pub struct Iomap(bindings::iomap);
 impl Iomap {
     /// A mapping of `length` bytes at file offset `offset` with no device, address or
     /// operations, as a filesystem without a block device (or a test) describes one.
+    #[inline]
     pub fn new(ty: MappingType, offset: i64, length: u64, validity_cookie: u64) -> Result<Self> {
         FileRange::from_pos_len(offset, length)?;
         let Self(mut raw) = Self::empty();
@@ -170,6 +174,7 @@ impl Iomap {
     }
 
     /// The zeroed mapping the iterator hands to `iomap_begin`: an empty hole.
+    #[inline]
     pub fn empty() -> Self {
         // SAFETY: `struct iomap` holds integers and pointers only; all zeroes is a valid value
         // (no device, no callbacks).
@@ -177,11 +182,13 @@ impl Iomap {
     }
 
     /// The number of bytes mapped; zero for a mapping not filled yet.
+    #[inline]
     pub fn length(&self) -> u64 {
         self.0.length
     }
 
     /// Wraps a `struct iomap` a filesystem has filled.
+    #[inline]
     pub fn from_c(raw: bindings::iomap) -> Self {
         Self(raw)
     }
@@ -192,6 +199,7 @@ impl Iomap {
     ///
     /// `ptr` must be valid for reads and writes for `'a`, and nothing else may access it during
     /// `'a`.
+    #[inline]
     pub unsafe fn from_raw_mut<'a>(ptr: *mut bindings::iomap) -> &'a mut Iomap {
         // SAFETY: `Iomap` is a transparent wrapper; the caller guarantees validity and exclusive
         // access for `'a`.
@@ -199,11 +207,13 @@ impl Iomap {
     }
 
     /// The C structure, for passing to the filesystem's callbacks.
+    #[inline]
     pub fn as_raw(&mut self) -> *mut bindings::iomap {
         &mut self.0
     }
 
     /// The C structure, for passing to C functions that only read it.
+    #[inline]
     pub fn as_ptr(&self) -> *const bindings::iomap {
         &self.0
     }
@@ -211,43 +221,51 @@ impl Iomap {
     /// The file range the mapping covers.
     ///
     /// Returns `EIO` if the filesystem filled an invalid range.
+    #[inline]
     pub fn range(&self) -> Result<FileRange> {
         // A mapping may end at `2^63`, past the largest `loff_t`: cut it there.
         FileRange::from_pos_len_saturating(self.0.offset, self.0.length).map_err(|_| EIO)
     }
 
     /// How the range is backed. Returns `EIO` if the filesystem filled an unknown type.
+    #[inline]
     pub fn mapping_type(&self) -> Result<MappingType> {
         MappingType::try_from(self.0.type_)
     }
 
     /// The mapping's flags.
+    #[inline]
     pub fn flags(&self) -> IomapFlags {
         IomapFlags::from_bits(self.0.flags)
     }
 
     /// The filesystem's opaque cookie for checking later that the mapping is still valid.
+    #[inline]
     pub fn validity_cookie(&self) -> u64 {
         self.0.validity_cookie
     }
 
     /// Whether the mapping was found stale.
+    #[inline]
     pub fn is_stale(&self) -> bool {
         self.flags().contains(IomapFlags::STALE)
     }
 
     /// Records that the mapping no longer reflects the extent tree; the iterator maps the rest
     /// of the range again instead of using it.
+    #[inline]
     pub fn mark_stale(&mut self) {
         self.0.flags |= IomapFlags::STALE.bits();
     }
 
     /// Records that the operation extended the file size, for the filesystem's `iomap_end`.
+    #[inline]
     pub fn mark_size_changed(&mut self) {
         self.0.flags |= IomapFlags::SIZE_CHANGED.bits();
     }
 
     /// The filesystem's per-folio callbacks, if any (`iomap->folio_ops`).
+    #[inline]
     pub fn folio_ops(&self) -> *const bindings::iomap_folio_ops {
         self.0.folio_ops
     }

@@ -42,6 +42,7 @@ impl FileRange {
     /// Creates `[start, end)`.
     ///
     /// Returns `EINVAL` if `start` is negative or `end` is below `start`.
+    #[inline]
     pub fn new(start: i64, end: i64) -> Result<Self> {
         if start < 0 || end < start {
             return Err(EINVAL);
@@ -54,6 +55,7 @@ impl FileRange {
     ///
     /// Returns `EINVAL` if `pos` is negative and `EFBIG` if the range ends past the largest
     /// `loff_t`.
+    #[inline]
     pub fn from_pos_len(pos: i64, len: u64) -> Result<Self> {
         if pos < 0 {
             return Err(EINVAL);
@@ -80,6 +82,7 @@ impl FileRange {
     /// assert_eq!(last_page.len(), 4095);
     /// # Ok::<(), Error>(())
     /// ```
+    #[inline]
     pub fn from_pos_len_saturating(pos: i64, len: u64) -> Result<Self> {
         if pos < 0 {
             return Err(EINVAL);
@@ -128,6 +131,7 @@ impl FileRange {
     /// assert!(a.intersection(&FileRange::new(100, 200)?).is_empty());
     /// # Ok::<(), Error>(())
     /// ```
+    #[inline]
     pub fn intersection(&self, other: &FileRange) -> FileRange {
         let start = self.start.max(other.start);
         let end = self.end.min(other.end).max(start);
@@ -136,6 +140,7 @@ impl FileRange {
     }
 
     /// The range cut at `limit`: `[start, min(end, limit))`, empty if `limit <= start`.
+    #[inline]
     pub fn truncate(&self, limit: i64) -> FileRange {
         let end = self.end.min(limit).max(self.start);
         // INVARIANT: `start <= end <= self.end`.
@@ -149,6 +154,7 @@ impl FileRange {
     ///
     /// Returns `EINVAL` if `count` is larger than the range: progress past the end of a range is
     /// a bug in the caller and must not silently wrap.
+    #[inline]
     pub fn advance(&self, count: u64) -> Result<FileRange> {
         if count > self.len() {
             return Err(EINVAL);
@@ -167,6 +173,7 @@ impl FileRange {
     ///
     /// Returns `EINVAL` unless `align` is a power of two that fits in `loff_t`. An empty range
     /// gives an empty chunk.
+    #[inline]
     pub fn first_chunk(&self, align: u64) -> Result<FileRange> {
         let align = checked_alignment(align)?;
         let unit_start = self.start & !(align - 1);
@@ -189,6 +196,7 @@ impl FileRange {
     /// assert_eq!(r.align_out(3).unwrap_err(), EINVAL);
     /// # Ok::<(), Error>(())
     /// ```
+    #[inline]
     pub fn align_out(&self, align: u64) -> Result<FileRange> {
         let align = checked_alignment(align)?;
         let start = self.start & !(align - 1);
@@ -199,6 +207,7 @@ impl FileRange {
 }
 
 /// Returns `align` as an `i64` if it is a power of two that fits in `loff_t`.
+#[inline]
 fn checked_alignment(align: u64) -> Result<i64> {
     if !align.is_power_of_two() {
         return Err(EINVAL);

@@ -54,7 +54,7 @@ use crate::{
     pagecache::Inode,
     uio::{IovIter, Kiocb},
 };
-use core::mem::ManuallyDrop;
+use core::{mem::ManuallyDrop, ptr};
 
 /// A locked folio under a mapping that the filesystem confirmed valid after the lock was taken:
 /// the only handle through which the write path modifies a folio.
@@ -68,10 +68,12 @@ use core::mem::ManuallyDrop;
 ///   write is at.
 /// - `mapped.ops.iomap_valid()` returned true for `mapped.iomap` after `folio` was locked (or
 ///   validation was disabled with the `skip_validation` debug knob).
+/// - `span` is the folio's byte range in the file, which cannot change while it is locked.
 pub struct ValidatedFolio<'m, 'a, O: IomapOps> {
     mapped: &'m mut Mapped<'a, O>,
     inode: &'m Inode,
     folio: ManuallyDrop<LockedFolio>,
+    span: FileRange,
 }
 
 impl<'a, O: IomapOps> Mapped<'a, O> {
@@ -94,22 +96,37 @@ impl<'a, O: IomapOps> Mapped<'a, O> {
         inode: &'m Inode,
         folio: LockedFolio,
     ) -> Option<ValidatedFolio<'m, 'a, O>> {
-        // Fault injection: widen the window between taking the folio lock and the check.
-        // SAFETY: FFI call without safety requirements; it may sleep, as may the folio lock.
-        unsafe { bindings::iomap_rs_debug_validate_delay() };
-        // SAFETY: FFI call without safety requirements.
-        let skip = unsafe { bindings::iomap_rs_debug_skip_validation() };
+        // Fault injection: widen the window between taking the folio lock and the check. The
+        // knobs are read without a call, as `READ_ONCE()` would: they are off on the fast path.
+        // SAFETY: A `u32` that only debugfs writes; a racy read sees the old or the new value.
+        let delay =
+            unsafe { ptr::read_volatile(ptr::addr_of!(bindings::iomap_rs_validate_delay_ms)) };
+        if delay != 0 {
+            // SAFETY: FFI call without safety requirements; it may sleep, as may the folio lock.
+            unsafe { bindings::iomap_rs_debug_validate_delay() };
+        }
+        // SAFETY: A `bool` that only debugfs writes, with `true` or `false`.
+        let skip = unsafe { ptr::read_volatile(ptr::addr_of!(bindings::iomap_rs_skip_validation)) };
         if !skip && !self.ops.iomap_valid(self.iomap) {
             self.iomap.mark_stale();
             let pos = folio.pos();
             self.ops.put_folio(inode, self.iomap, pos, 0, folio);
             return None;
         }
-        // INVARIANT: The folio is locked, and the mapping was found valid after it was locked.
+        // The folio holding the last byte a file can have ends at `2^63`: saturate. Its position
+        // is not negative, so this cannot fail; if it did, the folio goes back untouched.
+        let Ok(span) = FileRange::from_pos_len_saturating(folio.pos(), folio.size() as u64) else {
+            let pos = folio.pos();
+            self.ops.put_folio(inode, self.iomap, pos, 0, folio);
+            return None;
+        };
+        // INVARIANT: The folio is locked, the mapping was found valid after it was locked, and
+        // `span` was read under the lock.
         Some(ValidatedFolio {
             mapped: self,
             inode,
             folio: ManuallyDrop::new(folio),
+            span,
         })
     }
 }
@@ -124,13 +141,18 @@ impl<O: IomapOps> ValidatedFolio<'_, '_, O> {
     /// must lie within both the folio and the mapping.
     fn folio_span(&self, pos: i64, len: usize) -> Result<(usize, usize)> {
         let write = FileRange::from_pos_len(pos, len as u64).map_err(|_| EIO)?;
-        let folio = FileRange::from_pos_len_saturating(self.folio.pos(), self.folio.size() as u64)?;
-        if write.intersection(&folio) != write || write.intersection(&self.mapped.range()) != write
+        if write.intersection(&self.span) != write
+            || write.intersection(&self.mapped.range()) != write
         {
             return Err(EIO);
         }
         // Within the folio, so the offset fits in `usize`.
-        Ok(((pos - self.folio.pos()) as usize, len))
+        Ok(((pos - self.span.start()) as usize, len))
+    }
+
+    /// The file offset just past the folio (saturated at the largest `loff_t`).
+    pub fn end(&self) -> i64 {
+        self.span.end()
     }
 
     /// Brings the blocks of the folio that the write `[pos, pos + len)` only partly covers up to
@@ -150,7 +172,7 @@ impl<O: IomapOps> ValidatedFolio<'_, '_, O> {
             // Inline data and buffer heads (gfs2) are not implemented by iomap_rs.
             return Err(ENOTSUPP);
         }
-        let fsize = self.folio.size();
+        let fsize = self.span.len() as usize;
         // A write covering the whole folio dirties all of it: no per-block state is needed.
         if !unshare && from == 0 && to == fsize {
             return Ok(());
@@ -403,12 +425,7 @@ unsafe fn write_mapped<O: IomapOps>(
             break;
         };
 
-        // The folio holding the last byte a file can have ends at `2^63`.
-        let folio_end = folio
-            .folio()
-            .pos()
-            .saturating_add(folio.folio().size() as i64);
-        bytes = bytes.min((folio_end - pos) as usize);
+        bytes = bytes.min((folio.end() - pos) as usize);
         if let Err(e) = folio.prepare_write(pos, bytes) {
             drop(folio);
             write_failed(inode, pos, bytes);

@@ -7,7 +7,8 @@
 # then, for each write case (write size x writers x new/overwrite), PAIRS
 # pairs of (C iomap, iomap_rs) in alternating order, flipping
 # /sys/kernel/debug/iomap_rs/enabled between the two runs of a pair.
-# IOMAP_RS_BENCH=release or write runs only one of the two.
+# IOMAP_RS_BENCH=release or write runs only one of the two;
+# IOMAP_RS_BENCH_SIZES lists the write sizes (default 4096 65536 1048576).
 
 set -o errexit -o nounset -o pipefail
 SHARE=$1
@@ -15,6 +16,7 @@ DEV=/dev/vda
 MNT=/tmp/iomap_rs-bench
 PAIRS=${IOMAP_RS_BENCH_PAIRS:-5}
 MIB=${IOMAP_RS_BENCH_MIB:-64}
+SIZES=${IOMAP_RS_BENCH_SIZES:-4096 65536 1048576}
 KNOB=/sys/kernel/debug/iomap_rs/enabled
 WHAT=${IOMAP_RS_BENCH:-all}
 exec > >(tee "$SHARE/bench.txt") 2>&1
@@ -39,7 +41,7 @@ one_run() { # PATH SIZE WRITERS MODE
 
 echo "buffered write throughput on XFS, kernel $(uname -r), $MIB MiB per run, $PAIRS pairs per case"
 printf '%-9s %-7s %-9s %10s %10s %8s %8s %8s\n' size writers mode 'C MB/s' 'Rust MB/s' 'min' 'median' 'max'
-for size in 4096 65536 1048576; do
+for size in $SIZES; do
 	for writers in 1 2; do
 		for mode in new overwrite; do
 			c=() r=()
