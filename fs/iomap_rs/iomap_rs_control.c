@@ -113,11 +113,12 @@ DEFINE_DEBUGFS_ATTRIBUTE(counter_fops, counter_get, counter_set, "%llu\n");
 
 static int buffered_writes_get(void *data, u64 *val)
 {
+	u64 sum = 0;
 	int cpu;
 
-	*val = 0;
 	for_each_possible_cpu(cpu)
-		*val += per_cpu(buffered_writes, cpu);
+		sum += per_cpu(buffered_writes, cpu);
+	*val = sum;
 	return 0;
 }
 
