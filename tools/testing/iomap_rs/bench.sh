@@ -3,13 +3,14 @@
 #
 # The benchmark command (make bench): boots the kernel once and measures
 # buffered write throughput on XFS through C iomap and through iomap_rs in the
-# same boot, alternating the two, and prints MB/s per case with the Rust/C
-# ratio (min, median, max over the pairs). Not part of the test run.
+# same boot, the two taking turns within each run (guest-bench.sh), and prints
+# MB/s per case with the Rust/C ratio (min, median, max over the runs). Not
+# part of the test run.
 #
 # It also times the delalloc release over a 1 GiB range (no cached pages, one
 # dirty page, 1000 scattered dirty pages), iomap_rs against C.
 #
-# Environment: IOMAP_RS_BENCH_PAIRS (default 5), IOMAP_RS_BENCH_MIB (MiB
+# Environment: IOMAP_RS_BENCH_PAIRS (runs per case, default 5), IOMAP_RS_BENCH_MIB (MiB
 # written per run, default 64), IOMAP_RS_BENCH (all, release or write),
 # IOMAP_RS_BENCH_SIZES (write sizes, default "4096 65536 1048576").
 

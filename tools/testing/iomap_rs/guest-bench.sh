@@ -5,8 +5,11 @@
 #
 # First the delalloc release benchmark (release_bench.rs, through debugfs),
 # then, for each write case (write size x writers x new/overwrite), PAIRS
-# pairs of (C iomap, iomap_rs) in alternating order, flipping
-# /sys/kernel/debug/iomap_rs/enabled between the two runs of a pair.
+# runs of bench_write in which C iomap and iomap_rs take turns writing the
+# files' chunks (16 chunks, the order alternating by round, the switch
+# /sys/kernel/debug/iomap_rs/enabled flipped between chunks): both paths see
+# the same machine, cache and file state, which under TCG matters more than
+# anything we measure. Each run gives one Rust/C ratio.
 # IOMAP_RS_BENCH=release or write runs only one of the two;
 # IOMAP_RS_BENCH_SIZES lists the write sizes (default 4096 65536 1048576).
 
@@ -32,28 +35,23 @@ mkfs.xfs -f -q "$DEV"
 mkdir -p "$MNT"
 mount -t xfs "$DEV" "$MNT"
 
-one_run() { # PATH SIZE WRITERS MODE
-	[ "$1" = rust ] && echo Y >"$KNOB" || echo N >"$KNOB"
+ROUNDS=8
+one_pair() { # SIZE WRITERS MODE -> "C_MB/s N RUST_MB/s N"
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
-	"$IOMAP_RS_BIN/bench_write" "$MNT" "$2" "$3" "$4" "$MIB" | awk '{ print $2 }'
+	"$IOMAP_RS_BIN/bench_write" "$MNT" "$1" "$2" "$3" "$MIB" "$KNOB" "$ROUNDS"
 }
 
-echo "buffered write throughput on XFS, kernel $(uname -r), $MIB MiB per run, $PAIRS pairs per case"
+echo "buffered write throughput on XFS, kernel $(uname -r), $MIB MiB per run in $((2 * ROUNDS)) interleaved chunks, $PAIRS runs per case"
 printf '%-9s %-7s %-9s %10s %10s %8s %8s %8s\n' size writers mode 'C MB/s' 'Rust MB/s' 'min' 'median' 'max'
 for size in $SIZES; do
 	for writers in 1 2; do
 		for mode in new overwrite; do
 			c=() r=()
 			for ((p = 0; p < PAIRS; p++)); do
-				# Alternate which goes first, so drift favours neither.
-				if ((p % 2)); then
-					r+=("$(one_run rust $size $writers $mode)")
-					c+=("$(one_run c $size $writers $mode)")
-				else
-					c+=("$(one_run c $size $writers $mode)")
-					r+=("$(one_run rust $size $writers $mode)")
-				fi
+				read -r _ cm _ rm < <(one_pair $size $writers $mode)
+				c+=("$cm")
+				r+=("$rm")
 			done
 			/usr/bin/python3 - "$size" "$writers" "$mode" "${c[*]}" "${r[*]}" <<'PY'
 import statistics, sys
