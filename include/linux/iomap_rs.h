@@ -10,6 +10,7 @@
 #ifndef _LINUX_IOMAP_RS_H
 #define _LINUX_IOMAP_RS_H
 
+#include <linux/cacheflush.h>
 #include <linux/iomap.h>
 #include <linux/types.h>
 
@@ -23,6 +24,17 @@ struct kiocb;
  * changes; the Rust side reads it from here, so the two cannot disagree.
  */
 #define IOMAP_RS_ABI_VERSION	2
+
+/*
+ * Whether flush_dcache_folio() does anything on this architecture. Where it
+ * is an empty inline, C compiles it away; Rust, which can only call it
+ * through a helper, checks this constant instead.
+ */
+#if ARCH_IMPLEMENTS_FLUSH_DCACHE_PAGE
+#define IOMAP_RS_ARCH_FLUSHES_DCACHE	1
+#else
+#define IOMAP_RS_ARCH_FLUSHES_DCACHE	0
+#endif
 
 #ifdef CONFIG_IOMAP_RS
 

@@ -100,8 +100,18 @@ impl IovIter {
     /// The number of bytes left.
     #[inline]
     pub fn count(&self) -> usize {
-        // SAFETY: The iterator is valid (type invariant).
-        unsafe { bindings::iov_iter_count(self.0.get()) }
+        // `iov_iter_count()` is `return i->count;`: read the field as it does, without a call
+        // on the per-folio path.
+        // SAFETY: The iterator is valid and not changed concurrently (type invariant). `count`
+        // is a member of the anonymous struct in the union, which `include/linux/uio.h` lays
+        // over `__ubuf_iovec` on purpose so that it is valid for every iterator type.
+        unsafe {
+            (*self.0.get())
+                .__bindgen_anon_1
+                .__bindgen_anon_1
+                .as_ref()
+                .count
+        }
     }
 
     /// Faults in the next `bytes` bytes of a user buffer so that an atomic copy from them can

@@ -59,6 +59,7 @@ impl<'a> CIomapOps<'a> {
 }
 
 impl IomapOps for CIomapOps<'_> {
+    #[inline]
     fn begin(
         &mut self,
         pos: i64,
@@ -83,6 +84,7 @@ impl IomapOps for CIomapOps<'_> {
         })
     }
 
+    #[inline]
     fn end(
         &mut self,
         pos: i64,
@@ -109,6 +111,7 @@ impl IomapOps for CIomapOps<'_> {
         })
     }
 
+    #[inline]
     fn iomap_valid(&mut self, iomap: &Iomap) -> bool {
         match Self::folio_ops(iomap).and_then(|f| f.iomap_valid) {
             // SAFETY: As for `begin`; the callback only reads the mapping.
@@ -117,6 +120,7 @@ impl IomapOps for CIomapOps<'_> {
         }
     }
 
+    #[inline]
     fn get_folio(
         &mut self,
         inode: &Inode,
@@ -149,6 +153,7 @@ impl IomapOps for CIomapOps<'_> {
         crate::pagecache::folio_or_error(ptr)
     }
 
+    #[inline]
     fn put_folio(
         &mut self,
         inode: &Inode,

@@ -209,6 +209,7 @@ impl Outcome {
 }
 
 /// The length of the current mapping from `pos`, as C's `iomap_length()`.
+#[inline]
 fn mapped_len(pos: i64, len: u64, iomap: &Iomap, srcmap: &Iomap) -> Result<u64> {
     let mut end = iomap.range()?.end();
     if !matches!(srcmap.mapping_type(), Ok(MappingType::Hole)) {

@@ -255,8 +255,7 @@ impl<O: IomapOps> ValidatedFolio<'_, '_, O> {
         };
         let folio = self.folio.as_raw();
         if self.inode.mapping().writably_mapped() {
-            // SAFETY: The folio is locked.
-            unsafe { bindings::flush_dcache_folio(folio) };
+            flush_dcache(folio);
         }
         // SAFETY: The folio is locked and `[off, off + len)` lies within it; the iterator is
         // exclusively ours. The copy is atomic (no page faults), as required under a folio lock.
@@ -272,8 +271,7 @@ impl<O: IomapOps> ValidatedFolio<'_, '_, O> {
             return false;
         };
         let folio = self.folio.as_raw();
-        // SAFETY: The folio is locked.
-        unsafe { bindings::flush_dcache_folio(folio) };
+        flush_dcache(folio);
         if copied < len && !self.folio.test_uptodate() {
             return false;
         }
@@ -326,6 +324,16 @@ impl<O: IomapOps> Drop for ValidatedFolio<'_, '_, O> {
     }
 }
 
+/// `flush_dcache_folio()` on a locked folio, skipped at compile time on architectures where it
+/// is empty (as C's inline is).
+#[inline]
+fn flush_dcache(folio: *mut bindings::folio) {
+    if bindings::IOMAP_RS_ARCH_FLUSHES_DCACHE != 0 {
+        // SAFETY: The callers pass a locked folio they hold a reference to.
+        unsafe { bindings::flush_dcache_folio(folio) };
+    }
+}
+
 /// Cleans up after a write into `[pos, pos + len)` failed: folios instantiated beyond EOF are
 /// removed, as `iomap_write_failed()`.
 fn write_failed(inode: &Inode, pos: i64, len: usize) {
@@ -337,6 +345,7 @@ fn write_failed(inode: &Inode, pos: i64, len: usize) {
 }
 
 /// Whether the current task has a fatal signal pending.
+#[inline]
 fn fatal_signal_pending() -> bool {
     // SAFETY: `get_current()` returns the running task, which is alive while it runs.
     unsafe { bindings::fatal_signal_pending(bindings::get_current()) }
@@ -377,7 +386,8 @@ unsafe fn write_mapped<O: IomapOps>(
 ) -> Result<u64> {
     let mapping = inode.mapping();
     let nowait = m.flags().contains(IterFlags::NOWAIT);
-    let large_folios = mapping.large_folio_support();
+    // `PAGE_SIZE` without large folio support, so chunks never cross a page then (the
+    // separate `mapping_large_folio_support()` clamp of C is implied).
     let mut chunk = mapping.max_folio_size();
     let mut pos = m.range().start();
     let mut length = m.range().len();
@@ -408,9 +418,6 @@ unsafe fn write_mapped<O: IomapOps>(
             write_failed(inode, pos, bytes);
             status = Err(EINTR);
             break;
-        }
-        if !large_folios {
-            bytes = bytes.min(PAGE_SIZE - (pos as usize & (PAGE_SIZE - 1)));
         }
         let folio = match m.get_folio(inode, pos, bytes) {
             Ok(folio) => folio,
