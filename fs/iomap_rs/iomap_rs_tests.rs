@@ -90,8 +90,12 @@ macro_rules! expect_eq {
 macro_rules! kunit_case {
     ($name:ident, |$test:ident| $body:block) => {
         #[doc = concat!("KUnit case `", stringify!($name), "`.")]
+        ///
+        /// # Safety
+        ///
+        /// Only KUnit calls it, as a case, with the running `struct kunit`.
         #[no_mangle]
-        pub extern "C" fn $name(test: *mut bindings::kunit) {
+        pub unsafe extern "C" fn $name(test: *mut bindings::kunit) {
             // SAFETY: KUnit calls this function as a case with the running `struct kunit`.
             let $test = unsafe { Test::new(test) };
             $body

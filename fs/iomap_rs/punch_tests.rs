@@ -675,7 +675,7 @@ fn fixed_file(
 /// Releases the range of a fixed case and checks that exactly `expected` was punched, in that
 /// order, that the reference agrees, and that the cache is unchanged.
 fn check_fixed(file: &Inode, layout: &Layout, expected: &[(i64, i64)]) -> Result<(), Failure> {
-    let (result, calls) = release(&file, layout.range, None)?;
+    let (result, calls) = release(file, layout.range, None)?;
     if let Err(e) = result {
         return Err(found(format_args!("the release failed with {e:?}")));
     }
@@ -691,7 +691,7 @@ fn check_fixed(file: &Inode, layout: &Layout, expected: &[(i64, i64)]) -> Result
         )));
     }
     check_punches(layout, &calls)?;
-    check_cache(&file, layout)
+    check_cache(file, layout)
 }
 
 /// Runs a fixed case, failing the running test with `name` if it fails.
@@ -825,7 +825,7 @@ kunit_case!(iomap_rs_punch_bad_ranges, |t| {
         Ok(o) => o,
         Err(e) => return fail(&t, format_args!("other inode"), &Failure::Error(e), None),
     };
-    let lock = &other.mapping().invalidate_lock_write();
+    let lock = other.mapping().invalidate_lock_write();
     let mut calls = 0;
     let result = FileRange::new(0, PAGE).and_then(|range| {
         write_delalloc_release(&lock, inode, range, |_: &Inode, _: FileRange| {

@@ -42,6 +42,10 @@ const CASES: [(&str, usize); 3] = [
 static C_PUNCHES: AtomicU64 = AtomicU64::new(0);
 
 /// The punch callback given to C's release: counts.
+///
+/// # Safety
+///
+/// None beyond C's `iomap_punch_t` contract: it reads none of its arguments.
 unsafe extern "C" fn count_c_punch(
     _inode: *mut bindings::inode,
     _offset: i64,
@@ -64,7 +68,7 @@ fn file_with_dirty_pages(pages: usize) -> Result<ARef<Inode>> {
     let stride = if pages == 0 {
         0
     } else {
-        RANGE / pages as i64 & !(page - 1)
+        (RANGE / pages as i64) & !(page - 1)
     };
     for i in 0..pages as i64 {
         let folio =

@@ -23,7 +23,12 @@ clippy_build() {
 	# Clippy needs the Rust objects recompiled; the next plain build
 	# recompiles them back with rustc.
 	IOMAP_RS_CLIPPY=1 kmake -j"$(nproc)" bzImage
-	if grep -nE '^(warning|error)' "$LOG_DIR/lint-clippy.log"; then
+	# Into a variable: grep refuses to read the file its output goes to
+	# (this function's output is that log), and would find nothing.
+	local findings
+	findings=$(grep -nE '^(warning|error)' "$LOG_DIR/lint-clippy.log" || true)
+	if [ -n "$findings" ]; then
+		echo "$findings"
 		echo "clippy reported the findings above"
 		return 1
 	fi
