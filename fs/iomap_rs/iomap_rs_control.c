@@ -20,7 +20,6 @@
  */
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
-#include <linux/delay.h>
 #include <linux/init.h>
 #include <linux/iomap_rs.h>
 #include <linux/mutex.h>
@@ -50,14 +49,6 @@ EXPORT_SYMBOL_GPL(iomap_rs_enabled);
 void iomap_rs_count_write(void)
 {
 	this_cpu_inc(buffered_writes);
-}
-
-void iomap_rs_debug_validate_delay(void)
-{
-	u32 ms = READ_ONCE(iomap_rs_validate_delay_ms);
-
-	if (ms)
-		msleep(ms);
 }
 
 void iomap_rs_note_stale(struct inode *inode, loff_t offset, u64 length,

@@ -59,12 +59,13 @@ static struct super_block *testfs_sb(void)
 	return testfs_mnt ? testfs_mnt->mnt_sb : NULL;
 }
 
-struct inode *iomap_rs_testfs_inode_new(unsigned int blkbits)
+struct inode *iomap_rs_testfs_inode_new(unsigned int blkbits, loff_t size)
 {
 	struct super_block *sb = testfs_sb();
 	struct inode *inode;
 
-	if (!sb || blkbits < SECTOR_SHIFT || blkbits > PAGE_SHIFT)
+	if (!sb || blkbits < SECTOR_SHIFT || blkbits > PAGE_SHIFT ||
+	    size < 0 || size > sb->s_maxbytes)
 		return NULL;
 	inode = alloc_anon_inode(sb);
 	if (IS_ERR(inode))
@@ -73,5 +74,7 @@ struct inode *iomap_rs_testfs_inode_new(unsigned int blkbits)
 	inode->i_blkbits = blkbits;
 	inode->i_mapping->a_ops = &testfs_aops;
 	mapping_set_large_folios(inode->i_mapping);
+	/* Nobody else knows the inode yet: no size update to serialise with. */
+	i_size_write(inode, size);
 	return inode;
 }

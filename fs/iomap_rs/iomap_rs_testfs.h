@@ -12,10 +12,10 @@ struct inode;
 
 /*
  * A new inode of 2^blkbits-byte blocks (512 to PAGE_SIZE) with large folios,
- * size 0 and an empty cache, or NULL. s_maxbytes is 1 TiB. The caller owns
- * the reference: iput() drops it, and the cache with the inode.
+ * i_size `size` and an empty cache, or NULL. s_maxbytes is 1 TiB. The caller
+ * owns the reference: iput() drops it, and the cache with the inode.
  */
-struct inode *iomap_rs_testfs_inode_new(unsigned int blkbits);
+struct inode *iomap_rs_testfs_inode_new(unsigned int blkbits, loff_t size);
 
 /*
  * release_bench.rs: run the delalloc release benchmark and write its report,

@@ -34,7 +34,7 @@ extern "C" {
     // Declared in `iomap_rs_kunit.h`, defined in `iomap_rs_kunit.c`.
     fn iomap_rs_kunit_punch_seed() -> u64;
     // Declared in `iomap_rs_testfs.h`, defined in `iomap_rs_testfs.c`.
-    fn iomap_rs_testfs_inode_new(blkbits: u32) -> *mut bindings::inode;
+    fn iomap_rs_testfs_inode_new(blkbits: u32, size: i64) -> *mut bindings::inode;
 }
 
 /// Randomized cases run by `iomap_rs_punch_model`.
@@ -49,12 +49,9 @@ const BITMAP_WORDS: usize = 2;
 /// A new inode of `iomap_rs_testfs.c` with blocks of `2^block_bits` bytes and size `size`.
 fn new_file(block_bits: u32, size: i64) -> Result<ARef<Inode>> {
     // SAFETY: FFI call; it returns a new inode, with a reference we own, or NULL.
-    let ptr = NonNull::new(unsafe { iomap_rs_testfs_inode_new(block_bits) }).ok_or(ENOMEM)?;
+    let ptr = NonNull::new(unsafe { iomap_rs_testfs_inode_new(block_bits, size) }).ok_or(ENOMEM)?;
     // SAFETY: The reference `iomap_rs_testfs_inode_new` returned is ours; `iput()` drops it.
-    let inode: ARef<Inode> = unsafe { ARef::from_raw(ptr.cast()) };
-    // SAFETY: Nothing else knows the inode yet, so nothing races with the size update.
-    unsafe { inode.write_size(size) };
-    Ok(inode)
+    Ok(unsafe { ARef::from_raw(ptr.cast()) })
 }
 
 /// A per-block bitmap of one folio.

@@ -24,7 +24,7 @@ use kernel::types::ARef;
 #[allow(improper_ctypes)]
 extern "C" {
     // Declared in `iomap_rs_testfs.h`, defined in `iomap_rs_testfs.c`.
-    fn iomap_rs_testfs_inode_new(blkbits: u32) -> *mut bindings::inode;
+    fn iomap_rs_testfs_inode_new(blkbits: u32, size: i64) -> *mut bindings::inode;
 }
 
 /// The released range: `[0, RANGE)`.
@@ -58,12 +58,10 @@ unsafe extern "C" fn count_c_punch(
 /// A 1 GiB file of 4 KiB blocks with `pages` dirty pages spread evenly over it.
 fn file_with_dirty_pages(pages: usize) -> Result<ARef<Inode>> {
     // SAFETY: FFI call; it returns a new inode, with a reference we own, or NULL.
-    let ptr =
-        NonNull::new(unsafe { iomap_rs_testfs_inode_new(bindings::PAGE_SHIFT) }).ok_or(ENOMEM)?;
+    let ptr = NonNull::new(unsafe { iomap_rs_testfs_inode_new(bindings::PAGE_SHIFT, RANGE) })
+        .ok_or(ENOMEM)?;
     // SAFETY: The reference `iomap_rs_testfs_inode_new` returned is ours; `iput()` drops it.
     let inode: ARef<Inode> = unsafe { ARef::from_raw(ptr.cast()) };
-    // SAFETY: Nothing else knows the inode, so nothing races with the size update.
-    unsafe { inode.write_size(RANGE) };
     let page = PAGE_SIZE as i64;
     let stride = if pages == 0 {
         0

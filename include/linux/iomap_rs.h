@@ -73,10 +73,12 @@ bool iomap_rs_enabled(void);
  * (fs/iomap_rs/iomap_rs_control.c), not by filesystems.
  */
 void iomap_rs_count_write(void);
-/* The debug knobs, read on every folio; the delay is taken only if non-zero. */
+/*
+ * The debug knobs, read by the write path on every folio without a call; it
+ * sleeps (msleep()) only for a non-zero delay.
+ */
 extern u32 iomap_rs_validate_delay_ms;
 extern bool iomap_rs_skip_validation;
-void iomap_rs_debug_validate_delay(void);
 void iomap_rs_note_stale(struct inode *inode, loff_t offset, u64 length,
 			 u64 old_cookie, u64 new_cookie, bool remapped);
 

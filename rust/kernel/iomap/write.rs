@@ -102,8 +102,8 @@ impl<'a, O: IomapOps> Mapped<'a, O> {
         let delay =
             unsafe { ptr::read_volatile(ptr::addr_of!(bindings::iomap_rs_validate_delay_ms)) };
         if delay != 0 {
-            // SAFETY: FFI call without safety requirements; it may sleep, as may the folio lock.
-            unsafe { bindings::iomap_rs_debug_validate_delay() };
+            // SAFETY: FFI call without safety requirements; it sleeps, as the folio lock may.
+            unsafe { bindings::msleep(delay) };
         }
         // SAFETY: A `bool` that only debugfs writes, with `true` or `false`.
         let skip = unsafe { ptr::read_volatile(ptr::addr_of!(bindings::iomap_rs_skip_validation)) };

@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 struct writer {
 	char path[4096];
 	size_t write_size;
@@ -39,10 +41,8 @@ static void write_range(struct writer *w, char *buf, size_t from, size_t to)
 	size_t off;
 
 	for (off = from; off < to; off += w->write_size)
-		if (pwrite(w->fd, buf, w->write_size, off) != (ssize_t)w->write_size) {
-			perror("pwrite");
-			exit(1);
-		}
+		if (pwrite(w->fd, buf, w->write_size, off) != (ssize_t)w->write_size)
+			die("pwrite");
 }
 
 static void write_file(struct writer *w, char *buf)
@@ -78,16 +78,6 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static void set_path(const char *knob, int rust)
-{
-	int fd = open(knob, O_WRONLY);
-
-	if (fd < 0 || write(fd, rust ? "Y" : "N", 1) != 1) {
-		perror(knob);
-		exit(1);
-	}
-	close(fd);
-}
 
 int main(int argc, char **argv)
 {
@@ -147,7 +137,7 @@ int main(int argc, char **argv)
 		double t0;
 
 		if (knob)
-			set_path(knob, rust);
+			set_knob(knob, rust ? "Y" : "N");
 		pthread_barrier_wait(&start);
 		t0 = now();
 		pthread_barrier_wait(&done);

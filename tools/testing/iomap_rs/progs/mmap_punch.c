@@ -49,23 +49,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 #define PAGE	4096
 #define KIB	1024LL
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
-static void set_knob(const char *knob, const char *value)
-{
-	int fd = open(knob, O_WRONLY);
-
-	if (fd < 0 || write(fd, value, strlen(value)) < 0)
-		die(knob);
-	close(fd);
-}
 
 /*
  * Count the extents of fd (FIEMAP, no sync), print the delalloc ones, and add

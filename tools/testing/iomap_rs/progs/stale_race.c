@@ -35,24 +35,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 #define PAGE 4096
 #define PAT_A 0x41
 #define PAT_B 0x42
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
-static void set_knob(const char *knob, const char *value)
-{
-	int fd = open(knob, O_WRONLY);
-
-	if (fd < 0 || write(fd, value, strlen(value)) < 0)
-		die(knob);
-	close(fd);
-}
 
 static int verify(int fd, long long size)
 {
