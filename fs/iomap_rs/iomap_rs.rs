@@ -8,11 +8,12 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
-use kernel::iomap::{c_ops::CIomapOps, delalloc, range::FileRange, write};
-use kernel::pagecache::Inode;
+use kernel::iomap::{c_ops::CIomapOps, delalloc, fault, range::FileRange, write, zero};
+use kernel::pagecache::{Inode, VmFault};
 use kernel::prelude::*;
 use kernel::uio::{IovIter, Kiocb};
 
+#[cfg(CONFIG_IOMAP_RS_DEBUG)]
 pub mod release_bench;
 
 module! {
@@ -65,8 +66,6 @@ pub unsafe extern "C" fn iomap_rs_file_buffered_write(
     ops: *const bindings::iomap_ops,
     private: *mut core::ffi::c_void,
 ) -> isize {
-    // SAFETY: FFI call without safety requirements.
-    unsafe { bindings::iomap_rs_count_write() };
     // SAFETY: The caller passes a valid kiocb and iterator that nothing else uses during the
     // call.
     let (iocb, from) = unsafe { (Kiocb::from_raw_mut(iocb), IovIter::from_raw_mut(from)) };
@@ -77,10 +76,11 @@ pub unsafe extern "C" fn iomap_rs_file_buffered_write(
     let inode = iocb.inode().as_raw();
     // SAFETY: The open file of `iocb` keeps its inode alive for the whole call.
     let inode = unsafe { Inode::from_raw(inode) };
+    // SAFETY: The caller holds `i_rwsem` exclusively for the whole call.
+    let lock = unsafe { inode.assume_locked_exclusive() };
     // SAFETY: The operations are the file's, for this inode.
     let mut ops = unsafe { CIomapOps::new(ops, inode, private) };
-    // SAFETY: The caller holds `i_rwsem` and did the write checks.
-    match unsafe { write::buffered_write(&mut ops, iocb, from) } {
+    match write::buffered_write(&mut ops, iocb, from, &lock) {
         // At most the iterator's count, which fits in `ssize_t`.
         Ok(n) => n as isize,
         Err(e) => e.to_errno() as isize,
@@ -90,7 +90,7 @@ pub unsafe extern "C" fn iomap_rs_file_buffered_write(
 /// C ABI: drop-in for `iomap_write_delalloc_release()`; see `include/linux/iomap_rs.h`.
 ///
 /// As in C, the punch callback returns nothing, so there is no error to report: a range with
-/// `start_byte > end_byte` or beyond `s_maxbytes` is left alone.
+/// `start_byte > end_byte` (or negative) is left alone.
 ///
 /// # Safety
 ///
@@ -123,4 +123,160 @@ pub unsafe extern "C" fn iomap_rs_write_delalloc_release(
         unsafe { punch(inode.as_raw(), r.start(), len, iomap) };
         Ok(())
     });
+}
+
+/// Wraps the C operation table `ops` of `inode` and the `invalidate_lock` the caller holds
+/// exclusively, and runs `f` with them; `EINVAL` for a NULL table.
+///
+/// # Safety
+///
+/// `inode` is a live inode whose `invalidate_lock` the caller holds exclusively for the whole
+/// call, and `ops` are its iomap operations (or NULL).
+unsafe fn with_zeroing_locks<T>(
+    inode: *mut bindings::inode,
+    ops: *const bindings::iomap_ops,
+    f: impl FnOnce(&mut CIomapOps<'_>, &kernel::pagecache::InvalidateLockWrite<'_>, &Inode) -> Result<T>,
+) -> Result<T> {
+    // SAFETY: The caller passes a live inode.
+    let inode = unsafe { Inode::from_raw(inode) };
+    // SAFETY: The caller passes a valid operation table, or NULL.
+    let ops = unsafe { ops.as_ref() }.ok_or(EINVAL)?;
+    // SAFETY: The caller holds the lock exclusively for the whole call (lockdep checks it).
+    let lock = unsafe { inode.mapping().invalidate_lock_held_write() };
+    // SAFETY: The operations are the inode's.
+    let mut ops = unsafe { CIomapOps::new(ops, inode, core::ptr::null_mut()) };
+    f(&mut ops, &lock, inode)
+}
+
+/// The C result of a zeroing: 0 or a negative errno, and `*did_zero` set if something was
+/// zeroed and the caller asked, as C does (it never clears it).
+///
+/// # Safety
+///
+/// `did_zero` is NULL or valid for writes.
+unsafe fn zeroing_result(zeroed: Result<bool>, did_zero: *mut bool) -> core::ffi::c_int {
+    match zeroed {
+        Ok(zeroed) => {
+            if zeroed && !did_zero.is_null() {
+                // SAFETY: Non-null, so valid for writes (the caller's contract).
+                unsafe { *did_zero = true };
+            }
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// C ABI: drop-in for `iomap_zero_range()`; see `include/linux/iomap_rs.h`.
+///
+/// # Safety
+///
+/// The contract of `iomap_zero_range()`: `inode` is live, the caller holds its `i_rwsem` and
+/// its mapping's `invalidate_lock` exclusively, `ops` are its iomap operations, `did_zero` is
+/// NULL or valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn iomap_rs_zero_range(
+    inode: *mut bindings::inode,
+    pos: i64,
+    len: i64,
+    did_zero: *mut bool,
+    ops: *const bindings::iomap_ops,
+) -> core::ffi::c_int {
+    // As C's iterator: a range of no bytes (or fewer) is done.
+    let Ok(len) = u64::try_from(len) else {
+        return 0;
+    };
+    // SAFETY: The caller's contract.
+    let zeroed = unsafe {
+        with_zeroing_locks(inode, ops, |ops, lock, inode| {
+            zero::zero_range(ops, lock, inode, FileRange::from_pos_len(pos, len)?)
+        })
+    };
+    // SAFETY: The caller's contract.
+    unsafe { zeroing_result(zeroed, did_zero) }
+}
+
+/// C ABI: drop-in for `iomap_truncate_page()`; see `include/linux/iomap_rs.h`.
+///
+/// # Safety
+///
+/// The contract of `iomap_truncate_page()`, as for [`iomap_rs_zero_range`].
+#[no_mangle]
+pub unsafe extern "C" fn iomap_rs_truncate_page(
+    inode: *mut bindings::inode,
+    pos: i64,
+    did_zero: *mut bool,
+    ops: *const bindings::iomap_ops,
+) -> core::ffi::c_int {
+    // SAFETY: The caller's contract.
+    let zeroed = unsafe {
+        with_zeroing_locks(inode, ops, |ops, lock, inode| {
+            zero::truncate_page(ops, lock, inode, pos)
+        })
+    };
+    // SAFETY: The caller's contract.
+    unsafe { zeroing_result(zeroed, did_zero) }
+}
+
+/// C ABI: drop-in for `iomap_file_unshare()`; see `include/linux/iomap_rs.h`.
+///
+/// # Safety
+///
+/// The contract of `iomap_file_unshare()`: `inode` is live, the caller holds its `i_rwsem` and
+/// its mapping's `invalidate_lock` exclusively, `ops` are its iomap operations.
+#[no_mangle]
+pub unsafe extern "C" fn iomap_rs_file_unshare(
+    inode: *mut bindings::inode,
+    pos: i64,
+    len: i64,
+    ops: *const bindings::iomap_ops,
+) -> core::ffi::c_int {
+    let Ok(len) = u64::try_from(len) else {
+        return 0;
+    };
+    // SAFETY: The caller's contract.
+    let done = unsafe {
+        with_zeroing_locks(inode, ops, |ops, lock, inode| {
+            zero::file_unshare(ops, lock, inode, pos, len)
+        })
+    };
+    match done {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// C ABI: drop-in for `iomap_page_mkwrite()`; see `include/linux/iomap_rs.h`.
+///
+/// # Safety
+///
+/// The contract of `iomap_page_mkwrite()`: `vmf` is a write fault on a shared file mapping being
+/// handled (`->page_mkwrite`), the caller holds the mapping's `invalidate_lock` (shared is
+/// enough), `ops` are the file's iomap operations for faults.
+#[no_mangle]
+pub unsafe extern "C" fn iomap_rs_page_mkwrite(
+    vmf: *mut bindings::vm_fault,
+    ops: *const bindings::iomap_ops,
+) -> bindings::vm_fault_t {
+    // SAFETY: The caller passes a fault being handled.
+    let fault = unsafe { VmFault::from_raw(vmf) };
+    let inode = fault.inode();
+    // SAFETY: The caller passes a valid operation table, or NULL.
+    let Some(ops) = (unsafe { ops.as_ref() }) else {
+        // SAFETY: Pure computation on its argument.
+        return unsafe { bindings::vmf_fs_error(EINVAL.to_errno()) };
+    };
+    // SAFETY: The caller holds the lock for the whole call (lockdep checks it).
+    let lock = unsafe { inode.mapping().invalidate_lock_held_read() };
+    // SAFETY: The operations are the file's.
+    let mut ops = unsafe { CIomapOps::new(ops, inode, core::ptr::null_mut()) };
+    match fault::page_mkwrite(&mut ops, &lock, fault) {
+        Ok(folio) => {
+            // The fault handler unlocks the folio; the reference it holds is its own.
+            drop(folio.keep_locked());
+            bindings::vm_fault_reason_VM_FAULT_LOCKED
+        }
+        // SAFETY: Pure computation on its argument.
+        Err(e) => unsafe { bindings::vmf_fs_error(e.to_errno()) },
+    }
 }

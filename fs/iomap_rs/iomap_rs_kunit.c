@@ -5,11 +5,18 @@
  * case with a message that lands in the KUnit result.
  */
 #include <kunit/test.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/iomap_rs.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/moduleparam.h>
 #include <linux/random.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include "iomap_rs_kunit.h"
+#include "iomap_rs_testfs.h"
 
 void iomap_rs_kunit_fail(struct kunit *test, const char *file, int line,
 			 const char *msg)
@@ -90,5 +97,111 @@ static struct kunit_suite iomap_rs_punch_suite = {
 	.test_cases = iomap_rs_punch_cases,
 };
 
+/*
+ * The library's write loop (kernel::iomap::write::buffered_write) on files of
+ * iomap_rs_testfs.c, from kernel and user buffers.
+ */
+unsigned long iomap_rs_kunit_user_buffer(struct kunit *test, const void *data,
+					 size_t len)
+{
+	size_t mapped = round_up(len, PAGE_SIZE);
+	size_t offset = mapped - len;
+	unsigned long addr;
+
+	addr = kunit_vm_mmap(test, NULL, 0, mapped + PAGE_SIZE,
+			     PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	if (IS_ERR_VALUE(addr))
+		return 0;
+	/* The page after the data faults. */
+	if (vm_munmap(addr + mapped, PAGE_SIZE))
+		return 0;
+	if (copy_to_user((void __user *)(addr + offset), data, len))
+		return 0;
+	return addr + offset;
+}
+
+/*
+ * Through the C entry point, a filesystem whose iomap_begin returns inline
+ * data: iomap_rs does not implement it and fails the write with -EOPNOTSUPP
+ * (a userspace errno, as C's callers return for what they do not support),
+ * after calling iomap_end, with nothing written, so that what begin reserved
+ * is released. The file stays empty.
+ */
+static char inline_data[128];
+static int inline_ends;
+static s64 inline_written = -1;
+
+static int inline_begin(struct inode *inode, loff_t pos, loff_t length,
+			unsigned int flags, struct iomap *iomap,
+			struct iomap *srcmap)
+{
+	iomap->type = IOMAP_INLINE;
+	iomap->addr = IOMAP_NULL_ADDR;
+	iomap->offset = 0;
+	iomap->length = sizeof(inline_data);
+	iomap->inline_data = inline_data;
+	return 0;
+}
+
+static int inline_end(struct inode *inode, loff_t pos, loff_t length,
+		      ssize_t written, unsigned int flags, struct iomap *iomap)
+{
+	inline_ends++;
+	inline_written = written;
+	return 0;
+}
+
+static const struct iomap_ops inline_ops = {
+	.iomap_begin	= inline_begin,
+	.iomap_end	= inline_end,
+};
+
+static void iomap_rs_write_c_abi_inline(struct kunit *test)
+{
+	struct inode *inode = iomap_rs_testfs_inode_new(PAGE_SHIFT, 0);
+	char buf[100] = { 1 };
+	struct kvec kvec = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct iov_iter from;
+	struct kiocb iocb;
+	struct file *file;
+	ssize_t ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, inode);
+	file = iomap_rs_testfs_open(inode);
+	iput(inode);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	iomap_rs_testfs_init_kiocb(&iocb, file, 10, false);
+	iov_iter_kvec(&from, ITER_SOURCE, &kvec, 1, sizeof(buf));
+	inline_ends = 0;
+	inline_written = -1;
+
+	inode_lock(file_inode(file));
+	ret = iomap_rs_file_buffered_write(&iocb, &from, &inline_ops, NULL);
+	inode_unlock(file_inode(file));
+
+	KUNIT_EXPECT_EQ(test, ret, -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, inline_ends, 1);
+	KUNIT_EXPECT_EQ(test, inline_written, 0);
+	KUNIT_EXPECT_EQ(test, i_size_read(file_inode(file)), 0);
+	fput(file);
+}
+
+static struct kunit_case iomap_rs_write_cases[] = {
+	KUNIT_CASE(iomap_rs_write_c_abi_inline),
+	KUNIT_CASE(iomap_rs_write_faulting_buffer),
+	KUNIT_CASE(iomap_rs_write_short_copy_retry),
+	KUNIT_CASE(iomap_rs_write_nowait_locked_folio),
+	KUNIT_CASE(iomap_rs_write_stale_nth_folio),
+	KUNIT_CASE(iomap_rs_write_block_sizes),
+	KUNIT_CASE(iomap_rs_write_bad_mappings),
+	{}
+};
+
+static struct kunit_suite iomap_rs_write_suite = {
+	.name = "iomap_rs_write",
+	.test_cases = iomap_rs_write_cases,
+};
+
 kunit_test_suites(&iomap_rs_smoke_suite, &iomap_rs_iter_suite,
-		  &iomap_rs_punch_suite);
+		  &iomap_rs_punch_suite, &iomap_rs_write_suite);

@@ -39,4 +39,20 @@ void iomap_rs_punch_bad_ranges(struct kunit *test);
 void iomap_rs_punch_error_stops_unlocked(struct kunit *test);
 void iomap_rs_punch_c_abi(struct kunit *test);
 
+/* Suite iomap_rs_write. */
+/*
+ * A user buffer of the running case holding @len bytes of @data, which end
+ * at a page boundary followed by an unmapped page: a copy of more than @len
+ * bytes from it faults at the end of the data. Returns its address, 0 if it
+ * could not be made.
+ */
+unsigned long iomap_rs_kunit_user_buffer(struct kunit *test, const void *data,
+					 size_t len);
+void iomap_rs_write_faulting_buffer(struct kunit *test);
+void iomap_rs_write_short_copy_retry(struct kunit *test);
+void iomap_rs_write_nowait_locked_folio(struct kunit *test);
+void iomap_rs_write_stale_nth_folio(struct kunit *test);
+void iomap_rs_write_block_sizes(struct kunit *test);
+void iomap_rs_write_bad_mappings(struct kunit *test);
+
 #endif /* _FS_IOMAP_RS_KUNIT_H */

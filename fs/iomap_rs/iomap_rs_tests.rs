@@ -265,7 +265,7 @@ impl IomapOps for FakeFs {
             )?
         };
         if let Some(l) = self.srcmap_len {
-            *srcmap = Iomap::new(MappingType::Mapped, pos, l, self.cookie)?;
+            *srcmap = Iomap::new(MappingType::Unwritten, pos, l, self.cookie)?;
         }
         Ok(())
     }
@@ -479,9 +479,12 @@ kunit_case!(iomap_rs_iter_errors, |t| {
     let mut fs = FakeFs::new(8192);
     let out = fs_iterate(&mut fs, 0, 8192, |m| Ok(m.range().len() + 1));
     expect_eq!(t, out.into_result(), Err(EIO));
+    // A mapping that misses the position: EIO, and `end` is still called, with nothing
+    // written, so that the filesystem can release what `begin` reserved.
     let mut fs = FakeFs::new(8192);
     fs.bad_mapping = true;
     expect_eq!(t, run(&mut fs, 100, 8192).into_result(), Err(EIO));
+    expect_eq!(t, &fs.ends[..], &[(100, 8092, 0, false)][..]);
 });
 
 /// Iterates `[start, end)` of `fs` with `op`.
@@ -491,9 +494,11 @@ fn fs_iterate(
     end: i64,
     op: impl FnMut(&mut Mapped<'_, FakeFs>) -> Result<u64>,
 ) -> Outcome {
-    match FileRange::new(start, end) {
-        Ok(r) => iterate(fs, r, IterFlags::WRITE, op),
-        Err(e) => Outcome {
+    // The iterator binds each pass to an inode: a file of the test filesystem.
+    let inode = punch_tests::new_file(12, 0);
+    match (inode, FileRange::new(start, end)) {
+        (Ok(inode), Ok(r)) => iterate(fs, &inode, r, IterFlags::WRITE, op),
+        (Err(e), _) | (_, Err(e)) => Outcome {
             done: 0,
             error: Some(e),
         },
@@ -504,3 +509,8 @@ fn fs_iterate(
 // Suite iomap_rs_punch: the delalloc release against real page cache.
 
 pub mod punch_tests;
+
+// ---------------------------------------------------------------------------------------------
+// Suite iomap_rs_write: the library's write loop on files of the test filesystem.
+
+pub mod write_tests;

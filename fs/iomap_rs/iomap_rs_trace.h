@@ -3,9 +3,10 @@
  * Trace events of iomap_rs.
  *
  * iomap_rs_stale fires once per stale mapping detected by the write path:
- * the folio at @offset was locked, the filesystem said the cached mapping
- * [@offset, @offset + @length) with @old_cookie no longer matched its extent
- * tree, and the rest of the write was mapped again, yielding @new_cookie
+ * after a folio within the cached mapping [@offset, @offset + @length) was
+ * locked, the filesystem said that mapping, with @old_cookie, no longer
+ * matched its extent tree (@offset is where the mapping starts, not the
+ * folio), and the rest of the write was mapped again, yielding @new_cookie
  * (@remapped is false if the write ended before a new mapping was obtained;
  * @new_cookie is then @old_cookie).
  */

@@ -18,12 +18,13 @@ struct folio;
 struct inode;
 struct iov_iter;
 struct kiocb;
+struct vm_fault;
 
 /*
  * Version of the ABI below. Bumped whenever an entry point's contract
  * changes; the Rust side reads it from here, so the two cannot disagree.
  */
-#define IOMAP_RS_ABI_VERSION	2
+#define IOMAP_RS_ABI_VERSION	3
 
 /*
  * Whether flush_dcache_folio() does anything on this architecture. Where it
@@ -62,6 +63,29 @@ void iomap_rs_write_delalloc_release(struct inode *inode, loff_t start_byte,
 				     iomap_punch_t punch);
 
 /*
+ * Drop-ins for iomap_zero_range(), iomap_truncate_page() and
+ * iomap_file_unshare(): same arguments, same results. The caller holds
+ * i_rwsem and inode->i_mapping->invalidate_lock exclusively (asserted). Each
+ * folio is locked and the mapping revalidated before it is modified, as for
+ * writes.
+ */
+int iomap_rs_zero_range(struct inode *inode, loff_t pos, loff_t len,
+			bool *did_zero, const struct iomap_ops *ops);
+int iomap_rs_truncate_page(struct inode *inode, loff_t pos, bool *did_zero,
+			   const struct iomap_ops *ops);
+int iomap_rs_file_unshare(struct inode *inode, loff_t pos, loff_t len,
+			  const struct iomap_ops *ops);
+
+/*
+ * Drop-in for iomap_page_mkwrite(): the caller holds the mapping's
+ * invalidate_lock shared (asserted); returns VM_FAULT_LOCKED with the folio
+ * locked and dirty, or an error. Each pass of the iterator revalidates its
+ * mapping under the folio lock before the folio is dirtied.
+ */
+vm_fault_t iomap_rs_page_mkwrite(struct vm_fault *vmf,
+				 const struct iomap_ops *ops);
+
+/*
  * Whether filesystems that opted in route their buffered writes through
  * iomap_rs (/sys/kernel/debug/iomap_rs/enabled, default yes). Read once per
  * call, so flipping it affects the next write, without a reboot.
@@ -70,17 +94,31 @@ bool iomap_rs_enabled(void);
 
 /*
  * Control and observability hooks called by the Rust library
- * (fs/iomap_rs/iomap_rs_control.c), not by filesystems.
+ * (fs/iomap_rs/iomap_rs_control.c), not by filesystems. They are exported:
+ * the library's generic code is instantiated in the Rust filesystem module
+ * that calls it, which then links against them.
  */
-void iomap_rs_count_write(void);
+enum iomap_rs_counter {
+	IOMAP_RS_BUFFERED_WRITE,	/* debugfs: buffered_writes */
+	IOMAP_RS_ZERO_RANGE,		/* zero_ranges */
+	IOMAP_RS_TRUNCATE_PAGE,		/* truncate_pages */
+	IOMAP_RS_UNSHARE,		/* unshares */
+	IOMAP_RS_PAGE_MKWRITE,		/* page_mkwrites */
+	IOMAP_RS_NR_COUNTERS,
+};
+
+void iomap_rs_count(unsigned int counter);
+void iomap_rs_note_stale(struct inode *inode, loff_t offset, u64 length,
+			 u64 old_cookie, u64 new_cookie, bool remapped);
+
+#ifdef CONFIG_IOMAP_RS_DEBUG
 /*
  * The debug knobs, read by the write path on every folio without a call; it
  * sleeps (msleep()) only for a non-zero delay.
  */
 extern u32 iomap_rs_validate_delay_ms;
 extern bool iomap_rs_skip_validation;
-void iomap_rs_note_stale(struct inode *inode, loff_t offset, u64 length,
-			 u64 old_cookie, u64 new_cookie, bool remapped);
+#endif
 
 /*
  * Per-block folio state helpers exported by fs/iomap/buffered-io.c for the
@@ -121,6 +159,32 @@ static inline void iomap_rs_write_delalloc_release(struct inode *inode,
 {
 	iomap_write_delalloc_release(inode, start_byte, end_byte, flags, iomap,
 				     punch);
+}
+
+static inline int iomap_rs_zero_range(struct inode *inode, loff_t pos,
+				      loff_t len, bool *did_zero,
+				      const struct iomap_ops *ops)
+{
+	return iomap_zero_range(inode, pos, len, did_zero, ops);
+}
+
+static inline int iomap_rs_truncate_page(struct inode *inode, loff_t pos,
+					 bool *did_zero,
+					 const struct iomap_ops *ops)
+{
+	return iomap_truncate_page(inode, pos, did_zero, ops);
+}
+
+static inline int iomap_rs_file_unshare(struct inode *inode, loff_t pos,
+					loff_t len, const struct iomap_ops *ops)
+{
+	return iomap_file_unshare(inode, pos, len, ops);
+}
+
+static inline vm_fault_t iomap_rs_page_mkwrite(struct vm_fault *vmf,
+					       const struct iomap_ops *ops)
+{
+	return iomap_page_mkwrite(vmf, ops);
 }
 
 #endif /* CONFIG_IOMAP_RS */

@@ -3,6 +3,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/swap.h>
 
 struct folio *rust_helper_folio_alloc(gfp_t gfp, unsigned int order)
 {
@@ -52,4 +53,15 @@ void rust_helper_folio_lock(struct folio *folio)
 bool rust_helper_folio_trylock(struct folio *folio)
 {
 	return folio_trylock(folio);
+}
+
+bool rust_helper_folio_in_mapping(struct folio *folio,
+				  struct address_space *mapping)
+{
+	return READ_ONCE(folio->mapping) == mapping;
+}
+
+void rust_helper_folio_mark_accessed(struct folio *folio)
+{
+	folio_mark_accessed(folio);
 }

@@ -3,6 +3,7 @@
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/lockdep.h>
+#include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
 #include <linux/uio.h>
@@ -94,4 +95,62 @@ bool rust_helper_fatal_signal_pending(struct task_struct *p)
 void rust_helper_cond_resched(void)
 {
 	cond_resched();
+}
+
+void rust_helper_inode_lock(struct inode *inode)
+{
+	inode_lock(inode);
+}
+
+void rust_helper_inode_unlock(struct inode *inode)
+{
+	inode_unlock(inode);
+}
+
+void rust_helper_inode_assert_locked_write(struct inode *inode)
+{
+	rwsem_assert_held_write(&inode->i_rwsem);
+}
+
+void rust_helper_filemap_invalidate_lock_shared(struct address_space *mapping)
+{
+	filemap_invalidate_lock_shared(mapping);
+}
+
+void rust_helper_filemap_invalidate_unlock_shared(struct address_space *mapping)
+{
+	filemap_invalidate_unlock_shared(mapping);
+}
+
+void rust_helper_filemap_invalidate_lock_assert_held(struct address_space *mapping)
+{
+	lockdep_assert_held(&mapping->invalidate_lock);
+}
+
+struct inode *rust_helper_iomap_rs_vmf_inode(struct vm_fault *vmf)
+{
+	return file_inode(vmf->vma->vm_file);
+}
+
+struct folio *rust_helper_iomap_rs_vmf_folio(struct vm_fault *vmf)
+{
+	return page_folio(vmf->page);
+}
+
+ssize_t rust_helper_folio_mkwrite_check_truncate(struct folio *folio,
+						 struct inode *inode)
+{
+	return folio_mkwrite_check_truncate(folio, inode);
+}
+
+vm_fault_t rust_helper_vmf_fs_error(int err)
+{
+	return vmf_fs_error(err);
+}
+
+bool rust_helper_filemap_range_needs_writeback(struct address_space *mapping,
+					       loff_t start_byte,
+					       loff_t end_byte)
+{
+	return filemap_range_needs_writeback(mapping, start_byte, end_byte);
 }

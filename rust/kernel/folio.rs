@@ -11,16 +11,20 @@
 //! truncation, reclaim and other I/O paths from changing its contents and state.
 //!
 //! This module gives read-only access to folios. [`LockedFolio`] proves the lock is held but
-//! deliberately offers no way to change the folio: code that modifies folios (for example the
-//! iomap write path in [`crate::iomap`]) defines its own handle type, minted only once the
-//! conditions for modifying are checked.
+//! deliberately offers no public way to change the folio: code that modifies folios (the iomap
+//! write path in [`crate::iomap`]) defines its own handle type, minted only once the conditions
+//! for modifying are checked, and reaches the modifying operations of this module, which are
+//! private to the kernel crate, only through it.
 
 use crate::{
     alloc::{AllocError, Flags},
     bindings,
+    error::{code::*, Result},
+    pagecache::Mapping,
     types::{ARef, AlwaysRefCounted, Opaque},
+    uio::{Consumed, IovIter},
 };
-use core::{mem::ManuallyDrop, ops::Deref, ptr::NonNull};
+use core::{marker::PhantomData, mem::ManuallyDrop, ops::Deref, ptr::NonNull};
 
 /// A folio.
 ///
@@ -143,7 +147,10 @@ impl Folio {
         // it in atomic context is a bug that `might_sleep()` reports, not memory unsafety.
         unsafe { bindings::folio_lock(this.as_raw()) };
         // INVARIANT: We just took the lock and own it.
-        LockedFolio { folio: this }
+        LockedFolio {
+            folio: this,
+            _not_send: PhantomData,
+        }
     }
 
     /// Locks the folio if that does not need to wait; gives the reference back otherwise.
@@ -152,7 +159,10 @@ impl Folio {
         // SAFETY: The folio is referenced.
         if unsafe { bindings::folio_trylock(this.as_raw()) } {
             // INVARIANT: The trylock succeeded; we own the lock.
-            Ok(LockedFolio { folio: this })
+            Ok(LockedFolio {
+                folio: this,
+                _not_send: PhantomData,
+            })
         } else {
             Err(this)
         }
@@ -162,7 +172,11 @@ impl Folio {
 /// A folio whose lock is held, together with a reference to it.
 ///
 /// Dropping it unlocks the folio and drops the reference, in that order. It dereferences to
-/// [`Folio`] for read-only access and provides no way to modify the folio.
+/// [`Folio`] for read-only access and provides no public way to modify the folio.
+///
+/// It is not [`Send`]: a folio lock is held across a short, bounded section of one task's work
+/// (C never hands one to another thread either), so it cannot be parked in a global or passed to
+/// a worker and kept while that task goes on to lock other folios of the file.
 ///
 /// # Invariants
 ///
@@ -184,6 +198,7 @@ impl Folio {
 /// ```
 pub struct LockedFolio {
     folio: ARef<Folio>,
+    _not_send: PhantomData<*mut ()>,
 }
 
 impl LockedFolio {
@@ -195,6 +210,17 @@ impl LockedFolio {
         // released exactly once.
         unsafe { bindings::folio_unlock(this.folio.as_raw()) };
         // SAFETY: `this` is not used or dropped again, so the reference moves out exactly once.
+        unsafe { core::ptr::read(&this.folio) }
+    }
+
+    /// Gives up ownership of the lock, leaving the folio locked, and returns the reference: for
+    /// handing a locked folio to C code that releases the lock but not this reference (a fault
+    /// handler given `VM_FAULT_LOCKED`, which holds a reference of its own).
+    #[inline]
+    pub fn keep_locked(self) -> ARef<Folio> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is not used or dropped again, so the reference moves out exactly once;
+        // the lock is left held, for the C code the caller hands the folio to.
         unsafe { core::ptr::read(&this.folio) }
     }
 
@@ -218,7 +244,105 @@ impl LockedFolio {
         // SAFETY: The caller transfers one reference.
         let folio = unsafe { ARef::from_raw(ptr.cast()) };
         // INVARIANT: The caller transfers the lock.
-        Self { folio }
+        Self {
+            folio,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+// Modifying operations: private to the kernel crate, whose iomap library calls them only through
+// its validated handle (`crate::iomap::write`). Each checks its byte range against the folio, so
+// none can write outside it whatever it is passed.
+impl LockedFolio {
+    /// Whether the folio is in the page cache of `mapping`. Stable while the folio is locked:
+    /// truncation and reclaim take the lock before removing a folio from its mapping.
+    #[inline]
+    pub fn belongs_to(&self, mapping: &Mapping) -> bool {
+        // SAFETY: The folio is referenced and locked (type invariant).
+        unsafe { bindings::folio_in_mapping(self.as_raw(), mapping.as_raw()) }
+    }
+
+    /// Whether `[off, off + len)` lies within the folio.
+    #[inline]
+    fn contains(&self, off: usize, len: usize) -> bool {
+        off.checked_add(len).is_some_and(|end| end <= self.size())
+    }
+
+    /// Zeroes the folio-relative ranges `[start1, end1)` and `[start2, end2)`
+    /// (`folio_zero_segments()`); a range whose end is not after its start is empty, as in C.
+    /// `EINVAL`, changing nothing, if a non-empty range is not within the folio.
+    #[inline]
+    pub(crate) fn zero_segments(
+        &mut self,
+        start1: usize,
+        end1: usize,
+        start2: usize,
+        end2: usize,
+    ) -> Result {
+        let size = self.size();
+        let segment = |start: usize, end: usize| match start < end {
+            true if end <= size => Ok((start, end)),
+            true => Err(EINVAL),
+            false => Ok((0, 0)),
+        };
+        let (start1, end1) = segment(start1, end1)?;
+        let (start2, end2) = segment(start2, end2)?;
+        // SAFETY: The folio is locked (type invariant) and both ranges lie within it.
+        unsafe { bindings::folio_zero_segments(self.as_raw(), start1, end1, start2, end2) };
+        Ok(())
+    }
+
+    /// Copies up to `len` bytes from `from` into the folio at `off` with page faults disabled
+    /// (`copy_folio_from_iter_atomic()`); returns what was copied, nothing if the range is not
+    /// within the folio.
+    #[inline]
+    pub(crate) fn copy_from_iter_atomic<'i>(
+        &mut self,
+        off: usize,
+        len: usize,
+        from: &'i mut IovIter,
+    ) -> Consumed<'i> {
+        let copied = if self.contains(off, len) {
+            // SAFETY: The folio is locked (type invariant) and `[off, off + len)` lies within
+            // it; the iterator is exclusively ours. The copy does not fault, as required under
+            // a folio lock.
+            unsafe { bindings::copy_folio_from_iter_atomic(self.as_raw(), off, len, from.as_raw()) }
+        } else {
+            0
+        };
+        // SAFETY: The copy consumed `copied` bytes from `from`.
+        unsafe { Consumed::new(from, copied) }
+    }
+
+    /// Marks the folio as recently used (`folio_mark_accessed()`), a hint to reclaim.
+    #[inline]
+    pub(crate) fn mark_accessed(&self) {
+        // SAFETY: The folio is referenced and locked (type invariant).
+        unsafe { bindings::folio_mark_accessed(self.as_raw()) };
+    }
+
+    /// `flush_dcache_folio()`, compiled out on architectures where it is empty (as C's inline
+    /// is).
+    #[inline]
+    pub(crate) fn flush_dcache(&self) {
+        if bindings::IOMAP_RS_ARCH_FLUSHES_DCACHE != 0 {
+            // SAFETY: The folio is locked and referenced (type invariant).
+            unsafe { bindings::flush_dcache_folio(self.as_raw()) };
+        }
+    }
+
+    /// Marks the folio dirty in `mapping` (`filemap_dirty_folio()`). Does nothing and returns
+    /// `false` if the folio is not in `mapping`'s page cache: it would be accounted to another
+    /// file, whose writeback never sees it.
+    #[inline]
+    pub(crate) fn mark_dirty_in(&mut self, mapping: &Mapping) -> bool {
+        if !self.belongs_to(mapping) {
+            return false;
+        }
+        // SAFETY: The folio is locked (type invariant) and in `mapping`.
+        unsafe { bindings::filemap_dirty_folio(mapping.as_raw(), self.as_raw()) };
+        true
     }
 }
 

@@ -14,11 +14,17 @@
 //! Byte ranges are half-open, `[start, end)`, everywhere in this module, as in C iomap.
 
 pub mod c_ops;
+mod control;
 pub mod delalloc;
+pub mod fault;
+mod folio_state;
 pub mod iter;
 pub mod map;
 pub mod range;
+#[cfg(CONFIG_IOMAP_RS_DEBUG)]
+pub mod testing;
 pub mod write;
+pub mod zero;
 
 /// Version of the C ABI in `include/linux/iomap_rs.h` that this library implements.
 pub const ABI_VERSION: u32 = bindings::IOMAP_RS_ABI_VERSION;

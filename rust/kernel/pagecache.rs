@@ -12,8 +12,9 @@
 //! page faults from instantiating folios while it is held.
 //!
 //! Lock order (as documented in `mm/filemap.c`): `i_rwsem`, then `invalidate_lock`, then the
-//! folio lock. [`InvalidateLockWrite`] is the proof that `invalidate_lock` is held exclusively;
-//! functions that need it take a reference to one.
+//! folio lock. [`InodeLock`] is the proof that `i_rwsem` is held exclusively and
+//! [`InvalidateLockWrite`] that `invalidate_lock` is; functions that need them take a reference
+//! to one.
 
 use crate::{
     bindings,
@@ -36,9 +37,10 @@ use core::{marker::PhantomData, ptr::NonNull};
 #[repr(transparent)]
 pub struct Inode(Opaque<bindings::inode>);
 
-// SAFETY: The type invariant keeps the reference count non-zero while an `&Inode` exists;
-// `ihold()` and `iput()` are the C functions that manage it, and `iput()` may free the inode
-// once the last reference is gone.
+// SAFETY: An `&Inode` exists only for an inode that is kept alive (type invariant), and every
+// way of getting one (an open file, a dentry, the iomap callbacks' arguments) holds a reference:
+// `i_count` is non-zero, as `ihold()` requires. `ihold()` and `iput()` are the C functions that
+// manage the count, and `iput()` may free the inode once the last reference is gone.
 unsafe impl AlwaysRefCounted for Inode {
     #[inline]
     fn inc_ref(&self) {
@@ -86,18 +88,6 @@ impl Inode {
         unsafe { bindings::i_size_read(self.as_raw()) }
     }
 
-    /// Sets the in-memory file size.
-    ///
-    /// # Safety
-    ///
-    /// The caller must serialise size updates as `i_size_write()` requires: it holds `i_rwsem`
-    /// exclusively, or an equivalent filesystem lock.
-    #[inline]
-    pub unsafe fn write_size(&self, size: i64) {
-        // SAFETY: The inode is alive (type invariant); the caller serialises writers.
-        unsafe { bindings::i_size_write(self.as_raw(), size) };
-    }
-
     /// log2 of the filesystem block size.
     #[inline]
     pub fn block_bits(&self) -> u32 {
@@ -128,12 +118,36 @@ impl Inode {
         unsafe { Mapping::from_raw((*self.as_raw()).i_mapping) }
     }
 
-    /// Removes the cached folios over `[start, end]` (inclusive end, as the C function), for
-    /// cleaning up folios a failed write instantiated beyond EOF.
+    /// Takes `i_rwsem` exclusively (`inode_lock()`, sleeps) and returns the guard that proves it
+    /// is held. Lock order: before `invalidate_lock` and any folio lock.
     #[inline]
-    pub fn truncate_pagecache_range(&self, start: i64, end_inclusive: i64) {
+    pub fn lock_exclusive(&self) -> InodeLock<'_> {
         // SAFETY: The inode is alive (type invariant).
-        unsafe { bindings::truncate_pagecache_range(self.as_raw(), start, end_inclusive) };
+        unsafe { bindings::inode_lock(self.as_raw()) };
+        // INVARIANT: We just took the lock; the guard releases it.
+        InodeLock {
+            inode: self,
+            owned: true,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The proof that the caller already holds `i_rwsem` exclusively, for C entry points whose
+    /// contract says so (as `iomap_file_buffered_write()`'s does); asserted at run time.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold `i_rwsem` exclusively for the lifetime of the returned object.
+    #[inline]
+    pub unsafe fn assume_locked_exclusive(&self) -> InodeLock<'_> {
+        // SAFETY: The inode is alive (type invariant).
+        unsafe { bindings::inode_assert_locked_write(self.as_raw()) };
+        // INVARIANT: The caller guarantees the lock is held for the guard's lifetime.
+        InodeLock {
+            inode: self,
+            owned: false,
+            _not_send: PhantomData,
+        }
     }
 
     /// Tells the page cache that the size grew from `from` to `to`, so that a folio straddling
@@ -142,6 +156,64 @@ impl Inode {
     pub fn pagecache_size_extended(&self, from: i64, to: i64) {
         // SAFETY: The inode is alive (type invariant).
         unsafe { bindings::pagecache_isize_extended(self.as_raw(), from, to) };
+    }
+}
+
+/// Proof that an inode's `i_rwsem` is held exclusively; releases it on drop if it was taken by
+/// [`Inode::lock_exclusive`].
+///
+/// `i_rwsem` serialises changes of the file size: the operations that need that are methods of
+/// this guard, so calling them without the lock does not compile.
+///
+/// # Invariants
+///
+/// `inode`'s `i_rwsem` is held for writing for the lifetime of this object; it is owned by this
+/// object if `owned` is true.
+pub struct InodeLock<'a> {
+    inode: &'a Inode,
+    owned: bool,
+    /// A rwsem must be released by the task that took it.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl InodeLock<'_> {
+    /// The inode whose lock is held.
+    #[inline]
+    pub fn inode(&self) -> &Inode {
+        self.inode
+    }
+
+    /// Sets the in-memory file size (`i_size_write()`, whose writers `i_rwsem` serialises).
+    #[inline]
+    pub fn write_size(&self, size: i64) {
+        // SAFETY: The inode is alive, and `i_rwsem` is held exclusively (type invariant), which
+        // serialises size updates.
+        unsafe { bindings::i_size_write(self.inode.as_raw(), size) };
+    }
+
+    /// Removes the cached folios of `[start, end)` that lie beyond EOF, as
+    /// `iomap_write_failed()` does for folios a failed write instantiated there: the range is
+    /// cut to start at the current size, and a folio straddling EOF is only zeroed past it.
+    ///
+    /// Cached data beyond EOF is never written back or read, and with `i_rwsem` held the size
+    /// cannot grow under the call, so no data of the file is lost.
+    pub fn truncate_pagecache_beyond_eof(&self, start: i64, end: i64) {
+        let start = start.max(self.inode.size());
+        if start < end {
+            // SAFETY: The inode is alive and `start < end`, so the inclusive end is not before
+            // the start.
+            unsafe { bindings::truncate_pagecache_range(self.inode.as_raw(), start, end - 1) };
+        }
+    }
+}
+
+impl Drop for InodeLock<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.owned {
+            // SAFETY: We own the lock (type invariant) and release it exactly once, here.
+            unsafe { bindings::inode_unlock(self.inode.as_raw()) };
+        }
     }
 }
 
@@ -263,6 +335,32 @@ impl Mapping {
         Ok(ret)
     }
 
+    /// Whether any folio of `[start, end)` is dirty or under writeback
+    /// (`filemap_range_needs_writeback()`); `false` for an empty range.
+    #[inline]
+    pub fn range_needs_writeback(&self, start: i64, end: i64) -> bool {
+        if start >= end {
+            return false;
+        }
+        // SAFETY: The mapping is alive (type invariant); the inclusive end is not before the
+        // start.
+        unsafe { bindings::filemap_range_needs_writeback(self.as_raw(), start, end - 1) }
+    }
+
+    /// Writes the dirty folios of `[start, end)` back and waits for their writeback to end
+    /// (`filemap_write_and_wait_range()`). Sleeps; must not be called with a folio of the
+    /// mapping locked.
+    #[inline]
+    pub fn write_and_wait_range(&self, start: i64, end: i64) -> Result {
+        if start >= end {
+            return Ok(());
+        }
+        // SAFETY: The mapping is alive (type invariant); the inclusive end is not before the
+        // start.
+        let ret = unsafe { bindings::filemap_write_and_wait_range(self.as_raw(), start, end - 1) };
+        crate::error::to_result(ret)
+    }
+
     /// Throttles the caller if the mapping's device has too many dirty pages
     /// (`balance_dirty_pages_ratelimited_flags()`); with `nowait`, returns `EAGAIN` instead of
     /// waiting.
@@ -304,6 +402,114 @@ impl Mapping {
             owned: false,
             _not_send: PhantomData,
         }
+    }
+}
+
+impl Mapping {
+    /// Takes `invalidate_lock` shared, as page faults do, excluding truncation and hole
+    /// punching (sleeps). Lock order: after `i_rwsem` (or `mmap_lock` in a fault), before any
+    /// folio lock.
+    #[inline]
+    pub fn invalidate_lock_read(&self) -> InvalidateLockRead<'_> {
+        // SAFETY: The mapping is alive (type invariant).
+        unsafe { bindings::filemap_invalidate_lock_shared(self.as_raw()) };
+        // INVARIANT: We just took the lock; the guard releases it.
+        InvalidateLockRead {
+            mapping: self,
+            owned: true,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The proof that the caller already holds `invalidate_lock`, shared or exclusive, for C
+    /// entry points whose contract says so; lockdep checks the claim.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold the lock for the lifetime of the returned object.
+    #[inline]
+    pub unsafe fn invalidate_lock_held_read(&self) -> InvalidateLockRead<'_> {
+        // SAFETY: The mapping is alive (type invariant).
+        unsafe { bindings::filemap_invalidate_lock_assert_held(self.as_raw()) };
+        // INVARIANT: The caller guarantees the lock is held for the guard's lifetime.
+        InvalidateLockRead {
+            mapping: self,
+            owned: false,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+/// Proof that a mapping's `invalidate_lock` is held, at least shared; releases it on drop if it
+/// was taken by [`Mapping::invalidate_lock_read`].
+///
+/// # Invariants
+///
+/// `mapping`'s `invalidate_lock` is held for the lifetime of this object, shared or exclusive;
+/// it is owned, shared, by this object if `owned` is true.
+pub struct InvalidateLockRead<'a> {
+    mapping: &'a Mapping,
+    owned: bool,
+    /// A rwsem must be released by the task that took it.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl InvalidateLockRead<'_> {
+    /// The mapping whose lock is held.
+    #[inline]
+    pub fn mapping(&self) -> &Mapping {
+        self.mapping
+    }
+}
+
+impl Drop for InvalidateLockRead<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.owned {
+            // SAFETY: We own the lock, shared (type invariant), and release it once, here.
+            unsafe { bindings::filemap_invalidate_unlock_shared(self.mapping.as_raw()) };
+        }
+    }
+}
+
+/// A page fault on a file mapping, as a filesystem's `->page_mkwrite` receives it:
+/// `struct vm_fault`.
+///
+/// # Invariants
+///
+/// The fault is being handled for as long as a `&VmFault` to it exists: its VMA, file and page
+/// are referenced by the fault handler.
+#[repr(transparent)]
+pub struct VmFault(Opaque<bindings::vm_fault>);
+
+impl VmFault {
+    /// Creates a `&VmFault` from the argument of a `->page_mkwrite` call.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a `struct vm_fault` of a file mapping being handled for `'a`, with
+    /// `page` set (as for `->page_mkwrite`).
+    #[inline]
+    pub unsafe fn from_raw<'a>(ptr: *mut bindings::vm_fault) -> &'a VmFault {
+        // SAFETY: `VmFault` is a transparent wrapper; the caller guarantees validity for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// The inode of the faulting file (`file_inode(vmf->vma->vm_file)`).
+    #[inline]
+    pub fn inode(&self) -> &Inode {
+        // SAFETY: The fault is being handled (type invariant): its VMA holds a reference to its
+        // file, which keeps the inode alive.
+        unsafe { Inode::from_raw(bindings::iomap_rs_vmf_inode(self.0.get())) }
+    }
+
+    /// The folio of the faulting page (`page_folio(vmf->page)`), with a reference of its own.
+    /// It may have been truncated since the fault found it: lock it and check.
+    #[inline]
+    pub fn folio(&self) -> ARef<Folio> {
+        // SAFETY: The fault handler holds a reference to the page (type invariant).
+        let folio = unsafe { Folio::from_raw(bindings::iomap_rs_vmf_folio(self.0.get())) };
+        folio.into()
     }
 }
 

@@ -136,3 +136,42 @@ impl IovIter {
         unsafe { bindings::iov_iter_revert(self.as_raw(), bytes) };
     }
 }
+
+/// Bytes a copy just took from an [`IovIter`], which can be given back to it.
+///
+/// # Invariants
+///
+/// `bytes` bytes were consumed from `iter` by the copy that made this object, and nothing else
+/// has advanced or reverted `iter` since (this object borrows it exclusively).
+pub struct Consumed<'i> {
+    iter: &'i mut IovIter,
+    bytes: usize,
+}
+
+impl<'i> Consumed<'i> {
+    /// Records that a copy consumed `bytes` bytes from `iter`.
+    ///
+    /// # Safety
+    ///
+    /// `bytes` bytes were just consumed from `iter` (by `copy_folio_from_iter_atomic()`, say).
+    #[inline]
+    pub unsafe fn new(iter: &'i mut IovIter, bytes: usize) -> Self {
+        // INVARIANT: The caller guarantees the bytes were consumed; we hold `iter` exclusively.
+        Self { iter, bytes }
+    }
+
+    /// How many bytes the copy took.
+    #[inline]
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Gives the bytes back to the iterator (`iov_iter_revert()`), so that they are copied
+    /// again.
+    #[inline]
+    pub fn revert(self) {
+        // SAFETY: `bytes` bytes were consumed from `iter` and nothing moved it since (type
+        // invariant): reverting them stays within what the iterator went over.
+        unsafe { bindings::iov_iter_revert(self.iter.as_raw(), self.bytes) };
+    }
+}

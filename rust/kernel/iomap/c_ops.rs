@@ -162,11 +162,15 @@ impl IomapOps for CIomapOps<'_> {
         copied: usize,
         folio: LockedFolio,
     ) {
-        match Self::folio_ops(iomap).and_then(|f| f.put_folio) {
-            // SAFETY: As for `begin`; the callback takes over the lock and the reference.
-            // `copied` is at most a folio's size.
-            Some(put) => unsafe { put(inode.as_raw(), pos, copied as u32, folio.into_raw()) },
-            None => drop(folio),
-        }
+        let Some(put) = Self::folio_ops(iomap).and_then(|f| f.put_folio) else {
+            drop(folio);
+            return;
+        };
+        // The library passes at most the bytes written into one folio, and a folio is far
+        // smaller than 4 GiB; should that ever change, the count saturates rather than wraps.
+        let copied = u32::try_from(copied).unwrap_or(u32::MAX);
+        // SAFETY: As for `begin`; the callback takes over the lock and the reference that
+        // `into_raw` gives up.
+        unsafe { put(inode.as_raw(), pos, copied, folio.into_raw()) }
     }
 }

@@ -29,9 +29,9 @@
 //! allocating blocks at the edge of the range being punched): it must not lock folios itself,
 //! and it must only remove delalloc extents within the range it is given.
 
+use super::folio_state::FileFolio;
 use super::range::FileRange;
 use crate::{
-    bindings,
     error::{code::*, Result},
     page::PAGE_SIZE,
     pagecache::{Inode, InvalidateLockWrite, Seek},
@@ -63,15 +63,18 @@ fn scan_data_range<P: Punch>(
     let mapping = inode.mapping();
     let block_bits = inode.block_bits();
     while start < end {
-        let Some(folio) = mapping.lock_folio(start) else {
+        let Some(folio) = mapping
+            .lock_folio(start)
+            .and_then(|folio| FileFolio::new(inode, folio).ok())
+        else {
             // Gone since the seek (reclaim, or a racing invalidation): a hole to punch.
             start = (start & !(PAGE_SIZE as i64 - 1)).saturating_add(PAGE_SIZE as i64);
             continue;
         };
-        let folio_start = folio.pos();
+        let folio_start = folio.folio().pos();
         // Saturating: the folio holding the last possible byte ends at `2^63`.
-        let folio_end = folio_start.saturating_add(folio.size() as i64);
-        if folio.test_dirty() {
+        let folio_end = folio_start.saturating_add(folio.folio().size() as i64);
+        if folio.folio().test_dirty() {
             // Everything clean before this dirty folio goes.
             if start > *punch_start {
                 punch.punch(inode, FileRange::new(*punch_start, start)?)?;
@@ -81,9 +84,7 @@ fn scan_data_range<P: Punch>(
             let first_block = ((start - folio_start) >> block_bits) as u32;
             let last_block = ((last - folio_start) >> block_bits) as u32;
             for block in first_block..=last_block {
-                // SAFETY: The folio is locked (`folio` is a `LockedFolio`) and `block` is one of
-                // its blocks.
-                if !unsafe { bindings::iomap_folio_block_is_dirty(folio.as_raw(), block) } {
+                if !folio.block_is_dirty(block) {
                     let block_start = folio_start + (i64::from(block) << block_bits);
                     punch.punch(
                         inode,
@@ -104,9 +105,10 @@ fn scan_data_range<P: Punch>(
 /// C's `iomap_write_delalloc_release()` (see the [module documentation](self)).
 ///
 /// `lock` proves that the inode's `invalidate_lock` is held exclusively. Fails with `EINVAL` if
-/// it is the lock of another mapping, with `EFBIG` if `range` ends beyond the filesystem's
-/// maximum file size, and with the error of the punch callback or of the page cache walk, which
-/// stops the release with no folio locked. An empty range does nothing.
+/// it is the lock of another mapping, and with the error of the punch callback or of the page
+/// cache walk, which stops the release with no folio locked. An empty range does nothing. As in
+/// C, the range may extend beyond the filesystem's maximum file size (the rounded-up end of a
+/// reservation near it): all of it is punched.
 ///
 /// A filesystem's `end` callback calls it as:
 ///
@@ -124,9 +126,6 @@ pub fn write_delalloc_release<P: Punch>(
 ) -> Result {
     if !core::ptr::eq(lock.mapping(), inode.mapping()) {
         return Err(EINVAL);
-    }
-    if range.end() > inode.max_bytes() {
-        return Err(EFBIG);
     }
     let (mut start, end) = (range.start(), range.end());
     let mapping = inode.mapping();

@@ -13,8 +13,9 @@
 //!
 //! The contract is that of 6.12's `iomap_iter()` with two differences, both stricter: a mapping
 //! that does not cover the current position, is empty or comes back already stale is `EIO`
-//! (C warns and carries on), and so is an operation reporting more progress than its mapping
-//! allowed; a zero-length range is done without calling the filesystem.
+//! (C warns and carries on), after [`IomapOps::end`] was called for it with nothing done, so the
+//! filesystem releases what `begin` reserved; and so is an operation reporting more progress
+//! than its mapping allowed; a zero-length range is done without calling the filesystem.
 
 use super::map::{Iomap, MappingType};
 use super::range::FileRange;
@@ -137,24 +138,59 @@ pub trait IomapOps {
 }
 
 /// One mapping handed to the operation by [`iterate`].
+///
+/// It lives for one pass of the iterator: the operation receives it by reference and cannot
+/// keep it, or anything borrowed from it (the folio handles of [`super::write`]), past its
+/// return, which is when the iterator reports progress to [`IomapOps::end`]. So no folio stays
+/// locked across `end` and the next `begin`.
 pub struct Mapped<'a, O: IomapOps> {
     pub(super) ops: &'a mut O,
+    pub(super) inode: &'a Inode,
     pub(super) iomap: &'a mut Iomap,
     pub(super) srcmap: &'a Iomap,
     range: FileRange,
+    rest: FileRange,
     flags: IterFlags,
 }
 
-impl<O: IomapOps> Mapped<'_, O> {
+impl<'a, O: IomapOps> Mapped<'a, O> {
+    /// The inode being iterated over: the only one whose folios the operation can modify under
+    /// this mapping.
+    pub fn inode(&self) -> &'a Inode {
+        self.inode
+    }
+
     /// The part of the iterated range this mapping covers: it starts at the current position and
     /// ends at the end of the mapping, of `srcmap` if there is one, or of the iterated range.
     pub fn range(&self) -> FileRange {
         self.range
     }
 
+    /// The rest of the iterated range, from the start of [`Mapped::range`] to the end of the
+    /// range given to [`iterate`] (C's `iter->pos` and `iter->len`).
+    pub fn rest(&self) -> FileRange {
+        self.rest
+    }
+
     /// The mapping the filesystem returned.
     pub fn iomap(&self) -> &Iomap {
         self.iomap
+    }
+
+    /// The source mapping, if the filesystem filled one (copy-on-write): unlike
+    /// [`Mapped::srcmap`], `None` rather than the mapping itself otherwise.
+    pub fn separate_srcmap(&self) -> Option<&Iomap> {
+        match self.srcmap.mapping_type() {
+            Ok(MappingType::Hole) => None,
+            _ => Some(self.srcmap),
+        }
+    }
+
+    /// Marks the mapping stale, so that the iterator maps the rest of the range again once the
+    /// operation returns (C: `iter->iomap.flags |= IOMAP_F_STALE`), as zeroing does after
+    /// flushing dirty data whose writeback may have changed the extents.
+    pub fn mark_stale(&mut self) {
+        self.iomap.mark_stale();
     }
 
     /// Where existing data must be read from: `srcmap` if the filesystem filled one, the mapping
@@ -177,7 +213,7 @@ impl<O: IomapOps> Mapped<'_, O> {
     /// stop processing this mapping and return the progress it made so far.
     ///
     /// This is the check on its own, for operations that do not modify folios. The write path
-    /// uses [`Mapped::validate`], which performs it on a locked folio and is the only way to
+    /// uses [`Mapped::lock_folio`], which performs it on a locked folio and is the only way to
     /// obtain the [`super::write::ValidatedFolio`] that modifying a folio requires.
     pub fn revalidate(&mut self) -> bool {
         if self.ops.iomap_valid(self.iomap) {
@@ -229,10 +265,11 @@ fn check_mapping(pos: i64, iomap: &Iomap) -> Result {
     Ok(())
 }
 
-/// Runs `op` over every mapping of `range`, as C's
+/// Runs `op` over every mapping of `range` of `inode`, as C's
 /// `while ((ret = iomap_iter(&iter, ops)) > 0) iter.processed = op(&iter);`.
 ///
-/// `op` returns the bytes it processed from the start of [`Mapped::range`], or an error.
+/// `op` returns the bytes it processed from the start of [`Mapped::range`], or an error. `ops`
+/// are the filesystem's operations for `inode`.
 ///
 /// # Examples
 ///
@@ -253,16 +290,24 @@ fn check_mapping(pos: i64, iomap: &Iomap) -> Result {
 ///     }
 /// }
 ///
+/// # fn doc(inode: &kernel::pagecache::Inode) -> Result {
 /// let mut calls = 0;
-/// let out = iterate(&mut Extents4k, FileRange::new(1000, 10000)?, IterFlags::WRITE, |m| {
+/// let out = iterate(&mut Extents4k, inode, FileRange::new(1000, 10000)?, IterFlags::WRITE, |m| {
 ///     calls += 1;
 ///     Ok(m.range().len())
 /// });
 /// assert_eq!(out.into_result()?, 9000);
 /// assert_eq!(calls, 3); // [1000, 4096), [4096, 8192), [8192, 10000)
-/// # Ok::<(), Error>(())
+/// # Ok(())
+/// # }
 /// ```
-pub fn iterate<O, F>(ops: &mut O, range: FileRange, flags: IterFlags, mut op: F) -> Outcome
+pub fn iterate<O, F>(
+    ops: &mut O,
+    inode: &Inode,
+    range: FileRange,
+    flags: IterFlags,
+    mut op: F,
+) -> Outcome
 where
     O: IomapOps,
     F: FnMut(&mut Mapped<'_, O>) -> Result<u64>,
@@ -311,22 +356,31 @@ where
         if let Err(e) = ops.begin(pos, len, flags, &mut iomap, &mut srcmap) {
             return stop(pos, Some(e));
         }
-        if let Err(e) = check_mapping(pos, &iomap) {
-            return stop(pos, Some(e));
-        }
-        let length = match mapped_len(pos, len, &iomap, &srcmap) {
-            Ok(l) if l > 0 => l,
-            Ok(_) => return stop(pos, Some(EIO)),
-            Err(e) => return stop(pos, Some(e)),
+        let mapped =
+            match check_mapping(pos, &iomap).and_then(|()| mapped_len(pos, len, &iomap, &srcmap)) {
+                Ok(length) if length > 0 => FileRange::from_pos_len(pos, length).map_err(|_| EIO),
+                Ok(_) => Err(EIO),
+                Err(e) => Err(e),
+            };
+        let mapped = match mapped {
+            Ok(m) => m,
+            Err(e) => {
+                // `begin` may have reserved space for the mapping (delalloc): give it the chance
+                // to release it, with nothing done, as C's iterator does for any mapping it got.
+                let _ = ops.end(pos, len, 0, flags, &mut iomap);
+                return stop(pos, Some(e));
+            }
         };
-        let Ok(mapped) = FileRange::from_pos_len(pos, length) else {
+        let Ok(rest) = FileRange::from_pos_len(pos, len) else {
             return stop(pos, Some(EIO));
         };
         let mut m = Mapped {
             ops: &mut *ops,
+            inode,
             iomap: &mut iomap,
             srcmap: &srcmap,
             range: mapped,
+            rest,
             flags,
         };
         processed = op(&mut m);

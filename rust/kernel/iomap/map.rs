@@ -70,6 +70,9 @@ impl TryFrom<u16> for MappingType {
 /// assert!(!f.contains(IomapFlags::STALE));
 /// f |= IomapFlags::STALE;
 /// assert!(f.contains(IomapFlags::STALE | IomapFlags::SHARED));
+/// assert!(f.intersects(IomapFlags::NEW | IomapFlags::MERGED));
+/// assert!(!f.intersects(IomapFlags::MERGED));
+/// assert!(!f.intersects(IomapFlags::empty()));
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct IomapFlags(u16);
@@ -90,6 +93,9 @@ impl IomapFlags {
     /// The mapping no longer reflects the extent tree; the rest of the range must be mapped
     /// again (`IOMAP_F_STALE`).
     pub const STALE: Self = Self::from_c(bindings::IOMAP_F_STALE);
+    /// The filesystem uses buffer heads for the folio (`IOMAP_F_BUFFER_HEAD`, gfs2); iomap_rs
+    /// does not implement them.
+    pub const BUFFER_HEAD: Self = Self::from_c(bindings::IOMAP_F_BUFFER_HEAD);
     /// Flags from this one up belong to the filesystem (`IOMAP_F_PRIVATE`).
     pub const PRIVATE: Self = Self::from_c(bindings::IOMAP_F_PRIVATE);
 
@@ -113,9 +119,16 @@ impl IomapFlags {
         Self(bits)
     }
 
-    /// Whether every flag of `other` is set in `self`.
+    /// Whether every flag of `other` is set in `self` (true for an empty `other`).
     pub const fn contains(self, other: Self) -> bool {
         self.0 & other.0 == other.0
+    }
+
+    /// Whether any flag of `other` is set in `self` (false for an empty `other`: a flag that a
+    /// configuration defines as 0, as `IOMAP_F_BUFFER_HEAD` without `CONFIG_BUFFER_HEAD`, is
+    /// never set).
+    pub const fn intersects(self, other: Self) -> bool {
+        self.0 & other.0 != 0
     }
 }
 
@@ -150,18 +163,31 @@ impl BitOrAssign for IomapFlags {
 /// assert_eq!(map.mapping_type()?, MappingType::Unwritten);
 /// assert_eq!(map.validity_cookie(), 7);
 /// assert!(!map.is_stale());
+/// assert!(!map.has_device());
 /// map.mark_stale();
 /// assert!(map.flags().contains(IomapFlags::STALE));
+///
+/// // Blocks with data need a device: without one, no mapping says they are there.
+/// assert_eq!(Iomap::new(MappingType::Mapped, 0, 4096, 0).err(), Some(EINVAL));
+/// assert_eq!(Iomap::new(MappingType::Inline, 0, 4096, 0).err(), Some(EINVAL));
 /// # Ok::<(), Error>(())
 /// ```
 #[repr(transparent)]
 pub struct Iomap(bindings::iomap);
 
 impl Iomap {
-    /// A mapping of `length` bytes at file offset `offset` with no device, address or
-    /// operations, as a filesystem without a block device (or a test) describes one.
+    /// A mapping of `length` bytes at file offset `offset` with no device and no disk address:
+    /// a hole, delayed allocation, or unwritten blocks (which read as zeroes, so the library
+    /// never reads them).
+    ///
+    /// `EINVAL` for [`MappingType::Mapped`] and [`MappingType::Inline`]: their data lives on a
+    /// device or in memory, and a mapping that claims it without saying where would make the
+    /// write path read from nowhere. Use [`Iomap::with_device`].
     #[inline]
     pub fn new(ty: MappingType, offset: i64, length: u64, validity_cookie: u64) -> Result<Self> {
+        if matches!(ty, MappingType::Mapped | MappingType::Inline) {
+            return Err(EINVAL);
+        }
         FileRange::from_pos_len(offset, length)?;
         let Self(mut raw) = Self::empty();
         // `IOMAP_NULL_ADDR`: the mapping has no disk address.
@@ -171,6 +197,45 @@ impl Iomap {
         raw.type_ = ty.as_raw();
         raw.validity_cookie = validity_cookie;
         Ok(Self(raw))
+    }
+
+    /// A mapping of `length` bytes at file offset `offset` to blocks of `bdev` at byte address
+    /// `addr`, allocated ([`MappingType::Mapped`] or [`MappingType::Unwritten`]).
+    ///
+    /// # Safety
+    ///
+    /// `bdev` must point to a block device that stays open for as long as the mapping is used
+    /// (a filesystem's own device, held by its superblock), and `[addr, addr + length)` must be
+    /// blocks of the file's filesystem on it that back `[offset, offset + length)` of the file
+    /// the mapping is returned for.
+    #[inline]
+    pub unsafe fn with_device(
+        ty: MappingType,
+        offset: i64,
+        length: u64,
+        validity_cookie: u64,
+        bdev: *mut bindings::block_device,
+        addr: u64,
+    ) -> Result<Self> {
+        if !matches!(ty, MappingType::Mapped | MappingType::Unwritten) || bdev.is_null() {
+            return Err(EINVAL);
+        }
+        FileRange::from_pos_len(offset, length)?;
+        addr.checked_add(length).ok_or(EINVAL)?;
+        let Self(mut raw) = Self::empty();
+        raw.addr = addr;
+        raw.offset = offset;
+        raw.length = length;
+        raw.type_ = ty.as_raw();
+        raw.validity_cookie = validity_cookie;
+        raw.bdev = bdev;
+        Ok(Self(raw))
+    }
+
+    /// Whether the mapping names a block device (`iomap->bdev`).
+    #[inline]
+    pub fn has_device(&self) -> bool {
+        !self.0.bdev.is_null()
     }
 
     /// The zeroed mapping the iterator hands to `iomap_begin`: an empty hole.
@@ -188,8 +253,14 @@ impl Iomap {
     }
 
     /// Wraps a `struct iomap` a filesystem has filled.
+    ///
+    /// # Safety
+    ///
+    /// The mapping must satisfy the contract of `struct iomap` in `include/linux/iomap.h`: a
+    /// non-null `bdev`, `inline_data` or `folio_ops` is valid for as long as the mapping is
+    /// used, and a `Mapped` or `Unwritten` mapping's `addr` names blocks of the file it maps.
     #[inline]
-    pub fn from_c(raw: bindings::iomap) -> Self {
+    pub unsafe fn from_c(raw: bindings::iomap) -> Self {
         Self(raw)
     }
 

@@ -23,131 +23,176 @@
 //!
 //! In C the check is a convention: the one call in `iomap_write_begin()` that every path must
 //! pass through. Here it is a type: every operation that reads into, zeroes, copies into or
-//! changes the state of a folio is a method of [`ValidatedFolio`], and the only way to get one
-//! is [`Mapped::validate`] on a [`LockedFolio`]. A [`LockedFolio`] has no such methods, so
-//! writing through a folio whose mapping was not revalidated does not compile:
+//! changes the state of a folio is a method of the handles below, and the only way to get the
+//! first one is [`Mapped::lock_folio`], which locks the folio and revalidates the mapping in one
+//! step. A [`LockedFolio`](crate::folio::LockedFolio) has no such methods, so writing through a folio whose mapping was not
+//! revalidated does not compile (`tools/testing/iomap_rs/ui/` holds such programs, each checked
+//! to fail with its error code).
 //!
-//! ```text
-//! let folio = m.get_folio(inode, pos, len)?;
-//! folio.copy_from_iter(pos, len, from);   // error[E0599]: no method named `copy_from_iter`
-//! ```
+//! # The write protocol, as types
 //!
-//! (`tools/testing/iomap_rs/ui/` holds that program, and `make lint` checks that it fails to
-//! compile with E0599.)
+//! A folio is written in four steps, each consuming the handle of the one before, so none can
+//! be skipped or reordered:
+//!
+//! - [`ValidatedFolio`]: the folio of the iteration's inode holding the write position, locked,
+//!   under a mapping the filesystem confirmed valid after the lock was taken;
+//! - [`PreparedWrite`]: the blocks the write only partly covers were brought up to date (read
+//!   or zeroed);
+//! - [`CopiedWrite`]: the data was copied in;
+//! - [`CopiedWrite::commit`]: the written range is marked uptodate and dirty, the file size
+//!   extended (which takes the [`InodeLock`] that serialises size changes), the folio released.
+//!
+//! Marking a range uptodate before data is there would let `read(2)` return whatever the
+//! freshly allocated folio held. All handles borrow the [`Mapped`] of the current pass, so
+//! none outlives it: no folio stays locked across the filesystem's `end` and the next `begin`.
+//! Dropping a handle releases its folio through [`IomapOps::put_folio`]; a [`CopiedWrite`]
+//! dropped without a commit still keeps the data it put in an uptodate folio, dirty.
 //!
 //! # Lock order
 //!
 //! The caller holds `i_rwsem` exclusively (as for `iomap_file_buffered_write()`), which
-//! serialises file size updates. Under it, the filesystem's `begin`/`end` take its own locks,
+//! serialises file size updates: [`buffered_write`] takes the [`InodeLock`] that proves it. Under it, the filesystem's `begin`/`end` take its own locks,
 //! and each folio is locked on its own, after [`Mapping::balance_dirty_pages`] and after
 //! faulting in the user buffer: copying from user memory happens with page faults disabled
 //! while the folio is locked, and a short copy is retried with a smaller chunk.
 
+use super::control::{self, Call, StaleMapping};
+use super::folio_state::FileFolio;
 use super::iter::{iterate, IomapOps, IterFlags, Mapped};
 use super::map::{IomapFlags, MappingType};
 use super::range::FileRange;
 use crate::{
     bindings,
-    error::{code::*, to_result, Result},
-    folio::{Folio, LockedFolio},
+    error::{code::*, Error, Result},
+    folio::Folio,
     page::PAGE_SIZE,
-    pagecache::Inode,
-    uio::{IovIter, Kiocb},
+    pagecache::{Inode, InodeLock},
+    sched,
+    uio::{Consumed, IovIter, Kiocb},
 };
-use core::{mem::ManuallyDrop, ptr};
 
 /// A locked folio under a mapping that the filesystem confirmed valid after the lock was taken:
-/// the only handle through which the write path modifies a folio.
+/// the first state of a folio write (see the [module documentation](self)).
 ///
-/// Created by [`Mapped::validate`]. Dropping it, or [`ValidatedFolio::finish`], hands the folio
-/// back to the filesystem ([`IomapOps::put_folio`]), which unlocks it.
+/// Created by [`Mapped::lock_folio`]. Dropping it hands the folio back to the filesystem
+/// ([`IomapOps::put_folio`]) untouched.
 ///
 /// # Invariants
 ///
-/// - `folio` is locked and referenced (it is a [`LockedFolio`]), and it holds the position the
-///   write is at.
+/// - `folio` is `Some` until the folio is handed back; it is locked and in the page cache of
+///   `mapped.inode` ([`FileFolio`]), and it holds the write position `pos`.
 /// - `mapped.ops.iomap_valid()` returned true for `mapped.iomap` after `folio` was locked (or
 ///   validation was disabled with the `skip_validation` debug knob).
 /// - `span` is the folio's byte range in the file, which cannot change while it is locked.
 pub struct ValidatedFolio<'m, 'a, O: IomapOps> {
     mapped: &'m mut Mapped<'a, O>,
-    inode: &'m Inode,
-    folio: ManuallyDrop<LockedFolio>,
+    folio: Option<FileFolio<'a>>,
+    pos: i64,
     span: FileRange,
 }
 
 impl<'a, O: IomapOps> Mapped<'a, O> {
-    /// Gets the folio at `pos` locked, for a write of up to `len` bytes
-    /// ([`IomapOps::get_folio`]). The folio cannot be modified until [`Mapped::validate`] says
-    /// the mapping is still valid.
-    pub fn get_folio(&mut self, inode: &Inode, pos: i64, len: usize) -> Result<LockedFolio> {
-        let flags = self.flags();
-        self.ops.get_folio(inode, self.iomap, pos, len, flags)
-    }
-
-    /// Asks the filesystem whether the mapping is still valid now that `folio` is locked.
+    /// Gets the folio holding `pos` locked, for a write of up to `len` bytes
+    /// ([`IomapOps::get_folio`]), and asks the filesystem whether the mapping is still valid now
+    /// that it is locked ([`IomapOps::iomap_valid`]).
     ///
     /// Returns the handle that allows modifying the folio if it is. If it is not, marks the
     /// mapping [`IomapFlags::STALE`], releases the folio untouched through
     /// [`IomapOps::put_folio`] and returns `None`: the caller ends this pass with the progress it
-    /// made, and the iterator maps the rest of the range again.
-    pub fn validate<'m>(
+    /// made, and the iterator maps the rest of the range again. `EIO` if `pos` is not in this
+    /// mapping's range, or if `get_folio` returned a folio that is not the inode's folio at
+    /// `pos` (it is handed back); the error of `get_folio` if it failed.
+    pub fn lock_folio<'m>(
         &'m mut self,
-        inode: &'m Inode,
-        folio: LockedFolio,
-    ) -> Option<ValidatedFolio<'m, 'a, O>> {
-        // Fault injection: widen the window between taking the folio lock and the check. The
-        // knobs are read without a call, as `READ_ONCE()` would: they are off on the fast path.
-        // SAFETY: A `u32` that only debugfs writes; a racy read sees the old or the new value.
-        let delay =
-            unsafe { ptr::read_volatile(ptr::addr_of!(bindings::iomap_rs_validate_delay_ms)) };
-        if delay != 0 {
-            // SAFETY: FFI call without safety requirements; it sleeps, as the folio lock may.
-            unsafe { bindings::msleep(delay) };
+        pos: i64,
+        len: usize,
+    ) -> Result<Option<ValidatedFolio<'m, 'a, O>>> {
+        if !self.range().contains(pos) {
+            return Err(EIO);
         }
-        // SAFETY: A `bool` that only debugfs writes, with `true` or `false`.
-        let skip = unsafe { ptr::read_volatile(ptr::addr_of!(bindings::iomap_rs_skip_validation)) };
-        if !skip && !self.ops.iomap_valid(self.iomap) {
-            self.iomap.mark_stale();
-            let pos = folio.pos();
-            self.ops.put_folio(inode, self.iomap, pos, 0, folio);
-            return None;
-        }
-        // The folio holding the last byte a file can have ends at `2^63`: saturate. Its position
-        // is not negative, so this cannot fail; if it did, the folio goes back untouched.
-        let Ok(span) = FileRange::from_pos_len_saturating(folio.pos(), folio.size() as u64) else {
-            let pos = folio.pos();
-            self.ops.put_folio(inode, self.iomap, pos, 0, folio);
-            return None;
+        let inode: &'a Inode = self.inode;
+        let flags = self.flags();
+        let folio = self.ops.get_folio(inode, self.iomap, pos, len, flags)?;
+        let folio = match FileFolio::new(inode, folio) {
+            Ok(folio) => folio,
+            Err(folio) => {
+                self.ops.put_folio(inode, self.iomap, pos, 0, folio);
+                return Err(EIO);
+            }
         };
-        // INVARIANT: The folio is locked, the mapping was found valid after it was locked, and
-        // `span` was read under the lock.
-        Some(ValidatedFolio {
+        // The folio holding the last byte a file can have ends at `2^63`: saturate.
+        let span =
+            FileRange::from_pos_len_saturating(folio.folio().pos(), folio.folio().size() as u64);
+        let span = match span {
+            Ok(span) if span.contains(pos) => span,
+            _ => {
+                self.ops
+                    .put_folio(inode, self.iomap, pos, 0, folio.into_inner());
+                return Err(EIO);
+            }
+        };
+        control::validate_delay();
+        if !control::skip_validation() && !self.ops.iomap_valid(self.iomap) {
+            self.iomap.mark_stale();
+            self.ops
+                .put_folio(inode, self.iomap, pos, 0, folio.into_inner());
+            return Ok(None);
+        }
+        // INVARIANT: The folio is locked, the inode's and holds `pos`; the mapping was found
+        // valid after it was locked, and `span` was read under the lock.
+        Ok(Some(ValidatedFolio {
             mapped: self,
-            inode,
-            folio: ManuallyDrop::new(folio),
+            folio: Some(folio),
+            pos,
             span,
-        })
+        }))
     }
 }
 
-impl<O: IomapOps> ValidatedFolio<'_, '_, O> {
-    /// The folio, for reading its properties.
-    pub fn folio(&self) -> &Folio {
-        &self.folio
-    }
-
-    /// The folio-relative byte range `[off, off + len)` of the write `[pos, pos + len)`, which
-    /// must lie within both the folio and the mapping.
-    fn folio_span(&self, pos: i64, len: usize) -> Result<(usize, usize)> {
-        let write = FileRange::from_pos_len(pos, len as u64).map_err(|_| EIO)?;
-        if write.intersection(&self.span) != write
-            || write.intersection(&self.mapped.range()) != write
-        {
+impl<'a, O: IomapOps> Mapped<'a, O> {
+    /// Dirties `folio`, locked by the caller for the whole iteration (a write fault), under this
+    /// mapping, as `iomap_folio_mkwrite_iter()`: revalidates the mapping now that the folio is
+    /// locked and the filesystem has mapped (and reserved) the range, and marks every block of
+    /// the folio dirty. Returns the bytes processed: the mapping's, or nothing if it went stale,
+    /// marking it so for the iterator to map the range again.
+    ///
+    /// `EIO` if the folio is not the inode's folio holding the mapping's start, or not uptodate
+    /// (a fault maps only uptodate folios; C warns); `EOPNOTSUPP` for buffer heads.
+    pub(crate) fn dirty_locked_folio(&mut self, folio: &mut FileFolio<'_>) -> Result<u64> {
+        let start = folio.folio().pos();
+        let in_folio = self.range().start() >= start
+            && self.range().start() - start < folio.folio().size() as i64;
+        if !core::ptr::eq(folio.inode(), self.inode) || !in_folio {
             return Err(EIO);
         }
-        // Within the folio, so the offset fits in `usize`.
-        Ok(((pos - self.span.start()) as usize, len))
+        control::validate_delay();
+        if !control::skip_validation() && !self.ops.iomap_valid(self.iomap) {
+            self.iomap.mark_stale();
+            return Ok(0);
+        }
+        if self.iomap.flags().intersects(IomapFlags::BUFFER_HEAD) {
+            return Err(Error::from_errno(-(bindings::EOPNOTSUPP as i32)));
+        }
+        if !folio.folio().test_uptodate() {
+            return Err(EIO);
+        }
+        // `iomap_dirty_folio()`: per-block state, every block dirty, the folio dirty.
+        folio.prepare_state(self.flags())?;
+        folio.set_range_dirty(0, folio.folio().size());
+        folio.mark_dirty();
+        Ok(self.range().len())
+    }
+}
+
+impl<'m, 'a, O: IomapOps> ValidatedFolio<'m, 'a, O> {
+    /// The folio, for reading its properties.
+    pub fn folio(&self) -> &Folio {
+        self.file_folio().folio()
+    }
+
+    /// The write position the folio was locked for.
+    pub fn pos(&self) -> i64 {
+        self.pos
     }
 
     /// The file offset just past the folio (saturated at the largest `loff_t`).
@@ -155,236 +200,332 @@ impl<O: IomapOps> ValidatedFolio<'_, '_, O> {
         self.span.end()
     }
 
-    /// Brings the blocks of the folio that the write `[pos, pos + len)` only partly covers up to
-    /// date before it is copied in: zeroes those with no data on disk (holes, unwritten, new or
-    /// beyond EOF) and reads the others from the source mapping, as `__iomap_write_begin()`.
-    /// Per-block state is that of `struct iomap_folio_state`, shared with the C read and
-    /// writeback paths.
-    pub fn prepare_write(&mut self, pos: i64, len: usize) -> Result {
-        let (from, _) = self.folio_span(pos, len)?;
+    fn file_folio(&self) -> &FileFolio<'a> {
+        // By the type invariant the folio is there until it is handed back, which happens only
+        // as the handle is consumed.
+        self.folio.as_ref().expect("folio handed back twice")
+    }
+
+    fn file_folio_mut(&mut self) -> &mut FileFolio<'a> {
+        self.folio.as_mut().expect("folio handed back twice")
+    }
+
+    /// Hands the folio back to the filesystem after `copied` bytes were written at the write
+    /// position. Called once: the folio is gone afterwards.
+    fn put(&mut self, copied: usize) {
+        if let Some(folio) = self.folio.take() {
+            let inode = self.mapped.inode;
+            self.mapped.ops.put_folio(
+                inode,
+                self.mapped.iomap,
+                self.pos,
+                copied,
+                folio.into_inner(),
+            );
+        }
+    }
+
+    /// Brings the blocks of the folio that the write of `len` bytes at [`Self::pos`] only partly
+    /// covers up to date before it is copied in, as `__iomap_write_begin()`: zeroes those with
+    /// no data on disk (holes, unwritten, new or beyond EOF) and reads the others from the
+    /// source mapping. Per-block state is that of `struct iomap_folio_state`, shared with the C
+    /// read and writeback paths.
+    ///
+    /// `len` is cut at the end of the folio and of the mapping ([`PreparedWrite::len`]). On an
+    /// error the folio is handed back untouched; `EOPNOTSUPP` for inline data and buffer heads,
+    /// which iomap_rs does not implement.
+    pub fn prepare_write(mut self, len: usize) -> Result<PreparedWrite<'m, 'a, O>> {
+        let pos = self.pos;
+        let limit = self.span.end().min(self.mapped.range().end());
+        // `pos` lies in the folio and the mapping, so the difference is positive and fits a
+        // folio's size.
+        let len = len.min((limit - pos) as usize);
+        let from = (pos - self.span.start()) as usize;
         let to = from + len;
         let flags = self.mapped.flags();
         let unshare = flags.contains(IterFlags::UNSHARE);
         let srcmap = self.mapped.srcmap();
-        if srcmap.mapping_type()? == MappingType::Inline
-            || srcmap.flags().bits() & bindings::IOMAP_F_BUFFER_HEAD as u16 != 0
-        {
-            // Inline data and buffer heads (gfs2) are not implemented by iomap_rs.
-            return Err(ENOTSUPP);
+        let src_type = srcmap.mapping_type()?;
+        if src_type == MappingType::Inline || srcmap.flags().intersects(IomapFlags::BUFFER_HEAD) {
+            return Err(Error::from_errno(-(bindings::EOPNOTSUPP as i32)));
         }
+        let prepared = |this| {
+            Ok(PreparedWrite {
+                folio: this,
+                off: from,
+                len,
+            })
+        };
         let fsize = self.span.len() as usize;
         // A write covering the whole folio dirties all of it: no per-block state is needed.
         if !unshare && from == 0 && to == fsize {
-            return Ok(());
+            return prepared(self);
         }
-        let folio = self.folio.as_raw();
-        let inode = self.inode.as_raw();
-        // SAFETY: The folio is locked (type invariant), the inode is alive.
-        to_result(unsafe { bindings::iomap_folio_state_prepare(inode, folio, flags.bits()) })?;
-        if self.folio.test_uptodate() {
-            return Ok(());
+        self.file_folio_mut().prepare_state(flags)?;
+        if self.folio().test_uptodate() {
+            return prepared(self);
         }
 
-        let block_size = self.inode.block_size() as i64;
-        let size = self.inode.size();
+        let inode = self.mapped.inode;
+        let block_size = inode.block_size() as i64;
+        let size = inode.size();
+        let needs_zeroing = src_type != MappingType::Mapped
+            || self.mapped.srcmap().flags().contains(IomapFlags::NEW);
         let mut block_start = pos & !(block_size - 1);
         // Rounded up in `u64`, where it cannot overflow, then cut at the largest `loff_t`.
         let block_end = ((pos + len as i64) as u64)
             .next_multiple_of(block_size as u64)
             .min(i64::MAX as u64) as i64;
         while block_start < block_end {
-            let (mut poff, mut plen) = (0usize, 0usize);
-            // SAFETY: The folio is locked, the pointers are to live locals; the C function only
-            // reads the folio's state and writes the outputs.
-            unsafe {
-                bindings::iomap_folio_adjust_read_range(
-                    inode,
-                    folio,
-                    &mut block_start,
-                    block_end - block_start,
-                    &mut poff,
-                    &mut plen,
-                )
-            };
+            let remaining = block_end - block_start;
+            let (poff, plen) = self
+                .file_folio()
+                .adjust_read_range(&mut block_start, remaining);
             if plen == 0 {
                 break;
             }
             let write_straddles =
                 (from > poff && from < poff + plen) || (to > poff && to < poff + plen);
             if unshare || write_straddles {
-                let needs_zeroing = srcmap.mapping_type()? != MappingType::Mapped
-                    || srcmap.flags().contains(IomapFlags::NEW)
-                    || block_start >= size;
-                if needs_zeroing {
+                if needs_zeroing || block_start >= size {
                     if unshare {
                         return Err(EIO);
                     }
-                    // SAFETY: The folio is locked; `poff + plen <= fsize` and the write
-                    // `[from, to)` lies within the folio (checked above), so both segments are
-                    // within it.
-                    unsafe { bindings::folio_zero_segments(folio, poff, from, to, poff + plen) };
+                    self.file_folio_mut()
+                        .zero_segments(poff, from, to, poff + plen)?;
                 } else {
                     if flags.contains(IterFlags::NOWAIT) {
                         return Err(EAGAIN);
                     }
-                    // SAFETY: The folio is locked and `[poff, poff + plen)` lies within it;
-                    // `srcmap` maps `block_start` (it covers the write's range).
-                    to_result(unsafe {
-                        bindings::iomap_folio_read_sync(
-                            block_start,
-                            folio,
-                            poff,
-                            plen,
-                            srcmap.as_ptr(),
-                        )
-                    })?;
+                    // `Mapped::srcmap()`, with the borrows split: the source mapping is read
+                    // while the folio is written.
+                    let src = self.mapped.srcmap;
+                    let src = if matches!(src.mapping_type(), Ok(MappingType::Hole)) {
+                        &*self.mapped.iomap
+                    } else {
+                        src
+                    };
+                    let folio = self.folio.as_mut().ok_or(EIO)?;
+                    folio.read_sync(block_start, poff, plen, src)?;
                 }
-                // SAFETY: The folio is locked and the range lies within it.
-                unsafe { bindings::iomap_folio_set_range_uptodate(folio, poff, plen) };
+                self.file_folio_mut().set_range_uptodate(poff, plen);
             }
             block_start += plen as i64;
         }
-        Ok(())
-    }
-
-    /// Copies up to `bytes` bytes from `from` into the folio at file position `pos`, with page
-    /// faults disabled, and returns how many were copied (fewer if the user buffer faulted).
-    pub fn copy_from_iter(&mut self, pos: i64, bytes: usize, from: &mut IovIter) -> usize {
-        let Ok((off, len)) = self.folio_span(pos, bytes) else {
-            return 0;
-        };
-        let folio = self.folio.as_raw();
-        if self.inode.mapping().writably_mapped() {
-            flush_dcache(folio);
-        }
-        // SAFETY: The folio is locked and `[off, off + len)` lies within it; the iterator is
-        // exclusively ours. The copy is atomic (no page faults), as required under a folio lock.
-        unsafe { bindings::copy_folio_from_iter_atomic(folio, off, len, from.as_raw()) }
-    }
-
-    /// Completes the write of `copied` of `len` bytes at `pos`, as `__iomap_write_end()`: marks
-    /// the written blocks uptodate and dirty and the folio dirty. Returns `false`, changing
-    /// nothing, for a short copy into a folio that is not uptodate: the partly written block
-    /// could be overwritten by a read, so the caller must redo the whole copy.
-    pub fn commit_write(&mut self, pos: i64, len: usize, copied: usize) -> bool {
-        let Ok((off, len)) = self.folio_span(pos, len) else {
-            return false;
-        };
-        let folio = self.folio.as_raw();
-        flush_dcache(folio);
-        if copied < len && !self.folio.test_uptodate() {
-            return false;
-        }
-        let copied = copied.min(len);
-        // SAFETY: The folio is locked, the ranges lie within it; the mapping is the folio's.
-        unsafe {
-            bindings::iomap_folio_set_range_uptodate(folio, off, len);
-            bindings::iomap_folio_set_range_dirty(folio, off, copied);
-            bindings::filemap_dirty_folio(self.inode.mapping().as_raw(), folio);
-        }
-        true
-    }
-
-    /// Extends the in-memory file size to `end` if that is beyond it, while the folio that
-    /// holds the new data is still locked, and records it in the mapping
-    /// ([`IomapFlags::SIZE_CHANGED`]). Returns the size before.
-    ///
-    /// # Safety
-    ///
-    /// The caller holds `i_rwsem` exclusively, serialising size updates.
-    pub unsafe fn extend_size(&mut self, end: i64) -> i64 {
-        let old = self.inode.size();
-        if end > old {
-            // SAFETY: The caller serialises size updates.
-            unsafe { self.inode.write_size(end) };
-            self.mapped.iomap.mark_size_changed();
-        }
-        old
-    }
-
-    /// Hands the folio back to the filesystem after `copied` bytes were written at `pos`.
-    pub fn finish(mut self, pos: i64, copied: usize) {
-        self.put(pos, copied);
-        core::mem::forget(self);
-    }
-
-    fn put(&mut self, pos: i64, copied: usize) {
-        // SAFETY: Called once, from `finish` (which then forgets `self`) or from `drop`.
-        let folio = unsafe { ManuallyDrop::take(&mut self.folio) };
-        self.mapped
-            .ops
-            .put_folio(self.inode, self.mapped.iomap, pos, copied, folio);
+        prepared(self)
     }
 }
 
 impl<O: IomapOps> Drop for ValidatedFolio<'_, '_, O> {
     fn drop(&mut self) {
-        let pos = self.folio.pos();
-        self.put(pos, 0);
+        self.put(0);
     }
 }
 
-/// `flush_dcache_folio()` on a locked folio, skipped at compile time on architectures where it
-/// is empty (as C's inline is).
-#[inline]
-fn flush_dcache(folio: *mut bindings::folio) {
-    if bindings::IOMAP_RS_ARCH_FLUSHES_DCACHE != 0 {
-        // SAFETY: The callers pass a locked folio they hold a reference to.
-        unsafe { bindings::flush_dcache_folio(folio) };
+/// A folio whose blocks the write only partly covers are up to date: the second state of a
+/// folio write. Dropping it hands the folio back untouched.
+///
+/// # Invariants
+///
+/// `[off, off + len)` is the write, within the folio and the mapping, and the blocks it partly
+/// covers are uptodate (or the whole write covers the folio).
+pub struct PreparedWrite<'m, 'a, O: IomapOps> {
+    folio: ValidatedFolio<'m, 'a, O>,
+    off: usize,
+    len: usize,
+}
+
+impl<'m, 'a, O: IomapOps> PreparedWrite<'m, 'a, O> {
+    /// The folio, for reading its properties.
+    pub fn folio(&self) -> &Folio {
+        self.folio.folio()
+    }
+
+    /// The length of the write, as cut at the end of the folio and of the mapping.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the write is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Copies up to [`Self::len`] bytes from `from` into the folio at the write position, with
+    /// page faults disabled (fewer if the user buffer faulted).
+    pub fn copy_from_iter<'i>(mut self, from: &'i mut IovIter) -> CopiedWrite<'m, 'a, 'i, O> {
+        let (off, len) = (self.off, self.len);
+        let writably_mapped = self.folio.mapped.inode.mapping().writably_mapped();
+        let folio = self.folio.file_folio_mut();
+        if writably_mapped {
+            folio.flush_dcache();
+        }
+        let consumed = folio.copy_from_iter(off, len, from);
+        CopiedWrite {
+            prepared: self,
+            copied: consumed.bytes(),
+            consumed: Some(consumed),
+            done: false,
+        }
+    }
+
+    /// Zeroes the range of the write in the folio, as `iomap_zero_iter()` does in place of a
+    /// copy: the whole range is then "copied".
+    pub fn zero(mut self) -> Result<CopiedWrite<'m, 'a, 'static, O>> {
+        let (off, len) = (self.off, self.len);
+        let folio = self.folio.file_folio_mut();
+        folio.zero_segments(off, off + len, 0, 0)?;
+        folio.mark_accessed();
+        Ok(CopiedWrite {
+            prepared: self,
+            copied: len,
+            consumed: None,
+            done: false,
+        })
+    }
+
+    /// Keeps the data of the range as it is, for unsharing: preparing a write of an
+    /// [`IterFlags::UNSHARE`] iteration read every block of the range, which committing then
+    /// dirties, so that writeback writes it out of place. `EINVAL` for any other iteration,
+    /// whose preparation leaves the blocks the write covers whole as they were.
+    pub fn keep(self) -> Result<CopiedWrite<'m, 'a, 'static, O>> {
+        if !self.folio.mapped.flags().contains(IterFlags::UNSHARE) {
+            return Err(EINVAL);
+        }
+        let len = self.len;
+        Ok(CopiedWrite {
+            prepared: self,
+            copied: len,
+            consumed: None,
+            done: false,
+        })
     }
 }
 
-/// Cleans up after a write into `[pos, pos + len)` failed: folios instantiated beyond EOF are
-/// removed, as `iomap_write_failed()`.
-fn write_failed(inode: &Inode, pos: i64, len: usize) {
-    let size = inode.size();
-    let end = pos + len as i64;
-    if end > size {
-        inode.truncate_pagecache_range(pos.max(size), end - 1);
+/// A folio the data was copied (or zeroed, or kept) into: the third state of a folio write,
+/// completed by [`CopiedWrite::commit`] or [`CopiedWrite::commit_in_place`].
+///
+/// Dropping it without a commit keeps what the copy put into an uptodate folio (marked dirty,
+/// so that the cached data is not lost while read(2) may already have seen it), and drops it
+/// otherwise, as a rejected commit does; the file size is not changed.
+///
+/// # Invariants
+///
+/// `copied` bytes at the start of the write's range hold the data; `consumed`, if any, is
+/// what a copy took from its iterator, `copied` bytes. `done` once the write was completed.
+pub struct CopiedWrite<'m, 'a, 'i, O: IomapOps> {
+    prepared: PreparedWrite<'m, 'a, O>,
+    copied: usize,
+    consumed: Option<Consumed<'i>>,
+    done: bool,
+}
+
+/// What a committed folio write did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Commit {
+    /// Bytes copied from the user buffer.
+    pub copied: usize,
+    /// Bytes written into the file: `copied`, or zero if the copy was short into a folio that
+    /// was not uptodate (the copied bytes were given back to the buffer, to be copied again).
+    pub written: usize,
+}
+
+impl<O: IomapOps> CopiedWrite<'_, '_, '_, O> {
+    /// Bytes the copy took from the user buffer.
+    pub fn copied(&self) -> usize {
+        self.copied
+    }
+
+    /// Completes the write as [`CopiedWrite::commit`] does, without changing the file size: for
+    /// zeroing and unsharing, which work within EOF (C's `iomap_write_end()` without the size
+    /// update of `iomap_write_iter()`).
+    pub fn commit_in_place(mut self) -> Commit {
+        self.complete(None, false)
+    }
+
+    /// Completes the write, as `__iomap_write_end()` and the rest of one step of
+    /// `iomap_write_iter()`: marks the written blocks uptodate and dirty and the folio dirty,
+    /// extends the in-memory file size while the folio is still locked (recording it in the
+    /// mapping, [`IomapFlags::SIZE_CHANGED`]), and hands the folio back.
+    ///
+    /// A short copy into a folio that is not uptodate is rejected and changes nothing (the
+    /// partly written block could be overwritten by a read): the copied bytes are given back to
+    /// the buffer and [`Commit::written`] is zero. `EINVAL`, rejecting the same way, if `lock`
+    /// is not the lock of the iteration's inode.
+    pub fn commit(mut self, lock: &InodeLock<'_>) -> Result<Commit> {
+        if !core::ptr::eq(lock.inode(), self.prepared.folio.mapped.inode) {
+            self.complete(None, true);
+            return Err(EINVAL);
+        }
+        Ok(self.complete(Some(lock), false))
+    }
+
+    fn complete(&mut self, lock: Option<&InodeLock<'_>>, reject: bool) -> Commit {
+        if self.done {
+            return Commit {
+                copied: 0,
+                written: 0,
+            };
+        }
+        self.done = true;
+        let copied = self.copied;
+        let (off, len) = (self.prepared.off, self.prepared.len);
+        let vf = &mut self.prepared.folio;
+        let pos = vf.pos;
+        let Some(folio) = vf.folio.as_mut() else {
+            return Commit { copied, written: 0 };
+        };
+        folio.flush_dcache();
+        let written = if reject || (copied < len && !folio.folio().test_uptodate()) {
+            if let Some(consumed) = self.consumed.take() {
+                consumed.revert();
+            }
+            0
+        } else {
+            folio.set_range_uptodate(off, len);
+            folio.set_range_dirty(off, copied);
+            folio.mark_dirty();
+            copied
+        };
+        // Update the in-memory size after copying the data in and before unlocking the folio;
+        // writing the size to disk is the filesystem's business, after I/O completion.
+        let inode = vf.mapped.inode;
+        let old_size = inode.size();
+        if let Some(lock) = lock {
+            let end = pos + written as i64;
+            if end > old_size {
+                lock.write_size(end);
+                vf.mapped.iomap.mark_size_changed();
+            }
+        }
+        vf.put(written);
+        if lock.is_some() && old_size < pos {
+            inode.pagecache_size_extended(old_size, pos);
+        }
+        Commit { copied, written }
     }
 }
 
-/// Whether the current task has a fatal signal pending.
-#[inline]
-fn fatal_signal_pending() -> bool {
-    // SAFETY: `get_current()` returns the running task, which is alive while it runs.
-    unsafe { bindings::fatal_signal_pending(bindings::get_current()) }
+impl<O: IomapOps> Drop for CopiedWrite<'_, '_, '_, O> {
+    fn drop(&mut self) {
+        self.complete(None, false);
+    }
 }
 
-/// A stale mapping detected by the write path, reported once the rest of the range is mapped
-/// again (or the write ends).
-struct StaleMapping {
-    offset: i64,
-    length: u64,
-    cookie: u64,
-}
-
-fn note_stale(inode: &Inode, stale: StaleMapping, new_cookie: Option<u64>) {
-    // SAFETY: The inode is alive.
-    unsafe {
-        bindings::iomap_rs_note_stale(
-            inode.as_raw(),
-            stale.offset,
-            stale.length,
-            stale.cookie,
-            new_cookie.unwrap_or(stale.cookie),
-            new_cookie.is_some(),
-        )
-    };
+/// Cleans up after a write of `len` bytes at `pos` failed: folios it instantiated beyond EOF
+/// are removed, as `iomap_write_failed()`.
+fn write_failed(lock: &InodeLock<'_>, pos: i64, len: usize) {
+    lock.truncate_pagecache_beyond_eof(pos, pos.saturating_add(len as i64));
 }
 
 /// Copies as much of `from` as the mapping allows into the page cache, as `iomap_write_iter()`.
 /// Returns the bytes written, or the error that stopped the write before any were.
-///
-/// # Safety
-///
-/// The caller holds `inode`'s `i_rwsem` exclusively.
-unsafe fn write_mapped<O: IomapOps>(
+fn write_mapped<O: IomapOps>(
     m: &mut Mapped<'_, O>,
-    inode: &Inode,
+    lock: &InodeLock<'_>,
     from: &mut IovIter,
 ) -> Result<u64> {
-    let mapping = inode.mapping();
+    let mapping = lock.inode().mapping();
     let nowait = m.flags().contains(IterFlags::NOWAIT);
     // `PAGE_SIZE` without large folio support, so chunks never cross a page then (the
     // separate `mapping_large_folio_support()` clamp of C is implied).
@@ -414,65 +555,56 @@ unsafe fn write_mapped<O: IomapOps>(
             status = Err(EFAULT);
             break;
         }
-        if fatal_signal_pending() {
-            write_failed(inode, pos, bytes);
+        if sched::fatal_signal_pending() {
+            write_failed(lock, pos, bytes);
             status = Err(EINTR);
             break;
         }
-        let folio = match m.get_folio(inode, pos, bytes) {
-            Ok(folio) => folio,
+        let folio = match m.lock_folio(pos, bytes) {
+            Ok(Some(folio)) => folio,
+            // Stale: a short write; the iterator remaps from `pos`.
+            Ok(None) => break,
             Err(e) => {
-                write_failed(inode, pos, bytes);
+                write_failed(lock, pos, bytes);
                 status = Err(e);
                 break;
             }
         };
-        let Some(mut folio) = m.validate(inode, folio) else {
-            // Stale: a short write; the iterator remaps from `pos`.
-            break;
+        let prepared = match folio.prepare_write(bytes) {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                // The folio went back with the error; C removes what the unclamped write
+                // instantiated beyond EOF.
+                write_failed(lock, pos, bytes);
+                status = Err(e);
+                break;
+            }
         };
-
-        bytes = bytes.min((folio.end() - pos) as usize);
-        if let Err(e) = folio.prepare_write(pos, bytes) {
-            drop(folio);
-            write_failed(inode, pos, bytes);
-            status = Err(e);
-            break;
-        }
-        let copied = folio.copy_from_iter(pos, bytes, from);
-        let written = if folio.commit_write(pos, bytes, copied) {
-            copied
-        } else {
-            0
+        bytes = prepared.len();
+        let commit = match prepared.copy_from_iter(from).commit(lock) {
+            Ok(commit) => commit,
+            Err(e) => {
+                status = Err(e);
+                break;
+            }
         };
-        // Update the in-memory size after copying the data in and before unlocking the folio;
-        // writing the size to disk is the filesystem's business, after I/O completion.
-        // SAFETY: The caller holds `i_rwsem` exclusively.
-        let old_size = unsafe { folio.extend_size(pos + written as i64) };
-        folio.finish(pos, written);
-        if old_size < pos {
-            inode.pagecache_size_extended(old_size, pos);
-        }
-        // SAFETY: FFI call without safety requirements; we hold no spinlock.
-        unsafe { bindings::cond_resched() };
+        sched::cond_resched();
 
-        if written == 0 {
+        if commit.written == 0 {
             // A short copy into a folio that was not uptodate was rejected entirely (memory
             // poisoning, a race with munmap, memory pressure): retry with what could be copied,
-            // in smaller chunks.
-            write_failed(inode, pos, bytes);
-            // SAFETY: `copied` bytes were just consumed from `from`.
-            unsafe { from.revert(copied) };
+            // in smaller chunks. The commit gave the copied bytes back to `from`.
+            write_failed(lock, pos, bytes);
             if chunk > PAGE_SIZE {
                 chunk /= 2;
             }
-            if copied > 0 {
-                retry_bytes = Some(copied);
+            if commit.copied > 0 {
+                retry_bytes = Some(commit.copied);
             }
         } else {
-            pos += written as i64;
-            total += written as u64;
-            length -= written as u64;
+            pos += commit.written as i64;
+            total += commit.written as u64;
+            length -= commit.written as u64;
         }
     }
     if total > 0 {
@@ -485,35 +617,41 @@ unsafe fn write_mapped<O: IomapOps>(
 /// Writes `from` into the page cache of `iocb`'s file at `iocb`'s position, mapping the range
 /// through `ops`, and advances the position: C's `iomap_file_buffered_write()`.
 ///
+/// `lock` proves that the file's `i_rwsem` is held exclusively, which serialises size updates;
+/// `EINVAL` if it is the lock of another inode, `EFBIG` if the write would end beyond the
+/// filesystem's maximum file size (the caller does the rest of `generic_write_checks()`).
+///
 /// Returns the bytes written, which are fewer than requested if the write stopped early (a
 /// faulting buffer, a fatal signal, an error after some progress), or the error if nothing
-/// was written. Every folio is revalidated against its cached mapping ([`Mapped::validate`]);
-/// a stale mapping is remapped and the write carries on.
-///
-/// # Safety
-///
-/// The caller holds the inode's `i_rwsem` exclusively and has done the checks of
-/// `generic_write_checks()` (the range is within `s_maxbytes` and the file's limits).
-pub unsafe fn buffered_write<O: IomapOps>(
+/// was written. Every folio is revalidated against its cached mapping
+/// ([`Mapped::lock_folio`]); a stale mapping is remapped and the write carries on.
+pub fn buffered_write<O: IomapOps>(
     ops: &mut O,
     iocb: &mut Kiocb,
     from: &mut IovIter,
+    lock: &InodeLock<'_>,
 ) -> Result<usize> {
-    let inode = iocb.inode();
+    control::count(Call::BufferedWrite);
+    let inode = lock.inode();
+    if !core::ptr::eq(iocb.inode(), inode) {
+        return Err(EINVAL);
+    }
     let start = iocb.pos();
     let range = FileRange::from_pos_len(start, from.count() as u64)?;
+    if range.end() > inode.max_bytes() {
+        return Err(EFBIG);
+    }
     let mut flags = IterFlags::WRITE;
     if iocb.is_nowait() {
         flags = flags | IterFlags::NOWAIT;
     }
 
     let mut stale: Option<StaleMapping> = None;
-    let outcome = iterate(ops, range, flags, |m| {
+    let outcome = iterate(ops, inode, range, flags, |m| {
         if let Some(s) = stale.take() {
-            note_stale(inode, s, Some(m.iomap().validity_cookie()));
+            control::note_stale(inode, &s, Some(m.iomap().validity_cookie()));
         }
-        // SAFETY: The caller holds `i_rwsem` exclusively.
-        let ret = unsafe { write_mapped(m, inode, from) };
+        let ret = write_mapped(m, lock, from);
         if m.iomap().is_stale() {
             stale = Some(StaleMapping {
                 offset: m.iomap().range().map_or(0, |r| r.start()),
@@ -524,7 +662,7 @@ pub unsafe fn buffered_write<O: IomapOps>(
         ret
     });
     if let Some(s) = stale {
-        note_stale(inode, s, None);
+        control::note_stale(inode, &s, None);
     }
 
     let done = outcome.into_result()?;

@@ -42,6 +42,9 @@ run_vm() {
 	VM_SHARE=$dir/share
 	VM_CONSOLE_LOG=$LOG_DIR/$name-console.log
 	cmd=${cmd//@SHARE@/$VM_SHARE}
+	# XFS is a module in the test config: load it (and tell the tests where
+	# the build's modules are) before anything mounts it.
+	cmd="export IOMAP_RS_KBUILD=$KBUILD; $HARNESS_DIR/guest-load-modules.sh && $cmd"
 	truncate -s "$VM_DISK_SIZE" "$dir/test.img" "$dir/scratch.img"
 
 	local qemu_opts="-drive file=$dir/test.img,if=virtio,format=raw,cache=unsafe"

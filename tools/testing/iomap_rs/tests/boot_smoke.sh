@@ -17,7 +17,7 @@ want_abi=$(sed -n 's/^#define IOMAP_RS_ABI_VERSION[[:space:]]*\([0-9]*\)$/\1/p' 
 expect_eq "abi_version in $status" "$want_abi" "$(sed -n 's/^abi_version: //p' "$status")"
 expect_eq "rust_initialized in $status" yes "$(sed -n 's/^rust_initialized: //p' "$status")"
 
-dmesg | grep -q 'iomap_rs: Rust buffered write library ready' ||
+grep -q 'iomap_rs: Rust buffered write library ready' <(dmesg) ||
 	fail "expected the Rust init message 'iomap_rs: Rust buffered write library ready' in dmesg, not found"
 
 grep -qw xfs /proc/filesystems || fail "expected xfs in /proc/filesystems, not found"

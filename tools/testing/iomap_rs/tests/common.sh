@@ -111,6 +111,35 @@ verify_cached_dropped_remounted() {
 	expect_same "after remount" "$1" "$2"
 }
 
+# randwrite_cases PREFIX FILE_SIZE SEED: for each "max_len align ops" line on
+# stdin, random writes (tools/testing/iomap_rs/progs/randwrite.c) into
+# $SCRATCH_MNT/PREFIX-max_len-align and its reference in $REF_DIR.
+randwrite_cases() {
+	local max_len align ops f
+	while read -r max_len align ops; do
+		f=$SCRATCH_MNT/$1-$max_len-$align
+		"$IOMAP_RS_BIN/randwrite" "$f" "$REF_DIR/${f##*/}" "$3" "$ops" "$max_len" "$2" "$align"
+	done
+}
+
+# verify_files PREFIX: every $SCRATCH_MNT/PREFIX-* matches its reference
+# while cached, after dropping the page cache and after a remount.
+verify_files() {
+	local f
+	for f in "$SCRATCH_MNT/$1"-*; do
+		expect_same "cached" "$f" "$REF_DIR/${f##*/}"
+	done
+	drop_caches
+	for f in "$SCRATCH_MNT/$1"-*; do
+		expect_same "after dropping caches" "$f" "$REF_DIR/${f##*/}"
+	done
+	unmount_scratch
+	mount_scratch
+	for f in "$SCRATCH_MNT/$1"-*; do
+		expect_same "after remount" "$f" "$REF_DIR/${f##*/}"
+	done
+}
+
 # The writes since `writes_start` went through iomap_rs.
 writes_start() {
 	WRITES_BEFORE=$(knob buffered_writes)

@@ -15,10 +15,7 @@ writes_start
 seed=${IOMAP_RS_SEED:-$RANDOM}
 echo "seed $seed"
 # max_len align ops
-while read -r max_len align ops; do
-	f=$SCRATCH_MNT/basic-$max_len-$align
-	"$IOMAP_RS_BIN/randwrite" "$f" "$REF_DIR/${f##*/}" "$seed" "$ops" "$max_len" $((16 << 20)) "$align"
-done <<'CASES'
+randwrite_cases basic $((16 << 20)) "$seed" <<'CASES'
 1 1 200
 512 512 200
 4096 4096 200
@@ -28,17 +25,6 @@ done <<'CASES'
 1048576 1 20
 3145728 512 10
 CASES
-for f in "$SCRATCH_MNT"/basic-*; do
-	expect_same "cached" "$f" "$REF_DIR/${f##*/}"
-done
-drop_caches
-for f in "$SCRATCH_MNT"/basic-*; do
-	expect_same "after dropping caches" "$f" "$REF_DIR/${f##*/}"
-done
-unmount_scratch
-mount_scratch
-for f in "$SCRATCH_MNT"/basic-*; do
-	expect_same "after remount" "$f" "$REF_DIR/${f##*/}"
-done
+verify_files basic
 expect_rust_writes
 check_scratch_xfs

@@ -2,9 +2,9 @@
 // expect: E0599
 //
 // Writing into a folio that is locked but whose mapping was not revalidated
-// must not compile: `LockedFolio` has no method that modifies the folio.
-// (The program is checked by tools/testing/iomap_rs/ui-tests.sh against the
-// kernel crate of the build.)
+// must not compile: `LockedFolio` has no public method that modifies the
+// folio. (The programs of this directory are checked by
+// tools/testing/iomap_rs/ui-tests.sh against the kernel crate of the build.)
 
 use kernel::folio::LockedFolio;
 use kernel::uio::IovIter;

@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 // expect: pass
 //
-// The control for unvalidated_folio_write.rs: the same write through the
-// handle that Mapped::validate() returns compiles, so that test fails for the
-// reason it claims, not because of a typo or a missing import.
+// The control for the compile-fail programs of this directory: the whole write
+// protocol, in order, through the handles the library gives out, compiles.
+// So each of those fails for the reason it claims, not because of a typo or a
+// missing import.
 
-use kernel::iomap::iter::IomapOps;
-use kernel::iomap::write::ValidatedFolio;
+use kernel::iomap::iter::{IomapOps, Mapped};
+use kernel::pagecache::InodeLock;
+use kernel::prelude::*;
 use kernel::uio::IovIter;
 
-/// Copies user data into a folio whose mapping was revalidated after it was locked.
+/// Writes up to a page at `pos` of the mapping: lock and revalidate, prepare, copy, commit.
 pub fn write_validated<O: IomapOps>(
-    folio: &mut ValidatedFolio<'_, '_, O>,
+    m: &mut Mapped<'_, O>,
+    pos: i64,
     from: &mut IovIter,
-) -> usize {
-    let pos = folio.folio().pos();
-    folio.copy_from_iter(pos, 4096, from)
+    lock: &InodeLock<'_>,
+) -> Result<usize> {
+    let Some(folio) = m.lock_folio(pos, 4096)? else {
+        return Ok(0);
+    };
+    let prepared = folio.prepare_write(4096)?;
+    let copied = prepared.copy_from_iter(from);
+    Ok(copied.commit(lock)?.written)
 }
