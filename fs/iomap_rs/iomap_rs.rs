@@ -78,8 +78,9 @@ pub unsafe extern "C" fn iomap_rs_file_buffered_write(
     let inode = unsafe { Inode::from_raw(inode) };
     // SAFETY: The caller holds `i_rwsem` exclusively for the whole call.
     let lock = unsafe { inode.assume_locked_exclusive() };
+    let caller = iomap_rs_file_buffered_write as *const () as usize;
     // SAFETY: The operations are the file's, for this inode.
-    let mut ops = unsafe { CIomapOps::new(ops, inode, private) };
+    let mut ops = unsafe { CIomapOps::new(ops, inode, private, caller) };
     match write::buffered_write(&mut ops, iocb, from, &lock) {
         // At most the iterator's count, which fits in `ssize_t`.
         Ok(n) => n as isize,
@@ -135,6 +136,7 @@ pub unsafe extern "C" fn iomap_rs_write_delalloc_release(
 unsafe fn with_zeroing_locks<T>(
     inode: *mut bindings::inode,
     ops: *const bindings::iomap_ops,
+    caller: usize,
     f: impl FnOnce(&mut CIomapOps<'_>, &kernel::pagecache::InvalidateLockWrite<'_>, &Inode) -> Result<T>,
 ) -> Result<T> {
     // SAFETY: The caller passes a live inode.
@@ -144,7 +146,7 @@ unsafe fn with_zeroing_locks<T>(
     // SAFETY: The caller holds the lock exclusively for the whole call (lockdep checks it).
     let lock = unsafe { inode.mapping().invalidate_lock_held_write() };
     // SAFETY: The operations are the inode's.
-    let mut ops = unsafe { CIomapOps::new(ops, inode, core::ptr::null_mut()) };
+    let mut ops = unsafe { CIomapOps::new(ops, inode, core::ptr::null_mut(), caller) };
     f(&mut ops, &lock, inode)
 }
 
@@ -188,9 +190,14 @@ pub unsafe extern "C" fn iomap_rs_zero_range(
     };
     // SAFETY: The caller's contract.
     let zeroed = unsafe {
-        with_zeroing_locks(inode, ops, |ops, lock, inode| {
-            zero::zero_range(ops, lock, inode, FileRange::from_pos_len(pos, len)?)
-        })
+        with_zeroing_locks(
+            inode,
+            ops,
+            iomap_rs_zero_range as *const () as usize,
+            |ops, lock, inode| {
+                zero::zero_range(ops, lock, inode, FileRange::from_pos_len(pos, len)?)
+            },
+        )
     };
     // SAFETY: The caller's contract.
     unsafe { zeroing_result(zeroed, did_zero) }
@@ -210,9 +217,12 @@ pub unsafe extern "C" fn iomap_rs_truncate_page(
 ) -> core::ffi::c_int {
     // SAFETY: The caller's contract.
     let zeroed = unsafe {
-        with_zeroing_locks(inode, ops, |ops, lock, inode| {
-            zero::truncate_page(ops, lock, inode, pos)
-        })
+        with_zeroing_locks(
+            inode,
+            ops,
+            iomap_rs_truncate_page as *const () as usize,
+            |ops, lock, inode| zero::truncate_page(ops, lock, inode, pos),
+        )
     };
     // SAFETY: The caller's contract.
     unsafe { zeroing_result(zeroed, did_zero) }
@@ -236,9 +246,12 @@ pub unsafe extern "C" fn iomap_rs_file_unshare(
     };
     // SAFETY: The caller's contract.
     let done = unsafe {
-        with_zeroing_locks(inode, ops, |ops, lock, inode| {
-            zero::file_unshare(ops, lock, inode, pos, len)
-        })
+        with_zeroing_locks(
+            inode,
+            ops,
+            iomap_rs_file_unshare as *const () as usize,
+            |ops, lock, inode| zero::file_unshare(ops, lock, inode, pos, len),
+        )
     };
     match done {
         Ok(()) => 0,
@@ -268,8 +281,9 @@ pub unsafe extern "C" fn iomap_rs_page_mkwrite(
     };
     // SAFETY: The caller holds the lock for the whole call (lockdep checks it).
     let lock = unsafe { inode.mapping().invalidate_lock_held_read() };
+    let caller = iomap_rs_page_mkwrite as *const () as usize;
     // SAFETY: The operations are the file's.
-    let mut ops = unsafe { CIomapOps::new(ops, inode, core::ptr::null_mut()) };
+    let mut ops = unsafe { CIomapOps::new(ops, inode, core::ptr::null_mut(), caller) };
     match fault::page_mkwrite(&mut ops, &lock, fault) {
         Ok(folio) => {
             // The fault handler unlocks the folio; the reference it holds is its own.

@@ -12,6 +12,7 @@
 #include <linux/mman.h>
 #include <linux/moduleparam.h>
 #include <linux/random.h>
+#include <linux/sizes.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
@@ -187,8 +188,129 @@ static void iomap_rs_write_c_abi_inline(struct kunit *test)
 	fput(file);
 }
 
+/*
+ * Through the C entry point, a filesystem that reaches its iterator with
+ * container_of() on the mapping its callbacks get, as btrfs does: iomap_begin,
+ * iomap_end, folio_ops->iomap_valid and the delalloc punch (called from
+ * iomap_end through iomap_rs_write_delalloc_release(), as XFS does) must all
+ * find a struct iomap_iter with the caller's private pointer, the inode and
+ * the operation's position and flags. The mapping goes stale at the third
+ * folio, so the write is remapped and the short pass punched.
+ */
+static int iter_marker;
+static int iter_bad, iter_begins, iter_ends, iter_valids, iter_punches;
+
+static void iter_check(struct inode *inode, const struct iomap *iomap)
+{
+	const struct iomap_iter *iter =
+		container_of(iomap, struct iomap_iter, iomap);
+
+	if (iter->private != &iter_marker || iter->inode != inode ||
+	    !(iter->flags & IOMAP_WRITE) || iter->pos < iomap->offset)
+		iter_bad++;
+}
+
+static bool iter_valid(struct inode *inode, const struct iomap *iomap)
+{
+	iter_check(inode, iomap);
+	return ++iter_valids != 3;
+}
+
+static const struct iomap_folio_ops iter_folio_ops = {
+	.iomap_valid	= iter_valid,
+};
+
+static int iter_begin(struct inode *inode, loff_t pos, loff_t length,
+		      unsigned int flags, struct iomap *iomap,
+		      struct iomap *srcmap)
+{
+	const struct iomap_iter *iter =
+		container_of(iomap, struct iomap_iter, iomap);
+
+	if (iter->pos != pos || iter->len != length ||
+	    &iter->srcmap != srcmap)
+		iter_bad++;
+	iter_begins++;
+	iomap->type = IOMAP_DELALLOC;
+	iomap->addr = IOMAP_NULL_ADDR;
+	iomap->offset = pos;
+	iomap->length = min_t(loff_t, length, SZ_16K);
+	iomap->folio_ops = &iter_folio_ops;
+	iomap->validity_cookie = iter_begins;
+	iter_check(inode, iomap);
+	return 0;
+}
+
+static void iter_punch(struct inode *inode, loff_t offset, loff_t length,
+		       struct iomap *iomap)
+{
+	iter_check(inode, iomap);
+	iter_punches++;
+}
+
+static int iter_end(struct inode *inode, loff_t pos, loff_t length,
+		    ssize_t written, unsigned int flags, struct iomap *iomap)
+{
+	iter_check(inode, iomap);
+	iter_ends++;
+	if (written < length) {
+		filemap_invalidate_lock(inode->i_mapping);
+		iomap_rs_write_delalloc_release(inode, pos + written,
+						pos + length, flags, iomap,
+						iter_punch);
+		filemap_invalidate_unlock(inode->i_mapping);
+	}
+	return 0;
+}
+
+static const struct iomap_ops iter_ops = {
+	.iomap_begin	= iter_begin,
+	.iomap_end	= iter_end,
+};
+
+static void iomap_rs_write_c_abi_iter(struct kunit *test)
+{
+	struct inode *inode = iomap_rs_testfs_inode_new_small_folios(PAGE_SHIFT, 0);
+	static char buf[40000];
+	struct kvec kvec = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct iov_iter from;
+	struct kiocb iocb;
+	struct file *file;
+	ssize_t ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, inode);
+	file = iomap_rs_testfs_open(inode);
+	iput(inode);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	iomap_rs_testfs_init_kiocb(&iocb, file, 0, false);
+	iov_iter_kvec(&from, ITER_SOURCE, &kvec, 1, sizeof(buf));
+	iter_bad = 0;
+	iter_begins = 0;
+	iter_ends = 0;
+	iter_valids = 0;
+	iter_punches = 0;
+
+	inode_lock(file_inode(file));
+	ret = iomap_rs_file_buffered_write(&iocb, &from, &iter_ops,
+					   &iter_marker);
+	inode_unlock(file_inode(file));
+
+	KUNIT_EXPECT_EQ(test, ret, sizeof(buf));
+	KUNIT_EXPECT_EQ(test, iter_bad, 0);
+	/*
+	 * 16 KiB mappings of one-page folios: the first goes stale at its
+	 * third folio, so the write maps [0, 16K), then [8K, 24K) and
+	 * [24K, 40000).
+	 */
+	KUNIT_EXPECT_EQ(test, iter_begins, 3);
+	KUNIT_EXPECT_EQ(test, iter_ends, 3);
+	KUNIT_EXPECT_GT(test, iter_punches, 0);
+	fput(file);
+}
+
 static struct kunit_case iomap_rs_write_cases[] = {
 	KUNIT_CASE(iomap_rs_write_c_abi_inline),
+	KUNIT_CASE(iomap_rs_write_c_abi_iter),
 	KUNIT_CASE(iomap_rs_write_faulting_buffer),
 	KUNIT_CASE(iomap_rs_write_short_copy_retry),
 	KUNIT_CASE(iomap_rs_write_nowait_locked_folio),

@@ -95,7 +95,7 @@ fn write_and_check(block_bits: u32, pos: usize, len: usize, stale_at: u32) -> Re
     let got = (written, fs.checks, fs.begins);
     if got != expected {
         pr_err!(
-            "iomap_rs_modtest: {}-byte blocks, {} bytes at {}, stale at folio {}: (written, checks, begins) = {:?}, expected {:?}\n",
+            "{}-byte blocks, {} bytes at {}, stale at folio {}: (written, checks, begins) = {:?}, expected {:?}\n",
             1u32 << block_bits, len, pos, stale_at, got, expected
         );
         return Err(EINVAL);
@@ -109,8 +109,12 @@ fn write_and_check(block_bits: u32, pos: usize, len: usize, stale_at: u32) -> Re
         .position(|(i, &b)| b != if i < pos { 0 } else { pattern(i, 0x5a) });
     if read != pos + len || bad.is_some() {
         pr_err!(
-            "iomap_rs_modtest: {}-byte blocks, {} bytes at {}: read back {} bytes, first bad byte at {:?}\n",
-            1u32 << block_bits, len, pos, read, bad
+            "{}-byte blocks, {} bytes at {}: read back {} bytes, first bad byte at {:?}\n",
+            1u32 << block_bits,
+            len,
+            pos,
+            read,
+            bad
         );
         return Err(EINVAL);
     }
@@ -131,7 +135,7 @@ impl kernel::Module for ModTest {
         ] {
             write_and_check(block_bits, pos, len, stale_at)?;
         }
-        pr_info!("iomap_rs_modtest: buffered writes through kernel::iomap from a module: ok\n");
+        pr_info!("buffered writes through kernel::iomap from a module: ok\n");
         Ok(ModTest)
     }
 }

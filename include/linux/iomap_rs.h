@@ -111,6 +111,14 @@ void iomap_rs_count(unsigned int counter);
 void iomap_rs_note_stale(struct inode *inode, loff_t offset, u64 length,
 			 u64 old_cookie, u64 new_cookie, bool remapped);
 
+/*
+ * C iomap's iterator trace events (iomap_iter, iomap_iter_dstmap,
+ * iomap_iter_srcmap), for the C ABI's iterator.
+ */
+void iomap_rs_trace_iter(struct iomap_iter *iter, const struct iomap_ops *ops,
+			 unsigned long caller);
+void iomap_rs_trace_iter_maps(struct iomap_iter *iter);
+
 #ifdef CONFIG_IOMAP_RS_DEBUG
 /*
  * The debug knobs, read by the write path on every folio without a call; it

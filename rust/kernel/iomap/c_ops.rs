@@ -7,6 +7,17 @@
 //! This is what lets the Rust library serve as a drop-in for C iomap: the C ABI entry points
 //! wrap the caller's operation table in a [`CIomapOps`] and run the Rust algorithms over it. The
 //! per-folio callbacks come from the `folio_ops` of the current mapping, as in C.
+//!
+//! C filesystems may rely on more than the arguments of their callbacks: the `struct iomap *`
+//! that `iomap_begin`, `iomap_end`, `folio_ops->iomap_valid` and the delalloc punch receive is
+//! the `iomap` member of a `struct iomap_iter`, and `container_of()` on it reaches the
+//! iterator's `private`, `pos`, `len` and `flags` (btrfs does; later kernels reach `private`
+//! that way). So [`CIomapOps`] holds a real `struct iomap_iter` for the whole operation: the
+//! callbacks get its members, and its fields are those C's `iomap_iter()` would have at each
+//! call. The Rust iterator keeps its own copies of the two mappings, copied in after `begin` and
+//! back (the flags the library sets: stale, size changed) before the other callbacks. The
+//! `iomap_iter`, `iomap_iter_dstmap` and `iomap_iter_srcmap` trace events are emitted where C
+//! emits them.
 
 use super::iter::{IomapOps, IterFlags};
 use super::map::Iomap;
@@ -18,35 +29,47 @@ use crate::{
 };
 use core::ffi::c_void;
 
-/// The operations of a C filesystem.
+/// The operations of a C filesystem, with the C iterator their callbacks see.
 ///
 /// # Invariants
 ///
-/// `ops` points to a `struct iomap_ops` that outlives this object, and `inode` is the inode the
-/// operations are for.
+/// `ops` points to a `struct iomap_ops` that outlives this object, whose callbacks (and those
+/// of the `folio_ops` of the mappings they return) follow the contract of
+/// `include/linux/iomap.h` for `inode`. `iter.inode` is `inode` and `iter.private` the
+/// caller's.
 pub struct CIomapOps<'a> {
     ops: &'a bindings::iomap_ops,
     inode: &'a Inode,
-    private: *mut c_void,
+    iter: bindings::iomap_iter,
+    caller: usize,
 }
 
 impl<'a> CIomapOps<'a> {
-    /// Wraps the operation table `ops` for operations on `inode`; `private` is passed to the
-    /// filesystem in `iomap_iter::private`, as C's entry points do.
+    /// Wraps the operation table `ops` for operations on `inode`; `private` is the iterator's
+    /// `private` for every callback, as C's entry points set it, and `caller` the address the
+    /// `iomap_iter` trace event reports (the C entry point's).
     ///
     /// # Safety
     ///
     /// The callbacks in `ops`, and in the `folio_ops` of the mappings they return, must follow
-    /// the contract documented in `include/linux/iomap.h` for `inode`.
+    /// the contract documented in `include/linux/iomap.h` for `inode`; the mappings they return
+    /// satisfy [`Iomap::from_c`]'s contract.
     pub unsafe fn new(
         ops: &'a bindings::iomap_ops,
         inode: &'a Inode,
         private: *mut c_void,
+        caller: usize,
     ) -> Self {
+        // SAFETY: `struct iomap_iter` is plain data; all zeroes is a valid value (two holes).
+        let mut iter: bindings::iomap_iter = unsafe { core::mem::zeroed() };
+        iter.inode = inode.as_raw();
+        iter.private = private;
+        // INVARIANT: The caller vouches for the operations; the iterator is set up as stated.
         Self {
             ops,
             inode,
-            private,
+            iter,
+            caller,
         }
     }
 
@@ -55,6 +78,12 @@ impl<'a> CIomapOps<'a> {
         // SAFETY: A non-null `folio_ops` set by the filesystem points to a static table
         // (`new`'s contract).
         unsafe { iomap.folio_ops().as_ref() }
+    }
+
+    /// Brings the C iterator's mapping up to date with the library's, which may have marked it
+    /// stale or size-changed, before a callback sees it.
+    fn sync_flags(&mut self, iomap: &Iomap) {
+        self.iter.iomap.flags = iomap.flags().bits();
     }
 }
 
@@ -69,19 +98,37 @@ impl IomapOps for CIomapOps<'_> {
         srcmap: &mut Iomap,
     ) -> Result {
         let begin = self.ops.iomap_begin.ok_or(EINVAL)?;
-        let len = i64::try_from(len).map_err(|_| EINVAL)?;
-        // SAFETY: The callback's contract (`new`): the inode is alive, both maps are valid for
-        // writing and not otherwise accessed during the call.
+        let length = i64::try_from(len).map_err(|_| EINVAL)?;
+        // The fields C's `iomap_iter()` has when it calls `iomap_begin`.
+        self.iter.pos = pos;
+        self.iter.len = len;
+        self.iter.flags = flags.bits();
+        self.iter.processed = 0;
+        // SAFETY: `struct iomap` is plain data; all zeroes is a valid value (a hole).
+        (self.iter.iomap, self.iter.srcmap) = unsafe { core::mem::zeroed() };
+        // SAFETY: The iterator is valid; the function only reads it.
+        unsafe { bindings::iomap_rs_trace_iter(&mut self.iter, self.ops, self.caller) };
+        // SAFETY: The callback's contract (`new`): the inode is alive, both maps are members of
+        // a live `struct iomap_iter`, valid for writing and not otherwise accessed during the
+        // call.
         to_result(unsafe {
             begin(
                 self.inode.as_raw(),
                 pos,
-                len,
+                length,
                 flags.bits(),
-                iomap.as_raw(),
-                srcmap.as_raw(),
+                &mut self.iter.iomap,
+                &mut self.iter.srcmap,
             )
-        })
+        })?;
+        // SAFETY: The iterator is valid; the function only reads it.
+        unsafe { bindings::iomap_rs_trace_iter_maps(&mut self.iter) };
+        // SAFETY: The filesystem filled the mappings under `new`'s contract.
+        unsafe {
+            *iomap = Iomap::from_c(self.iter.iomap);
+            *srcmap = Iomap::from_c(self.iter.srcmap);
+        }
+        Ok(())
     }
 
     #[inline]
@@ -98,7 +145,9 @@ impl IomapOps for CIomapOps<'_> {
         };
         let len = i64::try_from(len).map_err(|_| EINVAL)?;
         let written = isize::try_from(written).map_err(|_| EINVAL)?;
-        // SAFETY: As for `begin`.
+        self.sync_flags(iomap);
+        self.iter.processed = written as i64;
+        // SAFETY: As for `begin`; the mapping is the iterator's member.
         to_result(unsafe {
             end(
                 self.inode.as_raw(),
@@ -106,18 +155,19 @@ impl IomapOps for CIomapOps<'_> {
                 len,
                 written,
                 flags.bits(),
-                iomap.as_raw(),
+                &mut self.iter.iomap,
             )
         })
     }
 
     #[inline]
     fn iomap_valid(&mut self, iomap: &Iomap) -> bool {
-        match Self::folio_ops(iomap).and_then(|f| f.iomap_valid) {
-            // SAFETY: As for `begin`; the callback only reads the mapping.
-            Some(valid) => unsafe { valid(self.inode.as_raw(), iomap.as_ptr()) },
-            None => true,
-        }
+        let Some(valid) = Self::folio_ops(iomap).and_then(|f| f.iomap_valid) else {
+            return true;
+        };
+        self.sync_flags(iomap);
+        // SAFETY: As for `begin`; the callback only reads the mapping, the iterator's member.
+        unsafe { valid(self.inode.as_raw(), &self.iter.iomap) }
     }
 
     #[inline]
@@ -136,20 +186,11 @@ impl IomapOps for CIomapOps<'_> {
                 flags.contains(IterFlags::NOWAIT),
             );
         };
-        // The C callback takes the whole iterator; give it one describing this step.
-        // SAFETY: `struct iomap_iter` is plain data; all zeroes is a valid value.
-        let mut iter: bindings::iomap_iter = unsafe { core::mem::zeroed() };
-        iter.inode = inode.as_raw();
-        iter.pos = pos;
-        iter.len = len as u64;
-        iter.flags = flags.bits();
-        // SAFETY: `Iomap` is a transparent wrapper of `struct iomap`, plain data.
-        iter.iomap = unsafe { core::ptr::read(iomap.as_ptr()) };
-        iter.private = self.private;
+        self.sync_flags(iomap);
         let len = u32::try_from(len).map_err(|_| EINVAL)?;
-        // SAFETY: As for `begin`; the callback returns a locked folio with a reference we own,
-        // or an error pointer.
-        let ptr = unsafe { get(&mut iter, pos, len) };
+        // SAFETY: As for `begin`; the callback gets the iterator of this operation, as in C, and
+        // returns a locked folio with a reference we own, or an error pointer.
+        let ptr = unsafe { get(&mut self.iter, pos, len) };
         crate::pagecache::folio_or_error(ptr)
     }
 

@@ -66,5 +66,28 @@ PY
 		done
 	done
 done
+echo
+echo "zeroing and write faults on XFS: ops/s, $MIB MiB per run in $((2 * ROUNDS)) interleaved chunks, $PAIRS runs per case"
+printf '%-9s %10s %10s %8s %8s %8s\n' path 'C ops/s' 'Rust ops/s' 'min' 'median' 'max'
+for path in zero mkwrite; do
+	c=() r=()
+	for ((p = 0; p < PAIRS; p++)); do
+		sync
+		echo 3 >/proc/sys/vm/drop_caches
+		read -r _ cm _ rm < <("$IOMAP_RS_BIN/bench_paths" "$MNT" "$path" "$MIB" "$KNOB" "$ROUNDS")
+		c+=("$cm")
+		r+=("$rm")
+	done
+	/usr/bin/python3 - "$path" "${c[*]}" "${r[*]}" <<'PY'
+import statistics, sys
+path, c, r = sys.argv[1:]
+c = [float(x) for x in c.split()]
+r = [float(x) for x in r.split()]
+ratios = sorted(b / a for a, b in zip(c, r))
+print(f"{path:<9} {statistics.median(c):10.0f} {statistics.median(r):10.0f}"
+      f" {ratios[0]:8.3f} {statistics.median(ratios):8.3f} {ratios[-1]:8.3f}")
+print("  ratios: " + " ".join(f"{x:.3f}" for x in ratios), file=sys.stderr)
+PY
+done
 echo Y >"$KNOB"
 umount "$MNT"
