@@ -55,12 +55,6 @@ bool rust_helper_folio_trylock(struct folio *folio)
 	return folio_trylock(folio);
 }
 
-bool rust_helper_folio_in_mapping(struct folio *folio,
-				  struct address_space *mapping)
-{
-	return READ_ONCE(folio->mapping) == mapping;
-}
-
 void rust_helper_folio_mark_accessed(struct folio *folio)
 {
 	folio_mark_accessed(folio);

@@ -259,8 +259,15 @@ impl LockedFolio {
     /// truncation and reclaim take the lock before removing a folio from its mapping.
     #[inline]
     pub fn belongs_to(&self, mapping: &Mapping) -> bool {
-        // SAFETY: The folio is referenced and locked (type invariant).
-        unsafe { bindings::folio_in_mapping(self.as_raw(), mapping.as_raw()) }
+        // SAFETY: The folio is referenced (type invariant), so its `struct folio` is valid for
+        // reads; `mapping` only changes under the folio lock, which we hold: a plain read (as
+        // `READ_ONCE()`, so that it is not torn) sees the current value.
+        let owner = unsafe {
+            core::ptr::read_volatile(core::ptr::addr_of!(
+                (*self.as_raw()).__bindgen_anon_1.__bindgen_anon_1.mapping
+            ))
+        };
+        core::ptr::eq(owner, mapping.as_raw())
     }
 
     /// Whether `[off, off + len)` lies within the folio.
@@ -330,19 +337,6 @@ impl LockedFolio {
             // SAFETY: The folio is locked and referenced (type invariant).
             unsafe { bindings::flush_dcache_folio(self.as_raw()) };
         }
-    }
-
-    /// Marks the folio dirty in `mapping` (`filemap_dirty_folio()`). Does nothing and returns
-    /// `false` if the folio is not in `mapping`'s page cache: it would be accounted to another
-    /// file, whose writeback never sees it.
-    #[inline]
-    pub(crate) fn mark_dirty_in(&mut self, mapping: &Mapping) -> bool {
-        if !self.belongs_to(mapping) {
-            return false;
-        }
-        // SAFETY: The folio is locked (type invariant) and in `mapping`.
-        unsafe { bindings::filemap_dirty_folio(mapping.as_raw(), self.as_raw()) };
-        true
     }
 }
 

@@ -104,8 +104,12 @@ impl IomapOps for CIomapOps<'_> {
         self.iter.len = len;
         self.iter.flags = flags.bits();
         self.iter.processed = 0;
-        // SAFETY: `struct iomap` is plain data; all zeroes is a valid value (a hole).
-        (self.iter.iomap, self.iter.srcmap) = unsafe { core::mem::zeroed() };
+        let hole = || {
+            // SAFETY: `struct iomap` is plain data; all zeroes is a valid value (a hole).
+            unsafe { core::mem::zeroed::<bindings::iomap>() }
+        };
+        self.iter.iomap = hole();
+        self.iter.srcmap = hole();
         // SAFETY: The iterator is valid; the function only reads it.
         unsafe { bindings::iomap_rs_trace_iter(&mut self.iter, self.ops, self.caller) };
         // SAFETY: The callback's contract (`new`): the inode is alive, both maps are members of

@@ -186,8 +186,10 @@ impl<'a> FileFolio<'a> {
     /// Marks the folio dirty in its file's page cache (`filemap_dirty_folio()`).
     #[inline]
     pub(crate) fn mark_dirty(&mut self) {
-        // Cannot fail: the folio is in `inode`'s mapping (type invariant).
-        self.folio.mark_dirty_in(self.inode.mapping());
+        // SAFETY: The folio is locked and in `inode`'s page cache (type invariant).
+        unsafe {
+            bindings::filemap_dirty_folio(self.inode.mapping().as_raw(), self.folio.as_raw())
+        };
     }
 
     /// Copies up to `len` bytes from `from` into the folio at `off`, with page faults disabled;
