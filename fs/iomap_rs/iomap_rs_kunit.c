@@ -317,6 +317,8 @@ static struct kunit_case iomap_rs_write_cases[] = {
 	KUNIT_CASE(iomap_rs_write_stale_nth_folio),
 	KUNIT_CASE(iomap_rs_write_block_sizes),
 	KUNIT_CASE(iomap_rs_write_bad_mappings),
+	KUNIT_CASE(iomap_rs_zero_range_cached),
+	KUNIT_CASE(iomap_rs_zero_range_bad_input),
 	{}
 };
 

@@ -54,5 +54,7 @@ void iomap_rs_write_nowait_locked_folio(struct kunit *test);
 void iomap_rs_write_stale_nth_folio(struct kunit *test);
 void iomap_rs_write_block_sizes(struct kunit *test);
 void iomap_rs_write_bad_mappings(struct kunit *test);
+void iomap_rs_zero_range_cached(struct kunit *test);
+void iomap_rs_zero_range_bad_input(struct kunit *test);
 
 #endif /* _FS_IOMAP_RS_KUNIT_H */
