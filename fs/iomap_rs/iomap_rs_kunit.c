@@ -158,28 +158,50 @@ static const struct iomap_ops inline_ops = {
 	.iomap_end	= inline_end,
 };
 
-static void iomap_rs_write_c_abi_inline(struct kunit *test)
+/*
+ * Writes @len bytes of @buf at @pos of @file, a file of the test filesystem,
+ * through iomap_rs_file_buffered_write() with @ops and @private, holding
+ * i_rwsem as its callers do.
+ */
+static ssize_t c_abi_write(struct file *file, loff_t pos, char *buf,
+			   size_t len, const struct iomap_ops *ops,
+			   void *private)
 {
-	struct inode *inode = iomap_rs_testfs_inode_new(PAGE_SHIFT, 0);
-	char buf[100] = { 1 };
-	struct kvec kvec = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct kvec kvec = { .iov_base = buf, .iov_len = len };
 	struct iov_iter from;
 	struct kiocb iocb;
-	struct file *file;
 	ssize_t ret;
 
-	KUNIT_ASSERT_NOT_NULL(test, inode);
+	iomap_rs_testfs_init_kiocb(&iocb, file, pos, false);
+	iov_iter_kvec(&from, ITER_SOURCE, &kvec, 1, len);
+	inode_lock(file_inode(file));
+	ret = iomap_rs_file_buffered_write(&iocb, &from, ops, private);
+	inode_unlock(file_inode(file));
+	return ret;
+}
+
+/* An open file on a new inode of the test filesystem, or NULL. */
+static struct file *c_abi_file(struct inode *inode)
+{
+	struct file *file;
+
+	if (!inode)
+		return NULL;
 	file = iomap_rs_testfs_open(inode);
 	iput(inode);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
-	iomap_rs_testfs_init_kiocb(&iocb, file, 10, false);
-	iov_iter_kvec(&from, ITER_SOURCE, &kvec, 1, sizeof(buf));
+	return IS_ERR(file) ? NULL : file;
+}
+
+static void iomap_rs_write_c_abi_inline(struct kunit *test)
+{
+	struct file *file = c_abi_file(iomap_rs_testfs_inode_new(PAGE_SHIFT, 0));
+	char buf[100] = { 1 };
+	ssize_t ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, file);
 	inline_ends = 0;
 	inline_written = -1;
-
-	inode_lock(file_inode(file));
-	ret = iomap_rs_file_buffered_write(&iocb, &from, &inline_ops, NULL);
-	inode_unlock(file_inode(file));
+	ret = c_abi_write(file, 10, buf, sizeof(buf), &inline_ops, NULL);
 
 	KUNIT_EXPECT_EQ(test, ret, -EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, inline_ends, 1);
@@ -270,30 +292,18 @@ static const struct iomap_ops iter_ops = {
 
 static void iomap_rs_write_c_abi_iter(struct kunit *test)
 {
-	struct inode *inode = iomap_rs_testfs_inode_new_small_folios(PAGE_SHIFT, 0);
+	struct file *file =
+		c_abi_file(iomap_rs_testfs_inode_new_small_folios(PAGE_SHIFT, 0));
 	static char buf[40000];
-	struct kvec kvec = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct iov_iter from;
-	struct kiocb iocb;
-	struct file *file;
 	ssize_t ret;
 
-	KUNIT_ASSERT_NOT_NULL(test, inode);
-	file = iomap_rs_testfs_open(inode);
-	iput(inode);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
-	iomap_rs_testfs_init_kiocb(&iocb, file, 0, false);
-	iov_iter_kvec(&from, ITER_SOURCE, &kvec, 1, sizeof(buf));
+	KUNIT_ASSERT_NOT_NULL(test, file);
 	iter_bad = 0;
 	iter_begins = 0;
 	iter_ends = 0;
 	iter_valids = 0;
 	iter_punches = 0;
-
-	inode_lock(file_inode(file));
-	ret = iomap_rs_file_buffered_write(&iocb, &from, &iter_ops,
-					   &iter_marker);
-	inode_unlock(file_inode(file));
+	ret = c_abi_write(file, 0, buf, sizeof(buf), &iter_ops, &iter_marker);
 
 	KUNIT_EXPECT_EQ(test, ret, sizeof(buf));
 	KUNIT_EXPECT_EQ(test, iter_bad, 0);

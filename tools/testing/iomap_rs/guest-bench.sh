@@ -36,6 +36,22 @@ mkdir -p "$MNT"
 mount -t xfs "$DEV" "$MNT"
 
 ROUNDS=8
+
+# summarize LABEL FORMAT C_FIGURES RUST_FIGURES: one line with the label, the
+# median figure of each side (printf FORMAT) and the min, median and max of
+# the per-run Rust/C ratios; the sorted ratios go to stderr.
+summarize() {
+	/usr/bin/python3 - "$@" <<'PY'
+import statistics, sys
+label, fmt, c, r = sys.argv[1:]
+c = [float(x) for x in c.split()]
+r = [float(x) for x in r.split()]
+ratios = sorted(b / a for a, b in zip(c, r))
+print(f"{label} {statistics.median(c):{fmt}} {statistics.median(r):{fmt}}"
+      f" {ratios[0]:8.3f} {statistics.median(ratios):8.3f} {ratios[-1]:8.3f}")
+print("  ratios: " + " ".join(f"{x:.3f}" for x in ratios), file=sys.stderr)
+PY
+}
 one_pair() { # SIZE WRITERS MODE -> "C_MB/s N RUST_MB/s N"
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
@@ -53,16 +69,7 @@ for size in $SIZES; do
 				c+=("$cm")
 				r+=("$rm")
 			done
-			/usr/bin/python3 - "$size" "$writers" "$mode" "${c[*]}" "${r[*]}" <<'PY'
-import statistics, sys
-size, writers, mode, c, r = sys.argv[1:]
-c = [float(x) for x in c.split()]
-r = [float(x) for x in r.split()]
-ratios = sorted(b / a for a, b in zip(c, r))
-print(f"{size:<9} {writers:<7} {mode:<9} {statistics.median(c):10.1f} {statistics.median(r):10.1f}"
-      f" {ratios[0]:8.3f} {statistics.median(ratios):8.3f} {ratios[-1]:8.3f}")
-print("  ratios: " + " ".join(f"{x:.3f}" for x in ratios), file=sys.stderr)
-PY
+			summarize "$(printf '%-9s %-7s %-9s' "$size" "$writers" "$mode")" 10.1f "${c[*]}" "${r[*]}"
 		done
 	done
 done
@@ -78,16 +85,7 @@ for path in zero mkwrite; do
 		c+=("$cm")
 		r+=("$rm")
 	done
-	/usr/bin/python3 - "$path" "${c[*]}" "${r[*]}" <<'PY'
-import statistics, sys
-path, c, r = sys.argv[1:]
-c = [float(x) for x in c.split()]
-r = [float(x) for x in r.split()]
-ratios = sorted(b / a for a, b in zip(c, r))
-print(f"{path:<9} {statistics.median(c):10.0f} {statistics.median(r):10.0f}"
-      f" {ratios[0]:8.3f} {statistics.median(ratios):8.3f} {ratios[-1]:8.3f}")
-print("  ratios: " + " ".join(f"{x:.3f}" for x in ratios), file=sys.stderr)
-PY
+	summarize "$(printf '%-9s' "$path")" 10.0f "${c[*]}" "${r[*]}"
 done
 echo Y >"$KNOB"
 umount "$MNT"
