@@ -104,4 +104,11 @@ build_progs() {
 		gcc -O2 -g -Wall -Wextra -Werror -pthread -D_GNU_SOURCE \
 			-o "$OUT_DIR/bin/$(basename "$src" .c)" "$src"
 	done
+	# xtfs's tools (Rust, std only), under the names mkfs(8) and fsck(8)
+	# look for: mkfs -t xtfs runs mkfs.xtfs.
+	RUSTFLAGS="-D warnings" CARGO_TARGET_DIR="$OUT_DIR/cargo" cargo build --release --offline \
+		--manifest-path "$REPO_DIR/tools/testing/xtfs/Cargo.toml"
+	install -m 755 "$OUT_DIR/cargo/release/mkfs_xtfs" "$OUT_DIR/bin/mkfs.xtfs"
+	install -m 755 "$OUT_DIR/cargo/release/fsck_xtfs" "$OUT_DIR/bin/fsck.xtfs"
+	install -m 755 "$OUT_DIR/cargo/release/xtfs_corrupt" "$OUT_DIR/bin/xtfs_corrupt"
 }

@@ -177,3 +177,28 @@ stale_race_run() {
 # write create large folios (a few, so the delay is long), "small" makes it
 # walk order-0 folios already in the cache (many, so the delay is short).
 STALE_RACE_VARIANTS="large:$((8 << 20)):300 small:$((2 << 20)):3"
+
+# xtfs (samples/rust/xtfs): its tools are in $IOMAP_RS_BIN under the names
+# mkfs(8) and fsck(8) look for.
+XTFS_MAGIC=53465458
+export PATH="${IOMAP_RS_BIN:-/nonexistent}:$PATH"
+
+require_xtfs() {
+	grep -q '^xtfs ' /proc/modules || fail "xtfs.ko is not loaded (CONFIG_SAMPLE_RUST_XTFS=m)"
+	grep -qw xtfs /proc/filesystems || fail "xtfs is not a registered filesystem type"
+	command -v mkfs.xtfs >/dev/null || fail "no mkfs.xtfs in $IOMAP_RS_BIN"
+}
+
+# mount_xtfs DEVICE: mount it on $SCRATCH_MNT.
+mount_xtfs() {
+	mkdir -p "$SCRATCH_MNT"
+	if mountpoint -q "$SCRATCH_MNT"; then umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"; fi
+	mount -t xtfs "$1" "$SCRATCH_MNT" || fail "mount -t xtfs $1 failed: $(dmesg | grep xtfs: | tail -n 3)"
+}
+
+# check_xtfs DEVICE: unmount if mounted; fsck.xtfs -n must find it clean.
+check_xtfs() {
+	if mountpoint -q "$SCRATCH_MNT"; then unmount_scratch; fi
+	fsck.xtfs -n "$1" >"$RESULT_DIR/fsck.log" 2>&1 ||
+		{ cat "$RESULT_DIR/fsck.log"; fail "fsck.xtfs -n found problems on $1"; }
+}

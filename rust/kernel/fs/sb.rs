@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Superblocks and metadata I/O on their block device.
+//!
+//! C headers: [`include/linux/fs.h`](srctree/include/linux/fs.h),
+//! [`include/linux/pagemap.h`](srctree/include/linux/pagemap.h).
+//!
+//! Metadata is read and written through the block device's page cache, as `sb_bread()` does
+//! with buffer heads: [`Metadata::read`] copies bytes out of uptodate folios, [`Metadata::write`]
+//! copies bytes in under the folio lock and dirties the folio, [`Metadata::sync`] writes
+//! everything dirty back and waits. Copies, not references into the cache, so that nothing a
+//! filesystem holds can alias memory that another writer of the device changes: a filesystem
+//! decodes a snapshot, checks it, and never sees it change under it.
+
+use super::{inode, FileSystem, Ino};
+use crate::{
+    bindings,
+    error::{from_err_ptr, from_result, Result},
+    prelude::*,
+    types::{ARef, Opaque},
+};
+use core::marker::PhantomData;
+
+/// A superblock's view of its block device, for metadata I/O.
+///
+/// # Invariants
+///
+/// The superblock is alive and has a block device (`s_bdev`) for as long as a `&Metadata` to it
+/// exists.
+#[repr(transparent)]
+pub struct Metadata(Opaque<bindings::super_block>);
+
+impl Metadata {
+    fn raw(&self) -> &bindings::super_block {
+        // SAFETY: The superblock is alive (type invariant); the fields read through this are
+        // not changed while a `&Metadata` exists, but `s_blocksize`, which only
+        // `NewSuperBlock::set_block_size` changes and only before any other reference exists.
+        unsafe { &*self.0.get() }
+    }
+
+    /// The filesystem's block size in bytes.
+    pub fn block_size(&self) -> u32 {
+        self.raw().s_blocksize as u32
+    }
+
+    /// Log2 of the block size.
+    pub fn block_bits(&self) -> u32 {
+        self.raw().s_blocksize_bits as u32
+    }
+
+    /// The size of the block device in bytes.
+    pub fn device_bytes(&self) -> u64 {
+        // SAFETY: `s_bdev` is valid (type invariant).
+        unsafe { bindings::bdev_nr_bytes(self.raw().s_bdev) as u64 }
+    }
+
+    fn bdev_mapping(&self) -> *mut bindings::address_space {
+        // SAFETY: `s_bdev` is valid (type invariant), and so is its mapping.
+        unsafe { (*self.raw().s_bdev).bd_mapping }
+    }
+
+    fn check_range(&self, pos: u64, len: usize) -> Result {
+        match pos.checked_add(len as u64) {
+            Some(end) if end <= self.device_bytes() => Ok(()),
+            _ => Err(EIO),
+        }
+    }
+
+    /// Runs `f` on each piece of `[pos, pos + len)` that lies in one page of the device's page
+    /// cache, with the folio locked, uptodate and still in the cache, and the piece mapped:
+    /// `f(offset in the range, the piece)`.
+    fn for_each_piece(
+        &self,
+        pos: u64,
+        len: usize,
+        mut f: impl FnMut(usize, *mut u8, usize, *mut bindings::folio),
+    ) -> Result {
+        self.check_range(pos, len)?;
+        let mapping = self.bdev_mapping();
+        let page = bindings::PAGE_SIZE;
+        let mut done = 0usize;
+        while done < len {
+            let at = pos + done as u64;
+            let index = (at / page as u64) as usize;
+            // SAFETY: `mapping` is the block device's, valid (type invariant); a null filler
+            // reads through the mapping's `read_folio`. The result is a referenced, uptodate
+            // folio or an error pointer.
+            let folio = from_err_ptr(unsafe {
+                bindings::read_cache_folio(mapping, index as _, None, core::ptr::null_mut())
+            })?;
+            // SAFETY: We hold a reference to `folio`.
+            unsafe { bindings::folio_lock(folio) };
+            // SAFETY: The folio is locked: its mapping and uptodate flag are stable.
+            let current = unsafe {
+                (*folio).__bindgen_anon_1.__bindgen_anon_1.mapping == mapping
+                    && bindings::folio_test_uptodate(folio)
+            };
+            if current {
+                // SAFETY: The folio holds the page `index` of the device; `folio_pos` is its
+                // byte offset.
+                let in_folio = (at - unsafe { bindings::folio_pos(folio) } as u64) as usize;
+                let n = (len - done).min(page - in_folio % page);
+                // SAFETY: `in_folio` is inside the folio, and the mapping covers the rest of
+                // its page, which holds the `n` bytes.
+                let addr = unsafe { bindings::kmap_local_folio(folio, in_folio) }.cast::<u8>();
+                f(done, addr, n, folio);
+                // SAFETY: `addr` came from `kmap_local_folio` above, unmapped in reverse order.
+                unsafe { bindings::kunmap_local(addr.cast()) };
+                done += n;
+            }
+            // SAFETY: Locked and referenced above. A folio that left the cache or lost its
+            // contents is looked up again.
+            unsafe {
+                bindings::folio_unlock(folio);
+                bindings::folio_put(folio);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads `buf.len()` bytes at byte offset `pos` of the device. Fails with `EIO` if the range
+    /// is beyond the device or cannot be read.
+    pub fn read(&self, pos: u64, buf: &mut [u8]) -> Result {
+        let len = buf.len();
+        let dst = buf.as_mut_ptr();
+        self.for_each_piece(pos, len, |off, src, n, _| {
+            // SAFETY: `src` is mapped for `n` bytes under the folio lock; `dst + off` is in
+            // `buf` for `n` bytes (`off + n <= len`); they do not overlap.
+            unsafe { core::ptr::copy_nonoverlapping(src, dst.add(off), n) };
+        })
+    }
+
+    /// Writes `buf` at byte offset `pos` of the device, through its page cache: the data
+    /// reaches the device at writeback or at [`Metadata::sync`].
+    pub fn write(&self, pos: u64, buf: &[u8]) -> Result {
+        let src = buf.as_ptr();
+        self.for_each_piece(pos, buf.len(), |off, dst, n, folio| {
+            // SAFETY: As in `read`, the other way round; the folio is locked, so no other
+            // writer through the page cache runs concurrently, and it is uptodate, so marking
+            // all of it dirty writes back correct contents.
+            unsafe {
+                core::ptr::copy_nonoverlapping(src.add(off), dst, n);
+                bindings::bdev_folio_mark_dirty(folio);
+            }
+        })
+    }
+
+    /// Writes back all dirty metadata and waits for it.
+    pub fn sync(&self) -> Result {
+        // SAFETY: `s_bdev` is valid (type invariant).
+        to_result(unsafe { bindings::sync_blockdev(self.raw().s_bdev) })
+    }
+}
+
+use crate::error::to_result;
+
+/// A superblock being set up by [`FileSystem::fill_super`].
+///
+/// # Invariants
+///
+/// The superblock is new, held exclusively by the mount that is creating it (`s_umount` held for
+/// writing), and has no filesystem data yet.
+pub struct NewSuperBlock<'a, T: FileSystem> {
+    sb: &'a Metadata,
+    _p: PhantomData<T>,
+}
+
+impl<T: FileSystem> NewSuperBlock<'_, T> {
+    /// # Safety
+    ///
+    /// `ptr` is a new superblock of type `T` as described in the type invariants, valid for the
+    /// returned lifetime.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::super_block) -> NewSuperBlock<'a, T> {
+        NewSuperBlock {
+            // SAFETY: `Metadata` is transparent over the superblock, which is alive and has a
+            // block device (the caller's contract).
+            sb: unsafe { &*ptr.cast::<Metadata>() },
+            _p: PhantomData,
+        }
+    }
+
+    /// Sets the block size (a power of two from 512 to the page size, and at least the
+    /// device's logical block size). Fails with `EINVAL` otherwise.
+    pub fn set_block_size(&self, size: u32) -> Result {
+        // SAFETY: The superblock is held exclusively (type invariant): nobody reads
+        // `s_blocksize` concurrently. `sb_set_blocksize` checks the size and returns 0 if it is
+        // not usable.
+        if unsafe { bindings::sb_set_blocksize(self.sb.0.get(), size as _) } == 0 {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
+    /// Sets the magic number reported in `statfs(2)`'s `f_type`.
+    pub fn set_magic(&self, magic: u64) {
+        // SAFETY: The superblock is held exclusively (type invariant).
+        unsafe { (*self.sb.0.get()).s_magic = magic as _ };
+    }
+
+    /// Makes the mount read-only, whatever the mount options asked for.
+    pub fn set_read_only(&self) {
+        // SAFETY: The superblock is held exclusively (type invariant).
+        unsafe { (*self.sb.0.get()).s_flags |= bindings::SB_RDONLY };
+    }
+
+    /// Sets the largest file size the filesystem supports.
+    pub fn set_max_bytes(&self, max: i64) {
+        // SAFETY: The superblock is held exclusively (type invariant).
+        unsafe { (*self.sb.0.get()).s_maxbytes = max };
+    }
+}
+
+impl<T: FileSystem> core::ops::Deref for NewSuperBlock<'_, T> {
+    type Target = Metadata;
+
+    fn deref(&self) -> &Metadata {
+        self.sb
+    }
+}
+
+/// A superblock of filesystem type `T` whose data is set.
+///
+/// # Invariants
+///
+/// The superblock belongs to `T`, is alive and has a block device, and `s_fs_info` points to its
+/// `T::Data`, for as long as a `&SuperBlock<T>` exists.
+#[repr(transparent)]
+pub struct SuperBlock<T: FileSystem>(Metadata, PhantomData<T>);
+
+impl<T: FileSystem> SuperBlock<T> {
+    /// # Safety
+    ///
+    /// `ptr` is a superblock as described in the type invariants, for the returned lifetime.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::super_block) -> &'a Self {
+        // SAFETY: `SuperBlock` is transparent over the superblock (through `Metadata`); the
+        // rest is the caller's contract.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut bindings::super_block {
+        self.0 .0.get()
+    }
+
+    /// The filesystem's data.
+    pub fn data(&self) -> &T::Data {
+        // SAFETY: `s_fs_info` is the superblock's `T::Data` (type invariant), freed only after
+        // the superblock is shut down.
+        unsafe { &*(*self.as_raw()).s_fs_info.cast::<T::Data>() }
+    }
+
+    /// Whether the superblock is mounted read-only.
+    pub fn read_only(&self) -> bool {
+        // SAFETY: Reading the flags of a live superblock (type invariant).
+        unsafe { (*self.as_raw()).s_flags & bindings::SB_RDONLY != 0 }
+    }
+
+    /// Returns inode `ino`: the cached one, or a new one that the caller must initialise
+    /// ([`inode::NewINode::init`]) before anybody else can use it.
+    pub fn get_or_create_inode(
+        &self,
+        ino: Ino,
+    ) -> Result<Either<ARef<inode::INode<T>>, inode::NewINode<T>>> {
+        // SAFETY: The superblock is alive (type invariant); `iget_locked` returns a referenced
+        // inode, locked and flagged `I_NEW` if it was just allocated, or null.
+        let ptr = unsafe { bindings::iget_locked(self.as_raw(), ino as _) };
+        let ptr = core::ptr::NonNull::new(ptr).ok_or(ENOMEM)?;
+        // SAFETY: The inode is valid (we hold a reference); `i_state` is read under no lock,
+        // which is how C tests `I_NEW` after `iget_locked` too: only this task clears it.
+        let new = unsafe { (*ptr.as_ptr()).i_state & bindings::I_NEW != 0 };
+        // SAFETY: The inode belongs to this superblock, so it was allocated by `T`'s
+        // `alloc_inode`; we own the reference `iget_locked` returned.
+        Ok(unsafe {
+            if new {
+                Either::Right(inode::NewINode::from_raw(ptr))
+            } else {
+                Either::Left(ARef::from_raw(ptr.cast()))
+            }
+        })
+    }
+
+    pub(crate) unsafe extern "C" fn statfs_callback(
+        dentry: *mut bindings::dentry,
+        buf: *mut bindings::kstatfs,
+    ) -> crate::ffi::c_int {
+        from_result(|| {
+            // SAFETY: The VFS passes a dentry of a mounted superblock of this type (`s_op` is
+            // `T`'s), whose data is set.
+            let sb = unsafe { Self::from_raw((*dentry).d_sb) };
+            let s = T::statfs(sb)?;
+            // SAFETY: `buf` is valid for writes; the VFS zeroed it.
+            let buf = unsafe { &mut *buf };
+            buf.f_type = s.magic as _;
+            buf.f_bsize = sb.block_size() as _;
+            buf.f_frsize = sb.block_size() as _;
+            buf.f_blocks = s.blocks;
+            buf.f_bfree = s.bfree;
+            buf.f_bavail = s.bavail;
+            buf.f_files = s.files;
+            buf.f_ffree = s.ffree;
+            buf.f_namelen = s.namelen as _;
+            Ok(0)
+        })
+    }
+}
+
+impl<T: FileSystem> core::ops::Deref for SuperBlock<T> {
+    type Target = Metadata;
+
+    fn deref(&self) -> &Metadata {
+        &self.0
+    }
+}
+
+/// One of two values.
+pub enum Either<L, R> {
+    /// The first.
+    Left(L),
+    /// The second.
+    Right(R),
+}
+
+/// Filesystem statistics, as `statfs(2)` reports them.
+#[derive(Clone, Copy, Default)]
+pub struct Stat {
+    /// The filesystem's magic number (`f_type`).
+    pub magic: u64,
+    /// Size in blocks.
+    pub blocks: u64,
+    /// Free blocks.
+    pub bfree: u64,
+    /// Free blocks available to unprivileged users.
+    pub bavail: u64,
+    /// Inodes.
+    pub files: u64,
+    /// Free inodes.
+    pub ffree: u64,
+    /// Longest name.
+    pub namelen: u64,
+}

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! mkfs.xtfs: make an xtfs filesystem (Documentation/filesystems/xtfs.rst).
+//!
+//! ```text
+//! mkfs.xtfs [-b block-size] [-N inodes] [-s size[k|m|g]] [-d root-directory] [-n] [-q] device
+//! ```
+//!
+//! `-n` prints the layout without writing anything, as mke2fs does. `-d` copies a directory
+//! tree (directories, regular files, symbolic links, hard links, modes, owners and times) into
+//! the new filesystem, as `mke2fs -d` does. Exit status 0 on success,
+//! 1 on any error (bad option, device too small, I/O error).
+
+use std::collections::HashMap;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::process::exit;
+use std::time::{SystemTime, UNIX_EPOCH};
+use xtfs::*;
+
+const USAGE: &str = "usage: mkfs.xtfs [-b block-size] [-N inodes] [-s size[k|m|g]] \
+                     [-d root-directory] [-n] [-q] device";
+
+fn fail(msg: &str) -> ! {
+    eprintln!("mkfs.xtfs: {msg}");
+    exit(1)
+}
+
+fn parse_size(s: &str) -> Option<u64> {
+    let (num, mult) = match s.as_bytes().last()? {
+        b'k' | b'K' => (&s[..s.len() - 1], 1 << 10),
+        b'm' | b'M' => (&s[..s.len() - 1], 1 << 20),
+        b'g' | b'G' => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    num.parse::<u64>().ok()?.checked_mul(mult)
+}
+
+struct Options {
+    block_size: u64,
+    inodes: Option<u32>,
+    size: Option<u64>,
+    dry_run: bool,
+    quiet: bool,
+    root_dir: Option<String>,
+    device: String,
+}
+
+fn parse_args() -> Options {
+    let mut args = std::env::args().skip(1);
+    let mut o = Options {
+        block_size: 4096,
+        inodes: None,
+        size: None,
+        dry_run: false,
+        quiet: false,
+        root_dir: None,
+        device: String::new(),
+    };
+    while let Some(a) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .unwrap_or_else(|| fail(&format!("{name} needs a value\n{USAGE}")))
+        };
+        match a.as_str() {
+            "-b" => {
+                let v = value("-b");
+                o.block_size =
+                    parse_size(&v).unwrap_or_else(|| fail(&format!("bad block size {v}")));
+            }
+            "-N" => {
+                let v = value("-N");
+                o.inodes = Some(
+                    v.parse()
+                        .unwrap_or_else(|_| fail(&format!("bad inode count {v}"))),
+                );
+            }
+            "-s" => {
+                let v = value("-s");
+                o.size = Some(parse_size(&v).unwrap_or_else(|| fail(&format!("bad size {v}"))));
+            }
+            "-d" => o.root_dir = Some(value("-d")),
+            "-n" => o.dry_run = true,
+            "-q" => o.quiet = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                exit(0)
+            }
+            s if s.starts_with('-') => fail(&format!("unknown option {s}\n{USAGE}")),
+            s if o.device.is_empty() => o.device = s.to_string(),
+            s => fail(&format!("unexpected argument {s}\n{USAGE}")),
+        }
+    }
+    if o.device.is_empty() {
+        fail(USAGE);
+    }
+    o
+}
+
+fn main() {
+    let o = parse_args();
+    if !o.block_size.is_power_of_two() {
+        fail(&format!(
+            "block size {} is not a power of two",
+            o.block_size
+        ));
+    }
+    let block_bits = o.block_size.trailing_zeros();
+    let dev =
+        Device::open(&o.device, !o.dry_run).unwrap_or_else(|e| fail(&format!("{}: {e}", o.device)));
+    let bytes = o.size.unwrap_or(dev.bytes);
+    if bytes > dev.bytes {
+        fail(&format!(
+            "{} is {} bytes, smaller than {bytes}",
+            o.device, dev.bytes
+        ));
+    }
+    let blocks = bytes >> block_bits;
+    // One inode per 16 KiB by default, at least 64.
+    let inodes = o
+        .inodes
+        .unwrap_or_else(|| (bytes / 16384).clamp(64, 1 << 20) as u32);
+    let mut sb = Super::layout(block_bits, blocks, inodes).unwrap_or_else(|e| fail(&e));
+    if !o.quiet {
+        println!(
+            "xtfs: {} blocks of {} bytes, {} inodes; bitmap at {} ({} blocks), inode table at {} \
+             ({} blocks), data from block {}",
+            sb.blocks,
+            sb.block_size(),
+            sb.inodes,
+            sb.bitmap_start,
+            sb.bitmap_blocks,
+            sb.itable_start,
+            sb.itable_blocks,
+            sb.data_start
+        );
+    }
+    if o.dry_run {
+        return;
+    }
+    // A random UUID; without /dev/urandom it stays zero, which nothing depends on.
+    if let Ok(f) = std::fs::File::open("/dev/urandom") {
+        let _ = std::io::Read::read_exact(&mut &f, &mut sb.uuid);
+    }
+
+    let mut img = Image {
+        bitmap: vec![0u8; (sb.bitmap_blocks * sb.block_size()) as usize],
+        itable: vec![0u8; (sb.itable_blocks * sb.block_size()) as usize],
+        next_block: sb.data_start,
+        next_ino: ROOT_INO + 1,
+        links: HashMap::new(),
+        sb,
+        dev,
+    };
+    for b in 0..img.sb.data_start {
+        img.set_used(b);
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let t = (now.as_secs() as i64, now.subsec_nanos());
+    let mut root = RawInode {
+        mode: S_IFDIR | 0o755,
+        nlink: 2,
+        times: [t; 3],
+        parent: ROOT_INO,
+        ..Default::default()
+    };
+    if let Some(dir) = &o.root_dir {
+        let meta = std::fs::metadata(dir).unwrap_or_else(|e| fail(&format!("{dir}: {e}")));
+        root = img.copy_dir(Path::new(dir), ROOT_INO, ROOT_INO, &meta);
+    }
+    img.put_inode(ROOT_INO, &root);
+
+    let bs = img.sb.block_size();
+    let mut block0 = vec![0u8; bs as usize];
+    block0[..512].copy_from_slice(&img.sb.encode());
+    img.write(0, &block0);
+    img.write(img.sb.bitmap_start * bs, &img.bitmap.clone());
+    img.write(img.sb.itable_start * bs, &img.itable.clone());
+    img.dev
+        .file
+        .sync_all()
+        .unwrap_or_else(|e| fail(&format!("{}: {e}", o.device)));
+}
+
+/// A filesystem being made: the bitmap and the inode table in memory, data written as it is
+/// allocated.
+struct Image {
+    sb: Super,
+    dev: Device,
+    bitmap: Vec<u8>,
+    itable: Vec<u8>,
+    next_block: u64,
+    next_ino: u32,
+    /// Hard links: the source's (device, inode) to ours, and how many names it got.
+    links: HashMap<(u64, u64), u32>,
+}
+
+impl Image {
+    fn set_used(&mut self, b: u64) {
+        self.bitmap[(b / 8) as usize] |= 1 << (b % 8);
+    }
+
+    fn write(&self, off: u64, buf: &[u8]) {
+        self.dev
+            .write(off, buf)
+            .unwrap_or_else(|e| fail(&format!("write at byte {off}: {e}")));
+    }
+
+    fn new_ino(&mut self) -> u32 {
+        if self.next_ino > self.sb.inodes {
+            fail(&format!("more than {} files: use -N", self.sb.inodes));
+        }
+        self.next_ino += 1;
+        self.next_ino - 1
+    }
+
+    fn put_inode(&mut self, ino: u32, raw: &RawInode) {
+        let off = (ino as usize - 1) * INODE_SIZE;
+        self.itable[off..off + INODE_SIZE].copy_from_slice(&raw.encode(ino));
+    }
+
+    fn inode(&self, ino: u32) -> RawInode {
+        let off = (ino as usize - 1) * INODE_SIZE;
+        RawInode::decode(&self.itable[off..off + INODE_SIZE], ino)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Writes `data` into newly allocated blocks: one written extent per run of blocks.
+    fn store(&mut self, data: &[u8]) -> Vec<Extent> {
+        let bs = self.sb.block_size();
+        let blocks = (data.len() as u64).div_ceil(bs);
+        if self.next_block + blocks > self.sb.blocks {
+            fail("the files do not fit: make the filesystem bigger");
+        }
+        let start = self.next_block;
+        self.next_block += blocks;
+        for b in start..start + blocks {
+            self.set_used(b);
+        }
+        let mut padded = data.to_vec();
+        padded.resize((blocks * bs) as usize, 0);
+        self.write(start * bs, &padded);
+        let mut extents = Vec::new();
+        let mut done = 0u64;
+        while done < blocks {
+            let len = (blocks - done).min(u32::MAX as u64);
+            extents.push(Extent {
+                file_block: done,
+                disk_block: start + done,
+                len: len as u32,
+                flags: 0,
+            });
+            done += len;
+        }
+        if extents.len() > INLINE_EXTENTS {
+            fail("a file too large for this mkfs");
+        }
+        extents
+    }
+
+    fn attrs(meta: &std::fs::Metadata, mode: u16) -> RawInode {
+        RawInode {
+            mode: mode | (meta.mode() as u16 & 0o7777),
+            nlink: 1,
+            uid: meta.uid(),
+            gid: meta.gid(),
+            times: [
+                (meta.atime(), meta.atime_nsec() as u32),
+                (meta.mtime(), meta.mtime_nsec() as u32),
+                (meta.ctime(), meta.ctime_nsec() as u32),
+            ],
+            ..Default::default()
+        }
+    }
+
+    /// Copies directory `path` as inode `ino` with parent `parent`; returns its inode.
+    fn copy_dir(
+        &mut self,
+        path: &Path,
+        ino: u32,
+        parent: u32,
+        meta: &std::fs::Metadata,
+    ) -> RawInode {
+        let mut dir = Self::attrs(meta, S_IFDIR);
+        dir.parent = parent;
+        dir.nlink = 2;
+        let mut entries: Vec<_> = std::fs::read_dir(path)
+            .unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())))
+            .map(|e| e.unwrap_or_else(|e| fail(&format!("{}: {e}", path.display()))))
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        let mut table = Vec::new();
+        for entry in entries {
+            let name = entry.file_name();
+            let name = name.as_bytes();
+            let child = entry.path();
+            if name.len() > NAME_MAX {
+                fail(&format!(
+                    "{}: name longer than {NAME_MAX} bytes",
+                    child.display()
+                ));
+            }
+            let meta = std::fs::symlink_metadata(&child)
+                .unwrap_or_else(|e| fail(&format!("{}: {e}", child.display())));
+            let ft = meta.file_type();
+            let (cino, dtype) = if ft.is_dir() {
+                let cino = self.new_ino();
+                let raw = self.copy_dir(&child, cino, ino, &meta);
+                self.put_inode(cino, &raw);
+                dir.nlink += 1;
+                (cino, DT_DIR)
+            } else if ft.is_symlink() {
+                let target = std::fs::read_link(&child)
+                    .unwrap_or_else(|e| fail(&format!("{}: {e}", child.display())));
+                let target = target.as_os_str().as_bytes();
+                if target.is_empty() || target.len() as u64 >= self.sb.block_size() {
+                    fail(&format!("{}: symlink target too long", child.display()));
+                }
+                let cino = self.new_ino();
+                let mut raw = Self::attrs(&meta, S_IFLNK);
+                raw.size = target.len() as u64;
+                raw.inline = self.store(target);
+                raw.nextents = raw.inline.len() as u32;
+                self.put_inode(cino, &raw);
+                (cino, DT_LNK)
+            } else if ft.is_file() {
+                let key = (meta.dev(), meta.ino());
+                if let Some(&cino) = self.links.get(&key) {
+                    let mut raw = self.inode(cino);
+                    raw.nlink += 1;
+                    self.put_inode(cino, &raw);
+                    (cino, DT_REG)
+                } else {
+                    let data = std::fs::read(&child)
+                        .unwrap_or_else(|e| fail(&format!("{}: {e}", child.display())));
+                    let cino = self.new_ino();
+                    let mut raw = Self::attrs(&meta, S_IFREG);
+                    raw.size = data.len() as u64;
+                    raw.inline = self.store(&data);
+                    raw.nextents = raw.inline.len() as u32;
+                    self.put_inode(cino, &raw);
+                    if meta.nlink() > 1 {
+                        self.links.insert(key, cino);
+                    }
+                    (cino, DT_REG)
+                }
+            } else {
+                eprintln!(
+                    "mkfs.xtfs: {}: skipped (not a file, directory or symlink)",
+                    child.display()
+                );
+                continue;
+            };
+            let mut d = [0u8; DIRENT_SIZE];
+            put32(&mut d, 0, cino);
+            d[4] = name.len() as u8;
+            d[5] = dtype;
+            d[6..6 + name.len()].copy_from_slice(name);
+            table.extend_from_slice(&d);
+        }
+        dir.inline = self.store(&table);
+        dir.nextents = dir.inline.len() as u32;
+        dir.size = dir.inline.iter().map(|e| e.len as u64).sum::<u64>() * self.sb.block_size();
+        dir
+    }
+}

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! xtfs_corrupt: damage an xtfs image on purpose, for the bad-image tests.
+//!
+//! ```text
+//! xtfs_corrupt --list                  names of the hand-made cases, one per line
+//! xtfs_corrupt IMAGE CASE              apply one hand-made case
+//! xtfs_corrupt IMAGE random SEED [N]   change N (default 4) random bytes of the metadata
+//! ```
+//!
+//! Hand-made cases break one thing each and keep checksums right, so that the check behind
+//! the checksum is the one that must catch them. Random mutations hit the superblock, the
+//! bitmap, the inode table and the first directory and extent blocks, checksums or not. The
+//! image must have been made by `mkfs.xtfs -d` with at least one subdirectory and file.
+
+use std::process::exit;
+use xtfs::*;
+
+const CASES: &[&str] = &[
+    "sb_magic",
+    "sb_crc",
+    "sb_version",
+    "sb_block_bits",
+    "sb_geometry",
+    "sb_blocks_beyond_device",
+    "sb_no_inodes",
+    "bitmap_metadata_free",
+    "bitmap_beyond_end",
+    "root_crc",
+    "root_not_dir",
+    "root_bad_extent",
+    "root_size",
+    "inode_bad_mode",
+    "inode_extent_beyond_device",
+    "inode_extent_overlap",
+    "inode_nlink_zero",
+    "dirent_bad_name",
+    "dirent_ino_range",
+    "dirent_slot_garbage",
+];
+
+fn fail(msg: &str) -> ! {
+    eprintln!("xtfs_corrupt: {msg}");
+    exit(1)
+}
+
+/// A small deterministic generator (xorshift64*), so a seed reproduces a run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+struct Img {
+    dev: Device,
+    sb: Super,
+}
+
+impl Img {
+    fn bs(&self) -> u64 {
+        self.sb.block_size()
+    }
+
+    fn inode_off(&self, ino: u32) -> u64 {
+        self.sb.itable_start * self.bs() + (ino as u64 - 1) * INODE_SIZE as u64
+    }
+
+    fn inode(&self, ino: u32) -> RawInode {
+        let b = self.dev.read(self.inode_off(ino), INODE_SIZE).unwrap();
+        RawInode::decode(&b, ino)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| fail(&format!("inode {ino} is not a good inode")))
+    }
+
+    fn put_inode(&self, ino: u32, raw: &RawInode) {
+        self.dev
+            .write(self.inode_off(ino), &raw.encode(ino))
+            .unwrap();
+    }
+
+    /// The first entry of the root directory that is a directory (`want_dir`) or not.
+    fn root_entry(&self, want_dir: bool) -> (u64, u32) {
+        let root = self.inode(ROOT_INO);
+        for e in &root.inline {
+            for b in e.disk_block..e.disk_block + e.len as u64 {
+                let data = self.dev.read(b * self.bs(), self.bs() as usize).unwrap();
+                for slot in 0..(self.bs() as usize / DIRENT_SIZE) {
+                    let at = slot * DIRENT_SIZE;
+                    if let Ok(Some(d)) = Dirent::decode(&data[at..]) {
+                        if (d.file_type == DT_DIR) == want_dir {
+                            return (b * self.bs() + at as u64, d.ino);
+                        }
+                    }
+                }
+            }
+        }
+        fail("the root directory has no suitable entry")
+    }
+
+    fn write_sb(&self, edit: impl FnOnce(&mut [u8])) {
+        let mut b = self.dev.read(0, 512).unwrap();
+        edit(&mut b);
+        let crc = crc32c(&[&b[..SB_CRC_OFFSET]]);
+        put32(&mut b, SB_CRC_OFFSET, crc);
+        self.dev.write(0, &b).unwrap();
+    }
+
+    fn case(&self, name: &str) {
+        let bs = self.bs();
+        match name {
+            "sb_magic" => self.write_sb(|b| put32(b, 0, 0x1234_5678)),
+            "sb_crc" => {
+                let mut b = self.dev.read(0, 512).unwrap();
+                b[200] ^= 1;
+                self.dev.write(0, &b).unwrap();
+            }
+            "sb_version" => self.write_sb(|b| put32(b, 4, 2)),
+            "sb_block_bits" => self.write_sb(|b| put32(b, 8, 20)),
+            "sb_geometry" => self.write_sb(|b| put64(b, 64, self.sb.data_start + 1)),
+            "sb_blocks_beyond_device" => {
+                // A consistent geometry for a bigger device than there is.
+                let blocks = self.dev.bytes / bs * 4;
+                let big = Super::layout(self.sb.block_bits, blocks, self.sb.inodes).unwrap();
+                let mut enc = big.encode();
+                enc[96..112].copy_from_slice(&self.sb.uuid);
+                let crc = crc32c(&[&enc[..SB_CRC_OFFSET]]);
+                put32(&mut enc, SB_CRC_OFFSET, crc);
+                self.dev.write(0, &enc).unwrap();
+            }
+            "sb_no_inodes" => self.write_sb(|b| put32(b, 24, 0)),
+            "bitmap_metadata_free" => {
+                let off = self.sb.bitmap_start * bs;
+                let mut b = self.dev.read(off, 1).unwrap();
+                b[0] &= !2;
+                self.dev.write(off, &b).unwrap();
+            }
+            "bitmap_beyond_end" => {
+                let last = self.sb.bitmap_start * bs + self.sb.bitmap_blocks * bs - 1;
+                if self.sb.blocks % (8 * bs) == 0 {
+                    fail("no bits beyond the end in this geometry");
+                }
+                self.dev.write(last, &[0x80]).unwrap();
+            }
+            "root_crc" => {
+                // The owner: no other check of the inode looks at it, only the checksum.
+                let off = self.inode_off(ROOT_INO) + 8;
+                let b = self.dev.read(off, 1).unwrap();
+                self.dev.write(off, &[b[0] ^ 0x40]).unwrap();
+            }
+            "root_not_dir" => {
+                let mut r = self.inode(ROOT_INO);
+                r.mode = S_IFREG | 0o644;
+                r.parent = 0;
+                self.put_inode(ROOT_INO, &r);
+            }
+            "root_bad_extent" => {
+                let mut r = self.inode(ROOT_INO);
+                r.inline[0].len = 0;
+                self.put_inode(ROOT_INO, &r);
+            }
+            "root_size" => {
+                let mut r = self.inode(ROOT_INO);
+                r.size += bs;
+                self.put_inode(ROOT_INO, &r);
+            }
+            "inode_bad_mode" => {
+                let (_, ino) = self.root_entry(false);
+                let mut r = self.inode(ino);
+                r.mode = 0o010644;
+                self.put_inode(ino, &r);
+            }
+            "inode_extent_beyond_device" => {
+                let (_, ino) = self.root_entry(false);
+                let mut r = self.inode(ino);
+                r.inline[0].disk_block = self.sb.blocks - 1;
+                r.inline[0].len = 2;
+                self.put_inode(ino, &r);
+            }
+            "inode_extent_overlap" => {
+                let (_, ino) = self.root_entry(false);
+                let mut r = self.inode(ino);
+                let e = r.inline[0];
+                r.inline.push(Extent {
+                    disk_block: e.disk_block + 100,
+                    ..e
+                });
+                r.nextents = r.inline.len() as u32;
+                self.put_inode(ino, &r);
+            }
+            "inode_nlink_zero" => {
+                let (_, ino) = self.root_entry(false);
+                let mut r = self.inode(ino);
+                r.nlink = 0;
+                self.put_inode(ino, &r);
+            }
+            "dirent_bad_name" => {
+                let (off, _) = self.root_entry(false);
+                self.dev.write(off + 6, b"a/b").unwrap();
+                self.dev.write(off + 4, &[3]).unwrap();
+            }
+            "dirent_ino_range" => {
+                let (off, _) = self.root_entry(false);
+                self.dev
+                    .write(off, &(self.sb.inodes + 1).to_le_bytes())
+                    .unwrap();
+            }
+            "dirent_slot_garbage" => {
+                // An empty slot after the last entry of the root's last block.
+                let root = self.inode(ROOT_INO);
+                let e = root.inline[root.inline.len() - 1];
+                let last = (e.disk_block + e.len as u64) * bs - 1;
+                self.dev.write(last, &[0xff]).unwrap();
+            }
+            _ => fail(&format!("unknown case {name}")),
+        }
+    }
+
+    /// Changes `n` random bytes of the metadata: superblock, bitmap, inode table (the part in
+    /// use) and the first data blocks (directories and the first files).
+    fn random(&self, seed: u64, n: u32) {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let bs = self.bs();
+        let regions = [
+            (0, 512),
+            (self.sb.bitmap_start * bs, self.sb.bitmap_blocks * bs),
+            (
+                self.sb.itable_start * bs,
+                (64 * INODE_SIZE as u64).min(self.sb.itable_blocks * bs),
+            ),
+            (self.sb.data_start * bs, 8 * bs),
+        ];
+        for _ in 0..n {
+            let (start, len) = regions[rng.below(regions.len() as u64) as usize];
+            let off = start + rng.below(len);
+            let mut b = self.dev.read(off, 1).unwrap();
+            b[0] = match rng.below(3) {
+                0 => b[0] ^ (1 << rng.below(8)),
+                1 => rng.next() as u8,
+                _ => 0,
+            };
+            self.dev.write(off, &b).unwrap();
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--list") {
+        for c in CASES {
+            println!("{c}");
+        }
+        return;
+    }
+    if args.len() < 2 {
+        fail("usage: xtfs_corrupt --list | IMAGE CASE | IMAGE random SEED [N]");
+    }
+    let dev = Device::open(&args[0], true).unwrap_or_else(|e| fail(&format!("{}: {e}", args[0])));
+    let head = dev.read(0, 512).unwrap_or_else(|e| fail(&e.to_string()));
+    let sb = Super::decode(&head, dev.bytes).unwrap_or_else(|e| fail(&e));
+    let img = Img { dev, sb };
+    if args[1] == "random" {
+        let seed = args
+            .get(2)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| fail("bad seed"));
+        let n = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(4);
+        img.random(seed, n);
+    } else {
+        img.case(&args[1]);
+    }
+    img.dev
+        .file
+        .sync_all()
+        .unwrap_or_else(|e| fail(&e.to_string()));
+}
