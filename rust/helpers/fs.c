@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 #include <linux/blkdev.h>
+#include <linux/delayed_call.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/iomap.h>
@@ -125,4 +126,15 @@ void rust_helper_bdev_folio_mark_dirty(struct folio *folio)
 #else
 	iomap_dirty_folio(folio->mapping, folio);
 #endif
+}
+
+void rust_helper_mapping_set_large_folios(struct address_space *mapping)
+{
+	mapping_set_large_folios(mapping);
+}
+
+void rust_helper_set_delayed_call(struct delayed_call *call,
+				  void (*fn)(void *), void *arg)
+{
+	set_delayed_call(call, fn, arg);
 }

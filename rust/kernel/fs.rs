@@ -32,6 +32,8 @@ use crate::{
 };
 use core::{marker::PhantomData, pin::Pin};
 
+#[cfg(CONFIG_IOMAP_RS)]
+pub mod address_space;
 pub mod dir;
 pub mod file;
 pub mod inode;

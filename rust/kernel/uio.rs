@@ -35,7 +35,7 @@ impl Kiocb {
     }
 
     #[inline]
-    fn as_raw(&self) -> *mut bindings::kiocb {
+    pub(crate) fn as_raw(&self) -> *mut bindings::kiocb {
         self.0.get()
     }
 

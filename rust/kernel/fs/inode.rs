@@ -13,7 +13,7 @@
 use super::{dir, file, sb::SuperBlock, FileSystem, Ino};
 use crate::{
     bindings,
-    error::Result,
+    error::{from_result, Result},
     pagecache,
     prelude::*,
     types::{ARef, AlwaysRefCounted, Opaque},
@@ -214,6 +214,12 @@ pub struct Params<T: FileSystem> {
     pub inode_ops: Ops<T>,
     /// The file operations of its open files.
     pub file_ops: file::Ops<T>,
+    /// The operations of its page cache; `None` for inodes whose data is not cached (this
+    /// module's directories and symlinks).
+    #[cfg(CONFIG_IOMAP_RS)]
+    pub aops: Option<super::address_space::Ops<T>>,
+    /// Whether the page cache may hold folios larger than a page.
+    pub large_folios: bool,
 }
 
 /// A new inode, locked and not yet visible to anybody else, that must be initialised.
@@ -266,6 +272,13 @@ impl<T: FileSystem> NewINode<T> {
             bindings::inode_set_ctime_to_ts(ptr, params.ctime.to_c());
             inode.i_op = params.inode_ops.0;
             inode.__bindgen_anon_3.i_fop = params.file_ops.table();
+            #[cfg(CONFIG_IOMAP_RS)]
+            if let Some(aops) = params.aops {
+                (*inode.i_mapping).a_ops = aops.table();
+            }
+            if params.large_folios {
+                bindings::mapping_set_large_folios(inode.i_mapping);
+            }
             bindings::unlock_new_inode(ptr);
             // INVARIANT: The inode is initialised now; we pass on our reference.
             ARef::from_raw(this.0.cast())
@@ -294,6 +307,23 @@ pub trait Operations {
     ) -> Result<Option<ARef<INode<Self::FileSystem>>>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// Returns the target of symbolic link `inode`, without a terminating NUL.
+    fn get_link(_inode: &INode<Self::FileSystem>) -> Result<KVec<u8>> {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Reports the extents of `[start, start + len)` (FIEMAP), typically through
+    /// [`super::address_space::fiemap`].
+    #[cfg(CONFIG_IOMAP_RS)]
+    fn fiemap(
+        _inode: &INode<Self::FileSystem>,
+        _info: &mut super::address_space::FiemapInfo<'_>,
+        _start: u64,
+        _len: u64,
+    ) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// An `inode_operations` table for filesystem `T`.
@@ -308,6 +338,17 @@ impl<T: FileSystem> Ops<T> {
             const TABLE: bindings::inode_operations = bindings::inode_operations {
                 lookup: if U::HAS_LOOKUP {
                     Some(Self::lookup_callback)
+                } else {
+                    None
+                },
+                get_link: if U::HAS_GET_LINK {
+                    Some(Self::get_link_callback)
+                } else {
+                    None
+                },
+                #[cfg(CONFIG_IOMAP_RS)]
+                fiemap: if U::HAS_FIEMAP {
+                    Some(Self::fiemap_callback)
                 } else {
                     None
                 },
@@ -346,6 +387,60 @@ impl<T: FileSystem> Ops<T> {
                     Ok(unsafe { bindings::d_splice_alias(inode, dentry) })
                 })();
                 result.unwrap_or_else(|e: Error| e.to_ptr())
+            }
+
+            unsafe extern "C" fn get_link_callback(
+                dentry: *mut bindings::dentry,
+                inode: *mut bindings::inode,
+                done: *mut bindings::delayed_call,
+            ) -> *const crate::ffi::c_char {
+                // Path walk in RCU mode (no dentry) must not sleep: ask for a retry in ref
+                // mode, where reading the target may.
+                if dentry.is_null() {
+                    return ECHILD.to_ptr::<crate::ffi::c_char>();
+                }
+                // SAFETY: The VFS passes a live, initialised symlink of this filesystem.
+                let inode = unsafe { INode::<U::FileSystem>::from_raw(inode) };
+                let target = U::get_link(inode).and_then(|mut t| {
+                    if t.is_empty() || t.contains(&0) {
+                        return Err(EUCLEAN);
+                    }
+                    t.push(0, GFP_KERNEL)?;
+                    Ok(t)
+                });
+                match target {
+                    Ok(t) => {
+                        let (ptr, _, _) = t.into_raw_parts();
+                        // SAFETY: `ptr` is a NUL-terminated kmalloc'd buffer that the VFS
+                        // uses until it calls `done`, which frees it with `kfree_link`.
+                        unsafe {
+                            bindings::set_delayed_call(done, Some(bindings::kfree_link), ptr.cast())
+                        };
+                        ptr.cast::<crate::ffi::c_char>()
+                    }
+                    Err(e) => e.to_ptr::<crate::ffi::c_char>(),
+                }
+            }
+
+            #[cfg(CONFIG_IOMAP_RS)]
+            unsafe extern "C" fn fiemap_callback(
+                inode: *mut bindings::inode,
+                info: *mut bindings::fiemap_extent_info,
+                start: u64,
+                len: u64,
+            ) -> crate::ffi::c_int {
+                from_result(|| {
+                    // SAFETY: The VFS passes a live, initialised inode of this filesystem and
+                    // the call's extent info.
+                    let (inode, mut info) = unsafe {
+                        (
+                            INode::<U::FileSystem>::from_raw(inode),
+                            super::address_space::FiemapInfo::from_raw(info),
+                        )
+                    };
+                    U::fiemap(inode, &mut info, start, len)?;
+                    Ok(0)
+                })
             }
         }
         Self(&Table::<U>::TABLE, PhantomData)

@@ -278,6 +278,41 @@ impl<T: FileSystem> SuperBlock<T> {
         })
     }
 
+    /// A mapping of `length` bytes at file offset `offset` to the device blocks at byte address
+    /// `addr` of this superblock's device, allocated ([`MappingType::Mapped`]) or unwritten.
+    ///
+    /// The device is the superblock's own, open while any of its inodes is; `EIO` if
+    /// `[addr, addr + length)` is not inside it. That the blocks belong to the file is the
+    /// filesystem's responsibility: wrong blocks give wrong data, never access to memory or
+    /// devices outside the filesystem.
+    ///
+    /// [`MappingType::Mapped`]: crate::iomap::map::MappingType::Mapped
+    #[cfg(CONFIG_IOMAP_RS)]
+    pub fn device_iomap(
+        &self,
+        ty: crate::iomap::map::MappingType,
+        offset: i64,
+        length: u64,
+        validity_cookie: u64,
+        addr: u64,
+    ) -> Result<crate::iomap::map::Iomap> {
+        addr.checked_add(length)
+            .filter(|&end| end <= self.device_bytes())
+            .ok_or(EIO)?;
+        // SAFETY: `s_bdev` is this superblock's device, open until the superblock is shut
+        // down, after all its inodes and their I/O are gone; the range is inside the device.
+        unsafe {
+            crate::iomap::map::Iomap::with_device(
+                ty,
+                offset,
+                length,
+                validity_cookie,
+                (*self.as_raw()).s_bdev,
+                addr,
+            )
+        }
+    }
+
     pub(crate) unsafe extern "C" fn statfs_callback(
         dentry: *mut bindings::dentry,
         buf: *mut bindings::kstatfs,

@@ -77,28 +77,22 @@ impl Super {
     /// `page_size` bytes.
     pub(crate) fn decode(b: &[u8; SB_BYTES], device_bytes: u64, page_size: u64) -> Result<Super> {
         if le32(b, 0) != MAGIC {
-            return Err(corrupt!(
-                "xtfs: no xtfs superblock (magic {:#x})\n",
-                le32(b, 0)
-            ));
+            return Err(corrupt!("no xtfs superblock (magic {:#x})\n", le32(b, 0)));
         }
         if le32(b, SB_CRC_OFFSET) != crc32c(&[&b[..SB_CRC_OFFSET]]) {
-            return Err(corrupt!("xtfs: superblock checksum mismatch\n"));
+            return Err(corrupt!("superblock checksum mismatch\n"));
         }
         if le32(b, 4) != VERSION {
-            return Err(corrupt!("xtfs: unsupported version {}\n", le32(b, 4)));
+            return Err(corrupt!("unsupported version {}\n", le32(b, 4)));
         }
         if le32(b, 12) != 0 || le32(b, 28) != INODE_SIZE as u32 || le32(b, 72) != ROOT_INO {
             return Err(corrupt!(
-                "xtfs: bad flags, inode size or root inode in the superblock\n"
+                "bad flags, inode size or root inode in the superblock\n"
             ));
         }
         let block_bits = le32(b, 8);
         if !(9..=12).contains(&block_bits) || (1u64 << block_bits) > page_size {
-            return Err(corrupt!(
-                "xtfs: block size 2^{} not supported\n",
-                block_bits
-            ));
+            return Err(corrupt!("block size 2^{} not supported\n", block_bits));
         }
         let bs = 1u64 << block_bits;
         let blocks = le64(b, 16);
@@ -125,7 +119,7 @@ impl Super {
         for (name, got, want) in fields {
             if got != want {
                 return Err(corrupt!(
-                    "xtfs: superblock {} is {}, expected {}\n",
+                    "superblock {} is {}, expected {}\n",
                     name,
                     got,
                     want
@@ -134,7 +128,7 @@ impl Super {
         }
         if inodes == 0 || sb.data_start >= blocks {
             return Err(corrupt!(
-                "xtfs: {} blocks and {} inodes leave no room\n",
+                "{} blocks and {} inodes leave no room\n",
                 blocks,
                 inodes
             ));
@@ -144,7 +138,7 @@ impl Super {
             .map_or(true, |bytes| bytes > device_bytes)
         {
             return Err(corrupt!(
-                "xtfs: {} blocks of {} bytes do not fit the device ({} bytes)\n",
+                "{} blocks of {} bytes do not fit the device ({} bytes)\n",
                 blocks,
                 bs,
                 device_bytes
@@ -196,7 +190,7 @@ impl Extent {
             || self.file_block < prev_end
         {
             return Err(corrupt!(
-                "xtfs: inode {}: bad extent (file block {}, disk block {}, {} blocks, flags {:#x})\n",
+                "inode {}: bad extent (file block {}, disk block {}, {} blocks, flags {:#x})\n",
                 ino,
                 self.file_block,
                 self.disk_block,
@@ -227,20 +221,20 @@ impl RawInode {
     pub(crate) fn decode(b: &[u8; INODE_SIZE], ino: u32, sb: &Super) -> Result<RawInode> {
         let mode = le16(b, 0);
         if mode == 0 {
-            return Err(corrupt!("xtfs: inode {} is free but linked\n", ino));
+            return Err(corrupt!("inode {} is free but linked\n", ino));
         }
         if le32(b, 252) != crc32c(&[&ino.to_le_bytes(), &b[..252]]) {
-            return Err(corrupt!("xtfs: inode {}: checksum mismatch\n", ino));
+            return Err(corrupt!("inode {}: checksum mismatch\n", ino));
         }
         let typ = mode & S_IFMT;
         if !matches!(typ, S_IFREG | S_IFDIR | S_IFLNK) {
-            return Err(corrupt!("xtfs: inode {}: bad mode {:o}\n", ino, mode));
+            return Err(corrupt!("inode {}: bad mode {:o}\n", ino, mode));
         }
         let mut times = [(0i64, 0u32); 3];
         for (i, t) in times.iter_mut().enumerate() {
             *t = (le64(b, 24 + 8 * i) as i64, le32(b, 48 + 4 * i));
             if t.1 >= 1_000_000_000 {
-                return Err(corrupt!("xtfs: inode {}: bad time stamp\n", ino));
+                return Err(corrupt!("inode {}: bad time stamp\n", ino));
             }
         }
         let nextents = le32(b, 60);
@@ -258,7 +252,7 @@ impl RawInode {
             || le32(b, 248) != 0
         {
             return Err(corrupt!(
-                "xtfs: inode {}: inconsistent fields (extents {}, extent block {}, parent {}, \
+                "inode {}: inconsistent fields (extents {}, extent block {}, parent {}, \
                  links {}, size {})\n",
                 ino,
                 nextents,
@@ -301,11 +295,7 @@ pub(crate) fn decode_extent_block(b: &[u8], block: u64, ino: u32) -> Result<(usi
         || count > extents_per_block(b.len() as u64)
         || le64(b, 24) != 0
     {
-        return Err(corrupt!(
-            "xtfs: inode {}: bad extent block {}\n",
-            ino,
-            block
-        ));
+        return Err(corrupt!("inode {}: bad extent block {}\n", ino, block));
     }
     Ok((count, le64(b, 8)))
 }
@@ -324,10 +314,7 @@ pub(crate) fn decode_dirent<'a>(b: &'a [u8], dir: u32, inodes: u32) -> Result<Op
         return if b[..DIRENT_SIZE].iter().all(|&x| x == 0) {
             Ok(None)
         } else {
-            Err(corrupt!(
-                "xtfs: directory {}: empty slot is not zeroed\n",
-                dir
-            ))
+            Err(corrupt!("directory {}: empty slot is not zeroed\n", dir))
         };
     }
     let len = b[4] as usize;
@@ -338,11 +325,7 @@ pub(crate) fn decode_dirent<'a>(b: &'a [u8], dir: u32, inodes: u32) -> Result<Op
         || &b[6..6 + len] == b".."
         || b[6 + len..DIRENT_SIZE].iter().any(|&x| x != 0);
     if bad_name || ino > inodes || ino == ROOT_INO {
-        return Err(corrupt!(
-            "xtfs: directory {}: bad entry for inode {}\n",
-            dir,
-            ino
-        ));
+        return Err(corrupt!("directory {}: bad entry for inode {}\n", dir, ino));
     }
     Ok(Some(Dirent {
         ino,

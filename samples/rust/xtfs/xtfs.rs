@@ -4,23 +4,29 @@
 //!
 //! This is the first part of the filesystem: it mounts an image made by `mkfs.xtfs`, checking
 //! every piece of metadata it reads (a bad image fails the mount or the lookup with `EUCLEAN`
-//! and a message naming what is wrong), and serves lookups, directory listings, `stat` and
-//! `statfs`. It mounts read-only: the namespace operations and the buffered I/O paths through
-//! `kernel::iomap` come next, and until they exist nothing may change an inode in memory that
-//! could not be written back.
+//! and a message naming what is wrong), and serves lookups, directory listings, `stat`,
+//! `statfs`, symbolic links, and file reads, `SEEK_HOLE`/`SEEK_DATA` and FIEMAP through C iomap
+//! with its extents. It mounts read-only: the namespace operations and the buffered write paths
+//! through `kernel::iomap` come next, and until they exist nothing may change an inode in memory
+//! that could not be written back.
 //!
 //! Each inode keeps its extent records in memory under a mutex, with the generation counter that
 //! will be the validity cookie of its write mappings.
 
 use kernel::c_str;
 use kernel::fs::{
-    self, dir,
+    self, address_space, dir,
     inode::{self, INode},
     sb::{self, Either, SuperBlock},
+};
+use kernel::iomap::{
+    iter::{IomapOps, IterFlags},
+    map::{Iomap, MappingType},
 };
 use kernel::prelude::*;
 use kernel::sync::{new_mutex, Mutex};
 use kernel::types::ARef;
+use kernel::uio::{IovIter, Kiocb};
 
 mod format;
 use format::{corrupt, Extent, RawInode, Super};
@@ -92,12 +98,11 @@ impl fs::FileSystem for Xtfs {
         sb.read(0, &mut head)?;
         let s = Super::decode(&head, sb.device_bytes(), kernel::page::PAGE_SIZE as u64)?;
         sb.set_block_size(s.block_size() as u32).inspect_err(|_| {
-            pr_err!(
-                "xtfs: the device cannot use {}-byte blocks\n",
-                s.block_size()
-            );
+            pr_err!("the device cannot use {}-byte blocks\n", s.block_size());
         })?;
         sb.set_magic(format::MAGIC as u64);
+        // Whole blocks up to the largest `loff_t`: a mapping never ends beyond it.
+        sb.set_max_bytes(((i64::MAX as u64 >> s.block_bits) << s.block_bits) as i64);
         sb.set_read_only();
 
         let bs = s.block_size() as usize;
@@ -115,7 +120,7 @@ impl fs::FileSystem for Xtfs {
                     let set = byte & (1 << bit) != 0;
                     if (block < s.data_start && !set) || (block >= s.blocks && set) {
                         return Err(corrupt!(
-                            "xtfs: bitmap: block {} is wrongly {}\n",
+                            "bitmap: block {} is wrongly {}\n",
                             block,
                             if set { "in use" } else { "free" }
                         ));
@@ -142,7 +147,7 @@ impl fs::FileSystem for Xtfs {
     fn root(sb: &SuperBlock<Self>) -> Result<ARef<INode<Self>>> {
         let root = read_inode(sb, format::ROOT_INO)?;
         if root.mode() & format::S_IFMT != format::S_IFDIR {
-            return Err(corrupt!("xtfs: the root inode is not a directory\n"));
+            return Err(corrupt!("the root inode is not a directory\n"));
         }
         Ok(root)
     }
@@ -171,7 +176,7 @@ fn read_extents(
     let total = raw.nextents as usize;
     // Every extent holds at least one block of the device.
     if total as u64 > s.blocks {
-        return Err(corrupt!("xtfs: inode {}: {} extents\n", ino, total));
+        return Err(corrupt!("inode {}: {} extents\n", ino, total));
     }
     let mut extents = KVec::with_capacity(total, GFP_KERNEL)?;
     for e in raw.inline.iter().take(total) {
@@ -184,7 +189,7 @@ fn read_extents(
         while next != 0 {
             if next < s.data_start || next >= s.blocks || extents.len() >= total {
                 return Err(corrupt!(
-                    "xtfs: inode {}: bad extent chain at block {}\n",
+                    "inode {}: bad extent chain at block {}\n",
                     ino,
                     next
                 ));
@@ -192,11 +197,7 @@ fn read_extents(
             sb.read(next * bs as u64, &mut buf)?;
             let (count, following) = format::decode_extent_block(&buf, next, ino)?;
             if extents.len() + count > total {
-                return Err(corrupt!(
-                    "xtfs: inode {}: more extents than {}\n",
-                    ino,
-                    total
-                ));
+                return Err(corrupt!("inode {}: more extents than {}\n", ino, total));
             }
             for i in 0..count {
                 let at = format::EXTENT_BLOCK_HEADER + format::EXTENT_SIZE * i;
@@ -207,7 +208,7 @@ fn read_extents(
     }
     if extents.len() != total {
         return Err(corrupt!(
-            "xtfs: inode {}: {} of {} extents found\n",
+            "inode {}: {} of {} extents found\n",
             ino,
             extents.len(),
             total
@@ -281,21 +282,137 @@ impl fs::file::Operations for DirFileOps {
     }
 }
 
-/// Inode operations of regular files and symbolic links (none yet: attributes are the VFS's).
+/// Inode operations of regular files.
 struct FileOps;
 
 #[vtable]
 impl inode::Operations for FileOps {
     type FileSystem = Xtfs;
+
+    fn fiemap(
+        inode: &INode<Xtfs>,
+        info: &mut address_space::FiemapInfo<'_>,
+        start: u64,
+        len: u64,
+    ) -> Result {
+        address_space::fiemap::<XtfsMapper>(inode, info, start, len)
+    }
 }
 
-/// File operations of regular files (none yet: the read-only first part opens but does not
-/// read them).
+/// File operations of regular files: reads through the page cache, which C iomap fills
+/// through [`XtfsMapper`].
 struct RegFileOps;
 
 #[vtable]
 impl fs::file::Operations for RegFileOps {
     type FileSystem = Xtfs;
+
+    fn read_iter(kiocb: &mut Kiocb, to: &mut IovIter) -> Result<usize> {
+        fs::file::generic_read(kiocb, to)
+    }
+
+    fn seek_data_hole(inode: &INode<Xtfs>, offset: i64, data: bool) -> Result<i64> {
+        address_space::seek_hole_data::<XtfsMapper>(inode, offset, data)
+    }
+}
+
+/// Inode operations of symbolic links.
+struct SymlinkOps;
+
+#[vtable]
+impl inode::Operations for SymlinkOps {
+    type FileSystem = Xtfs;
+
+    fn get_link(inode: &INode<Xtfs>) -> Result<KVec<u8>> {
+        let sb = inode.super_block();
+        let disk = {
+            let info = inode.data().info.lock();
+            info.extents.first().map(|e| e.disk_block).ok_or(EUCLEAN)?
+        };
+        // The size was checked against the block size when the inode was read.
+        let len = inode.as_inode().size() as usize;
+        let mut target = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+        sb.read(disk << sb.block_bits(), &mut target)?;
+        Ok(target)
+    }
+}
+
+/// File operations of symbolic links: none (they are not opened).
+struct NoFileOps;
+
+#[vtable]
+impl fs::file::Operations for NoFileOps {
+    type FileSystem = Xtfs;
+}
+
+/// How C iomap maps xtfs files: the extent tree, under its lock.
+struct XtfsMapper;
+
+impl address_space::Mapper for XtfsMapper {
+    type FileSystem = Xtfs;
+    type Ops<'a> = FileMap<'a>;
+
+    fn ops(inode: &INode<Xtfs>) -> FileMap<'_> {
+        FileMap { inode }
+    }
+}
+
+/// The iomap operations of one file.
+struct FileMap<'a> {
+    inode: &'a INode<Xtfs>,
+}
+
+impl IomapOps for FileMap<'_> {
+    fn begin(
+        &mut self,
+        pos: i64,
+        len: u64,
+        flags: IterFlags,
+        iomap: &mut Iomap,
+        _srcmap: &mut Iomap,
+    ) -> Result {
+        if flags.contains(IterFlags::WRITE) || flags.contains(IterFlags::ZERO) {
+            return Err(EROFS);
+        }
+        let sb = self.inode.super_block();
+        let bits = sb.block_bits();
+        let pos = u64::try_from(pos).map_err(|_| EINVAL)?;
+        let block = pos >> bits;
+        // Map whole blocks, up to the end of the requested range rounded up.
+        // Mappings end at the largest file size, whole blocks (see `fill_super`).
+        let last_block = (i64::MAX as u64) >> bits;
+        if block >= last_block {
+            return Err(EFBIG);
+        }
+        let end_block = pos
+            .checked_add(len.max(1))
+            .map_or(last_block, |end| end.div_ceil(1 << bits).min(last_block));
+        let info = self.inode.data().info.lock();
+        let found = info.extents.iter().find(|e| e.end() > block);
+        let (ty, blocks, disk) = match found {
+            Some(e) if e.file_block <= block => {
+                let ty = if e.flags & format::EXTENT_UNWRITTEN != 0 {
+                    MappingType::Unwritten
+                } else {
+                    MappingType::Mapped
+                };
+                (
+                    ty,
+                    e.end() - block,
+                    Some(e.disk_block + (block - e.file_block)),
+                )
+            }
+            Some(e) => (MappingType::Hole, e.file_block - block, None),
+            None => (MappingType::Hole, u64::MAX, None),
+        };
+        let blocks = blocks.min(end_block.saturating_sub(block).max(1));
+        let (offset, length) = ((block << bits) as i64, blocks << bits);
+        *iomap = match disk {
+            Some(disk) => sb.device_iomap(ty, offset, length, info.generation, disk << bits)?,
+            None => Iomap::new(ty, offset, length, info.generation)?,
+        };
+        Ok(())
+    }
 }
 
 /// Calls `f(slot, entry)` for each entry of directory `dir` from slot `start` on, until `f`
@@ -322,8 +439,7 @@ fn for_each_entry(
                 .find(|e| e.file_block <= index && index < e.end())
                 .map(|e| e.disk_block + (index - e.file_block))
         };
-        let disk =
-            disk.ok_or_else(|| corrupt!("xtfs: directory {}: hole at block {}\n", ino, index))?;
+        let disk = disk.ok_or_else(|| corrupt!("directory {}: hole at block {}\n", ino, index))?;
         sb.read(disk * bs, &mut buf)?;
         for i in slot % per_block..per_block {
             let at = (i as usize) * format::DIRENT_SIZE;
@@ -342,7 +458,7 @@ fn for_each_entry(
 fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<ARef<INode<Xtfs>>> {
     let s = &sb.data().sb;
     if ino == 0 || ino > s.inodes {
-        return Err(corrupt!("xtfs: inode number {} out of range\n", ino));
+        return Err(corrupt!("inode number {} out of range\n", ino));
     }
     let new = match sb.get_or_create_inode(ino as u64)? {
         Either::Left(cached) => return Ok(cached),
@@ -362,16 +478,13 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<ARef<INode<Xtfs>>> {
             let mut next = 0;
             for e in extents.iter() {
                 if e.file_block != next || e.flags != 0 {
-                    return Err(corrupt!(
-                        "xtfs: directory {}: hole or unwritten extent\n",
-                        ino
-                    ));
+                    return Err(corrupt!("directory {}: hole or unwritten extent\n", ino));
                 }
                 next = e.end();
             }
             if raw.size % bs != 0 || raw.size / bs != next {
                 return Err(corrupt!(
-                    "xtfs: directory {}: size {} for {} blocks\n",
+                    "directory {}: size {} for {} blocks\n",
                     ino,
                     raw.size,
                     next
@@ -381,7 +494,7 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<ARef<INode<Xtfs>>> {
         }
         format::S_IFLNK => {
             if extents.len() != 1 || extents[0].len != 1 || raw.size == 0 || raw.size >= bs {
-                return Err(corrupt!("xtfs: symlink {}: bad size or extents\n", ino));
+                return Err(corrupt!("symlink {}: bad size or extents\n", ino));
             }
             inode::Type::Lnk
         }
@@ -394,14 +507,21 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<ARef<INode<Xtfs>>> {
         info.parent = raw.parent;
     }
     let time = |(sec, nsec): (i64, u32)| inode::Time { sec, nsec };
-    let (inode_ops, file_ops) = match typ {
+    let (inode_ops, file_ops, aops) = match typ {
         inode::Type::Dir => (
             inode::Ops::new::<DirOps>(),
             fs::file::Ops::new::<DirFileOps>(),
+            None,
         ),
-        _ => (
+        inode::Type::Lnk => (
+            inode::Ops::new::<SymlinkOps>(),
+            fs::file::Ops::new::<NoFileOps>(),
+            None,
+        ),
+        inode::Type::Reg => (
             inode::Ops::new::<FileOps>(),
             fs::file::Ops::new::<RegFileOps>(),
+            Some(address_space::Ops::iomap::<XtfsMapper>()),
         ),
     };
     Ok(new.init(inode::Params {
@@ -416,5 +536,7 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<ARef<INode<Xtfs>>> {
         ctime: time(raw.times[2]),
         inode_ops,
         file_ops,
+        aops,
+        large_folios: typ == inode::Type::Reg,
     }))
 }

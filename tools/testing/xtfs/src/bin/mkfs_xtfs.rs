@@ -230,10 +230,7 @@ impl Image {
             .unwrap_or_default()
     }
 
-    /// Writes `data` into newly allocated blocks: one written extent per run of blocks.
-    fn store(&mut self, data: &[u8]) -> Vec<Extent> {
-        let bs = self.sb.block_size();
-        let blocks = (data.len() as u64).div_ceil(bs);
+    fn alloc(&mut self, blocks: u64) -> u64 {
         if self.next_block + blocks > self.sb.blocks {
             fail("the files do not fit: make the filesystem bigger");
         }
@@ -242,25 +239,65 @@ impl Image {
         for b in start..start + blocks {
             self.set_used(b);
         }
-        let mut padded = data.to_vec();
-        padded.resize((blocks * bs) as usize, 0);
-        self.write(start * bs, &padded);
-        let mut extents = Vec::new();
-        let mut done = 0u64;
-        while done < blocks {
-            let len = (blocks - done).min(u32::MAX as u64);
-            extents.push(Extent {
-                file_block: done,
-                disk_block: start + done,
-                len: len as u32,
-                flags: 0,
-            });
-            done += len;
-        }
-        if extents.len() > INLINE_EXTENTS {
-            fail("a file too large for this mkfs");
+        start
+    }
+
+    /// Writes `data` into newly allocated blocks and returns its extents, written. With
+    /// `sparse`, blocks of zeroes are left as holes (as `cp --sparse=always` does); each run of
+    /// data blocks is one extent.
+    fn store(&mut self, data: &[u8], sparse: bool) -> Vec<Extent> {
+        let bs = self.sb.block_size() as usize;
+        let mut extents: Vec<Extent> = Vec::new();
+        for (i, chunk) in data.chunks(bs).enumerate() {
+            if sparse && chunk.iter().all(|&b| b == 0) {
+                continue;
+            }
+            let disk = self.alloc(1);
+            let mut block = chunk.to_vec();
+            block.resize(bs, 0);
+            self.write(disk * bs as u64, &block);
+            match extents.last_mut() {
+                Some(e)
+                    if e.file_block + e.len as u64 == i as u64
+                        && e.disk_block + e.len as u64 == disk
+                        && e.len < u32::MAX =>
+                {
+                    e.len += 1
+                }
+                _ => extents.push(Extent {
+                    file_block: i as u64,
+                    disk_block: disk,
+                    len: 1,
+                    flags: 0,
+                }),
+            }
         }
         extents
+    }
+
+    /// Gives inode `ino` its extents: the first ones in the inode, the rest in a chain of
+    /// extent blocks.
+    fn set_extents(&mut self, ino: u32, raw: &mut RawInode, extents: Vec<Extent>) {
+        raw.nextents = extents.len() as u32;
+        let rest = extents.get(INLINE_EXTENTS..).unwrap_or(&[]).to_vec();
+        raw.inline = extents.into_iter().take(INLINE_EXTENTS).collect();
+        let bs = self.sb.block_size();
+        let chunks: Vec<&[Extent]> = rest.chunks(extents_per_block(bs)).collect();
+        let blocks: Vec<u64> = chunks.iter().map(|_| self.alloc(1)).collect();
+        raw.extent_block = blocks.first().copied().unwrap_or(0);
+        for (i, chunk) in chunks.iter().enumerate() {
+            let mut b = vec![0u8; bs as usize];
+            put32(&mut b, 0, EXTENT_BLOCK_MAGIC);
+            put32(&mut b, 4, chunk.len() as u32);
+            put64(&mut b, 8, blocks.get(i + 1).copied().unwrap_or(0));
+            put32(&mut b, 16, ino);
+            for (j, e) in chunk.iter().enumerate() {
+                e.encode(&mut b[EXTENT_BLOCK_HEADER + EXTENT_SIZE * j..]);
+            }
+            let crc = extent_block_crc(&b);
+            put32(&mut b, 20, crc);
+            self.write(blocks[i] * bs, &b);
+        }
     }
 
     fn attrs(meta: &std::fs::Metadata, mode: u16) -> RawInode {
@@ -324,8 +361,8 @@ impl Image {
                 let cino = self.new_ino();
                 let mut raw = Self::attrs(&meta, S_IFLNK);
                 raw.size = target.len() as u64;
-                raw.inline = self.store(target);
-                raw.nextents = raw.inline.len() as u32;
+                let extents = self.store(target, false);
+                self.set_extents(cino, &mut raw, extents);
                 self.put_inode(cino, &raw);
                 (cino, DT_LNK)
             } else if ft.is_file() {
@@ -341,8 +378,8 @@ impl Image {
                     let cino = self.new_ino();
                     let mut raw = Self::attrs(&meta, S_IFREG);
                     raw.size = data.len() as u64;
-                    raw.inline = self.store(&data);
-                    raw.nextents = raw.inline.len() as u32;
+                    let extents = self.store(&data, true);
+                    self.set_extents(cino, &mut raw, extents);
                     self.put_inode(cino, &raw);
                     if meta.nlink() > 1 {
                         self.links.insert(key, cino);
@@ -363,9 +400,9 @@ impl Image {
             d[6..6 + name.len()].copy_from_slice(name);
             table.extend_from_slice(&d);
         }
-        dir.inline = self.store(&table);
-        dir.nextents = dir.inline.len() as u32;
-        dir.size = dir.inline.iter().map(|e| e.len as u64).sum::<u64>() * self.sb.block_size();
+        let extents = self.store(&table, false);
+        dir.size = extents.iter().map(|e| e.len as u64).sum::<u64>() * self.sb.block_size();
+        self.set_extents(ino, &mut dir, extents);
         dir
     }
 }
