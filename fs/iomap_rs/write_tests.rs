@@ -396,7 +396,10 @@ kunit_case!(iomap_rs_zero_range_bad_input, |t| {
     // The invalidate_lock of another file is no proof: EINVAL, nothing mapped. A truncation at
     // a block boundary zeroes nothing and asks the filesystem nothing; one inside a block
     // zeroes the rest of that block only.
-    let run = || -> Result<(Result<bool>, usize, bool, usize, Option<usize>)> {
+    // (zeroing under another file's lock, mappings it asked for, what truncating at the
+    // boundary returned, mappings that asked for, first byte differing from the model)
+    type Outcome = (Result<bool>, usize, bool, usize, Option<usize>);
+    let run = || -> Result<Outcome> {
         let file = TestFile::new(10, Folios::Large)?;
         let other = TestFile::new(10, Folios::Large)?;
         let mut model = data(0, 2 * PAGE, 9)?;

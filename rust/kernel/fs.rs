@@ -165,18 +165,30 @@ impl<T: FileSystem> Tables<T> {
         ..unsafe { core::mem::zeroed() }
     };
 
+    /// # Safety
+    ///
+    /// Only C calls this, as the `init_fs_context` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
     unsafe extern "C" fn init_fs_context(fc: *mut bindings::fs_context) -> crate::ffi::c_int {
         // SAFETY: The VFS passes a valid context that it owns during the call.
         unsafe { (*fc).ops = &Self::CONTEXT };
         0
     }
 
+    /// # Safety
+    ///
+    /// Only C calls this, as the `get_tree` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
     unsafe extern "C" fn get_tree(fc: *mut bindings::fs_context) -> crate::ffi::c_int {
         // SAFETY: `fc` is valid (it is the context being mounted) and `fill_super` is a valid
         // callback for `get_tree_bdev`.
         unsafe { bindings::get_tree_bdev(fc, Some(Self::fill_super)) }
     }
 
+    /// # Safety
+    ///
+    /// Only C calls this, as the `fill_super` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
     unsafe extern "C" fn fill_super(
         sb_ptr: *mut bindings::super_block,
         _fc: *mut bindings::fs_context,
@@ -214,6 +226,10 @@ impl<T: FileSystem> Tables<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// Only C calls this, as the `kill_sb` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
     unsafe extern "C" fn kill_sb(sb_ptr: *mut bindings::super_block) {
         // SAFETY: The VFS calls `kill_sb` once for a superblock of this type, which it owns.
         unsafe { bindings::kill_block_super(sb_ptr) };

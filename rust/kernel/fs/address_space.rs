@@ -52,6 +52,10 @@ impl<M: Mapper + ?Sized> Bridge<M> {
         iomap_end: Some(Self::end),
     };
 
+    /// # Safety
+    ///
+    /// Only C calls this, as the `begin` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
     unsafe extern "C" fn begin(
         inode: *mut bindings::inode,
         pos: bindings::loff_t,
@@ -78,6 +82,10 @@ impl<M: Mapper + ?Sized> Bridge<M> {
         })
     }
 
+    /// # Safety
+    ///
+    /// Only C calls this, as the `end` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
     unsafe extern "C" fn end(
         inode: *mut bindings::inode,
         pos: bindings::loff_t,
@@ -101,6 +109,10 @@ impl<M: Mapper + ?Sized> Bridge<M> {
         })
     }
 
+    /// # Safety
+    ///
+    /// Only C calls this, as the `read_folio` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
     unsafe extern "C" fn read_folio(
         _file: *mut bindings::file,
         folio: *mut bindings::folio,
@@ -110,6 +122,10 @@ impl<M: Mapper + ?Sized> Bridge<M> {
         unsafe { bindings::iomap_read_folio(folio, &Self::TABLE) }
     }
 
+    /// # Safety
+    ///
+    /// Only C calls this, as the `readahead` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
     unsafe extern "C" fn readahead(rac: *mut bindings::readahead_control) {
         // SAFETY: As in `read_folio`.
         unsafe { bindings::iomap_readahead(rac, &Self::TABLE) }

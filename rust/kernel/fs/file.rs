@@ -97,6 +97,10 @@ impl<T: FileSystem> Ops<T> {
                 ..unsafe { core::mem::zeroed() }
             };
 
+            /// # Safety
+            ///
+            /// Only C calls this, as the `read_dir` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
             unsafe extern "C" fn read_dir_callback(
                 file: *mut bindings::file,
                 ctx: *mut bindings::dir_context,
@@ -116,6 +120,10 @@ impl<T: FileSystem> Ops<T> {
                 })
             }
 
+            /// # Safety
+            ///
+            /// Only C calls this, as the `read_iter` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
             unsafe extern "C" fn read_iter_callback(
                 kiocb: *mut bindings::kiocb,
                 to: *mut bindings::iov_iter,
@@ -130,6 +138,10 @@ impl<T: FileSystem> Ops<T> {
                 }
             }
 
+            /// # Safety
+            ///
+            /// Only C calls this, as the `llseek` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
             unsafe extern "C" fn llseek_callback(
                 file: *mut bindings::file,
                 offset: bindings::loff_t,

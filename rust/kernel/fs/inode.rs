@@ -35,6 +35,10 @@ impl<T: FileSystem> INodeWithData<T> {
         unsafe { crate::container_of!(inode, Self, inode) as *mut Self }
     }
 
+    /// # Safety
+    ///
+    /// Only C calls this, as the `alloc_inode` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
     pub(crate) unsafe extern "C" fn alloc_inode(
         _sb: *mut bindings::super_block,
     ) -> *mut bindings::inode {
@@ -57,6 +61,10 @@ impl<T: FileSystem> INodeWithData<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Only C calls this, as the `destroy_inode` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
     pub(crate) unsafe extern "C" fn destroy_inode(inode: *mut bindings::inode) {
         let ptr = Self::container_of(inode);
         // SAFETY: The inode is being destroyed: nobody uses its data any more. It is dropped in
@@ -64,6 +72,10 @@ impl<T: FileSystem> INodeWithData<T> {
         unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*ptr).data)) };
     }
 
+    /// # Safety
+    ///
+    /// Only C calls this, as the `free_inode` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
     pub(crate) unsafe extern "C" fn free_inode(inode: *mut bindings::inode) {
         let ptr = Self::container_of(inode).cast::<core::mem::MaybeUninit<Self>>();
         // SAFETY: Allocated by `alloc_inode` as a `KBox<Self>`; the data was dropped in
@@ -356,6 +368,10 @@ impl<T: FileSystem> Ops<T> {
                 ..unsafe { core::mem::zeroed() }
             };
 
+            /// # Safety
+            ///
+            /// Only C calls this, as the `lookup` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
             unsafe extern "C" fn lookup_callback(
                 dir: *mut bindings::inode,
                 dentry: *mut bindings::dentry,
@@ -389,6 +405,10 @@ impl<T: FileSystem> Ops<T> {
                 result.unwrap_or_else(|e: Error| e.to_ptr())
             }
 
+            /// # Safety
+            ///
+            /// Only C calls this, as the `get_link` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
             unsafe extern "C" fn get_link_callback(
                 dentry: *mut bindings::dentry,
                 inode: *mut bindings::inode,
@@ -422,6 +442,10 @@ impl<T: FileSystem> Ops<T> {
                 }
             }
 
+            /// # Safety
+            ///
+            /// Only C calls this, as the `fiemap` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
             #[cfg(CONFIG_IOMAP_RS)]
             unsafe extern "C" fn fiemap_callback(
                 inode: *mut bindings::inode,

@@ -313,6 +313,10 @@ impl<T: FileSystem> SuperBlock<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Only C calls this, as the `statfs` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
     pub(crate) unsafe extern "C" fn statfs_callback(
         dentry: *mut bindings::dentry,
         buf: *mut bindings::kstatfs,
