@@ -138,3 +138,8 @@ void rust_helper_set_delayed_call(struct delayed_call *call,
 {
 	set_delayed_call(call, fn, arg);
 }
+
+void rust_helper_mark_inode_dirty(struct inode *inode)
+{
+	mark_inode_dirty(inode);
+}

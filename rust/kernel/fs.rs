@@ -69,6 +69,12 @@ pub trait FileSystem: Sized + Send + Sync + 'static {
     /// Returns the root directory of a superblock whose [`FileSystem::fill_super`] succeeded.
     fn root(sb: &sb::SuperBlock<Self>) -> Result<ARef<inode::INode<Self>>>;
 
+    /// Writes inode `inode`'s attributes back to disk (`write_inode`), after they changed in
+    /// memory (`setattr`, time stamp updates). `sync` asks to wait for the I/O.
+    fn write_inode(_inode: &inode::INode<Self>, _sync: bool) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Returns the filesystem's statistics (`statfs(2)`).
     fn statfs(_sb: &sb::SuperBlock<Self>) -> Result<sb::Stat> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
@@ -156,6 +162,11 @@ impl<T: FileSystem> Tables<T> {
         alloc_inode: Some(inode::INodeWithData::<T>::alloc_inode),
         destroy_inode: Some(inode::INodeWithData::<T>::destroy_inode),
         free_inode: Some(inode::INodeWithData::<T>::free_inode),
+        write_inode: if T::HAS_WRITE_INODE {
+            Some(inode::INodeWithData::<T>::write_inode)
+        } else {
+            None
+        },
         statfs: if T::HAS_STATFS {
             Some(sb::SuperBlock::<T>::statfs_callback)
         } else {

@@ -74,6 +74,28 @@ impl<T: FileSystem> INodeWithData<T> {
 
     /// # Safety
     ///
+    /// Only C calls this, as the `write_inode` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
+    pub(crate) unsafe extern "C" fn write_inode(
+        inode: *mut bindings::inode,
+        wbc: *mut bindings::writeback_control,
+    ) -> crate::ffi::c_int {
+        from_result(|| {
+            // SAFETY: Writeback passes a live, initialised inode of this filesystem (its
+            // superblock's `s_op` is `T`'s) and its control structure.
+            let (inode, sync) = unsafe {
+                (
+                    INode::<T>::from_raw(inode),
+                    (*wbc).sync_mode == bindings::writeback_sync_modes_WB_SYNC_ALL,
+                )
+            };
+            T::write_inode(inode, sync)?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
     /// Only C calls this, as the `free_inode` callback of the table it is in,
     /// with the arguments that callback's C contract guarantees.
     pub(crate) unsafe extern "C" fn free_inode(inode: *mut bindings::inode) {
@@ -156,6 +178,29 @@ impl<T: FileSystem> INode<T> {
         unsafe { pagecache::Inode::from_raw(self.as_raw()) }
     }
 
+    /// The inode's attributes as they are now in memory (what the filesystem writes back).
+    pub fn attrs(&self) -> Attrs {
+        let ptr = self.as_raw();
+        let time = |ts: bindings::timespec64| Time {
+            sec: ts.tv_sec,
+            nsec: ts.tv_nsec as u32,
+        };
+        // SAFETY: The inode is live (type invariant); the helpers read its fields as C does
+        // (callers that need a stable snapshot hold the inode's lock).
+        unsafe {
+            Attrs {
+                mode: self.mode(),
+                nlink: (*ptr).__bindgen_anon_1.i_nlink,
+                uid: bindings::i_uid_read(ptr),
+                gid: bindings::i_gid_read(ptr),
+                size: bindings::i_size_read(ptr),
+                atime: time(bindings::inode_get_atime(ptr)),
+                mtime: time(bindings::inode_get_mtime(ptr)),
+                ctime: time(bindings::inode_get_ctime(ptr)),
+            }
+        }
+    }
+
     /// The inode's mode (file type and permissions).
     pub fn mode(&self) -> u16 {
         // SAFETY: Reading a field of a live inode; C reads it without a lock too.
@@ -202,17 +247,16 @@ impl Time {
     }
 }
 
-/// What a new inode is initialised with.
-pub struct Params<T: FileSystem> {
-    /// The file type.
-    pub typ: Type,
-    /// Permission bits (the file type bits are taken from `typ`).
+/// The attributes of an inode, as [`INode::attrs`] reads them.
+#[derive(Clone, Copy, Debug)]
+pub struct Attrs {
+    /// File type and permissions.
     pub mode: u16,
     /// Link count.
     pub nlink: u32,
-    /// Owner.
+    /// Owner (in the initial user namespace).
     pub uid: u32,
-    /// Group.
+    /// Group (in the initial user namespace).
     pub gid: u32,
     /// Size in bytes.
     pub size: i64,
@@ -222,6 +266,23 @@ pub struct Params<T: FileSystem> {
     pub mtime: Time,
     /// Change time.
     pub ctime: Time,
+}
+
+/// A change of attributes asked for by `chmod`, `chown`, `utimes` or `truncate`, already
+/// checked for permission by the VFS. Only the size needs the filesystem's own work; the rest
+/// is copied into the inode once the filesystem accepts the change.
+#[derive(Clone, Copy, Debug)]
+pub struct AttrChange {
+    /// The new size, if the size changes.
+    pub size: Option<i64>,
+}
+
+/// What a new inode is initialised with.
+pub struct Params<T: FileSystem> {
+    /// The file type.
+    pub typ: Type,
+    /// The attributes; the file type bits of `attrs.mode` are taken from `typ`.
+    pub attrs: Attrs,
     /// The inode operations.
     pub inode_ops: Ops<T>,
     /// The file operations of its open files.
@@ -274,14 +335,15 @@ impl<T: FileSystem> NewINode<T> {
         // `unlock_new_inode`. The operation tables are `'static`.
         unsafe {
             let inode = &mut *ptr;
-            inode.i_mode = params.typ.mode_bits() | (params.mode & 0o7777);
-            bindings::set_nlink(ptr, params.nlink);
-            bindings::i_uid_write(ptr, params.uid);
-            bindings::i_gid_write(ptr, params.gid);
-            bindings::i_size_write(ptr, params.size);
-            bindings::inode_set_atime_to_ts(ptr, params.atime.to_c());
-            bindings::inode_set_mtime_to_ts(ptr, params.mtime.to_c());
-            bindings::inode_set_ctime_to_ts(ptr, params.ctime.to_c());
+            let a = &params.attrs;
+            inode.i_mode = params.typ.mode_bits() | (a.mode & 0o7777);
+            bindings::set_nlink(ptr, a.nlink);
+            bindings::i_uid_write(ptr, a.uid);
+            bindings::i_gid_write(ptr, a.gid);
+            bindings::i_size_write(ptr, a.size);
+            bindings::inode_set_atime_to_ts(ptr, a.atime.to_c());
+            bindings::inode_set_mtime_to_ts(ptr, a.mtime.to_c());
+            bindings::inode_set_ctime_to_ts(ptr, a.ctime.to_c());
             inode.i_op = params.inode_ops.0;
             inode.__bindgen_anon_3.i_fop = params.file_ops.table();
             #[cfg(CONFIG_IOMAP_RS)]
@@ -320,6 +382,16 @@ pub trait Operations {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// Accepts or refuses a change of `inode`'s attributes (`setattr`). The VFS has checked the
+    /// caller's permission (`setattr_prepare()`); on `Ok` the new attributes are copied into the
+    /// inode and it is marked dirty, so that [`FileSystem::write_inode`] writes them back.
+    /// Without this operation, attributes cannot be changed (`EPERM`).
+    ///
+    /// [`FileSystem::write_inode`]: super::FileSystem::write_inode
+    fn setattr(_inode: &INode<Self::FileSystem>, _change: &AttrChange) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Returns the target of symbolic link `inode`, without a terminating NUL.
     fn get_link(_inode: &INode<Self::FileSystem>) -> Result<KVec<u8>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
@@ -353,6 +425,7 @@ impl<T: FileSystem> Ops<T> {
                 } else {
                     None
                 },
+                setattr: Some(Self::setattr_callback),
                 get_link: if U::HAS_GET_LINK {
                     Some(Self::get_link_callback)
                 } else {
@@ -403,6 +476,35 @@ impl<T: FileSystem> Ops<T> {
                     Ok(unsafe { bindings::d_splice_alias(inode, dentry) })
                 })();
                 result.unwrap_or_else(|e: Error| e.to_ptr())
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `get_link` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn setattr_callback(
+                idmap: *mut bindings::mnt_idmap,
+                dentry: *mut bindings::dentry,
+                iattr: *mut bindings::iattr,
+            ) -> crate::ffi::c_int {
+                if !U::HAS_SETATTR {
+                    return EPERM.to_errno();
+                }
+                from_result(|| {
+                    // SAFETY: The VFS passes a positive dentry of this filesystem, with its
+                    // inode locked, and the requested change, valid for the call.
+                    unsafe {
+                        crate::error::to_result(bindings::setattr_prepare(idmap, dentry, iattr))?;
+                        let inode_ptr = (*dentry).d_inode;
+                        let inode = INode::<U::FileSystem>::from_raw(inode_ptr);
+                        let size = ((*iattr).ia_valid & bindings::ATTR_SIZE != 0)
+                            .then(|| (*iattr).ia_size);
+                        U::setattr(inode, &AttrChange { size })?;
+                        bindings::setattr_copy(idmap, inode_ptr, iattr);
+                        bindings::mark_inode_dirty(inode_ptr);
+                    }
+                    Ok(0)
+                })
             }
 
             /// # Safety

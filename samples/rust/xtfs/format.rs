@@ -48,6 +48,18 @@ pub(crate) fn le64(b: &[u8], off: usize) -> u64 {
     (le32(b, off) as u64) | ((le32(b, off + 4) as u64) << 32)
 }
 
+fn put16(b: &mut [u8], off: usize, v: u16) {
+    b[off..off + 2].copy_from_slice(&v.to_le_bytes());
+}
+
+fn put32(b: &mut [u8], off: usize, v: u32) {
+    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+fn put64(b: &mut [u8], off: usize, v: u64) {
+    b[off..off + 8].copy_from_slice(&v.to_le_bytes());
+}
+
 /// CRC32C of the concatenation of `parts`, as the format defines it.
 pub(crate) fn crc32c(parts: &[&[u8]]) -> u32 {
     !parts
@@ -275,6 +287,35 @@ impl RawInode {
             parent,
             inline,
         })
+    }
+}
+
+impl RawInode {
+    /// Encodes inode `ino`, with its checksum.
+    pub(crate) fn encode(&self, ino: u32) -> [u8; INODE_SIZE] {
+        let mut b = [0u8; INODE_SIZE];
+        put16(&mut b, 0, self.mode);
+        put32(&mut b, 4, self.nlink);
+        put32(&mut b, 8, self.uid);
+        put32(&mut b, 12, self.gid);
+        put64(&mut b, 16, self.size);
+        for (i, (sec, nsec)) in self.times.iter().enumerate() {
+            put64(&mut b, 24 + 8 * i, *sec as u64);
+            put32(&mut b, 48 + 4 * i, *nsec);
+        }
+        put32(&mut b, 60, self.nextents);
+        put64(&mut b, 64, self.extent_block);
+        put32(&mut b, 72, self.parent);
+        for (i, e) in self.inline.iter().enumerate().take(self.nextents as usize) {
+            let at = 80 + EXTENT_SIZE * i;
+            put64(&mut b, at, e.file_block);
+            put64(&mut b, at + 8, e.disk_block);
+            put32(&mut b, at + 16, e.len);
+            put32(&mut b, at + 20, e.flags);
+        }
+        let crc = crc32c(&[&ino.to_le_bytes(), &b[..252]]);
+        put32(&mut b, 252, crc);
+        b
     }
 }
 

@@ -6,8 +6,9 @@
 //! every piece of metadata it reads (a bad image fails the mount or the lookup with `EUCLEAN`
 //! and a message naming what is wrong), and serves lookups, directory listings, `stat`,
 //! `statfs`, symbolic links, and file reads, `SEEK_HOLE`/`SEEK_DATA` and FIEMAP through C iomap
-//! with its extents. It mounts read-only: the namespace operations and the buffered write paths
-//! through `kernel::iomap` come next, and until they exist nothing may change an inode in memory
+//! with its extents. It mounts read-write and writes attribute changes back to the inode table
+//! (`setattr`, `write_inode`); creating, writing (through `kernel::iomap`), truncating,
+//! renaming and removing come next and are refused until then, so nothing changes in memory
 //! that could not be written back.
 //!
 //! Each inode keeps its extent records in memory under a mutex, with the generation counter that
@@ -69,6 +70,8 @@ struct InodeInfo {
     generation: u64,
     /// Directories: the parent directory.
     parent: u32,
+    /// The first block of the chain holding the extents beyond the inline ones, 0 if none.
+    extent_block: u64,
 }
 
 #[pin_data]
@@ -89,6 +92,7 @@ impl fs::FileSystem for Xtfs {
                 extents: KVec::new(),
                 generation: 0,
                 parent: 0,
+                extent_block: 0,
             }),
         }? Error)
     }
@@ -103,7 +107,6 @@ impl fs::FileSystem for Xtfs {
         sb.set_magic(format::MAGIC as u64);
         // Whole blocks up to the largest `loff_t`: a mapping never ends beyond it.
         sb.set_max_bytes(((i64::MAX as u64 >> s.block_bits) << s.block_bits) as i64);
-        sb.set_read_only();
 
         let bs = s.block_size() as usize;
         let mut buf = KVec::from_elem(0u8, bs, GFP_KERNEL)?;
@@ -150,6 +153,43 @@ impl fs::FileSystem for Xtfs {
             return Err(corrupt!("the root inode is not a directory\n"));
         }
         Ok(root)
+    }
+
+    /// Writes the inode's attributes to its slot of the inode table (in the block device's
+    /// page cache; `sync_filesystem` writes it to the device). The extents do not change yet:
+    /// they are written as they were read.
+    fn write_inode(inode: &INode<Self>, _sync: bool) -> Result {
+        let sb = inode.super_block();
+        let s = &sb.data().sb;
+        let ino = inode.ino() as u32;
+        let a = inode.attrs();
+        let t = |t: inode::Time| (t.sec, t.nsec);
+        let raw = {
+            let info = inode.data().info.lock();
+            let mut inline = [Extent {
+                file_block: 0,
+                disk_block: 0,
+                len: 0,
+                flags: 0,
+            }; format::INLINE_EXTENTS];
+            for (slot, e) in inline.iter_mut().zip(info.extents.iter()) {
+                *slot = *e;
+            }
+            RawInode {
+                mode: a.mode,
+                nlink: a.nlink,
+                uid: a.uid,
+                gid: a.gid,
+                size: a.size as u64,
+                times: [t(a.atime), t(a.mtime), t(a.ctime)],
+                nextents: info.extents.len() as u32,
+                extent_block: info.extent_block,
+                parent: info.parent,
+                inline,
+            }
+        };
+        let at = s.itable_start * s.block_size() + (ino as u64 - 1) * format::INODE_SIZE as u64;
+        sb.write(at, &raw.encode(ino))
     }
 
     fn statfs(sb: &SuperBlock<Self>) -> Result<sb::Stat> {
@@ -229,6 +269,10 @@ struct DirOps;
 impl inode::Operations for DirOps {
     type FileSystem = Xtfs;
 
+    fn setattr(inode: &INode<Xtfs>, change: &inode::AttrChange) -> Result {
+        check_attr_change(inode, change)
+    }
+
     fn lookup(dir: &INode<Xtfs>, name: &[u8]) -> Result<Option<ARef<INode<Xtfs>>>> {
         if name.len() > format::NAME_MAX {
             return Err(ENAMETOOLONG);
@@ -289,6 +333,10 @@ struct FileOps;
 impl inode::Operations for FileOps {
     type FileSystem = Xtfs;
 
+    fn setattr(inode: &INode<Xtfs>, change: &inode::AttrChange) -> Result {
+        check_attr_change(inode, change)
+    }
+
     fn fiemap(
         inode: &INode<Xtfs>,
         info: &mut address_space::FiemapInfo<'_>,
@@ -322,6 +370,10 @@ struct SymlinkOps;
 #[vtable]
 impl inode::Operations for SymlinkOps {
     type FileSystem = Xtfs;
+
+    fn setattr(inode: &INode<Xtfs>, change: &inode::AttrChange) -> Result {
+        check_attr_change(inode, change)
+    }
 
     fn get_link(inode: &INode<Xtfs>) -> Result<KVec<u8>> {
         let sb = inode.super_block();
@@ -415,6 +467,14 @@ impl IomapOps for FileMap<'_> {
     }
 }
 
+/// Attribute changes are accepted, but for the size: truncation comes with the write path.
+fn check_attr_change(inode: &INode<Xtfs>, change: &inode::AttrChange) -> Result {
+    match change.size {
+        Some(size) if size != inode.as_inode().size() => Err(EOPNOTSUPP),
+        _ => Ok(()),
+    }
+}
+
 /// Calls `f(slot, entry)` for each entry of directory `dir` from slot `start` on, until `f`
 /// returns false.
 fn for_each_entry(
@@ -505,6 +565,7 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<ARef<INode<Xtfs>>> {
         info.extents = extents;
         info.generation = 0;
         info.parent = raw.parent;
+        info.extent_block = raw.extent_block;
     }
     let time = |(sec, nsec): (i64, u32)| inode::Time { sec, nsec };
     let (inode_ops, file_ops, aops) = match typ {
@@ -526,14 +587,16 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<ARef<INode<Xtfs>>> {
     };
     Ok(new.init(inode::Params {
         typ,
-        mode: raw.mode & 0o7777,
-        nlink: raw.nlink,
-        uid: raw.uid,
-        gid: raw.gid,
-        size: raw.size as i64,
-        atime: time(raw.times[0]),
-        mtime: time(raw.times[1]),
-        ctime: time(raw.times[2]),
+        attrs: inode::Attrs {
+            mode: raw.mode,
+            nlink: raw.nlink,
+            uid: raw.uid,
+            gid: raw.gid,
+            size: raw.size as i64,
+            atime: time(raw.times[0]),
+            mtime: time(raw.times[1]),
+            ctime: time(raw.times[2]),
+        },
         inode_ops,
         file_ops,
         aops,
