@@ -3,29 +3,13 @@
 //! The on-disk format of xtfs, version 1 (`Documentation/filesystems/xtfs.rst`).
 //!
 //! Decoders take bytes read from the device and check everything the rest of the filesystem
-//! relies on; on bad input they log what is wrong and fail with `EUCLEAN`. The userspace twin of
-//! this file is `tools/testing/xtfs/src/lib.rs`.
+//! relies on; on bad input they log what is wrong and fail with `EUCLEAN`. Where the fields are
+//! is `layout.rs`, shared with the userspace tools (`tools/testing/xtfs/src/lib.rs`, whose
+//! `fsck.xtfs` checks the same things and more).
 
 use kernel::prelude::*;
 
-pub(crate) const MAGIC: u32 = 0x5346_5458;
-pub(crate) const EXTENT_BLOCK_MAGIC: u32 = 0x4245_5458;
-pub(crate) const VERSION: u32 = 1;
-pub(crate) const SB_BYTES: usize = 512;
-pub(crate) const SB_CRC_OFFSET: usize = 508;
-pub(crate) const INODE_SIZE: usize = 256;
-pub(crate) const ROOT_INO: u32 = 1;
-pub(crate) const INLINE_EXTENTS: usize = 7;
-pub(crate) const EXTENT_SIZE: usize = 24;
-pub(crate) const EXTENT_BLOCK_HEADER: usize = 32;
-pub(crate) const DIRENT_SIZE: usize = 256;
-pub(crate) const NAME_MAX: usize = 250;
-pub(crate) const EXTENT_UNWRITTEN: u32 = 1;
-
-pub(crate) const S_IFMT: u16 = 0o170000;
-pub(crate) const S_IFREG: u16 = 0o100000;
-pub(crate) const S_IFDIR: u16 = 0o040000;
-pub(crate) const S_IFLNK: u16 = 0o120000;
+pub(crate) use crate::layout::*;
 
 /// Logs why on-disk metadata is rejected and returns the error for it.
 macro_rules! corrupt {
@@ -35,30 +19,6 @@ macro_rules! corrupt {
     }};
 }
 pub(crate) use corrupt;
-
-pub(crate) fn le16(b: &[u8], off: usize) -> u16 {
-    u16::from_le_bytes([b[off], b[off + 1]])
-}
-
-pub(crate) fn le32(b: &[u8], off: usize) -> u32 {
-    u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
-}
-
-pub(crate) fn le64(b: &[u8], off: usize) -> u64 {
-    (le32(b, off) as u64) | ((le32(b, off + 4) as u64) << 32)
-}
-
-fn put16(b: &mut [u8], off: usize, v: u16) {
-    b[off..off + 2].copy_from_slice(&v.to_le_bytes());
-}
-
-fn put32(b: &mut [u8], off: usize, v: u32) {
-    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
-}
-
-fn put64(b: &mut [u8], off: usize, v: u64) {
-    b[off..off + 8].copy_from_slice(&v.to_le_bytes());
-}
 
 /// CRC32C of the concatenation of `parts`, as the format defines it.
 pub(crate) fn crc32c(parts: &[&[u8]]) -> u32 {
@@ -160,30 +120,9 @@ impl Super {
     }
 }
 
-/// An extent record: `len` blocks of the file from `file_block` at `disk_block`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) struct Extent {
-    pub(crate) file_block: u64,
-    pub(crate) disk_block: u64,
-    pub(crate) len: u32,
-    pub(crate) flags: u32,
-}
-
 impl Extent {
-    pub(crate) fn decode(b: &[u8]) -> Extent {
-        Extent {
-            file_block: le64(b, 0),
-            disk_block: le64(b, 8),
-            len: le32(b, 16),
-            flags: le32(b, 20),
-        }
-    }
-
-    pub(crate) fn end(&self) -> u64 {
-        self.file_block + self.len as u64
-    }
-
-    /// Checks `self` as the record after one ending at file block `prev_end` (0 for the first).
+    /// Checks the record as the one after a record ending at file block `prev_end` (0 for the
+    /// first).
     pub(crate) fn check(&self, sb: &Super, ino: u32, prev_end: u64) -> Result {
         let max_blocks = (i64::MAX as u64) >> sb.block_bits;
         let disk_ok = self.disk_block >= sb.data_start
@@ -214,51 +153,28 @@ impl Extent {
     }
 }
 
-/// An inode as stored; its extents beyond the inline ones are read by the caller.
-pub(crate) struct RawInode {
-    pub(crate) mode: u16,
-    pub(crate) nlink: u32,
-    pub(crate) uid: u32,
-    pub(crate) gid: u32,
-    pub(crate) size: u64,
-    pub(crate) times: [(i64, u32); 3],
-    pub(crate) nextents: u32,
-    pub(crate) extent_block: u64,
-    pub(crate) parent: u32,
-    pub(crate) inline: [Extent; INLINE_EXTENTS],
-}
-
 impl RawInode {
-    /// Decodes inode `ino`, which must be in use.
+    /// Decodes inode `ino`, which must be in use, and checks it.
     pub(crate) fn decode(b: &[u8; INODE_SIZE], ino: u32, sb: &Super) -> Result<RawInode> {
-        let mode = le16(b, 0);
-        if mode == 0 {
+        let raw = RawInode::fields(b);
+        if raw.mode == 0 {
             return Err(corrupt!("inode {} is free but linked\n", ino));
         }
-        if le32(b, 252) != crc32c(&[&ino.to_le_bytes(), &b[..252]]) {
+        if le32(b, INODE_CRC_OFFSET) != RawInode::checksum(b, ino, crc32c) {
             return Err(corrupt!("inode {}: checksum mismatch\n", ino));
         }
-        let typ = mode & S_IFMT;
+        let typ = raw.mode & S_IFMT;
         if !matches!(typ, S_IFREG | S_IFDIR | S_IFLNK) {
-            return Err(corrupt!("inode {}: bad mode {:o}\n", ino, mode));
+            return Err(corrupt!("inode {}: bad mode {:o}\n", ino, raw.mode));
         }
-        let mut times = [(0i64, 0u32); 3];
-        for (i, t) in times.iter_mut().enumerate() {
-            *t = (le64(b, 24 + 8 * i) as i64, le32(b, 48 + 4 * i));
-            if t.1 >= 1_000_000_000 {
-                return Err(corrupt!("inode {}: bad time stamp\n", ino));
-            }
+        if raw.times.iter().any(|t| t.1 >= 1_000_000_000) {
+            return Err(corrupt!("inode {}: bad time stamp\n", ino));
         }
-        let nextents = le32(b, 60);
-        let extent_block = le64(b, 64);
-        let parent = le32(b, 72);
-        let nlink = le32(b, 4);
-        let size = le64(b, 16);
-        if (nextents as usize <= INLINE_EXTENTS) != (extent_block == 0)
-            || (typ == S_IFDIR) != (parent != 0)
-            || parent > sb.inodes
-            || nlink == 0
-            || size > i64::MAX as u64
+        if (raw.nextents as usize <= INLINE_EXTENTS) != (raw.extent_block == 0)
+            || (typ == S_IFDIR) != (raw.parent != 0)
+            || raw.parent > sb.inodes
+            || raw.nlink == 0
+            || raw.size > i64::MAX as u64
             || le16(b, 2) != 0
             || le32(b, 76) != 0
             || le32(b, 248) != 0
@@ -267,55 +183,14 @@ impl RawInode {
                 "inode {}: inconsistent fields (extents {}, extent block {}, parent {}, \
                  links {}, size {})\n",
                 ino,
-                nextents,
-                extent_block,
-                parent,
-                nlink,
-                size
+                raw.nextents,
+                raw.extent_block,
+                raw.parent,
+                raw.nlink,
+                raw.size
             ));
         }
-        let inline = core::array::from_fn(|i| Extent::decode(&b[80 + EXTENT_SIZE * i..]));
-        Ok(RawInode {
-            mode,
-            nlink,
-            uid: le32(b, 8),
-            gid: le32(b, 12),
-            size,
-            times,
-            nextents,
-            extent_block,
-            parent,
-            inline,
-        })
-    }
-}
-
-impl RawInode {
-    /// Encodes inode `ino`, with its checksum.
-    pub(crate) fn encode(&self, ino: u32) -> [u8; INODE_SIZE] {
-        let mut b = [0u8; INODE_SIZE];
-        put16(&mut b, 0, self.mode);
-        put32(&mut b, 4, self.nlink);
-        put32(&mut b, 8, self.uid);
-        put32(&mut b, 12, self.gid);
-        put64(&mut b, 16, self.size);
-        for (i, (sec, nsec)) in self.times.iter().enumerate() {
-            put64(&mut b, 24 + 8 * i, *sec as u64);
-            put32(&mut b, 48 + 4 * i, *nsec);
-        }
-        put32(&mut b, 60, self.nextents);
-        put64(&mut b, 64, self.extent_block);
-        put32(&mut b, 72, self.parent);
-        for (i, e) in self.inline.iter().enumerate().take(self.nextents as usize) {
-            let at = 80 + EXTENT_SIZE * i;
-            put64(&mut b, at, e.file_block);
-            put64(&mut b, at + 8, e.disk_block);
-            put32(&mut b, at + 16, e.len);
-            put32(&mut b, at + 20, e.flags);
-        }
-        let crc = crc32c(&[&ino.to_le_bytes(), &b[..252]]);
-        put32(&mut b, 252, crc);
-        b
+        Ok(raw)
     }
 }
 

@@ -30,6 +30,7 @@ use kernel::types::ARef;
 use kernel::uio::{IovIter, Kiocb};
 
 mod format;
+mod layout;
 use format::{corrupt, Extent, RawInode, Super};
 
 module! {
@@ -166,12 +167,7 @@ impl fs::FileSystem for Xtfs {
         let t = |t: inode::Time| (t.sec, t.nsec);
         let raw = {
             let info = inode.data().info.lock();
-            let mut inline = [Extent {
-                file_block: 0,
-                disk_block: 0,
-                len: 0,
-                flags: 0,
-            }; format::INLINE_EXTENTS];
+            let mut inline = [Extent::default(); format::INLINE_EXTENTS];
             for (slot, e) in inline.iter_mut().zip(info.extents.iter()) {
                 *slot = *e;
             }
@@ -189,7 +185,7 @@ impl fs::FileSystem for Xtfs {
             }
         };
         let at = s.itable_start * s.block_size() + (ino as u64 - 1) * format::INODE_SIZE as u64;
-        sb.write(at, &raw.encode(ino))
+        sb.write(at, &raw.encode(ino, format::crc32c))
     }
 
     fn statfs(sb: &SuperBlock<Self>) -> Result<sb::Stat> {

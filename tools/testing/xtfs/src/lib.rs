@@ -11,28 +11,13 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
-pub const MAGIC: u32 = 0x5346_5458;
-pub const EXTENT_BLOCK_MAGIC: u32 = 0x4245_5458;
-pub const VERSION: u32 = 1;
+// Where every field lives: the kernel module's own definition, shared.
+#[path = "../../../../samples/rust/xtfs/layout.rs"]
+mod layout;
+pub use layout::*;
+
 pub const MIN_BLOCK_BITS: u32 = 9;
 pub const MAX_BLOCK_BITS: u32 = 12;
-pub const INODE_SIZE: usize = 256;
-pub const ROOT_INO: u32 = 1;
-pub const INLINE_EXTENTS: usize = 7;
-pub const EXTENT_SIZE: usize = 24;
-pub const EXTENT_BLOCK_HEADER: usize = 32;
-pub const DIRENT_SIZE: usize = 256;
-pub const NAME_MAX: usize = 250;
-pub const SB_CRC_OFFSET: usize = 508;
-pub const EXTENT_UNWRITTEN: u32 = 1;
-
-pub const S_IFMT: u16 = 0o170000;
-pub const S_IFREG: u16 = 0o100000;
-pub const S_IFDIR: u16 = 0o040000;
-pub const S_IFLNK: u16 = 0o120000;
-pub const DT_REG: u8 = 8;
-pub const DT_DIR: u8 = 4;
-pub const DT_LNK: u8 = 10;
 
 /// CRC32C (Castagnoli), reflected, as the kernel's `crc32c()`: `crc32c(!0, data) ^ !0` is the
 /// checksum of `data`.
@@ -66,25 +51,6 @@ pub fn crc32c_update(mut crc: u32, data: &[u8]) -> u32 {
 /// The checksum of the concatenation of `parts`.
 pub fn crc32c(parts: &[&[u8]]) -> u32 {
     parts.iter().fold(!0, |crc, p| crc32c_update(crc, p)) ^ !0
-}
-
-pub fn le16(b: &[u8], off: usize) -> u16 {
-    u16::from_le_bytes(b[off..off + 2].try_into().unwrap())
-}
-pub fn le32(b: &[u8], off: usize) -> u32 {
-    u32::from_le_bytes(b[off..off + 4].try_into().unwrap())
-}
-pub fn le64(b: &[u8], off: usize) -> u64 {
-    u64::from_le_bytes(b[off..off + 8].try_into().unwrap())
-}
-pub fn put16(b: &mut [u8], off: usize, v: u16) {
-    b[off..off + 2].copy_from_slice(&v.to_le_bytes());
-}
-pub fn put32(b: &mut [u8], off: usize, v: u32) {
-    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
-}
-pub fn put64(b: &mut [u8], off: usize, v: u64) {
-    b[off..off + 8].copy_from_slice(&v.to_le_bytes());
 }
 
 /// The superblock.
@@ -207,123 +173,44 @@ impl Super {
     }
 }
 
-/// An extent record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Extent {
-    pub file_block: u64,
-    pub disk_block: u64,
-    pub len: u32,
-    pub flags: u32,
-}
-
-impl Extent {
-    pub fn decode(b: &[u8]) -> Extent {
-        Extent {
-            file_block: le64(b, 0),
-            disk_block: le64(b, 8),
-            len: le32(b, 16),
-            flags: le32(b, 20),
-        }
-    }
-
-    pub fn encode(&self, b: &mut [u8]) {
-        put64(b, 0, self.file_block);
-        put64(b, 8, self.disk_block);
-        put32(b, 16, self.len);
-        put32(b, 20, self.flags);
-    }
-}
-
-/// An inode as stored, before its extent chain is read.
-#[derive(Clone, Debug, Default)]
-pub struct RawInode {
-    pub mode: u16,
-    pub nlink: u32,
-    pub uid: u32,
-    pub gid: u32,
-    pub size: u64,
-    pub times: [(i64, u32); 3],
-    pub nextents: u32,
-    pub extent_block: u64,
-    pub parent: u32,
-    pub inline: Vec<Extent>,
-}
-
 impl RawInode {
-    pub fn encode(&self, ino: u32) -> [u8; INODE_SIZE] {
-        let mut b = [0u8; INODE_SIZE];
-        put16(&mut b, 0, self.mode);
-        put32(&mut b, 4, self.nlink);
-        put32(&mut b, 8, self.uid);
-        put32(&mut b, 12, self.gid);
-        put64(&mut b, 16, self.size);
-        for (i, (sec, nsec)) in self.times.iter().enumerate() {
-            put64(&mut b, 24 + 8 * i, *sec as u64);
-            put32(&mut b, 48 + 4 * i, *nsec);
-        }
-        put32(&mut b, 60, self.nextents);
-        put64(&mut b, 64, self.extent_block);
-        put32(&mut b, 72, self.parent);
-        for (i, e) in self.inline.iter().enumerate() {
-            e.encode(&mut b[80 + EXTENT_SIZE * i..]);
-        }
-        let crc = crc32c(&[&ino.to_le_bytes(), &b[..252]]);
-        put32(&mut b, 252, crc);
-        b
+    /// Encodes inode `ino` with its checksum.
+    pub fn encode_with_crc(&self, ino: u32) -> [u8; INODE_SIZE] {
+        self.encode(ino, crc32c)
     }
 
     /// Decodes inode `ino`: `Ok(None)` for a free inode, `Err` for a bad one.
     pub fn decode(b: &[u8], ino: u32) -> Result<Option<RawInode>, String> {
-        let mode = le16(b, 0);
-        if mode == 0 {
+        let raw = RawInode::fields(b);
+        if raw.mode == 0 {
             return if b[..INODE_SIZE].iter().all(|&x| x == 0) {
                 Ok(None)
             } else {
                 Err("free inode (mode 0) is not all zero".into())
             };
         }
-        if le32(b, 252) != crc32c(&[&ino.to_le_bytes(), &b[..252]]) {
+        if le32(b, INODE_CRC_OFFSET) != RawInode::checksum(b, ino, crc32c) {
             return Err("checksum mismatch".into());
         }
-        if !matches!(mode & S_IFMT, S_IFREG | S_IFDIR | S_IFLNK) {
-            return Err(format!("bad file type in mode {mode:o}"));
+        if !matches!(raw.mode & S_IFMT, S_IFREG | S_IFDIR | S_IFLNK) {
+            return Err(format!("bad file type in mode {:o}", raw.mode));
         }
-        let mut times = [(0i64, 0u32); 3];
-        for (i, t) in times.iter_mut().enumerate() {
-            *t = (le64(b, 24 + 8 * i) as i64, le32(b, 48 + 4 * i));
-            if t.1 >= 1_000_000_000 {
-                return Err(format!("nanoseconds {} out of range", t.1));
-            }
+        if let Some(t) = raw.times.iter().find(|t| t.1 >= 1_000_000_000) {
+            return Err(format!("nanoseconds {} out of range", t.1));
         }
-        let nextents = le32(b, 60);
-        let extent_block = le64(b, 64);
-        if (nextents as usize <= INLINE_EXTENTS) != (extent_block == 0) {
+        if (raw.nextents as usize <= INLINE_EXTENTS) != (raw.extent_block == 0) {
             return Err(format!(
-                "{nextents} extents but extent block {extent_block}"
+                "{} extents but extent block {}",
+                raw.nextents, raw.extent_block
             ));
         }
         if le16(b, 2) != 0 || le32(b, 76) != 0 || le32(b, 248) != 0 {
             return Err("reserved fields are not zero".into());
         }
-        let parent = le32(b, 72);
-        if (mode & S_IFMT == S_IFDIR) != (parent != 0) {
-            return Err(format!("parent {parent} for mode {mode:o}"));
+        if (raw.mode & S_IFMT == S_IFDIR) != (raw.parent != 0) {
+            return Err(format!("parent {} for mode {:o}", raw.parent, raw.mode));
         }
-        let inline = (0..(nextents as usize).min(INLINE_EXTENTS))
-            .map(|i| Extent::decode(&b[80 + EXTENT_SIZE * i..]))
-            .collect();
-        Ok(Some(RawInode {
-            mode,
-            nlink: le32(b, 4),
-            uid: le32(b, 8),
-            gid: le32(b, 12),
-            size: le64(b, 16),
-            times,
-            nextents,
-            extent_block,
-            parent,
-            inline,
-        }))
+        Ok(Some(raw))
     }
 }
 

@@ -93,7 +93,7 @@ impl Checker {
 
     /// The extents of an inode: the inline ones and the chain of extent blocks.
     fn extents(&mut self, ino: u32, raw: &RawInode) -> Vec<Extent> {
-        let mut extents = raw.inline.clone();
+        let mut extents = raw.inline_extents().to_vec();
         let per_block = extents_per_block(self.sb.block_size());
         let mut next = raw.extent_block;
         let mut hops = 0u64;

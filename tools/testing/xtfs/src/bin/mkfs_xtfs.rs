@@ -219,7 +219,7 @@ impl Image {
 
     fn put_inode(&mut self, ino: u32, raw: &RawInode) {
         let off = (ino as usize - 1) * INODE_SIZE;
-        self.itable[off..off + INODE_SIZE].copy_from_slice(&raw.encode(ino));
+        self.itable[off..off + INODE_SIZE].copy_from_slice(&raw.encode_with_crc(ino));
     }
 
     fn inode(&self, ino: u32) -> RawInode {
@@ -280,7 +280,9 @@ impl Image {
     fn set_extents(&mut self, ino: u32, raw: &mut RawInode, extents: Vec<Extent>) {
         raw.nextents = extents.len() as u32;
         let rest = extents.get(INLINE_EXTENTS..).unwrap_or(&[]).to_vec();
-        raw.inline = extents.into_iter().take(INLINE_EXTENTS).collect();
+        for (slot, e) in raw.inline.iter_mut().zip(extents.iter()) {
+            *slot = *e;
+        }
         let bs = self.sb.block_size();
         let chunks: Vec<&[Extent]> = rest.chunks(extents_per_block(bs)).collect();
         let blocks: Vec<u64> = chunks.iter().map(|_| self.alloc(1)).collect();

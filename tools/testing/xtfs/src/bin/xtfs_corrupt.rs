@@ -84,14 +84,14 @@ impl Img {
 
     fn put_inode(&self, ino: u32, raw: &RawInode) {
         self.dev
-            .write(self.inode_off(ino), &raw.encode(ino))
+            .write(self.inode_off(ino), &raw.encode_with_crc(ino))
             .unwrap();
     }
 
     /// The first entry of the root directory that is a directory (`want_dir`) or not.
     fn root_entry(&self, want_dir: bool) -> (u64, u32) {
         let root = self.inode(ROOT_INO);
-        for e in &root.inline {
+        for e in root.inline_extents() {
             for b in e.disk_block..e.disk_block + e.len as u64 {
                 let data = self.dev.read(b * self.bs(), self.bs() as usize).unwrap();
                 for slot in 0..(self.bs() as usize / DIRENT_SIZE) {
@@ -190,11 +190,15 @@ impl Img {
                 let (_, ino) = self.root_entry(false);
                 let mut r = self.inode(ino);
                 let e = r.inline[0];
-                r.inline.push(Extent {
+                let n = r.inline_extents().len();
+                if n == INLINE_EXTENTS {
+                    fail("no free inline extent slot");
+                }
+                r.inline[n] = Extent {
                     disk_block: e.disk_block + 100,
                     ..e
-                });
-                r.nextents = r.inline.len() as u32;
+                };
+                r.nextents = n as u32 + 1;
                 self.put_inode(ino, &r);
             }
             "inode_nlink_zero" => {
@@ -217,7 +221,10 @@ impl Img {
             "dirent_slot_garbage" => {
                 // An empty slot after the last entry of the root's last block.
                 let root = self.inode(ROOT_INO);
-                let e = root.inline[root.inline.len() - 1];
+                let e = *root
+                    .inline_extents()
+                    .last()
+                    .unwrap_or_else(|| fail("empty root"));
                 let last = (e.disk_block + e.len as u64) * bs - 1;
                 self.dev.write(last, &[0xff]).unwrap();
             }

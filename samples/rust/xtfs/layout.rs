@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Where every field of xtfs's on-disk structures lives (`Documentation/filesystems/xtfs.rst`).
+//!
+//! One definition for the kernel module (`format.rs` checks what it decodes with this) and its
+//! userspace tools (`tools/testing/xtfs/src/lib.rs` includes this file), so the two cannot
+//! disagree about the layout. Only `core`; checksums are computed by the caller's CRC32C.
+//! Decoding here does not check anything: the callers do, each reporting in its own way.
+
+// Shared with the tools, which export these items from their library (hence `pub`): in the
+// module they are private to the crate, and not every item is used by both sides.
+#![allow(dead_code, unreachable_pub)]
+
+pub const MAGIC: u32 = 0x5346_5458;
+pub const EXTENT_BLOCK_MAGIC: u32 = 0x4245_5458;
+pub const VERSION: u32 = 1;
+pub const SB_BYTES: usize = 512;
+pub const SB_CRC_OFFSET: usize = 508;
+pub const INODE_SIZE: usize = 256;
+pub const INODE_CRC_OFFSET: usize = 252;
+pub const ROOT_INO: u32 = 1;
+pub const INLINE_EXTENTS: usize = 7;
+pub const EXTENT_SIZE: usize = 24;
+pub const EXTENT_BLOCK_HEADER: usize = 32;
+pub const DIRENT_SIZE: usize = 256;
+pub const NAME_MAX: usize = 250;
+pub const EXTENT_UNWRITTEN: u32 = 1;
+
+pub const S_IFMT: u16 = 0o170000;
+pub const S_IFREG: u16 = 0o100000;
+pub const S_IFDIR: u16 = 0o040000;
+pub const S_IFLNK: u16 = 0o120000;
+pub const DT_REG: u8 = 8;
+pub const DT_DIR: u8 = 4;
+pub const DT_LNK: u8 = 10;
+
+pub fn le16(b: &[u8], off: usize) -> u16 {
+    u16::from_le_bytes([b[off], b[off + 1]])
+}
+
+pub fn le32(b: &[u8], off: usize) -> u32 {
+    u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+}
+
+pub fn le64(b: &[u8], off: usize) -> u64 {
+    (le32(b, off) as u64) | ((le32(b, off + 4) as u64) << 32)
+}
+
+pub fn put16(b: &mut [u8], off: usize, v: u16) {
+    b[off..off + 2].copy_from_slice(&v.to_le_bytes());
+}
+
+pub fn put32(b: &mut [u8], off: usize, v: u32) {
+    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+pub fn put64(b: &mut [u8], off: usize, v: u64) {
+    b[off..off + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+/// An extent record: `len` blocks of the file from `file_block` at device block `disk_block`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Extent {
+    pub file_block: u64,
+    pub disk_block: u64,
+    pub len: u32,
+    pub flags: u32,
+}
+
+impl Extent {
+    pub fn decode(b: &[u8]) -> Extent {
+        Extent {
+            file_block: le64(b, 0),
+            disk_block: le64(b, 8),
+            len: le32(b, 16),
+            flags: le32(b, 20),
+        }
+    }
+
+    pub fn encode(&self, b: &mut [u8]) {
+        put64(b, 0, self.file_block);
+        put64(b, 8, self.disk_block);
+        put32(b, 16, self.len);
+        put32(b, 20, self.flags);
+    }
+
+    /// The file block after the extent (it may overflow only in records not checked yet).
+    pub fn end(&self) -> u64 {
+        self.file_block.wrapping_add(self.len as u64)
+    }
+}
+
+/// An inode's fields as stored; the extents beyond the inline ones are in its extent chain.
+#[derive(Clone, Debug, Default)]
+pub struct RawInode {
+    pub mode: u16,
+    pub nlink: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub size: u64,
+    /// Access, modification and change times: seconds and nanoseconds.
+    pub times: [(i64, u32); 3],
+    pub nextents: u32,
+    pub extent_block: u64,
+    pub parent: u32,
+    /// The first `min(nextents, INLINE_EXTENTS)` are the inode's first extents.
+    pub inline: [Extent; INLINE_EXTENTS],
+}
+
+impl RawInode {
+    /// The fields of the 256 bytes at `b`, unchecked.
+    pub fn fields(b: &[u8]) -> RawInode {
+        let mut inline = [Extent::default(); INLINE_EXTENTS];
+        for (i, e) in inline.iter_mut().enumerate() {
+            *e = Extent::decode(&b[80 + EXTENT_SIZE * i..]);
+        }
+        RawInode {
+            mode: le16(b, 0),
+            nlink: le32(b, 4),
+            uid: le32(b, 8),
+            gid: le32(b, 12),
+            size: le64(b, 16),
+            times: [0, 1, 2].map(|i| (le64(b, 24 + 8 * i) as i64, le32(b, 48 + 4 * i))),
+            nextents: le32(b, 60),
+            extent_block: le64(b, 64),
+            parent: le32(b, 72),
+            inline,
+        }
+    }
+
+    /// The inline extents in use.
+    pub fn inline_extents(&self) -> &[Extent] {
+        &self.inline[..(self.nextents as usize).min(INLINE_EXTENTS)]
+    }
+
+    /// The checksum inode `ino` must carry: `crc32c` of its number and its first 252 bytes,
+    /// with `crc32c(parts)` the checksum of the concatenation of `parts`.
+    pub fn checksum(b: &[u8], ino: u32, crc32c: impl Fn(&[&[u8]]) -> u32) -> u32 {
+        crc32c(&[&ino.to_le_bytes(), &b[..INODE_CRC_OFFSET]])
+    }
+
+    /// Encodes inode `ino` with its checksum; unused inline slots are zero.
+    pub fn encode(&self, ino: u32, crc32c: impl Fn(&[&[u8]]) -> u32) -> [u8; INODE_SIZE] {
+        let mut b = [0u8; INODE_SIZE];
+        put16(&mut b, 0, self.mode);
+        put32(&mut b, 4, self.nlink);
+        put32(&mut b, 8, self.uid);
+        put32(&mut b, 12, self.gid);
+        put64(&mut b, 16, self.size);
+        for (i, (sec, nsec)) in self.times.iter().enumerate() {
+            put64(&mut b, 24 + 8 * i, *sec as u64);
+            put32(&mut b, 48 + 4 * i, *nsec);
+        }
+        put32(&mut b, 60, self.nextents);
+        put64(&mut b, 64, self.extent_block);
+        put32(&mut b, 72, self.parent);
+        for (i, e) in self.inline_extents().iter().enumerate() {
+            e.encode(&mut b[80 + EXTENT_SIZE * i..]);
+        }
+        let crc = Self::checksum(&b, ino, crc32c);
+        put32(&mut b, INODE_CRC_OFFSET, crc);
+        b
+    }
+}
