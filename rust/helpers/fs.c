@@ -14,34 +14,37 @@
  * before the first superblock uses them, and told to forget them after the
  * last one is gone (unregister_filesystem() waits for that).
  */
-void rust_helper_fs_type_register_keys(struct file_system_type *type)
+static void fs_type_key(struct lock_class_key *key, bool reg)
+{
+	if (reg)
+		lockdep_register_key(key);
+	else
+		lockdep_unregister_key(key);
+}
+
+static void fs_type_keys(struct file_system_type *type, bool reg)
 {
 	int i;
 
-	lockdep_register_key(&type->s_lock_key);
-	lockdep_register_key(&type->s_umount_key);
-	lockdep_register_key(&type->s_vfs_rename_key);
+	fs_type_key(&type->s_lock_key, reg);
+	fs_type_key(&type->s_umount_key, reg);
+	fs_type_key(&type->s_vfs_rename_key, reg);
 	for (i = 0; i < SB_FREEZE_LEVELS; i++)
-		lockdep_register_key(&type->s_writers_key[i]);
-	lockdep_register_key(&type->i_lock_key);
-	lockdep_register_key(&type->i_mutex_key);
-	lockdep_register_key(&type->invalidate_lock_key);
-	lockdep_register_key(&type->i_mutex_dir_key);
+		fs_type_key(&type->s_writers_key[i], reg);
+	fs_type_key(&type->i_lock_key, reg);
+	fs_type_key(&type->i_mutex_key, reg);
+	fs_type_key(&type->invalidate_lock_key, reg);
+	fs_type_key(&type->i_mutex_dir_key, reg);
+}
+
+void rust_helper_fs_type_register_keys(struct file_system_type *type)
+{
+	fs_type_keys(type, true);
 }
 
 void rust_helper_fs_type_unregister_keys(struct file_system_type *type)
 {
-	int i;
-
-	lockdep_unregister_key(&type->s_lock_key);
-	lockdep_unregister_key(&type->s_umount_key);
-	lockdep_unregister_key(&type->s_vfs_rename_key);
-	for (i = 0; i < SB_FREEZE_LEVELS; i++)
-		lockdep_unregister_key(&type->s_writers_key[i]);
-	lockdep_unregister_key(&type->i_lock_key);
-	lockdep_unregister_key(&type->i_mutex_key);
-	lockdep_unregister_key(&type->invalidate_lock_key);
-	lockdep_unregister_key(&type->i_mutex_dir_key);
+	fs_type_keys(type, false);
 }
 
 loff_t rust_helper_bdev_nr_bytes(struct block_device *bdev)

@@ -65,10 +65,8 @@ impl<M: Mapper + ?Sized> Bridge<M> {
         srcmap: *mut bindings::iomap,
     ) -> crate::ffi::c_int {
         from_result(|| {
-            // SAFETY: C iomap calls this table only for inodes whose operations hold it: live,
-            // initialised inodes of `M::FileSystem` (see `Ops::iomap`, `seek_hole_data`,
-            // `fiemap`). It passes its iterator's `iomap` and `srcmap`, zeroed, valid and not
-            // otherwise used during the call.
+            // SAFETY: C iomap uses this table only for live inodes of `M::FileSystem` (`Ops::iomap`,
+            // `seek_hole_data`, `fiemap`), with its iterator's zeroed, unshared `iomap`/`srcmap`.
             let (inode, iomap, srcmap) = unsafe {
                 (
                     INode::<M::FileSystem>::from_raw(inode),
