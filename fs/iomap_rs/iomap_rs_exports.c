@@ -10,6 +10,7 @@
  */
 #include <linux/export.h>
 #include <linux/iomap_rs.h>
+#include <linux/pagemap.h>
 
 /*
  * EXPORT_SYMBOL_GPL() as it expands: there is no C definition for an export
@@ -25,3 +26,11 @@ IOMAP_RS_EXPORT_RUST_GPL(iomap_rs_zero_range);
 IOMAP_RS_EXPORT_RUST_GPL(iomap_rs_truncate_page);
 IOMAP_RS_EXPORT_RUST_GPL(iomap_rs_file_unshare);
 IOMAP_RS_EXPORT_RUST_GPL(iomap_rs_page_mkwrite);
+
+/*
+ * The library's delalloc release walks the page cache with
+ * mapping_seek_hole_data(), as C iomap does; C iomap is built in, the
+ * library's generic code is instantiated in Rust filesystem modules, which
+ * need the symbol exported.
+ */
+IOMAP_RS_EXPORT_RUST_GPL(mapping_seek_hole_data);

@@ -12,7 +12,9 @@
 
 #include <linux/cacheflush.h>
 #include <linux/iomap.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 struct folio;
 struct inode;
@@ -118,6 +120,40 @@ void iomap_rs_note_stale(struct inode *inode, loff_t offset, u64 length,
 void iomap_rs_trace_iter(struct iomap_iter *iter, const struct iomap_ops *ops,
 			 unsigned long caller);
 void iomap_rs_trace_iter_maps(struct iomap_iter *iter);
+
+/*
+ * Deferred completion of writeback ioends, for filesystems written in Rust
+ * (fs/iomap_rs/iomap_rs_ioend.c). Writeback bios complete in interrupt
+ * context; converting unwritten extents takes sleeping locks and writes
+ * metadata. A filesystem's ->prepare_ioend hands the ioend to a queue, whose
+ * bio completion puts it on a list under an IRQ-safe lock and kicks a work
+ * item on the queue's own WQ_MEM_RECLAIM workqueue (as XFS does with its
+ * per-inode ioend lists). The work calls ->complete in process context, which
+ * must end with iomap_finish_ioends(). ->complete is called before the
+ * folios' writeback ends, so waiting on writeback waits for it.
+ *
+ * iomap_rs_ioend_queue_destroy() waits until no ioend handed to the queue is
+ * left, then drains and destroys the workqueue.
+ */
+struct iomap_rs_ioend_queue {
+	struct workqueue_struct *wq;
+	struct work_struct work;
+	spinlock_t lock;
+	struct list_head list;
+	atomic_t inflight;
+	void (*complete)(struct iomap_rs_ioend_queue *queue,
+			 struct iomap_ioend *ioend, int error);
+};
+
+int iomap_rs_ioend_queue_init(struct iomap_rs_ioend_queue *queue,
+			      const char *name,
+			      void (*complete)(struct iomap_rs_ioend_queue *queue,
+					       struct iomap_ioend *ioend,
+					       int error));
+void iomap_rs_ioend_queue_destroy(struct iomap_rs_ioend_queue *queue);
+void iomap_rs_ioend_defer(struct iomap_rs_ioend_queue *queue,
+			  struct iomap_ioend *ioend);
+void iomap_rs_ioend_done(struct iomap_rs_ioend_queue *queue);
 
 #ifdef CONFIG_IOMAP_RS_DEBUG
 /*

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
 #include <linux/blkdev.h>
+#include <linux/buffer_head.h>
+#include <linux/cred.h>
 #include <linux/delayed_call.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/iomap.h>
+#include <linux/iomap_rs.h>
 #include <linux/lockdep.h>
 #include <linux/pagemap.h>
 
@@ -117,17 +120,41 @@ struct timespec64 rust_helper_inode_get_ctime(const struct inode *inode)
 }
 
 /*
- * Dirty an uptodate, locked folio of a block device's page cache, all of it.
- * Without buffer heads the block device's folios carry iomap's per-block
- * state, whose dirty bits writeback follows: folio_mark_dirty() would not set
- * them.
+ * Dirty bytes [off, off + len) of an uptodate, locked folio of a block
+ * device's page cache: the blocks they touch, not the whole folio, whose
+ * other blocks may be file data that a filesystem writes to the device
+ * directly. Without buffer heads the block device's folios carry iomap's
+ * per-block state, whose dirty bits its writeback follows.
  */
-void rust_helper_bdev_folio_mark_dirty(struct folio *folio)
+int rust_helper_bdev_folio_mark_range_dirty(struct folio *folio, size_t off,
+					    size_t len)
 {
 #ifdef CONFIG_BUFFER_HEAD
-	folio_mark_dirty(folio);
+	struct buffer_head *head = folio_buffers(folio), *bh = head;
+	size_t pos = 0;
+
+	if (!head) {
+		folio_mark_dirty(folio);
+		return 0;
+	}
+	do {
+		if (pos < off + len && pos + bh->b_size > off)
+			mark_buffer_dirty(bh);
+		pos += bh->b_size;
+		bh = bh->b_this_page;
+	} while (bh != head);
+	return 0;
+#elif IS_ENABLED(CONFIG_IOMAP_RS)
+	int ret = iomap_folio_state_prepare(folio->mapping->host, folio, 0);
+
+	if (ret)
+		return ret;
+	iomap_folio_set_range_dirty(folio, off, len);
+	filemap_dirty_folio(folio->mapping, folio);
+	return 0;
 #else
-	iomap_dirty_folio(folio->mapping, folio);
+	/* No per-block state to set from here: only whole folios. */
+	return -EOPNOTSUPP;
 #endif
 }
 
@@ -145,4 +172,43 @@ void rust_helper_set_delayed_call(struct delayed_call *call,
 void rust_helper_mark_inode_dirty(struct inode *inode)
 {
 	mark_inode_dirty(inode);
+}
+
+ssize_t rust_helper_generic_write_sync(struct kiocb *iocb, ssize_t count)
+{
+	return generic_write_sync(iocb, count);
+}
+
+/*
+ * The owner and mode of a new inode in @dir, as inode_init_owner() sets them
+ * for a mount without an ID mapping: the caller's fsuid, and its fsgid or
+ * the group of a set-group-ID directory, whose new subdirectories inherit
+ * the bit.
+ */
+void rust_helper_fs_new_owner(const struct inode *dir, umode_t *mode,
+			      uid_t *uid, gid_t *gid)
+{
+	*uid = from_kuid(&init_user_ns, current_fsuid());
+	if (dir->i_mode & S_ISGID) {
+		*gid = i_gid_read(dir);
+		if (S_ISDIR(*mode))
+			*mode |= S_ISGID;
+	} else {
+		*gid = from_kgid(&init_user_ns, current_fsgid());
+	}
+}
+
+void rust_helper_sb_start_pagefault(struct super_block *sb)
+{
+	sb_start_pagefault(sb);
+}
+
+void rust_helper_sb_end_pagefault(struct super_block *sb)
+{
+	sb_end_pagefault(sb);
+}
+
+void rust_helper_file_accessed(struct file *file)
+{
+	file_accessed(file);
 }

@@ -61,10 +61,11 @@ pub trait FileSystem: Sized + Send + Sync + 'static {
     /// filesystem fills it when it reads the inode ([`sb::SuperBlock::get_or_create_inode`]).
     fn inode_data() -> impl PinInit<Self::INodeData, Error>;
 
-    /// Reads and checks the superblock of a new mount and returns the filesystem's data.
+    /// Reads and checks the superblock of a new mount and returns the initialiser of the
+    /// filesystem's data (pinned, so it can hold locks and queues).
     ///
     /// Bad on-disk contents must fail here with an error, never panic.
-    fn fill_super(sb: &sb::NewSuperBlock<'_, Self>) -> Result<Self::Data>;
+    fn fill_super(sb: &sb::NewSuperBlock<'_, Self>) -> Result<impl PinInit<Self::Data, Error>>;
 
     /// Returns the root directory of a superblock whose [`FileSystem::fill_super`] succeeded.
     fn root(sb: &sb::SuperBlock<Self>) -> Result<ARef<inode::INode<Self>>>;
@@ -72,6 +73,13 @@ pub trait FileSystem: Sized + Send + Sync + 'static {
     /// Writes inode `inode`'s attributes back to disk (`write_inode`), after they changed in
     /// memory (`setattr`, time stamp updates). `sync` asks to wait for the I/O.
     fn write_inode(_inode: &inode::INode<Self>, _sync: bool) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Releases what an inode leaving memory holds on disk (`evict_inode`), called after its
+    /// page cache is emptied: an inode without links is deleted here (its blocks and its slot
+    /// freed). Not called for inodes that failed to initialise.
+    fn evict_inode(_inode: &inode::Evicting<'_, Self>) {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -162,6 +170,11 @@ impl<T: FileSystem> Tables<T> {
         alloc_inode: Some(inode::INodeWithData::<T>::alloc_inode),
         destroy_inode: Some(inode::INodeWithData::<T>::destroy_inode),
         free_inode: Some(inode::INodeWithData::<T>::free_inode),
+        evict_inode: if T::HAS_EVICT_INODE {
+            Some(inode::INodeWithData::<T>::evict_inode)
+        } else {
+            None
+        },
         write_inode: if T::HAS_WRITE_INODE {
             Some(inode::INodeWithData::<T>::write_inode)
         } else {
@@ -216,10 +229,12 @@ impl<T: FileSystem> Tables<T> {
 
             // SAFETY: As above; the superblock has no data yet.
             let new = unsafe { sb::NewSuperBlock::<T>::from_raw(sb_ptr) };
-            let data = KBox::new(T::fill_super(&new)?, GFP_KERNEL)?;
+            let data = KBox::pin_init(T::fill_super(&new)?, GFP_KERNEL)?;
             // INVARIANT: From now on `s_fs_info` holds the `T::Data` of this superblock; it is
-            // released in `kill_sb`, after `kill_block_super`.
-            sb.s_fs_info = KBox::into_raw(data).cast();
+            // dropped in place and freed in `kill_sb`, after `kill_block_super`, so it stays
+            // pinned.
+            // SAFETY: The data is not moved out of the allocation until it is dropped.
+            sb.s_fs_info = KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) }).cast();
 
             // SAFETY: The superblock's data is set: it is a `SuperBlock<T>` now.
             let sb = unsafe { sb::SuperBlock::<T>::from_raw(sb_ptr) };

@@ -191,6 +191,17 @@ impl InodeLock<'_> {
         unsafe { bindings::i_size_write(self.inode.as_raw(), size) };
     }
 
+    /// Sets the file size and drops the cached data beyond it (`truncate_setsize()`): the
+    /// partial folio at the new EOF is zeroed beyond it, the folios after it removed (waiting
+    /// for their writeback). The filesystem frees its blocks beyond the new size itself, and
+    /// zeroes the rest of the block at the new EOF first (see
+    /// [`crate::iomap::zero::truncate_page`]).
+    pub fn set_size_truncate(&self, size: i64) {
+        // SAFETY: The inode is alive, and `i_rwsem` is held exclusively (type invariant), as
+        // `truncate_setsize` requires.
+        unsafe { bindings::truncate_setsize(self.inode.as_raw(), size) };
+    }
+
     /// Removes the cached folios of `[start, end)` that lie beyond EOF, as
     /// `iomap_write_failed()` does for folios a failed write instantiated there: the range is
     /// cut to start at the current size, and a folio straddling EOF is only zeroed past it.

@@ -25,11 +25,13 @@ use crate::{
     error::{from_result, Result},
     iomap::{
         iter::{IomapOps, IterFlags},
-        map::Iomap,
+        map::{Iomap, MappingType},
     },
     prelude::*,
+    str::CStr,
+    types::Opaque,
 };
-use core::marker::PhantomData;
+use core::{marker::PhantomData, pin::Pin};
 
 /// How a filesystem maps the files of type `FileSystem` for iomap.
 pub trait Mapper {
@@ -188,6 +190,215 @@ pub fn fiemap<M: Mapper>(
     })
 }
 
+/// Writeback of the files a [`Mapper`] maps: C iomap's `iomap_writepages()` with a Rust
+/// `map_blocks`, and completion of the I/O in process context.
+///
+/// Writeback calls [`Writeback::map_blocks`] at least once per dirty folio with the mapping it
+/// used last (zeroed at first): the filesystem keeps it if it still covers the offset and is
+/// still valid (its validity cookie, as in the write path, is how a filesystem tells), or
+/// replaces it, allocating blocks for delayed allocations. Only three mappings are accepted:
+/// allocated or unwritten blocks made by [`super::sb::SuperBlock::device_iomap`], or a hole
+/// (the dirty data there is not written); anything else, or a mapping that does not cover the
+/// offset, fails the folio's writeback with `EIO`.
+///
+/// Each I/O completes through the [`IoendQueue`] the filesystem names: in a workqueue,
+/// [`Writeback::complete_ioend`] (converting unwritten extents, say), then the folios'
+/// writeback ends. So whoever waits for writeback (`fsync`, truncation, unmount) also waits
+/// for the completion.
+pub trait Writeback: Mapper {
+    /// Maps for writeback the `len` dirty bytes at `offset` of `inode`, keeping or replacing
+    /// `iomap` (see the [trait documentation](Writeback)).
+    fn map_blocks(
+        inode: &INode<Self::FileSystem>,
+        iomap: &mut Iomap,
+        offset: i64,
+        len: u32,
+    ) -> Result;
+
+    /// The queue through which writeback I/O of `inode` completes.
+    fn ioend_queue(inode: &INode<Self::FileSystem>) -> &IoendQueue<Self>;
+
+    /// Called in process context when the writeback I/O `ioend` of `inode` finished, before the
+    /// folios' writeback ends. An error marks the folios' mapping with it (`fsync` reports it).
+    fn complete_ioend(inode: &INode<Self::FileSystem>, ioend: &Ioend) -> Result;
+}
+
+/// A finished writeback I/O: `size` bytes at file offset `offset`, written to blocks that
+/// [`Writeback::map_blocks`] mapped as `mapping_type`.
+#[derive(Clone, Copy, Debug)]
+pub struct Ioend {
+    /// The file offset of the first byte written.
+    pub offset: i64,
+    /// The number of bytes written (within EOF).
+    pub size: u64,
+    /// How the blocks were mapped: [`MappingType::Unwritten`] blocks need converting.
+    pub mapping_type: MappingType,
+    /// The I/O's error, if it failed.
+    pub error: Option<Error>,
+}
+
+/// The queue through which a [`Writeback`] filesystem's I/O completes, in process context
+/// (`struct iomap_rs_ioend_queue`, `fs/iomap_rs/iomap_rs_ioend.c`): a workqueue of its own,
+/// able to make progress under memory pressure, as writeback needs.
+///
+/// # Invariants
+///
+/// `raw` is initialised by `iomap_rs_ioend_queue_init` with `M`'s completion callback, and
+/// destroyed when the queue is dropped, which waits for every I/O handed to the queue.
+#[pin_data(PinnedDrop)]
+pub struct IoendQueue<M: Writeback + ?Sized> {
+    #[pin]
+    raw: Opaque<bindings::iomap_rs_ioend_queue>,
+    _p: PhantomData<M>,
+}
+
+// SAFETY: The queue is used from any thread by C, under its own lock.
+unsafe impl<M: Writeback + ?Sized> Send for IoendQueue<M> {}
+// SAFETY: As above.
+unsafe impl<M: Writeback + ?Sized> Sync for IoendQueue<M> {}
+
+impl<M: Writeback + ?Sized> IoendQueue<M> {
+    /// A new queue whose workqueue is named `name`.
+    pub fn new(name: &'static CStr) -> impl PinInit<Self, Error> {
+        let init = move |slot: *mut Self| {
+            // SAFETY: `slot` is valid for writes (the contract of `pin_init_from_closure`);
+            // `raw` is initialised in place, where it stays (pinned).
+            unsafe {
+                let raw = Opaque::raw_get(core::ptr::addr_of!((*slot).raw));
+                crate::error::to_result(bindings::iomap_rs_ioend_queue_init(
+                    raw,
+                    name.as_char_ptr(),
+                    Some(Self::complete),
+                ))
+            }
+        };
+        // SAFETY: On success `raw` is initialised (the `PhantomData` needs nothing); on failure
+        // nothing was allocated.
+        unsafe { crate::init::pin_init_from_closure(init) }
+    }
+
+    /// # Safety
+    ///
+    /// Only the queue's work item calls this, for an ioend that `M`'s `prepare_ioend` handed
+    /// to a queue of `M`.
+    unsafe extern "C" fn complete(
+        queue: *mut bindings::iomap_rs_ioend_queue,
+        ioend: *mut bindings::iomap_ioend,
+        error: crate::ffi::c_int,
+    ) {
+        // SAFETY: The ioend is finished and ours until `iomap_finish_ioends`; its inode is one
+        // of `M::FileSystem`'s (only `M`'s writeback hands ioends to this queue), alive while
+        // its folios are under writeback, which ends in `iomap_finish_ioends`.
+        unsafe {
+            let raw = &*ioend;
+            let inode = INode::<M::FileSystem>::from_raw(raw.io_inode);
+            let info = Ioend {
+                offset: raw.io_offset,
+                size: raw.io_size as u64,
+                mapping_type: MappingType::try_from(raw.io_type).unwrap_or(MappingType::Hole),
+                error: (error != 0).then(|| Error::from_errno(error)),
+            };
+            let error = match M::complete_ioend(inode, &info) {
+                Ok(()) => error,
+                Err(e) if error == 0 => e.to_errno(),
+                Err(_) => error,
+            };
+            bindings::iomap_finish_ioends(ioend, error);
+            bindings::iomap_rs_ioend_done(queue);
+        }
+    }
+}
+
+#[pinned_drop]
+impl<M: Writeback + ?Sized> PinnedDrop for IoendQueue<M> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: Initialised (type invariant); this waits for the I/O still using the queue.
+        unsafe { bindings::iomap_rs_ioend_queue_destroy(self.raw.get()) };
+    }
+}
+
+/// The writeback callbacks of `M`.
+struct WritebackBridge<M: Writeback + ?Sized>(PhantomData<M>);
+
+impl<M: Writeback + ?Sized> WritebackBridge<M> {
+    const OPS: bindings::iomap_writeback_ops = bindings::iomap_writeback_ops {
+        map_blocks: Some(Self::map_blocks),
+        prepare_ioend: Some(Self::prepare_ioend),
+        discard_folio: None,
+    };
+
+    /// # Safety
+    ///
+    /// Only C calls this, as the `writepages` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
+    unsafe extern "C" fn writepages(
+        mapping: *mut bindings::address_space,
+        wbc: *mut bindings::writeback_control,
+    ) -> crate::ffi::c_int {
+        // SAFETY: All zeroes is the initial writeback context (no mapping, no ioend); the
+        // mapping is a file's of `M` (its `a_ops` is `M`'s table) and `wbc` the caller's.
+        unsafe {
+            let mut wpc: bindings::iomap_writepage_ctx = core::mem::zeroed();
+            bindings::iomap_writepages(mapping, wbc, &mut wpc, &Self::OPS)
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Only C calls this, as the `map_blocks` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
+    unsafe extern "C" fn map_blocks(
+        wpc: *mut bindings::iomap_writepage_ctx,
+        inode: *mut bindings::inode,
+        offset: bindings::loff_t,
+        len: crate::ffi::c_uint,
+    ) -> crate::ffi::c_int {
+        from_result(|| {
+            // SAFETY: Writeback passes its context, which holds the last mapping, and a live
+            // inode of `M::FileSystem` (its `a_ops` is `M`'s table).
+            let (inode, iomap) = unsafe {
+                (
+                    INode::<M::FileSystem>::from_raw(inode),
+                    Iomap::from_raw_mut(&mut (*wpc).iomap),
+                )
+            };
+            M::map_blocks(inode, iomap, offset, len)?;
+            // What `iomap_writepage_map_blocks` relies on: the mapping covers `offset`, and
+            // says where the data goes, or is a hole.
+            let covers = iomap
+                .range()
+                .is_ok_and(|r| r.start() <= offset && offset < r.end());
+            let usable = match iomap.mapping_type() {
+                Ok(MappingType::Hole) => true,
+                Ok(MappingType::Mapped | MappingType::Unwritten) => iomap.has_device(),
+                _ => false,
+            };
+            if !covers || !usable {
+                return Err(EIO);
+            }
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Only C calls this, as the `prepare_ioend` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
+    unsafe extern "C" fn prepare_ioend(
+        ioend: *mut bindings::iomap_ioend,
+        status: crate::ffi::c_int,
+    ) -> crate::ffi::c_int {
+        // SAFETY: Writeback passes an ioend about to be submitted, of an inode of
+        // `M::FileSystem`, alive while its folios are under writeback. The queue waits for
+        // the ioend before it goes away (type invariant of `IoendQueue`).
+        unsafe {
+            let inode = INode::<M::FileSystem>::from_raw((*ioend).io_inode);
+            bindings::iomap_rs_ioend_defer(M::ioend_queue(inode).raw.get(), ioend);
+        }
+        status
+    }
+}
+
 /// An `address_space_operations` table for filesystem `T`.
 #[derive(Clone, Copy)]
 pub struct Ops<T: FileSystem>(&'static bindings::address_space_operations, PhantomData<T>);
@@ -213,6 +424,19 @@ impl<T: FileSystem> Ops<T> {
                 error_remove_folio: Some(bindings::generic_error_remove_folio),
                 // SAFETY: All-zeroes (no callback) is valid for the other fields.
                 ..unsafe { core::mem::zeroed() }
+            };
+        }
+        Self(&Table::<M>::TABLE, PhantomData)
+    }
+
+    /// The table of a file whose page cache C iomap manages and writes back, mapped by `M`
+    /// ([`Writeback`]); otherwise as [`Ops::iomap`].
+    pub const fn iomap_writeback<M: Writeback<FileSystem = T> + ?Sized>() -> Self {
+        struct Table<M: Writeback + ?Sized>(PhantomData<M>);
+        impl<M: Writeback + ?Sized> Table<M> {
+            const TABLE: bindings::address_space_operations = bindings::address_space_operations {
+                writepages: Some(WritebackBridge::<M>::writepages),
+                ..*Ops::<M::FileSystem>::iomap::<M>().0
             };
         }
         Self(&Table::<M>::TABLE, PhantomData)

@@ -9,6 +9,7 @@ use crate::{
     bindings,
     error::from_result,
     error::Result,
+    pagecache::InodeLock,
     prelude::*,
     uio::{IovIter, Kiocb},
 };
@@ -23,6 +24,82 @@ pub fn generic_read(kiocb: &mut Kiocb, to: &mut IovIter) -> Result<usize> {
         return Err(Error::from_errno(ret as i32));
     }
     Ok(ret as usize)
+}
+
+/// Checks a write about to be done at `kiocb`'s position (`generic_write_checks()`: limits,
+/// `O_APPEND`, which moves the position to EOF, and the file size limit, which may shorten
+/// `from`), then removes set-user-ID bits and updates the time stamps as a modification does
+/// (`file_modified()`). Returns the bytes to write; zero means there is nothing to do.
+///
+/// `lock` proves that the file's `i_rwsem` is held exclusively, as both need: `EINVAL` if it
+/// is another inode's.
+pub fn write_checks(kiocb: &mut Kiocb, from: &mut IovIter, lock: &InodeLock<'_>) -> Result<usize> {
+    if !core::ptr::eq(kiocb.inode(), lock.inode()) {
+        return Err(EINVAL);
+    }
+    // SAFETY: Both are valid and ours for the call (their type invariants); the inode lock is
+    // held (checked above).
+    let ret = unsafe { bindings::generic_write_checks(kiocb.as_raw(), from.as_raw()) };
+    if ret <= 0 {
+        return crate::error::to_result(ret as i32).map(|()| 0);
+    }
+    // SAFETY: As above; `ki_filp` is the open file of the write.
+    crate::error::to_result(unsafe { bindings::file_modified((*kiocb.as_raw()).ki_filp) })?;
+    Ok(ret as usize)
+}
+
+/// Completes a write of `written` bytes that ended at `kiocb`'s position: with `O_SYNC` or
+/// `O_DSYNC`, syncs what it wrote (`generic_write_sync()`). Returns `written`, or the error of
+/// the sync. Call it after releasing the inode lock.
+pub fn write_sync(kiocb: &mut Kiocb, written: usize) -> Result<usize> {
+    // SAFETY: The kiocb is valid and ours (type invariant).
+    let ret = unsafe { bindings::generic_write_sync(kiocb.as_raw(), written as isize) };
+    if ret < 0 {
+        return Err(Error::from_errno(ret as i32));
+    }
+    Ok(ret as usize)
+}
+
+/// An open file of filesystem `T`.
+///
+/// # Invariants
+///
+/// The file is open, and its inode is an initialised inode of `T`, for as long as a
+/// `&File<T>` exists.
+#[repr(transparent)]
+pub struct File<T: FileSystem>(crate::types::Opaque<bindings::file>, PhantomData<T>);
+
+impl<T: FileSystem> File<T> {
+    /// # Safety
+    ///
+    /// `ptr` is a file as described in the type invariants, for the returned lifetime.
+    unsafe fn from_raw<'a>(ptr: *mut bindings::file) -> &'a Self {
+        // SAFETY: Transparent over the file; the rest is the caller's contract.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// The file's inode.
+    pub fn inode(&self) -> &INode<T> {
+        // SAFETY: The file is open, its inode an initialised inode of `T` (type invariant).
+        unsafe { INode::from_raw((*self.0.get()).f_inode) }
+    }
+}
+
+/// Syncs `[start, end]` of `file` and its inode (`generic_file_fsync()`): writes back and waits
+/// for the data, writes the inode if it is dirty (through [`FileSystem::write_inode`] with
+/// `sync`, which must make the inode's metadata durable), and flushes the device's cache.
+///
+/// [`FileSystem::write_inode`]: super::FileSystem::write_inode
+pub fn generic_fsync<T: FileSystem>(
+    file: &File<T>,
+    start: i64,
+    end: i64,
+    datasync: bool,
+) -> Result {
+    // SAFETY: The file is open (type invariant).
+    crate::error::to_result(unsafe {
+        bindings::generic_file_fsync(file.0.get(), start, end, datasync as i32)
+    })
 }
 
 /// The `file_operations` of a Rust filesystem.
@@ -40,6 +117,38 @@ pub trait Operations {
     /// Reads at `kiocb.pos()` into `to` and moves the position (`read_iter`), typically with
     /// [`generic_read`]. Returns the number of bytes read.
     fn read_iter(_kiocb: &mut Kiocb, _to: &mut IovIter) -> Result<usize> {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Writes `from` at `kiocb.pos()` of `inode`'s file and moves the position (`write_iter`).
+    /// Returns the number of bytes written. Typically: take the inode lock, [`write_checks`],
+    /// [`crate::iomap::write::buffered_write`], release the lock, [`write_sync`].
+    fn write_iter(
+        _inode: &INode<Self::FileSystem>,
+        _kiocb: &mut Kiocb,
+        _from: &mut IovIter,
+    ) -> Result<usize> {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Makes `[start, end]` (inclusive, as the VFS passes it) of the file and the metadata to
+    /// read it back durable (`fsync`); with `datasync`, metadata only needed to read the data
+    /// (`fdatasync`). Typically [`generic_fsync`].
+    fn fsync(_file: &File<Self::FileSystem>, _start: i64, _end: i64, _datasync: bool) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Makes the folio of a write fault on a shared mapping of `inode`'s file writable
+    /// (`page_mkwrite`) and returns it locked, typically through
+    /// [`crate::iomap::fault::page_mkwrite`] with the mapping's `invalidate_lock` held shared.
+    /// Implementing it lets the file be mapped (`mmap`): reads fault through the page cache
+    /// (`filemap_fault`). The superblock's freeze protection and the file time update are
+    /// done around the call.
+    #[cfg(CONFIG_IOMAP_RS)]
+    fn page_mkwrite(
+        _inode: &INode<Self::FileSystem>,
+        _fault: &crate::pagecache::VmFault,
+    ) -> Result<crate::folio::LockedFolio> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -85,6 +194,33 @@ impl<T: FileSystem> Ops<T> {
                 },
                 splice_read: if U::HAS_READ_ITER {
                     Some(bindings::filemap_splice_read)
+                } else {
+                    None
+                },
+                // Files with data: the large file check of `open(2)`.
+                open: if U::HAS_READ_ITER {
+                    Some(bindings::generic_file_open)
+                } else {
+                    None
+                },
+                write_iter: if U::HAS_WRITE_ITER {
+                    Some(Self::write_iter_callback)
+                } else {
+                    None
+                },
+                splice_write: if U::HAS_WRITE_ITER {
+                    Some(bindings::iter_file_splice_write)
+                } else {
+                    None
+                },
+                fsync: if U::HAS_FSYNC {
+                    Some(Self::fsync_callback)
+                } else {
+                    None
+                },
+                #[cfg(CONFIG_IOMAP_RS)]
+                mmap: if U::HAS_PAGE_MKWRITE {
+                    Some(Self::mmap_callback)
                 } else {
                     None
                 },
@@ -136,6 +272,104 @@ impl<T: FileSystem> Ops<T> {
                     Ok(n) => n as isize,
                     Err(e) => e.to_errno() as isize,
                 }
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `write_iter` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn write_iter_callback(
+                kiocb: *mut bindings::kiocb,
+                from: *mut bindings::iov_iter,
+            ) -> isize {
+                // SAFETY: The VFS passes a kiocb of an open file of this filesystem (its inode
+                // live and initialised) and an iterator, both valid and ours for the call.
+                let (inode, kiocb, from) = unsafe {
+                    (
+                        INode::<U::FileSystem>::from_raw((*(*kiocb).ki_filp).f_inode),
+                        Kiocb::from_raw_mut(kiocb),
+                        IovIter::from_raw_mut(from),
+                    )
+                };
+                match U::write_iter(inode, kiocb, from) {
+                    Ok(n) => n as isize,
+                    Err(e) => e.to_errno() as isize,
+                }
+            }
+
+            #[cfg(CONFIG_IOMAP_RS)]
+            const VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
+                fault: Some(bindings::filemap_fault),
+                map_pages: Some(bindings::filemap_map_pages),
+                page_mkwrite: Some(Self::page_mkwrite_callback),
+                // SAFETY: All-zeroes (no callback) is valid for the other fields.
+                ..unsafe { core::mem::zeroed() }
+            };
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `mmap` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            #[cfg(CONFIG_IOMAP_RS)]
+            unsafe extern "C" fn mmap_callback(
+                file: *mut bindings::file,
+                vma: *mut bindings::vm_area_struct,
+            ) -> crate::ffi::c_int {
+                // SAFETY: The VFS passes an open file and the VMA being set up for it.
+                unsafe {
+                    bindings::file_accessed(file);
+                    (*vma).vm_ops = &Self::VM_OPS;
+                }
+                0
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `page_mkwrite` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            #[cfg(CONFIG_IOMAP_RS)]
+            unsafe extern "C" fn page_mkwrite_callback(
+                vmf: *mut bindings::vm_fault,
+            ) -> bindings::vm_fault_t {
+                // SAFETY: The fault handler passes a write fault on a shared mapping of a file
+                // of this filesystem (mapped by `mmap_callback`), with its page set; the file
+                // keeps the inode alive.
+                unsafe {
+                    let file = (*(*vmf).__bindgen_anon_1.vma).vm_file;
+                    let inode = INode::<U::FileSystem>::from_raw((*file).f_inode);
+                    let sb = (*inode.as_raw()).i_sb;
+                    bindings::sb_start_pagefault(sb);
+                    bindings::file_update_time(file);
+                    let ret = match U::page_mkwrite(inode, crate::pagecache::VmFault::from_raw(vmf))
+                    {
+                        Ok(folio) => {
+                            // The fault handler unlocks the folio; its reference is its own.
+                            drop(folio.keep_locked());
+                            bindings::vm_fault_reason_VM_FAULT_LOCKED
+                        }
+                        Err(e) => bindings::vmf_fs_error(e.to_errno()),
+                    };
+                    bindings::sb_end_pagefault(sb);
+                    ret
+                }
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `fsync` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn fsync_callback(
+                file: *mut bindings::file,
+                start: bindings::loff_t,
+                end: bindings::loff_t,
+                datasync: crate::ffi::c_int,
+            ) -> crate::ffi::c_int {
+                from_result(|| {
+                    // SAFETY: The VFS passes an open file of this filesystem.
+                    let file = unsafe { File::<U::FileSystem>::from_raw(file) };
+                    U::fsync(file, start, end, datasync != 0)?;
+                    Ok(0)
+                })
             }
 
             /// # Safety

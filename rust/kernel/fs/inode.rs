@@ -74,6 +74,23 @@ impl<T: FileSystem> INodeWithData<T> {
 
     /// # Safety
     ///
+    /// Only C calls this, as the `evict_inode` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
+    pub(crate) unsafe extern "C" fn evict_inode(inode: *mut bindings::inode) {
+        // SAFETY: The VFS evicts an inode of this filesystem with no reference left, once.
+        // Its page cache is emptied first (waiting for writeback), as `evict_inode` must.
+        unsafe {
+            bindings::truncate_inode_pages_final(&mut (*inode).i_data);
+            // A bad inode (one that failed to initialise) has nothing of the filesystem's.
+            if !bindings::is_bad_inode(inode) {
+                T::evict_inode(&Evicting(&*INode::<T>::from_raw(inode)));
+            }
+            bindings::clear_inode(inode);
+        }
+    }
+
+    /// # Safety
+    ///
     /// Only C calls this, as the `write_inode` callback of the table it is in,
     /// with the arguments that callback's C contract guarantees.
     pub(crate) unsafe extern "C" fn write_inode(
@@ -201,10 +218,116 @@ impl<T: FileSystem> INode<T> {
         }
     }
 
+    /// The link count.
+    pub fn nlink(&self) -> u32 {
+        // SAFETY: Reading a field of a live inode, as C's `inode->i_nlink` readers do.
+        unsafe { core::ptr::read_volatile(&(*self.as_raw()).__bindgen_anon_1.i_nlink) }
+    }
+
+    /// Sets the link count (`set_nlink()`), for a filesystem's `link`, `unlink`, `rmdir` and
+    /// `rename`, which the VFS calls with the inode locked. An inode whose count drops to zero
+    /// is deleted when its last reference goes ([`super::FileSystem::evict_inode`]).
+    pub fn set_nlink(&self, nlink: u32) {
+        // SAFETY: The inode is live (type invariant); `set_nlink` keeps the superblock's count
+        // of inodes to remove right whatever the old and new counts.
+        unsafe { bindings::set_nlink(self.as_raw(), nlink) };
+    }
+
+    /// Sets the change time to now.
+    pub fn touch_ctime(&self) {
+        // SAFETY: The inode is live (type invariant).
+        unsafe { bindings::inode_set_ctime_current(self.as_raw()) };
+    }
+
+    /// Sets the modification and change times to now, as a change of a directory's entries
+    /// does.
+    pub fn touch_mtime_ctime(&self) {
+        // SAFETY: The inode is live (type invariant).
+        unsafe {
+            let now = bindings::inode_set_ctime_current(self.as_raw());
+            bindings::inode_set_mtime_to_ts(self.as_raw(), now);
+        }
+    }
+
+    /// Marks the inode dirty, so that [`super::FileSystem::write_inode`] writes it back
+    /// (`mark_inode_dirty()`).
+    pub fn mark_dirty(&self) {
+        // SAFETY: The inode is live and initialised (type invariant).
+        unsafe { bindings::mark_inode_dirty(self.as_raw()) };
+    }
+
     /// The inode's mode (file type and permissions).
     pub fn mode(&self) -> u16 {
         // SAFETY: Reading a field of a live inode; C reads it without a lock too.
         unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_raw()).i_mode)) }
+    }
+}
+
+/// A directory whose `i_rwsem` the VFS holds exclusively for the operation (creating, linking,
+/// removing or renaming names in it), so that the filesystem may change its size.
+///
+/// # Invariants
+///
+/// `lock` is the (borrowed) lock of `inode`, held for the lifetime of this object.
+pub struct LockedDir<'a, T: FileSystem> {
+    inode: &'a INode<T>,
+    lock: pagecache::InodeLock<'a>,
+}
+
+impl<'a, T: FileSystem> LockedDir<'a, T> {
+    /// # Safety
+    ///
+    /// `inode`'s `i_rwsem` is held exclusively for the returned lifetime.
+    unsafe fn new(inode: &'a INode<T>) -> Self {
+        // SAFETY: The caller's contract.
+        let lock = unsafe { inode.as_inode().assume_locked_exclusive() };
+        LockedDir { inode, lock }
+    }
+
+    /// The proof that the directory's lock is held.
+    pub fn lock(&self) -> &pagecache::InodeLock<'a> {
+        &self.lock
+    }
+}
+
+impl<T: FileSystem> core::ops::Deref for LockedDir<'_, T> {
+    type Target = INode<T>;
+
+    fn deref(&self) -> &INode<T> {
+        self.inode
+    }
+}
+
+/// An inode being evicted ([`FileSystem::evict_inode`]).
+///
+/// It has no references left and cannot gain any: unlike an [`INode`], it cannot be turned
+/// into an [`ARef`] (that would resurrect an inode the VFS is freeing).
+pub struct Evicting<'a, T: FileSystem>(&'a INode<T>);
+
+impl<T: FileSystem> Evicting<'_, T> {
+    /// The inode number.
+    pub fn ino(&self) -> Ino {
+        self.0.ino()
+    }
+
+    /// The filesystem's data of the inode.
+    pub fn data(&self) -> &T::INodeData {
+        self.0.data()
+    }
+
+    /// The superblock the inode belongs to.
+    pub fn super_block(&self) -> &SuperBlock<T> {
+        self.0.super_block()
+    }
+
+    /// The link count: zero if the inode is to be deleted.
+    pub fn nlink(&self) -> u32 {
+        self.0.nlink()
+    }
+
+    /// The inode's mode.
+    pub fn mode(&self) -> u16 {
+        self.0.mode()
     }
 }
 
@@ -220,6 +343,16 @@ pub enum Type {
 }
 
 impl Type {
+    /// The type of an inode of mode `mode`, if it is one of these.
+    pub fn from_mode(mode: u16) -> Option<Type> {
+        match u32::from(mode) & bindings::S_IFMT {
+            bindings::S_IFREG => Some(Type::Reg),
+            bindings::S_IFDIR => Some(Type::Dir),
+            bindings::S_IFLNK => Some(Type::Lnk),
+            _ => None,
+        }
+    }
+
     fn mode_bits(self) -> u16 {
         (match self {
             Type::Reg => bindings::S_IFREG,
@@ -239,6 +372,17 @@ pub struct Time {
 }
 
 impl Time {
+    /// The current time of day.
+    pub fn now() -> Time {
+        let mut ts = bindings::timespec64::default();
+        // SAFETY: `ts` is valid for writes.
+        unsafe { bindings::ktime_get_real_ts64(&mut ts) };
+        Time {
+            sec: ts.tv_sec,
+            nsec: ts.tv_nsec as u32,
+        }
+    }
+
     fn to_c(self) -> bindings::timespec64 {
         bindings::timespec64 {
             tv_sec: self.sec,
@@ -275,6 +419,36 @@ pub struct Attrs {
 pub struct AttrChange {
     /// The new size, if the size changes.
     pub size: Option<i64>,
+}
+
+/// The owner and permissions of an inode being created, as the VFS and the parent directory
+/// decide them (the caller's fsuid and fsgid, the umask applied, set-group-ID directories
+/// inherited). The filesystem puts them in [`Params::attrs`].
+#[derive(Clone, Copy, Debug)]
+pub struct NewOwner {
+    /// Permission bits (no file type).
+    pub mode: u16,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+}
+
+impl NewOwner {
+    /// # Safety
+    ///
+    /// `dir` is a live inode.
+    unsafe fn new(dir: *const bindings::inode, mode: u16) -> Self {
+        let (mut mode, mut uid, mut gid) = (mode as bindings::umode_t, 0, 0);
+        // SAFETY: `dir` is live (the caller's contract); the helper only reads it and the
+        // current task's credentials.
+        unsafe { bindings::fs_new_owner(dir, &mut mode, &mut uid, &mut gid) };
+        NewOwner {
+            mode: mode as u16 & 0o7777,
+            uid,
+            gid,
+        }
+    }
 }
 
 /// What a new inode is initialised with.
@@ -388,7 +562,91 @@ pub trait Operations {
     /// Without this operation, attributes cannot be changed (`EPERM`).
     ///
     /// [`FileSystem::write_inode`]: super::FileSystem::write_inode
-    fn setattr(_inode: &INode<Self::FileSystem>, _change: &AttrChange) -> Result {
+    ///
+    /// `lock` proves that the inode's `i_rwsem` is held exclusively (the VFS holds it), which a
+    /// size change needs.
+    fn setattr(
+        _inode: &INode<Self::FileSystem>,
+        _lock: &pagecache::InodeLock<'_>,
+        _change: &AttrChange,
+    ) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Creates a regular file `name` in directory `dir` and returns its inode, initialised with
+    /// `owner`'s attributes and a link count of one. The VFS holds `dir`'s lock and has
+    /// checked that `name` does not exist.
+    fn create(
+        _dir: &LockedDir<'_, Self::FileSystem>,
+        _name: &[u8],
+        _owner: NewOwner,
+    ) -> Result<ARef<INode<Self::FileSystem>>> {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Creates directory `name` in `dir`, as [`Operations::create`] does files.
+    fn mkdir(
+        _dir: &LockedDir<'_, Self::FileSystem>,
+        _name: &[u8],
+        _owner: NewOwner,
+    ) -> Result<ARef<INode<Self::FileSystem>>> {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Creates symbolic link `name` in `dir` pointing to `target` (not empty, no NUL), as
+    /// [`Operations::create`] does files.
+    fn symlink(
+        _dir: &LockedDir<'_, Self::FileSystem>,
+        _name: &[u8],
+        _target: &[u8],
+        _owner: NewOwner,
+    ) -> Result<ARef<INode<Self::FileSystem>>> {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Adds `name` in `dir` for the existing non-directory `inode` and raises its link count.
+    fn link(
+        _inode: &INode<Self::FileSystem>,
+        _dir: &LockedDir<'_, Self::FileSystem>,
+        _name: &[u8],
+    ) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Removes the entry `name` of `dir`, which names the non-directory `inode`, and lowers its
+    /// link count. An inode left without links stays usable by whoever has it open; it is
+    /// deleted when the last reference goes ([`super::FileSystem::evict_inode`]).
+    fn unlink(
+        _dir: &LockedDir<'_, Self::FileSystem>,
+        _name: &[u8],
+        _inode: &INode<Self::FileSystem>,
+    ) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Removes directory `inode`, named `name` in `dir`, if it is empty (`ENOTEMPTY`
+    /// otherwise).
+    fn rmdir(
+        _dir: &LockedDir<'_, Self::FileSystem>,
+        _name: &[u8],
+        _inode: &INode<Self::FileSystem>,
+    ) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Moves `inode` from `old_name` in `old_dir` to `new_name` in `new_dir`, replacing
+    /// `target` if that name exists (the VFS has checked that `target` is a directory exactly
+    /// when `inode` is, and that neither is an ancestor of the other directory; the
+    /// filesystem checks that a directory `target` is empty). `RENAME_NOREPLACE` is handled by
+    /// the VFS; other flags are refused with `EINVAL` before this is called.
+    fn rename(
+        _old_dir: &LockedDir<'_, Self::FileSystem>,
+        _old_name: &[u8],
+        _inode: &INode<Self::FileSystem>,
+        _new_dir: &LockedDir<'_, Self::FileSystem>,
+        _new_name: &[u8],
+        _target: Option<&INode<Self::FileSystem>>,
+    ) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -426,6 +684,41 @@ impl<T: FileSystem> Ops<T> {
                     None
                 },
                 setattr: Some(Self::setattr_callback),
+                create: if U::HAS_CREATE {
+                    Some(Self::create_callback)
+                } else {
+                    None
+                },
+                mkdir: if U::HAS_MKDIR {
+                    Some(Self::mkdir_callback)
+                } else {
+                    None
+                },
+                symlink: if U::HAS_SYMLINK {
+                    Some(Self::symlink_callback)
+                } else {
+                    None
+                },
+                link: if U::HAS_LINK {
+                    Some(Self::link_callback)
+                } else {
+                    None
+                },
+                unlink: if U::HAS_UNLINK {
+                    Some(Self::unlink_callback)
+                } else {
+                    None
+                },
+                rmdir: if U::HAS_RMDIR {
+                    Some(Self::rmdir_callback)
+                } else {
+                    None
+                },
+                rename: if U::HAS_RENAME {
+                    Some(Self::rename_callback)
+                } else {
+                    None
+                },
                 get_link: if U::HAS_GET_LINK {
                     Some(Self::get_link_callback)
                 } else {
@@ -499,9 +792,222 @@ impl<T: FileSystem> Ops<T> {
                         let inode = INode::<U::FileSystem>::from_raw(inode_ptr);
                         let size = ((*iattr).ia_valid & bindings::ATTR_SIZE != 0)
                             .then(|| (*iattr).ia_size);
-                        U::setattr(inode, &AttrChange { size })?;
+                        // The VFS calls `setattr` with `i_rwsem` held exclusively.
+                        let lock = inode.as_inode().assume_locked_exclusive();
+                        U::setattr(inode, &lock, &AttrChange { size })?;
                         bindings::setattr_copy(idmap, inode_ptr, iattr);
                         bindings::mark_inode_dirty(inode_ptr);
+                    }
+                    Ok(0)
+                })
+            }
+
+            /// Instantiates `dentry` with the new inode a creation returned, if it has the
+            /// type asked for; otherwise the inode is dropped and the creation fails with `EIO`.
+            ///
+            /// # Safety
+            ///
+            /// `dentry` is the negative dentry the VFS passed to the creation.
+            unsafe fn instantiate(
+                dentry: *mut bindings::dentry,
+                inode: ARef<INode<U::FileSystem>>,
+                typ: Type,
+            ) -> Result {
+                if Type::from_mode(inode.mode()) != Some(typ) {
+                    return Err(EIO);
+                }
+                let ptr = inode.as_raw();
+                core::mem::forget(inode);
+                // SAFETY: `d_instantiate` takes over the reference; the dentry is the caller's.
+                unsafe { bindings::d_instantiate(dentry, ptr) };
+                Ok(())
+            }
+
+            /// # Safety
+            ///
+            /// `dentry` is a dentry the VFS passed, whose name is stable during the call
+            /// (its parent's `i_rwsem` is held).
+            unsafe fn name<'a>(dentry: *const bindings::dentry) -> &'a [u8] {
+                // SAFETY: The caller's contract.
+                unsafe {
+                    let qstr = &(*dentry).d_name;
+                    let len = qstr.__bindgen_anon_1.__bindgen_anon_1.len as usize;
+                    core::slice::from_raw_parts(qstr.name, len)
+                }
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `create` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn create_callback(
+                _idmap: *mut bindings::mnt_idmap,
+                dir: *mut bindings::inode,
+                dentry: *mut bindings::dentry,
+                mode: bindings::umode_t,
+                _excl: bool,
+            ) -> crate::ffi::c_int {
+                from_result(|| {
+                    // SAFETY: The VFS passes a live directory of this filesystem, locked, and
+                    // a negative dentry in it.
+                    unsafe {
+                        let owner = NewOwner::new(dir, mode);
+                        let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
+                        let inode = U::create(&dir, Self::name(dentry), owner)?;
+                        Self::instantiate(dentry, inode, Type::Reg)?;
+                    }
+                    Ok(0)
+                })
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `mkdir` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn mkdir_callback(
+                _idmap: *mut bindings::mnt_idmap,
+                dir: *mut bindings::inode,
+                dentry: *mut bindings::dentry,
+                mode: bindings::umode_t,
+            ) -> crate::ffi::c_int {
+                from_result(|| {
+                    // SAFETY: As in `create_callback`.
+                    unsafe {
+                        let owner =
+                            NewOwner::new(dir, mode | bindings::S_IFDIR as bindings::umode_t);
+                        let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
+                        let inode = U::mkdir(&dir, Self::name(dentry), owner)?;
+                        Self::instantiate(dentry, inode, Type::Dir)?;
+                    }
+                    Ok(0)
+                })
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `symlink` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn symlink_callback(
+                _idmap: *mut bindings::mnt_idmap,
+                dir: *mut bindings::inode,
+                dentry: *mut bindings::dentry,
+                target: *const crate::ffi::c_char,
+            ) -> crate::ffi::c_int {
+                from_result(|| {
+                    // SAFETY: As in `create_callback`; `target` is a NUL-terminated string
+                    // valid for the call.
+                    unsafe {
+                        let target = crate::str::CStr::from_char_ptr(target).as_bytes();
+                        if target.is_empty() {
+                            return Err(ENOENT);
+                        }
+                        let owner = NewOwner::new(dir, 0o777);
+                        let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
+                        let inode = U::symlink(&dir, Self::name(dentry), target, owner)?;
+                        Self::instantiate(dentry, inode, Type::Lnk)?;
+                    }
+                    Ok(0)
+                })
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `link` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn link_callback(
+                old_dentry: *mut bindings::dentry,
+                dir: *mut bindings::inode,
+                dentry: *mut bindings::dentry,
+            ) -> crate::ffi::c_int {
+                from_result(|| {
+                    // SAFETY: The VFS passes a positive dentry of a non-directory of this
+                    // filesystem (locked), a locked directory of the same filesystem and a
+                    // negative dentry in it.
+                    unsafe {
+                        let inode = INode::<U::FileSystem>::from_raw((*old_dentry).d_inode);
+                        let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
+                        U::link(inode, &dir, Self::name(dentry))?;
+                        Self::instantiate(
+                            dentry,
+                            inode.into(),
+                            Type::from_mode(inode.mode()).ok_or(EIO)?,
+                        )?;
+                    }
+                    Ok(0)
+                })
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `unlink` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn unlink_callback(
+                dir: *mut bindings::inode,
+                dentry: *mut bindings::dentry,
+            ) -> crate::ffi::c_int {
+                from_result(|| {
+                    // SAFETY: The VFS passes a locked directory of this filesystem and a
+                    // positive dentry in it, whose inode is locked.
+                    unsafe {
+                        let inode = INode::<U::FileSystem>::from_raw((*dentry).d_inode);
+                        let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
+                        U::unlink(&dir, Self::name(dentry), inode)?;
+                    }
+                    Ok(0)
+                })
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `rmdir` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn rmdir_callback(
+                dir: *mut bindings::inode,
+                dentry: *mut bindings::dentry,
+            ) -> crate::ffi::c_int {
+                from_result(|| {
+                    // SAFETY: As in `unlink_callback`; the inode is a directory.
+                    unsafe {
+                        let inode = INode::<U::FileSystem>::from_raw((*dentry).d_inode);
+                        let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
+                        U::rmdir(&dir, Self::name(dentry), inode)?;
+                    }
+                    Ok(0)
+                })
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `rename` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn rename_callback(
+                _idmap: *mut bindings::mnt_idmap,
+                old_dir: *mut bindings::inode,
+                old_dentry: *mut bindings::dentry,
+                new_dir: *mut bindings::inode,
+                new_dentry: *mut bindings::dentry,
+                flags: u32,
+            ) -> crate::ffi::c_int {
+                if flags & !bindings::RENAME_NOREPLACE != 0 {
+                    return EINVAL.to_errno();
+                }
+                from_result(|| {
+                    // SAFETY: The VFS passes two locked directories of this filesystem, a
+                    // positive dentry in the first and a dentry in the second, positive if
+                    // the name exists; their inodes are live and locked.
+                    unsafe {
+                        let inode = INode::<U::FileSystem>::from_raw((*old_dentry).d_inode);
+                        let target = (*new_dentry).d_inode;
+                        let target =
+                            (!target.is_null()).then(|| INode::<U::FileSystem>::from_raw(target));
+                        U::rename(
+                            &LockedDir::new(INode::<U::FileSystem>::from_raw(old_dir)),
+                            Self::name(old_dentry),
+                            inode,
+                            &LockedDir::new(INode::<U::FileSystem>::from_raw(new_dir)),
+                            Self::name(new_dentry),
+                            target,
+                        )?;
                     }
                     Ok(0)
                 })

@@ -68,12 +68,13 @@ impl Metadata {
 
     /// Runs `f` on each piece of `[pos, pos + len)` that lies in one page of the device's page
     /// cache, with the folio locked, uptodate and still in the cache, and the piece mapped:
-    /// `f(offset in the range, the piece)`.
+    /// `f(offset in the range, the piece, its length, the folio, its offset in the folio)`,
+    /// which may fail.
     fn for_each_piece(
         &self,
         pos: u64,
         len: usize,
-        mut f: impl FnMut(usize, *mut u8, usize, *mut bindings::folio),
+        mut f: impl FnMut(usize, *mut u8, usize, *mut bindings::folio, usize) -> Result,
     ) -> Result {
         self.check_range(pos, len)?;
         let mapping = self.bdev_mapping();
@@ -103,9 +104,17 @@ impl Metadata {
                 // SAFETY: `in_folio` is inside the folio, and the mapping covers the rest of
                 // its page, which holds the `n` bytes.
                 let addr = unsafe { bindings::kmap_local_folio(folio, in_folio) }.cast::<u8>();
-                f(done, addr, n, folio);
-                // SAFETY: `addr` came from `kmap_local_folio` above, unmapped in reverse order.
-                unsafe { bindings::kunmap_local(addr.cast()) };
+                let ret = f(done, addr, n, folio, in_folio);
+                // SAFETY: `addr` came from `kmap_local_folio` above, unmapped in reverse order;
+                // the folio was locked and referenced above.
+                unsafe {
+                    bindings::kunmap_local(addr.cast());
+                    if ret.is_err() {
+                        bindings::folio_unlock(folio);
+                        bindings::folio_put(folio);
+                    }
+                }
+                ret?;
                 done += n;
             }
             // SAFETY: Locked and referenced above. A folio that left the cache or lost its
@@ -123,25 +132,45 @@ impl Metadata {
     pub fn read(&self, pos: u64, buf: &mut [u8]) -> Result {
         let len = buf.len();
         let dst = buf.as_mut_ptr();
-        self.for_each_piece(pos, len, |off, src, n, _| {
+        self.for_each_piece(pos, len, |off, src, n, _, _| {
             // SAFETY: `src` is mapped for `n` bytes under the folio lock; `dst + off` is in
             // `buf` for `n` bytes (`off + n <= len`); they do not overlap.
             unsafe { core::ptr::copy_nonoverlapping(src, dst.add(off), n) };
+            Ok(())
         })
     }
 
     /// Writes `buf` at byte offset `pos` of the device, through its page cache: the data
     /// reaches the device at writeback or at [`Metadata::sync`].
+    ///
+    /// Only the device blocks written to are marked dirty: a page of the device's cache may
+    /// also hold blocks of file data, which are written to the device directly, and writing
+    /// back the cache's copy of those would overwrite them.
     pub fn write(&self, pos: u64, buf: &[u8]) -> Result {
         let src = buf.as_ptr();
-        self.for_each_piece(pos, buf.len(), |off, dst, n, folio| {
+        self.for_each_piece(pos, buf.len(), |off, dst, n, folio, in_folio| {
             // SAFETY: As in `read`, the other way round; the folio is locked, so no other
-            // writer through the page cache runs concurrently, and it is uptodate, so marking
-            // all of it dirty writes back correct contents.
-            unsafe {
+            // writer through the page cache runs concurrently, and it is uptodate, so the
+            // blocks marked dirty hold correct contents.
+            crate::error::to_result(unsafe {
                 core::ptr::copy_nonoverlapping(src.add(off), dst, n);
-                bindings::bdev_folio_mark_dirty(folio);
-            }
+                bindings::bdev_folio_mark_range_dirty(folio, in_folio, n)
+            })
+        })
+    }
+
+    /// Writes the dirty cached blocks of `[pos, pos + len)` to the device and waits for them.
+    /// A filesystem calls it before freeing metadata blocks that may be reused for file data,
+    /// whose writes bypass the cache: a dirty cached copy written back later would overwrite
+    /// the data.
+    pub fn write_back(&self, pos: u64, len: u64) -> Result {
+        if len == 0 {
+            return Ok(());
+        }
+        let end = pos.checked_add(len - 1).ok_or(EINVAL)?;
+        // SAFETY: The mapping is the block device's, valid (type invariant).
+        to_result(unsafe {
+            bindings::filemap_write_and_wait_range(self.bdev_mapping(), pos as i64, end as i64)
         })
     }
 

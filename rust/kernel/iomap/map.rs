@@ -329,6 +329,14 @@ impl Iomap {
         self.0.flags |= IomapFlags::STALE.bits();
     }
 
+    /// Records that the blocks were allocated (or reserved) by this mapping call and hold no data
+    /// yet (`IOMAP_F_NEW`): the parts of a block a write does not cover are zeroed, not read,
+    /// and the filesystem's `end` knows to release what a short write did not use.
+    #[inline]
+    pub fn mark_new(&mut self) {
+        self.0.flags |= IomapFlags::NEW.bits();
+    }
+
     /// Records that the operation extended the file size, for the filesystem's `iomap_end`.
     #[inline]
     pub fn mark_size_changed(&mut self) {

@@ -194,16 +194,11 @@ impl RawInode {
     }
 }
 
-/// Records an extent block holds.
-pub(crate) fn extents_per_block(block_size: u64) -> usize {
-    (block_size as usize - EXTENT_BLOCK_HEADER) / EXTENT_SIZE
-}
-
 /// Checks the header of extent block `block` of inode `ino`; returns its record count and the
 /// next block of the chain.
 pub(crate) fn decode_extent_block(b: &[u8], block: u64, ino: u32) -> Result<(usize, u64)> {
     let count = le32(b, 4) as usize;
-    let crc = crc32c(&[&b[..20], &[0; 4], &b[24..]]);
+    let crc = extent_block_checksum(b, crc32c);
     if le32(b, 0) != EXTENT_BLOCK_MAGIC
         || le32(b, 20) != crc
         || le32(b, 16) != ino

@@ -162,3 +162,44 @@ impl RawInode {
         b
     }
 }
+
+/// Records an extent block of `block_size` bytes holds.
+pub fn extents_per_block(block_size: u64) -> usize {
+    (block_size as usize - EXTENT_BLOCK_HEADER) / EXTENT_SIZE
+}
+
+/// The checksum of extent block `b`: `crc32c` of the block with its checksum field zeroed.
+pub fn extent_block_checksum(b: &[u8], crc32c: impl Fn(&[&[u8]]) -> u32) -> u32 {
+    crc32c(&[&b[..20], &[0; 4], &b[24..]])
+}
+
+/// Encodes into `b` (a whole block, zeroed by this) an extent block of inode `ino` holding
+/// `records` (at most [`extents_per_block`]), followed in the chain by block `next` (0: last).
+pub fn encode_extent_block(
+    b: &mut [u8],
+    records: &[Extent],
+    next: u64,
+    ino: u32,
+    crc32c: impl Fn(&[&[u8]]) -> u32,
+) {
+    b.fill(0);
+    put32(b, 0, EXTENT_BLOCK_MAGIC);
+    put32(b, 4, records.len() as u32);
+    put64(b, 8, next);
+    put32(b, 16, ino);
+    for (j, e) in records.iter().enumerate() {
+        e.encode(&mut b[EXTENT_BLOCK_HEADER + EXTENT_SIZE * j..]);
+    }
+    let crc = extent_block_checksum(b, crc32c);
+    put32(b, 20, crc);
+}
+
+/// Encodes directory entry `name` for inode `ino` of type `file_type` into the 256 bytes at
+/// `b`; `name` is at most [`NAME_MAX`] bytes.
+pub fn encode_dirent(b: &mut [u8], ino: u32, file_type: u8, name: &[u8]) {
+    b[..DIRENT_SIZE].fill(0);
+    put32(b, 0, ino);
+    b[4] = name.len() as u8;
+    b[5] = file_type;
+    b[6..6 + name.len()].copy_from_slice(name);
+}

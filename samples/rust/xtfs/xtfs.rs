@@ -2,35 +2,36 @@
 
 //! xtfs: a filesystem on block devices written in Rust (`Documentation/filesystems/xtfs.rst`).
 //!
-//! This is the first part of the filesystem: it mounts an image made by `mkfs.xtfs`, checking
-//! every piece of metadata it reads (a bad image fails the mount or the lookup with `EUCLEAN`
-//! and a message naming what is wrong), and serves lookups, directory listings, `stat`,
-//! `statfs`, symbolic links, and file reads, `SEEK_HOLE`/`SEEK_DATA` and FIEMAP through C iomap
-//! with its extents. It mounts read-write and writes attribute changes back to the inode table
-//! (`setattr`, `write_inode`); creating, writing (through `kernel::iomap`), truncating,
-//! renaming and removing come next and are refused until then, so nothing changes in memory
-//! that could not be written back.
+//! It mounts an image made by `mkfs.xtfs`, checking every piece of metadata it reads (a bad
+//! image fails the mount or the lookup with `EUCLEAN` and a message naming what is wrong), and
+//! is read-write: names are created, linked, renamed and removed in directories
+//! ([`dir`]), and regular files are written through `kernel::iomap`'s buffered write path with
+//! delayed allocation, written back through C iomap with blocks allocated as unwritten extents
+//! that are converted when the I/O completes ([`file`]).
 //!
-//! Each inode keeps its extent records in memory under a mutex, with the generation counter that
-//! will be the validity cookie of its write mappings.
+//! Each inode keeps its extents in memory ([`extents`]) under a mutex, with the generation
+//! counter that is the validity cookie of every mapping; free space and inodes are tracked by
+//! [`alloc`]. Metadata goes through the block device's page cache and reaches the disk at
+//! writeback, `sync` or `fsync`.
 
 use kernel::c_str;
 use kernel::fs::{
-    self, address_space, dir,
+    self, address_space,
     inode::{self, INode},
     sb::{self, Either, SuperBlock},
-};
-use kernel::iomap::{
-    iter::{IomapOps, IterFlags},
-    map::{Iomap, MappingType},
 };
 use kernel::prelude::*;
 use kernel::sync::{new_mutex, Mutex};
 use kernel::types::ARef;
-use kernel::uio::{IovIter, Kiocb};
 
+mod alloc;
+mod dir;
+mod extents;
+mod file;
 mod format;
 mod layout;
+use alloc::Alloc;
+use extents::Extents;
 use format::{corrupt, Extent, RawInode, Super};
 
 module! {
@@ -57,22 +58,24 @@ impl kernel::Module for XtfsModule {
 struct Xtfs;
 
 /// One mounted xtfs filesystem.
+#[pin_data]
 struct Mount {
     sb: Super,
-    free_blocks: u64,
-    free_inodes: u64,
+    #[pin]
+    alloc: Mutex<Alloc>,
+    /// Where writeback I/O completes (unwritten extent conversion).
+    #[pin]
+    ioends: address_space::IoendQueue<file::XtfsMapper>,
 }
 
 /// What an inode keeps in memory besides the VFS inode.
 struct InodeInfo {
-    /// The extent records, sorted by file block, not overlapping.
-    extents: KVec<Extent>,
-    /// Bumped on every change of `extents`.
-    generation: u64,
+    /// The extents, and the generation counter that every change bumps.
+    extents: Extents,
     /// Directories: the parent directory.
     parent: u32,
-    /// The first block of the chain holding the extents beyond the inline ones, 0 if none.
-    extent_block: u64,
+    /// The blocks of the chain holding the extents beyond the inline ones, in order.
+    chain: KVec<u64>,
 }
 
 #[pin_data]
@@ -90,15 +93,14 @@ impl fs::FileSystem for Xtfs {
     fn inode_data() -> impl PinInit<InodeData, Error> {
         try_pin_init!(InodeData {
             info <- new_mutex!(InodeInfo {
-                extents: KVec::new(),
-                generation: 0,
+                extents: Extents::new(),
                 parent: 0,
-                extent_block: 0,
+                chain: KVec::new(),
             }),
         }? Error)
     }
 
-    fn fill_super(sb: &sb::NewSuperBlock<'_, Self>) -> Result<Mount> {
+    fn fill_super(sb: &sb::NewSuperBlock<'_, Self>) -> Result<impl PinInit<Mount, Error>> {
         let mut head = [0u8; format::SB_BYTES];
         sb.read(0, &mut head)?;
         let s = Super::decode(&head, sb.device_bytes(), kernel::page::PAGE_SIZE as u64)?;
@@ -110,42 +112,30 @@ impl fs::FileSystem for Xtfs {
         sb.set_max_bytes(((i64::MAX as u64 >> s.block_bits) << s.block_bits) as i64);
 
         let bs = s.block_size() as usize;
-        let mut buf = KVec::from_elem(0u8, bs, GFP_KERNEL)?;
-
-        // Count the blocks in use; the metadata blocks must be among them and nothing beyond
-        // the last block.
-        let mut used = 0u64;
-        for i in 0..s.bitmap_blocks {
-            sb.read((s.bitmap_start + i) * bs as u64, &mut buf)?;
-            for (j, &byte) in buf.iter().enumerate() {
-                let first = (i * bs as u64 + j as u64) * 8;
-                for bit in 0..8u64 {
-                    let block = first + bit;
-                    let set = byte & (1 << bit) != 0;
-                    if (block < s.data_start && !set) || (block >= s.blocks && set) {
-                        return Err(corrupt!(
-                            "bitmap: block {} is wrongly {}\n",
-                            block,
-                            if set { "in use" } else { "free" }
-                        ));
-                    }
-                    used += set as u64;
-                }
+        // The metadata blocks must be in use and nothing beyond the last block.
+        let mut bitmap = KVec::from_elem(0u8, s.bitmap_blocks as usize * bs, GFP_KERNEL)?;
+        sb.read(s.bitmap_start * bs as u64, &mut bitmap)?;
+        for block in 0..s.bitmap_blocks * bs as u64 * 8 {
+            let set = bitmap[(block / 8) as usize] & (1 << (block % 8)) != 0;
+            if (block < s.data_start && !set) || (block >= s.blocks && set) {
+                return Err(corrupt!(
+                    "bitmap: block {} is wrongly {}\n",
+                    block,
+                    if set { "in use" } else { "free" }
+                ));
             }
         }
 
-        let mut inodes_used = 0u64;
-        for i in 0..s.itable_blocks {
-            sb.read((s.itable_start + i) * bs as u64, &mut buf)?;
-            for slot in buf.chunks_exact(format::INODE_SIZE) {
-                inodes_used += (format::le16(slot, 0) != 0) as u64;
-            }
-        }
-        Ok(Mount {
+        let mut itable = KVec::from_elem(0u8, s.itable_blocks as usize * bs, GFP_KERNEL)?;
+        sb.read(s.itable_start * bs as u64, &mut itable)?;
+        let alloc = Alloc::new(&s, bitmap, |ino| {
+            format::le16(&itable, (ino as usize - 1) * format::INODE_SIZE) != 0
+        })?;
+        Ok(try_pin_init!(Mount {
             sb: s,
-            free_blocks: s.blocks - used,
-            free_inodes: (s.inodes as u64).saturating_sub(inodes_used),
-        })
+            alloc <- new_mutex!(alloc),
+            ioends <- address_space::IoendQueue::new(c_str!("xtfs-ioend")),
+        }? Error))
     }
 
     fn root(sb: &SuperBlock<Self>) -> Result<ARef<INode<Self>>> {
@@ -156,59 +146,146 @@ impl fs::FileSystem for Xtfs {
         Ok(root)
     }
 
-    /// Writes the inode's attributes to its slot of the inode table (in the block device's
-    /// page cache; `sync_filesystem` writes it to the device). The extents do not change yet:
-    /// they are written as they were read.
-    fn write_inode(inode: &INode<Self>, _sync: bool) -> Result {
+    /// Writes the inode to the device's page cache ([`store_inode`]); with `sync` (`fsync`,
+    /// `sync_inode_metadata`), writes all dirty metadata to the device.
+    fn write_inode(inode: &INode<Self>, sync: bool) -> Result {
+        store_inode(inode)?;
+        if sync {
+            inode.super_block().sync()?;
+        }
+        Ok(())
+    }
+
+    /// Deletes an inode without links: frees its blocks, reservations, extent chain and slot.
+    /// An inode that stays gives back reservations no dirty data needs any more (its cache is
+    /// empty by now).
+    fn evict_inode(inode: &inode::Evicting<'_, Self>) {
         let sb = inode.super_block();
-        let s = &sb.data().sb;
+        let m = sb.data();
         let ino = inode.ino() as u32;
-        let a = inode.attrs();
-        let t = |t: inode::Time| (t.sec, t.nsec);
-        let raw = {
-            let info = inode.data().info.lock();
-            let mut inline = [Extent::default(); format::INLINE_EXTENTS];
-            for (slot, e) in inline.iter_mut().zip(info.extents.iter()) {
-                *slot = *e;
+        let delete = inode.nlink() == 0;
+        // Directory and symbolic link blocks are metadata, cached by the device.
+        let metadata = inode.mode() & format::S_IFMT != format::S_IFREG;
+        let mut info = inode.data().info.lock();
+        let mut alloc = m.alloc.lock();
+        let mut failed = false;
+        let ret = info.extents.remove(
+            0,
+            u64::MAX,
+            |e| delete || e.is_delalloc(),
+            |e| {
+                let (start, len) = (e.disk_block, e.len as u64);
+                let freed = if e.is_delalloc() {
+                    alloc.unreserve(len);
+                    Ok(())
+                } else if metadata {
+                    alloc.free_metadata(sb, &m.sb, start, len)
+                } else {
+                    alloc.free(sb, &m.sb, start, len)
+                };
+                failed |= freed.is_err();
+            },
+        );
+        if delete {
+            for &block in info.chain.iter() {
+                failed |= alloc.free_metadata(sb, &m.sb, block, 1).is_err();
             }
-            RawInode {
-                mode: a.mode,
-                nlink: a.nlink,
-                uid: a.uid,
-                gid: a.gid,
-                size: a.size as u64,
-                times: [t(a.atime), t(a.mtime), t(a.ctime)],
-                nextents: info.extents.len() as u32,
-                extent_block: info.extent_block,
-                parent: info.parent,
-                inline,
-            }
-        };
-        let at = s.itable_start * s.block_size() + (ino as u64 - 1) * format::INODE_SIZE as u64;
-        sb.write(at, &raw.encode(ino, format::crc32c))
+            info.chain = KVec::new();
+            failed |= sb
+                .write(inode_pos(&m.sb, ino), &[0u8; format::INODE_SIZE])
+                .is_err();
+            alloc.free_inode(ino);
+        }
+        if ret.is_err() || failed {
+            pr_err!("inode {}: could not free all its space\n", ino);
+        }
     }
 
     fn statfs(sb: &SuperBlock<Self>) -> Result<sb::Stat> {
         let m = sb.data();
+        let alloc = m.alloc.lock();
         Ok(sb::Stat {
             magic: format::MAGIC as u64,
             blocks: m.sb.blocks,
-            bfree: m.free_blocks,
-            bavail: m.free_blocks,
+            bfree: alloc.free_blocks().saturating_sub(alloc.reserved()),
+            bavail: alloc.available(&m.sb),
             files: m.sb.inodes as u64,
-            ffree: m.free_inodes,
+            ffree: alloc.free_inodes(),
             namelen: format::NAME_MAX as u64,
         })
     }
 }
 
+/// Writes inode `inode` to its slot of the inode table and its extents beyond the inline ones
+/// to its extent chain, grown or shrunk to fit (in the block device's page cache). Delayed
+/// allocations are not on disk.
+fn store_inode(inode: &INode<Xtfs>) -> Result {
+    let sb = inode.super_block();
+    let m = sb.data();
+    let s = &m.sb;
+    let ino = inode.ino() as u32;
+    let a = inode.attrs();
+    let t = |t: inode::Time| (t.sec, t.nsec);
+    {
+        let mut info = inode.data().info.lock();
+        let info = &mut *info;
+        let mut on_disk = KVec::new();
+        for e in info.extents.on_disk() {
+            on_disk.push(*e, GFP_KERNEL)?;
+        }
+        let per_block = format::extents_per_block(s.block_size());
+        let rest = on_disk.get(format::INLINE_EXTENTS..).unwrap_or(&[]);
+        let need = rest.len().div_ceil(per_block);
+        {
+            let mut alloc = m.alloc.lock();
+            while info.chain.len() < need {
+                let block = alloc.allocate_metadata(sb, s)?;
+                info.chain.push(block, GFP_KERNEL)?;
+            }
+            if info.chain.len() > need {
+                let mut kept = KVec::with_capacity(need, GFP_KERNEL)?;
+                kept.extend_from_slice(&info.chain[..need], GFP_KERNEL)?;
+                for &block in &info.chain[need..] {
+                    alloc.free_metadata(sb, s, block, 1)?;
+                }
+                info.chain = kept;
+            }
+        }
+        let mut buf = KVec::from_elem(0u8, s.block_size() as usize, GFP_KERNEL)?;
+        for (i, records) in rest.chunks(per_block).enumerate() {
+            let next = info.chain.get(i + 1).copied().unwrap_or(0);
+            format::encode_extent_block(&mut buf, records, next, ino, format::crc32c);
+            sb.write(info.chain[i] * s.block_size(), &buf)?;
+        }
+        let mut inline = [Extent::default(); format::INLINE_EXTENTS];
+        for (slot, e) in inline.iter_mut().zip(on_disk.iter()) {
+            *slot = *e;
+        }
+        let raw = RawInode {
+            mode: a.mode,
+            nlink: a.nlink,
+            uid: a.uid,
+            gid: a.gid,
+            size: a.size as u64,
+            times: [t(a.atime), t(a.mtime), t(a.ctime)],
+            nextents: on_disk.len() as u32,
+            extent_block: info.chain.first().copied().unwrap_or(0),
+            parent: info.parent,
+            inline,
+        };
+        sb.write(inode_pos(s, ino), &raw.encode(ino, format::crc32c))?;
+    }
+    Ok(())
+}
+
 /// Reads the extent records of inode `ino`: the inline ones, then the chain of extent blocks.
+/// Returns them and the blocks of the chain.
 fn read_extents(
     sb: &SuperBlock<Xtfs>,
     s: &Super,
     ino: u32,
     raw: &RawInode,
-) -> Result<KVec<Extent>> {
+) -> Result<(KVec<Extent>, KVec<u64>)> {
     let total = raw.nextents as usize;
     // Every extent holds at least one block of the device.
     if total as u64 > s.blocks {
@@ -218,6 +295,7 @@ fn read_extents(
     for e in raw.inline.iter().take(total) {
         extents.push(*e, GFP_KERNEL)?;
     }
+    let mut chain = KVec::new();
     let mut next = raw.extent_block;
     if next != 0 {
         let bs = s.block_size() as usize;
@@ -232,6 +310,7 @@ fn read_extents(
             }
             sb.read(next * bs as u64, &mut buf)?;
             let (count, following) = format::decode_extent_block(&buf, next, ino)?;
+            chain.push(next, GFP_KERNEL)?;
             if extents.len() + count > total {
                 return Err(corrupt!("inode {}: more extents than {}\n", ino, total));
             }
@@ -255,109 +334,7 @@ fn read_extents(
         e.check(s, ino, prev_end)?;
         prev_end = e.end();
     }
-    Ok(extents)
-}
-
-/// Inode operations of directories.
-struct DirOps;
-
-#[vtable]
-impl inode::Operations for DirOps {
-    type FileSystem = Xtfs;
-
-    fn setattr(inode: &INode<Xtfs>, change: &inode::AttrChange) -> Result {
-        check_attr_change(inode, change)
-    }
-
-    fn lookup(dir: &INode<Xtfs>, name: &[u8]) -> Result<Option<ARef<INode<Xtfs>>>> {
-        if name.len() > format::NAME_MAX {
-            return Err(ENAMETOOLONG);
-        }
-        let mut found = None;
-        for_each_entry(dir, 0, |_, d| {
-            if d.name == name {
-                found = Some(d.ino);
-                return false;
-            }
-            true
-        })?;
-        found
-            .map(|ino| read_inode(dir.super_block(), ino))
-            .transpose()
-    }
-}
-
-/// File operations of directories.
-struct DirFileOps;
-
-#[vtable]
-impl fs::file::Operations for DirFileOps {
-    type FileSystem = Xtfs;
-
-    /// Positions: 0 is ".", 1 is "..", `2 + n` is slot `n` of the directory's blocks.
-    fn read_dir(dir: &INode<Xtfs>, emitter: &mut dir::Emitter<'_>) -> Result {
-        if emitter.pos() == 0 {
-            if !emitter.emit(1, b".", dir.ino(), dir::EntryType::Dir) {
-                return Ok(());
-            }
-        }
-        if emitter.pos() == 1 {
-            let parent = dir.data().info.lock().parent;
-            if !emitter.emit(2, b"..", parent as u64, dir::EntryType::Dir) {
-                return Ok(());
-            }
-        }
-        let Ok(start) = u64::try_from(emitter.pos() - 2) else {
-            return Ok(());
-        };
-        for_each_entry(dir, start, |slot, d| {
-            let typ = match d.file_type {
-                4 => dir::EntryType::Dir,
-                8 => dir::EntryType::Reg,
-                10 => dir::EntryType::Lnk,
-                _ => dir::EntryType::Unknown,
-            };
-            emitter.emit(slot as i64 + 3, d.name, d.ino as u64, typ)
-        })
-    }
-}
-
-/// Inode operations of regular files.
-struct FileOps;
-
-#[vtable]
-impl inode::Operations for FileOps {
-    type FileSystem = Xtfs;
-
-    fn setattr(inode: &INode<Xtfs>, change: &inode::AttrChange) -> Result {
-        check_attr_change(inode, change)
-    }
-
-    fn fiemap(
-        inode: &INode<Xtfs>,
-        info: &mut address_space::FiemapInfo<'_>,
-        start: u64,
-        len: u64,
-    ) -> Result {
-        address_space::fiemap::<XtfsMapper>(inode, info, start, len)
-    }
-}
-
-/// File operations of regular files: reads through the page cache, which C iomap fills
-/// through [`XtfsMapper`].
-struct RegFileOps;
-
-#[vtable]
-impl fs::file::Operations for RegFileOps {
-    type FileSystem = Xtfs;
-
-    fn read_iter(kiocb: &mut Kiocb, to: &mut IovIter) -> Result<usize> {
-        fs::file::generic_read(kiocb, to)
-    }
-
-    fn seek_data_hole(inode: &INode<Xtfs>, offset: i64, data: bool) -> Result<i64> {
-        address_space::seek_hole_data::<XtfsMapper>(inode, offset, data)
-    }
+    Ok((extents, chain))
 }
 
 /// Inode operations of symbolic links.
@@ -367,15 +344,23 @@ struct SymlinkOps;
 impl inode::Operations for SymlinkOps {
     type FileSystem = Xtfs;
 
-    fn setattr(inode: &INode<Xtfs>, change: &inode::AttrChange) -> Result {
-        check_attr_change(inode, change)
+    fn setattr(
+        inode: &INode<Xtfs>,
+        _lock: &kernel::pagecache::InodeLock<'_>,
+        change: &inode::AttrChange,
+    ) -> Result {
+        file::check_no_size_change(inode, change)
     }
 
     fn get_link(inode: &INode<Xtfs>) -> Result<KVec<u8>> {
         let sb = inode.super_block();
         let disk = {
             let info = inode.data().info.lock();
-            info.extents.first().map(|e| e.disk_block).ok_or(EUCLEAN)?
+            info.extents
+                .list()
+                .first()
+                .map(|e| e.disk_block)
+                .ok_or(EUCLEAN)?
         };
         // The size was checked against the block size when the inode was read.
         let len = inode.as_inode().size() as usize;
@@ -393,123 +378,6 @@ impl fs::file::Operations for NoFileOps {
     type FileSystem = Xtfs;
 }
 
-/// How C iomap maps xtfs files: the extent tree, under its lock.
-struct XtfsMapper;
-
-impl address_space::Mapper for XtfsMapper {
-    type FileSystem = Xtfs;
-    type Ops<'a> = FileMap<'a>;
-
-    fn ops(inode: &INode<Xtfs>) -> FileMap<'_> {
-        FileMap { inode }
-    }
-}
-
-/// The iomap operations of one file.
-struct FileMap<'a> {
-    inode: &'a INode<Xtfs>,
-}
-
-impl IomapOps for FileMap<'_> {
-    fn begin(
-        &mut self,
-        pos: i64,
-        len: u64,
-        flags: IterFlags,
-        iomap: &mut Iomap,
-        _srcmap: &mut Iomap,
-    ) -> Result {
-        if flags.contains(IterFlags::WRITE) || flags.contains(IterFlags::ZERO) {
-            return Err(EROFS);
-        }
-        let sb = self.inode.super_block();
-        let bits = sb.block_bits();
-        let pos = u64::try_from(pos).map_err(|_| EINVAL)?;
-        let block = pos >> bits;
-        // Map whole blocks, up to the end of the requested range rounded up.
-        // Mappings end at the largest file size, whole blocks (see `fill_super`).
-        let last_block = (i64::MAX as u64) >> bits;
-        if block >= last_block {
-            return Err(EFBIG);
-        }
-        let end_block = pos
-            .checked_add(len.max(1))
-            .map_or(last_block, |end| end.div_ceil(1 << bits).min(last_block));
-        let info = self.inode.data().info.lock();
-        let found = info.extents.iter().find(|e| e.end() > block);
-        let (ty, blocks, disk) = match found {
-            Some(e) if e.file_block <= block => {
-                let ty = if e.flags & format::EXTENT_UNWRITTEN != 0 {
-                    MappingType::Unwritten
-                } else {
-                    MappingType::Mapped
-                };
-                (
-                    ty,
-                    e.end() - block,
-                    Some(e.disk_block + (block - e.file_block)),
-                )
-            }
-            Some(e) => (MappingType::Hole, e.file_block - block, None),
-            None => (MappingType::Hole, u64::MAX, None),
-        };
-        let blocks = blocks.min(end_block.saturating_sub(block).max(1));
-        let (offset, length) = ((block << bits) as i64, blocks << bits);
-        *iomap = match disk {
-            Some(disk) => sb.device_iomap(ty, offset, length, info.generation, disk << bits)?,
-            None => Iomap::new(ty, offset, length, info.generation)?,
-        };
-        Ok(())
-    }
-}
-
-/// Attribute changes are accepted, but for the size: truncation comes with the write path.
-fn check_attr_change(inode: &INode<Xtfs>, change: &inode::AttrChange) -> Result {
-    match change.size {
-        Some(size) if size != inode.as_inode().size() => Err(EOPNOTSUPP),
-        _ => Ok(()),
-    }
-}
-
-/// Calls `f(slot, entry)` for each entry of directory `dir` from slot `start` on, until `f`
-/// returns false.
-fn for_each_entry(
-    dir: &INode<Xtfs>,
-    start: u64,
-    mut f: impl FnMut(u64, format::Dirent<'_>) -> bool,
-) -> Result {
-    let sb = dir.super_block();
-    let s = &sb.data().sb;
-    let bs = s.block_size();
-    let per_block = bs / format::DIRENT_SIZE as u64;
-    let ino = dir.ino() as u32;
-    let blocks = dir.as_inode().size() as u64 / bs;
-    let mut buf = KVec::from_elem(0u8, bs as usize, GFP_KERNEL)?;
-    let mut slot = start;
-    while slot / per_block < blocks {
-        let index = slot / per_block;
-        let disk = {
-            let info = dir.data().info.lock();
-            info.extents
-                .iter()
-                .find(|e| e.file_block <= index && index < e.end())
-                .map(|e| e.disk_block + (index - e.file_block))
-        };
-        let disk = disk.ok_or_else(|| corrupt!("directory {}: hole at block {}\n", ino, index))?;
-        sb.read(disk * bs, &mut buf)?;
-        for i in slot % per_block..per_block {
-            let at = (i as usize) * format::DIRENT_SIZE;
-            if let Some(d) = format::decode_dirent(&buf[at..], ino, s.inodes)? {
-                if !f(index * per_block + i, d) {
-                    return Ok(());
-                }
-            }
-        }
-        slot = (index + 1) * per_block;
-    }
-    Ok(())
-}
-
 /// Returns inode `ino`, reading it from the inode table if it is not cached.
 fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<ARef<INode<Xtfs>>> {
     let s = &sb.data().sb;
@@ -521,12 +389,9 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<ARef<INode<Xtfs>>> {
         Either::Right(new) => new,
     };
     let mut b = [0u8; format::INODE_SIZE];
-    sb.read(
-        s.itable_start * s.block_size() + (ino as u64 - 1) * format::INODE_SIZE as u64,
-        &mut b,
-    )?;
+    sb.read(inode_pos(s, ino), &mut b)?;
     let raw = RawInode::decode(&b, ino, s)?;
-    let extents = read_extents(sb, s, ino, &raw)?;
+    let (extents, chain) = read_extents(sb, s, ino, &raw)?;
     let bs = s.block_size();
     let typ = match raw.mode & format::S_IFMT {
         format::S_IFDIR => {
@@ -556,18 +421,44 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<ARef<INode<Xtfs>>> {
         }
         _ => inode::Type::Reg,
     };
+    let time = |(sec, nsec): (i64, u32)| inode::Time { sec, nsec };
+    let attrs = inode::Attrs {
+        mode: raw.mode,
+        nlink: raw.nlink,
+        uid: raw.uid,
+        gid: raw.gid,
+        size: raw.size as i64,
+        atime: time(raw.times[0]),
+        mtime: time(raw.times[1]),
+        ctime: time(raw.times[2]),
+    };
+    Ok(init_inode(new, typ, attrs, extents, chain, raw.parent))
+}
+
+/// Byte offset of inode `ino`'s slot in the inode table.
+fn inode_pos(s: &Super, ino: u32) -> u64 {
+    s.itable_start * s.block_size() + (ino as u64 - 1) * format::INODE_SIZE as u64
+}
+
+/// Fills a new in-memory inode and makes it visible.
+fn init_inode(
+    new: inode::NewINode<Xtfs>,
+    typ: inode::Type,
+    attrs: inode::Attrs,
+    extents: KVec<Extent>,
+    chain: KVec<u64>,
+    parent: u32,
+) -> ARef<INode<Xtfs>> {
     {
         let mut info = new.data().info.lock();
-        info.extents = extents;
-        info.generation = 0;
-        info.parent = raw.parent;
-        info.extent_block = raw.extent_block;
+        info.extents.set(extents);
+        info.parent = parent;
+        info.chain = chain;
     }
-    let time = |(sec, nsec): (i64, u32)| inode::Time { sec, nsec };
     let (inode_ops, file_ops, aops) = match typ {
         inode::Type::Dir => (
-            inode::Ops::new::<DirOps>(),
-            fs::file::Ops::new::<DirFileOps>(),
+            inode::Ops::new::<dir::DirOps>(),
+            fs::file::Ops::new::<dir::DirFileOps>(),
             None,
         ),
         inode::Type::Lnk => (
@@ -576,26 +467,62 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<ARef<INode<Xtfs>>> {
             None,
         ),
         inode::Type::Reg => (
-            inode::Ops::new::<FileOps>(),
-            fs::file::Ops::new::<RegFileOps>(),
-            Some(address_space::Ops::iomap::<XtfsMapper>()),
+            inode::Ops::new::<file::FileOps>(),
+            fs::file::Ops::new::<file::RegFileOps>(),
+            Some(address_space::Ops::iomap_writeback::<file::XtfsMapper>()),
         ),
     };
-    Ok(new.init(inode::Params {
+    new.init(inode::Params {
         typ,
-        attrs: inode::Attrs {
-            mode: raw.mode,
-            nlink: raw.nlink,
-            uid: raw.uid,
-            gid: raw.gid,
-            size: raw.size as i64,
-            atime: time(raw.times[0]),
-            mtime: time(raw.times[1]),
-            ctime: time(raw.times[2]),
-        },
+        attrs,
         inode_ops,
         file_ops,
         aops,
         large_folios: typ == inode::Type::Reg,
-    }))
+    })
+}
+
+/// Creates inode `typ` with `owner`'s attributes, `size` bytes and `extents`, in a free slot
+/// written to the inode table at once (so that the directory entry added next never names a
+/// free slot on disk). Returns it with its first link (two for a directory).
+fn create_inode(
+    sb: &SuperBlock<Xtfs>,
+    typ: inode::Type,
+    owner: inode::NewOwner,
+    size: u64,
+    extents: KVec<Extent>,
+    parent: u32,
+) -> Result<ARef<INode<Xtfs>>> {
+    let m = sb.data();
+    let ino = m.alloc.lock().allocate_inode(&m.sb)?;
+    let new = match sb.get_or_create_inode(ino as u64) {
+        Ok(Either::Right(new)) => new,
+        other => {
+            m.alloc.lock().free_inode(ino);
+            return Err(match other {
+                Err(e) => e,
+                // A free slot whose inode is still cached: the allocator is wrong.
+                _ => corrupt!("inode {} is free and in use\n", ino),
+            });
+        }
+    };
+    let now = inode::Time::now();
+    let mode = match typ {
+        inode::Type::Reg => format::S_IFREG,
+        inode::Type::Dir => format::S_IFDIR,
+        inode::Type::Lnk => format::S_IFLNK,
+    } | owner.mode;
+    let attrs = inode::Attrs {
+        mode,
+        nlink: if typ == inode::Type::Dir { 2 } else { 1 },
+        uid: owner.uid,
+        gid: owner.gid,
+        size: size as i64,
+        atime: now,
+        mtime: now,
+        ctime: now,
+    };
+    let inode = init_inode(new, typ, attrs, extents, KVec::new(), parent);
+    <Xtfs as fs::FileSystem>::write_inode(&inode, false)?;
+    Ok(inode)
 }

@@ -44,9 +44,12 @@ mkfs_scratch_xfs() {
 	mount_scratch
 }
 
+# The type of the scratch filesystem: xfs, or xtfs once mount_xtfs was used.
+SCRATCH_FSTYPE=xfs
+
 mount_scratch() {
 	mkdir -p "$SCRATCH_MNT"
-	mount -t xfs "$SCRATCH_DEV" "$SCRATCH_MNT" || fail "mount $SCRATCH_DEV failed"
+	mount -t "$SCRATCH_FSTYPE" "$SCRATCH_DEV" "$SCRATCH_MNT" || fail "mount $SCRATCH_DEV failed"
 }
 
 unmount_scratch() {
@@ -194,6 +197,19 @@ mount_xtfs() {
 	mkdir -p "$SCRATCH_MNT"
 	if mountpoint -q "$SCRATCH_MNT"; then umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"; fi
 	mount -t xtfs "$1" "$SCRATCH_MNT" || fail "mount -t xtfs $1 failed: $(dmesg | grep xtfs: | tail -n 3)"
+	SCRATCH_FSTYPE=xtfs
+}
+
+# mkfs_scratch_xtfs [MKFS_OPTIONS...]: a new xtfs on $SCRATCH_DEV, mounted.
+mkfs_scratch_xtfs() {
+	if mountpoint -q "$SCRATCH_MNT"; then umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"; fi
+	mkfs.xtfs -q "$@" "$SCRATCH_DEV" || fail "mkfs.xtfs $* $SCRATCH_DEV failed"
+	mount_xtfs "$SCRATCH_DEV"
+}
+
+# xtfs_statfs_free: the free blocks statfs reports (for leak checks).
+xtfs_statfs_free() {
+	stat -f -c '%f' "$SCRATCH_MNT"
 }
 
 # check_xtfs DEVICE: unmount if mounted; fsck.xtfs -n must find it clean.

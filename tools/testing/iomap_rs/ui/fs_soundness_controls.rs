@@ -6,7 +6,11 @@
 // superblock and data of an inode it was given, and makes device mappings
 // for its own device in safe code.
 
-use kernel::fs::{inode::INode, sb::SuperBlock, FileSystem};
+use kernel::fs::{
+    inode::{Evicting, INode},
+    sb::SuperBlock,
+    FileSystem,
+};
 use kernel::iomap::map::{Iomap, MappingType};
 use kernel::prelude::*;
 
@@ -19,4 +23,9 @@ pub fn data<T: FileSystem>(sb: &SuperBlock<T>) -> &T::Data {
 pub fn first_block<T: FileSystem>(inode: &INode<T>) -> Result<Iomap> {
     let sb = inode.super_block();
     sb.device_iomap(MappingType::Mapped, 0, sb.block_size().into(), 0, 1 << 20)
+}
+
+/// The data of an inode being evicted, which evict_inode may use.
+pub fn evicting_data<'a, T: FileSystem>(inode: &'a Evicting<'_, T>) -> &'a T::INodeData {
+    inode.data()
 }

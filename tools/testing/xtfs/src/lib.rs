@@ -214,14 +214,9 @@ impl RawInode {
     }
 }
 
-/// Records an extent block holds.
-pub fn extents_per_block(block_size: u64) -> usize {
-    (block_size as usize - EXTENT_BLOCK_HEADER) / EXTENT_SIZE
-}
-
 /// The checksum of an extent block (its crc field counted as zero).
 pub fn extent_block_crc(b: &[u8]) -> u32 {
-    crc32c(&[&b[..20], &[0; 4], &b[24..]])
+    extent_block_checksum(b, crc32c)
 }
 
 /// A directory entry.

@@ -289,15 +289,8 @@ impl Image {
         raw.extent_block = blocks.first().copied().unwrap_or(0);
         for (i, chunk) in chunks.iter().enumerate() {
             let mut b = vec![0u8; bs as usize];
-            put32(&mut b, 0, EXTENT_BLOCK_MAGIC);
-            put32(&mut b, 4, chunk.len() as u32);
-            put64(&mut b, 8, blocks.get(i + 1).copied().unwrap_or(0));
-            put32(&mut b, 16, ino);
-            for (j, e) in chunk.iter().enumerate() {
-                e.encode(&mut b[EXTENT_BLOCK_HEADER + EXTENT_SIZE * j..]);
-            }
-            let crc = extent_block_crc(&b);
-            put32(&mut b, 20, crc);
+            let next = blocks.get(i + 1).copied().unwrap_or(0);
+            encode_extent_block(&mut b, chunk, next, ino, crc32c);
             self.write(blocks[i] * bs, &b);
         }
     }
@@ -396,10 +389,7 @@ impl Image {
                 continue;
             };
             let mut d = [0u8; DIRENT_SIZE];
-            put32(&mut d, 0, cino);
-            d[4] = name.len() as u8;
-            d[5] = dtype;
-            d[6..6 + name.len()].copy_from_slice(name);
+            encode_dirent(&mut d, cino, dtype, name);
             table.extend_from_slice(&d);
         }
         let extents = self.store(&table, false);

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Free space and free inodes of an xtfs filesystem.
+//!
+//! The block bitmap and the map of inodes in use are kept in memory, loaded and checked at
+//! mount; every change of the block bitmap is written through to its on-disk copy (in the block
+//! device's page cache, written back with the rest of the metadata). Delayed allocations are
+//! counted here as reservations: a write reserves the blocks it will need, so that writeback,
+//! which allocates them, never runs out of space. A few blocks are kept back from data for
+//! metadata that is allocated without a reservation (directory blocks, extent blocks).
+//!
+//! Lock order: an inode's extent lock, then this allocator's lock, then the device's page
+//! cache folios.
+
+use crate::format::Super;
+use crate::Xtfs;
+use kernel::fs::sb::SuperBlock;
+use kernel::prelude::*;
+
+/// The allocator of one mounted filesystem.
+pub(crate) struct Alloc {
+    /// One bit per block, as on disk.
+    bitmap: KVec<u8>,
+    /// One bit per inode, set if its slot is in use (inode `n` is bit `n - 1`).
+    inodes: KVec<u8>,
+    free_blocks: u64,
+    reserved: u64,
+    free_inodes: u64,
+    /// Where the next search for free blocks starts.
+    cursor: u64,
+}
+
+fn test(map: &[u8], bit: u64) -> bool {
+    map[(bit / 8) as usize] & (1 << (bit % 8)) != 0
+}
+
+fn set(map: &mut [u8], bit: u64, on: bool) {
+    let byte = &mut map[(bit / 8) as usize];
+    if on {
+        *byte |= 1 << (bit % 8);
+    } else {
+        *byte &= !(1 << (bit % 8));
+    }
+}
+
+impl Alloc {
+    /// An allocator for `s`, whose block bitmap is `bitmap` (checked by the caller) and whose
+    /// inodes in use are those `in_use` says.
+    pub(crate) fn new(s: &Super, bitmap: KVec<u8>, in_use: impl Fn(u32) -> bool) -> Result<Alloc> {
+        let mut inodes = KVec::from_elem(0u8, (s.inodes as usize).div_ceil(8), GFP_KERNEL)?;
+        let mut used_inodes = 0;
+        for ino in 1..=s.inodes {
+            if in_use(ino) {
+                set(&mut inodes, (ino - 1) as u64, true);
+                used_inodes += 1;
+            }
+        }
+        let used = (0..s.blocks).filter(|&b| test(&bitmap, b)).count() as u64;
+        Ok(Alloc {
+            bitmap,
+            inodes,
+            free_blocks: s.blocks - used,
+            reserved: 0,
+            free_inodes: (s.inodes - used_inodes) as u64,
+            cursor: s.data_start,
+        })
+    }
+
+    /// Blocks kept back from data for metadata allocated without a reservation.
+    fn metadata_reserve(s: &Super) -> u64 {
+        (s.blocks / 64).clamp(8, 1024)
+    }
+
+    /// Free blocks (counting reservations as used), as `statfs` reports them.
+    pub(crate) fn available(&self, s: &Super) -> u64 {
+        self.free_blocks
+            .saturating_sub(self.reserved + Self::metadata_reserve(s))
+    }
+
+    pub(crate) fn free_blocks(&self) -> u64 {
+        self.free_blocks
+    }
+
+    pub(crate) fn reserved(&self) -> u64 {
+        self.reserved
+    }
+
+    pub(crate) fn free_inodes(&self) -> u64 {
+        self.free_inodes
+    }
+
+    /// Reserves `n` blocks for delayed allocation: `ENOSPC` if they are not available.
+    pub(crate) fn reserve(&mut self, s: &Super, n: u64) -> Result {
+        if n > self.available(s) {
+            return Err(ENOSPC);
+        }
+        self.reserved += n;
+        Ok(())
+    }
+
+    /// Gives back a reservation of `n` blocks that will not be allocated.
+    pub(crate) fn unreserve(&mut self, n: u64) {
+        self.reserved = self.reserved.saturating_sub(n);
+    }
+
+    /// Finds a run of up to `want` free blocks, the first from the cursor on (wrapping).
+    fn find_run(&self, s: &Super, want: u64) -> Option<(u64, u64)> {
+        let span = s.blocks - s.data_start;
+        let mut i = 0;
+        while i < span {
+            let b = s.data_start + (self.cursor - s.data_start + i) % span;
+            if test(&self.bitmap, b) {
+                i += 1;
+                continue;
+            }
+            let mut len = 1;
+            while len < want && b + len < s.blocks && !test(&self.bitmap, b + len) {
+                len += 1;
+            }
+            return Some((b, len));
+        }
+        None
+    }
+
+    /// Marks `[start, start + len)` in use or free, in memory and on disk.
+    fn mark(&mut self, sb: &SuperBlock<Xtfs>, s: &Super, start: u64, len: u64, on: bool) -> Result {
+        for b in start..start + len {
+            set(&mut self.bitmap, b, on);
+        }
+        let (first, last) = ((start / 8) as usize, ((start + len - 1) / 8) as usize);
+        sb.write(
+            s.bitmap_start * s.block_size() + first as u64,
+            &self.bitmap[first..=last],
+        )
+    }
+
+    /// Allocates up to `want` contiguous blocks out of a reservation: returns the first block
+    /// and how many. The reservation of the blocks allocated is used up.
+    pub(crate) fn allocate_reserved(
+        &mut self,
+        sb: &SuperBlock<Xtfs>,
+        s: &Super,
+        want: u64,
+    ) -> Result<(u64, u64)> {
+        let want = want.min(u32::MAX as u64).min(self.reserved).max(1);
+        let (start, len) = self.find_run(s, want).ok_or(ENOSPC)?;
+        self.mark(sb, s, start, len, true)?;
+        self.free_blocks -= len;
+        self.reserved = self.reserved.saturating_sub(len);
+        self.cursor = start + len;
+        if self.cursor >= s.blocks {
+            self.cursor = s.data_start;
+        }
+        Ok((start, len))
+    }
+
+    /// Allocates one block for metadata, from the space kept back for it if need be.
+    pub(crate) fn allocate_metadata(&mut self, sb: &SuperBlock<Xtfs>, s: &Super) -> Result<u64> {
+        if self.free_blocks <= self.reserved {
+            return Err(ENOSPC);
+        }
+        let (start, _) = self.find_run(s, 1).ok_or(ENOSPC)?;
+        self.mark(sb, s, start, 1, true)?;
+        self.free_blocks -= 1;
+        Ok(start)
+    }
+
+    /// Frees `[start, start + len)`.
+    pub(crate) fn free(
+        &mut self,
+        sb: &SuperBlock<Xtfs>,
+        s: &Super,
+        start: u64,
+        len: u64,
+    ) -> Result {
+        if len == 0 {
+            return Ok(());
+        }
+        if start < s.data_start || start + len > s.blocks {
+            return Err(EUCLEAN);
+        }
+        self.mark(sb, s, start, len, false)?;
+        self.free_blocks += len;
+        Ok(())
+    }
+
+    /// Frees metadata block `block` (an extent block, a directory or symbolic link block),
+    /// writing its cached copy to the device first: file data written to the block once it is
+    /// reused bypasses the cache, and a dirty copy written back later would overwrite it.
+    pub(crate) fn free_metadata(
+        &mut self,
+        sb: &SuperBlock<Xtfs>,
+        s: &Super,
+        block: u64,
+        len: u64,
+    ) -> Result {
+        sb.write_back(block * s.block_size(), len * s.block_size())?;
+        self.free(sb, s, block, len)
+    }
+
+    /// Takes a free inode number.
+    pub(crate) fn allocate_inode(&mut self, s: &Super) -> Result<u32> {
+        let ino = (1..=s.inodes)
+            .find(|&i| !test(&self.inodes, (i - 1) as u64))
+            .ok_or(ENOSPC)?;
+        set(&mut self.inodes, (ino - 1) as u64, true);
+        self.free_inodes -= 1;
+        Ok(ino)
+    }
+
+    /// Gives back inode number `ino` (its slot on disk must be cleared by the caller).
+    pub(crate) fn free_inode(&mut self, ino: u32) {
+        if ino >= 1 && test(&self.inodes, (ino - 1) as u64) {
+            set(&mut self.inodes, (ino - 1) as u64, false);
+            self.free_inodes += 1;
+        }
+    }
+}

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! xtfs directories: lookup, listing, and the operations that create, link, rename and remove
+//! names.
+//!
+//! A directory is an array of 256-byte entries in whole blocks (`Documentation/filesystems/
+//! xtfs.rst`), read and written through the block device's page cache as metadata: an entry
+//! is added in the first free slot, and the directory grows by one block when there is none.
+//! Directories never shrink. The VFS holds the directory's `i_rwsem` exclusively for every
+//! change ([`LockedDir`]), which serialises them; the extent lock is taken only to translate a
+//! directory block to its device block, or to add one.
+//!
+//! Link counts: one per name for files and symbolic links; two plus one per subdirectory for
+//! directories (the name in the parent, "." and each subdirectory's "..").
+
+use crate::format::{self, corrupt, Extent};
+use crate::{create_inode, read_inode, Xtfs};
+use kernel::fs::{
+    self, dir,
+    inode::{self, INode, LockedDir, NewOwner},
+};
+use kernel::prelude::*;
+use kernel::types::ARef;
+
+/// The directory entry type of `inode`.
+fn entry_type(inode: &INode<Xtfs>) -> u8 {
+    match inode.mode() & format::S_IFMT {
+        format::S_IFDIR => format::DT_DIR,
+        format::S_IFLNK => format::DT_LNK,
+        _ => format::DT_REG,
+    }
+}
+
+/// Calls `f(slot, entry)` for each entry of directory `dir` from slot `start` on, until `f`
+/// returns false.
+pub(crate) fn for_each_entry(
+    dir: &INode<Xtfs>,
+    start: u64,
+    mut f: impl FnMut(u64, format::Dirent<'_>) -> bool,
+) -> Result {
+    let sb = dir.super_block();
+    let s = &sb.data().sb;
+    let bs = s.block_size();
+    let per_block = bs / format::DIRENT_SIZE as u64;
+    let ino = dir.ino() as u32;
+    let blocks = dir.as_inode().size() as u64 / bs;
+    let mut buf = KVec::from_elem(0u8, bs as usize, GFP_KERNEL)?;
+    let mut slot = start;
+    while slot / per_block < blocks {
+        let index = slot / per_block;
+        sb.read(dir_block(dir, index)? * bs, &mut buf)?;
+        for i in slot % per_block..per_block {
+            let at = (i as usize) * format::DIRENT_SIZE;
+            if let Some(d) = format::decode_dirent(&buf[at..], ino, s.inodes)? {
+                if !f(index * per_block + i, d) {
+                    return Ok(());
+                }
+            }
+        }
+        slot = (index + 1) * per_block;
+    }
+    Ok(())
+}
+
+/// The device block of block `index` of directory `dir`.
+fn dir_block(dir: &INode<Xtfs>, index: u64) -> Result<u64> {
+    let info = dir.data().info.lock();
+    info.extents
+        .list()
+        .iter()
+        .find(|e| e.file_block <= index && index < e.end())
+        .map(|e| e.disk_block + (index - e.file_block))
+        .ok_or_else(|| corrupt!("directory {}: hole at block {}\n", dir.ino(), index))
+}
+
+/// The byte offset on the device of slot `slot` of directory `dir`.
+fn slot_pos(dir: &INode<Xtfs>, slot: u64) -> Result<u64> {
+    let bs = dir.super_block().block_size() as u64;
+    let per_block = bs / format::DIRENT_SIZE as u64;
+    Ok(dir_block(dir, slot / per_block)? * bs + (slot % per_block) * format::DIRENT_SIZE as u64)
+}
+
+/// The slot and inode number of `name` in `dir`, if it is there.
+fn find(dir: &INode<Xtfs>, name: &[u8]) -> Result<Option<(u64, u32)>> {
+    if name.len() > format::NAME_MAX {
+        return Err(ENAMETOOLONG);
+    }
+    let mut found = None;
+    for_each_entry(dir, 0, |slot, d| {
+        if d.name == name {
+            found = Some((slot, d.ino));
+            return false;
+        }
+        true
+    })?;
+    Ok(found)
+}
+
+/// Writes entry `name` for `ino` into slot `slot` of `dir`.
+fn write_slot(dir: &INode<Xtfs>, slot: u64, ino: u32, file_type: u8, name: &[u8]) -> Result {
+    let mut b = [0u8; format::DIRENT_SIZE];
+    format::encode_dirent(&mut b, ino, file_type, name);
+    dir.super_block().write(slot_pos(dir, slot)?, &b)
+}
+
+/// Empties slot `slot` of `dir`.
+fn clear_slot(dir: &INode<Xtfs>, slot: u64) -> Result {
+    dir.super_block()
+        .write(slot_pos(dir, slot)?, &[0u8; format::DIRENT_SIZE])
+}
+
+/// Adds entry `name` for `inode` to `dir`, growing it by a block if it is full. The caller
+/// checked that `name` is not there.
+fn add_entry(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &INode<Xtfs>) -> Result {
+    if name.is_empty() || name.len() > format::NAME_MAX {
+        return Err(ENAMETOOLONG);
+    }
+    let mut free = None;
+    // The first free slot: entries are listed in slot order, so the first gap.
+    let mut next = 0;
+    for_each_entry(dir, 0, |slot, _| {
+        if slot != next {
+            free = Some(next);
+            return false;
+        }
+        next += 1;
+        true
+    })?;
+    let sb = dir.super_block();
+    let m = sb.data();
+    let bs = m.sb.block_size();
+    let slots = dir.as_inode().size() as u64 / bs * (bs / format::DIRENT_SIZE as u64);
+    let slot = match free {
+        Some(slot) => slot,
+        None if next < slots => next,
+        None => {
+            // Full: one more block, zeroed (empty slots), then the entry in its first slot.
+            let blocks = dir.as_inode().size() as u64 / bs;
+            let disk = m.alloc.lock().allocate_metadata(sb, &m.sb)?;
+            let zero = KVec::from_elem(0u8, bs as usize, GFP_KERNEL)?;
+            let added = sb.write(disk * bs, &zero).and_then(|()| {
+                dir.data().info.lock().extents.insert(Extent {
+                    file_block: blocks,
+                    disk_block: disk,
+                    len: 1,
+                    flags: 0,
+                })
+            });
+            if let Err(e) = added {
+                // Best effort: the block was never linked.
+                let _ = m.alloc.lock().free(sb, &m.sb, disk, 1);
+                return Err(e);
+            }
+            dir.lock().write_size(((blocks + 1) * bs) as i64);
+            slots
+        }
+    };
+    write_slot(dir, slot, inode.ino() as u32, entry_type(inode), name)?;
+    dir.touch_mtime_ctime();
+    dir.mark_dirty();
+    Ok(())
+}
+
+/// Whether directory `dir` has no entries.
+fn is_empty(dir: &INode<Xtfs>) -> Result<bool> {
+    let mut empty = true;
+    for_each_entry(dir, 0, |_, _| {
+        empty = false;
+        false
+    })?;
+    Ok(empty)
+}
+
+/// Lowers `inode`'s link count by one and marks its change.
+fn drop_link(inode: &INode<Xtfs>) {
+    inode.set_nlink(inode.nlink().saturating_sub(1));
+    inode.touch_ctime();
+    inode.mark_dirty();
+}
+
+/// Links a just created `inode` into `dir` as `name`; on failure the inode is deleted again
+/// (no links: freed when the caller drops it).
+fn link_new(
+    dir: &LockedDir<'_, Xtfs>,
+    name: &[u8],
+    inode: ARef<INode<Xtfs>>,
+) -> Result<ARef<INode<Xtfs>>> {
+    match add_entry(dir, name, &inode) {
+        Ok(()) => Ok(inode),
+        Err(e) => {
+            inode.set_nlink(0);
+            Err(e)
+        }
+    }
+}
+
+/// Inode operations of directories.
+pub(crate) struct DirOps;
+
+#[vtable]
+impl inode::Operations for DirOps {
+    type FileSystem = Xtfs;
+
+    fn setattr(
+        inode: &INode<Xtfs>,
+        _lock: &kernel::pagecache::InodeLock<'_>,
+        change: &inode::AttrChange,
+    ) -> Result {
+        crate::file::check_no_size_change(inode, change)
+    }
+
+    fn lookup(dir: &INode<Xtfs>, name: &[u8]) -> Result<Option<ARef<INode<Xtfs>>>> {
+        find(dir, name)?
+            .map(|(_, ino)| read_inode(dir.super_block(), ino))
+            .transpose()
+    }
+
+    fn create(
+        dir: &LockedDir<'_, Xtfs>,
+        name: &[u8],
+        owner: NewOwner,
+    ) -> Result<ARef<INode<Xtfs>>> {
+        if name.len() > format::NAME_MAX {
+            return Err(ENAMETOOLONG);
+        }
+        let inode = create_inode(
+            dir.super_block(),
+            inode::Type::Reg,
+            owner,
+            0,
+            KVec::new(),
+            0,
+        )?;
+        link_new(dir, name, inode)
+    }
+
+    fn mkdir(dir: &LockedDir<'_, Xtfs>, name: &[u8], owner: NewOwner) -> Result<ARef<INode<Xtfs>>> {
+        if name.len() > format::NAME_MAX {
+            return Err(ENAMETOOLONG);
+        }
+        let parent = dir.ino() as u32;
+        let inode = create_inode(
+            dir.super_block(),
+            inode::Type::Dir,
+            owner,
+            0,
+            KVec::new(),
+            parent,
+        )?;
+        let inode = link_new(dir, name, inode)?;
+        // The new directory's "..".
+        dir.set_nlink(dir.nlink() + 1);
+        dir.mark_dirty();
+        Ok(inode)
+    }
+
+    fn symlink(
+        dir: &LockedDir<'_, Xtfs>,
+        name: &[u8],
+        target: &[u8],
+        owner: NewOwner,
+    ) -> Result<ARef<INode<Xtfs>>> {
+        let sb = dir.super_block();
+        let m = sb.data();
+        let bs = m.sb.block_size();
+        if name.len() > format::NAME_MAX || target.len() as u64 >= bs {
+            return Err(ENAMETOOLONG);
+        }
+        let disk = m.alloc.lock().allocate_metadata(sb, &m.sb)?;
+        let mut block = KVec::from_elem(0u8, bs as usize, GFP_KERNEL)?;
+        block[..target.len()].copy_from_slice(target);
+        let mut extents = KVec::new();
+        let made = sb.write(disk * bs, &block).and_then(|()| {
+            extents.push(
+                Extent {
+                    file_block: 0,
+                    disk_block: disk,
+                    len: 1,
+                    flags: 0,
+                },
+                GFP_KERNEL,
+            )?;
+            create_inode(sb, inode::Type::Lnk, owner, target.len() as u64, extents, 0)
+        });
+        match made {
+            Ok(inode) => link_new(dir, name, inode),
+            Err(e) => {
+                let _ = m.alloc.lock().free(sb, &m.sb, disk, 1);
+                Err(e)
+            }
+        }
+    }
+
+    fn link(inode: &INode<Xtfs>, dir: &LockedDir<'_, Xtfs>, name: &[u8]) -> Result {
+        if inode.nlink() >= u32::MAX - 1 {
+            return Err(EMLINK);
+        }
+        add_entry(dir, name, inode)?;
+        inode.set_nlink(inode.nlink() + 1);
+        inode.touch_ctime();
+        inode.mark_dirty();
+        Ok(())
+    }
+
+    fn unlink(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &INode<Xtfs>) -> Result {
+        let (slot, ino) = find(dir, name)?.ok_or(ENOENT)?;
+        if ino as u64 != inode.ino() {
+            return Err(ENOENT);
+        }
+        clear_slot(dir, slot)?;
+        dir.touch_mtime_ctime();
+        dir.mark_dirty();
+        drop_link(inode);
+        Ok(())
+    }
+
+    fn rmdir(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &INode<Xtfs>) -> Result {
+        if !is_empty(inode)? {
+            return Err(ENOTEMPTY);
+        }
+        let (slot, ino) = find(dir, name)?.ok_or(ENOENT)?;
+        if ino as u64 != inode.ino() {
+            return Err(ENOENT);
+        }
+        clear_slot(dir, slot)?;
+        inode.set_nlink(0);
+        inode.touch_ctime();
+        inode.mark_dirty();
+        dir.set_nlink(dir.nlink().saturating_sub(1));
+        dir.touch_mtime_ctime();
+        dir.mark_dirty();
+        Ok(())
+    }
+
+    fn rename(
+        old_dir: &LockedDir<'_, Xtfs>,
+        old_name: &[u8],
+        inode: &INode<Xtfs>,
+        new_dir: &LockedDir<'_, Xtfs>,
+        new_name: &[u8],
+        target: Option<&INode<Xtfs>>,
+    ) -> Result {
+        if new_name.len() > format::NAME_MAX {
+            return Err(ENAMETOOLONG);
+        }
+        let is_dir = inode.mode() & format::S_IFMT == format::S_IFDIR;
+        let (old_slot, ino) = find(old_dir, old_name)?.ok_or(ENOENT)?;
+        if ino as u64 != inode.ino() {
+            return Err(ENOENT);
+        }
+        match target {
+            Some(target) => {
+                let target_is_dir = target.mode() & format::S_IFMT == format::S_IFDIR;
+                if target_is_dir && !is_empty(target)? {
+                    return Err(ENOTEMPTY);
+                }
+                let (new_slot, tino) = find(new_dir, new_name)?.ok_or(ENOENT)?;
+                if tino as u64 != target.ino() {
+                    return Err(ENOENT);
+                }
+                write_slot(new_dir, new_slot, ino, entry_type(inode), new_name)?;
+                if target_is_dir {
+                    target.set_nlink(0);
+                    target.touch_ctime();
+                    target.mark_dirty();
+                    // The replaced directory's "..".
+                    new_dir.set_nlink(new_dir.nlink().saturating_sub(1));
+                } else {
+                    drop_link(target);
+                }
+                new_dir.touch_mtime_ctime();
+                new_dir.mark_dirty();
+            }
+            None => add_entry(new_dir, new_name, inode)?,
+        }
+        // Entries never move: the old name is still in `old_slot`.
+        clear_slot(old_dir, old_slot)?;
+        old_dir.touch_mtime_ctime();
+        old_dir.mark_dirty();
+        if is_dir && old_dir.ino() != new_dir.ino() {
+            inode.data().info.lock().parent = new_dir.ino() as u32;
+            old_dir.set_nlink(old_dir.nlink().saturating_sub(1));
+            new_dir.set_nlink(new_dir.nlink() + 1);
+        }
+        inode.touch_ctime();
+        inode.mark_dirty();
+        Ok(())
+    }
+}
+
+/// File operations of directories.
+pub(crate) struct DirFileOps;
+
+#[vtable]
+impl fs::file::Operations for DirFileOps {
+    type FileSystem = Xtfs;
+
+    /// Positions: 0 is ".", 1 is "..", `3 + n` follows slot `n` of the directory's blocks.
+    fn read_dir(dir: &INode<Xtfs>, emitter: &mut dir::Emitter<'_>) -> Result {
+        if emitter.pos() == 0 && !emitter.emit(1, b".", dir.ino(), dir::EntryType::Dir) {
+            return Ok(());
+        }
+        if emitter.pos() == 1 {
+            let parent = dir.data().info.lock().parent;
+            if !emitter.emit(2, b"..", parent as u64, dir::EntryType::Dir) {
+                return Ok(());
+            }
+        }
+        let Ok(start) = u64::try_from(emitter.pos() - 2) else {
+            return Ok(());
+        };
+        for_each_entry(dir, start, |slot, d| {
+            let typ = match d.file_type {
+                format::DT_DIR => dir::EntryType::Dir,
+                format::DT_REG => dir::EntryType::Reg,
+                format::DT_LNK => dir::EntryType::Lnk,
+                _ => dir::EntryType::Unknown,
+            };
+            emitter.emit(slot as i64 + 3, d.name, d.ino as u64, typ)
+        })
+    }
+}

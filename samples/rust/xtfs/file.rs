@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! xtfs regular files: reads, buffered writes, writeback, truncation.
+//!
+//! # Writes and the validity cookie
+//!
+//! Buffered writes go through `kernel::iomap::write::buffered_write` with [`FileMap`] as the
+//! filesystem side. Mapping a hole for a write reserves the blocks in the free-space counts and
+//! inserts a delayed allocation; writeback ([`XtfsMapper`]'s `map_blocks`) allocates the blocks
+//! of a delayed allocation as unwritten extents, and the I/O completion (in the ioend queue's
+//! workqueue) converts what it wrote to written. Each of these changes bumps the extent tree's
+//! generation, sampled under the extent lock into the `validity_cookie` of each mapping:
+//!
+//! - the write path checks every folio, once locked, against the generation
+//!   ([`FileMap::iomap_valid`]): a write holding a mapping of an unwritten extent that writeback
+//!   converted meanwhile (and reclaim then evicted the clean folio) would otherwise zero the
+//!   data on disk when it re-creates the folio (the corruption fixed upstream by d7b64041);
+//! - writeback reuses its cached mapping only while the generation is unchanged, as XFS does
+//!   with its sequence counters.
+//!
+//! A write that ends short gives back the reservation it made and did not use through
+//! `kernel::iomap::delalloc::write_delalloc_release`, which keeps the reservation under dirty
+//! folios a page fault may have put there.
+//!
+//! # Lock order
+//!
+//! `i_rwsem`, `invalidate_lock`, folio locks, the inode's extent lock, the allocator's lock,
+//! the block device's folio locks (metadata).
+
+use crate::extents::Lookup;
+use crate::format::Extent;
+use crate::Xtfs;
+use kernel::folio::LockedFolio;
+use kernel::fs::{
+    self, address_space,
+    file::File,
+    inode::{self, INode},
+};
+use kernel::iomap::{
+    delalloc::write_delalloc_release,
+    iter::{IomapOps, IterFlags},
+    map::{Iomap, IomapFlags, MappingType},
+    range::FileRange,
+    write::buffered_write,
+    zero,
+};
+use kernel::pagecache::{Inode, InodeLock, VmFault};
+use kernel::prelude::*;
+use kernel::uio::{IovIter, Kiocb};
+
+/// Attribute changes of files that do not change their size, or of directories and symbolic
+/// links, whose size only the filesystem changes.
+pub(crate) fn check_no_size_change(inode: &INode<Xtfs>, change: &inode::AttrChange) -> Result {
+    match change.size {
+        Some(size) if size != inode.as_inode().size() => Err(EPERM),
+        _ => Ok(()),
+    }
+}
+
+/// The mapping type of extent `e`.
+fn mapping_type(e: &Extent) -> MappingType {
+    if e.is_delalloc() {
+        MappingType::Delalloc
+    } else if e.is_unwritten() {
+        MappingType::Unwritten
+    } else {
+        MappingType::Mapped
+    }
+}
+
+/// How C iomap and `kernel::iomap` map xtfs files: [`FileMap`].
+pub(crate) struct XtfsMapper;
+
+impl address_space::Mapper for XtfsMapper {
+    type FileSystem = Xtfs;
+    type Ops<'a> = FileMap<'a>;
+
+    fn ops(inode: &INode<Xtfs>) -> FileMap<'_> {
+        FileMap { inode }
+    }
+}
+
+/// The iomap operations of one file.
+pub(crate) struct FileMap<'a> {
+    inode: &'a INode<Xtfs>,
+}
+
+impl FileMap<'_> {
+    /// The mapping of `blocks` blocks of extent type `ty` at file block `block`, on device
+    /// block `disk` if it has one.
+    fn iomap(
+        &self,
+        ty: MappingType,
+        block: u64,
+        blocks: u64,
+        disk: Option<u64>,
+        cookie: u64,
+    ) -> Result<Iomap> {
+        let sb = self.inode.super_block();
+        let bits = sb.block_bits();
+        let (offset, length) = ((block << bits) as i64, blocks << bits);
+        match disk {
+            Some(disk) => sb.device_iomap(ty, offset, length, cookie, disk << bits),
+            None => Iomap::new(ty, offset, length, cookie),
+        }
+    }
+
+    /// Removes the delayed allocations within the bytes `range`, giving back their
+    /// reservation.
+    fn punch_delalloc(inode: &INode<Xtfs>, range: FileRange) -> Result {
+        let sb = inode.super_block();
+        let m = sb.data();
+        let bits = sb.block_bits();
+        let start = range.start() as u64 >> bits;
+        let end = (range.end() as u64).div_ceil(1 << bits);
+        let mut info = inode.data().info.lock();
+        let mut alloc = m.alloc.lock();
+        info.extents.remove(
+            start,
+            end,
+            |e| e.is_delalloc(),
+            |e| alloc.unreserve(e.len as u64),
+        )
+    }
+}
+
+impl IomapOps for FileMap<'_> {
+    fn begin(
+        &mut self,
+        pos: i64,
+        len: u64,
+        flags: IterFlags,
+        iomap: &mut Iomap,
+        _srcmap: &mut Iomap,
+    ) -> Result {
+        let sb = self.inode.super_block();
+        let m = sb.data();
+        let bits = sb.block_bits();
+        let pos = u64::try_from(pos).map_err(|_| EINVAL)?;
+        let block = pos >> bits;
+        // Mappings end at the largest file size, whole blocks (see `fill_super`).
+        let last_block = (i64::MAX as u64) >> bits;
+        if block >= last_block {
+            return Err(EFBIG);
+        }
+        // Map whole blocks, up to the end of the requested range rounded up.
+        let end_block = pos
+            .checked_add(len.max(1))
+            .map_or(last_block, |end| end.div_ceil(1 << bits).min(last_block));
+        let reserve = flags.contains(IterFlags::WRITE) && !flags.contains(IterFlags::ZERO);
+
+        let mut info = self.inode.data().info.lock();
+        let (ty, blocks, disk, new) = match info.extents.lookup(block) {
+            Lookup::Extent(e) => (
+                mapping_type(&e),
+                e.end().min(end_block) - block,
+                (!e.is_delalloc()).then(|| e.disk_block + (block - e.file_block)),
+                false,
+            ),
+            Lookup::Hole { end } if reserve => {
+                // A delayed allocation for the part of the hole the write covers: reserved
+                // now, so that writeback never runs out of space.
+                let n = (end.min(end_block) - block).min(u32::MAX as u64);
+                m.alloc.lock().reserve(&m.sb, n)?;
+                if let Err(e) = info.extents.insert_delalloc(block, n as u32) {
+                    m.alloc.lock().unreserve(n);
+                    return Err(e);
+                }
+                (MappingType::Delalloc, n, None, true)
+            }
+            Lookup::Hole { end } => (
+                MappingType::Hole,
+                end.min(end_block).max(block + 1) - block,
+                None,
+                false,
+            ),
+        };
+        // Sampled under the lock, after the change: the cookie matches the tree exactly.
+        *iomap = self.iomap(ty, block, blocks, disk, info.extents.generation())?;
+        if new {
+            iomap.mark_new();
+        }
+        Ok(())
+    }
+
+    /// After a write that ended short in a delayed allocation it made, gives back what it did
+    /// not use, except under dirty folios (see `write_delalloc_release`). A page fault's
+    /// mapping is left alone: the fault holds `invalidate_lock` shared, and a failed fault
+    /// leaves a reservation that truncation or eviction gives back.
+    fn end(
+        &mut self,
+        pos: i64,
+        len: u64,
+        written: u64,
+        flags: IterFlags,
+        iomap: &mut Iomap,
+    ) -> Result {
+        if !matches!(iomap.mapping_type(), Ok(MappingType::Delalloc))
+            || !iomap.flags().contains(IomapFlags::NEW)
+            || flags.contains(IterFlags::FAULT)
+        {
+            return Ok(());
+        }
+        let bs = self.inode.super_block().block_size() as i64;
+        let round_up = |x: i64| x.saturating_add(bs - 1) & !(bs - 1);
+        let start = if written == 0 {
+            pos & !(bs - 1)
+        } else {
+            round_up(pos.saturating_add(written as i64))
+        };
+        let end = round_up(pos.saturating_add(len as i64));
+        if start >= end {
+            return Ok(());
+        }
+        let inode = self.inode;
+        let lock = inode.as_inode().mapping().invalidate_lock_write();
+        write_delalloc_release(
+            &lock,
+            inode.as_inode(),
+            FileRange::new(start, end)?,
+            |_: &Inode, r: FileRange| Self::punch_delalloc(inode, r),
+        )
+    }
+
+    /// Whether `iomap` still describes the file: its cookie is the current generation.
+    fn iomap_valid(&mut self, iomap: &Iomap) -> bool {
+        self.inode.data().info.lock().extents.generation() == iomap.validity_cookie()
+    }
+}
+
+impl address_space::Writeback for XtfsMapper {
+    /// Keeps the cached mapping while it covers `offset` and the extent tree has not changed;
+    /// otherwise maps the extent at `offset`, allocating a delayed allocation (all of it, as
+    /// unwritten extents) first.
+    fn map_blocks(inode: &INode<Xtfs>, iomap: &mut Iomap, offset: i64, _len: u32) -> Result {
+        let sb = inode.super_block();
+        let m = sb.data();
+        let bits = sb.block_bits();
+        let block = u64::try_from(offset).map_err(|_| EIO)? >> bits;
+        let mut info = inode.data().info.lock();
+        let generation = info.extents.generation();
+        if iomap.validity_cookie() == generation && iomap.range().is_ok_and(|r| r.contains(offset))
+        {
+            return Ok(());
+        }
+        let e = loop {
+            match info.extents.lookup(block) {
+                Lookup::Extent(e) if e.is_delalloc() => {
+                    let (disk, got) = m.alloc.lock().allocate_reserved(sb, &m.sb, e.len as u64)?;
+                    info.extents.allocate(e.file_block, got as u32, disk)?;
+                }
+                Lookup::Extent(e) => break Some(e),
+                Lookup::Hole { end } => {
+                    // Dirty data over a hole (it cannot be written): report the hole.
+                    let blocks = end.min((i64::MAX as u64) >> bits) - block;
+                    *iomap = Iomap::new(
+                        MappingType::Hole,
+                        (block << bits) as i64,
+                        blocks.max(1) << bits,
+                        info.extents.generation(),
+                    )?;
+                    break None;
+                }
+            }
+        };
+        if let Some(e) = e {
+            let map = FileMap { inode };
+            *iomap = map.iomap(
+                mapping_type(&e),
+                e.file_block,
+                e.len as u64,
+                Some(e.disk_block),
+                info.extents.generation(),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn ioend_queue(inode: &INode<Xtfs>) -> &address_space::IoendQueue<XtfsMapper> {
+        &inode.super_block().data().ioends
+    }
+
+    /// Converts the unwritten extents the I/O wrote to written, and marks the inode dirty so
+    /// that the extents are written back with it.
+    ///
+    /// The inode is written to the inode table here, not only marked dirty: writeback and
+    /// `sync` write a dirty inode right after submitting its data, before this completion
+    /// changes the extents, and a re-dirtied inode would miss the `sync` (and an unmount) that
+    /// waited for this very I/O. The blocks writeback allocated are recorded with it, also
+    /// when the I/O failed.
+    fn complete_ioend(inode: &INode<Xtfs>, ioend: &address_space::Ioend) -> Result {
+        if ioend.mapping_type != MappingType::Unwritten {
+            return Ok(());
+        }
+        if ioend.error.is_none() {
+            let bits = inode.super_block().block_bits();
+            let start = ioend.offset as u64 >> bits;
+            let end = (ioend.offset as u64 + ioend.size).div_ceil(1 << bits);
+            inode.data().info.lock().extents.convert(start, end)?;
+        }
+        crate::store_inode(inode)
+    }
+}
+
+/// Changes the size of `inode` to `size` (`truncate(2)`, `ftruncate(2)`, `open(O_TRUNC)`),
+/// holding `invalidate_lock` so that page faults cannot instantiate folios meanwhile.
+///
+/// Growing zeroes the cached data between the old and the new size (a folio straddling the
+/// old EOF may hold stale bytes past it). Shrinking zeroes the rest of the block at the new
+/// EOF through the library, drops the cache beyond, then frees the blocks and reservations of
+/// whole blocks beyond.
+fn set_size(inode: &INode<Xtfs>, lock: &InodeLock<'_>, size: i64) -> Result {
+    let old = inode.as_inode().size();
+    if size == old {
+        return Ok(());
+    }
+    let sb = inode.super_block();
+    let m = sb.data();
+    let bits = sb.block_bits();
+    let mut ops = FileMap { inode };
+    let invalidate = inode.as_inode().mapping().invalidate_lock_write();
+    if size > old {
+        zero::zero_range(
+            &mut ops,
+            &invalidate,
+            inode.as_inode(),
+            FileRange::new(old, size)?,
+        )?;
+        lock.set_size_truncate(size);
+        return Ok(());
+    }
+    zero::truncate_page(&mut ops, &invalidate, inode.as_inode(), size)?;
+    lock.set_size_truncate(size);
+    let first = (size as u64).div_ceil(1 << bits);
+    let mut info = inode.data().info.lock();
+    let mut alloc = m.alloc.lock();
+    let mut freed = Ok(());
+    info.extents.remove(
+        first,
+        u64::MAX,
+        |_| true,
+        |e| {
+            if e.is_delalloc() {
+                alloc.unreserve(e.len as u64);
+            } else if let Err(err) = alloc.free(sb, &m.sb, e.disk_block, e.len as u64) {
+                freed = Err(err);
+            }
+        },
+    )?;
+    freed
+}
+
+/// Inode operations of regular files.
+pub(crate) struct FileOps;
+
+#[vtable]
+impl inode::Operations for FileOps {
+    type FileSystem = Xtfs;
+
+    fn setattr(inode: &INode<Xtfs>, lock: &InodeLock<'_>, change: &inode::AttrChange) -> Result {
+        match change.size {
+            Some(size) => set_size(inode, lock, size),
+            None => Ok(()),
+        }
+    }
+
+    fn fiemap(
+        inode: &INode<Xtfs>,
+        info: &mut address_space::FiemapInfo<'_>,
+        start: u64,
+        len: u64,
+    ) -> Result {
+        address_space::fiemap::<XtfsMapper>(inode, info, start, len)
+    }
+}
+
+/// File operations of regular files.
+pub(crate) struct RegFileOps;
+
+#[vtable]
+impl fs::file::Operations for RegFileOps {
+    type FileSystem = Xtfs;
+
+    fn read_iter(kiocb: &mut Kiocb, to: &mut IovIter) -> Result<usize> {
+        fs::file::generic_read(kiocb, to)
+    }
+
+    /// Buffered writes through `kernel::iomap` with [`FileMap`].
+    fn write_iter(inode: &INode<Xtfs>, kiocb: &mut Kiocb, from: &mut IovIter) -> Result<usize> {
+        let written = {
+            let lock = inode.as_inode().lock_exclusive();
+            if fs::file::write_checks(kiocb, from, &lock)? == 0 {
+                return Ok(0);
+            }
+            let old_size = inode.as_inode().size();
+            let written = buffered_write(&mut FileMap { inode }, kiocb, from, &lock);
+            if inode.as_inode().size() != old_size {
+                inode.mark_dirty();
+            }
+            written?
+        };
+        fs::file::write_sync(kiocb, written)
+    }
+
+    /// Write faults through `kernel::iomap`: a delayed allocation is reserved under the
+    /// folio if it is over a hole, as for a write.
+    fn page_mkwrite(inode: &INode<Xtfs>, fault: &VmFault) -> Result<LockedFolio> {
+        let lock = inode.as_inode().mapping().invalidate_lock_read();
+        kernel::iomap::fault::page_mkwrite(&mut FileMap { inode }, &lock, fault)
+    }
+
+    fn fsync(file: &File<Xtfs>, start: i64, end: i64, datasync: bool) -> Result {
+        fs::file::generic_fsync(file, start, end, datasync)
+    }
+
+    fn seek_data_hole(inode: &INode<Xtfs>, offset: i64, data: bool) -> Result<i64> {
+        address_space::seek_hole_data::<XtfsMapper>(inode, offset, data)
+    }
+}

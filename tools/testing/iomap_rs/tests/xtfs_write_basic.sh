@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Buffered writes to xtfs through kernel::iomap (4 KiB blocks): random aligned
+# and unaligned writes of many sizes, from 1 byte to 3 MiB, over sparse files
+# and beyond their EOF, as xfs_rs_write_basic does on XFS. Each file must match
+# its reference while cached, after the page cache is dropped and after a
+# remount; the writes must have gone through the Rust write path; no
+# reservation may be left once everything is written back and the files and
+# their directory are removed (statfs free blocks back to what mkfs made); fsck.xtfs -n is clean.
+
+. "$(dirname "$0")/common.sh"
+require_xtfs
+
+bs=${XTFS_BLOCK_SIZE:-4096}
+mkfs_scratch_xtfs -b "$bs" -N 256 -s 512m
+mkdir "$SCRATCH_MNT/files"
+# The root directory keeps the block its entry for files/ took.
+free_empty=$(xtfs_statfs_free)
+ref_dir
+writes_start
+seed=${IOMAP_RS_SEED:-$RANDOM}
+echo "seed $seed, $bs-byte blocks"
+# max_len align ops
+randwrite_cases files/basic $((16 << 20)) "$seed" <<'CASES'
+1 1 200
+512 512 200
+4096 4096 200
+5000 1 200
+65536 1 100
+65536 4096 100
+1048576 1 20
+3145728 512 10
+CASES
+verify_files files/basic
+expect_rust_writes
+check_xtfs "$SCRATCH_DEV"
+
+# Removing the files gives every block back.
+mount_xtfs "$SCRATCH_DEV"
+rm -r "$SCRATCH_MNT/files"
+sync
+expect_eq "free blocks after removing the files" "$free_empty" "$(xtfs_statfs_free)"
+check_xtfs "$SCRATCH_DEV"
+echo "random writes match their references cached, after dropping caches and after a remount; space freed; fsck clean"
