@@ -138,7 +138,7 @@ void iomap_rs_trace_iter_maps(struct iomap_iter *iter);
 struct iomap_rs_ioend_queue {
 	struct workqueue_struct *wq;
 	struct work_struct work;
-	spinlock_t lock;
+	spinlock_t lock;		/* protects list, from bio completion */
 	struct list_head list;
 	atomic_t inflight;
 	void (*complete)(struct iomap_rs_ioend_queue *queue,

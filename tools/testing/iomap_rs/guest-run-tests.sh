@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs inside the guest (see run-tests.sh, which picks the tests).
-# Usage: guest-run-tests.sh SHARE TEST...
+# Usage: guest-run-tests.sh SHARE TEST... | guest-run-tests.sh SHARE @LIST_FILE
 #
 # Leaves in SHARE:
 #   kunit/<suite>.ktap   the KTAP of every KUnit suite that ran at boot,
@@ -20,6 +20,12 @@ set -o nounset
 
 SHARE=$1
 shift
+# "@FILE": the test names are in FILE, one per line (a long list does not fit
+# on the kernel command line that carries this command).
+if [ $# -eq 1 ] && [ "${1#@}" != "$1" ]; then
+	mapfile -t names <"${1#@}"
+	set -- "${names[@]}"
+fi
 TESTS_DIR=$(cd "$(dirname "$0")/tests" && pwd)
 TEST_TIMEOUT=${IOMAP_RS_TEST_TIMEOUT:-900}
 SPLAT_PATTERNS=${SPLAT_PATTERNS:?}

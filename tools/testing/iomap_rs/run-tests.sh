@@ -32,8 +32,11 @@ say "boot the kernel and run ${#tests[@]} in-guest tests after the KUnit suites 
 export SPLAT_PATTERNS IOMAP_RS_OUT=$OUT_DIR
 vm_rc=0
 start=$SECONDS
+# The names go in a file: the guest command travels on the kernel command
+# line, which a list of every test would overflow.
+printf '%s\n' "${tests[@]}" >"$OUT_DIR/tests.list"
 run_vm test "${IOMAP_RS_VM_TIMEOUT:-3600}" \
-	"SPLAT_PATTERNS='$SPLAT_PATTERNS' IOMAP_RS_BIN=$OUT_DIR/bin $HARNESS_DIR/guest-run-tests.sh @SHARE@ ${tests[*]}" ||
+	"SPLAT_PATTERNS='$SPLAT_PATTERNS' IOMAP_RS_BIN=$OUT_DIR/bin $HARNESS_DIR/guest-run-tests.sh @SHARE@ @$OUT_DIR/tests.list" ||
 	vm_rc=$?
 printf '    VM run took %ds\n' $((SECONDS - start))
 
