@@ -207,7 +207,7 @@ impl<T: FileSystem> INode<T> {
         unsafe {
             Attrs {
                 mode: self.mode(),
-                nlink: (*ptr).__bindgen_anon_1.i_nlink,
+                nlink: self.nlink(),
                 uid: bindings::i_uid_read(ptr),
                 gid: bindings::i_gid_read(ptr),
                 size: bindings::i_size_read(ptr),
@@ -561,10 +561,10 @@ pub trait Operations {
     /// inode and it is marked dirty, so that [`FileSystem::write_inode`] writes them back.
     /// Without this operation, attributes cannot be changed (`EPERM`).
     ///
-    /// [`FileSystem::write_inode`]: super::FileSystem::write_inode
-    ///
     /// `lock` proves that the inode's `i_rwsem` is held exclusively (the VFS holds it), which a
     /// size change needs.
+    ///
+    /// [`FileSystem::write_inode`]: super::FileSystem::write_inode
     fn setattr(
         _inode: &INode<Self::FileSystem>,
         _lock: &pagecache::InodeLock<'_>,
@@ -747,14 +747,8 @@ impl<T: FileSystem> Ops<T> {
                     // SAFETY: The VFS passes a live, initialised directory of this filesystem
                     // (its `i_op` is this table) and a dentry whose name is stable during the
                     // lookup (the parent's `i_rwsem` is held).
-                    let (dir, name) = unsafe {
-                        let qstr = &(*dentry).d_name;
-                        let len = qstr.__bindgen_anon_1.__bindgen_anon_1.len as usize;
-                        (
-                            INode::<U::FileSystem>::from_raw(dir),
-                            core::slice::from_raw_parts(qstr.name, len),
-                        )
-                    };
+                    let (dir, name) =
+                        unsafe { (INode::<U::FileSystem>::from_raw(dir), Self::name(dentry)) };
                     let inode = match U::lookup(dir, name)? {
                         Some(inode) => {
                             let ptr = inode.as_raw();
@@ -773,7 +767,7 @@ impl<T: FileSystem> Ops<T> {
 
             /// # Safety
             ///
-            /// Only C calls this, as the `get_link` callback of the table it is in,
+            /// Only C calls this, as the `setattr` callback of the table it is in,
             /// with the arguments that callback's C contract guarantees.
             unsafe extern "C" fn setattr_callback(
                 idmap: *mut bindings::mnt_idmap,
@@ -802,12 +796,61 @@ impl<T: FileSystem> Ops<T> {
                 })
             }
 
-            /// Instantiates `dentry` with the new inode a creation returned, if it has the
-            /// type asked for; otherwise the inode is dropped and the creation fails with `EIO`.
+            /// # Safety
+            ///
+            /// `dentry` is a dentry the VFS passed, whose name is stable during the call
+            /// (its parent's `i_rwsem` is held).
+            unsafe fn name<'a>(dentry: *const bindings::dentry) -> &'a [u8] {
+                // SAFETY: The caller's contract.
+                unsafe {
+                    let qstr = &(*dentry).d_name;
+                    let len = qstr.__bindgen_anon_1.__bindgen_anon_1.len as usize;
+                    core::slice::from_raw_parts(qstr.name, len)
+                }
+            }
+
+            /// Creates an inode of type `typ` named by the negative `dentry` in `dir` with
+            /// `create(dir, name, owner)`, and instantiates `dentry` with it. An inode of
+            /// another type is dropped and the creation fails with `EIO`.
             ///
             /// # Safety
             ///
-            /// `dentry` is the negative dentry the VFS passed to the creation.
+            /// The arguments of a `create`, `mkdir` or `symlink` callback: a live directory of
+            /// this filesystem, locked, and a negative dentry in it.
+            unsafe fn create_with(
+                dir: *mut bindings::inode,
+                dentry: *mut bindings::dentry,
+                mode: bindings::umode_t,
+                typ: Type,
+                create: impl FnOnce(
+                    &LockedDir<'_, U::FileSystem>,
+                    &[u8],
+                    NewOwner,
+                ) -> Result<ARef<INode<U::FileSystem>>>,
+            ) -> crate::ffi::c_int {
+                from_result(|| {
+                    // SAFETY: The caller's contract.
+                    let (owner, locked, name) = unsafe {
+                        (
+                            NewOwner::new(dir, mode),
+                            LockedDir::new(INode::<U::FileSystem>::from_raw(dir)),
+                            Self::name(dentry),
+                        )
+                    };
+                    let inode = create(&locked, name, owner)?;
+                    // SAFETY: `dentry` is the callback's negative dentry (the caller's contract).
+                    unsafe { Self::instantiate(dentry, inode, typ)? };
+                    Ok(0)
+                })
+            }
+
+            /// Instantiates `dentry` with `inode` if it has type `typ`; otherwise the inode is
+            /// dropped and the creation fails with `EIO`.
+            ///
+            /// # Safety
+            ///
+            /// `dentry` is the negative dentry the VFS passed to a `create`, `mkdir`, `symlink`
+            /// or `link` callback.
             unsafe fn instantiate(
                 dentry: *mut bindings::dentry,
                 inode: ARef<INode<U::FileSystem>>,
@@ -825,19 +868,6 @@ impl<T: FileSystem> Ops<T> {
 
             /// # Safety
             ///
-            /// `dentry` is a dentry the VFS passed, whose name is stable during the call
-            /// (its parent's `i_rwsem` is held).
-            unsafe fn name<'a>(dentry: *const bindings::dentry) -> &'a [u8] {
-                // SAFETY: The caller's contract.
-                unsafe {
-                    let qstr = &(*dentry).d_name;
-                    let len = qstr.__bindgen_anon_1.__bindgen_anon_1.len as usize;
-                    core::slice::from_raw_parts(qstr.name, len)
-                }
-            }
-
-            /// # Safety
-            ///
             /// Only C calls this, as the `create` callback of the table it is in,
             /// with the arguments that callback's C contract guarantees.
             unsafe extern "C" fn create_callback(
@@ -847,17 +877,8 @@ impl<T: FileSystem> Ops<T> {
                 mode: bindings::umode_t,
                 _excl: bool,
             ) -> crate::ffi::c_int {
-                from_result(|| {
-                    // SAFETY: The VFS passes a live directory of this filesystem, locked, and
-                    // a negative dentry in it.
-                    unsafe {
-                        let owner = NewOwner::new(dir, mode);
-                        let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
-                        let inode = U::create(&dir, Self::name(dentry), owner)?;
-                        Self::instantiate(dentry, inode, Type::Reg)?;
-                    }
-                    Ok(0)
-                })
+                // SAFETY: The arguments of the `create` callback.
+                unsafe { Self::create_with(dir, dentry, mode, Type::Reg, U::create) }
             }
 
             /// # Safety
@@ -870,17 +891,9 @@ impl<T: FileSystem> Ops<T> {
                 dentry: *mut bindings::dentry,
                 mode: bindings::umode_t,
             ) -> crate::ffi::c_int {
-                from_result(|| {
-                    // SAFETY: As in `create_callback`.
-                    unsafe {
-                        let owner =
-                            NewOwner::new(dir, mode | bindings::S_IFDIR as bindings::umode_t);
-                        let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
-                        let inode = U::mkdir(&dir, Self::name(dentry), owner)?;
-                        Self::instantiate(dentry, inode, Type::Dir)?;
-                    }
-                    Ok(0)
-                })
+                let mode = mode | bindings::S_IFDIR as bindings::umode_t;
+                // SAFETY: The arguments of the `mkdir` callback.
+                unsafe { Self::create_with(dir, dentry, mode, Type::Dir, U::mkdir) }
             }
 
             /// # Safety
@@ -893,21 +906,17 @@ impl<T: FileSystem> Ops<T> {
                 dentry: *mut bindings::dentry,
                 target: *const crate::ffi::c_char,
             ) -> crate::ffi::c_int {
-                from_result(|| {
-                    // SAFETY: As in `create_callback`; `target` is a NUL-terminated string
-                    // valid for the call.
-                    unsafe {
-                        let target = crate::str::CStr::from_char_ptr(target).as_bytes();
-                        if target.is_empty() {
-                            return Err(ENOENT);
-                        }
-                        let owner = NewOwner::new(dir, 0o777);
-                        let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
-                        let inode = U::symlink(&dir, Self::name(dentry), target, owner)?;
-                        Self::instantiate(dentry, inode, Type::Lnk)?;
-                    }
-                    Ok(0)
-                })
+                // SAFETY: `target` is a NUL-terminated string valid for the call.
+                let target = unsafe { crate::str::CStr::from_char_ptr(target) }.as_bytes();
+                if target.is_empty() {
+                    return ENOENT.to_errno();
+                }
+                // SAFETY: The arguments of the `symlink` callback.
+                unsafe {
+                    Self::create_with(dir, dentry, 0o777, Type::Lnk, |dir, name, owner| {
+                        U::symlink(dir, name, target, owner)
+                    })
+                }
             }
 
             /// # Safety
@@ -937,6 +946,33 @@ impl<T: FileSystem> Ops<T> {
                 })
             }
 
+            /// Removes the name of the positive `dentry` from `dir` with
+            /// `remove(dir, name, inode)`.
+            ///
+            /// # Safety
+            ///
+            /// The arguments of an `unlink` or `rmdir` callback: a locked directory of this
+            /// filesystem and a positive dentry in it, whose inode is locked.
+            unsafe fn remove_with(
+                dir: *mut bindings::inode,
+                dentry: *mut bindings::dentry,
+                remove: impl FnOnce(
+                    &LockedDir<'_, U::FileSystem>,
+                    &[u8],
+                    &INode<U::FileSystem>,
+                ) -> Result,
+            ) -> crate::ffi::c_int {
+                from_result(|| {
+                    // SAFETY: The caller's contract.
+                    unsafe {
+                        let inode = INode::<U::FileSystem>::from_raw((*dentry).d_inode);
+                        let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
+                        remove(&dir, Self::name(dentry), inode)?;
+                    }
+                    Ok(0)
+                })
+            }
+
             /// # Safety
             ///
             /// Only C calls this, as the `unlink` callback of the table it is in,
@@ -945,16 +981,8 @@ impl<T: FileSystem> Ops<T> {
                 dir: *mut bindings::inode,
                 dentry: *mut bindings::dentry,
             ) -> crate::ffi::c_int {
-                from_result(|| {
-                    // SAFETY: The VFS passes a locked directory of this filesystem and a
-                    // positive dentry in it, whose inode is locked.
-                    unsafe {
-                        let inode = INode::<U::FileSystem>::from_raw((*dentry).d_inode);
-                        let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
-                        U::unlink(&dir, Self::name(dentry), inode)?;
-                    }
-                    Ok(0)
-                })
+                // SAFETY: The arguments of the `unlink` callback.
+                unsafe { Self::remove_with(dir, dentry, U::unlink) }
             }
 
             /// # Safety
@@ -965,15 +993,8 @@ impl<T: FileSystem> Ops<T> {
                 dir: *mut bindings::inode,
                 dentry: *mut bindings::dentry,
             ) -> crate::ffi::c_int {
-                from_result(|| {
-                    // SAFETY: As in `unlink_callback`; the inode is a directory.
-                    unsafe {
-                        let inode = INode::<U::FileSystem>::from_raw((*dentry).d_inode);
-                        let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
-                        U::rmdir(&dir, Self::name(dentry), inode)?;
-                    }
-                    Ok(0)
-                })
+                // SAFETY: The arguments of the `rmdir` callback.
+                unsafe { Self::remove_with(dir, dentry, U::rmdir) }
             }
 
             /// # Safety

@@ -96,6 +96,7 @@ impl Metadata {
                 (*folio).__bindgen_anon_1.__bindgen_anon_1.mapping == mapping
                     && bindings::folio_test_uptodate(folio)
             };
+            let mut ret = Ok(());
             if current {
                 // SAFETY: The folio holds the page `index` of the device; `folio_pos` is its
                 // byte offset.
@@ -104,17 +105,9 @@ impl Metadata {
                 // SAFETY: `in_folio` is inside the folio, and the mapping covers the rest of
                 // its page, which holds the `n` bytes.
                 let addr = unsafe { bindings::kmap_local_folio(folio, in_folio) }.cast::<u8>();
-                let ret = f(done, addr, n, folio, in_folio);
-                // SAFETY: `addr` came from `kmap_local_folio` above, unmapped in reverse order;
-                // the folio was locked and referenced above.
-                unsafe {
-                    bindings::kunmap_local(addr.cast());
-                    if ret.is_err() {
-                        bindings::folio_unlock(folio);
-                        bindings::folio_put(folio);
-                    }
-                }
-                ret?;
+                ret = f(done, addr, n, folio, in_folio);
+                // SAFETY: `addr` came from `kmap_local_folio` above, unmapped in reverse order.
+                unsafe { bindings::kunmap_local(addr.cast()) };
                 done += n;
             }
             // SAFETY: Locked and referenced above. A folio that left the cache or lost its
@@ -123,6 +116,7 @@ impl Metadata {
                 bindings::folio_unlock(folio);
                 bindings::folio_put(folio);
             }
+            ret?;
         }
         Ok(())
     }

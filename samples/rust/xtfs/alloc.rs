@@ -12,7 +12,7 @@
 //! Lock order: an inode's extent lock, then this allocator's lock, then the device's page
 //! cache folios.
 
-use crate::format::Super;
+use crate::format::{Extent, Super};
 use crate::Xtfs;
 use kernel::fs::sb::SuperBlock;
 use kernel::prelude::*;
@@ -55,7 +55,8 @@ impl Alloc {
                 used_inodes += 1;
             }
         }
-        let used = (0..s.blocks).filter(|&b| test(&bitmap, b)).count() as u64;
+        // The caller checked that no bit beyond the last block is set.
+        let used: u64 = bitmap.iter().map(|b| b.count_ones() as u64).sum();
         Ok(Alloc {
             bitmap,
             inodes,
@@ -196,6 +197,26 @@ impl Alloc {
     ) -> Result {
         sb.write_back(block * s.block_size(), len * s.block_size())?;
         self.free(sb, s, block, len)
+    }
+
+    /// Gives back what extent `e` holds: its reservation if it is a delayed allocation, else
+    /// its blocks (`metadata` blocks through [`Alloc::free_metadata`]).
+    pub(crate) fn release(
+        &mut self,
+        sb: &SuperBlock<Xtfs>,
+        s: &Super,
+        e: &Extent,
+        metadata: bool,
+    ) -> Result {
+        let len = e.len as u64;
+        if e.is_delalloc() {
+            self.unreserve(len);
+            Ok(())
+        } else if metadata {
+            self.free_metadata(sb, s, e.disk_block, len)
+        } else {
+            self.free(sb, s, e.disk_block, len)
+        }
     }
 
     /// Takes a free inode number.

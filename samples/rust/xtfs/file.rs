@@ -339,13 +339,7 @@ fn set_size(inode: &INode<Xtfs>, lock: &InodeLock<'_>, size: i64) -> Result {
         first,
         u64::MAX,
         |_| true,
-        |e| {
-            if e.is_delalloc() {
-                alloc.unreserve(e.len as u64);
-            } else if let Err(err) = alloc.free(sb, &m.sb, e.disk_block, e.len as u64) {
-                freed = Err(err);
-            }
-        },
+        |e| freed = freed.and(alloc.release(sb, &m.sb, e, false)),
     )?;
     freed
 }

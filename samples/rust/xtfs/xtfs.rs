@@ -173,18 +173,7 @@ impl fs::FileSystem for Xtfs {
             0,
             u64::MAX,
             |e| delete || e.is_delalloc(),
-            |e| {
-                let (start, len) = (e.disk_block, e.len as u64);
-                let freed = if e.is_delalloc() {
-                    alloc.unreserve(len);
-                    Ok(())
-                } else if metadata {
-                    alloc.free_metadata(sb, &m.sb, start, len)
-                } else {
-                    alloc.free(sb, &m.sb, start, len)
-                };
-                failed |= freed.is_err();
-            },
+            |e| failed |= alloc.release(sb, &m.sb, e, metadata).is_err(),
         );
         if delete {
             for &block in info.chain.iter() {

@@ -125,6 +125,18 @@ randwrite_cases() {
 	done
 }
 
+# The random write cases of the basic write tests (XFS and xtfs), for
+# randwrite_cases: "max_len align ops", from single bytes to 3 MiB, aligned
+# and not.
+BASIC_WRITE_CASES='1 1 200
+512 512 200
+4096 4096 200
+5000 1 200
+65536 1 100
+65536 4096 100
+1048576 1 20
+3145728 512 10'
+
 # verify_files PREFIX: every $SCRATCH_MNT/PREFIX-* matches its reference
 # while cached, after dropping the page cache and after a remount.
 verify_files() {

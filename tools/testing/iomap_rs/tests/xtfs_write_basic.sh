@@ -21,17 +21,7 @@ ref_dir
 writes_start
 seed=${IOMAP_RS_SEED:-$RANDOM}
 echo "seed $seed, $bs-byte blocks"
-# max_len align ops
-randwrite_cases files/basic $((16 << 20)) "$seed" <<'CASES'
-1 1 200
-512 512 200
-4096 4096 200
-5000 1 200
-65536 1 100
-65536 4096 100
-1048576 1 20
-3145728 512 10
-CASES
+randwrite_cases files/basic $((16 << 20)) "$seed" <<<"$BASIC_WRITE_CASES"
 verify_files files/basic
 expect_rust_writes
 check_xtfs "$SCRATCH_DEV"
