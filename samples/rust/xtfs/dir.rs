@@ -148,7 +148,7 @@ fn add_entry(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &INode<Xtfs>) -> Res
             });
             if let Err(e) = added {
                 // Best effort: the block was never linked.
-                let _ = m.alloc.lock().free(sb, &m.sb, disk, 1);
+                let _ = m.alloc.lock().free_metadata(sb, &m.sb, disk, 1);
                 return Err(e);
             }
             dir.lock().write_size(((blocks + 1) * bs) as i64);
@@ -285,7 +285,7 @@ impl inode::Operations for DirOps {
         match made {
             Ok(inode) => link_new(dir, name, inode),
             Err(e) => {
-                let _ = m.alloc.lock().free(sb, &m.sb, disk, 1);
+                let _ = m.alloc.lock().free_metadata(sb, &m.sb, disk, 1);
                 Err(e)
             }
         }

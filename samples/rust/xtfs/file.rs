@@ -380,6 +380,10 @@ impl fs::file::Operations for RegFileOps {
     }
 
     /// Buffered writes through `kernel::iomap` with [`FileMap`].
+    ///
+    /// A write that starts beyond EOF first zeroes the cached data between EOF and its start,
+    /// as XFS does: the folio at EOF may hold bytes past it (written through a shared mapping,
+    /// or read from a block whose tail was never zeroed) that the larger size would expose.
     fn write_iter(inode: &INode<Xtfs>, kiocb: &mut Kiocb, from: &mut IovIter) -> Result<usize> {
         let written = {
             let lock = inode.as_inode().lock_exclusive();
@@ -387,6 +391,11 @@ impl fs::file::Operations for RegFileOps {
                 return Ok(0);
             }
             let old_size = inode.as_inode().size();
+            if kiocb.pos() > old_size {
+                let invalidate = inode.as_inode().mapping().invalidate_lock_write();
+                let gap = FileRange::new(old_size, kiocb.pos())?;
+                zero::zero_range(&mut FileMap { inode }, &invalidate, inode.as_inode(), gap)?;
+            }
             let written = buffered_write(&mut FileMap { inode }, kiocb, from, &lock);
             if inode.as_inode().size() != old_size {
                 inode.mark_dirty();

@@ -5,14 +5,32 @@
 # the middle of a block (the rest of the block reads as zeroes, also after
 # extending again), to zero, and up past EOF (a hole that reads as zeroes),
 # on cached dirty data, written-back data and after the caches were dropped;
-# then writes after the truncations. Content matches a reference after
-# dropping the caches and after a remount; the space of the truncated blocks
-# comes back; fsck.xtfs -n is clean.
+# then writes after the truncations. On the device, the block at a mid-block
+# EOF is zero past it; a write beyond EOF zeroes the gap, also over bytes a
+# shared mapping put past EOF. Content matches a reference after dropping the
+# caches and after a remount; the space of the truncated blocks comes back;
+# fsck.xtfs -n is clean.
 
 . "$(dirname "$0")/common.sh"
 require_xtfs
 
 ref_dir
+
+# eof_block_tail FILE BLOCK_SIZE: the bytes past EOF of the block holding EOF,
+# read from the device (O_DIRECT) at the address FIEMAP reports.
+eof_block_tail() {
+	local size blk sector
+	size=$(stat -c %s "$1")
+	blk=$((size / $2 * $2))
+	# "0: [from..to]: first..last n flags", in 512-byte units.
+	sector=$(xfs_io -c "fiemap $blk $2" "$1" | awk -v blk=$((blk / 512)) '
+		NR > 1 { split($2, f, /[][.:]+/); split($3, d, /[.:]+/);
+			 if (f[2] <= blk && blk <= f[3]) print d[1] + blk - f[2] }')
+	[ -n "$sector" ] || fail "no extent at byte $blk of $1: $(xfs_io -c fiemap "$1")"
+	dd if="$SCRATCH_DEV" bs=512 skip="$sector" count=$(($2 / 512)) iflag=direct status=none |
+		tail -c +$((size % $2 + 1))
+}
+
 for bs in 1024 4096; do
 	mkfs_scratch_xtfs -b "$bs" -N 64 -s 128m
 	f=$SCRATCH_MNT/file r=$REF_DIR/file
@@ -40,11 +58,33 @@ for bs in 1024 4096; do
 		dd if="$REF_DIR/chunk" of="$r" bs=1 seek=$((size / 2)) conv=notrunc status=none
 		expect_same "written after truncations ($state)" "$f" "$r"
 	done
+	# On disk, the block at a mid-block EOF is zero past it once written back
+	# (truncation zeroes it through the library), whatever extends the file
+	# later.
+	eof_file=$SCRATCH_MNT/eof
+	head -c $((3 * bs)) /dev/urandom >"$eof_file"
+	sync
+	truncate -s $((bs + 100)) "$eof_file"
+	sync
+	expect_eq "device bytes past EOF in its block ($bs-byte blocks)" 0 \
+		"$(eof_block_tail "$eof_file" "$bs" | tr -d '\0' | wc -c)"
+	# A write beyond EOF zeroes the gap: bytes written past EOF through a
+	# shared mapping of the EOF page must not show up in it.
+	gap_file=$SCRATCH_MNT/gap
+	head -c 1500 /dev/urandom >"$REF_DIR/gap"
+	cp "$REF_DIR/gap" "$gap_file"
+	# (No msync: writeback would zero the bytes past EOF in the page.)
+	xfs_io -c "mmap -rw 0 4096" -c "mwrite -S 0xee 1500 100" "$gap_file" >/dev/null ||
+		fail "mapped write past EOF failed"
+	xfs_io -c "pwrite -S 0x11 3500 10" "$gap_file" "$REF_DIR/gap" >/dev/null
+	expect_same "the gap a write past EOF leaves ($bs-byte blocks)" "$gap_file" "$REF_DIR/gap"
 	drop_caches
 	expect_same "after dropping caches" "$f" "$r"
+	expect_same "the gap after dropping caches" "$gap_file" "$REF_DIR/gap"
 	unmount_scratch
 	mount_xtfs "$SCRATCH_DEV"
 	expect_same "after remount" "$f" "$r"
+	rm "$eof_file" "$gap_file"
 	truncate -s 0 "$f"
 	sync
 	expect_eq "free blocks after truncating to 0 ($bs-byte blocks)" "$free_empty" "$(xtfs_statfs_free)"
