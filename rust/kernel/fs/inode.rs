@@ -83,7 +83,7 @@ impl<T: FileSystem> INodeWithData<T> {
             bindings::truncate_inode_pages_final(&mut (*inode).i_data);
             // A bad inode (one that failed to initialise) has nothing of the filesystem's.
             if !bindings::is_bad_inode(inode) {
-                T::evict_inode(&Evicting(&*INode::<T>::from_raw(inode)));
+                T::evict_inode(&Evicting(INode::<T>::from_raw(inode)));
             }
             bindings::clear_inode(inode);
         }
@@ -444,7 +444,7 @@ impl NewOwner {
         // current task's credentials.
         unsafe { bindings::fs_new_owner(dir, &mut mode, &mut uid, &mut gid) };
         NewOwner {
-            mode: mode as u16 & 0o7777,
+            mode: mode & 0o7777,
             uid,
             gid,
         }
