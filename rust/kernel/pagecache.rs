@@ -218,6 +218,38 @@ impl InodeLock<'_> {
     }
 }
 
+impl InodeLock<'_> {
+    /// Writes back the cached data of `[start, end)` and waits for it, then removes it from
+    /// the cache (C XFS's `xfs_flush_unmap_range()`): what hole punching, zeroing and
+    /// preallocating over written data do before changing the blocks under the range, so that
+    /// no cached folio keeps data or a mapping of blocks that are about to go. Folios
+    /// straddling the range are kept, zeroed over the part inside it (and not dirtied).
+    ///
+    /// `invalidate` proves that page faults cannot bring the range back meanwhile, and this
+    /// guard that writes cannot: `EINVAL` if `invalidate` is another mapping's lock. Dirty data
+    /// is written before anything is dropped: on a writeback error nothing is dropped and the
+    /// error is returned.
+    pub fn write_and_drop_range(
+        &self,
+        invalidate: &InvalidateLockWrite<'_>,
+        start: i64,
+        end: i64,
+    ) -> Result {
+        if !core::ptr::eq(invalidate.mapping(), self.inode.mapping()) {
+            return Err(EINVAL);
+        }
+        if start < 0 || start >= end {
+            return Ok(());
+        }
+        self.inode.mapping().write_and_wait_range(start, end)?;
+        // SAFETY: The inode is alive; `i_rwsem` (type invariant) and `invalidate_lock` (checked
+        // above) are held exclusively, excluding writes and faults as C requires; the
+        // inclusive end is not before the start.
+        unsafe { bindings::truncate_pagecache_range(self.inode.as_raw(), start, end - 1) };
+        Ok(())
+    }
+}
+
 impl Drop for InodeLock<'_> {
     #[inline]
     fn drop(&mut self) {

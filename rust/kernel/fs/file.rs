@@ -85,6 +85,79 @@ impl<T: FileSystem> File<T> {
     }
 }
 
+impl<T: FileSystem> File<T> {
+    /// Removes set-user-ID bits and updates the time stamps as a modification of the file does
+    /// (`file_modified()`), for operations that change a file other than through `write`
+    /// (`fallocate`). `lock` proves that the file's `i_rwsem` is held exclusively: `EINVAL` if
+    /// it is another inode's.
+    pub fn modified(&self, lock: &InodeLock<'_>) -> Result {
+        if !core::ptr::eq(self.inode().as_inode(), lock.inode()) {
+            return Err(EINVAL);
+        }
+        // SAFETY: The file is open (type invariant) and its inode locked (checked above).
+        crate::error::to_result(unsafe { bindings::file_modified(self.0.get()) })
+    }
+}
+
+/// What an `fallocate(2)` call asks of a range of a file.
+#[cfg(CONFIG_IOMAP_RS)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FallocateMode {
+    /// Allocate the blocks of the range, so that writes to it cannot fail for lack of space;
+    /// data already there stays and the new blocks read as zeroes (mode 0).
+    Allocate,
+    /// Deallocate the range: it reads as zeroes, and its blocks are freed
+    /// (`FALLOC_FL_PUNCH_HOLE`, always with [`Fallocate::keep_size`]).
+    PunchHole,
+    /// Make the range read as zeroes, its blocks allocated (`FALLOC_FL_ZERO_RANGE`).
+    ZeroRange,
+}
+
+/// One `fallocate(2)` call, as checked by the VFS (`vfs_fallocate()`): a non-empty range
+/// within the filesystem's largest file size, of a regular file open for writing, with a mode
+/// the filesystem supports.
+#[cfg(CONFIG_IOMAP_RS)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Fallocate {
+    /// What to do.
+    pub mode: FallocateMode,
+    /// The bytes to do it to: not empty.
+    pub range: crate::iomap::range::FileRange,
+    /// Whether the file size stays as it is (`FALLOC_FL_KEEP_SIZE`); otherwise a range ending
+    /// beyond EOF extends the file to its end.
+    pub keep_size: bool,
+}
+
+#[cfg(CONFIG_IOMAP_RS)]
+impl Fallocate {
+    // The mode bits of `include/uapi/linux/falloc.h` (user-space ABI).
+    const KEEP_SIZE: i32 = 0x01;
+    const PUNCH_HOLE: i32 = 0x02;
+    const ZERO_RANGE: i32 = 0x10;
+
+    /// The request for `mode`, `offset` and `len` as the VFS passes them: `EOPNOTSUPP` for
+    /// modes other than those of [`FallocateMode`].
+    fn from_raw(mode: i32, offset: i64, len: i64) -> Result<Self> {
+        let keep_size = mode & Self::KEEP_SIZE != 0;
+        let mode = match mode & !Self::KEEP_SIZE {
+            0 => FallocateMode::Allocate,
+            Self::PUNCH_HOLE if keep_size => FallocateMode::PunchHole,
+            Self::ZERO_RANGE => FallocateMode::ZeroRange,
+            _ => return Err(EOPNOTSUPP),
+        };
+        let len = u64::try_from(len).map_err(|_| EINVAL)?;
+        let range = crate::iomap::range::FileRange::from_pos_len(offset, len)?;
+        if range.len() == 0 {
+            return Err(EINVAL);
+        }
+        Ok(Self {
+            mode,
+            range,
+            keep_size,
+        })
+    }
+}
+
 /// Syncs `[start, end]` of `file` and its inode (`generic_file_fsync()`): writes back and waits
 /// for the data, writes the inode if it is dirty (through [`FileSystem::write_inode`] with
 /// `sync`, which must make the inode's metadata durable), and flushes the device's cache.
@@ -149,6 +222,15 @@ pub trait Operations {
         _inode: &INode<Self::FileSystem>,
         _fault: &crate::pagecache::VmFault,
     ) -> Result<crate::folio::LockedFolio> {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Allocates, punches or zeroes a range of `file` (`fallocate`). Called without locks: the
+    /// filesystem takes `i_rwsem`, and `invalidate_lock` to keep page faults out while it
+    /// changes the blocks under cached data ([`crate::pagecache::InodeLock::write_and_drop_range`]).
+    /// Modes other than those of [`FallocateMode`] fail with `EOPNOTSUPP` before the call.
+    #[cfg(CONFIG_IOMAP_RS)]
+    fn fallocate(_file: &File<Self::FileSystem>, _request: &Fallocate) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -221,6 +303,12 @@ impl<T: FileSystem> Ops<T> {
                 #[cfg(CONFIG_IOMAP_RS)]
                 mmap: if U::HAS_PAGE_MKWRITE {
                     Some(Self::mmap_callback)
+                } else {
+                    None
+                },
+                #[cfg(CONFIG_IOMAP_RS)]
+                fallocate: if U::HAS_FALLOCATE {
+                    Some(Self::fallocate_callback)
                 } else {
                     None
                 },
@@ -370,6 +458,29 @@ impl<T: FileSystem> Ops<T> {
                     U::fsync(file, start, end, datasync != 0)?;
                     Ok(0)
                 })
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `fallocate` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            #[cfg(CONFIG_IOMAP_RS)]
+            unsafe extern "C" fn fallocate_callback(
+                file: *mut bindings::file,
+                mode: crate::ffi::c_int,
+                offset: bindings::loff_t,
+                len: bindings::loff_t,
+            ) -> crate::ffi::c_long {
+                let result = (|| {
+                    let request = Fallocate::from_raw(mode, offset, len)?;
+                    // SAFETY: The VFS passes an open file of this filesystem.
+                    let file = unsafe { File::<U::FileSystem>::from_raw(file) };
+                    U::fallocate(file, &request)
+                })();
+                match result {
+                    Ok(()) => 0,
+                    Err(e) => e.to_errno() as crate::ffi::c_long,
+                }
             }
 
             /// # Safety

@@ -28,12 +28,12 @@
 //! the block device's folio locks (metadata).
 
 use crate::extents::Lookup;
-use crate::format::Extent;
+use crate::format::{Extent, EXTENT_UNWRITTEN};
 use crate::Xtfs;
 use kernel::folio::LockedFolio;
 use kernel::fs::{
     self, address_space,
-    file::File,
+    file::{Fallocate, FallocateMode, File},
     inode::{self, INode},
 };
 use kernel::iomap::{
@@ -44,7 +44,7 @@ use kernel::iomap::{
     write::buffered_write,
     zero,
 };
-use kernel::pagecache::{Inode, InodeLock, VmFault};
+use kernel::pagecache::{Inode, InodeLock, InvalidateLockWrite, VmFault};
 use kernel::prelude::*;
 use kernel::uio::{IovIter, Kiocb};
 
@@ -310,6 +310,17 @@ impl address_space::Writeback for XtfsMapper {
 /// EOF through the library, drops the cache beyond, then frees the blocks and reservations of
 /// whole blocks beyond.
 fn set_size(inode: &INode<Xtfs>, lock: &InodeLock<'_>, size: i64) -> Result {
+    let invalidate = inode.as_inode().mapping().invalidate_lock_write();
+    set_size_locked(inode, lock, &invalidate, size)
+}
+
+/// [`set_size`], with `invalidate_lock` held.
+fn set_size_locked(
+    inode: &INode<Xtfs>,
+    lock: &InodeLock<'_>,
+    invalidate: &InvalidateLockWrite<'_>,
+    size: i64,
+) -> Result {
     let old = inode.as_inode().size();
     if size == old {
         return Ok(());
@@ -318,18 +329,17 @@ fn set_size(inode: &INode<Xtfs>, lock: &InodeLock<'_>, size: i64) -> Result {
     let m = sb.data();
     let bits = sb.block_bits();
     let mut ops = FileMap { inode };
-    let invalidate = inode.as_inode().mapping().invalidate_lock_write();
     if size > old {
         zero::zero_range(
             &mut ops,
-            &invalidate,
+            invalidate,
             inode.as_inode(),
             FileRange::new(old, size)?,
         )?;
         lock.set_size_truncate(size);
         return Ok(());
     }
-    zero::truncate_page(&mut ops, &invalidate, inode.as_inode(), size)?;
+    zero::truncate_page(&mut ops, invalidate, inode.as_inode(), size)?;
     lock.set_size_truncate(size);
     let first = (size as u64).div_ceil(1 << bits);
     let mut info = inode.data().info.lock();
@@ -342,6 +352,98 @@ fn set_size(inode: &INode<Xtfs>, lock: &InodeLock<'_>, size: i64) -> Result {
         |e| freed = freed.and(alloc.release(sb, &m.sb, e, false)),
     )?;
     freed
+}
+
+/// Allocates unwritten extents over the holes among file blocks `[start, end)`
+/// (preallocation): they read as zeroes until written, and writes to them need no more space.
+/// Delayed allocations stay as they are: their space is already reserved. `ENOSPC` if the
+/// free space runs out; what was allocated until then stays.
+fn preallocate(inode: &INode<Xtfs>, start: u64, end: u64) -> Result {
+    let sb = inode.super_block();
+    let m = sb.data();
+    let mut info = inode.data().info.lock();
+    let mut block = start;
+    while block < end {
+        let hole_end = match info.extents.lookup(block) {
+            Lookup::Extent(e) => {
+                block = e.end();
+                continue;
+            }
+            Lookup::Hole { end: hole_end } => hole_end.min(end),
+        };
+        let mut alloc = m.alloc.lock();
+        let mut left = hole_end - block;
+        // Reserved first, so that preallocation cannot take the space that delayed
+        // allocations and metadata count on.
+        alloc.reserve(&m.sb, left)?;
+        while left > 0 {
+            let (disk, got) = alloc
+                .allocate_reserved(sb, &m.sb, left)
+                .inspect_err(|_| alloc.unreserve(left))?;
+            let e = Extent {
+                file_block: block,
+                disk_block: disk,
+                len: got as u32,
+                flags: EXTENT_UNWRITTEN,
+            };
+            if let Err(err) = info.extents.insert(e) {
+                let _ = alloc.free(sb, &m.sb, disk, got);
+                alloc.unreserve(left - got);
+                return Err(err);
+            }
+            block += got;
+            left -= got;
+        }
+    }
+    Ok(())
+}
+
+/// Makes the bytes `range` of `inode` a hole: its cached data written back and dropped, the
+/// whole blocks in it freed, the partial blocks at its ends zeroed through the library (up to
+/// EOF: nothing beyond it can be read). With both locks held, no write or page fault can
+/// dirty the range again before its blocks go.
+fn punch_hole(
+    inode: &INode<Xtfs>,
+    lock: &InodeLock<'_>,
+    invalidate: &InvalidateLockWrite<'_>,
+    range: FileRange,
+) -> Result {
+    let sb = inode.super_block();
+    let m = sb.data();
+    let bits = sb.block_bits();
+    let bs = 1i64 << bits;
+    lock.write_and_drop_range(invalidate, range.start(), range.end())?;
+    let first = (range.start() as u64).div_ceil(bs as u64);
+    let last = range.end() as u64 >> bits;
+    if first < last {
+        let mut info = inode.data().info.lock();
+        let mut alloc = m.alloc.lock();
+        let mut freed = Ok(());
+        info.extents.remove(
+            first,
+            last,
+            |_| true,
+            |e| freed = freed.and(alloc.release(sb, &m.sb, e, false)),
+        )?;
+        freed?;
+    }
+    // The partial blocks: the one holding the start, and the one holding the end, if
+    // different.
+    let head_end = range.end().min((first << bits) as i64);
+    let tail_start = range.start().max((last << bits) as i64).max(head_end);
+    let size = inode.as_inode().size();
+    for (start, end) in [(range.start(), head_end), (tail_start, range.end())] {
+        let end = end.min(size);
+        if start < end {
+            zero::zero_range(
+                &mut FileMap { inode },
+                invalidate,
+                inode.as_inode(),
+                FileRange::new(start, end)?,
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Inode operations of regular files.
@@ -410,6 +512,37 @@ impl fs::file::Operations for RegFileOps {
     fn page_mkwrite(inode: &INode<Xtfs>, fault: &VmFault) -> Result<LockedFolio> {
         let lock = inode.as_inode().mapping().invalidate_lock_read();
         kernel::iomap::fault::page_mkwrite(&mut FileMap { inode }, &lock, fault)
+    }
+
+    /// Preallocation, hole punching and zeroing, holding `i_rwsem` and `invalidate_lock` as
+    /// XFS does: neither a write nor a page fault can map or dirty the range while its blocks
+    /// change. A range ending beyond EOF extends the file unless the size is to be kept.
+    fn fallocate(file: &File<Xtfs>, request: &Fallocate) -> Result {
+        let inode = file.inode();
+        let bits = inode.super_block().block_bits();
+        let range = request.range;
+        let lock = inode.as_inode().lock_exclusive();
+        let invalidate = inode.as_inode().mapping().invalidate_lock_write();
+        file.modified(&lock)?;
+        let blocks = (
+            range.start() as u64 >> bits,
+            (range.end() as u64).div_ceil(1 << bits),
+        );
+        let done = match request.mode {
+            FallocateMode::Allocate => preallocate(inode, blocks.0, blocks.1),
+            FallocateMode::PunchHole => punch_hole(inode, &lock, &invalidate, range),
+            FallocateMode::ZeroRange => punch_hole(inode, &lock, &invalidate, range)
+                .and_then(|()| preallocate(inode, blocks.0, blocks.1)),
+        };
+        let done = done.and_then(|()| {
+            if !request.keep_size && range.end() > inode.as_inode().size() {
+                set_size_locked(inode, &lock, &invalidate, range.end())?;
+            }
+            Ok(())
+        });
+        // Extents may have changed even on failure.
+        inode.mark_dirty();
+        done
     }
 
     fn fsync(file: &File<Xtfs>, start: i64, end: i64, datasync: bool) -> Result {
