@@ -80,6 +80,12 @@ use_write_path() {
 	c) knob enabled N ;;
 	*) fail "use_write_path: unknown path $1" ;;
 	esac
+	fault_injection_off
+}
+
+# The library's fault injection knobs off (they apply to every filesystem
+# whose writes go through it).
+fault_injection_off() {
 	knob validate_delay_ms 0
 	knob skip_validation N
 }
@@ -192,6 +198,63 @@ stale_race_run() {
 # write create large folios (a few, so the delay is long), "small" makes it
 # walk order-0 folios already in the cache (many, so the delay is short).
 STALE_RACE_VARIANTS="large:$((8 << 20)):300 small:$((2 << 20)):3"
+
+# stale_race_remaps: the race of each variant on the mounted scratch
+# filesystem, validation on. The write must detect the stale mapping (the
+# iomap_rs_stale trace event for the file's inode and the stale_detections
+# counter), remap, and leave the expected content, checked again after a
+# remount.
+stale_race_remaps() {
+	local v mode size delay f before rc events n ino
+	for v in $STALE_RACE_VARIANTS; do
+		IFS=: read -r mode size delay <<<"$v"
+		f=$SCRATCH_MNT/race-$mode
+		before=$(knob stale_detections)
+		trace_stale_start
+		rc=0
+		stale_race_run "$mode" "$size" "$delay" "$f" || rc=$?
+		events=$(trace_stale_stop)
+		echo "$events" | head -5
+		[ "$rc" = 0 ] || fail "$mode folios: the race corrupted the file (stale_race exit $rc)"
+		n=$(($(knob stale_detections) - before))
+		[ "$n" -gt 0 ] || fail "$mode folios: expected the write to find its mapping stale, stale_detections did not move"
+		ino=$(printf '%x' "$(stat -c %i "$f")")
+		echo "$events" | grep -q "ino 0x$ino " ||
+			fail "$mode folios: expected an iomap_rs_stale event for inode 0x$ino, trace has: ${events:-nothing}"
+		echo "$mode folios: $n stale mapping(s) detected and remapped"
+		unmount_scratch
+		mount_scratch
+		"$IOMAP_RS_BIN/stale_race" verify "$f" "$size" || fail "$mode folios: wrong content after remount"
+	done
+}
+
+# stale_race_corrupts RUNS: the race of each variant RUNS times on the mounted
+# scratch filesystem with the revalidation switched off (skip_validation);
+# reports the hit rate (also in $RESULT_DIR/hit-rate.txt) and fails if a
+# variant never corrupts the file, since the race test would then prove
+# nothing.
+stale_race_corrupts() {
+	local v mode size delay hits i rc summary=()
+	for v in $STALE_RACE_VARIANTS; do
+		IFS=: read -r mode size delay <<<"$v"
+		hits=0
+		for ((i = 1; i <= $1; i++)); do
+			knob skip_validation Y
+			rc=0
+			stale_race_run "$mode" "$size" "$delay" "$SCRATCH_MNT/race-$mode" || rc=$?
+			knob skip_validation N
+			case $rc in
+			0) ;;
+			3) hits=$((hits + 1)) ;;
+			*) fail "$mode folios: stale_race failed (exit $rc)" ;;
+			esac
+		done
+		summary+=("$mode folios: corruption in $hits of $1 runs")
+		echo "${summary[-1]}"
+		[ "$hits" -gt 0 ] || fail "$mode folios: the race never corrupted the file without validation"
+	done
+	printf '%s\n' "${summary[@]}" >"$RESULT_DIR/hit-rate.txt"
+}
 
 # xtfs (samples/rust/xtfs): its tools are in $IOMAP_RS_BIN under the names
 # mkfs(8) and fsck(8) look for.
