@@ -54,6 +54,15 @@ impl<M: Mapper + ?Sized> Bridge<M> {
         iomap_end: Some(Self::end),
     };
 
+    /// The folio operations every mapping made through the bridge carries: C iomap's write
+    /// path asks them whether a mapping is still valid once it holds a folio lock, as the
+    /// library does with [`IomapOps::iomap_valid`].
+    const FOLIO_OPS: bindings::iomap_folio_ops = bindings::iomap_folio_ops {
+        get_folio: None,
+        put_folio: None,
+        iomap_valid: Some(Self::valid),
+    };
+
     /// # Safety
     ///
     /// Only C calls this, as the `begin` callback of the table it is in,
@@ -78,6 +87,9 @@ impl<M: Mapper + ?Sized> Bridge<M> {
             };
             let length = u64::try_from(length).map_err(|_| EINVAL)?;
             M::ops(inode).begin(pos, length, IterFlags::from_bits(flags), iomap, srcmap)?;
+            // SAFETY: The mapping is ours for the call (above); `FOLIO_OPS` is static, and its
+            // callback is this mapper's, for this mapper's inodes.
+            unsafe { (*iomap.as_raw()).folio_ops = &Self::FOLIO_OPS };
             Ok(0)
         })
     }
@@ -111,6 +123,22 @@ impl<M: Mapper + ?Sized> Bridge<M> {
 
     /// # Safety
     ///
+    /// Only C calls this, as the `iomap_valid` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
+    unsafe extern "C" fn valid(inode: *mut bindings::inode, iomap: *const bindings::iomap) -> bool {
+        // SAFETY: C iomap passes the inode and the mapping `begin` made for it (the only
+        // mappings that carry `FOLIO_OPS`), which nothing changes during the call.
+        let (inode, iomap) = unsafe {
+            (
+                INode::<M::FileSystem>::from_raw(inode),
+                Iomap::from_raw(iomap),
+            )
+        };
+        M::ops(inode).iomap_valid(iomap)
+    }
+
+    /// # Safety
+    ///
     /// Only C calls this, as the `read_folio` callback of the table it is in,
     /// with the arguments that callback's C contract guarantees.
     unsafe extern "C" fn read_folio(
@@ -135,6 +163,42 @@ impl<M: Mapper + ?Sized> Bridge<M> {
 /// The C `iomap_ops` of mapper `M`.
 pub fn iomap_ops<M: Mapper + ?Sized>() -> &'static bindings::iomap_ops {
     &Bridge::<M>::TABLE
+}
+
+/// Writes `from` into the page cache of `inode` at `kiocb`'s position through C iomap
+/// (`iomap_file_buffered_write()`) with mapper `M`'s operations, and advances the position:
+/// the C path that [`crate::iomap::write::buffered_write`] reimplements, for filesystems that
+/// offer both (see [`crate::iomap::write::rust_writes_enabled`]). C iomap revalidates each
+/// folio's mapping with [`IomapOps::iomap_valid`] too, through the bridge's folio operations.
+///
+/// `kiocb` must be a write to `inode`'s file and `lock` its `i_rwsem`, held exclusively:
+/// `EINVAL` otherwise. Returns the bytes written, or the error if nothing was.
+pub fn c_buffered_write<M: Mapper>(
+    inode: &INode<M::FileSystem>,
+    kiocb: &mut crate::uio::Kiocb,
+    from: &mut crate::uio::IovIter,
+    lock: &crate::pagecache::InodeLock<'_>,
+) -> Result<usize> {
+    if !core::ptr::eq(kiocb.inode(), inode.as_inode())
+        || !core::ptr::eq(lock.inode(), inode.as_inode())
+    {
+        return Err(EINVAL);
+    }
+    // SAFETY: The kiocb and iterator are valid and ours for the call (their type invariants);
+    // the kiocb writes `inode`, an inode of `M::FileSystem` (checked above), whose `i_rwsem` is
+    // held (checked above), as C requires; `M`'s table maps it.
+    let ret = unsafe {
+        bindings::iomap_file_buffered_write(
+            kiocb.as_raw(),
+            from.as_raw(),
+            iomap_ops::<M>(),
+            core::ptr::null_mut(),
+        )
+    };
+    if ret < 0 {
+        return Err(Error::from_errno(ret as i32));
+    }
+    Ok(ret as usize)
 }
 
 /// `SEEK_DATA` (`data`) or `SEEK_HOLE` from `offset` in `inode`, through mapper `M`

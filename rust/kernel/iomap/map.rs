@@ -264,6 +264,17 @@ impl Iomap {
         Self(raw)
     }
 
+    /// Returns a shared reference to the `struct iomap` behind `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be valid for reads for `'a`, and nothing may change it during `'a`.
+    #[inline]
+    pub unsafe fn from_raw<'a>(ptr: *const bindings::iomap) -> &'a Iomap {
+        // SAFETY: `Iomap` is a transparent wrapper; the caller guarantees validity for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
     /// Returns a reference to the `struct iomap` behind `ptr`.
     ///
     /// # Safety

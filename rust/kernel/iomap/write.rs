@@ -614,6 +614,16 @@ fn write_mapped<O: IomapOps>(
     }
 }
 
+/// Whether buffered writes of filesystems that can write through either this library or C
+/// `iomap_file_buffered_write()` go through this library: the `enabled` debugfs knob (XFS
+/// routes its writes by it, and so can a Rust filesystem that offers both paths, such as
+/// through [`crate::fs::address_space::c_buffered_write`], to compare the two in one boot).
+#[inline]
+pub fn rust_writes_enabled() -> bool {
+    // SAFETY: FFI call without safety requirements.
+    unsafe { bindings::iomap_rs_enabled() }
+}
+
 /// Writes `from` into the page cache of `iocb`'s file at `iocb`'s position, mapping the range
 /// through `ops`, and advances the position: C's `iomap_file_buffered_write()`.
 ///

@@ -41,7 +41,7 @@ use kernel::iomap::{
     iter::{IomapOps, IterFlags},
     map::{Iomap, IomapFlags, MappingType},
     range::FileRange,
-    write::buffered_write,
+    write::{buffered_write, rust_writes_enabled},
     zero,
 };
 use kernel::pagecache::{Inode, InodeLock, InvalidateLockWrite, VmFault};
@@ -481,7 +481,8 @@ impl fs::file::Operations for RegFileOps {
         fs::file::generic_read(kiocb, to)
     }
 
-    /// Buffered writes through `kernel::iomap` with [`FileMap`].
+    /// Buffered writes through `kernel::iomap` with [`FileMap`], or through C iomap with the
+    /// same operations when the library's `enabled` knob is off (to compare the two).
     ///
     /// A write that starts beyond EOF first zeroes the cached data between EOF and its start,
     /// as XFS does: the folio at EOF may hold bytes past it (written through a shared mapping,
@@ -498,7 +499,11 @@ impl fs::file::Operations for RegFileOps {
                 let gap = FileRange::new(old_size, kiocb.pos())?;
                 zero::zero_range(&mut FileMap { inode }, &invalidate, inode.as_inode(), gap)?;
             }
-            let written = buffered_write(&mut FileMap { inode }, kiocb, from, &lock);
+            let written = if rust_writes_enabled() {
+                buffered_write(&mut FileMap { inode }, kiocb, from, &lock)
+            } else {
+                address_space::c_buffered_write::<XtfsMapper>(inode, kiocb, from, &lock)
+            };
             if inode.as_inode().size() != old_size {
                 inode.mark_dirty();
             }

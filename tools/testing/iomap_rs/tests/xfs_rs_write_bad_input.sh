@@ -9,26 +9,5 @@
 . "$(dirname "$0")/common.sh"
 
 mkfs_scratch_xfs
-declare -A got
-for path in c rust; do
-	use_write_path $path
-	for c in efbig fsize zero nowait; do
-		got[$path-$c]=$("$IOMAP_RS_BIN/writecase" $c "$SCRATCH_MNT/$c-$path")
-		echo "$path: ${got[$path-$c]}"
-	done
-	knob validate_delay_ms 1
-	out=$("$IOMAP_RS_BIN/writecase" kill "$SCRATCH_MNT/kill-$path")
-	knob validate_delay_ms 0
-	echo "$path: $out"
-	size=${out##*size=}
-	[ "$size" -gt 0 ] || echo "note: the write was killed before it wrote anything"
-	drop_caches
-	cmp -n "$size" "$SCRATCH_MNT/kill-$path" <(tr '\0' '\132' </dev/zero) >/dev/null 2>&1 ||
-		fail "killed write ($path): the first $size bytes are not all the written 0x5a"
-done
-expect_eq "fsize" "fsize: error File too large" "${got[rust-fsize]}"
-expect_eq "zero" "zero: wrote 0" "${got[rust-zero]}"
-for c in efbig fsize zero nowait; do
-	expect_eq "$c: iomap_rs against C iomap" "${got[c-$c]}" "${got[rust-$c]}"
-done
+write_bad_input_both_paths
 check_scratch_xfs
