@@ -20,9 +20,9 @@ use kernel::prelude::*;
 /// The allocator of one mounted filesystem.
 pub(crate) struct Alloc {
     /// One bit per block, as on disk.
-    bitmap: KVec<u8>,
+    bitmap: KVVec<u8>,
     /// One bit per inode, set if its slot is in use (inode `n` is bit `n - 1`).
-    inodes: KVec<u8>,
+    inodes: KVVec<u8>,
     free_blocks: u64,
     reserved: u64,
     free_inodes: u64,
@@ -45,12 +45,16 @@ fn set(map: &mut [u8], bit: u64, on: bool) {
 
 impl Alloc {
     /// An allocator for `s`, whose block bitmap is `bitmap` (checked by the caller) and whose
-    /// inodes in use are those `in_use` says.
-    pub(crate) fn new(s: &Super, bitmap: KVec<u8>, in_use: impl Fn(u32) -> bool) -> Result<Alloc> {
-        let mut inodes = KVec::from_elem(0u8, (s.inodes as usize).div_ceil(8), GFP_KERNEL)?;
+    /// inodes in use are those `in_use` says (asked in increasing order).
+    pub(crate) fn new(
+        s: &Super,
+        bitmap: KVVec<u8>,
+        mut in_use: impl FnMut(u32) -> Result<bool>,
+    ) -> Result<Alloc> {
+        let mut inodes = KVVec::from_elem(0u8, (s.inodes as usize).div_ceil(8), GFP_KERNEL)?;
         let mut used_inodes = 0;
         for ino in 1..=s.inodes {
-            if in_use(ino) {
+            if in_use(ino)? {
                 set(&mut inodes, (ino - 1) as u64, true);
                 used_inodes += 1;
             }

@@ -113,7 +113,7 @@ impl fs::FileSystem for Xtfs {
 
         let bs = s.block_size() as usize;
         // The metadata blocks must be in use and nothing beyond the last block.
-        let mut bitmap = KVec::from_elem(0u8, s.bitmap_blocks as usize * bs, GFP_KERNEL)?;
+        let mut bitmap = KVVec::from_elem(0u8, s.bitmap_blocks as usize * bs, GFP_KERNEL)?;
         sb.read(s.bitmap_start * bs as u64, &mut bitmap)?;
         for block in 0..s.bitmap_blocks * bs as u64 * 8 {
             let set = bitmap[(block / 8) as usize] & (1 << (block % 8)) != 0;
@@ -126,10 +126,17 @@ impl fs::FileSystem for Xtfs {
             }
         }
 
-        let mut itable = KVec::from_elem(0u8, s.itable_blocks as usize * bs, GFP_KERNEL)?;
-        sb.read(s.itable_start * bs as u64, &mut itable)?;
+        // The inode table, one block at a time: a slot is in use if its mode is set.
+        let mut itable_block = KVec::from_elem(0u8, bs, GFP_KERNEL)?;
+        let mut cached = None;
         let alloc = Alloc::new(&s, bitmap, |ino| {
-            format::le16(&itable, (ino as usize - 1) * format::INODE_SIZE) != 0
+            let pos = (ino as usize - 1) * format::INODE_SIZE;
+            let block = (pos / bs) as u64;
+            if cached != Some(block) {
+                sb.read((s.itable_start + block) * bs as u64, &mut itable_block)?;
+                cached = Some(block);
+            }
+            Ok(format::le16(&itable_block, pos % bs) != 0)
         })?;
         Ok(try_pin_init!(Mount {
             sb: s,

@@ -358,6 +358,19 @@ xtfs_dir_with_room() {
 	rm -f "$1"/room-*
 }
 
+# xtfs_expect_no_reservations WHAT: after sync(2), the free space statfs
+# counts (reservations taken off) is what a fresh mount finds in the bitmap:
+# no delayed allocation is left reserved without dirty data over it.
+xtfs_expect_no_reservations() {
+	local before
+	sync
+	before=$(xtfs_statfs_free)
+	unmount_scratch
+	mount_xtfs "$SCRATCH_DEV"
+	expect_eq "$1: free blocks after sync against a fresh mount (the difference is left reserved)" \
+		"$before" "$(xtfs_statfs_free)"
+}
+
 # check_xtfs DEVICE: unmount if mounted; fsck.xtfs -n must find it clean.
 check_xtfs() {
 	if mountpoint -q "$SCRATCH_MNT"; then unmount_scratch; fi
