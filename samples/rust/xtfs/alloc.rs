@@ -103,6 +103,17 @@ impl Alloc {
         Ok(())
     }
 
+    /// Reserves up to `n` blocks for delayed allocation, as many as are available: returns how
+    /// many (at least one), or `ENOSPC` if none are.
+    pub(crate) fn reserve_up_to(&mut self, s: &Super, n: u64) -> Result<u64> {
+        let n = n.min(self.available(s));
+        if n == 0 {
+            return Err(ENOSPC);
+        }
+        self.reserved += n;
+        Ok(n)
+    }
+
     /// Gives back a reservation of `n` blocks that will not be allocated.
     pub(crate) fn unreserve(&mut self, n: u64) {
         self.reserved = self.reserved.saturating_sub(n);

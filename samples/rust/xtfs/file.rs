@@ -158,10 +158,12 @@ impl IomapOps for FileMap<'_> {
                 false,
             ),
             Lookup::Hole { end } if reserve => {
-                // A delayed allocation for the part of the hole the write covers: reserved
-                // now, so that writeback never runs out of space.
+                // A delayed allocation for the part of the hole the write covers (as much of
+                // it as there is space for: a write that fills the filesystem ends short at
+                // its last free block): reserved now, so that writeback never runs out of
+                // space.
                 let n = (end.min(end_block) - block).min(u32::MAX as u64);
-                m.alloc.lock().reserve(&m.sb, n)?;
+                let n = m.alloc.lock().reserve_up_to(&m.sb, n)?;
                 if let Err(e) = info.extents.insert_delalloc(block, n as u32) {
                     m.alloc.lock().unreserve(n);
                     return Err(e);
