@@ -60,6 +60,31 @@ impl Kiocb {
         unsafe { (*self.as_raw()).ki_flags & bindings::IOCB_NOWAIT != 0 }
     }
 
+    /// Whether the operation bypasses the page cache (`IOCB_DIRECT`, from `O_DIRECT`).
+    #[inline]
+    pub fn is_direct(&self) -> bool {
+        // SAFETY: The kiocb is valid (type invariant).
+        unsafe { (*self.as_raw()).ki_flags as u32 & bindings::IOCB_DIRECT != 0 }
+    }
+
+    /// The `IOCB_DSYNC` and `IOCB_SYNC` bits (`include/linux/fs.h`: the values of `RWF_DSYNC`
+    /// and `RWF_SYNC`, user-space ABI).
+    const SYNC_FLAGS: i32 = 0x2 | 0x4;
+
+    /// Runs `f` with the kiocb's `O_DSYNC`/`O_SYNC` flags cleared, for C helpers that would
+    /// sync from inside while the caller holds locks its `fsync` takes; the caller syncs
+    /// afterwards (see [`crate::fs::file::write_sync`]).
+    pub(crate) fn without_sync<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        // SAFETY: The kiocb is valid and we have exclusive access (type invariant).
+        let flags = unsafe { (*self.as_raw()).ki_flags };
+        // SAFETY: As above.
+        unsafe { (*self.as_raw()).ki_flags = flags & !Self::SYNC_FLAGS };
+        let r = f(self);
+        // SAFETY: As above. Only the two bits are restored: C does not change them.
+        unsafe { (*self.as_raw()).ki_flags |= flags & Self::SYNC_FLAGS };
+        r
+    }
+
     /// The inode whose data the file accesses (`ki_filp->f_mapping->host`).
     #[inline]
     pub fn inode(&self) -> &Inode {

@@ -43,6 +43,160 @@ pub trait Mapper {
 
     /// The operations that map `inode`.
     fn ops(inode: &INode<Self::FileSystem>) -> Self::Ops<'_>;
+
+    /// Whether the files can be opened with `O_DIRECT`. Their `read_iter` and `write_iter`
+    /// must then send direct operations ([`crate::uio::Kiocb::is_direct`]) through
+    /// [`direct_read`] and [`direct_write`]: the page cache's own direct I/O hook does nothing.
+    const DIRECT_IO: bool = false;
+}
+
+/// Direct writes of the files of a [`Mapper`] ([`direct_write`]).
+pub trait DirectWrite: Mapper {
+    /// A direct write of `[offset, offset + size)` to `inode` completed without error; some of
+    /// the blocks it wrote were mapped unwritten if `unwritten` is set (they are now written:
+    /// the filesystem converts them). Extends the file if the write ended beyond EOF, with
+    /// `lock` ([`crate::pagecache::InodeLock::write_size`]). Returns an error to fail the
+    /// write.
+    fn direct_write_done(
+        inode: &INode<Self::FileSystem>,
+        lock: &crate::pagecache::InodeLock<'_>,
+        offset: i64,
+        size: u64,
+        unwritten: bool,
+    ) -> Result;
+}
+
+/// The C `iomap_dio_ops` of mapper `M`.
+struct DirectBridge<M: DirectWrite + ?Sized>(PhantomData<M>);
+
+impl<M: DirectWrite + ?Sized> DirectBridge<M> {
+    const OPS: bindings::iomap_dio_ops = bindings::iomap_dio_ops {
+        end_io: Some(Self::end_io),
+        // SAFETY: All-zeroes (no callback) is valid for the other fields.
+        ..unsafe { core::mem::zeroed() }
+    };
+
+    /// # Safety
+    ///
+    /// Only C calls this, as the `end_io` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
+    unsafe extern "C" fn end_io(
+        iocb: *mut bindings::kiocb,
+        size: isize,
+        error: crate::ffi::c_int,
+        flags: crate::ffi::c_uint,
+    ) -> crate::ffi::c_int {
+        if error != 0 || size <= 0 {
+            return error;
+        }
+        from_result(|| {
+            // SAFETY: Only `direct_write` passes this table, for a write to an inode of
+            // `M::FileSystem` whose `i_rwsem` it holds exclusively; it waits for the I/O
+            // (`IOMAP_DIO_FORCE_WAIT`), so the completion runs in its context, before it
+            // returns and releases the lock. `ki_pos` is still the write's start.
+            let (inode, lock, offset) = unsafe {
+                let inode = INode::<M::FileSystem>::from_raw((*(*iocb).ki_filp).f_inode);
+                (
+                    inode,
+                    inode.as_inode().assume_locked_exclusive(),
+                    (*iocb).ki_pos,
+                )
+            };
+            let unwritten = flags & bindings::IOMAP_DIO_UNWRITTEN != 0;
+            M::direct_write_done(inode, &lock, offset, size as u64, unwritten)?;
+            Ok(0)
+        })
+    }
+}
+
+/// Reads `to` from `inode` at `kiocb`'s position through C iomap's direct I/O
+/// (`iomap_dio_rw()`) with mapper `M`, bypassing the page cache (dirty cached data in the
+/// range is written back first), and advances the position. Waits for the I/O, also for
+/// asynchronous kiocbs.
+///
+/// `kiocb` must be an `O_DIRECT` read of `inode`'s file and `lock` its `i_rwsem`: `EINVAL`
+/// otherwise. Ranges mapped as holes or unwritten read as zeroes; a delayed allocation must be
+/// reported as a hole (its data is in the cache, written back before the read).
+pub fn direct_read<M: Mapper>(
+    inode: &INode<M::FileSystem>,
+    kiocb: &mut crate::uio::Kiocb,
+    to: &mut crate::uio::IovIter,
+    lock: &crate::pagecache::InodeLock<'_>,
+) -> Result<usize> {
+    if !kiocb.is_direct()
+        || !core::ptr::eq(kiocb.inode(), inode.as_inode())
+        || !core::ptr::eq(lock.inode(), inode.as_inode())
+    {
+        return Err(EINVAL);
+    }
+    // SAFETY: The kiocb and iterator are valid and ours for the call (their type invariants);
+    // the kiocb reads `inode`, an inode of `M::FileSystem`, whose `i_rwsem` is held (checked
+    // above); `M`'s table maps it. With `IOMAP_DIO_FORCE_WAIT` the call does not return before
+    // the I/O is done, so nothing refers to the kiocb or iterator afterwards.
+    let ret = unsafe {
+        bindings::file_accessed((*kiocb.as_raw()).ki_filp);
+        bindings::iomap_dio_rw(
+            kiocb.as_raw(),
+            to.as_raw(),
+            iomap_ops::<M>(),
+            core::ptr::null(),
+            bindings::IOMAP_DIO_FORCE_WAIT,
+            core::ptr::null_mut(),
+            0,
+        )
+    };
+    if ret < 0 {
+        return Err(Error::from_errno(ret as i32));
+    }
+    Ok(ret as usize)
+}
+
+/// Writes `from` to `inode` at `kiocb`'s position through C iomap's direct I/O
+/// (`iomap_dio_rw()`) with mapper `M`, bypassing the page cache, and advances the position.
+/// The cached folios of the range are written back and dropped first, and dropped again after
+/// the write, so the cache never holds older data than the device. Waits for the I/O, also
+/// for asynchronous kiocbs; [`DirectWrite::direct_write_done`] runs before the return.
+///
+/// `M`'s mappings for `IterFlags::DIRECT | IterFlags::WRITE` must be allocated blocks
+/// (written, or unwritten and converted when the write is done). `kiocb` must be an
+/// `O_DIRECT` write to `inode`'s file and `lock` its `i_rwsem`, held exclusively: `EINVAL`
+/// otherwise; the caller did [`super::file::write_checks`] and syncs afterwards for
+/// `O_SYNC`/`O_DSYNC` ([`super::file::write_sync`], after releasing the lock). Returns
+/// `ENOTBLK` if cached folios of the range could not be dropped (a mapped page being
+/// written): the caller falls back to a buffered write, as C filesystems do.
+pub fn direct_write<M: DirectWrite>(
+    inode: &INode<M::FileSystem>,
+    kiocb: &mut crate::uio::Kiocb,
+    from: &mut crate::uio::IovIter,
+    lock: &crate::pagecache::InodeLock<'_>,
+) -> Result<usize> {
+    if !kiocb.is_direct()
+        || !core::ptr::eq(kiocb.inode(), inode.as_inode())
+        || !core::ptr::eq(lock.inode(), inode.as_inode())
+    {
+        return Err(EINVAL);
+    }
+    // Without the sync flags: C would sync at completion, through an `fsync` that may take
+    // the `i_rwsem` held here.
+    let ret = kiocb.without_sync(|kiocb| {
+        // SAFETY: As in `direct_read`; `i_rwsem` is held exclusively, as `DirectBridge`'s
+        // completion relies on.
+        unsafe {
+            bindings::iomap_dio_rw(
+                kiocb.as_raw(),
+                from.as_raw(),
+                iomap_ops::<M>(),
+                &DirectBridge::<M>::OPS,
+                bindings::IOMAP_DIO_FORCE_WAIT,
+                core::ptr::null_mut(),
+                0,
+            )
+        }
+    });
+    if ret < 0 {
+        return Err(Error::from_errno(ret as i32));
+    }
+    Ok(ret as usize)
 }
 
 /// The C callbacks of mapper `M`.
@@ -486,6 +640,12 @@ impl<T: FileSystem> Ops<T> {
                 migrate_folio: Some(bindings::filemap_migrate_folio),
                 is_partially_uptodate: Some(bindings::iomap_is_partially_uptodate),
                 error_remove_folio: Some(bindings::generic_error_remove_folio),
+                // Lets `open(O_DIRECT)` succeed; the I/O is `direct_read`'s and `direct_write`'s.
+                direct_IO: if M::DIRECT_IO {
+                    Some(bindings::noop_direct_IO)
+                } else {
+                    None
+                },
                 // SAFETY: All-zeroes (no callback) is valid for the other fields.
                 ..unsafe { core::mem::zeroed() }
             };

@@ -187,9 +187,13 @@ pub trait Operations {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
-    /// Reads at `kiocb.pos()` into `to` and moves the position (`read_iter`), typically with
-    /// [`generic_read`]. Returns the number of bytes read.
-    fn read_iter(_kiocb: &mut Kiocb, _to: &mut IovIter) -> Result<usize> {
+    /// Reads at `kiocb.pos()` of `inode`'s file into `to` and moves the position (`read_iter`),
+    /// typically with [`generic_read`]. Returns the number of bytes read.
+    fn read_iter(
+        _inode: &INode<Self::FileSystem>,
+        _kiocb: &mut Kiocb,
+        _to: &mut IovIter,
+    ) -> Result<usize> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -352,11 +356,16 @@ impl<T: FileSystem> Ops<T> {
                 kiocb: *mut bindings::kiocb,
                 to: *mut bindings::iov_iter,
             ) -> isize {
-                // SAFETY: The VFS passes a kiocb of an open file of this filesystem and an
-                // iterator, both valid and ours for the call.
-                let (kiocb, to) =
-                    unsafe { (Kiocb::from_raw_mut(kiocb), IovIter::from_raw_mut(to)) };
-                match U::read_iter(kiocb, to) {
+                // SAFETY: The VFS passes a kiocb of an open file of this filesystem (its inode
+                // live and initialised) and an iterator, both valid and ours for the call.
+                let (inode, kiocb, to) = unsafe {
+                    (
+                        INode::<U::FileSystem>::from_raw((*(*kiocb).ki_filp).f_inode),
+                        Kiocb::from_raw_mut(kiocb),
+                        IovIter::from_raw_mut(to),
+                    )
+                };
+                match U::read_iter(inode, kiocb, to) {
                     Ok(n) => n as isize,
                     Err(e) => e.to_errno() as isize,
                 }

@@ -78,6 +78,32 @@ impl address_space::Mapper for XtfsMapper {
     fn ops(inode: &INode<Xtfs>) -> FileMap<'_> {
         FileMap { inode }
     }
+
+    const DIRECT_IO: bool = true;
+}
+
+impl address_space::DirectWrite for XtfsMapper {
+    /// Converts the unwritten extents the write filled, extends the file if it ended beyond
+    /// EOF, and writes the inode (as an I/O completion of writeback does).
+    fn direct_write_done(
+        inode: &INode<Xtfs>,
+        lock: &InodeLock<'_>,
+        offset: i64,
+        size: u64,
+        unwritten: bool,
+    ) -> Result {
+        let bits = inode.super_block().block_bits();
+        if unwritten {
+            let start = offset as u64 >> bits;
+            let end = (offset as u64 + size).div_ceil(1 << bits);
+            inode.data().info.lock().extents.convert(start, end)?;
+        }
+        let end = offset.saturating_add(size as i64);
+        if end > inode.as_inode().size() {
+            lock.write_size(end);
+        }
+        crate::store_inode(inode)
+    }
 }
 
 /// The iomap operations of one file.
@@ -102,6 +128,64 @@ impl FileMap<'_> {
         match disk {
             Some(disk) => sb.device_iomap(ty, offset, length, cookie, disk << bits),
             None => Iomap::new(ty, offset, length, cookie),
+        }
+    }
+
+    /// The mapping of file blocks `[block, end_block)` for direct I/O. Reads see holes,
+    /// unwritten extents (C iomap reads both as zeroes) and blocks; a delayed allocation reads
+    /// as a hole (its data, if any, is in the cache, which C iomap wrote back before the read).
+    /// Writes need blocks: holes get unwritten extents, allocated now (as much of the range as
+    /// there is space for), and delayed allocations are allocated (their data was written back
+    /// before the write); the completion converts what the write filled.
+    fn map_direct(
+        &self,
+        info: &mut crate::InodeInfo,
+        block: u64,
+        end_block: u64,
+        write: bool,
+    ) -> Result<Iomap> {
+        let sb = self.inode.super_block();
+        let m = sb.data();
+        loop {
+            let generation = info.extents.generation();
+            match info.extents.lookup(block) {
+                Lookup::Extent(e) if e.is_delalloc() && write => {
+                    let (disk, got) = m.alloc.lock().allocate_reserved(sb, &m.sb, e.len as u64)?;
+                    info.extents.allocate(e.file_block, got as u32, disk)?;
+                }
+                Lookup::Extent(e) if e.is_delalloc() => {
+                    let blocks = e.end().min(end_block) - block;
+                    return self.iomap(MappingType::Hole, block, blocks, None, generation);
+                }
+                Lookup::Extent(e) => {
+                    let blocks = e.end().min(end_block) - block;
+                    let disk = e.disk_block + (block - e.file_block);
+                    return self.iomap(mapping_type(&e), block, blocks, Some(disk), generation);
+                }
+                Lookup::Hole { end } if write => {
+                    let n = (end.min(end_block) - block).min(u32::MAX as u64);
+                    let mut alloc = m.alloc.lock();
+                    let n = alloc.reserve_up_to(&m.sb, n)?;
+                    let (disk, got) = alloc
+                        .allocate_reserved(sb, &m.sb, n)
+                        .inspect_err(|_| alloc.unreserve(n))?;
+                    alloc.unreserve(n - got);
+                    let e = Extent {
+                        file_block: block,
+                        disk_block: disk,
+                        len: got as u32,
+                        flags: EXTENT_UNWRITTEN,
+                    };
+                    if let Err(err) = info.extents.insert(e) {
+                        let _ = alloc.free(sb, &m.sb, disk, got);
+                        return Err(err);
+                    }
+                }
+                Lookup::Hole { end } => {
+                    let blocks = end.min(end_block).max(block + 1) - block;
+                    return self.iomap(MappingType::Hole, block, blocks, None, generation);
+                }
+            }
         }
     }
 
@@ -150,6 +234,11 @@ impl IomapOps for FileMap<'_> {
         let reserve = flags.contains(IterFlags::WRITE) && !flags.contains(IterFlags::ZERO);
 
         let mut info = self.inode.data().info.lock();
+        if flags.contains(IterFlags::DIRECT) {
+            let write = flags.contains(IterFlags::WRITE);
+            *iomap = self.map_direct(&mut info, block, end_block, write)?;
+            return Ok(());
+        }
         let (ty, blocks, disk, new) = match info.extents.lookup(block) {
             Lookup::Extent(e) => (
                 mapping_type(&e),
@@ -479,8 +568,14 @@ pub(crate) struct RegFileOps;
 impl fs::file::Operations for RegFileOps {
     type FileSystem = Xtfs;
 
-    fn read_iter(kiocb: &mut Kiocb, to: &mut IovIter) -> Result<usize> {
-        fs::file::generic_read(kiocb, to)
+    /// Reads through the page cache, or directly from the device for `O_DIRECT` (holding
+    /// `i_rwsem`, as direct writes do).
+    fn read_iter(inode: &INode<Xtfs>, kiocb: &mut Kiocb, to: &mut IovIter) -> Result<usize> {
+        if !kiocb.is_direct() {
+            return fs::file::generic_read(kiocb, to);
+        }
+        let lock = inode.as_inode().lock_exclusive();
+        address_space::direct_read::<XtfsMapper>(inode, kiocb, to, &lock)
     }
 
     /// Buffered writes through `kernel::iomap` with [`FileMap`], or through C iomap with the
@@ -501,10 +596,22 @@ impl fs::file::Operations for RegFileOps {
                 let gap = FileRange::new(old_size, kiocb.pos())?;
                 zero::zero_range(&mut FileMap { inode }, &invalidate, inode.as_inode(), gap)?;
             }
-            let written = if rust_writes_enabled() {
-                buffered_write(&mut FileMap { inode }, kiocb, from, &lock)
+            let direct = if kiocb.is_direct() {
+                // A range a page fault keeps mapped cannot be dropped from the cache: then
+                // the write goes through the cache instead (`ENOTBLK`), as in C filesystems.
+                match address_space::direct_write::<XtfsMapper>(inode, kiocb, from, &lock) {
+                    Err(e) if e == ENOTBLK => None,
+                    done => Some(done),
+                }
             } else {
-                address_space::c_buffered_write::<XtfsMapper>(inode, kiocb, from, &lock)
+                None
+            };
+            let written = match direct {
+                Some(done) => done,
+                None if rust_writes_enabled() => {
+                    buffered_write(&mut FileMap { inode }, kiocb, from, &lock)
+                }
+                None => address_space::c_buffered_write::<XtfsMapper>(inode, kiocb, from, &lock),
             };
             if inode.as_inode().size() != old_size {
                 inode.mark_dirty();
