@@ -10,7 +10,10 @@
 # /sys/kernel/debug/iomap_rs/enabled flipped between chunks): both paths see
 # the same machine, cache and file state, which under TCG matters more than
 # anything we measure. Each run gives one Rust/C ratio.
-# IOMAP_RS_BENCH=release or write runs only one of the two;
+# Then the same write table on xtfs (its write path switches with the same
+# knob), and xtfs against XFS with both writing through iomap_rs.
+# IOMAP_RS_BENCH=release or write runs only one of the two, xtfs only the
+# xtfs parts;
 # IOMAP_RS_BENCH_SIZES lists the write sizes (default 4096 65536 1048576).
 
 set -o errexit -o nounset -o pipefail
@@ -26,7 +29,7 @@ exec > >(tee "$SHARE/bench.txt") 2>&1
 trap 'dmesg >"$SHARE/dmesg.log"' EXIT
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
-if [ "$WHAT" != write ]; then
+if [ "$WHAT" != write ] && [ "$WHAT" != xtfs ]; then
 	cat /sys/kernel/debug/iomap_rs/bench_release
 	echo
 fi
@@ -34,6 +37,7 @@ fi
 mkfs.xfs -f -q "$DEV"
 mkdir -p "$MNT"
 mount -t xfs "$DEV" "$MNT"
+MNT_XFS=$MNT
 
 ROUNDS=8
 
@@ -58,34 +62,79 @@ one_pair() { # SIZE WRITERS MODE -> "C_MB/s N RUST_MB/s N"
 	"$IOMAP_RS_BIN/bench_write" "$MNT" "$1" "$2" "$3" "$MIB" "$KNOB" "$ROUNDS"
 }
 
-echo "buffered write throughput on XFS, kernel $(uname -r), $MIB MiB per run in $((2 * ROUNDS)) interleaved chunks, $PAIRS runs per case"
-printf '%-9s %-7s %-9s %10s %10s %8s %8s %8s\n' size writers mode 'C MB/s' 'Rust MB/s' 'min' 'median' 'max'
-for size in $SIZES; do
-	for writers in 1 2; do
-		for mode in new overwrite; do
-			c=() r=()
-			for ((p = 0; p < PAIRS; p++)); do
-				read -r _ cm _ rm < <(one_pair $size $writers $mode)
-				c+=("$cm")
-				r+=("$rm")
+# write_table FS: the Rust/C write table on the filesystem mounted at $MNT.
+write_table() {
+	local size writers mode c r p cm rm
+	echo "buffered write throughput on $1, kernel $(uname -r), $MIB MiB per run in $((2 * ROUNDS)) interleaved chunks, $PAIRS runs per case"
+	printf '%-9s %-7s %-9s %10s %10s %8s %8s %8s\n' size writers mode 'C MB/s' 'Rust MB/s' 'min' 'median' 'max'
+	for size in $SIZES; do
+		for writers in 1 2; do
+			for mode in new overwrite; do
+				c=() r=()
+				for ((p = 0; p < PAIRS; p++)); do
+					read -r _ cm _ rm < <(one_pair $size $writers $mode)
+					c+=("$cm")
+					r+=("$rm")
+				done
+				summarize "$(printf '%-9s %-7s %-9s' "$size" "$writers" "$mode")" 10.1f "${c[*]}" "${r[*]}"
 			done
-			summarize "$(printf '%-9s %-7s %-9s' "$size" "$writers" "$mode")" 10.1f "${c[*]}" "${r[*]}"
 		done
 	done
-done
-echo
-echo "zeroing and write faults on XFS: ops/s, $MIB MiB per run in $((2 * ROUNDS)) interleaved chunks, $PAIRS runs per case"
-printf '%-9s %10s %10s %8s %8s %8s\n' path 'C ops/s' 'Rust ops/s' 'min' 'median' 'max'
-for path in zero mkwrite; do
-	c=() r=()
-	for ((p = 0; p < PAIRS; p++)); do
-		sync
-		echo 3 >/proc/sys/vm/drop_caches
-		read -r _ cm _ rm < <("$IOMAP_RS_BIN/bench_paths" "$MNT" "$path" "$MIB" "$KNOB" "$ROUNDS")
-		c+=("$cm")
-		r+=("$rm")
+}
+
+if [ "$WHAT" != xtfs ]; then
+	write_table XFS
+	echo
+	echo "zeroing and write faults on XFS: ops/s, $MIB MiB per run in $((2 * ROUNDS)) interleaved chunks, $PAIRS runs per case"
+	printf '%-9s %10s %10s %8s %8s %8s\n' path 'C ops/s' 'Rust ops/s' 'min' 'median' 'max'
+	for path in zero mkwrite; do
+		c=() r=()
+		for ((p = 0; p < PAIRS; p++)); do
+			sync
+			echo 3 >/proc/sys/vm/drop_caches
+			read -r _ cm _ rm < <("$IOMAP_RS_BIN/bench_paths" "$MNT" "$path" "$MIB" "$KNOB" "$ROUNDS")
+			c+=("$cm")
+			r+=("$rm")
+		done
+		summarize "$(printf '%-9s' "$path")" 10.0f "${c[*]}" "${r[*]}"
 	done
-	summarize "$(printf '%-9s' "$path")" 10.0f "${c[*]}" "${r[*]}"
-done
+fi
 echo Y >"$KNOB"
-umount "$MNT"
+
+# xtfs on the second disk: its write path switches with the same knob.
+XDEV=/dev/vdb
+XMNT=/tmp/iomap_rs-bench-xtfs
+"$IOMAP_RS_BIN/mkfs.xtfs" -q -b 4096 -N 256 "$XDEV"
+mkdir -p "$XMNT"
+mount -t xtfs "$XDEV" "$XMNT"
+echo
+MNT=$XMNT write_table xtfs
+echo Y >"$KNOB"
+
+# xtfs against XFS, both writing through iomap_rs: whole runs alternate
+# between the two (which goes first alternates too); ratio xtfs/XFS per pair.
+echo
+echo "xtfs against XFS, both through iomap_rs: $MIB MiB per run, $PAIRS runs per case, runs alternating"
+printf '%-9s %-7s %-9s %10s %10s %8s %8s %8s\n' size writers mode 'XFS MB/s' 'xtfs MB/s' 'min' 'median' 'max'
+one_run() { # DIR SIZE MODE -> MB/s
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	"$IOMAP_RS_BIN/bench_write" "$1" "$2" 1 "$3" "$MIB" | awk '{ print $2 }'
+}
+for size in $SIZES; do
+	for mode in new overwrite; do
+		x=() t=()
+		for ((p = 0; p < PAIRS; p++)); do
+			if ((p % 2)); then
+				t+=("$(one_run "$XMNT" $size $mode)")
+				x+=("$(one_run "$MNT_XFS" $size $mode)")
+			else
+				x+=("$(one_run "$MNT_XFS" $size $mode)")
+				t+=("$(one_run "$XMNT" $size $mode)")
+			fi
+		done
+		summarize "$(printf '%-9s %-7s %-9s' "$size" 1 "$mode")" 10.1f "${x[*]}" "${t[*]}"
+	done
+done
+umount "$XMNT"
+umount "$MNT_XFS"
