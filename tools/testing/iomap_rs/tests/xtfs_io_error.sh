@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# I/O errors from the device under xtfs: the filesystem lives on a
+# device-mapper device whose table is switched from linear to dm-flakey with
+# error_writes (every write fails, reads work). Then a buffered write
+# succeeds into the cache and its fsync() reports EIO, as does an fsync()
+# after an mmap write; an O_DIRECT write fails with EIO; data synced before
+# reads back right, also after dropping the caches; the filesystem unmounts
+# with the device failing, no kernel splat. With the device healthy again it
+# mounts, everything synced before the errors is intact, and fsck.xtfs -n is
+# clean: nothing reached the device after the errors began, so it holds the
+# state of the last successful sync. Then the filesystem works again.
+
+. "$(dirname "$0")/common.sh"
+require_xtfs
+
+command -v dmsetup >/dev/null || fail "no dmsetup"
+grep -qw flakey <(dmsetup targets) || fail "no dm-flakey target (CONFIG_DM_FLAKEY)"
+export DM_DISABLE_UDEV=1
+DM=xtfs-faulty
+dev=/dev/mapper/$DM
+sectors=$(blockdev --getsz "$SCRATCH_DEV")
+table() {
+	case $1 in
+	linear) echo "0 $sectors linear $SCRATCH_DEV 0" ;;
+	# Up 0 s, down 1 s: always down; writes fail, reads pass.
+	error_writes) echo "0 $sectors flakey $SCRATCH_DEV 0 0 1 1 error_writes" ;;
+	esac
+}
+# dm_switch TABLE: swap the live table without freezing the filesystem.
+dm_switch() {
+	dmsetup suspend --nolockfs "$DM" && dmsetup load "$DM" --table "$(table "$1")" &&
+		dmsetup resume "$DM" || fail "cannot switch $DM to $1"
+}
+cleanup() {
+	mountpoint -q "$SCRATCH_MNT" && umount "$SCRATCH_MNT"
+	dmsetup remove "$DM" 2>/dev/null || true
+}
+trap cleanup EXIT
+dmsetup remove "$DM" 2>/dev/null || true
+dmsetup create "$DM" --table "$(table linear)" || fail "dmsetup create failed"
+[ -b "$dev" ] || dmsetup mknodes "$DM"
+
+# fsync_result FILE [mmap]: write 256 KiB (through a shared mapping with
+# "mmap") and fsync; prints "ok" or the error.
+fsync_result() {
+	python3 - "$@" <<'PY'
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+data = os.urandom(256 << 10)
+if len(sys.argv) > 2:
+    os.ftruncate(fd, len(data))
+    with mmap.mmap(fd, len(data)) as m:
+        m[:] = data
+else:
+    os.write(fd, data)
+try:
+    os.fsync(fd)
+    print("ok")
+except OSError as e:
+    print("error", os.strerror(e.errno))
+PY
+}
+
+mkfs.xtfs -q -b 4096 -N 64 -s 64m "$dev" || fail "mkfs.xtfs on $dev failed"
+mount_xtfs "$dev"
+ref_dir
+head -c $((3 << 20)) /dev/urandom >"$REF_DIR/a"
+cp "$REF_DIR/a" "$SCRATCH_MNT/a"
+mkdir "$SCRATCH_MNT/d"
+expect_eq "fsync with the device healthy" ok "$(fsync_result "$SCRATCH_MNT/d/before")"
+sync
+
+dm_switch error_writes
+expect_eq "fsync after a buffered write, writes failing" "error Input/output error" \
+	"$(fsync_result "$SCRATCH_MNT/a2")"
+expect_eq "fsync after an mmap write, writes failing" "error Input/output error" \
+	"$(fsync_result "$SCRATCH_MNT/d/before" mmap)"
+err=$(xfs_io -f -d -c "pwrite 0 64k" "$SCRATCH_MNT/direct" 2>&1) || true
+case $err in
+*"Input/output error"*) ;;
+*) fail "an O_DIRECT write with writes failing: expected EIO, got '$err'" ;;
+esac
+expect_same "synced data, writes failing" "$SCRATCH_MNT/a" "$REF_DIR/a"
+drop_caches 2>/dev/null || true
+expect_same "synced data after dropping caches, writes failing" "$SCRATCH_MNT/a" "$REF_DIR/a"
+umount "$SCRATCH_MNT" || fail "unmount with the device failing writes failed"
+
+dm_switch linear
+fsck.xtfs -n "$dev" >"$RESULT_DIR/fsck.log" 2>&1 ||
+	{ cat "$RESULT_DIR/fsck.log"; fail "fsck.xtfs -n finds the device inconsistent after the write errors"; }
+mount_xtfs "$dev"
+expect_same "synced data after the errors, remounted" "$SCRATCH_MNT/a" "$REF_DIR/a"
+[ -f "$SCRATCH_MNT/d/before" ] || fail "a file synced before the errors is gone"
+# Working again.
+expect_eq "fsync with the device healthy again" ok "$(fsync_result "$SCRATCH_MNT/d/after")"
+unmount_scratch
+fsck.xtfs -n "$dev" >"$RESULT_DIR/fsck.log" 2>&1 ||
+	{ cat "$RESULT_DIR/fsck.log"; fail "fsck.xtfs -n after the device recovered"; }
+echo "write errors reached fsync (buffered and mmap) and O_DIRECT writes; synced data intact; unmount with a failing device; consistent and usable once the device works again"
