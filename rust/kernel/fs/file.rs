@@ -147,7 +147,7 @@ impl Fallocate {
         };
         let len = u64::try_from(len).map_err(|_| EINVAL)?;
         let range = crate::iomap::range::FileRange::from_pos_len(offset, len)?;
-        if range.len() == 0 {
+        if range.is_empty() {
             return Err(EINVAL);
         }
         Ok(Self {
