@@ -90,12 +90,14 @@ impl<M: DirectWrite + ?Sized> DirectBridge<M> {
             return error;
         }
         from_result(|| {
-            // SAFETY: Only `direct_write` passes this table, for a write to an inode of
+            // SAFETY: Only `direct_write` passes this table, for a write to the inode its
+            // file's mapping belongs to (`f_mapping->host`, the inode it checked), an inode of
             // `M::FileSystem` whose `i_rwsem` it holds exclusively; it waits for the I/O
             // (`IOMAP_DIO_FORCE_WAIT`), so the completion runs in its context, before it
             // returns and releases the lock. `ki_pos` is still the write's start.
             let (inode, lock, offset) = unsafe {
-                let inode = INode::<M::FileSystem>::from_raw((*(*iocb).ki_filp).f_inode);
+                let host = (*(*(*iocb).ki_filp).f_mapping).host;
+                let inode = INode::<M::FileSystem>::from_raw(host);
                 (
                     inode,
                     inode.as_inode().assume_locked_exclusive(),

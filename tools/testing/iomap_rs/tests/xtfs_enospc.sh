@@ -7,7 +7,9 @@
 #  - 1 MiB writes fill the filesystem: the last one ends short at the last
 #    available block, the next fails with ENOSPC; the file holds exactly the
 #    space statfs offered; writes into holes fail, overwrites still work, a
-#    write fault into a hole gets SIGBUS;
+#    write fault into a hole gets SIGBUS; files and directories can still be
+#    created (directory blocks come from the metadata reserve) until the
+#    inode table is full, then ENOSPC;
 #  - ENOSPC mid-write, through the Rust and the C write path: with K blocks
 #    free, a 1 MiB write writes exactly K blocks and the next write fails;
 #  - four writers fill it in parallel;
@@ -72,6 +74,21 @@ for bs in 1024 4096; do
 	xtfs_expect_no_reservations "full filesystem"
 	filled "$d/fill" 0x5e || fail "the file that filled the filesystem, after remount"
 	rm "$d/hole"
+	# Files and directories on the full filesystem: their directory blocks
+	# come out of the metadata reserve, and the inode table runs out first:
+	# ENOSPC then, after exactly the free inodes statfs reported.
+	inodes=$(stat -f -c %d "$SCRATCH_MNT")
+	mkdir "$d/many" || fail "mkdir on a full filesystem failed"
+	n=1
+	while [ "$n" -le 1000 ] && : >"$d/many/f$n" 2>/dev/null; do n=$((n + 1)); done
+	expect_eq "inodes taken until ENOSPC ($bs-byte blocks)" "$inodes" "$n"
+	case $(mkdir "$d/many/dir" 2>&1) in
+	*"No space left"*) ;;
+	*) fail "mkdir with the inode table full: expected ENOSPC" ;;
+	esac
+	expect_eq "entries in the directory that filled the inode table" $((inodes - 1)) \
+		"$(find "$d/many" -type f | wc -l)"
+	rm -r "$d/many"
 
 	# ENOSPC mid-write, through both paths: K blocks free, a 1 MiB write.
 	k=10
