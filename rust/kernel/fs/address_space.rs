@@ -90,11 +90,12 @@ impl<M: DirectWrite + ?Sized> DirectBridge<M> {
             return error;
         }
         from_result(|| {
-            // SAFETY: Only `direct_write` passes this table, for a write to the inode its
-            // file's mapping belongs to (`f_mapping->host`, the inode it checked), an inode of
+            // Only `direct_write` passes this table, for a write to the inode its file's
+            // mapping belongs to (`f_mapping->host`, the inode it checked), an inode of
             // `M::FileSystem` whose `i_rwsem` it holds exclusively; it waits for the I/O
             // (`IOMAP_DIO_FORCE_WAIT`), so the completion runs in its context, before it
-            // returns and releases the lock. `ki_pos` is still the write's start.
+            // returns and releases the lock.
+            // SAFETY: The inode and its lock are live meanwhile (above); `ki_pos` is the start.
             let (inode, lock, offset) = unsafe {
                 let host = (*(*(*iocb).ki_filp).f_mapping).host;
                 let inode = INode::<M::FileSystem>::from_raw(host);
@@ -111,6 +112,23 @@ impl<M: DirectWrite + ?Sized> DirectBridge<M> {
     }
 }
 
+/// Checks that `kiocb` is an I/O on `inode`'s file (`O_DIRECT` if `direct`) and `lock` is
+/// `inode`'s `i_rwsem`: the C entry points below rely on both. `EINVAL` otherwise.
+fn check_io_target<T: FileSystem>(
+    inode: &INode<T>,
+    kiocb: &crate::uio::Kiocb,
+    lock: &crate::pagecache::InodeLock<'_>,
+    direct: bool,
+) -> Result {
+    if (direct && !kiocb.is_direct())
+        || !core::ptr::eq(kiocb.inode(), inode.as_inode())
+        || !core::ptr::eq(lock.inode(), inode.as_inode())
+    {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
 /// Reads `to` from `inode` at `kiocb`'s position through C iomap's direct I/O
 /// (`iomap_dio_rw()`) with mapper `M`, bypassing the page cache (dirty cached data in the
 /// range is written back first), and advances the position. Waits for the I/O, also for
@@ -125,16 +143,11 @@ pub fn direct_read<M: Mapper>(
     to: &mut crate::uio::IovIter,
     lock: &crate::pagecache::InodeLock<'_>,
 ) -> Result<usize> {
-    if !kiocb.is_direct()
-        || !core::ptr::eq(kiocb.inode(), inode.as_inode())
-        || !core::ptr::eq(lock.inode(), inode.as_inode())
-    {
-        return Err(EINVAL);
-    }
-    // SAFETY: The kiocb and iterator are valid and ours for the call (their type invariants);
-    // the kiocb reads `inode`, an inode of `M::FileSystem`, whose `i_rwsem` is held (checked
+    check_io_target(inode, kiocb, lock, true)?;
+    // The kiocb reads `inode`, an inode of `M::FileSystem`, whose `i_rwsem` is held (checked
     // above); `M`'s table maps it. With `IOMAP_DIO_FORCE_WAIT` the call does not return before
     // the I/O is done, so nothing refers to the kiocb or iterator afterwards.
+    // SAFETY: The kiocb and iterator are valid and ours for the call (type invariants).
     let ret = unsafe {
         bindings::file_accessed((*kiocb.as_raw()).ki_filp);
         bindings::iomap_dio_rw(
@@ -172,12 +185,7 @@ pub fn direct_write<M: DirectWrite>(
     from: &mut crate::uio::IovIter,
     lock: &crate::pagecache::InodeLock<'_>,
 ) -> Result<usize> {
-    if !kiocb.is_direct()
-        || !core::ptr::eq(kiocb.inode(), inode.as_inode())
-        || !core::ptr::eq(lock.inode(), inode.as_inode())
-    {
-        return Err(EINVAL);
-    }
+    check_io_target(inode, kiocb, lock, true)?;
     // Without the sync flags: C would sync at completion, through an `fsync` that may take
     // the `i_rwsem` held here.
     let ret = kiocb.without_sync(|kiocb| {
@@ -335,11 +343,7 @@ pub fn c_buffered_write<M: Mapper>(
     from: &mut crate::uio::IovIter,
     lock: &crate::pagecache::InodeLock<'_>,
 ) -> Result<usize> {
-    if !core::ptr::eq(kiocb.inode(), inode.as_inode())
-        || !core::ptr::eq(lock.inode(), inode.as_inode())
-    {
-        return Err(EINVAL);
-    }
+    check_io_target(inode, kiocb, lock, false)?;
     // SAFETY: The kiocb and iterator are valid and ours for the call (their type invariants);
     // the kiocb writes `inode`, an inode of `M::FileSystem` (checked above), whose `i_rwsem` is
     // held (checked above), as C requires; `M`'s table maps it.

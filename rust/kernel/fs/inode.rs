@@ -744,11 +744,13 @@ impl<T: FileSystem> Ops<T> {
                 _flags: u32,
             ) -> *mut bindings::dentry {
                 let result = (|| {
-                    // SAFETY: The VFS passes a live, initialised directory of this filesystem
-                    // (its `i_op` is this table) and a dentry whose name is stable during the
+                    // The VFS passes a live, initialised directory of this filesystem (its
+                    // `i_op` is this table) and a dentry whose name is stable during the
                     // lookup (the parent's `i_rwsem` is held).
-                    let (dir, name) =
-                        unsafe { (INode::<U::FileSystem>::from_raw(dir), Self::name(dentry)) };
+                    // SAFETY: `dir` is a live, initialised inode of `U::FileSystem` (above).
+                    let dir = unsafe { INode::<U::FileSystem>::from_raw(dir) };
+                    // SAFETY: The dentry's name is stable during the lookup (above).
+                    let name = unsafe { Self::name(dentry) };
                     let inode = match U::lookup(dir, name)? {
                         Some(inode) => {
                             let ptr = inode.as_raw();
