@@ -162,6 +162,46 @@ void iomap_rs_ioend_done(struct iomap_rs_ioend_queue *queue);
  */
 extern u32 iomap_rs_validate_delay_ms;
 extern bool iomap_rs_skip_validation;
+
+/*
+ * Switches that turn off one fix each, so that the race tests can show the
+ * failure it prevents: the delalloc release truncates the page cache over
+ * the unused range and punches all of it (as before the seed's fix), a
+ * filesystem's page_mkwrite does not recheck the extent under its lock
+ * before inserting delalloc, and its fsync does not exclude write faults.
+ */
+extern bool iomap_rs_release_punch_all;
+extern bool iomap_rs_fs_skip_mkwrite_recheck;
+extern bool iomap_rs_fs_skip_fsync_serialization;
+
+/*
+ * Pause points (iomap_rs_pause.c): where a task can be parked until a test
+ * releases it. The library's points come first; the fs_ ones are generic
+ * places in a filesystem built on the library (xtfs uses them).
+ */
+enum iomap_rs_pause_point {
+	/* After locking a folio, before revalidating the write mapping. */
+	IOMAP_RS_PAUSE_WRITE_VALIDATE,
+	/* The same for zeroing. */
+	IOMAP_RS_PAUSE_ZERO_VALIDATE,
+	/* The same for a write fault. */
+	IOMAP_RS_PAUSE_MKWRITE_VALIDATE,
+	/* In the delalloc release, between finding a range and punching it. */
+	IOMAP_RS_PAUSE_RELEASE_PUNCH,
+	/* In page_mkwrite's mapping, between the lookup and the delalloc. */
+	IOMAP_RS_PAUSE_FS_MKWRITE_MAP,
+	/* In fsync, between flushing the data and persisting the extents. */
+	IOMAP_RS_PAUSE_FS_FSYNC_PERSIST,
+	/* At write completion, before converting unwritten extents. */
+	IOMAP_RS_PAUSE_FS_IOEND_CONVERT,
+	IOMAP_RS_NR_PAUSE_POINTS,
+};
+
+/* Bit N is set while point N is armed: test it before calling. */
+extern unsigned long iomap_rs_pause_armed;
+void iomap_rs_pause(unsigned int point, struct inode *inode, loff_t pos);
+struct dentry;
+void iomap_rs_pause_init(struct dentry *parent);
 #endif
 
 /*

@@ -14,7 +14,7 @@
 //! Byte ranges are half-open, `[start, end)`, everywhere in this module, as in C iomap.
 
 pub mod c_ops;
-mod control;
+pub mod control;
 pub mod delalloc;
 pub mod fault;
 mod folio_state;

@@ -587,6 +587,25 @@ impl InvalidateLockWrite<'_> {
     pub fn mapping(&self) -> &Mapping {
         self.mapping
     }
+
+    /// Drops the cached data of `[start, end)` of `inode`, dirty or not, without writing it
+    /// back: what a delalloc release did before the fix that keeps dirty data (the
+    /// `release_punch_all` debug knob brings it back, to show what it destroys). `EINVAL` if
+    /// this is the lock of another mapping; an empty range does nothing.
+    #[cfg(CONFIG_IOMAP_RS_DEBUG)]
+    pub(crate) fn discard_cached_range(&self, inode: &Inode, start: i64, end: i64) -> Result {
+        if !core::ptr::eq(self.mapping, inode.mapping()) {
+            return Err(EINVAL);
+        }
+        if start < 0 || start >= end {
+            return Ok(());
+        }
+        // SAFETY: The inode is alive (`Inode`'s invariant) and its `invalidate_lock` is held
+        // exclusively (checked above), so page faults cannot map the range meanwhile; the
+        // inclusive end is not before the start.
+        unsafe { bindings::truncate_pagecache_range(inode.as_raw(), start, end - 1) };
+        Ok(())
+    }
 }
 
 impl Drop for InvalidateLockWrite<'_> {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The library's counters, trace event and (with `CONFIG_IOMAP_RS_DEBUG`) fault injection.
+//! The library's switch, counters, trace event and (with `CONFIG_IOMAP_RS_DEBUG`) fault
+//! injection: a delay knob, pause points and switches that turn off one fix each.
 //!
 //! C implementation: [`fs/iomap_rs/iomap_rs_control.c`](srctree/fs/iomap_rs/iomap_rs_control.c)
 //! and its debugfs files under `/sys/kernel/debug/iomap_rs/`. The C symbols are exported, so a
@@ -8,6 +9,16 @@
 //! against them.
 
 use crate::{bindings, pagecache::Inode};
+
+/// Whether buffered writes of filesystems that can write through either this library or C
+/// `iomap_file_buffered_write()` go through this library: the `enabled` debugfs knob (XFS
+/// routes its writes by it, and so can a Rust filesystem that offers both paths, such as
+/// through [`crate::fs::address_space::c_buffered_write`], to compare the two in one boot).
+#[inline]
+pub fn rust_writes_enabled() -> bool {
+    // SAFETY: FFI call without safety requirements.
+    unsafe { bindings::iomap_rs_enabled() }
+}
 
 /// Fault injection between taking a folio's lock and revalidating the mapping: sleeps for the
 /// `validate_delay_ms` knob, to widen the window the revalidation closes. Nothing without
@@ -41,6 +52,124 @@ pub(crate) fn skip_validation() -> bool {
     }
     #[cfg(not(CONFIG_IOMAP_RS_DEBUG))]
     false
+}
+
+/// A place in the buffered I/O paths where a test can park a task until it releases it, to
+/// force a race at one exact interleaving (`/sys/kernel/debug/iomap_rs/pause/`, C side
+/// [`fs/iomap_rs/iomap_rs_pause.c`](srctree/fs/iomap_rs/iomap_rs_pause.c)). The library's own
+/// points are reached by its code; the `Fs` ones are generic places in a filesystem built on the
+/// library, which it marks with [`pause`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PausePoint {
+    /// After a write locked a folio, before it revalidates the mapping (`write_validate`).
+    WriteValidate,
+    /// The same for zeroing (`zero_validate`).
+    ZeroValidate,
+    /// The same for a write fault (`mkwrite_validate`).
+    MkwriteValidate,
+    /// In the delalloc release, between finding a range to punch and punching it
+    /// (`release_punch`).
+    ReleasePunch,
+    /// In a filesystem's mapping for a write fault, between looking up the extent and inserting
+    /// a delayed allocation (`fs_mkwrite_map`).
+    FsMkwriteMap,
+    /// In a filesystem's `fsync`, between writing back the data and persisting the extent
+    /// records (`fs_fsync_persist`).
+    FsFsyncPersist,
+    /// At a filesystem's write completion, before converting unwritten extents
+    /// (`fs_ioend_convert`).
+    FsIoendConvert,
+}
+
+impl PausePoint {
+    #[cfg(CONFIG_IOMAP_RS_DEBUG)]
+    fn raw(self) -> u32 {
+        match self {
+            Self::WriteValidate => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_WRITE_VALIDATE,
+            Self::ZeroValidate => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_ZERO_VALIDATE,
+            Self::MkwriteValidate => {
+                bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_MKWRITE_VALIDATE
+            }
+            Self::ReleasePunch => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_RELEASE_PUNCH,
+            Self::FsMkwriteMap => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_MKWRITE_MAP,
+            Self::FsFsyncPersist => {
+                bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_FSYNC_PERSIST
+            }
+            Self::FsIoendConvert => {
+                bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_IOEND_CONVERT
+            }
+        }
+    }
+}
+
+/// Parks the current task at `point` if a test armed it for `inode` and a range holding `pos`,
+/// until the test releases it (or the arming's timeout passes, which counts a miss). The caller
+/// keeps every lock it holds while parked: that is what makes the interleaving exact.
+///
+/// Without `CONFIG_IOMAP_RS_DEBUG` this is an empty inline function; with it, a point that is
+/// not armed costs one load and a branch, without a call.
+#[inline]
+pub fn pause(point: PausePoint, inode: &Inode, pos: i64) {
+    #[cfg(CONFIG_IOMAP_RS_DEBUG)]
+    {
+        let bit = point.raw();
+        // SAFETY: A word that the pause points' debugfs files change with atomic bit
+        // operations; a racy read sees the bit set or not, as `READ_ONCE()` would.
+        let armed =
+            unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::iomap_rs_pause_armed)) };
+        if armed & (1 << bit) != 0 {
+            // SAFETY: The inode is alive (`Inode`'s invariant); the function only reads its
+            // number and superblock, and may sleep, which every caller of a pause point allows.
+            unsafe { bindings::iomap_rs_pause(bit, inode.as_raw(), pos) };
+        }
+    }
+    #[cfg(not(CONFIG_IOMAP_RS_DEBUG))]
+    let _ = (point, inode, pos);
+}
+
+/// A fix that a debug knob can turn off, so that a test can show the failure it prevents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fix {
+    /// The delalloc release keeps the reservation and cached data under dirty folios; off, it
+    /// truncates the page cache over the unused range and punches all of it, as before the fix
+    /// (`release_punch_all`).
+    ReleaseKeepsDirty,
+    /// A filesystem's `page_mkwrite` rechecks the extent under its extent lock before inserting
+    /// a delayed allocation (`fs_skip_mkwrite_recheck`).
+    FsMkwriteRecheck,
+    /// A filesystem's `fsync` excludes write faults while it writes back and persists
+    /// (`fs_skip_fsync_serialization`).
+    FsFsyncSerialization,
+}
+
+/// Whether `fix` is in effect: always, unless `CONFIG_IOMAP_RS_DEBUG` is set and its knob
+/// turned it off.
+#[inline]
+pub fn fix_enabled(fix: Fix) -> bool {
+    #[cfg(CONFIG_IOMAP_RS_DEBUG)]
+    {
+        // SAFETY: `bool`s that only debugfs writes, with `true` or `false`; a racy read sees the
+        // old or the new value.
+        let off = unsafe {
+            match fix {
+                Fix::ReleaseKeepsDirty => core::ptr::read_volatile(core::ptr::addr_of!(
+                    bindings::iomap_rs_release_punch_all
+                )),
+                Fix::FsMkwriteRecheck => core::ptr::read_volatile(core::ptr::addr_of!(
+                    bindings::iomap_rs_fs_skip_mkwrite_recheck
+                )),
+                Fix::FsFsyncSerialization => core::ptr::read_volatile(core::ptr::addr_of!(
+                    bindings::iomap_rs_fs_skip_fsync_serialization
+                )),
+            }
+        };
+        !off
+    }
+    #[cfg(not(CONFIG_IOMAP_RS_DEBUG))]
+    {
+        let _ = fix;
+        true
+    }
 }
 
 /// A cached mapping the write path found stale.

@@ -19,6 +19,10 @@
 //! page cache itself. The scan stops at EOF: cached data beyond EOF is never written back, so
 //! delalloc there is always punched.
 //!
+//! With `CONFIG_IOMAP_RS_DEBUG`, the `release_punch_all` knob restores the behaviour before the
+//! fix (drop the cached data of the range and punch all of it), so that the race tests can show
+//! the data it destroys, and a test can park the release at the `release_punch` pause point.
+//!
 //! # Lock order
 //!
 //! `i_rwsem` (shared or exclusive), then the mapping's `invalidate_lock` held exclusively, which
@@ -29,6 +33,9 @@
 //! allocating blocks at the edge of the range being punched): it must not lock folios itself,
 //! and it must only remove delalloc extents within the range it is given.
 
+#[cfg(CONFIG_IOMAP_RS_DEBUG)]
+use super::control::Fix;
+use super::control::{self, PausePoint};
 use super::folio_state::FileFolio;
 use super::range::FileRange;
 use crate::{
@@ -127,11 +134,19 @@ pub fn write_delalloc_release<P: Punch>(
     if !core::ptr::eq(lock.mapping(), inode.mapping()) {
         return Err(EINVAL);
     }
+    #[cfg(CONFIG_IOMAP_RS_DEBUG)]
+    if !control::fix_enabled(Fix::ReleaseKeepsDirty) {
+        // Before the fix: whatever a page fault dirtied in the range is lost.
+        lock.discard_cached_range(inode, range.start(), range.end())?;
+        return punch.punch(inode, range);
+    }
     let (mut start, end) = (range.start(), range.end());
     let mapping = inode.mapping();
     let mut punch_start = start;
     // Cached data beyond EOF is never written back: punch its delalloc too.
     let scan_end = inode.size().min(end);
+    // A test can park the release once, after its first look at the cache.
+    let mut paused = false;
 
     while start < scan_end {
         let data = match mapping.seek_hole_data(start, scan_end, Seek::Data) {
@@ -139,6 +154,10 @@ pub fn write_delalloc_release<P: Punch>(
             Err(e) if e == ENXIO => break,
             Err(e) => return Err(e),
         };
+        if !paused {
+            control::pause(PausePoint::ReleasePunch, inode, range.start());
+            paused = true;
+        }
         if data == scan_end {
             break;
         }
@@ -159,6 +178,9 @@ pub fn write_delalloc_release<P: Punch>(
     }
 
     if punch_start < end {
+        if !paused {
+            control::pause(PausePoint::ReleasePunch, inode, range.start());
+        }
         punch.punch(inode, FileRange::new(punch_start, end)?)?;
     }
     Ok(())

@@ -56,7 +56,7 @@
 //! faulting in the user buffer: copying from user memory happens with page faults disabled
 //! while the folio is locked, and a short copy is retried with a smaller chunk.
 
-use super::control::{self, Call, StaleMapping};
+use super::control::{self, Call, PausePoint, StaleMapping};
 use super::folio_state::FileFolio;
 use super::iter::{iterate, IomapOps, IterFlags, Mapped};
 use super::map::{IomapFlags, MappingType};
@@ -132,6 +132,12 @@ impl<'a, O: IomapOps> Mapped<'a, O> {
             }
         };
         control::validate_delay();
+        let point = if flags.contains(IterFlags::ZERO) {
+            PausePoint::ZeroValidate
+        } else {
+            PausePoint::WriteValidate
+        };
+        control::pause(point, inode, pos);
         if !control::skip_validation() && !self.ops.iomap_valid(self.iomap) {
             self.iomap.mark_stale();
             self.ops
@@ -166,6 +172,7 @@ impl<'a, O: IomapOps> Mapped<'a, O> {
             return Err(EIO);
         }
         control::validate_delay();
+        control::pause(PausePoint::MkwriteValidate, self.inode, start);
         if !control::skip_validation() && !self.ops.iomap_valid(self.iomap) {
             self.iomap.mark_stale();
             return Ok(0);
@@ -614,15 +621,7 @@ fn write_mapped<O: IomapOps>(
     }
 }
 
-/// Whether buffered writes of filesystems that can write through either this library or C
-/// `iomap_file_buffered_write()` go through this library: the `enabled` debugfs knob (XFS
-/// routes its writes by it, and so can a Rust filesystem that offers both paths, such as
-/// through [`crate::fs::address_space::c_buffered_write`], to compare the two in one boot).
-#[inline]
-pub fn rust_writes_enabled() -> bool {
-    // SAFETY: FFI call without safety requirements.
-    unsafe { bindings::iomap_rs_enabled() }
-}
+pub use super::control::rust_writes_enabled;
 
 /// Writes `from` into the page cache of `iocb`'s file at `iocb`'s position, mapping the range
 /// through `ops`, and advances the position: C's `iomap_file_buffered_write()`.

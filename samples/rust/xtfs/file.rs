@@ -27,21 +27,24 @@
 //! `i_rwsem`, `invalidate_lock`, folio locks, the inode's extent lock, the allocator's lock,
 //! the block device's folio locks (metadata).
 
-use crate::extents::Lookup;
+use crate::alloc::Alloc;
+use crate::extents::{Extents, Lookup};
 use crate::format::{Extent, EXTENT_UNWRITTEN};
 use crate::Xtfs;
 use kernel::folio::LockedFolio;
 use kernel::fs::{
     self, address_space,
+    sb::SuperBlock,
     file::{Fallocate, FallocateMode, File},
     inode::{self, INode},
 };
 use kernel::iomap::{
+    control::{self, rust_writes_enabled, Fix, PausePoint},
     delalloc::write_delalloc_release,
     iter::{IomapOps, IterFlags},
     map::{Iomap, IomapFlags, MappingType},
     range::FileRange,
-    write::{buffered_write, rust_writes_enabled},
+    write::buffered_write,
     zero,
 };
 use kernel::pagecache::{Inode, InodeLock, InvalidateLockWrite, VmFault};
@@ -166,20 +169,8 @@ impl FileMap<'_> {
                     let n = (end.min(end_block) - block).min(u32::MAX as u64);
                     let mut alloc = m.alloc.lock();
                     let n = alloc.reserve_up_to(&m.sb, n)?;
-                    let (disk, got) = alloc
-                        .allocate_reserved(sb, &m.sb, n)
-                        .inspect_err(|_| alloc.unreserve(n))?;
+                    let got = allocate_unwritten(sb, &mut alloc, &mut info.extents, block, n)?;
                     alloc.unreserve(n - got);
-                    let e = Extent {
-                        file_block: block,
-                        disk_block: disk,
-                        len: got as u32,
-                        flags: EXTENT_UNWRITTEN,
-                    };
-                    if let Err(err) = info.extents.insert(e) {
-                        let _ = alloc.free(sb, &m.sb, disk, got);
-                        return Err(err);
-                    }
                 }
                 Lookup::Hole { end } => {
                     let blocks = end.min(end_block).max(block + 1) - block;
@@ -239,32 +230,66 @@ impl IomapOps for FileMap<'_> {
             *iomap = self.map_direct(&mut info, block, end_block, write)?;
             return Ok(());
         }
-        let (ty, blocks, disk, new) = match info.extents.lookup(block) {
-            Lookup::Extent(e) => (
-                mapping_type(&e),
-                e.end().min(end_block) - block,
-                (!e.is_delalloc()).then(|| e.disk_block + (block - e.file_block)),
-                false,
-            ),
-            Lookup::Hole { end } if reserve => {
-                // A delayed allocation for the part of the hole the write covers (as much of
-                // it as there is space for: a write that fills the filesystem ends short at
-                // its last free block): reserved now, so that writeback never runs out of
-                // space.
-                let n = (end.min(end_block) - block).min(u32::MAX as u64);
-                let n = m.alloc.lock().reserve_up_to(&m.sb, n)?;
-                if let Err(e) = info.extents.insert_delalloc(block, n as u32) {
-                    m.alloc.lock().unreserve(n);
-                    return Err(e);
+        let (ty, blocks, disk, new) = loop {
+            break match info.extents.lookup(block) {
+                Lookup::Extent(e) => (
+                    mapping_type(&e),
+                    e.end().min(end_block) - block,
+                    (!e.is_delalloc()).then(|| e.disk_block + (block - e.file_block)),
+                    false,
+                ),
+                Lookup::Hole { end } if reserve => {
+                    // A delayed allocation for the part of the hole the write covers (as much
+                    // of it as there is space for: a write that fills the filesystem ends
+                    // short at its last free block): reserved now, so that writeback never
+                    // runs out of space.
+                    //
+                    // The reservation is made without the extent lock, which writeback and
+                    // I/O completion need and the allocator's lock should not be nested in.
+                    // A write holds `i_rwsem`, so nothing else maps this hole meanwhile; a
+                    // write fault holds only `invalidate_lock` shared and the folio lock,
+                    // which preallocation does not take: it can fill the hole now. So the
+                    // hole is looked up again under the lock before the delayed allocation
+                    // goes in (the ext4 race between `page_mkwrite` and `fallocate`);
+                    // inserting it over the new unwritten extent would leak its blocks and
+                    // its preallocation.
+                    let n = (end.min(end_block) - block).min(u32::MAX as u64);
+                    drop(info);
+                    let mut n = m.alloc.lock().reserve_up_to(&m.sb, n)?;
+                    if flags.contains(IterFlags::FAULT) {
+                        control::pause(PausePoint::FsMkwriteMap, self.inode.as_inode(), pos as i64);
+                    }
+                    info = self.inode.data().info.lock();
+                    if control::fix_enabled(Fix::FsMkwriteRecheck) {
+                        match info.extents.lookup(block) {
+                            Lookup::Hole { end } => {
+                                let fits = end.min(block + n) - block;
+                                m.alloc.lock().unreserve(n - fits);
+                                n = fits;
+                            }
+                            Lookup::Extent(_) => {
+                                m.alloc.lock().unreserve(n);
+                                continue;
+                            }
+                        }
+                    } else {
+                        // Without the recheck (a debug knob): whatever appeared meanwhile is
+                        // replaced, its blocks leaked.
+                        info.extents.remove(block, block + n, |_| true, |_| {})?;
+                    }
+                    if let Err(e) = info.extents.insert_delalloc(block, n as u32) {
+                        m.alloc.lock().unreserve(n);
+                        return Err(e);
+                    }
+                    (MappingType::Delalloc, n, None, true)
                 }
-                (MappingType::Delalloc, n, None, true)
-            }
-            Lookup::Hole { end } => (
-                MappingType::Hole,
-                end.min(end_block).max(block + 1) - block,
-                None,
-                false,
-            ),
+                Lookup::Hole { end } => (
+                    MappingType::Hole,
+                    end.min(end_block).max(block + 1) - block,
+                    None,
+                    false,
+                ),
+            };
         };
         // Sampled under the lock, after the change: the cookie matches the tree exactly.
         *iomap = self.iomap(ty, block, blocks, disk, info.extents.generation())?;
@@ -384,6 +409,7 @@ impl address_space::Writeback for XtfsMapper {
             return Ok(());
         }
         if ioend.error.is_none() {
+            control::pause(PausePoint::FsIoendConvert, inode.as_inode(), ioend.offset);
             let bits = inode.super_block().block_bits();
             let start = ioend.offset as u64 >> bits;
             let end = (ioend.offset as u64 + ioend.size).div_ceil(1 << bits);
@@ -445,6 +471,35 @@ fn set_size_locked(
     freed
 }
 
+/// Allocates up to `want` blocks of the caller's reservation for the file blocks from `block`
+/// on, a hole in `extents`, and inserts them as an unwritten extent. Returns how many it
+/// allocated; the caller still holds the reservation of the rest. On failure the whole
+/// reservation of `want` blocks is given back and nothing stays allocated.
+fn allocate_unwritten(
+    sb: &SuperBlock<Xtfs>,
+    alloc: &mut Alloc,
+    extents: &mut Extents,
+    block: u64,
+    want: u64,
+) -> Result<u64> {
+    let s = &sb.data().sb;
+    let (disk, got) = alloc
+        .allocate_reserved(sb, s, want)
+        .inspect_err(|_| alloc.unreserve(want))?;
+    let e = Extent {
+        file_block: block,
+        disk_block: disk,
+        len: got as u32,
+        flags: EXTENT_UNWRITTEN,
+    };
+    if let Err(err) = extents.insert(e) {
+        let _ = alloc.free(sb, s, disk, got);
+        alloc.unreserve(want - got);
+        return Err(err);
+    }
+    Ok(got)
+}
+
 /// Allocates unwritten extents over the holes among file blocks `[start, end)`
 /// (preallocation): they read as zeroes until written, and writes to them need no more space.
 /// Delayed allocations stay as they are: their space is already reserved. `ENOSPC` if the
@@ -468,20 +523,7 @@ fn preallocate(inode: &INode<Xtfs>, start: u64, end: u64) -> Result {
         // allocations and metadata count on.
         alloc.reserve(&m.sb, left)?;
         while left > 0 {
-            let (disk, got) = alloc
-                .allocate_reserved(sb, &m.sb, left)
-                .inspect_err(|_| alloc.unreserve(left))?;
-            let e = Extent {
-                file_block: block,
-                disk_block: disk,
-                len: got as u32,
-                flags: EXTENT_UNWRITTEN,
-            };
-            if let Err(err) = info.extents.insert(e) {
-                let _ = alloc.free(sb, &m.sb, disk, got);
-                alloc.unreserve(left - got);
-                return Err(err);
-            }
+            let got = allocate_unwritten(sb, &mut alloc, &mut info.extents, block, left)?;
             block += got;
             left -= got;
         }
@@ -628,32 +670,48 @@ impl fs::file::Operations for RegFileOps {
         kernel::iomap::fault::page_mkwrite(&mut FileMap { inode }, &lock, fault)
     }
 
-    /// Preallocation, hole punching and zeroing, holding `i_rwsem` and `invalidate_lock` as
-    /// XFS does: neither a write nor a page fault can map or dirty the range while its blocks
-    /// change. A range ending beyond EOF extends the file unless the size is to be kept.
+    /// Preallocation, hole punching and zeroing, holding `i_rwsem`. Punching and zeroing
+    /// also hold `invalidate_lock`, as XFS does: neither a write nor a page fault can map or
+    /// dirty the range while its blocks change. Preallocation only fills holes, which no
+    /// cached data depends on: like ext4, it lets page faults run, and a fault's mapping
+    /// rechecks the extent under the extent lock (see [`FileMap`]'s `begin`). A range ending
+    /// beyond EOF extends the file unless the size is to be kept.
     fn fallocate(file: &File<Xtfs>, request: &Fallocate) -> Result {
         let inode = file.inode();
         let bits = inode.super_block().block_bits();
         let range = request.range;
         let lock = inode.as_inode().lock_exclusive();
-        let invalidate = inode.as_inode().mapping().invalidate_lock_write();
         file.modified(&lock)?;
         let blocks = (
             range.start() as u64 >> bits,
             (range.end() as u64).div_ceil(1 << bits),
         );
-        let done = match request.mode {
-            FallocateMode::Allocate => preallocate(inode, blocks.0, blocks.1),
-            FallocateMode::PunchHole => punch_hole(inode, &lock, &invalidate, range),
-            FallocateMode::ZeroRange => punch_hole(inode, &lock, &invalidate, range)
-                .and_then(|()| preallocate(inode, blocks.0, blocks.1)),
-        };
-        let done = done.and_then(|()| {
-            if !request.keep_size && range.end() > inode.as_inode().size() {
-                set_size_locked(inode, &lock, &invalidate, range.end())?;
+        // Extends the file to the end of the range unless asked not to.
+        let extend = |invalidate: Option<&InvalidateLockWrite<'_>>| {
+            if request.keep_size || range.end() <= inode.as_inode().size() {
+                return Ok(());
             }
-            Ok(())
-        });
+            match invalidate {
+                Some(invalidate) => set_size_locked(inode, &lock, invalidate, range.end()),
+                None => set_size(inode, &lock, range.end()),
+            }
+        };
+        let done = match request.mode {
+            FallocateMode::Allocate => {
+                preallocate(inode, blocks.0, blocks.1).and_then(|()| extend(None))
+            }
+            FallocateMode::PunchHole | FallocateMode::ZeroRange => {
+                let invalidate = inode.as_inode().mapping().invalidate_lock_write();
+                let done = punch_hole(inode, &lock, &invalidate, range);
+                let done = match request.mode {
+                    FallocateMode::ZeroRange => {
+                        done.and_then(|()| preallocate(inode, blocks.0, blocks.1))
+                    }
+                    _ => done,
+                };
+                done.and_then(|()| extend(Some(&invalidate)))
+            }
+        };
         // Extents may have changed even on failure.
         inode.mark_dirty();
         done

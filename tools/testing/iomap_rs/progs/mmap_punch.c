@@ -3,17 +3,11 @@
  * mmap_punch: short writes racing mmap writes over the same delalloc range,
  * and what the delalloc release must keep or punch afterwards.
  *
- * usage: mmap_punch keep FILE KNOB DELAY_MS
- *        mmap_punch eof FILE
+ * usage: mmap_punch eof FILE
  *        mmap_punch race FILE THREADS OPS REF KNOB DELAY_MS
  *
- * keep: a 1 MiB sparse file is cached as order-0 zero folios. A write of
- *   512 KiB from offset 0, slowed by the validate delay knob KNOB, reserves
- *   delalloc over [0, 512 KiB) and goes short at 256 KiB, where its user
- *   buffer has an unmapped page. While it runs, a child writes 1000 bytes at
- *   384 KiB + 100 through a shared mapping: that page is dirty inside the
- *   range the write releases. The release must keep its delalloc (and its
- *   cached data) and punch the rest.
+ * (A short write next to a page an mmap write dirtied, forced at the exact
+ * interleaving, is race.c's punch-mmap.)
  * eof: with 1 KiB blocks, a file of 9216 bytes is written and synced, then
  *   its last page is dirtied through a shared mapping, which marks every
  *   block of the folio dirty, those beyond EOF too. A write at EOF from an
@@ -133,74 +127,6 @@ static char *buffer_with_hole(size_t len, int fill, size_t hole)
 	if (munmap(buf + hole, PAGE))
 		die("munmap");
 	return buf;
-}
-
-static int keep(const char *path, const char *knob, const char *delay)
-{
-	const long long size = 1024 * KIB, len = 512 * KIB, hole = 256 * KIB;
-	const long long mmap_at = 384 * KIB + 100, mmap_len = 1000;
-	volatile int *mmap_done;
-	int fd, go[2], status, rc;
-	char page[PAGE], *buf;
-	long long off;
-	ssize_t n;
-	pid_t child;
-
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0 || ftruncate(fd, size))
-		die(path);
-	/* Zero folios of one page each over the sparse file. */
-	if (posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM))
-		die("fadvise");
-	for (off = 0; off < size; off += PAGE)
-		if (pread(fd, page, PAGE, off) != PAGE)
-			die("pread");
-	mmap_done = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (mmap_done == MAP_FAILED || pipe(go))
-		die("mmap/pipe");
-
-	child = fork();
-	if (child < 0)
-		die("fork");
-	if (!child) {
-		char *map = mmap(NULL, size, PROT_READ | PROT_WRITE,
-				 MAP_SHARED, fd, 0);
-
-		if (map == MAP_FAILED || madvise(map, size, MADV_RANDOM))
-			die("child mmap");
-		if (read(go[0], page, 1) != 1)
-			die("child read");
-		/* Well inside the write's first folios (each delayed). */
-		usleep(100 * 1000);
-		memset(map + mmap_at, 0x6d, mmap_len);
-		*mmap_done = 1;
-		_exit(0);
-	}
-
-	buf = buffer_with_hole(len, 0x77, hole);
-	set_knob(knob, delay);
-	if (write(go[1], "g", 1) != 1)
-		die("write go");
-	n = pwrite(fd, buf, len, 0);
-	set_knob(knob, "0");
-	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status))
-		die("child");
-	if (n != hole) {
-		printf("scenario: the write returned %zd, expected a short write of %lld\n",
-		       n, hole);
-		return 2;
-	}
-	if (!*mmap_done) {
-		printf("scenario: the mmap write did not happen during the write\n");
-		return 2;
-	}
-	printf("write short at %lld with the page at %lld dirtied through mmap meanwhile\n",
-	       hole, mmap_at);
-	rc = no_delalloc_after_sync(fd, size);
-	close(fd);
-	return rc;
 }
 
 static int eof(const char *path)
@@ -428,17 +354,14 @@ static int race(const char *path, int threads, int ops, const char *ref,
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc == 5 && !strcmp(argv[1], "keep"))
-		return keep(argv[2], argv[3], argv[4]);
 	if (argc == 3 && !strcmp(argv[1], "eof"))
 		return eof(argv[2]);
 	if (argc == 8 && !strcmp(argv[1], "race"))
 		return race(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5],
 			    argv[6], argv[7]);
 	fprintf(stderr,
-		"usage: %s keep FILE KNOB DELAY_MS\n"
-		"       %s eof FILE\n"
+		"usage: %s eof FILE\n"
 		"       %s race FILE THREADS OPS REF KNOB DELAY_MS\n",
-		argv[0], argv[0], argv[0]);
+		argv[0], argv[0]);
 	return 1;
 }

@@ -6,10 +6,12 @@
 #ifndef IOMAP_RS_PROGS_H
 #define IOMAP_RS_PROGS_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* perror(what) and exit 1: an error, not a verdict on the kernel. */
@@ -27,6 +29,58 @@ static inline void set_knob(const char *knob, const char *value)
 	if (fd < 0 || write(fd, value, strlen(value)) < 0)
 		die(knob);
 	close(fd);
+}
+
+/*
+ * iomap_rs's pause points (fs/iomap_rs/iomap_rs_pause.c): a task reaching an
+ * armed point for the armed file parks until released.
+ */
+#define PAUSE_DIR "/sys/kernel/debug/iomap_rs/pause/"
+
+/* Write `cmd` to pause point `point`; 0 or the errno it failed with. */
+static inline int pause_cmd(const char *point, const char *cmd)
+{
+	char path[128];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), PAUSE_DIR "%s", point);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		die(path);
+	if (write(fd, cmd, strlen(cmd)) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/* Arm `point` for the file of `fd` at offsets [start, end). */
+static inline void pause_arm(const char *point, int fd, long long start,
+			     long long end, unsigned int timeout_ms)
+{
+	struct stat st;
+	char cmd[128];
+
+	if (fstat(fd, &st))
+		die("fstat");
+	snprintf(cmd, sizeof(cmd), "arm %llu %llu %lld %lld %u",
+		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+		 start, end, timeout_ms);
+	errno = pause_cmd(point, cmd);
+	if (errno)
+		die(point);
+}
+
+/* Wait until a task parks at `point`: 0, or ETIMEDOUT if none did. */
+static inline int pause_wait(const char *point)
+{
+	return pause_cmd(point, "wait");
+}
+
+static inline void pause_release(const char *point)
+{
+	errno = pause_cmd(point, "release");
+	if (errno)
+		die(point);
 }
 
 #endif /* IOMAP_RS_PROGS_H */

@@ -88,6 +88,9 @@ use_write_path() {
 fault_injection_off() {
 	knob validate_delay_ms 0
 	knob skip_validation N
+	knob release_punch_all N
+	knob fs_skip_mkwrite_recheck N
+	knob fs_skip_fsync_serialization N
 }
 
 # A tmpfs for reference copies of the files under test.
@@ -185,75 +188,41 @@ trace_stale_stop() {
 	grep iomap_rs_stale "$TRACEFS/trace" || true
 }
 
-# stale_race_run MODE SIZE DELAY_MS FILE: preallocate FILE and run the race;
-# returns stale_race's status (0 content ok, 3 corrupt).
-stale_race_run() {
-	rm -f "$4"
-	xfs_io -f -c "falloc 0 $2" "$4" || fail "falloc $4"
-	drop_caches
-	"$IOMAP_RS_BIN/stale_race" race "$4" "$2" "$1" "$3" "$IOMAP_RS_DEBUGFS/validate_delay_ms"
-}
-
-# The sizes and delays of the two variants of the race: "large" lets the
-# write create large folios (a few, so the delay is long), "small" makes it
-# walk order-0 folios already in the cache (many, so the delay is short).
-STALE_RACE_VARIANTS="large:$((8 << 20)):300 small:$((2 << 20)):3"
-
-# stale_race_remaps: the race of each variant on the mounted scratch
-# filesystem, validation on. The write must detect the stale mapping (the
-# iomap_rs_stale trace event for the file's inode and the stale_detections
-# counter), remap, and leave the expected content, checked again after a
-# remount.
-stale_race_remaps() {
-	local v mode size delay f before rc events n ino
-	for v in $STALE_RACE_VARIANTS; do
-		IFS=: read -r mode size delay <<<"$v"
-		f=$SCRATCH_MNT/race-$mode
+# stress_mmap_writes: the generic/346 workload (mmap_punch race) on the
+# mounted scratch filesystem at 1, 16 and 256 threads: mmap writes and
+# pwrite() over interleaved 3 KiB runs of one sparse file, neighbouring runs
+# sharing pages, while a flusher writes back and evicts ranges. The validate
+# delay knob (1 ms per folio) makes writes find their mappings stale, end
+# short and release delalloc next to pages other threads dirtied through
+# mmap. A stress test: it checks every byte while running and again after
+# dropping the caches and a remount, and that no delalloc is left after
+# writeback, but it forces no interleaving (race_punch_vs_mmap_* do).
+stress_mmap_writes() {
+	local spec threads ops before rc n total=0
+	ref_dir
+	for spec in 1:3000 16:200 256:16; do
+		threads=${spec%%:*}
+		ops=${spec#*:}
 		before=$(knob stale_detections)
-		trace_stale_start
 		rc=0
-		stale_race_run "$mode" "$size" "$delay" "$f" || rc=$?
-		events=$(trace_stale_stop)
-		echo "$events" | head -5
-		[ "$rc" = 0 ] || fail "$mode folios: the race corrupted the file (stale_race exit $rc)"
+		"$IOMAP_RS_BIN/mmap_punch" race "$SCRATCH_MNT/race-$threads" "$threads" "$ops" \
+			"$REF_DIR/race-$threads" "$IOMAP_RS_DEBUGFS/validate_delay_ms" 1 || rc=$?
+		knob validate_delay_ms 0
+		[ "$rc" = 0 ] || fail "$threads threads: mmap_punch race exited $rc (3: wrong content or leaked delalloc)"
 		n=$(($(knob stale_detections) - before))
-		[ "$n" -gt 0 ] || fail "$mode folios: expected the write to find its mapping stale, stale_detections did not move"
-		ino=$(printf '%x' "$(stat -c %i "$f")")
-		echo "$events" | grep -q "ino 0x$ino " ||
-			fail "$mode folios: expected an iomap_rs_stale event for inode 0x$ino, trace has: ${events:-nothing}"
-		echo "$mode folios: $n stale mapping(s) detected and remapped"
-		unmount_scratch
-		mount_scratch
-		"$IOMAP_RS_BIN/stale_race" verify "$f" "$size" || fail "$mode folios: wrong content after remount"
+		total=$((total + n))
+		echo "$threads threads: $n stale mappings (each ends a write pass short; over new delalloc the rest is released)"
 	done
-}
-
-# stale_race_corrupts RUNS: the race of each variant RUNS times on the mounted
-# scratch filesystem with the revalidation switched off (skip_validation);
-# reports the hit rate (also in $RESULT_DIR/hit-rate.txt) and fails if a
-# variant never corrupts the file, since the race test would then prove
-# nothing.
-stale_race_corrupts() {
-	local v mode size delay hits i rc summary=()
-	for v in $STALE_RACE_VARIANTS; do
-		IFS=: read -r mode size delay <<<"$v"
-		hits=0
-		for ((i = 1; i <= $1; i++)); do
-			knob skip_validation Y
-			rc=0
-			stale_race_run "$mode" "$size" "$delay" "$SCRATCH_MNT/race-$mode" || rc=$?
-			knob skip_validation N
-			case $rc in
-			0) ;;
-			3) hits=$((hits + 1)) ;;
-			*) fail "$mode folios: stale_race failed (exit $rc)" ;;
-			esac
-		done
-		summary+=("$mode folios: corruption in $hits of $1 runs")
-		echo "${summary[-1]}"
-		[ "$hits" -gt 0 ] || fail "$mode folios: the race never corrupted the file without validation"
+	[ "$total" -gt 0 ] || fail "no write found its mapping stale: the test did not exercise short writes"
+	drop_caches
+	for threads in 1 16 256; do
+		expect_same "$threads threads, after dropping caches" "$SCRATCH_MNT/race-$threads" "$REF_DIR/race-$threads"
 	done
-	printf '%s\n' "${summary[@]}" >"$RESULT_DIR/hit-rate.txt"
+	unmount_scratch
+	mount_scratch
+	for threads in 1 16 256; do
+		expect_same "$threads threads, after remount" "$SCRATCH_MNT/race-$threads" "$REF_DIR/race-$threads"
+	done
 }
 
 # write_bad_input_both_paths: the edge cases of buffered write() on the
@@ -376,4 +345,56 @@ check_xtfs() {
 	if mountpoint -q "$SCRATCH_MNT"; then unmount_scratch; fi
 	fsck.xtfs -n "$1" >"$RESULT_DIR/fsck.log" 2>&1 ||
 		{ cat "$RESULT_DIR/fsck.log"; fail "fsck.xtfs -n found problems on $1"; }
+}
+
+# race_fix_off_on LABEL KNOB N RACE_ARGS...: the race program (progs/race.c)
+# for N iterations with the fix turned off (debugfs KNOB set to Y), then N
+# with it on (KNOB N), each iteration forced at the same interleaving by a
+# pause point. Fails unless the pause point was reached in every iteration
+# of both runs, every iteration without the fix went wrong and none with it.
+# Prints both counts, for the TAP diagnostics; sets RACE_OFF and RACE_ON to
+# the summaries, and RACE_ON_STALE_BEFORE to the stale_detections counter
+# before the run with the fix. A function named in RACE_BETWEEN runs between
+# the two runs.
+race_fix_off_on() {
+	local label=$1 knob_name=$2 n=$3 out rc t0 off on
+	shift 3
+	t0=$(date +%s%N)
+	knob "$knob_name" Y
+	rc=0
+	out=$("$IOMAP_RS_BIN/race" "$@" "$n") || rc=$?
+	knob "$knob_name" N
+	echo "$out" | head -n 3
+	[ "$rc" = 0 ] || fail "$label: race $* failed (exit $rc) with the fix off"
+	off=$(echo "$out" | tail -n 1)
+	# A test may need a fresh filesystem after the damage.
+	[ -z "${RACE_BETWEEN:-}" ] || "$RACE_BETWEEN"
+	RACE_ON_STALE_BEFORE=$(knob stale_detections)
+	out=$("$IOMAP_RS_BIN/race" "$@" "$n") || fail "$label: race $* failed with the fix on: $out"
+	echo "$out" | head -n 3
+	on=$(echo "$out" | tail -n 1)
+	RACE_OFF="fix off ($knob_name=Y): ${off#*: }"
+	RACE_ON="fix on: ${on#*: }"
+	echo "$label: $RACE_OFF; $RACE_ON; $((2 * n)) iterations in $((($(date +%s%N) - t0) / 1000000)) ms"
+	expect_eq "$label, fix off" "$n iterations, pause reached $n, corrupt $n" "${off#*: }"
+	expect_eq "$label, fix on" "$n iterations, pause reached $n, corrupt 0" "${on#*: }"
+}
+
+# The iterations of each deterministic race run, with the fix off and on.
+RACE_ITERATIONS=${RACE_ITERATIONS:-100}
+
+# holetest_runs SPEC...: progs/holetest on the scratch filesystem for each
+# "[-r] [-w] THREADS" spec, with about 1024 pages per thread count; every page
+# checked cached and after writeback and eviction.
+holetest_runs() {
+	local spec threads opts rc
+	for spec in "$@"; do
+		threads=${spec##* }
+		opts=${spec%"$threads"}
+		rc=0
+		# shellcheck disable=SC2086 # the options are words
+		"$IOMAP_RS_BIN/holetest" $opts "$SCRATCH_MNT/holetest" "$threads" \
+			$((1024 / threads > 4 ? 1024 / threads : 4)) || rc=$?
+		[ "$rc" = 0 ] || fail "holetest $spec exited $rc (3: a page was wrong)"
+	done
 }

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * race: the seeds' races forced at one exact interleaving, every iteration,
+ * with iomap_rs's pause points (fs/iomap_rs/iomap_rs_pause.c) instead of
+ * sleeps.
+ *
+ * usage: race stale-map FILE large|small ITERATIONS
+ *        race punch-mmap FILE ITERATIONS
+ *        race mkwrite-falloc FILE ITERATIONS
+ *
+ * stale-map (d7b64041, xfs/559): FILE is preallocated unwritten over
+ *   [0, 512 KiB) and its last page written with A and left dirty; for
+ *   "small" every other page is read first, so that the write below walks
+ *   order-0 folios ("large" lets it create large folios). A thread writes B
+ *   over [0, 512 KiB - 3 KiB) in one pwrite(): one cached mapping of the
+ *   unwritten extent. It parks at write_validate, holding its first folio
+ *   locked; meanwhile the last page is written back (its extent converted)
+ *   and evicted. Then the write resumes. Trusting its mapping, it re-creates
+ *   the last page as an unwritten block and zeroes the 3 KiB it does not
+ *   write, destroying A on disk; revalidating, it finds the mapping stale,
+ *   remaps and reads the block.
+ *
+ * punch-mmap (the delalloc release, generic/346): a 1 MiB sparse FILE is
+ *   cached as order-0 zero folios and mapped shared. A thread writes 512 KiB
+ *   from offset 0 from a buffer whose page at 256 KiB is unmapped: it
+ *   reserves delalloc over [0, 512 KiB) and will end short at 256 KiB. It
+ *   parks at write_validate on its first folio; meanwhile 1000 bytes at
+ *   384 KiB + 100 are written through the mapping (the fault finds the
+ *   write's delalloc and dirties the page). The write resumes and ends
+ *   short; its release must keep the dirty page and its reservation. A
+ *   release that drops the cache and punches everything loses the data.
+ *   After fsync, FIEMAP must show no delalloc left (a leaked reservation).
+ *
+ * mkwrite-falloc (the ext4 thread): a 64 KiB sparse FILE whose first page is
+ *   cached is mapped shared; a thread writes to that page through the
+ *   mapping, and its fault parks at fs_mkwrite_map, after the filesystem
+ *   looked the page up (a hole) and before it inserts the delayed
+ *   allocation. Meanwhile fallocate() preallocates [0, 64 KiB). Then the
+ *   fault resumes. Without a recheck, its delalloc replaces the unwritten
+ *   extent (leaking its block); with it, the fault uses the extent. After
+ *   fsync the page must be a written extent, the rest unwritten, no delalloc
+ *   left, and the data on disk.
+ *
+ * Each mode prints one line per iteration that went wrong and a summary:
+ *   "MODE: N iterations, pause reached R, corrupt C"
+ * and exits 0 (the caller judges the counts), 1 on errors. An iteration whose
+ * task never reached the pause point (after the point's timeout) ends the
+ * run: R then tells how far it got.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "progs.h"
+
+#define PAGE	4096
+#define KIB	1024LL
+#define TIMEOUT_MS 10000
+
+enum outcome { OK, CORRUPT, MISSED };
+
+struct writer {
+	pthread_t thread;
+	int fd;
+	const char *buf;
+	size_t len;
+	off_t off;
+	ssize_t ret;
+	int err;
+};
+
+static void *writer_run(void *arg)
+{
+	struct writer *w = arg;
+
+	w->ret = pwrite(w->fd, w->buf, w->len, w->off);
+	w->err = errno;
+	return NULL;
+}
+
+static void writer_start(struct writer *w, int fd, const char *buf,
+			 size_t len, off_t off)
+{
+	*w = (struct writer){ .fd = fd, .buf = buf, .len = len, .off = off };
+	errno = pthread_create(&w->thread, NULL, writer_run, w);
+	if (errno)
+		die("pthread_create");
+}
+
+static void writer_join(struct writer *w)
+{
+	errno = pthread_join(w->thread, NULL);
+	if (errno)
+		die("pthread_join");
+}
+
+/* Whether the page at `off` of `fd` is in the page cache. */
+static int cached(int fd, off_t off)
+{
+	unsigned char vec;
+	void *map = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, off);
+	int ret;
+
+	if (map == MAP_FAILED)
+		die("mmap for mincore");
+	if (mincore(map, PAGE, &vec))
+		die("mincore");
+	ret = vec & 1;
+	munmap(map, PAGE);
+	return ret;
+}
+
+/*
+ * Checks [off, off + len) of fd == want; prints the first run of wrong bytes
+ * (where it starts and ends, and what it holds) and returns 1 if there is one.
+ */
+static int check(int fd, off_t off, size_t len, int want, int iteration)
+{
+	static char buf[1024 * KIB];
+	size_t i, j;
+
+	if (len > sizeof(buf) || pread(fd, buf, len, off) != (ssize_t)len)
+		die("pread");
+	for (i = 0; i < len && buf[i] == want; i++)
+		;
+	if (i == len)
+		return 0;
+	for (j = i; j < len && buf[j] != want; j++)
+		;
+	printf("iteration %d: bytes [%lld, %lld) are 0x%02x..., expected 0x%02x\n",
+	       iteration, (long long)off + i, (long long)off + j,
+	       (unsigned char)buf[i], want);
+	return 1;
+}
+
+/*
+ * The extents of fd within [0, end): counts delalloc and written ones and
+ * the bytes of unwritten ones.
+ */
+struct extents {
+	int delalloc, written, unwritten;
+	long long written_bytes;
+	/* Where the first written and unwritten extents are on the device. */
+	unsigned long long written_at, unwritten_at;
+};
+
+static struct extents fiemap_extents(int fd, long long end)
+{
+	enum { BATCH = 64 };
+	struct extents x = { 0 };
+	struct fiemap *fm;
+	unsigned int i;
+
+	fm = calloc(1, sizeof(*fm) + BATCH * sizeof(struct fiemap_extent));
+	if (!fm)
+		die("calloc");
+	fm->fm_start = 0;
+	fm->fm_length = end;
+	fm->fm_extent_count = BATCH;
+	if (ioctl(fd, FS_IOC_FIEMAP, fm))
+		die("FS_IOC_FIEMAP");
+	for (i = 0; i < fm->fm_mapped_extents; i++) {
+		struct fiemap_extent *e = &fm->fm_extents[i];
+
+		if (e->fe_flags & FIEMAP_EXTENT_DELALLOC) {
+			x.delalloc++;
+		} else if (e->fe_flags & FIEMAP_EXTENT_UNWRITTEN) {
+			if (!x.unwritten++)
+				x.unwritten_at = e->fe_physical;
+		} else {
+			if (!x.written++)
+				x.written_at = e->fe_physical;
+			x.written_bytes += e->fe_length;
+		}
+	}
+	free(fm);
+	return x;
+}
+
+/* Evicts the clean page at off, retrying while something holds it. */
+static int evict(int fd, off_t off)
+{
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (posix_fadvise(fd, off, PAGE, POSIX_FADV_DONTNEED))
+			die("fadvise dontneed");
+		if (!cached(fd, off))
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+static enum outcome stale_map_once(const char *path, int small, int i)
+{
+	const long long size = 512 * KIB, len = size - 3 * KIB;
+	static char a[PAGE], b[512 * KIB];
+	struct extents x;
+	struct writer w;
+	long long off;
+	int fd, bad;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || fallocate(fd, 0, 0, size))
+		die(path);
+	/* The seed's case: one extent, so one mapping reaches the last page. */
+	x = fiemap_extents(fd, size);
+	if (x.unwritten != 1 || x.written || x.delalloc) {
+		printf("iteration %d: the preallocation is %d extents, not one: use a larger filesystem\n",
+		       i, x.unwritten + x.written + x.delalloc);
+		close(fd);
+		return MISSED;
+	}
+	memset(a, 'A', PAGE);
+	if (pwrite(fd, a, PAGE, size - PAGE) != PAGE)
+		die("pwrite A");
+	if (small) {
+		if (posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM))
+			die("fadvise random");
+		for (off = 0; off < size - PAGE; off += 2 * PAGE)
+			if (pread(fd, b, PAGE, off) != PAGE)
+				die("pread");
+	}
+	memset(b, 'B', len);
+
+	pause_arm("write_validate", fd, 0, 1, TIMEOUT_MS);
+	writer_start(&w, fd, b, len, 0);
+	if (pause_wait("write_validate")) {
+		printf("iteration %d: the write never reached write_validate\n", i);
+		pause_release("write_validate");
+		writer_join(&w);
+		close(fd);
+		return MISSED;
+	}
+	/* The write holds its first folio; the last page is another one. */
+	if (sync_file_range(fd, size - PAGE, PAGE,
+			    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+			    SYNC_FILE_RANGE_WAIT_AFTER))
+		die("sync_file_range");
+	if (evict(fd, size - PAGE)) {
+		printf("iteration %d: the last page could not be evicted\n", i);
+		pause_release("write_validate");
+		writer_join(&w);
+		close(fd);
+		return MISSED;
+	}
+	pause_release("write_validate");
+	writer_join(&w);
+	if (w.ret != len) {
+		errno = w.err;
+		fprintf(stderr, "pwrite B returned %zd, expected %lld: %s\n",
+			w.ret, len, strerror(w.err));
+		exit(1);
+	}
+	/* What is on disk. */
+	if (fsync(fd) || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
+		die("fsync/fadvise");
+	bad = check(fd, 0, len, 'B', i) ||
+	      check(fd, len, size - len, 'A', i);
+	close(fd);
+	return bad ? CORRUPT : OK;
+}
+
+static enum outcome punch_mmap_once(const char *path, int i)
+{
+	const long long size = 1024 * KIB, len = 512 * KIB, hole = 256 * KIB;
+	const long long mmap_at = 384 * KIB + 100, mmap_len = 1000;
+	static char page[PAGE];
+	struct extents x;
+	struct writer w;
+	char *buf, *map;
+	long long off;
+	int fd, bad;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || ftruncate(fd, size))
+		die(path);
+	/* Zero folios of one page each over the sparse file. */
+	if (posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM))
+		die("fadvise");
+	for (off = 0; off < size; off += PAGE)
+		if (pread(fd, page, PAGE, off) != PAGE)
+			die("pread");
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED || madvise(map, size, MADV_RANDOM))
+		die("mmap");
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		die("mmap buffer");
+	memset(buf, 0x77, len);
+	if (munmap(buf + hole, PAGE))
+		die("munmap");
+
+	pause_arm("write_validate", fd, 0, 1, TIMEOUT_MS);
+	writer_start(&w, fd, buf, len, 0);
+	if (pause_wait("write_validate")) {
+		printf("iteration %d: the write never reached write_validate\n", i);
+		pause_release("write_validate");
+		writer_join(&w);
+		munmap(map, size);
+		munmap(buf, len);
+		close(fd);
+		return MISSED;
+	}
+	/* Into the delalloc the parked write reserved, beyond where it ends. */
+	memset(map + mmap_at, 0x6d, mmap_len);
+	pause_release("write_validate");
+	writer_join(&w);
+	if (w.ret != hole) {
+		fprintf(stderr, "iteration %d: the write returned %zd (%s), expected a short write of %lld\n",
+			i, w.ret, strerror(w.err), hole);
+		exit(1);
+	}
+	bad = check(fd, mmap_at, mmap_len, 0x6d, i);
+	if (fsync(fd))
+		die("fsync");
+	x = fiemap_extents(fd, size);
+	if (x.delalloc) {
+		printf("iteration %d: %d delalloc extent(s) left after fsync: a leaked reservation\n",
+		       i, x.delalloc);
+		bad = 1;
+	}
+	/* And on disk. */
+	if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
+		die("fadvise");
+	bad |= check(fd, 0, hole, 0x77, i) ||
+	       check(fd, mmap_at, mmap_len, 0x6d, i);
+	munmap(map, size);
+	munmap(buf, len);
+	close(fd);
+	return bad ? CORRUPT : OK;
+}
+
+struct toucher {
+	pthread_t thread;
+	char *map;
+};
+
+static void *toucher_run(void *arg)
+{
+	struct toucher *t = arg;
+
+	memset(t->map + 100, 0x5e, 1000);
+	return NULL;
+}
+
+static enum outcome mkwrite_falloc_once(const char *path, int i)
+{
+	const long long size = 64 * KIB;
+	static char page[PAGE];
+	struct toucher t;
+	struct extents x;
+	int fd, bad = 0;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || ftruncate(fd, size))
+		die(path);
+	/* One order-0 folio, one block: no readahead. */
+	if (posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM) ||
+	    pread(fd, page, PAGE, 0) != PAGE)
+		die("pread");
+	t.map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (t.map == MAP_FAILED)
+		die("mmap");
+
+	pause_arm("fs_mkwrite_map", fd, 0, 1, TIMEOUT_MS);
+	errno = pthread_create(&t.thread, NULL, toucher_run, &t);
+	if (errno)
+		die("pthread_create");
+	if (pause_wait("fs_mkwrite_map")) {
+		printf("iteration %d: the fault never reached fs_mkwrite_map\n", i);
+		pause_release("fs_mkwrite_map");
+		pthread_join(t.thread, NULL);
+		munmap(t.map, size);
+		close(fd);
+		return MISSED;
+	}
+	/* The fault holds the page's folio locked; preallocation needs none. */
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, size))
+		die("fallocate");
+	pause_release("fs_mkwrite_map");
+	errno = pthread_join(t.thread, NULL);
+	if (errno)
+		die("pthread_join");
+	if (fsync(fd))
+		die("fsync");
+	/*
+	 * The page was written into the preallocated extent: its block is
+	 * right before the rest of it, still unwritten.
+	 */
+	x = fiemap_extents(fd, size);
+	if (x.delalloc || x.written != 1 || x.written_bytes != PAGE ||
+	    x.unwritten != 1) {
+		printf("iteration %d: after fsync %d delalloc, %d written (%lld bytes), %d unwritten extents; expected 0, 1 (4096), 1\n",
+		       i, x.delalloc, x.written, x.written_bytes, x.unwritten);
+		bad = 1;
+	} else if (x.written_at + PAGE != x.unwritten_at) {
+		printf("iteration %d: the page went to device offset %llu, not into the preallocation at %llu\n",
+		       i, x.written_at, x.unwritten_at - PAGE);
+		bad = 1;
+	}
+	if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
+		die("fadvise");
+	bad |= check(fd, 100, 1000, 0x5e, i);
+	munmap(t.map, size);
+	close(fd);
+	return bad ? CORRUPT : OK;
+}
+
+int main(int argc, char **argv)
+{
+	int n, i, small = 0, reached = 0, corrupt = 0;
+	const char *mode = argc > 1 ? argv[1] : "";
+	enum outcome o;
+
+	if (argc == 5 && !strcmp(mode, "stale-map")) {
+		small = !strcmp(argv[3], "small");
+		n = atoi(argv[4]);
+	} else if (argc == 4 && (!strcmp(mode, "punch-mmap") ||
+				 !strcmp(mode, "mkwrite-falloc"))) {
+		n = atoi(argv[3]);
+	} else {
+		fprintf(stderr,
+			"usage: %s stale-map FILE large|small ITERATIONS\n"
+			"       %s punch-mmap FILE ITERATIONS\n"
+			"       %s mkwrite-falloc FILE ITERATIONS\n",
+			argv[0], argv[0], argv[0]);
+		return 2;
+	}
+	for (i = 1; i <= n; i++) {
+		if (!strcmp(mode, "stale-map"))
+			o = stale_map_once(argv[2], small, i);
+		else if (!strcmp(mode, "punch-mmap"))
+			o = punch_mmap_once(argv[2], i);
+		else
+			o = mkwrite_falloc_once(argv[2], i);
+		if (o == MISSED)
+			break;	/* the scenario is broken: no use going on */
+		reached++;
+		corrupt += o == CORRUPT;
+	}
+	printf("%s%s%s: %d iterations, pause reached %d, corrupt %d\n", mode,
+	       !strcmp(mode, "stale-map") ? " " : "",
+	       !strcmp(mode, "stale-map") ? argv[3] : "", n, reached, corrupt);
+	return 0;
+}
