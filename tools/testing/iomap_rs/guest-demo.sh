@@ -108,6 +108,7 @@ done
 echo "stale mappings detected: $(cat "$DEBUGFS/stale_detections")"
 run umount /tmp/xfs
 run umount /tmp/xtfs
-run xfs_repair -n /dev/vda >/dev/null
+echo "# xfs_repair -n /dev/vda"
+xfs_repair -n /dev/vda >/dev/null 2>&1
 echo "xfs_repair -n: clean"
 run fsck.xtfs -n /dev/vdb

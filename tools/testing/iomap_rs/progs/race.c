@@ -121,9 +121,11 @@ static int cached(int fd, off_t off)
 
 /*
  * Checks [off, off + len) of fd == want; prints the first run of wrong bytes
- * (where it starts and ends, and what it holds) and returns 1 if there is one.
+ * (where it starts and ends, and what it holds), saying `when` it was read,
+ * and returns 1 if there is one.
  */
-static int check(int fd, off_t off, size_t len, int want, int iteration)
+static int check(int fd, off_t off, size_t len, int want, int iteration,
+		 const char *when)
 {
 	static char buf[1024 * KIB];
 	size_t i, j;
@@ -136,8 +138,8 @@ static int check(int fd, off_t off, size_t len, int want, int iteration)
 		return 0;
 	for (j = i; j < len && buf[j] != want; j++)
 		;
-	printf("iteration %d: bytes [%lld, %lld) are 0x%02x..., expected 0x%02x\n",
-	       iteration, (long long)off + i, (long long)off + j,
+	printf("iteration %d, %s: bytes [%lld, %lld) are 0x%02x..., expected 0x%02x\n",
+	       iteration, when, (long long)off + i, (long long)off + j,
 	       (unsigned char)buf[i], want);
 	return 1;
 }
@@ -265,8 +267,8 @@ static enum outcome stale_map_once(const char *path, int small, int i)
 	/* What is on disk. */
 	if (fsync(fd) || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
 		die("fsync/fadvise");
-	bad = check(fd, 0, len, 'B', i) ||
-	      check(fd, len, size - len, 'A', i);
+	bad = check(fd, 0, len, 'B', i, "from disk") ||
+	      check(fd, len, size - len, 'A', i, "from disk");
 	close(fd);
 	return bad ? CORRUPT : OK;
 }
@@ -322,7 +324,9 @@ static enum outcome punch_mmap_once(const char *path, int i)
 			i, w.ret, strerror(w.err), hole);
 		exit(1);
 	}
-	bad = check(fd, mmap_at, mmap_len, 0x6d, i);
+	bad = check(fd, mmap_at, mmap_len, 0x6d, i, "cached");
+	/* Unmapped, or the page could not be evicted below. */
+	munmap(map, size);
 	if (fsync(fd))
 		die("fsync");
 	x = fiemap_extents(fd, size);
@@ -332,11 +336,11 @@ static enum outcome punch_mmap_once(const char *path, int i)
 		bad = 1;
 	}
 	/* And on disk. */
-	if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
-		die("fadvise");
-	bad |= check(fd, 0, hole, 0x77, i) ||
-	       check(fd, mmap_at, mmap_len, 0x6d, i);
-	munmap(map, size);
+	if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) ||
+	    evict(fd, mmap_at & ~(PAGE - 1LL)))
+		die("evicting the file's pages");
+	bad |= check(fd, 0, hole, 0x77, i, "from disk") ||
+	       check(fd, mmap_at, mmap_len, 0x6d, i, "from disk");
 	munmap(buf, len);
 	close(fd);
 	return bad ? CORRUPT : OK;
@@ -393,6 +397,7 @@ static enum outcome mkwrite_falloc_once(const char *path, int i)
 	errno = pthread_join(t.thread, NULL);
 	if (errno)
 		die("pthread_join");
+	munmap(t.map, size);
 	if (fsync(fd))
 		die("fsync");
 	/*
@@ -410,10 +415,9 @@ static enum outcome mkwrite_falloc_once(const char *path, int i)
 		       i, x.written_at, x.unwritten_at - PAGE);
 		bad = 1;
 	}
-	if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
-		die("fadvise");
-	bad |= check(fd, 100, 1000, 0x5e, i);
-	munmap(t.map, size);
+	if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) || evict(fd, 0))
+		die("evicting the file's pages");
+	bad |= check(fd, 100, 1000, 0x5e, i, "from disk");
 	close(fd);
 	return bad ? CORRUPT : OK;
 }

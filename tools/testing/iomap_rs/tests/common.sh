@@ -398,3 +398,22 @@ holetest_runs() {
 		[ "$rc" = 0 ] || fail "holetest $spec exited $rc (3: a page was wrong)"
 	done
 }
+
+# The pause points (fs/iomap_rs/iomap_rs_pause.c) from the shell.
+# pause_arm POINT FILE START END: the next task reaching POINT for FILE at an
+# offset in [START, END) parks there.
+pause_arm() {
+	local dev ino
+	read -r dev ino < <(stat -c '%d %i' "$2") || fail "stat $2"
+	echo "arm $dev $ino $3 $4" >"$IOMAP_RS_DEBUGFS/pause/$1" || fail "cannot arm pause point $1"
+}
+
+# pause_wait POINT: until a task parked at POINT; fails if none did in time.
+pause_wait() {
+	echo wait >"$IOMAP_RS_DEBUGFS/pause/$1" 2>/dev/null ||
+		fail "nothing reached pause point $1: $(cat "$IOMAP_RS_DEBUGFS/pause/$1")"
+}
+
+pause_release() {
+	echo release >"$IOMAP_RS_DEBUGFS/pause/$1" || fail "cannot release pause point $1"
+}
