@@ -68,6 +68,7 @@ EXPORT_SYMBOL_GPL(iomap_rs_pause_armed);
 
 void iomap_rs_pause(unsigned int point, struct inode *inode, loff_t pos)
 {
+	unsigned long timeout;
 	struct pause_point *p;
 	bool released;
 
@@ -89,8 +90,8 @@ void iomap_rs_pause(unsigned int point, struct inode *inode, loff_t pos)
 	spin_unlock(&p->lock);
 
 	complete_all(&p->parked_done);
-	released = wait_for_completion_timeout(&p->release,
-				msecs_to_jiffies(p->timeout_ms));
+	timeout = msecs_to_jiffies(p->timeout_ms);
+	released = wait_for_completion_timeout(&p->release, timeout);
 
 	spin_lock(&p->lock);
 	if (!released)
@@ -140,6 +141,7 @@ static int pause_arm(struct pause_point *p, const char *args)
 
 static int pause_wait(struct pause_point *p)
 {
+	unsigned long timeout;
 	long left;
 
 	spin_lock(&p->lock);
@@ -149,8 +151,9 @@ static int pause_wait(struct pause_point *p)
 		return completion_done(&p->parked_done) ? 0 : -EINVAL;
 	}
 	spin_unlock(&p->lock);
+	timeout = msecs_to_jiffies(p->timeout_ms);
 	left = wait_for_completion_interruptible_timeout(&p->parked_done,
-				msecs_to_jiffies(p->timeout_ms));
+							 timeout);
 	if (left < 0)
 		return left;
 	return left ? 0 : -ETIMEDOUT;

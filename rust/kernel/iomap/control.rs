@@ -87,17 +87,11 @@ impl PausePoint {
         match self {
             Self::WriteValidate => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_WRITE_VALIDATE,
             Self::ZeroValidate => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_ZERO_VALIDATE,
-            Self::MkwriteValidate => {
-                bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_MKWRITE_VALIDATE
-            }
+            Self::MkwriteValidate => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_MKWRITE_VALIDATE,
             Self::ReleasePunch => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_RELEASE_PUNCH,
             Self::FsMkwriteMap => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_MKWRITE_MAP,
-            Self::FsFsyncPersist => {
-                bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_FSYNC_PERSIST
-            }
-            Self::FsIoendConvert => {
-                bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_IOEND_CONVERT
-            }
+            Self::FsFsyncPersist => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_FSYNC_PERSIST,
+            Self::FsIoendConvert => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_IOEND_CONVERT,
         }
     }
 }
@@ -115,8 +109,9 @@ pub fn pause(point: PausePoint, inode: &Inode, pos: i64) {
         let bit = point.raw();
         // SAFETY: A word that the pause points' debugfs files change with atomic bit
         // operations; a racy read sees the bit set or not, as `READ_ONCE()` would.
-        let armed =
-            unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::iomap_rs_pause_armed)) };
+        let armed = unsafe {
+            core::ptr::read_volatile(core::ptr::addr_of!(bindings::iomap_rs_pause_armed))
+        };
         if armed & (1 << bit) != 0 {
             // SAFETY: The inode is alive (`Inode`'s invariant); the function only reads its
             // number and superblock, and may sleep, which every caller of a pause point allows.

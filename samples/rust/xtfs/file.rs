@@ -34,9 +34,9 @@ use crate::Xtfs;
 use kernel::folio::LockedFolio;
 use kernel::fs::{
     self, address_space,
-    sb::SuperBlock,
     file::{Fallocate, FallocateMode, File},
     inode::{self, INode},
+    sb::SuperBlock,
 };
 use kernel::iomap::{
     control::{self, rust_writes_enabled, Fix, PausePoint},
