@@ -6,7 +6,7 @@ Reads what guest-run-tests.sh left in the share directory (the KTAP of each
 KUnit suite and the TAP of the in-guest tests) plus the host's checks of the
 kernel log, prints one TAP line per test with stable names (KUnit suites by
 suite name, in-guest tests by test name), the diagnostics of every test that
-failed, and as its last line "N passed, N failed" (", N skipped" when some
+failed and those a passing test chose to report, and as its last line "N passed, N failed" (", N skipped" when some
 were). Exit status 0 only when nothing failed.
 """
 
@@ -126,9 +126,9 @@ def main():
         if r.status == "skip" and "SKIP" not in detail:
             detail = "SKIP " + detail
         print(f"{ok} {n} {r.name}" + (f" # {detail}" if detail else ""))
-        if r.status != "pass":
-            for d in r.diagnostics:
-                print(f"#   {d}")
+        # A passing test has diagnostics only if it wrote some on purpose.
+        for d in r.diagnostics:
+            print(f"#   {d}")
 
     passed = sum(r.status == "pass" for r in results)
     failed = sum(r.status == "fail" for r in results)

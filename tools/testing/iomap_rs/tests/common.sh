@@ -72,6 +72,13 @@ knob() {
 	fi
 }
 
+# diagnose MESSAGE: print MESSAGE and report it in the TAP diagnostics of
+# the test even when it passes (a result worth seeing in every run).
+diagnose() {
+	echo "$*"
+	echo "$*" >>"$RESULT_DIR/diagnostics"
+}
+
 # Route XFS buffered writes through iomap_rs (rust) or C iomap (c), with the
 # fault injection knobs off.
 use_write_path() {
@@ -375,7 +382,7 @@ race_fix_off_on() {
 	on=$(echo "$out" | tail -n 1)
 	RACE_OFF="fix off ($knob_name=Y): ${off#*: }"
 	RACE_ON="fix on: ${on#*: }"
-	echo "$label: $RACE_OFF; $RACE_ON; $((2 * n)) iterations in $((($(date +%s%N) - t0) / 1000000)) ms"
+	diagnose "$label: $RACE_OFF; $RACE_ON; $((2 * n)) iterations in $((($(date +%s%N) - t0) / 1000000)) ms"
 	expect_eq "$label, fix off" "$n iterations, pause reached $n, corrupt $n" "${off#*: }"
 	expect_eq "$label, fix on" "$n iterations, pause reached $n, corrupt 0" "${on#*: }"
 }

@@ -21,6 +21,6 @@ for folios in small large; do
 	n=$(($(knob stale_detections) - RACE_ON_STALE_BEFORE))
 	[ "$n" -ge "$RACE_ITERATIONS" ] ||
 		fail "$folios folios: $n stale mappings detected in $RACE_ITERATIONS iterations with the fix on"
-	echo "$folios folios: $n stale mappings detected and remapped with the fix on"
+	diagnose "$folios folios: $n stale mappings detected and remapped with the fix on"
 done
 check_scratch_xfs

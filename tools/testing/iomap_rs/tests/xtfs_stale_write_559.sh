@@ -49,5 +49,5 @@ for run in $(seq 10); do
 	mount_scratch
 	cmp "$f" "$REF_DIR/559" || fail "run $run: the file differs from the reference after a remount"
 done
-echo "10 runs: the write found its mapping stale every time (trace event), the file right after a remount"
+diagnose "10 runs: the write found its mapping stale every time (trace event), the file right after a remount"
 check_xtfs "$SCRATCH_DEV"
