@@ -28,10 +28,10 @@
  *   release_punch_all	The delalloc release truncates the page cache over
  *			the unused range and punches all of it, as before the
  *			fix that keeps dirty data (destroys mmap writes).
- *   fs_skip_mkwrite_recheck, fs_skip_fsync_serialization
+ *   fs_skip_mkwrite_recheck
  *			Turn off a filesystem's recheck of the extent under
- *			its lock in page_mkwrite, and its exclusion of write
- *			faults during fsync (xtfs honours them).
+ *			its lock before a write fault inserts a delayed
+ *			allocation (xtfs honours it).
  *   pause/		Pause points (iomap_rs_pause.c).
  */
 #include <linux/atomic.h>
@@ -59,8 +59,6 @@ bool iomap_rs_release_punch_all;
 EXPORT_SYMBOL_GPL(iomap_rs_release_punch_all);
 bool iomap_rs_fs_skip_mkwrite_recheck;
 EXPORT_SYMBOL_GPL(iomap_rs_fs_skip_mkwrite_recheck);
-bool iomap_rs_fs_skip_fsync_serialization;
-EXPORT_SYMBOL_GPL(iomap_rs_fs_skip_fsync_serialization);
 #endif
 /* Per CPU: counting must not add a shared cache line to every write. */
 static DEFINE_PER_CPU(u64 [IOMAP_RS_NR_COUNTERS], calls);
@@ -189,8 +187,6 @@ static int __init iomap_rs_control_init(void)
 			    &iomap_rs_release_punch_all);
 	debugfs_create_bool("fs_skip_mkwrite_recheck", 0644, dir,
 			    &iomap_rs_fs_skip_mkwrite_recheck);
-	debugfs_create_bool("fs_skip_fsync_serialization", 0644, dir,
-			    &iomap_rs_fs_skip_fsync_serialization);
 	iomap_rs_pause_init(dir);
 #endif
 	return 0;

@@ -58,7 +58,6 @@ static struct pause_point points[IOMAP_RS_NR_PAUSE_POINTS] = {
 	[IOMAP_RS_PAUSE_MKWRITE_VALIDATE]	= { .name = "mkwrite_validate" },
 	[IOMAP_RS_PAUSE_RELEASE_PUNCH]		= { .name = "release_punch" },
 	[IOMAP_RS_PAUSE_FS_MKWRITE_MAP]		= { .name = "fs_mkwrite_map" },
-	[IOMAP_RS_PAUSE_FS_FSYNC_PERSIST]	= { .name = "fs_fsync_persist" },
 	[IOMAP_RS_PAUSE_FS_IOEND_CONVERT]	= { .name = "fs_ioend_convert" },
 };
 

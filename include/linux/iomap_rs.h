@@ -168,11 +168,10 @@ extern bool iomap_rs_skip_validation;
  * failure it prevents: the delalloc release truncates the page cache over
  * the unused range and punches all of it (as before the seed's fix), a
  * filesystem's page_mkwrite does not recheck the extent under its lock
- * before inserting delalloc, and its fsync does not exclude write faults.
+ * before inserting delalloc.
  */
 extern bool iomap_rs_release_punch_all;
 extern bool iomap_rs_fs_skip_mkwrite_recheck;
-extern bool iomap_rs_fs_skip_fsync_serialization;
 
 /*
  * Pause points (iomap_rs_pause.c): where a task can be parked until a test
@@ -190,8 +189,6 @@ enum iomap_rs_pause_point {
 	IOMAP_RS_PAUSE_RELEASE_PUNCH,
 	/* In page_mkwrite's mapping, between the lookup and the delalloc. */
 	IOMAP_RS_PAUSE_FS_MKWRITE_MAP,
-	/* In fsync, between flushing the data and persisting the extents. */
-	IOMAP_RS_PAUSE_FS_FSYNC_PERSIST,
 	/* At write completion, before converting unwritten extents. */
 	IOMAP_RS_PAUSE_FS_IOEND_CONVERT,
 	IOMAP_RS_NR_PAUSE_POINTS,

@@ -73,9 +73,6 @@ pub enum PausePoint {
     /// In a filesystem's mapping for a write fault, between looking up the extent and inserting
     /// a delayed allocation (`fs_mkwrite_map`).
     FsMkwriteMap,
-    /// In a filesystem's `fsync`, between writing back the data and persisting the extent
-    /// records (`fs_fsync_persist`).
-    FsFsyncPersist,
     /// At a filesystem's write completion, before converting unwritten extents
     /// (`fs_ioend_convert`).
     FsIoendConvert,
@@ -90,7 +87,6 @@ impl PausePoint {
             Self::MkwriteValidate => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_MKWRITE_VALIDATE,
             Self::ReleasePunch => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_RELEASE_PUNCH,
             Self::FsMkwriteMap => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_MKWRITE_MAP,
-            Self::FsFsyncPersist => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_FSYNC_PERSIST,
             Self::FsIoendConvert => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_IOEND_CONVERT,
         }
     }
@@ -132,9 +128,6 @@ pub enum Fix {
     /// A filesystem's `page_mkwrite` rechecks the extent under its extent lock before inserting
     /// a delayed allocation (`fs_skip_mkwrite_recheck`).
     FsMkwriteRecheck,
-    /// A filesystem's `fsync` excludes write faults while it writes back and persists
-    /// (`fs_skip_fsync_serialization`).
-    FsFsyncSerialization,
 }
 
 /// Whether `fix` is in effect: always, unless `CONFIG_IOMAP_RS_DEBUG` is set and its knob
@@ -152,9 +145,6 @@ pub fn fix_enabled(fix: Fix) -> bool {
                 )),
                 Fix::FsMkwriteRecheck => core::ptr::read_volatile(core::ptr::addr_of!(
                     bindings::iomap_rs_fs_skip_mkwrite_recheck
-                )),
-                Fix::FsFsyncSerialization => core::ptr::read_volatile(core::ptr::addr_of!(
-                    bindings::iomap_rs_fs_skip_fsync_serialization
                 )),
             }
         };

@@ -97,7 +97,6 @@ fault_injection_off() {
 	knob skip_validation N
 	knob release_punch_all N
 	knob fs_skip_mkwrite_recheck N
-	knob fs_skip_fsync_serialization N
 }
 
 # A tmpfs for reference copies of the files under test.
