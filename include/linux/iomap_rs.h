@@ -185,7 +185,7 @@ enum iomap_rs_pause_point {
 	IOMAP_RS_PAUSE_ZERO_VALIDATE,
 	/* The same for a write fault. */
 	IOMAP_RS_PAUSE_MKWRITE_VALIDATE,
-	/* In the delalloc release, between finding a range and punching it. */
+	/* In the delalloc release, before it walks the cache and punches. */
 	IOMAP_RS_PAUSE_RELEASE_PUNCH,
 	/* In page_mkwrite's mapping, between the lookup and the delalloc. */
 	IOMAP_RS_PAUSE_FS_MKWRITE_MAP,

@@ -40,20 +40,6 @@ pub(crate) fn validate_delay() {
     }
 }
 
-/// Whether the `skip_validation` knob asks to skip revalidating the mapping (which reintroduces
-/// the corruption the check prevents, so that tests can show it). Always `false` without
-/// `CONFIG_IOMAP_RS_DEBUG`.
-#[inline]
-pub(crate) fn skip_validation() -> bool {
-    #[cfg(CONFIG_IOMAP_RS_DEBUG)]
-    {
-        // SAFETY: A `bool` that only debugfs writes, with `true` or `false`.
-        unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::iomap_rs_skip_validation)) }
-    }
-    #[cfg(not(CONFIG_IOMAP_RS_DEBUG))]
-    false
-}
-
 /// A place in the buffered I/O paths where a test can park a task until it releases it, to
 /// force a race at one exact interleaving (`/sys/kernel/debug/iomap_rs/pause/`, C side
 /// [`fs/iomap_rs/iomap_rs_pause.c`](srctree/fs/iomap_rs/iomap_rs_pause.c)). The library's own
@@ -67,8 +53,8 @@ pub enum PausePoint {
     ZeroValidate,
     /// The same for a write fault (`mkwrite_validate`).
     MkwriteValidate,
-    /// In the delalloc release, between finding a range to punch and punching it
-    /// (`release_punch`).
+    /// In the delalloc release, with `invalidate_lock` held, before it walks the cache and
+    /// punches (`release_punch`).
     ReleasePunch,
     /// In a filesystem's mapping for a write fault, between looking up the extent and inserting
     /// a delayed allocation (`fs_mkwrite_map`).
@@ -121,6 +107,9 @@ pub fn pause(point: PausePoint, inode: &Inode, pos: i64) {
 /// A fix that a debug knob can turn off, so that a test can show the failure it prevents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fix {
+    /// The write path revalidates a cached mapping after locking each folio; off, it trusts
+    /// the mapping, which brings the seed's corruption back (`skip_validation`).
+    Revalidation,
     /// The delalloc release keeps the reservation and cached data under dirty folios; off, it
     /// truncates the page cache over the unused range and punches all of it, as before the fix
     /// (`release_punch_all`).
@@ -140,6 +129,9 @@ pub fn fix_enabled(fix: Fix) -> bool {
         // old or the new value.
         let off = unsafe {
             match fix {
+                Fix::Revalidation => core::ptr::read_volatile(core::ptr::addr_of!(
+                    bindings::iomap_rs_skip_validation
+                )),
                 Fix::ReleaseKeepsDirty => core::ptr::read_volatile(core::ptr::addr_of!(
                     bindings::iomap_rs_release_punch_all
                 )),

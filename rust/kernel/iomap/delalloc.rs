@@ -145,8 +145,7 @@ pub fn write_delalloc_release<P: Punch>(
     let mut punch_start = start;
     // Cached data beyond EOF is never written back: punch its delalloc too.
     let scan_end = inode.size().min(end);
-    // A test can park the release once, after its first look at the cache.
-    let mut paused = false;
+    control::pause(PausePoint::ReleasePunch, inode, range.start());
 
     while start < scan_end {
         let data = match mapping.seek_hole_data(start, scan_end, Seek::Data) {
@@ -154,10 +153,6 @@ pub fn write_delalloc_release<P: Punch>(
             Err(e) if e == ENXIO => break,
             Err(e) => return Err(e),
         };
-        if !paused {
-            control::pause(PausePoint::ReleasePunch, inode, range.start());
-            paused = true;
-        }
         if data == scan_end {
             break;
         }
@@ -178,9 +173,6 @@ pub fn write_delalloc_release<P: Punch>(
     }
 
     if punch_start < end {
-        if !paused {
-            control::pause(PausePoint::ReleasePunch, inode, range.start());
-        }
         punch.punch(inode, FileRange::new(punch_start, end)?)?;
     }
     Ok(())

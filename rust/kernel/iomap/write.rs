@@ -56,7 +56,7 @@
 //! faulting in the user buffer: copying from user memory happens with page faults disabled
 //! while the folio is locked, and a short copy is retried with a smaller chunk.
 
-use super::control::{self, Call, PausePoint, StaleMapping};
+use super::control::{self, Call, Fix, PausePoint, StaleMapping};
 use super::folio_state::FileFolio;
 use super::iter::{iterate, IomapOps, IterFlags, Mapped};
 use super::map::{IomapFlags, MappingType};
@@ -138,7 +138,7 @@ impl<'a, O: IomapOps> Mapped<'a, O> {
             PausePoint::WriteValidate
         };
         control::pause(point, inode, pos);
-        if !control::skip_validation() && !self.ops.iomap_valid(self.iomap) {
+        if control::fix_enabled(Fix::Revalidation) && !self.ops.iomap_valid(self.iomap) {
             self.iomap.mark_stale();
             self.ops
                 .put_folio(inode, self.iomap, pos, 0, folio.into_inner());
@@ -173,7 +173,7 @@ impl<'a, O: IomapOps> Mapped<'a, O> {
         }
         control::validate_delay();
         control::pause(PausePoint::MkwriteValidate, self.inode, start);
-        if !control::skip_validation() && !self.ops.iomap_valid(self.iomap) {
+        if control::fix_enabled(Fix::Revalidation) && !self.ops.iomap_valid(self.iomap) {
             self.iomap.mark_stale();
             return Ok(0);
         }

@@ -386,6 +386,22 @@ race_fix_off_on() {
 	expect_eq "$label, fix on" "$n iterations, pause reached $n, corrupt 0" "${on#*: }"
 }
 
+# race_stale_map_both_folio_sizes: the seed's stale-mapping race (race
+# stale-map) on the mounted scratch filesystem with order-0 ("small") and
+# large folios, each with the revalidation skipped and then done; with it,
+# every iteration must have found its mapping stale (stale_detections).
+race_stale_map_both_folio_sizes() {
+	local folios n
+	for folios in small large; do
+		race_fix_off_on "stale map, $folios folios" skip_validation "$RACE_ITERATIONS" \
+			stale-map "$SCRATCH_MNT/stale-$folios" "$folios"
+		n=$(($(knob stale_detections) - RACE_ON_STALE_BEFORE))
+		[ "$n" -ge "$RACE_ITERATIONS" ] ||
+			fail "$folios folios: $n stale mappings detected in $RACE_ITERATIONS iterations with the fix on"
+		diagnose "$folios folios: $n stale mappings detected and remapped with the fix on"
+	done
+}
+
 # The iterations of each deterministic race run, with the fix off and on.
 RACE_ITERATIONS=${RACE_ITERATIONS:-100}
 

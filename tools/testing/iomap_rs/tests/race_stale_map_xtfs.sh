@@ -16,12 +16,5 @@
 require_xtfs
 use_write_path rust
 mkfs_scratch_xtfs -s 1g
-for folios in small large; do
-	race_fix_off_on "stale map, $folios folios" skip_validation "$RACE_ITERATIONS" \
-		stale-map "$SCRATCH_MNT/stale-$folios" "$folios"
-	n=$(($(knob stale_detections) - RACE_ON_STALE_BEFORE))
-	[ "$n" -ge "$RACE_ITERATIONS" ] ||
-		fail "$folios folios: $n stale mappings detected in $RACE_ITERATIONS iterations with the fix on"
-	diagnose "$folios folios: $n stale mappings detected and remapped with the fix on"
-done
+race_stale_map_both_folio_sizes
 check_xtfs "$SCRATCH_DEV"
