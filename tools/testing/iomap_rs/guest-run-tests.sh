@@ -15,6 +15,14 @@
 # Each in-guest test is tools/testing/iomap_rs/tests/<name>.sh, run with a
 # time limit and the environment described in tests/common.sh. A kernel
 # splat logged while a test ran fails that test, whatever its exit status.
+#
+# Two lanes: a test whose script has the line "# iomap_rs-test: parallel"
+# uses only its own disks, mount point and reference directory, and no
+# global switch, counter, trace event, fault injection or module; such tests
+# run two at a time, one per lane, each lane with its own disks (lane 0:
+# /dev/vda and /dev/vdb, lane 1: /dev/vdc and /dev/vdd), taking the next
+# test from one queue. Every other test then runs alone, in lane 0. The TAP
+# keeps the order of the list whatever order the tests ended in.
 
 set -o nounset
 
@@ -33,25 +41,33 @@ SPLAT_PATTERNS=${SPLAT_PATTERNS:?}
 mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
 mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 
-mkdir -p "$SHARE/kunit"
+mkdir -p "$SHARE/kunit" "$SHARE/tests" "$SHARE/tap.d"
 for d in /sys/kernel/debug/kunit/*/; do
 	[ -r "$d/results" ] || continue
 	cat "$d/results" >"$SHARE/kunit/$(basename "$d").ktap"
 done
 
-tap=$SHARE/tests.tap
-echo "TAP version 13" >"$tap"
-echo "1..$#" >>"$tap"
-n=0
-for t in "$@"; do
-	n=$((n + 1))
-	out=$SHARE/tests/$t.out
-	mkdir -p "$SHARE/tests"
+# test_window NAME: the kernel log from NAME's start mark to its end mark
+# (other lanes' lines included: a splat while two tests ran fails both).
+test_window() {
+	dmesg | awk -v s="iomap_rs-test: start $1" -v e="iomap_rs-test: end $1 " '
+		{ i = index($0, s) }
+		i && substr($0, i + length(s)) == "" { on = 1 }
+		on { print }
+		on && index($0, e) { on = 0 }'
+}
+
+# run_test N NAME LANE: run test NAME (number N) in LANE; its TAP lines go to
+# $SHARE/tap.d/N.
+run_test() {
+	local n=$1 t=$2 lane=$3 out=$SHARE/tests/$2.out tap=$SHARE/tap.d/$1 start rc secs splats
+	local test_dev=/dev/vda scratch_dev=/dev/vdb
+	[ "$lane" = 0 ] || { test_dev=/dev/vdc scratch_dev=/dev/vdd; }
 	echo "iomap_rs-test: start $t" >/dev/kmsg
-	before=$(dmesg | wc -l)
 	start=$(date +%s)
 	if [ -x "$TESTS_DIR/$t.sh" ]; then
-		TEST_NAME=$t RESULT_DIR=$SHARE/tests/$t.d \
+		TEST_NAME=$t RESULT_DIR=$SHARE/tests/$t.d TEST_DEV=$test_dev SCRATCH_DEV=$scratch_dev \
+			SCRATCH_MNT=/tmp/iomap_rs-scratch-$lane REF_DIR=/tmp/iomap_rs-ref-$lane \
 			timeout -k 5 "$TEST_TIMEOUT" "$TESTS_DIR/$t.sh" >"$out" 2>&1 </dev/null
 		rc=$?
 	else
@@ -60,18 +76,18 @@ for t in "$@"; do
 	fi
 	secs=$(($(date +%s) - start))
 	echo "iomap_rs-test: end $t rc=$rc" >/dev/kmsg
-	splats=$(dmesg | tail -n +"$((before + 1))" | grep -E -- "$SPLAT_PATTERNS" | head -n 5)
+	splats=$(test_window "$t" | grep -E -- "$SPLAT_PATTERNS" | head -n 5)
 	if [ -n "$splats" ]; then
 		echo "kernel log splat while the test ran:" >>"$out"
 		echo "$splats" >>"$out"
 		rc=1
 	fi
 	case $rc in
-	0) echo "ok $n $t # time=${secs}s" >>"$tap" ;;
-	4) echo "ok $n $t # SKIP $(tail -n 1 "$out")" >>"$tap" ;;
+	0) echo "ok $n $t # time=${secs}s" >"$tap" ;;
+	4) echo "ok $n $t # SKIP $(tail -n 1 "$out")" >"$tap" ;;
 	124 | 137) echo "timed out after ${TEST_TIMEOUT}s" >>"$out"
-		echo "not ok $n $t # time=${secs}s" >>"$tap" ;;
-	*) echo "not ok $n $t # exit status $rc, time=${secs}s" >>"$tap" ;;
+		echo "not ok $n $t # time=${secs}s" >"$tap" ;;
+	*) echo "not ok $n $t # exit status $rc, time=${secs}s" >"$tap" ;;
 	esac
 	if [ "$rc" != 0 ]; then
 		sed 's/^/# /' "$out" | tail -n 60 >>"$tap"
@@ -79,7 +95,51 @@ for t in "$@"; do
 		# What a passing test reports on purpose (common.sh: diagnose).
 		sed 's/^/# /' "$SHARE/tests/$t.d/diagnostics" >>"$tap"
 	fi
+}
+
+# lane LANE: run queued parallel tests until the queue is empty. The queue
+# is a file holding the index of the next test, taken under flock.
+lane() {
+	local i
+	while :; do
+		{
+			flock 9
+			i=$(<"$queue")
+			echo $((i + 1)) >"$queue"
+		} 9<"$queue"
+		[ "$i" -lt "${#parallel[@]}" ] || return 0
+		run_test "${parallel[i]}" "${parallel_names[i]}" "$1"
+	done
+}
+
+parallel=() parallel_names=() alone=() alone_names=()
+n=0
+for t in "$@"; do
+	n=$((n + 1))
+	if [ $# -gt 1 ] && grep -qx '# iomap_rs-test: parallel' "$TESTS_DIR/$t.sh" 2>/dev/null; then
+		parallel+=("$n") parallel_names+=("$t")
+	else
+		alone+=("$n") alone_names+=("$t")
+	fi
 done
+
+queue=$SHARE/queue
+echo 0 >"$queue"
+lane 0 &
+lane 1 &
+wait
+for i in "${!alone[@]}"; do
+	run_test "${alone[i]}" "${alone_names[i]}" 0
+done
+
+tap=$SHARE/tests.tap
+{
+	echo "TAP version 13"
+	echo "1..$#"
+	for ((i = 1; i <= $#; i++)); do
+		cat "$SHARE/tap.d/$i"
+	done
+} >"$tap"
 
 dmesg >"$SHARE/dmesg.log"
 echo "guest run complete" >"$SHARE/complete"

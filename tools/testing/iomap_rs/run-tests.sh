@@ -6,7 +6,9 @@
 # in-guest test), and end with "N passed, N failed".
 #
 # Usage: run-tests.sh [TEST...]   (default: every test in tests/)
-# Environment: IOMAP_RS_VM_TIMEOUT (seconds, default 3600) bounds the VM run.
+# Environment: IOMAP_RS_VM_TIMEOUT (seconds, default 3600) bounds the VM run;
+# IOMAP_RS_XTRACE=1 leaves a timestamped trace of each test in
+# out/vm/test/share/tests/NAME.d/xtrace (see tests/common.sh).
 
 . "$(dirname "$0")/lib.sh"
 . "$HARNESS_DIR/vm.sh"
@@ -36,7 +38,7 @@ start=$SECONDS
 # line, which a list of every test would overflow.
 printf '%s\n' "${tests[@]}" >"$OUT_DIR/tests.list"
 run_vm test "${IOMAP_RS_VM_TIMEOUT:-3600}" \
-	"SPLAT_PATTERNS='$SPLAT_PATTERNS' IOMAP_RS_BIN=$OUT_DIR/bin $HARNESS_DIR/guest-run-tests.sh @SHARE@ @$OUT_DIR/tests.list" ||
+	"SPLAT_PATTERNS='$SPLAT_PATTERNS' IOMAP_RS_BIN=$OUT_DIR/bin IOMAP_RS_XTRACE=${IOMAP_RS_XTRACE:-0} $HARNESS_DIR/guest-run-tests.sh @SHARE@ @$OUT_DIR/tests.list" ||
 	vm_rc=$?
 printf '    VM run took %ds\n' $((SECONDS - start))
 

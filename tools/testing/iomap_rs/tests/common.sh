@@ -7,7 +7,18 @@
 #   TEST_NAME     its name
 #   RESULT_DIR    a host-visible directory for anything worth keeping
 #   TEST_DEV      /dev/vda, SCRATCH_DEV /dev/vdb: empty 4 GiB disks
+#                 (/dev/vdc and /dev/vdd in the second lane)
+#   SCRATCH_MNT   where the scratch filesystem is mounted, REF_DIR a tmpfs
+#                 for reference copies (one each per lane)
 #   IOMAP_RS_BIN  the test programs built from tools/testing/iomap_rs/progs/
+#
+# A test with the line "# iomap_rs-test: parallel" may run while another
+# test runs in the other lane (guest-run-tests.sh). It then must not use a
+# global switch or counter (knob, use_write_path c, writes_start, the race
+# and fault injection knobs), a trace event, pause points, another module or
+# a fixed name outside its lane (device-mapper or loop names included), and
+# must not rely on the kernel log holding only its own lines. Writing the
+# defaults (use_write_path rust) is allowed: every parallel test does.
 #
 # Exit 0: pass, 4: skip (print the reason last), anything else: fail. Print
 # what was expected and what was found before failing: it ends up in the TAP
@@ -19,7 +30,16 @@ TEST_DEV=${TEST_DEV:-/dev/vda}
 SCRATCH_DEV=${SCRATCH_DEV:-/dev/vdb}
 SCRATCH_MNT=${SCRATCH_MNT:-/tmp/iomap_rs-scratch}
 IOMAP_RS_DEBUGFS=/sys/kernel/debug/iomap_rs
-mkdir -p "${RESULT_DIR:=/tmp/iomap_rs-results}"
+[ -d "${RESULT_DIR:=/tmp/iomap_rs-results}" ] || mkdir -p "$RESULT_DIR"
+
+# IOMAP_RS_XTRACE=1 (make test passes it on): every command the test runs,
+# with a timestamp, in $RESULT_DIR/xtrace, to see where a slow test spends
+# its time. (bash ignores PS4 from the environment when run as root.)
+if [ "${IOMAP_RS_XTRACE:-0}" = 1 ]; then
+	PS4='+ $EPOCHREALTIME '
+	exec {BASH_XTRACEFD}>>"$RESULT_DIR/xtrace"
+	set -x
+fi
 
 fail() {
 	echo "FAIL: $*"
@@ -36,10 +56,20 @@ expect_eq() {
 	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
 }
 
+# is_mounted DIR: something is mounted on DIR (read in the shell: a process
+# costs a quarter of a second under TCG, and the helpers here run often).
+is_mounted() {
+	local dev mnt rest
+	while read -r dev mnt rest; do
+		[ "$mnt" != "$1" ] || return 0
+	done </proc/self/mounts
+	return 1
+}
+
 # mkfs_scratch_xfs [MKFS_OPTIONS...] and mount it on $SCRATCH_MNT.
 mkfs_scratch_xfs() {
 	# A failed test before may have left it mounted.
-	if mountpoint -q "$SCRATCH_MNT"; then umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"; fi
+	if is_mounted "$SCRATCH_MNT"; then umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"; fi
 	mkfs.xfs -f -q "$@" "$SCRATCH_DEV" || fail "mkfs.xfs $* $SCRATCH_DEV failed"
 	mount_scratch
 }
@@ -48,7 +78,7 @@ mkfs_scratch_xfs() {
 SCRATCH_FSTYPE=xfs
 
 mount_scratch() {
-	mkdir -p "$SCRATCH_MNT"
+	[ -d "$SCRATCH_MNT" ] || mkdir -p "$SCRATCH_MNT"
 	mount -t "$SCRATCH_FSTYPE" "$SCRATCH_DEV" "$SCRATCH_MNT" || fail "mount $SCRATCH_DEV failed"
 }
 
@@ -58,7 +88,7 @@ unmount_scratch() {
 
 # Unmount and check the scratch filesystem; a repair finding is a failure.
 check_scratch_xfs() {
-	mountpoint -q "$SCRATCH_MNT" && unmount_scratch
+	is_mounted "$SCRATCH_MNT" && unmount_scratch
 	xfs_repair -n "$SCRATCH_DEV" >"$RESULT_DIR/xfs_repair.log" 2>&1 ||
 		{ cat "$RESULT_DIR/xfs_repair.log"; fail "xfs_repair -n found problems on $SCRATCH_DEV"; }
 }
@@ -100,10 +130,10 @@ fault_injection_off() {
 }
 
 # A tmpfs for reference copies of the files under test.
-REF_DIR=/tmp/iomap_rs-ref
+REF_DIR=${REF_DIR:-/tmp/iomap_rs-ref}
 ref_dir() {
-	mkdir -p "$REF_DIR"
-	mountpoint -q "$REF_DIR" || mount -t tmpfs -o size=1G tmpfs "$REF_DIR"
+	[ -d "$REF_DIR" ] || mkdir -p "$REF_DIR"
+	is_mounted "$REF_DIR" || mount -t tmpfs -o size=1G tmpfs "$REF_DIR"
 	rm -rf "${REF_DIR:?}"/*
 }
 
@@ -184,7 +214,7 @@ expect_rust_writes() {
 TRACEFS=/sys/kernel/tracing
 # Enable the iomap_rs_stale trace event, clearing the trace buffer.
 trace_stale_start() {
-	mountpoint -q "$TRACEFS" || mount -t tracefs tracefs "$TRACEFS" || fail "cannot mount tracefs"
+	is_mounted "$TRACEFS" || mount -t tracefs tracefs "$TRACEFS" || fail "cannot mount tracefs"
 	echo >"$TRACEFS/trace"
 	echo 1 >"$TRACEFS/events/iomap_rs/iomap_rs_stale/enable" || fail "no iomap_rs_stale trace event"
 }
@@ -305,17 +335,51 @@ require_xtfs() {
 
 # mount_xtfs DEVICE: mount it on $SCRATCH_MNT.
 mount_xtfs() {
-	mkdir -p "$SCRATCH_MNT"
-	if mountpoint -q "$SCRATCH_MNT"; then umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"; fi
+	[ -d "$SCRATCH_MNT" ] || mkdir -p "$SCRATCH_MNT"
+	if is_mounted "$SCRATCH_MNT"; then umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"; fi
 	mount -t xtfs "$1" "$SCRATCH_MNT" || fail "mount -t xtfs $1 failed: $(dmesg | grep xtfs: | tail -n 3)"
 	SCRATCH_FSTYPE=xtfs
 }
 
 # mkfs_scratch_xtfs [MKFS_OPTIONS...]: a new xtfs on $SCRATCH_DEV, mounted.
 mkfs_scratch_xtfs() {
-	if mountpoint -q "$SCRATCH_MNT"; then umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"; fi
+	if is_mounted "$SCRATCH_MNT"; then umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"; fi
 	mkfs.xtfs -q "$@" "$SCRATCH_DEV" || fail "mkfs.xtfs $* $SCRATCH_DEV failed"
 	mount_xtfs "$SCRATCH_DEV"
+}
+
+# xtfs_image_dir: a private tmpfs in $IMAGES, unmounted at exit, holding
+# base.img: a 2 MiB xtfs image (1 KiB blocks, 128 inodes) made by mkfs.xtfs
+# -d from a small tree (a file, a directory of 20 files with a subdirectory,
+# a symlink), fsck-clean. The bad-image tests damage copies of it.
+xtfs_image_dir() {
+	IMAGES=$(mktemp -d)
+	mount -t tmpfs none "$IMAGES"
+	trap 'is_mounted "$SCRATCH_MNT" && umount "$SCRATCH_MNT"; umount "$IMAGES"; rmdir "$IMAGES"' EXIT
+	mkdir -p "$IMAGES/src/dir/sub" "$SCRATCH_MNT"
+	echo data >"$IMAGES/src/file"
+	local i
+	for ((i = 1; i <= 20; i++)); do echo "$i" >"$IMAGES/src/dir/f$i"; done
+	ln -s file "$IMAGES/src/link"
+	truncate -s 2m "$IMAGES/base.img"
+	mkfs.xtfs -q -b 1024 -N 128 -d "$IMAGES/src" "$IMAGES/base.img" ||
+		fail "mkfs.xtfs of the base image failed"
+	fsck.xtfs -n "$IMAGES/base.img" >/dev/null || fail "the base image is not clean"
+}
+
+# xtfs_try_image IMAGE: mount IMAGE read-only (on a loop device mount sets up
+# and frees) and walk it. Sets OUTCOME to mount-failed, walk-failed or ok;
+# the error text goes to $IMAGES/err.
+xtfs_try_image() {
+	if ! mount -t xtfs -o loop,ro "$1" "$SCRATCH_MNT" 2>"$IMAGES/err"; then
+		OUTCOME=mount-failed
+	elif ! find "$SCRATCH_MNT" -printf '%p %s %m %n\n' >/dev/null 2>"$IMAGES/err"; then
+		umount "$SCRATCH_MNT"
+		OUTCOME=walk-failed
+	else
+		umount "$SCRATCH_MNT"
+		OUTCOME=ok
+	fi
 }
 
 # xtfs_statfs_free: the free blocks statfs reports (for leak checks).
@@ -348,7 +412,7 @@ xtfs_expect_no_reservations() {
 
 # check_xtfs DEVICE: unmount if mounted; fsck.xtfs -n must find it clean.
 check_xtfs() {
-	if mountpoint -q "$SCRATCH_MNT"; then unmount_scratch; fi
+	if is_mounted "$SCRATCH_MNT"; then unmount_scratch; fi
 	fsck.xtfs -n "$1" >"$RESULT_DIR/fsck.log" 2>&1 ||
 		{ cat "$RESULT_DIR/fsck.log"; fail "fsck.xtfs -n found problems on $1"; }
 }

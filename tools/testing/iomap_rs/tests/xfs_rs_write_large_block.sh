@@ -13,7 +13,7 @@
 . "$(dirname "$0")/common.sh"
 
 use_write_path rust
-mountpoint -q "$SCRATCH_MNT" && unmount_scratch
+is_mounted "$SCRATCH_MNT" && unmount_scratch
 mkfs.xfs -f -q -b size=16384 "$SCRATCH_DEV" >"$RESULT_DIR/mkfs.log" 2>&1 ||
 	skip "mkfs.xfs $(mkfs.xfs -V | awk '{print $NF}') cannot make 16 KiB blocks: $(tail -n 1 "$RESULT_DIR/mkfs.log")"
 mkdir -p "$SCRATCH_MNT"

@@ -6,7 +6,8 @@
 # which zero the gap), truncates down and up to unaligned sizes (which zero
 # the tail of the last block), fzero and fpunch with partial blocks, and
 # preallocation, over holes, unwritten extents, written extents (after an
-# fsync) and dirty delalloc, with 4 KiB and 1 KiB blocks. A reference copy on
+# fsync) and dirty delalloc, with 4 KiB and 1 KiB blocks, the file closed and
+# reopened now and then. A reference copy on
 # tmpfs gets the same operations (zeroing as writes of zeroes); the file must
 # match it while cached, after dropping caches and after a remount, and
 # xfs_repair must be clean. The zero_ranges and truncate_pages counters must
@@ -22,54 +23,70 @@ zero_before=$(knob zero_ranges)
 trunc_before=$(knob truncate_pages)
 ref_dir
 
-# both CMD...: run an xfs_io command on the file and on its reference.
-both() {
-	xfs_io -f -c "$*" "$f" || fail "xfs_io -c '$*' $f failed"
-	xfs_io -f -c "$*" "$ref" || fail "xfs_io -c '$*' $ref failed"
-}
+# The operations are generated first, with the size tracked here, then run as
+# one xfs_io per file: a process per operation costs more than the operation
+# under TCG. FILE_CMDS go to the file, REF_CMDS to its reference on tmpfs.
+both() { file_cmds+=(-c "$*"); ref_cmds+=(-c "$*"); }
 
 # zeroed OP OFF LEN: OP (fzero or fpunch) on the file, zeroes on the reference.
 zeroed() {
-	xfs_io -c "$1 $2 $3" "$f" || fail "xfs_io -c '$1 $2 $3' $f failed"
-	xfs_io -c "pwrite -q -S 0 $2 $3" "$ref" || fail "zeroing the reference failed"
+	file_cmds+=(-c "$1 $2 $3")
+	ref_cmds+=(-c "pwrite -q -S 0 $2 $3")
 }
 
-rnd() { echo $(((RANDOM << 15 | RANDOM) % $1)); }
+# rnd N: a random number in [0, N) in $r (no subshell).
+rnd() { r=$(((RANDOM << 15 | RANDOM) % $1)); }
+
+# run_cmds FILE CMDS...: one xfs_io; anything it prints is a failed operation.
+run_cmds() {
+	local f=$1 err
+	shift
+	err=$(xfs_io -f "$@" "$f" 2>&1) || fail "xfs_io on $f exited with an error: $err"
+	[ -z "$err" ] || fail "an operation on $f failed: $(echo "$err" | head -n 5)"
+}
 
 for bsize in 4096 1024; do
 	mkfs_scratch_xfs -b size=$bsize
 	f=$SCRATCH_MNT/zero-$bsize
 	ref=$REF_DIR/zero-$bsize
 	max=$((4 << 20))
-	both "truncate $((max / 2))"
+	file_cmds=() ref_cmds=()
+	size=$((max / 2))
+	both "truncate $size"
 	for ((i = 0; i < 250; i++)); do
-		size=$(stat -c %s "$ref")
-		case $(rnd 10) in
+		rnd 11
+		case $r in
 		0 | 1) # a write anywhere, maybe beyond EOF (zeroing the gap)
-			off=$(rnd $max) len=$((1 + $(rnd 20000)))
-			both "pwrite -q -S $((1 + $(rnd 250))) $off $len" ;;
+			rnd $max; off=$r; rnd 20000; len=$((1 + r)); rnd 250
+			both "pwrite -q -S $((1 + r)) $off $len"
+			size=$((off + len > size ? off + len : size)) ;;
 		2) # a write just beyond EOF, unaligned
-			off=$((size + $(rnd 9000))) len=$((1 + $(rnd 5000)))
-			both "pwrite -q -S $((1 + $(rnd 250))) $off $len" ;;
+			rnd 9000; off=$((size + r)); rnd 5000; len=$((1 + r)); rnd 250
+			both "pwrite -q -S $((1 + r)) $off $len"
+			size=$((off + len)) ;;
 		3) # truncate down or up, unaligned
-			both "truncate $(rnd $max)" ;;
-		4 | 5) # zero a range within EOF, partial blocks at both ends
+			rnd $max; size=$r
+			both "truncate $size" ;;
+		4 | 5 | 6) # zero (4, 5) or punch (6) a range within EOF, partial blocks at both ends
 			[ "$size" -gt 2 ] || continue
-			off=$(rnd $((size - 1))) len=$((1 + $(rnd $((size - off)))))
-			zeroed fzero "$off" "$len" ;;
-		6) # punch a range within EOF
-			[ "$size" -gt 2 ] || continue
-			off=$(rnd $((size - 1))) len=$((1 + $(rnd $((size - off)))))
-			zeroed fpunch "$off" "$len" ;;
+			op=fzero
+			[ "$r" != 6 ] || op=fpunch
+			rnd $((size - 1)); off=$r; rnd $((size - off)); len=$((1 + r))
+			zeroed $op "$off" "$len" ;;
 		7) # preallocate unwritten extents, size unchanged
-			off=$(rnd $max) len=$((1 + $(rnd 65536)))
-			xfs_io -c "falloc -k $off $len" "$f" || fail "falloc -k $off $len failed" ;;
+			rnd $max; off=$r; rnd 65536
+			file_cmds+=(-c "falloc -k $off $((1 + r))") ;;
 		8) # write back: delalloc becomes written
-			xfs_io -c fsync "$f" ;;
+			file_cmds+=(-c fsync) ;;
 		9) # drop the clean cache: zeroing then works on folios it reads
-			xfs_io -c "fadvise -d 0 0" "$f" ;;
+			file_cmds+=(-c "fadvise -d 0 0") ;;
+		10) # close and reopen: the last close trims post-EOF preallocation
+			file_cmds+=(-c close -c "open $f") ;;
 		esac
 	done
+	run_cmds "$f" "${file_cmds[@]}"
+	run_cmds "$ref" "${ref_cmds[@]}"
+	expect_eq "size of the reference (as tracked)" "$size" "$(stat -c %s "$ref")"
 	verify_cached_dropped_remounted "$f" "$ref"
 	check_scratch_xfs
 done

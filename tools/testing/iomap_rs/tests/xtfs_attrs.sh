@@ -5,6 +5,8 @@
 # write_inode: chmod, chown and utimes (nanoseconds) on files, directories
 # and symlinks survive dropping the caches and a remount, and fsck.xtfs -n
 # finds the image clean.
+#
+# iomap_rs-test: parallel
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

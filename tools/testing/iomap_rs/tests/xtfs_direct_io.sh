@@ -13,6 +13,8 @@
 # model through the cache and through O_DIRECT; again after dropping the
 # caches and after a remount; removal gives back all the space; fsck.xtfs -n
 # clean.
+#
+# iomap_rs-test: parallel
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

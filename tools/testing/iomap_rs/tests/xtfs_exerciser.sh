@@ -9,6 +9,8 @@
 # their models after dropping the caches and after a remount, fsck.xtfs -n is
 # clean, and no reservation is left over. The seed is printed
 # (IOMAP_RS_SEED replays it).
+#
+# iomap_rs-test: parallel
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -13,6 +13,8 @@
 # takes exactly its blocks from the free space and punching gives them back;
 # a preallocation larger than the free space fails with ENOSPC and leaks
 # nothing; modes xtfs does not do fail with EOPNOTSUPP; fsck.xtfs -n is clean.
+#
+# iomap_rs-test: parallel
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -7,6 +7,8 @@
 # next to its neighbours' (progs/holetest.c). Every page is checked cached
 # and after writeback and eviction; nothing is left reserved (statfs after
 # sync against a fresh mount); fsck.xtfs -n clean.
+#
+# iomap_rs-test: parallel
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -7,6 +7,8 @@
 # with pwrite() (progs/holetest.c -r, -r -w). Every page is checked cached
 # and after writeback and eviction; nothing is left reserved; fsck.xtfs -n
 # clean.
+#
+# iomap_rs-test: parallel
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -11,6 +11,8 @@
 # mounts, everything synced before the errors is intact, and fsck.xtfs -n is
 # clean: nothing reached the device after the errors began, so it holds the
 # state of the last successful sync. Then the filesystem works again.
+#
+# iomap_rs-test: parallel
 
 . "$(dirname "$0")/common.sh"
 require_xtfs
@@ -18,7 +20,7 @@ require_xtfs
 command -v dmsetup >/dev/null || fail "no dmsetup"
 grep -qw flakey <(dmsetup targets) || fail "no dm-flakey target (CONFIG_DM_FLAKEY)"
 export DM_DISABLE_UDEV=1
-DM=xtfs-faulty
+DM=xtfs-faulty-${SCRATCH_DEV##*/}
 dev=/dev/mapper/$DM
 sectors=$(blockdev --getsz "$SCRATCH_DEV")
 table() {
@@ -34,7 +36,7 @@ dm_switch() {
 		dmsetup resume "$DM" || fail "cannot switch $DM to $1"
 }
 cleanup() {
-	mountpoint -q "$SCRATCH_MNT" && umount "$SCRATCH_MNT"
+	is_mounted "$SCRATCH_MNT" && umount "$SCRATCH_MNT"
 	dmsetup remove "$DM" 2>/dev/null || true
 }
 trap cleanup EXIT

@@ -11,6 +11,8 @@
 # back. Link counts follow POSIX (directories: 2 + subdirectories); the tree
 # is the same after dropping the caches and after a remount; fsck.xtfs -n is
 # clean.
+#
+# iomap_rs-test: parallel
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

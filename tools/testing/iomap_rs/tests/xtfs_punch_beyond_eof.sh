@@ -8,6 +8,8 @@
 # EOF lies under dirty blocks but is never written back: it must be given
 # back. Nothing left reserved (statfs after sync against a fresh mount);
 # fsck.xtfs -n clean. (The mmap page inside the range is race_punch_vs_mmap_xtfs.)
+#
+# iomap_rs-test: parallel
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

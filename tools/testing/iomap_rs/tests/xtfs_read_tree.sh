@@ -13,6 +13,8 @@
 # every offset sought back to). Lookups of a missing name fail with ENOENT
 # and of a name longer than 250 bytes with ENAMETOOLONG. fsck.xtfs -n finds
 # each image clean.
+#
+# iomap_rs-test: parallel
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

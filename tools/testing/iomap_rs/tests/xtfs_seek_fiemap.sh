@@ -11,6 +11,8 @@
 # blocks after, unwritten extents split where the write landed, and every
 # written extent's physical address holds the file's data on the device
 # (read with O_DIRECT). Again after a remount; fsck.xtfs -n clean.
+#
+# iomap_rs-test: parallel
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -10,6 +10,8 @@
 # shared mapping put past EOF. Content matches a reference after dropping the
 # caches and after a remount; the space of the truncated blocks comes back;
 # fsck.xtfs -n is clean.
+#
+# iomap_rs-test: parallel
 
 . "$(dirname "$0")/common.sh"
 require_xtfs
