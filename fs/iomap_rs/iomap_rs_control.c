@@ -32,6 +32,10 @@
  *			Turn off a filesystem's recheck of the extent under
  *			its lock before a write fault inserts a delayed
  *			allocation (xtfs honours it).
+ *   fs_skip_fsync_serialize
+ *			Let a filesystem's fsync flush its extent records
+ *			while a write completion changes them, so that the
+ *			device gets a mix of two states (xtfs honours it).
  *   pause/		Pause points (iomap_rs_pause.c).
  */
 #include <linux/atomic.h>
@@ -59,6 +63,8 @@ bool iomap_rs_release_punch_all;
 EXPORT_SYMBOL_GPL(iomap_rs_release_punch_all);
 bool iomap_rs_fs_skip_mkwrite_recheck;
 EXPORT_SYMBOL_GPL(iomap_rs_fs_skip_mkwrite_recheck);
+bool iomap_rs_fs_skip_fsync_serialize;
+EXPORT_SYMBOL_GPL(iomap_rs_fs_skip_fsync_serialize);
 #endif
 /* Per CPU: counting must not add a shared cache line to every write. */
 static DEFINE_PER_CPU(u64 [IOMAP_RS_NR_COUNTERS], calls);
@@ -187,6 +193,8 @@ static int __init iomap_rs_control_init(void)
 			    &iomap_rs_release_punch_all);
 	debugfs_create_bool("fs_skip_mkwrite_recheck", 0644, dir,
 			    &iomap_rs_fs_skip_mkwrite_recheck);
+	debugfs_create_bool("fs_skip_fsync_serialize", 0644, dir,
+			    &iomap_rs_fs_skip_fsync_serialize);
 	iomap_rs_pause_init(dir);
 #endif
 	return 0;

@@ -13,8 +13,11 @@
  *		file offset in [START, END), parks there. One task per arming.
  *		A parked task releases itself after TIMEOUT_MS (default 10000)
  *		and counts a miss. EBUSY while a task is parked.
- *   wait	Blocks until a task parked at the point (returns at once if
- *		one is parked); ETIMEDOUT after the arming's timeout.
+ *   wait [TIMEOUT_MS]
+ *		Blocks until a task parked at the point (returns at once if
+ *		one is parked); ETIMEDOUT after TIMEOUT_MS, by default the
+ *		arming's timeout. A short one lets a test find out that a
+ *		task cannot get there (a fix holds a lock it needs).
  *   release	Lets the parked task go and waits until it runs again;
  *		disarms the point if nothing parked.
  *
@@ -59,6 +62,8 @@ static struct pause_point points[IOMAP_RS_NR_PAUSE_POINTS] = {
 	[IOMAP_RS_PAUSE_RELEASE_PUNCH]		= { .name = "release_punch" },
 	[IOMAP_RS_PAUSE_FS_MKWRITE_MAP]		= { .name = "fs_mkwrite_map" },
 	[IOMAP_RS_PAUSE_FS_IOEND_CONVERT]	= { .name = "fs_ioend_convert" },
+	[IOMAP_RS_PAUSE_FS_FSYNC_FLUSH]		= { .name = "fs_fsync_flush" },
+	[IOMAP_RS_PAUSE_FS_STORE_EXTENTS]	= { .name = "fs_store_extents" },
 };
 
 /* Bit N set while point N is armed: read by callers without a call. */
@@ -138,10 +143,15 @@ static int pause_arm(struct pause_point *p, const char *args)
 	return ret;
 }
 
-static int pause_wait(struct pause_point *p)
+static int pause_wait(struct pause_point *p, const char *args)
 {
+	unsigned int timeout_ms = 0;
 	unsigned long timeout;
 	long left;
+
+	if (*args && (kstrtouint(args, 10, &timeout_ms) || !timeout_ms ||
+		      timeout_ms > 600000))
+		return -EINVAL;
 
 	spin_lock(&p->lock);
 	if (!p->armed && !p->parked) {
@@ -149,8 +159,10 @@ static int pause_wait(struct pause_point *p)
 		spin_unlock(&p->lock);
 		return completion_done(&p->parked_done) ? 0 : -EINVAL;
 	}
+	if (!timeout_ms)
+		timeout_ms = p->timeout_ms;
 	spin_unlock(&p->lock);
-	timeout = msecs_to_jiffies(p->timeout_ms);
+	timeout = msecs_to_jiffies(timeout_ms);
 	left = wait_for_completion_interruptible_timeout(&p->parked_done,
 							 timeout);
 	if (left < 0)
@@ -193,7 +205,9 @@ static ssize_t pause_write(struct file *file, const char __user *ubuf,
 	if (!strncmp(buf, "arm ", 4)) {
 		ret = pause_arm(p, buf + 4);
 	} else if (!strcmp(buf, "wait")) {
-		ret = pause_wait(p);
+		ret = pause_wait(p, "");
+	} else if (!strncmp(buf, "wait ", 5)) {
+		ret = pause_wait(p, buf + 5);
 	} else if (!strcmp(buf, "release")) {
 		ret = pause_release(p);
 	} else if (!strcmp(buf, "reset")) {

@@ -168,10 +168,12 @@ extern bool iomap_rs_skip_validation;
  * failure it prevents: the delalloc release truncates the page cache over
  * the unused range and punches all of it (as before the seed's fix), a
  * filesystem's page_mkwrite does not recheck the extent under its lock
- * before inserting delalloc.
+ * before inserting delalloc, a filesystem's fsync does not keep its extent
+ * records from changing between writing them and flushing them.
  */
 extern bool iomap_rs_release_punch_all;
 extern bool iomap_rs_fs_skip_mkwrite_recheck;
+extern bool iomap_rs_fs_skip_fsync_serialize;
 
 /*
  * Pause points (iomap_rs_pause.c): where a task can be parked until a test
@@ -191,6 +193,10 @@ enum iomap_rs_pause_point {
 	IOMAP_RS_PAUSE_FS_MKWRITE_MAP,
 	/* At write completion, before converting unwritten extents. */
 	IOMAP_RS_PAUSE_FS_IOEND_CONVERT,
+	/* In fsync, records written to the device's cache, not yet flushed. */
+	IOMAP_RS_PAUSE_FS_FSYNC_FLUSH,
+	/* Writing an inode's extent records, between its blocks. */
+	IOMAP_RS_PAUSE_FS_STORE_EXTENTS,
 	IOMAP_RS_NR_PAUSE_POINTS,
 };
 

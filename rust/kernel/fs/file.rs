@@ -83,6 +83,26 @@ impl<T: FileSystem> File<T> {
         // SAFETY: The file is open, its inode an initialised inode of `T` (type invariant).
         unsafe { INode::from_raw((*self.0.get()).f_inode) }
     }
+
+    /// Writes back the data of `[start, end]` (inclusive, as `fsync` passes it) and waits for
+    /// it, then reports a writeback error of the file's mapping that this open file has not
+    /// seen yet (`file_write_and_wait_range()`): the first step of an `fsync`. Sleeps; a
+    /// caller holding a lock of one of the range's folios deadlocks.
+    pub fn write_and_wait_range(&self, start: i64, end: i64) -> Result {
+        // SAFETY: The file is open (type invariant); the function may sleep, which a `&File`
+        // (only lent to `file_operations` callbacks, in process context) allows.
+        crate::error::to_result(unsafe {
+            bindings::file_write_and_wait_range(self.0.get(), start, end)
+        })
+    }
+
+    /// Reports a writeback error of the file's mapping that this open file has not seen yet,
+    /// and marks it seen (`file_check_and_advance_wb_err()`): the last step of an `fsync`,
+    /// which catches errors of writeback that ended meanwhile.
+    pub fn check_and_advance_wb_err(&self) -> Result {
+        // SAFETY: The file is open (type invariant).
+        crate::error::to_result(unsafe { bindings::file_check_and_advance_wb_err(self.0.get()) })
+    }
 }
 
 impl<T: FileSystem> File<T> {

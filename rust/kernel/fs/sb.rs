@@ -173,6 +173,14 @@ impl Metadata {
         // SAFETY: `s_bdev` is valid (type invariant).
         to_result(unsafe { bindings::sync_blockdev(self.raw().s_bdev) })
     }
+
+    /// Flushes the device's volatile write cache (`blkdev_issue_flush()`), so that what it
+    /// completed so far survives a power failure: the last step of an `fsync`.
+    pub fn flush_cache(&self) -> Result {
+        // SAFETY: `s_bdev` is valid (type invariant); the function sleeps, as callers of
+        // filesystem operations may.
+        to_result(unsafe { bindings::blkdev_issue_flush(self.raw().s_bdev) })
+    }
 }
 
 use crate::error::to_result;

@@ -62,6 +62,12 @@ pub enum PausePoint {
     /// At a filesystem's write completion, before converting unwritten extents
     /// (`fs_ioend_convert`).
     FsIoendConvert,
+    /// In a filesystem's `fsync`, with the inode's extent records written to the device's
+    /// cache and not yet flushed to the device (`fs_fsync_flush`).
+    FsFsyncFlush,
+    /// While a filesystem writes an inode's extent records, after some of their blocks and
+    /// before the rest (`fs_store_extents`).
+    FsStoreExtents,
 }
 
 impl PausePoint {
@@ -74,6 +80,8 @@ impl PausePoint {
             Self::ReleasePunch => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_RELEASE_PUNCH,
             Self::FsMkwriteMap => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_MKWRITE_MAP,
             Self::FsIoendConvert => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_IOEND_CONVERT,
+            Self::FsFsyncFlush => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_FSYNC_FLUSH,
+            Self::FsStoreExtents => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_STORE_EXTENTS,
         }
     }
 }
@@ -117,6 +125,11 @@ pub enum Fix {
     /// A filesystem's `page_mkwrite` rechecks the extent under its extent lock before inserting
     /// a delayed allocation (`fs_skip_mkwrite_recheck`).
     FsMkwriteRecheck,
+    /// A filesystem's `fsync` keeps the extent records it persists from changing until they
+    /// are on the device, so that it persists a state they really had, never a mix of that
+    /// state and a change a write completion (of an mmap write, say) made meanwhile
+    /// (`fs_skip_fsync_serialize`).
+    FsFsyncSerialize,
 }
 
 /// Whether `fix` is in effect: always, unless `CONFIG_IOMAP_RS_DEBUG` is set and its knob
@@ -137,6 +150,9 @@ pub fn fix_enabled(fix: Fix) -> bool {
                 )),
                 Fix::FsMkwriteRecheck => core::ptr::read_volatile(core::ptr::addr_of!(
                     bindings::iomap_rs_fs_skip_mkwrite_recheck
+                )),
+                Fix::FsFsyncSerialize => core::ptr::read_volatile(core::ptr::addr_of!(
+                    bindings::iomap_rs_fs_skip_fsync_serialize
                 )),
             }
         };

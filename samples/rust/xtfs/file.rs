@@ -717,8 +717,28 @@ impl fs::file::Operations for RegFileOps {
         done
     }
 
-    fn fsync(file: &File<Xtfs>, start: i64, end: i64, datasync: bool) -> Result {
-        fs::file::generic_fsync(file, start, end, datasync)
+    /// `fsync` and `fdatasync`: writes back the range's data and waits for it, then writes the
+    /// inode and its extent records to the device ([`crate::persist_inode`]) whatever the VFS
+    /// thinks of the inode, and flushes the device's cache.
+    ///
+    /// `generic_file_fsync()` writes the inode only if the VFS has it dirty (for `fdatasync`,
+    /// dirty for data). But the completion that converted the range's unwritten extents wrote
+    /// the records to the device's cache only (a time stamp change dirties the inode for
+    /// `fsync` alone), and the flusher may have written a dirty inode to that cache and cleaned
+    /// it meanwhile: `fdatasync` after overwriting preallocated blocks, or `fsync` after an
+    /// mmap write, would leave the records in the cache, and after a crash the data would read
+    /// as zeroes or be gone.
+    fn fsync(file: &File<Xtfs>, start: i64, end: i64, _datasync: bool) -> Result {
+        file.write_and_wait_range(start, end)?;
+        let sb = file.inode().super_block();
+        // Nothing changes on a read-only mount, and its device must stay as it is.
+        if sb.read_only() {
+            return Ok(());
+        }
+        crate::persist_inode(file.inode())?;
+        // Writeback that failed while the inode was persisted.
+        file.check_and_advance_wb_err()?;
+        sb.flush_cache()
     }
 
     fn seek_data_hole(inode: &INode<Xtfs>, offset: i64, data: bool) -> Result<i64> {

@@ -20,6 +20,7 @@ use kernel::fs::{
     inode::{self, INode},
     sb::{self, Either, SuperBlock},
 };
+use kernel::iomap::control::{self, fix_enabled, Fix, PausePoint};
 use kernel::prelude::*;
 use kernel::sync::{new_mutex, Mutex};
 use kernel::types::ARef;
@@ -153,14 +154,14 @@ impl fs::FileSystem for Xtfs {
         Ok(root)
     }
 
-    /// Writes the inode to the device's page cache ([`store_inode`]); with `sync` (`fsync`,
-    /// `sync_inode_metadata`), writes all dirty metadata to the device.
+    /// Writes the inode to the device's page cache ([`store_inode`]); with `sync` (`sync(2)`,
+    /// `sync_inode_metadata()`), also to the device ([`persist_inode`]).
     fn write_inode(inode: &INode<Self>, sync: bool) -> Result {
-        store_inode(inode)?;
         if sync {
-            inode.super_block().sync()?;
+            persist_inode(inode)
+        } else {
+            store_inode(inode)
         }
-        Ok(())
     }
 
     /// Deletes an inode without links: frees its blocks, reservations, extent chain and slot.
@@ -212,10 +213,41 @@ impl fs::FileSystem for Xtfs {
     }
 }
 
+/// Writes inode `inode` and its extent records to the device ([`store_inode`], then all dirty
+/// metadata), for `fsync` and `sync`.
+///
+/// # fsync against mmap writes
+///
+/// `fsync` holds no lock that keeps out a write fault or the writeback of the page it dirtied
+/// (`i_rwsem` keeps out only writes and truncation), and the completion of that writeback
+/// converts the extent it wrote and writes the records again (`complete_ioend`). Were the
+/// device's cache flushed while such a completion is between the blocks of the records (the
+/// chain of extent blocks first, the inode last), the device would hold the new chain under
+/// the old inode: a list of extents the file never had, with an extent twice and blocks it does
+/// not own (the race of the btrfs fix 885f46d87f, in xtfs's terms). So the extent lock is held
+/// from writing the records until the flush is done: the completion, and a write fault that
+/// would add a delayed allocation, wait for it, and the device gets a state the extents really
+/// had. Lock order: the extent lock, the block device's folio locks.
+pub(crate) fn persist_inode(inode: &INode<Xtfs>) -> Result {
+    let mut info = inode.data().info.lock();
+    store_inode_locked(inode, &mut info)?;
+    let serialized = fix_enabled(Fix::FsFsyncSerialize).then_some(info);
+    control::pause(PausePoint::FsFsyncFlush, inode.as_inode(), 0);
+    let ret = inode.super_block().sync();
+    drop(serialized);
+    ret
+}
+
 /// Writes inode `inode` to its slot of the inode table and its extents beyond the inline ones
 /// to its extent chain, grown or shrunk to fit (in the block device's page cache). Delayed
 /// allocations are not on disk.
 fn store_inode(inode: &INode<Xtfs>) -> Result {
+    store_inode_locked(inode, &mut inode.data().info.lock())
+}
+
+/// [`store_inode`], with the inode's extent lock held (`info`). The chain is written first,
+/// the inode last.
+fn store_inode_locked(inode: &INode<Xtfs>, info: &mut InodeInfo) -> Result {
     let sb = inode.super_block();
     let m = sb.data();
     let s = &m.sb;
@@ -223,8 +255,6 @@ fn store_inode(inode: &INode<Xtfs>) -> Result {
     let a = inode.attrs();
     let t = |t: inode::Time| (t.sec, t.nsec);
     {
-        let mut info = inode.data().info.lock();
-        let info = &mut *info;
         let mut on_disk = KVec::new();
         for e in info.extents.on_disk() {
             on_disk.push(*e, GFP_KERNEL)?;
@@ -253,6 +283,7 @@ fn store_inode(inode: &INode<Xtfs>) -> Result {
             format::encode_extent_block(&mut buf, records, next, ino, format::crc32c);
             sb.write(info.chain[i] * s.block_size(), &buf)?;
         }
+        control::pause(PausePoint::FsStoreExtents, inode.as_inode(), 0);
         let mut inline = [Extent::default(); format::INLINE_EXTENTS];
         for (slot, e) in inline.iter_mut().zip(on_disk.iter()) {
             *slot = *e;

@@ -31,6 +31,18 @@ static inline void set_knob(const char *knob, const char *value)
 	close(fd);
 }
 
+/* Whether a boolean debugfs knob (such as .../skip_validation) reads Y. */
+static inline int knob_set(const char *knob)
+{
+	char c = 'N';
+	int fd = open(knob, O_RDONLY);
+
+	if (fd < 0 || read(fd, &c, 1) != 1)
+		die(knob);
+	close(fd);
+	return c == 'Y';
+}
+
 /*
  * iomap_rs's pause points (fs/iomap_rs/iomap_rs_pause.c): a task reaching an
  * armed point for the armed file parks until released.
@@ -74,6 +86,15 @@ static inline void pause_arm(const char *point, int fd, long long start,
 static inline int pause_wait(const char *point)
 {
 	return pause_cmd(point, "wait");
+}
+
+/* The same, giving up after `ms` milliseconds instead of the arming's timeout. */
+static inline int pause_wait_ms(const char *point, unsigned int ms)
+{
+	char cmd[32];
+
+	snprintf(cmd, sizeof(cmd), "wait %u", ms);
+	return pause_cmd(point, cmd);
 }
 
 static inline void pause_release(const char *point)

@@ -7,6 +7,7 @@
  * usage: race stale-map FILE large|small ITERATIONS
  *        race punch-mmap FILE ITERATIONS
  *        race mkwrite-falloc FILE ITERATIONS
+ *        race fsync-mmap FILE DEVICE IMAGE ITERATIONS
  *
  * stale-map (d7b64041, xfs/559): FILE is preallocated unwritten over
  *   [0, 512 KiB) and its last page written with A and left dirty; for
@@ -41,6 +42,27 @@
  *   fsync the page must be a written extent, the rest unwritten, no delalloc
  *   left, and the data on disk.
  *
+ * fsync-mmap (the btrfs fix 885f46d87f, in xtfs's terms): FILE (on xtfs,
+ *   on a linear device-mapper device over DEVICE, so that reading DEVICE
+ *   with O_DIRECT does not write back xtfs's cached metadata first) gets 40
+ *   one-block extents separated by holes, more than the 7 records its
+ *   inode holds: the rest are in a chain block. It is fsynced, then D is
+ *   written into a new last block (the inode is dirty again). A
+ *   thread fsyncs: it writes the extent records to the device's cache and
+ *   parks at fs_fsync_flush, before flushing that cache to the device.
+ *   Meanwhile the first page, a hole, is written through a shared mapping
+ *   and its writeback started (sync_file_range): the completion converts
+ *   the new extent and writes the records again, and parks at
+ *   fs_store_extents with the chain written and the inode not. The fsync
+ *   resumes and flushes. Right after it returns, the filesystem is read
+ *   from DEVICE with O_DIRECT into IMAGE and checked with fsck.xtfs -n: the
+ *   new chain under the old inode is a list of extents the file never had
+ *   (one twice, one lost, blocks nothing owns). With the fix the fsync
+ *   holds the extent lock until the flush is done, so the write fault waits
+ *   (fs_store_extents is not reached within 200 ms while the fsync is
+ *   parked, and is after it) and the device holds what the fsync wrote.
+ *   Either way D must be on the device where FIEMAP says the page is.
+ *
  * Each mode prints one line per iteration that went wrong and a summary:
  *   "MODE: N iterations, pause reached R, corrupt C"
  * and exits 0 (the caller judges the counts), 1 on errors. An iteration whose
@@ -58,6 +80,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "progs.h"
@@ -422,6 +446,228 @@ static enum outcome mkwrite_falloc_once(const char *path, int i)
 	return bad ? CORRUPT : OK;
 }
 
+/* Where the block at `off` of fd is on the device (FIEMAP); dies on a hole. */
+static unsigned long long physical(int fd, off_t off)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent e;
+	} f = { .fm = { .fm_start = off, .fm_length = PAGE, .fm_extent_count = 1 } };
+
+	if (ioctl(fd, FS_IOC_FIEMAP, &f) || f.fm.fm_mapped_extents != 1)
+		die("FS_IOC_FIEMAP of one block");
+	return f.e.fe_physical + (off - f.e.fe_logical);
+}
+
+/*
+ * Copies the first `bytes` of `dev` as the device has them (O_DIRECT) to
+ * `image` and checks the copy with fsck.xtfs -n. Returns 1 (printing the
+ * first lines of fsck's report) if it found problems.
+ */
+static int device_inconsistent(const char *dev, const char *image,
+			       long long bytes, int iteration)
+{
+	enum { CHUNK = 1024 * 1024 };
+	char report[4096], *buf, *line;
+	int in, out, status, n;
+	long long done;
+	pid_t pid;
+
+	in = open(dev, O_RDONLY | O_DIRECT);
+	out = open(image, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (in < 0 || out < 0 || posix_memalign((void **)&buf, PAGE, CHUNK))
+		die("opening the device and the image");
+	for (done = 0; done < bytes; done += CHUNK) {
+		size_t len = bytes - done < CHUNK ? bytes - done : CHUNK;
+
+		if (pread(in, buf, len, done) != (ssize_t)len ||
+		    pwrite(out, buf, len, done) != (ssize_t)len)
+			die("copying the device");
+	}
+	free(buf);
+	close(in);
+	close(out);
+
+	snprintf(report, sizeof(report), "%s.fsck", image);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		int log = open(report, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (log < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+			_exit(127);
+		execlp("fsck.xtfs", "fsck.xtfs", "-n", image, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		die("fsck.xtfs");
+	if (WEXITSTATUS(status) == 0)
+		return 0;
+	if (WEXITSTATUS(status) != 4) {
+		fprintf(stderr, "fsck.xtfs -n %s exited %d\n", image, WEXITSTATUS(status));
+		exit(1);
+	}
+	in = open(report, O_RDONLY);
+	n = in < 0 ? 0 : read(in, report, sizeof(report) - 1);
+	if (in >= 0)
+		close(in);
+	report[n > 0 ? n : 0] = '\0';
+	printf("iteration %d: the device after fsync is inconsistent (fsck.xtfs):\n", iteration);
+	for (line = strtok(report, "\n"), n = 0; line && n < 3; line = strtok(NULL, "\n"), n++)
+		printf("iteration %d:   %s\n", iteration, line);
+	return 1;
+}
+
+struct syncer {
+	pthread_t thread;
+	int fd, ret, err;
+};
+
+static void *syncer_run(void *arg)
+{
+	struct syncer *s = arg;
+
+	s->ret = fsync(s->fd);
+	s->err = errno;
+	return NULL;
+}
+
+struct mmap_writer {
+	pthread_t thread;
+	int fd;
+	char *map;
+};
+
+static void *mmap_writer_run(void *arg)
+{
+	struct mmap_writer *t = arg;
+
+	memset(t->map, 0x33, PAGE);
+	if (sync_file_range(t->fd, 0, PAGE, SYNC_FILE_RANGE_WRITE))
+		die("sync_file_range");
+	return NULL;
+}
+
+/* How many iterations found the write fault waiting for the fsync. */
+static int fsync_waited;
+
+static enum outcome fsync_mmap_once(const char *path, const char *dev,
+				    const char *image, int i)
+{
+	const int extents = 40;
+	const off_t d_at = 2LL * (extents + 1) * PAGE;
+	static char page[PAGE] __attribute__((aligned(PAGE)));
+	struct mmap_writer t;
+	struct syncer s;
+	struct statvfs st;
+	int fd, dfd, k, bad, serialized, err;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || fstatvfs(fd, &st))
+		die(path);
+	/* Blocks 2, 4, ..., 80: one extent each, 33 of them in the chain. */
+	memset(page, 0x11, PAGE);
+	for (k = 1; k <= extents; k++)
+		if (pwrite(fd, page, PAGE, 2LL * k * PAGE) != PAGE)
+			die("pwrite");
+	if (fsync(fd))
+		die("fsync");
+	/*
+	 * D: the data this iteration's fsync must persist, in a new last
+	 * extent (the size changes: the inode is dirty for sure).
+	 */
+	memset(page, 0x22, PAGE);
+	if (pwrite(fd, page, PAGE, d_at) != PAGE)
+		die("pwrite");
+	t.fd = fd;
+	t.map = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (t.map == MAP_FAILED)
+		die("mmap");
+
+	pause_arm("fs_fsync_flush", fd, 0, 1, TIMEOUT_MS);
+	s = (struct syncer){ .fd = fd };
+	errno = pthread_create(&s.thread, NULL, syncer_run, &s);
+	if (errno)
+		die("pthread_create");
+	if (pause_wait("fs_fsync_flush")) {
+		printf("iteration %d: fsync never reached fs_fsync_flush\n", i);
+		pause_release("fs_fsync_flush");
+		pthread_join(s.thread, NULL);
+		munmap(t.map, PAGE);
+		close(fd);
+		return MISSED;
+	}
+	/*
+	 * The fsync wrote the records to the cache: now the completion's turn.
+	 * Without the fix it gets to fs_store_extents: wait for it as long as
+	 * it takes. With the fix the write fault waits for the fsync: 200 ms
+	 * show that it does not get there (a fix that let it through would
+	 * be caught: the completion takes far less).
+	 */
+	pause_arm("fs_store_extents", fd, 0, 1, TIMEOUT_MS);
+	errno = pthread_create(&t.thread, NULL, mmap_writer_run, &t);
+	if (errno)
+		die("pthread_create");
+	if (knob_set("/sys/kernel/debug/iomap_rs/fs_skip_fsync_serialize")) {
+		err = pause_wait("fs_store_extents");
+		if (err) {
+			printf("iteration %d: the completion never reached fs_store_extents\n", i);
+			pause_release("fs_fsync_flush");
+			pthread_join(s.thread, NULL);
+			pause_release("fs_store_extents");
+			pthread_join(t.thread, NULL);
+			munmap(t.map, PAGE);
+			close(fd);
+			return MISSED;
+		}
+	} else {
+		err = pause_wait_ms("fs_store_extents", 200);
+		if (err && err != ETIMEDOUT) {
+			errno = err;
+			die("waiting for fs_store_extents");
+		}
+	}
+	serialized = err == ETIMEDOUT;
+	fsync_waited += serialized;
+	pause_release("fs_fsync_flush");
+	errno = pthread_join(s.thread, NULL);
+	if (errno || s.ret) {
+		fprintf(stderr, "iteration %d: fsync failed: %s\n", i, strerror(s.err));
+		exit(1);
+	}
+	/* What the fsync left on the device, before anything else changes it. */
+	bad = device_inconsistent(dev, image, (long long)st.f_blocks * st.f_frsize, i);
+	if (serialized && pause_wait("fs_store_extents")) {
+		printf("iteration %d: the completion never reached fs_store_extents\n", i);
+		pause_release("fs_store_extents");
+		pthread_join(t.thread, NULL);
+		munmap(t.map, PAGE);
+		close(fd);
+		return MISSED;
+	}
+	pause_release("fs_store_extents");
+	errno = pthread_join(t.thread, NULL);
+	if (errno)
+		die("pthread_join");
+	munmap(t.map, PAGE);
+
+	/* D on the device, where the file's block is. */
+	dfd = open(dev, O_RDONLY | O_DIRECT);
+	if (dfd < 0 || pread(dfd, page, PAGE, physical(fd, d_at)) != PAGE)
+		die("reading the fsynced block from the device");
+	close(dfd);
+	for (k = 0; k < PAGE && page[k] == 0x22; k++)
+		;
+	if (k < PAGE) {
+		printf("iteration %d: the fsynced page is not on the device: byte %d is 0x%02x\n",
+		       i, k, (unsigned char)page[k]);
+		bad = 1;
+	}
+	close(fd);
+	return bad ? CORRUPT : OK;
+}
+
 int main(int argc, char **argv)
 {
 	int n, i, small = 0, reached = 0, corrupt = 0;
@@ -434,12 +680,15 @@ int main(int argc, char **argv)
 	} else if (argc == 4 && (!strcmp(mode, "punch-mmap") ||
 				 !strcmp(mode, "mkwrite-falloc"))) {
 		n = atoi(argv[3]);
+	} else if (argc == 6 && !strcmp(mode, "fsync-mmap")) {
+		n = atoi(argv[5]);
 	} else {
 		fprintf(stderr,
 			"usage: %s stale-map FILE large|small ITERATIONS\n"
 			"       %s punch-mmap FILE ITERATIONS\n"
-			"       %s mkwrite-falloc FILE ITERATIONS\n",
-			argv[0], argv[0], argv[0]);
+			"       %s mkwrite-falloc FILE ITERATIONS\n"
+			"       %s fsync-mmap FILE DEVICE IMAGE ITERATIONS\n",
+			argv[0], argv[0], argv[0], argv[0]);
 		return 2;
 	}
 	for (i = 1; i <= n; i++) {
@@ -447,6 +696,8 @@ int main(int argc, char **argv)
 			o = stale_map_once(argv[2], small, i);
 		else if (!strcmp(mode, "punch-mmap"))
 			o = punch_mmap_once(argv[2], i);
+		else if (!strcmp(mode, "fsync-mmap"))
+			o = fsync_mmap_once(argv[2], argv[3], argv[4], i);
 		else
 			o = mkwrite_falloc_once(argv[2], i);
 		if (o == MISSED)
@@ -454,6 +705,9 @@ int main(int argc, char **argv)
 		reached++;
 		corrupt += o == CORRUPT;
 	}
+	if (!strcmp(mode, "fsync-mmap"))
+		printf("%s: the write fault waited for fsync in %d of %d iterations\n",
+		       mode, fsync_waited, reached);
 	printf("%s%s%s: %d iterations, pause reached %d, corrupt %d\n", mode,
 	       !strcmp(mode, "stale-map") ? " " : "",
 	       !strcmp(mode, "stale-map") ? argv[3] : "", n, reached, corrupt);

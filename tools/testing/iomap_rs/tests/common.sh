@@ -127,6 +127,7 @@ fault_injection_off() {
 	knob skip_validation N
 	knob release_punch_all N
 	knob fs_skip_mkwrite_recheck N
+	knob fs_skip_fsync_serialize N
 }
 
 # A tmpfs for reference copies of the files under test.
@@ -382,6 +383,27 @@ xtfs_try_image() {
 	fi
 }
 
+# linear_scratch: a device-mapper linear device over the whole scratch disk,
+# LINEAR_DEV, for a filesystem whose writes must be read back from the disk
+# as the disk has them: an O_DIRECT read of the device a filesystem is
+# mounted on first writes back what that filesystem left dirty in the
+# device's cache, but the disk under a linear device has a cache of its own,
+# which stays empty. Reading $SCRATCH_DEV with O_DIRECT then gives what a
+# crash would leave. linear_scratch_remove takes it away.
+linear_scratch() {
+	export DM_DISABLE_UDEV=1
+	LINEAR_NAME=iomap_rs-linear-${SCRATCH_DEV##*/}
+	dmsetup remove "$LINEAR_NAME" 2>/dev/null || true
+	echo "0 $(blockdev --getsz "$SCRATCH_DEV") linear $SCRATCH_DEV 0" |
+		dmsetup create "$LINEAR_NAME" || fail "cannot create a linear device over $SCRATCH_DEV"
+	LINEAR_DEV=/dev/mapper/$LINEAR_NAME
+}
+
+linear_scratch_remove() {
+	if is_mounted "$SCRATCH_MNT"; then umount "$SCRATCH_MNT"; fi
+	dmsetup remove "$LINEAR_NAME"
+}
+
 # xtfs_statfs_free: the free blocks statfs reports (for leak checks).
 xtfs_statfs_free() {
 	stat -f -c '%f' "$SCRATCH_MNT"
@@ -423,8 +445,9 @@ check_xtfs() {
 # pause point. Fails unless the pause point was reached in every iteration
 # of both runs, every iteration without the fix went wrong and none with it.
 # Prints both counts, for the TAP diagnostics; sets RACE_OFF and RACE_ON to
-# the summaries, and RACE_ON_STALE_BEFORE to the stale_detections counter
-# before the run with the fix. A function named in RACE_BETWEEN runs between
+# the summaries, RACE_OFF_OUTPUT and RACE_ON_OUTPUT to all the program
+# printed, and RACE_ON_STALE_BEFORE to the stale_detections counter before
+# the run with the fix. A function named in RACE_BETWEEN runs between
 # the two runs.
 race_fix_off_on() {
 	local label=$1 knob_name=$2 n=$3 out rc t0 off on
@@ -437,12 +460,14 @@ race_fix_off_on() {
 	echo "$out" | head -n 3
 	[ "$rc" = 0 ] || fail "$label: race $* failed (exit $rc) with the fix off"
 	off=$(echo "$out" | tail -n 1)
+	RACE_OFF_OUTPUT=$out
 	# A test may need a fresh filesystem after the damage.
 	[ -z "${RACE_BETWEEN:-}" ] || "$RACE_BETWEEN"
 	RACE_ON_STALE_BEFORE=$(knob stale_detections)
 	out=$("$IOMAP_RS_BIN/race" "$@" "$n") || fail "$label: race $* failed with the fix on: $out"
 	echo "$out" | head -n 3
 	on=$(echo "$out" | tail -n 1)
+	RACE_ON_OUTPUT=$out
 	RACE_OFF="fix off ($knob_name=Y): ${off#*: }"
 	RACE_ON="fix on: ${on#*: }"
 	diagnose "$label: $RACE_OFF; $RACE_ON; $((2 * n)) iterations in $((($(date +%s%N) - t0) / 1000000)) ms"
