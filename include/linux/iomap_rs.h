@@ -195,7 +195,7 @@ enum iomap_rs_pause_point {
 	IOMAP_RS_PAUSE_FS_IOEND_CONVERT,
 	/* In fsync, records written to the device's cache, not yet flushed. */
 	IOMAP_RS_PAUSE_FS_FSYNC_FLUSH,
-	/* Writing an inode's extent records, between its blocks. */
+	/* A write completion writing extent records, between their blocks. */
 	IOMAP_RS_PAUSE_FS_STORE_EXTENTS,
 	IOMAP_RS_NR_PAUSE_POINTS,
 };

@@ -65,8 +65,9 @@ pub enum PausePoint {
     /// In a filesystem's `fsync`, with the inode's extent records written to the device's
     /// cache and not yet flushed to the device (`fs_fsync_flush`).
     FsFsyncFlush,
-    /// While a filesystem writes an inode's extent records, after some of their blocks and
-    /// before the rest (`fs_store_extents`).
+    /// While a filesystem writes an inode's extent records at a write completion, after some
+    /// of their blocks and before the rest (`fs_store_extents`; the position is the completed
+    /// write's).
     FsStoreExtents,
 }
 

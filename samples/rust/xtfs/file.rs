@@ -105,7 +105,7 @@ impl address_space::DirectWrite for XtfsMapper {
         if end > inode.as_inode().size() {
             lock.write_size(end);
         }
-        crate::store_inode(inode)
+        crate::store_inode_completed(inode, offset)
     }
 }
 
@@ -415,7 +415,7 @@ impl address_space::Writeback for XtfsMapper {
             let end = (ioend.offset as u64 + ioend.size).div_ceil(1 << bits);
             inode.data().info.lock().extents.convert(start, end)?;
         }
-        crate::store_inode(inode)
+        crate::store_inode_completed(inode, ioend.offset)
     }
 }
 

@@ -230,7 +230,7 @@ impl fs::FileSystem for Xtfs {
 /// had. Lock order: the extent lock, the block device's folio locks.
 pub(crate) fn persist_inode(inode: &INode<Xtfs>) -> Result {
     let mut info = inode.data().info.lock();
-    store_inode_locked(inode, &mut info)?;
+    store_inode_locked(inode, &mut info, None)?;
     let serialized = fix_enabled(Fix::FsFsyncSerialize).then_some(info);
     control::pause(PausePoint::FsFsyncFlush, inode.as_inode(), 0);
     let ret = inode.super_block().sync();
@@ -242,12 +242,19 @@ pub(crate) fn persist_inode(inode: &INode<Xtfs>) -> Result {
 /// to its extent chain, grown or shrunk to fit (in the block device's page cache). Delayed
 /// allocations are not on disk.
 fn store_inode(inode: &INode<Xtfs>) -> Result {
-    store_inode_locked(inode, &mut inode.data().info.lock())
+    store_inode_locked(inode, &mut inode.data().info.lock(), None)
 }
 
-/// [`store_inode`], with the inode's extent lock held (`info`). The chain is written first,
-/// the inode last.
-fn store_inode_locked(inode: &INode<Xtfs>, info: &mut InodeInfo) -> Result {
+/// [`store_inode`] at the completion of a write at file offset `pos`, which converted
+/// unwritten extents: the `fs_store_extents` pause point can stop it between the chain and the
+/// inode.
+fn store_inode_completed(inode: &INode<Xtfs>, pos: i64) -> Result {
+    store_inode_locked(inode, &mut inode.data().info.lock(), Some(pos))
+}
+
+/// [`store_inode`], with the inode's extent lock held (`info`), for the completion of a write
+/// at `completed` if it is one. The chain is written first, the inode last.
+fn store_inode_locked(inode: &INode<Xtfs>, info: &mut InodeInfo, completed: Option<i64>) -> Result {
     let sb = inode.super_block();
     let m = sb.data();
     let s = &m.sb;
@@ -283,7 +290,9 @@ fn store_inode_locked(inode: &INode<Xtfs>, info: &mut InodeInfo) -> Result {
             format::encode_extent_block(&mut buf, records, next, ino, format::crc32c);
             sb.write(info.chain[i] * s.block_size(), &buf)?;
         }
-        control::pause(PausePoint::FsStoreExtents, inode.as_inode(), 0);
+        if let Some(pos) = completed {
+            control::pause(PausePoint::FsStoreExtents, inode.as_inode(), pos);
+        }
         let mut inline = [Extent::default(); format::INLINE_EXTENTS];
         for (slot, e) in inline.iter_mut().zip(on_disk.iter()) {
             *slot = *e;

@@ -44,7 +44,7 @@
  *
  * fsync-mmap (the btrfs fix 885f46d87f, in xtfs's terms): FILE (on xtfs,
  *   on a linear device-mapper device over DEVICE, so that reading DEVICE
- *   with O_DIRECT does not write back xtfs's cached metadata first) gets 40
+ *   with O_DIRECT does not write back xtfs's cached metadata first) gets 12
  *   one-block extents separated by holes, more than the 7 records its
  *   inode holds: the rest are in a chain block. It is fsynced, then D is
  *   written into a new last block (the inode is dirty again). A
@@ -555,7 +555,7 @@ static int fsync_waited;
 static enum outcome fsync_mmap_once(const char *path, const char *dev,
 				    const char *image, int i)
 {
-	const int extents = 40;
+	const int extents = 12;
 	const off_t d_at = 2LL * (extents + 1) * PAGE;
 	static char page[PAGE] __attribute__((aligned(PAGE)));
 	struct mmap_writer t;
@@ -566,7 +566,7 @@ static enum outcome fsync_mmap_once(const char *path, const char *dev,
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || fstatvfs(fd, &st))
 		die(path);
-	/* Blocks 2, 4, ..., 80: one extent each, 33 of them in the chain. */
+	/* Blocks 2, 4, ..., 24: one extent each, 5 of them in the chain. */
 	memset(page, 0x11, PAGE);
 	for (k = 1; k <= extents; k++)
 		if (pwrite(fd, page, PAGE, 2LL * k * PAGE) != PAGE)
@@ -605,7 +605,7 @@ static enum outcome fsync_mmap_once(const char *path, const char *dev,
 	 * show that it does not get there (a fix that let it through would
 	 * be caught: the completion takes far less).
 	 */
-	pause_arm("fs_store_extents", fd, 0, 1, TIMEOUT_MS);
+	pause_arm("fs_store_extents", fd, 0, PAGE, TIMEOUT_MS);
 	errno = pthread_create(&t.thread, NULL, mmap_writer_run, &t);
 	if (errno)
 		die("pthread_create");

@@ -143,9 +143,10 @@ drop_caches() {
 	echo 3 >/proc/sys/vm/drop_caches
 }
 
-# expect_same WHAT FILE REFERENCE: the two files have the same content.
+# expect_same WHAT FILE REFERENCE: the two files have the same content
+# (progs/samefile.c: cmp in 1 MiB reads).
 expect_same() {
-	cmp "$2" "$3" >"$RESULT_DIR/cmp.log" 2>&1 ||
+	samefile "$2" "$3" >"$RESULT_DIR/cmp.log" 2>&1 ||
 		fail "$1: $2 differs from its reference: $(head -c 300 "$RESULT_DIR/cmp.log")"
 }
 
@@ -394,14 +395,16 @@ linear_scratch() {
 	export DM_DISABLE_UDEV=1
 	LINEAR_NAME=iomap_rs-linear-${SCRATCH_DEV##*/}
 	dmsetup remove "$LINEAR_NAME" 2>/dev/null || true
+	# (dmsetup says on stderr that it manages the device nodes itself.)
 	echo "0 $(blockdev --getsz "$SCRATCH_DEV") linear $SCRATCH_DEV 0" |
-		dmsetup create "$LINEAR_NAME" || fail "cannot create a linear device over $SCRATCH_DEV"
+		dmsetup create "$LINEAR_NAME" 2>"$RESULT_DIR/dmsetup.log" ||
+		fail "cannot create a linear device over $SCRATCH_DEV: $(cat "$RESULT_DIR/dmsetup.log")"
 	LINEAR_DEV=/dev/mapper/$LINEAR_NAME
 }
 
 linear_scratch_remove() {
 	if is_mounted "$SCRATCH_MNT"; then umount "$SCRATCH_MNT"; fi
-	dmsetup remove "$LINEAR_NAME"
+	dmsetup remove "$LINEAR_NAME" 2>>"$RESULT_DIR/dmsetup.log"
 }
 
 # xtfs_statfs_free: the free blocks statfs reports (for leak checks).
@@ -446,9 +449,9 @@ check_xtfs() {
 # of both runs, every iteration without the fix went wrong and none with it.
 # Prints both counts, for the TAP diagnostics; sets RACE_OFF and RACE_ON to
 # the summaries, RACE_OFF_OUTPUT and RACE_ON_OUTPUT to all the program
-# printed, and RACE_ON_STALE_BEFORE to the stale_detections counter before
-# the run with the fix. A function named in RACE_BETWEEN runs between
-# the two runs.
+# printed (also kept in $RESULT_DIR/race-fix-off.log and race-fix-on.log),
+# and RACE_ON_STALE_BEFORE to the stale_detections counter before the run
+# with the fix. A function named in RACE_BETWEEN runs between the two runs.
 race_fix_off_on() {
 	local label=$1 knob_name=$2 n=$3 out rc t0 off on
 	shift 3
@@ -461,6 +464,7 @@ race_fix_off_on() {
 	[ "$rc" = 0 ] || fail "$label: race $* failed (exit $rc) with the fix off"
 	off=$(echo "$out" | tail -n 1)
 	RACE_OFF_OUTPUT=$out
+	echo "$out" >"$RESULT_DIR/race-fix-off.log"
 	# A test may need a fresh filesystem after the damage.
 	[ -z "${RACE_BETWEEN:-}" ] || "$RACE_BETWEEN"
 	RACE_ON_STALE_BEFORE=$(knob stale_detections)
@@ -468,6 +472,7 @@ race_fix_off_on() {
 	echo "$out" | head -n 3
 	on=$(echo "$out" | tail -n 1)
 	RACE_ON_OUTPUT=$out
+	echo "$out" >"$RESULT_DIR/race-fix-on.log"
 	RACE_OFF="fix off ($knob_name=Y): ${off#*: }"
 	RACE_ON="fix on: ${on#*: }"
 	diagnose "$label: $RACE_OFF; $RACE_ON; $((2 * n)) iterations in $((($(date +%s%N) - t0) / 1000000)) ms"

@@ -25,7 +25,7 @@ use_write_path rust
 # xtfs on a linear device: the race program reads the disk under it.
 linear_scratch
 trap linear_scratch_remove EXIT
-mkfs.xtfs -q -s 16m "$LINEAR_DEV" || fail "mkfs.xtfs $LINEAR_DEV failed"
+mkfs.xtfs -q -s 8m "$LINEAR_DEV" || fail "mkfs.xtfs $LINEAR_DEV failed"
 mount_xtfs "$LINEAR_DEV"
 ref_dir
 race_fix_off_on "fsync vs mmap write" fs_skip_fsync_serialize "$RACE_ITERATIONS" \

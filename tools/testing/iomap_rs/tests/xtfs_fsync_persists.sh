@@ -36,7 +36,7 @@ on_disk() {
 	fsck.xtfs -n "$copy/image" >"$RESULT_DIR/fsck.log" 2>&1 ||
 		fail "$1: fsck.xtfs finds the disk inconsistent: $(head -n 3 "$RESULT_DIR/fsck.log")"
 	mount -t xtfs -o loop,ro "$copy/image" "$copy/mnt" || fail "$1: the disk's copy does not mount"
-	cmp "$copy/mnt/${2##*/}" "$2" >"$RESULT_DIR/cmp.log" 2>&1 ||
+	samefile "$copy/mnt/${2##*/}" "$2" >"$RESULT_DIR/cmp.log" 2>&1 ||
 		fail "$1: the file on the disk differs from the cached one: $(head -c 300 "$RESULT_DIR/cmp.log")"
 	umount "$copy/mnt"
 	echo "$1: on the disk"

@@ -44,7 +44,7 @@ for bs in 1024 4096; do
 		local f name
 		for f in "$SCRATCH_MNT"/files/rust-*; do
 			name=${f##*/rust-}
-			cmp "$f" "$SCRATCH_MNT/files/c-$name" >/dev/null ||
+			samefile "$f" "$SCRATCH_MNT/files/c-$name" >/dev/null ||
 				fail "$1: the Rust and the C path wrote $name differently ($bs-byte blocks)"
 			case $name in
 			prealloc) expect_same "$1 ($bs-byte blocks)" "$f" "$REF_DIR/prealloc" ;;

@@ -47,7 +47,7 @@ for run in $(seq 10); do
 	[ "$run" -gt 1 ] || echo "run 1: $(echo "$events" | grep -o 'iomap_rs_stale:.*' | head -n 1)"
 	unmount_scratch
 	mount_scratch
-	cmp "$f" "$REF_DIR/559" || fail "run $run: the file differs from the reference after a remount"
+	samefile "$f" "$REF_DIR/559" || fail "run $run: the file differs from the reference after a remount"
 done
 diagnose "10 runs: the write found its mapping stale every time (trace event), the file right after a remount"
 check_xtfs "$SCRATCH_DEV"
