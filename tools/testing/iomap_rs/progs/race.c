@@ -59,8 +59,9 @@
  *   new chain under the old inode is a list of extents the file never had
  *   (one twice, one lost, blocks nothing owns). With the fix the fsync
  *   holds the extent lock until the flush is done, so the write fault waits
- *   (fs_store_extents is not reached within 200 ms while the fsync is
- *   parked, and is after it) and the device holds what the fsync wrote.
+ *   (it does not reach fs_mkwrite_map within 200 ms while the fsync is
+ *   parked; after it, it parks there until the device has been read) and
+ *   the device holds what the fsync wrote.
  *   Either way D must be on the device where FIEMAP says the page is.
  *
  * Each mode prints one line per iteration that went wrong and a summary:
@@ -75,6 +76,7 @@
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +87,8 @@
 #include <unistd.h>
 
 #include "progs.h"
+
+extern char **environ;
 
 #define PAGE	4096
 #define KIB	1024LL
@@ -461,21 +465,19 @@ static unsigned long long physical(int fd, off_t off)
 
 /*
  * Copies the first `bytes` of `dev` as the device has them (O_DIRECT) to
- * `image` and checks the copy with fsck.xtfs -n. Returns 1 (printing the
- * first lines of fsck's report) if it found problems.
+ * `image`. No memory is mapped or unmapped meanwhile (that takes the address
+ * space's lock for writing, which a thread parked in a write fault holds).
  */
-static int device_inconsistent(const char *dev, const char *image,
-			       long long bytes, int iteration)
+static void copy_device(const char *dev, const char *image, long long bytes)
 {
 	enum { CHUNK = 1024 * 1024 };
-	char report[4096], *buf, *line;
-	int in, out, status, n;
+	static char buf[CHUNK] __attribute__((aligned(PAGE)));
 	long long done;
-	pid_t pid;
+	int in, out;
 
 	in = open(dev, O_RDONLY | O_DIRECT);
 	out = open(image, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (in < 0 || out < 0 || posix_memalign((void **)&buf, PAGE, CHUNK))
+	if (in < 0 || out < 0)
 		die("opening the device and the image");
 	for (done = 0; done < bytes; done += CHUNK) {
 		size_t len = bytes - done < CHUNK ? bytes - done : CHUNK;
@@ -484,22 +486,32 @@ static int device_inconsistent(const char *dev, const char *image,
 		    pwrite(out, buf, len, done) != (ssize_t)len)
 			die("copying the device");
 	}
-	free(buf);
 	close(in);
 	close(out);
+}
+
+/*
+ * Checks `image` with fsck.xtfs -n. Returns 1 (printing the first lines of
+ * fsck's report) if it found problems.
+ */
+static int image_inconsistent(const char *image, int iteration)
+{
+	char *args[] = { "fsck.xtfs", "-n", (char *)image, NULL };
+	posix_spawn_file_actions_t actions;
+	char report[4096], *line;
+	int in, status, n;
+	pid_t pid;
 
 	snprintf(report, sizeof(report), "%s.fsck", image);
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (!pid) {
-		int log = open(report, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (log < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
-			_exit(127);
-		execlp("fsck.xtfs", "fsck.xtfs", "-n", image, (char *)NULL);
-		_exit(127);
-	}
+	if (posix_spawn_file_actions_init(&actions) ||
+	    posix_spawn_file_actions_addopen(&actions, 1, report,
+					     O_WRONLY | O_CREAT | O_TRUNC, 0644) ||
+	    posix_spawn_file_actions_adddup2(&actions, 1, 2))
+		die("posix_spawn_file_actions");
+	errno = posix_spawnp(&pid, "fsck.xtfs", &actions, NULL, args, environ);
+	if (errno)
+		die("posix_spawnp fsck.xtfs");
+	posix_spawn_file_actions_destroy(&actions);
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		die("fsck.xtfs");
 	if (WEXITSTATUS(status) == 0)
@@ -561,7 +573,7 @@ static enum outcome fsync_mmap_once(const char *path, const char *dev,
 	struct mmap_writer t;
 	struct syncer s;
 	struct statvfs st;
-	int fd, dfd, k, bad, serialized, err;
+	int fd, dfd, k, bad = 0, serialized, err, missed = 0;
 
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || fstatvfs(fd, &st))
@@ -599,36 +611,37 @@ static enum outcome fsync_mmap_once(const char *path, const char *dev,
 		return MISSED;
 	}
 	/*
-	 * The fsync wrote the records to the cache: now the completion's turn.
-	 * Without the fix it gets to fs_store_extents: wait for it as long as
-	 * it takes. With the fix the write fault waits for the fsync: 200 ms
-	 * show that it does not get there (a fix that let it through would
-	 * be caught: the completion takes far less).
+	 * The fsync wrote the records to the cache: now the write fault's and
+	 * its completion's turn. The fault parks at fs_mkwrite_map before it
+	 * changes anything. Without the fix it gets there at once; let it go
+	 * and wait for the completion at fs_store_extents, as long as it
+	 * takes. With the fix the fault waits for the fsync: 200 ms show that
+	 * it does not get there (a fix that let it through would be caught:
+	 * it takes far less), and after the fsync it parks there until the
+	 * device is read, so that nothing it does (an allocation, the records
+	 * half written) reaches the device meanwhile through the flusher.
 	 */
+	pause_arm("fs_mkwrite_map", fd, 0, PAGE, TIMEOUT_MS);
 	pause_arm("fs_store_extents", fd, 0, PAGE, TIMEOUT_MS);
 	errno = pthread_create(&t.thread, NULL, mmap_writer_run, &t);
 	if (errno)
 		die("pthread_create");
-	if (knob_set("/sys/kernel/debug/iomap_rs/fs_skip_fsync_serialize")) {
-		err = pause_wait("fs_store_extents");
-		if (err) {
+	if (knob_set("/sys/kernel/debug/iomap_rs/fs_skip_fsync_serialize"))
+		err = pause_wait("fs_mkwrite_map");
+	else
+		err = pause_wait_ms("fs_mkwrite_map", 200);
+	serialized = err == ETIMEDOUT &&
+		     !knob_set("/sys/kernel/debug/iomap_rs/fs_skip_fsync_serialize");
+	if (err && !serialized) {
+		printf("iteration %d: the write fault never reached fs_mkwrite_map\n", i);
+		missed = 1;
+	} else if (!serialized) {
+		pause_release("fs_mkwrite_map");
+		if (pause_wait("fs_store_extents")) {
 			printf("iteration %d: the completion never reached fs_store_extents\n", i);
-			pause_release("fs_fsync_flush");
-			pthread_join(s.thread, NULL);
-			pause_release("fs_store_extents");
-			pthread_join(t.thread, NULL);
-			munmap(t.map, PAGE);
-			close(fd);
-			return MISSED;
-		}
-	} else {
-		err = pause_wait_ms("fs_store_extents", 200);
-		if (err && err != ETIMEDOUT) {
-			errno = err;
-			die("waiting for fs_store_extents");
+			missed = 1;
 		}
 	}
-	serialized = err == ETIMEDOUT;
 	fsync_waited += serialized;
 	pause_release("fs_fsync_flush");
 	errno = pthread_join(s.thread, NULL);
@@ -637,20 +650,30 @@ static enum outcome fsync_mmap_once(const char *path, const char *dev,
 		exit(1);
 	}
 	/* What the fsync left on the device, before anything else changes it. */
-	bad = device_inconsistent(dev, image, (long long)st.f_blocks * st.f_frsize, i);
-	if (serialized && pause_wait("fs_store_extents")) {
-		printf("iteration %d: the completion never reached fs_store_extents\n", i);
-		pause_release("fs_store_extents");
-		pthread_join(t.thread, NULL);
-		munmap(t.map, PAGE);
-		close(fd);
-		return MISSED;
+	if (!missed)
+		copy_device(dev, image, (long long)st.f_blocks * st.f_frsize);
+	if (!missed && serialized) {
+		if (pause_wait("fs_mkwrite_map")) {
+			printf("iteration %d: the write fault never reached fs_mkwrite_map\n", i);
+			missed = 1;
+		}
+		pause_release("fs_mkwrite_map");
+		if (!missed && pause_wait("fs_store_extents")) {
+			printf("iteration %d: the completion never reached fs_store_extents\n", i);
+			missed = 1;
+		}
 	}
+	pause_release("fs_mkwrite_map");
 	pause_release("fs_store_extents");
 	errno = pthread_join(t.thread, NULL);
 	if (errno)
 		die("pthread_join");
 	munmap(t.map, PAGE);
+	if (missed) {
+		close(fd);
+		return MISSED;
+	}
+	bad = image_inconsistent(image, i);
 
 	/* D on the device, where the file's block is. */
 	dfd = open(dev, O_RDONLY | O_DIRECT);
