@@ -15,8 +15,9 @@
 # Without the serialization (fs_skip_fsync_serialize) the device holds the
 # new chain under the old inode in every iteration: an extent twice, one
 # lost, blocks nothing owns. With it, fsync holds the extent lock until its
-# flush is done: the write fault waits for it in every iteration, and the
-# device is clean.
+# flush is done: the write fault waits for it in every iteration (it does
+# not reach fs_mkwrite_map while fsync is parked, and stays there until the
+# disk has been read), and the disk is clean.
 
 . "$(dirname "$0")/common.sh"
 require_xtfs
