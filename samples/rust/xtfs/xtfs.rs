@@ -219,8 +219,9 @@ impl fs::FileSystem for Xtfs {
 /// # fsync against mmap writes
 ///
 /// `fsync` holds no lock that keeps out a write fault or the writeback of the page it dirtied
-/// (`i_rwsem` keeps out only writes and truncation), and the completion of that writeback
-/// converts the extent it wrote and writes the records again (`complete_ioend`). Were the
+/// (xtfs's takes no `i_rwsem`, which would keep out only writes and truncation anyway), and the
+/// completion of that writeback converts the extent it wrote and writes the records again
+/// (`complete_ioend`). Were the
 /// device's cache flushed while such a completion is between the blocks of the records (the
 /// chain of extent blocks first, the inode last), the device would hold the new chain under
 /// the old inode: a list of extents the file never had, with an extent twice and blocks it does
