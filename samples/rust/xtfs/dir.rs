@@ -17,6 +17,7 @@ use crate::format::{self, corrupt, Extent};
 use crate::{create_inode, read_inode, Xtfs};
 use kernel::fs::{
     self, dir,
+    file::File,
     inode::{self, INode, LockedDir, NewOwner},
 };
 use kernel::prelude::*;
@@ -418,5 +419,22 @@ impl fs::file::Operations for DirFileOps {
             };
             emitter.emit(slot as i64 + 3, d.name, d.ino as u64, typ)
         })
+    }
+
+    /// `fsync` of a directory, which is what makes its changes durable (POSIX leaves a new
+    /// name to it, not to `fsync` of the file): the entries go to the block device's cache as
+    /// they change, the inode (size and extents, which grow with the entries) only when the
+    /// flusher writes it. So the inode is written ([`crate::persist_inode`], which also writes
+    /// back that cache) and the device's cache flushed. Without it, a file created and fsynced
+    /// could be on the disk with the directory's new block free in its inode and used in the
+    /// bitmap: an inode no name reaches and leaked blocks.
+    fn fsync(file: &File<Xtfs>, _start: i64, _end: i64, _datasync: bool) -> Result {
+        let sb = file.inode().super_block();
+        // Nothing changes on a read-only mount, and its device must stay as it is.
+        if sb.read_only() {
+            return Ok(());
+        }
+        crate::persist_inode(file.inode())?;
+        sb.flush_cache()
     }
 }

@@ -5,9 +5,9 @@
 # filesystem is read from the disk with O_DIRECT (what a crash right then
 # would leave; xtfs is on a linear device over it, so that the read does not
 # write back xtfs's cache first), must be clean for fsck.xtfs -n, and,
-# mounted from that copy, must give the file as the page cache has it. The
-# files are created and synced first: the directory entries are not what
-# fsync of a file persists. The cases where the
+# mounted from that copy, must give the file as the page cache has it. First
+# a new file with fsync of the directory, which is what persists a name;
+# the other files are created and synced first. Then the cases where the
 # metadata to persist is only the conversion of unwritten extents that the
 # data's writeback completion did, which leaves the inode clean for
 # fdatasync (a time stamp change dirties it for fsync only): an overwrite of
@@ -26,8 +26,6 @@ copy=$(mktemp -d)
 mount -t tmpfs none "$copy"
 mkdir "$copy/mnt"
 trap 'is_mounted "$copy/mnt" && umount "$copy/mnt"; umount "$copy"; rmdir "$copy"; linear_scratch_remove' EXIT
-touch "$SCRATCH_MNT/prealloc" "$SCRATCH_MNT/sparse" "$SCRATCH_MNT/append"
-sync
 
 # on_disk WHAT FILE: the disk as it is now holds FILE as cached.
 on_disk() {
@@ -41,6 +39,17 @@ on_disk() {
 	umount "$copy/mnt"
 	echo "$1: on the disk"
 }
+
+# A new file: fsync of it and of its directory (which grows by a block for
+# the first names) make both durable; without the directory's, the disk
+# would hold an inode no name reaches and the directory's block leaked.
+f=$SCRATCH_MNT/new
+xfs_io -f -c "pwrite -q -S 0x44 0 20000" -c fsync "$f"
+xfs_io -r -c fsync "$SCRATCH_MNT" 2>&1 | grep . && fail "fsync of the directory failed"
+on_disk "a new file, fsync of it and of its directory" "$f"
+
+touch "$SCRATCH_MNT/prealloc" "$SCRATCH_MNT/sparse" "$SCRATCH_MNT/append"
+sync
 
 f=$SCRATCH_MNT/prealloc
 xfs_io -f -c "falloc 0 256k" -c fsync "$f"
