@@ -499,6 +499,42 @@ race_stale_map_both_folio_sizes() {
 # The iterations of each deterministic race run, with the fix off and on.
 RACE_ITERATIONS=${RACE_ITERATIONS:-100}
 
+# exerciser_rounds BLOCK_SIZE ROUND...: progs/exerciser on a fresh xtfs with
+# BLOCK_SIZE-byte blocks, XTFS_EXERCISER_OPS (10,000) random operations per
+# round over three files checked against their models in $REF_DIR; after
+# each round the files must match their models after dropping the caches and
+# after a remount, nothing may be left reserved and fsck.xtfs -n must be
+# clean. Round R's seed is SEED * 100 + R, SEED being IOMAP_RS_SEED or random
+# (printed, to replay a failure).
+exerciser_rounds() {
+	local bs=$1 seed=${IOMAP_RS_SEED:-$RANDOM} ops=${XTFS_EXERCISER_OPS:-10000} round rc i
+	shift
+	echo "seed $seed, $ops operations per round, $bs-byte blocks"
+	use_write_path rust
+	ref_dir
+	mkfs_scratch_xtfs -b "$bs" -N 64 -s 256m
+	mkdir "$SCRATCH_MNT/ex"
+	for round in "$@"; do
+		rc=0
+		"$IOMAP_RS_BIN/exerciser" "$SCRATCH_MNT/ex" "$REF_DIR" $((seed * 100 + round)) "$ops" || rc=$?
+		[ "$rc" = 0 ] || fail "round $round: exerciser exited $rc (seed $((seed * 100 + round)))"
+		drop_caches
+		for i in 0 1 2; do
+			expect_same "after dropping caches (round $round, seed $seed)" \
+				"$SCRATCH_MNT/ex/f$i" "$REF_DIR/f$i"
+		done
+		xtfs_expect_no_reservations "round $round"
+		for i in 0 1 2; do
+			expect_same "after remount (round $round, seed $seed)" \
+				"$SCRATCH_MNT/ex/f$i" "$REF_DIR/f$i"
+		done
+		check_xtfs "$SCRATCH_DEV"
+		mount_xtfs "$SCRATCH_DEV"
+	done
+	unmount_scratch
+	echo "$(($# * ops)) random operations in $# rounds matched the model, cached, dropped and remounted; nothing left reserved; fsck clean after every round"
+}
+
 # holetest_runs SPEC...: progs/holetest on the scratch filesystem for each
 # "[-r] [-w] THREADS" spec, with about 1024 pages per thread count; every page
 # checked cached and after writeback and eviction.
