@@ -16,8 +16,7 @@
  *   wait [TIMEOUT_MS]
  *		Blocks until a task parked at the point (returns at once if
  *		one is parked); ETIMEDOUT after TIMEOUT_MS, by default the
- *		arming's timeout. A short one lets a test find out that a
- *		task cannot get there (a fix holds a lock it needs).
+ *		arming's timeout.
  *   release	Lets the parked task go and waits until it runs again;
  *		disarms the point if nothing parked.
  *
@@ -64,6 +63,7 @@ static struct pause_point points[IOMAP_RS_NR_PAUSE_POINTS] = {
 	[IOMAP_RS_PAUSE_FS_IOEND_CONVERT]	= { .name = "fs_ioend_convert" },
 	[IOMAP_RS_PAUSE_FS_FSYNC_FLUSH]		= { .name = "fs_fsync_flush" },
 	[IOMAP_RS_PAUSE_FS_STORE_EXTENTS]	= { .name = "fs_store_extents" },
+	[IOMAP_RS_PAUSE_FS_EXTENT_LOCK_WAIT]	= { .name = "fs_extent_lock_wait" },
 };
 
 /* Bit N set while point N is armed: read by callers without a call. */

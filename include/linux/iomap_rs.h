@@ -197,6 +197,8 @@ enum iomap_rs_pause_point {
 	IOMAP_RS_PAUSE_FS_FSYNC_FLUSH,
 	/* A write completion writing extent records, between their blocks. */
 	IOMAP_RS_PAUSE_FS_STORE_EXTENTS,
+	/* A mapping found the extent lock held, before waiting for it. */
+	IOMAP_RS_PAUSE_FS_EXTENT_LOCK_WAIT,
 	IOMAP_RS_NR_PAUSE_POINTS,
 };
 

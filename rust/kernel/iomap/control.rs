@@ -8,7 +8,14 @@
 //! filesystem module whose write path is an instance of the library's generic code links
 //! against them.
 
-use crate::{bindings, pagecache::Inode};
+use crate::{
+    bindings,
+    pagecache::Inode,
+    sync::{
+        lock::{mutex::MutexBackend, Guard},
+        Mutex,
+    },
+};
 
 /// Whether buffered writes of filesystems that can write through either this library or C
 /// `iomap_file_buffered_write()` go through this library: the `enabled` debugfs knob (XFS
@@ -69,6 +76,10 @@ pub enum PausePoint {
     /// of their blocks and before the rest (`fs_store_extents`; the position is the completed
     /// write's).
     FsStoreExtents,
+    /// In a filesystem's mapping (of a read, a write or a write fault), the inode's extent lock
+    /// is held by another task and this one is about to wait for it (`fs_extent_lock_wait`;
+    /// see [`lock_or_pause`]).
+    FsExtentLockWait,
 }
 
 impl PausePoint {
@@ -83,8 +94,22 @@ impl PausePoint {
             Self::FsIoendConvert => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_IOEND_CONVERT,
             Self::FsFsyncFlush => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_FSYNC_FLUSH,
             Self::FsStoreExtents => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_STORE_EXTENTS,
+            Self::FsExtentLockWait => {
+                bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_EXTENT_LOCK_WAIT
+            }
         }
     }
+}
+
+/// Whether a test armed `point` (for some inode): one load and a branch, without a call.
+#[cfg(CONFIG_IOMAP_RS_DEBUG)]
+#[inline]
+fn armed(point: PausePoint) -> bool {
+    // SAFETY: A word that the pause points' debugfs files change with atomic bit operations; a
+    // racy read sees the bit set or not, as `READ_ONCE()` would.
+    let armed =
+        unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::iomap_rs_pause_armed)) };
+    armed & (1 << point.raw()) != 0
 }
 
 /// Parks the current task at `point` if a test armed it for `inode` and a range holding `pos`,
@@ -97,20 +122,43 @@ impl PausePoint {
 pub fn pause(point: PausePoint, inode: &Inode, pos: i64) {
     #[cfg(CONFIG_IOMAP_RS_DEBUG)]
     {
-        let bit = point.raw();
-        // SAFETY: A word that the pause points' debugfs files change with atomic bit
-        // operations; a racy read sees the bit set or not, as `READ_ONCE()` would.
-        let armed = unsafe {
-            core::ptr::read_volatile(core::ptr::addr_of!(bindings::iomap_rs_pause_armed))
-        };
-        if armed & (1 << bit) != 0 {
+        if armed(point) {
             // SAFETY: The inode is alive (`Inode`'s invariant); the function only reads its
             // number and superblock, and may sleep, which every caller of a pause point allows.
-            unsafe { bindings::iomap_rs_pause(bit, inode.as_raw(), pos) };
+            unsafe { bindings::iomap_rs_pause(point.raw(), inode.as_raw(), pos) };
         }
     }
     #[cfg(not(CONFIG_IOMAP_RS_DEBUG))]
     let _ = (point, inode, pos);
+}
+
+/// Takes `lock` for a task working at `pos` of `inode`. If a test armed `point` there and
+/// another task holds the lock, the task parks at `point` before it waits for the lock: the test
+/// then knows that it waits (for an `fsync` that holds the lock, say), without inferring it from
+/// a timeout. It still waits for the lock after the test releases it.
+///
+/// A mutex only: taking one may sleep anyway, so parking adds no requirement on the caller's
+/// context. Without `CONFIG_IOMAP_RS_DEBUG`, or while `point` is not armed, this is
+/// `lock.lock()`.
+#[inline]
+pub fn lock_or_pause<'a, T: ?Sized>(
+    lock: &'a Mutex<T>,
+    point: PausePoint,
+    inode: &Inode,
+    pos: i64,
+) -> Guard<'a, T, MutexBackend> {
+    #[cfg(CONFIG_IOMAP_RS_DEBUG)]
+    {
+        if armed(point) {
+            if let Some(guard) = lock.try_lock() {
+                return guard;
+            }
+            pause(point, inode, pos);
+        }
+    }
+    #[cfg(not(CONFIG_IOMAP_RS_DEBUG))]
+    let _ = (point, inode, pos);
+    lock.lock()
 }
 
 /// A fix that a debug knob can turn off, so that a test can show the failure it prevents.

@@ -224,7 +224,14 @@ impl IomapOps for FileMap<'_> {
             .map_or(last_block, |end| end.div_ceil(1 << bits).min(last_block));
         let reserve = flags.contains(IterFlags::WRITE) && !flags.contains(IterFlags::ZERO);
 
-        let mut info = self.inode.data().info.lock();
+        // A test can see this task find the lock held (by an `fsync` that keeps the records
+        // from changing until they are on the device, say) before it waits.
+        let mut info = control::lock_or_pause(
+            &self.inode.data().info,
+            PausePoint::FsExtentLockWait,
+            self.inode.as_inode(),
+            pos as i64,
+        );
         if flags.contains(IterFlags::DIRECT) {
             let write = flags.contains(IterFlags::WRITE);
             *iomap = self.map_direct(&mut info, block, end_block, write)?;

@@ -31,18 +31,6 @@ static inline void set_knob(const char *knob, const char *value)
 	close(fd);
 }
 
-/* Whether a boolean debugfs knob (such as .../skip_validation) reads Y. */
-static inline int knob_set(const char *knob)
-{
-	char c = 'N';
-	int fd = open(knob, O_RDONLY);
-
-	if (fd < 0 || read(fd, &c, 1) != 1)
-		die(knob);
-	close(fd);
-	return c == 'Y';
-}
-
 /*
  * iomap_rs's pause points (fs/iomap_rs/iomap_rs_pause.c): a task reaching an
  * armed point for the armed file parks until released.
@@ -89,12 +77,46 @@ static inline int pause_wait(const char *point)
 }
 
 /* The same, giving up after `ms` milliseconds instead of the arming's timeout. */
-static inline int pause_wait_ms(const char *point, unsigned int ms)
+/* Whether a task is parked at `point` now. */
+static inline int pause_parked(const char *point)
 {
-	char cmd[32];
+	char path[128], status[128];
+	int fd, n, parked;
 
-	snprintf(cmd, sizeof(cmd), "wait %u", ms);
-	return pause_cmd(point, cmd);
+	snprintf(path, sizeof(path), PAUSE_DIR "%s", point);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die(path);
+	n = read(fd, status, sizeof(status) - 1);
+	close(fd);
+	if (n < 0)
+		die(path);
+	status[n] = '\0';
+	if (sscanf(status, "armed=%*d parked=%d", &parked) != 1) {
+		fprintf(stderr, "%s: unexpected status %s\n", path, status);
+		exit(1);
+	}
+	return parked;
+}
+
+/*
+ * Which of two armed points a task parks at first: 0 for `a`, 1 for `b`, -1
+ * if neither within `timeout_ms` (the points' own timeout). It polls, which
+ * decides nothing by time: either point tells for sure where the task went.
+ */
+static inline int pause_wait_either(const char *a, const char *b,
+				    unsigned int timeout_ms)
+{
+	unsigned int waited_us;
+
+	for (waited_us = 0; waited_us < timeout_ms * 1000; waited_us += 200) {
+		if (pause_parked(a))
+			return 0;
+		if (pause_parked(b))
+			return 1;
+		usleep(200);
+	}
+	return -1;
 }
 
 static inline void pause_release(const char *point)

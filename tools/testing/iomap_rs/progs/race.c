@@ -55,13 +55,16 @@
  *   the new extent and writes the records again, and parks at
  *   fs_store_extents with the chain written and the inode not. The fsync
  *   resumes and flushes. Right after it returns, the filesystem is read
- *   from DEVICE with O_DIRECT into IMAGE and checked with fsck.xtfs -n: the
- *   new chain under the old inode is a list of extents the file never had
- *   (one twice, one lost, blocks nothing owns). With the fix the fsync
- *   holds the extent lock until the flush is done, so the write fault waits
- *   (it does not reach fs_mkwrite_map within 200 ms while the fsync is
- *   parked; after it, it parks there until the device has been read) and
- *   the device holds what the fsync wrote.
+ *   from DEVICE with O_DIRECT into IMAGE.N (N counts the iterations of a
+ *   batch) and checked with fsck.xtfs -n, once per batch: the new chain
+ *   under the old inode is a list of extents the file never had (one twice,
+ *   one lost, blocks nothing owns). With the fix the fsync holds the extent
+ *   lock until the flush is done: the write fault finds it held (it parks at
+ *   fs_extent_lock_wait, where the test sees it wait, and never reaches
+ *   fs_mkwrite_map while the fsync is parked), gets it after the flush, and
+ *   parks at fs_mkwrite_map until the device has been read; the device
+ *   holds what the fsync wrote. The same steps run with the fix on and off:
+ *   where the fault parks first decides the interleaving.
  *   Either way D must be on the device where FIEMAP says the page is.
  *
  * Each mode prints one line per iteration that went wrong and a summary:
@@ -491,17 +494,46 @@ static void copy_device(const char *dev, const char *image, long long bytes)
 }
 
 /*
- * Checks `image` with fsck.xtfs -n. Returns 1 (printing the first lines of
- * fsck's report) if it found problems.
+ * The device images of the iterations since the last check, checked with one
+ * fsck.xtfs run (a process start costs 0.1-0.3 s in the TCG guest): image
+ * IMAGE.N holds the device as iteration pending[N].iteration left it.
  */
-static int image_inconsistent(const char *image, int iteration)
+#define FSCK_BATCH 20
+static struct {
+	int iteration;
+	int bad;	/* found wrong already (the fsynced block) */
+} pending[FSCK_BATCH];
+static int npending;
+
+static void image_path(char *buf, size_t size, const char *image, int slot)
 {
-	char *args[] = { "fsck.xtfs", "-n", (char *)image, NULL };
+	snprintf(buf, size, "%s.%d", image, slot);
+}
+
+/*
+ * Checks the pending images with fsck.xtfs -n; prints the first lines of its
+ * report for each inconsistent one. Returns the number of pending iterations
+ * that went wrong (the image or the fsynced block).
+ */
+static int check_pending(const char *image)
+{
+	char *args[FSCK_BATCH + 3], paths[FSCK_BATCH][256], report[256];
+	char line[512], problems[3][512];
 	posix_spawn_file_actions_t actions;
-	char report[4096], *line;
-	int in, status, n;
+	int status, slot, nproblems = 0, corrupt = 0;
+	size_t prefix = strlen(image);
+	FILE *f;
 	pid_t pid;
 
+	if (!npending)
+		return 0;
+	args[0] = "fsck.xtfs";
+	args[1] = "-n";
+	for (slot = 0; slot < npending; slot++) {
+		image_path(paths[slot], sizeof(paths[slot]), image, slot);
+		args[slot + 2] = paths[slot];
+	}
+	args[npending + 2] = NULL;
 	snprintf(report, sizeof(report), "%s.fsck", image);
 	if (posix_spawn_file_actions_init(&actions) ||
 	    posix_spawn_file_actions_addopen(&actions, 1, report,
@@ -514,21 +546,50 @@ static int image_inconsistent(const char *image, int iteration)
 	posix_spawn_file_actions_destroy(&actions);
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		die("fsck.xtfs");
-	if (WEXITSTATUS(status) == 0)
-		return 0;
-	if (WEXITSTATUS(status) != 4) {
-		fprintf(stderr, "fsck.xtfs -n %s exited %d\n", image, WEXITSTATUS(status));
+	if (WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 4) {
+		fprintf(stderr, "fsck.xtfs -n %s.* exited %d (report: %s)\n",
+			image, WEXITSTATUS(status), report);
 		exit(1);
 	}
-	in = open(report, O_RDONLY);
-	n = in < 0 ? 0 : read(in, report, sizeof(report) - 1);
-	if (in >= 0)
-		close(in);
-	report[n > 0 ? n : 0] = '\0';
-	printf("iteration %d: the device after fsync is inconsistent (fsck.xtfs):\n", iteration);
-	for (line = strtok(report, "\n"), n = 0; line && n < 3; line = strtok(NULL, "\n"), n++)
-		printf("iteration %d:   %s\n", iteration, line);
-	return 1;
+	/*
+	 * Each image's report ends with a line "IMAGE.N: clean" or
+	 * "IMAGE.N: ..." (its problems, or a bad superblock).
+	 */
+	f = fopen(report, "r");
+	if (!f)
+		die(report);
+	while (fgets(line, sizeof(line), f)) {
+		char *end;
+
+		line[strcspn(line, "\n")] = '\0';
+		slot = -1;
+		if (!strncmp(line, image, prefix) && line[prefix] == '.') {
+			slot = strtol(line + prefix + 1, &end, 10);
+			if (strncmp(end, ": ", 2) || slot < 0 || slot >= npending)
+				slot = -1;
+		}
+		if (slot < 0) {
+			if (nproblems < 3)
+				snprintf(problems[nproblems++], sizeof(problems[0]), "%s", line);
+			continue;
+		}
+		if (strcmp(end, ": clean")) {
+			int k;
+
+			printf("iteration %d: the device after fsync is inconsistent (fsck.xtfs):\n",
+			       pending[slot].iteration);
+			for (k = 0; k < nproblems; k++)
+				printf("iteration %d:   %s\n", pending[slot].iteration, problems[k]);
+			printf("iteration %d:   %s\n", pending[slot].iteration, end + 2);
+			pending[slot].bad = 1;
+		}
+		nproblems = 0;
+	}
+	fclose(f);
+	for (slot = 0; slot < npending; slot++)
+		corrupt += pending[slot].bad;
+	npending = 0;
+	return corrupt;
 }
 
 struct syncer {
@@ -563,21 +624,54 @@ static void *mmap_writer_run(void *arg)
 
 /* How many iterations found the write fault waiting for the fsync. */
 static int fsync_waited;
+/* Whether the directory of fsync-mmap's file has been fsynced. */
+static int dir_synced;
 
+/* fsync() of the directory holding `path`. */
+static void sync_directory_of(const char *path)
+{
+	char dir[256];
+	char *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	fd = open(slash ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY);
+	if (fd < 0 || fsync(fd))
+		die("fsync of the file's directory");
+	close(fd);
+}
+
+/*
+ * One iteration; its device image goes to the next pending slot, checked
+ * later (check_pending). Returns MISSED, or OK with the verdict pending.
+ */
 static enum outcome fsync_mmap_once(const char *path, const char *dev,
 				    const char *image, int i)
 {
 	const int extents = 12;
 	const off_t d_at = 2LL * (extents + 1) * PAGE;
 	static char page[PAGE] __attribute__((aligned(PAGE)));
+	char slot_image[256];
 	struct mmap_writer t;
 	struct syncer s;
 	struct statvfs st;
-	int fd, dfd, k, bad = 0, serialized, err, missed = 0;
+	int fd, dfd, k, where, missed = 0;
 
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || fstatvfs(fd, &st))
 		die(path);
+	/*
+	 * Its name on the device too (fsync of the file does not persist it;
+	 * without it the device holds a file no name reaches and the blocks
+	 * the directory grew by, until the flusher writes the directory).
+	 */
+	if (!dir_synced) {
+		sync_directory_of(path);
+		dir_synced = 1;
+	}
 	/* Blocks 2, 4, ..., 24: one extent each, 5 of them in the chain. */
 	memset(page, 0x11, PAGE);
 	for (k = 1; k <= extents; k++)
@@ -612,37 +706,39 @@ static enum outcome fsync_mmap_once(const char *path, const char *dev,
 	}
 	/*
 	 * The fsync wrote the records to the cache: now the write fault's and
-	 * its completion's turn. The fault parks at fs_mkwrite_map before it
-	 * changes anything. Without the fix it gets there at once; let it go
-	 * and wait for the completion at fs_store_extents, as long as it
-	 * takes. With the fix the fault waits for the fsync: 200 ms show that
-	 * it does not get there (a fix that let it through would be caught:
-	 * it takes far less), and after the fsync it parks there until the
-	 * device is read, so that nothing it does (an allocation, the records
-	 * half written) reaches the device meanwhile through the flusher.
+	 * its completion's turn. Either the fault finds the extent lock held
+	 * (the fsync keeps it until its flush is done: the fix) and parks at
+	 * fs_extent_lock_wait before it waits for it, or it takes the lock and
+	 * parks at fs_mkwrite_map before it changes anything. In the first
+	 * case it goes on to wait for the lock, gets it after the flush and
+	 * parks at fs_mkwrite_map until the device is read, so that nothing it
+	 * does (an allocation, the records half written) reaches the device
+	 * meanwhile through the flusher. In the second it goes on, and its
+	 * completion writes the records again and parks at fs_store_extents,
+	 * the chain written and the inode not, while the fsync flushes.
 	 */
+	pause_arm("fs_extent_lock_wait", fd, 0, 1LL << 62, TIMEOUT_MS);
 	pause_arm("fs_mkwrite_map", fd, 0, PAGE, TIMEOUT_MS);
 	pause_arm("fs_store_extents", fd, 0, PAGE, TIMEOUT_MS);
 	errno = pthread_create(&t.thread, NULL, mmap_writer_run, &t);
 	if (errno)
 		die("pthread_create");
-	if (knob_set("/sys/kernel/debug/iomap_rs/fs_skip_fsync_serialize"))
-		err = pause_wait("fs_mkwrite_map");
-	else
-		err = pause_wait_ms("fs_mkwrite_map", 200);
-	serialized = err == ETIMEDOUT &&
-		     !knob_set("/sys/kernel/debug/iomap_rs/fs_skip_fsync_serialize");
-	if (err && !serialized) {
-		printf("iteration %d: the write fault never reached fs_mkwrite_map\n", i);
+	where = pause_wait_either("fs_mkwrite_map", "fs_extent_lock_wait", TIMEOUT_MS);
+	if (where < 0) {
+		printf("iteration %d: the write fault reached neither fs_mkwrite_map nor fs_extent_lock_wait\n",
+		       i);
 		missed = 1;
-	} else if (!serialized) {
+	} else if (where == 0) {
+		pause_release("fs_extent_lock_wait");
 		pause_release("fs_mkwrite_map");
 		if (pause_wait("fs_store_extents")) {
 			printf("iteration %d: the completion never reached fs_store_extents\n", i);
 			missed = 1;
 		}
+	} else {
+		fsync_waited++;
+		pause_release("fs_extent_lock_wait");
 	}
-	fsync_waited += serialized;
 	pause_release("fs_fsync_flush");
 	errno = pthread_join(s.thread, NULL);
 	if (errno || s.ret) {
@@ -650,9 +746,10 @@ static enum outcome fsync_mmap_once(const char *path, const char *dev,
 		exit(1);
 	}
 	/* What the fsync left on the device, before anything else changes it. */
+	image_path(slot_image, sizeof(slot_image), image, npending);
 	if (!missed)
-		copy_device(dev, image, (long long)st.f_blocks * st.f_frsize);
-	if (!missed && serialized) {
+		copy_device(dev, slot_image, (long long)st.f_blocks * st.f_frsize);
+	if (!missed && where == 1) {
 		if (pause_wait("fs_mkwrite_map")) {
 			printf("iteration %d: the write fault never reached fs_mkwrite_map\n", i);
 			missed = 1;
@@ -663,6 +760,7 @@ static enum outcome fsync_mmap_once(const char *path, const char *dev,
 			missed = 1;
 		}
 	}
+	pause_release("fs_extent_lock_wait");
 	pause_release("fs_mkwrite_map");
 	pause_release("fs_store_extents");
 	errno = pthread_join(t.thread, NULL);
@@ -673,9 +771,10 @@ static enum outcome fsync_mmap_once(const char *path, const char *dev,
 		close(fd);
 		return MISSED;
 	}
-	bad = image_inconsistent(image, i);
 
 	/* D on the device, where the file's block is. */
+	pending[npending].iteration = i;
+	pending[npending].bad = 0;
 	dfd = open(dev, O_RDONLY | O_DIRECT);
 	if (dfd < 0 || pread(dfd, page, PAGE, physical(fd, d_at)) != PAGE)
 		die("reading the fsynced block from the device");
@@ -685,10 +784,11 @@ static enum outcome fsync_mmap_once(const char *path, const char *dev,
 	if (k < PAGE) {
 		printf("iteration %d: the fsynced page is not on the device: byte %d is 0x%02x\n",
 		       i, k, (unsigned char)page[k]);
-		bad = 1;
+		pending[npending].bad = 1;
 	}
+	npending++;
 	close(fd);
-	return bad ? CORRUPT : OK;
+	return OK;
 }
 
 int main(int argc, char **argv)
@@ -727,7 +827,11 @@ int main(int argc, char **argv)
 			break;	/* the scenario is broken: no use going on */
 		reached++;
 		corrupt += o == CORRUPT;
+		if (npending == FSCK_BATCH)
+			corrupt += check_pending(argv[4]);
 	}
+	if (npending)
+		corrupt += check_pending(argv[4]);
 	if (!strcmp(mode, "fsync-mmap"))
 		printf("%s: the write fault waited for fsync in %d of %d iterations\n",
 		       mode, fsync_waited, reached);

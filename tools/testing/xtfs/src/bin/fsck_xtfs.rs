@@ -3,22 +3,27 @@
 //! fsck.xtfs: check an xtfs filesystem (Documentation/filesystems/xtfs.rst), read-only.
 //!
 //! ```text
-//! fsck.xtfs [-n] [-f] [-v] device
+//! fsck.xtfs [-n] [-f] [-v] device...
 //! ```
 //!
 //! Every inconsistency is printed on a line of its own: bad superblock, inode or extent block
 //! checksums and fields, extents beyond the device or overlapping, blocks claimed twice, blocks
 //! in use but free in the bitmap and blocks marked in use that nothing owns (leaks), bad
-//! directory entries, directories not reachable from the root, wrong link counts.
+//! directory entries, directories not reachable from the root, wrong link counts. Each device's
+//! report ends with a line that names it: `DEVICE: clean`, `DEVICE: N problems found, not
+//! repaired` or `DEVICE: superblock: ...`; the devices are checked in the order given (a test
+//! that checks many images pays for one process start).
 //!
 //! Exit status as fsck(8): 0 no errors, 4 errors left uncorrected (this checker never repairs;
-//! `-y`, `-p` and `-a` are accepted and change nothing), 8 operational error, 16 usage error.
+//! `-y`, `-p` and `-a` are accepted and change nothing), 8 operational error (the run ends at
+//! the device that could not be read), 16 usage error; with several devices, their statuses or'ed
+//! together.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::process::exit;
 use xtfs::*;
 
-const USAGE: &str = "usage: fsck.xtfs [-n] [-f] [-v] device";
+const USAGE: &str = "usage: fsck.xtfs [-n] [-f] [-v] device...";
 const MAX_REPORTS: usize = 200;
 
 /// Who owns a block, for reports of blocks claimed twice.
@@ -391,29 +396,10 @@ impl Checker {
     }
 }
 
-fn main() {
-    let mut device = None;
-    let mut verbose = false;
-    for a in std::env::args().skip(1) {
-        match a.as_str() {
-            "-n" | "-f" | "-y" | "-p" | "-a" => {}
-            "-v" => verbose = true,
-            s if s.starts_with('-') => {
-                eprintln!("fsck.xtfs: unknown option {s}\n{USAGE}");
-                exit(16)
-            }
-            s if device.is_none() => device = Some(s.to_string()),
-            _ => {
-                eprintln!("{USAGE}");
-                exit(16)
-            }
-        }
-    }
-    let Some(path) = device else {
-        eprintln!("{USAGE}");
-        exit(16)
-    };
-    let dev = Device::open(&path, false).unwrap_or_else(|e| {
+/// Checks the filesystem on `path`: 0 if it is clean, 4 if it has errors (printed); exits 8 if
+/// it cannot be read.
+fn check(path: &str, verbose: bool) -> i32 {
+    let dev = Device::open(path, false).unwrap_or_else(|e| {
         eprintln!("fsck.xtfs: {path}: {e}");
         exit(8)
     });
@@ -421,10 +407,13 @@ fn main() {
         eprintln!("fsck.xtfs: {path}: cannot read the superblock: {e}");
         exit(8)
     });
-    let sb = Super::decode(&head, dev.bytes).unwrap_or_else(|e| {
-        println!("{path}: superblock: {e}");
-        exit(4)
-    });
+    let sb = match Super::decode(&head, dev.bytes) {
+        Ok(sb) => sb,
+        Err(e) => {
+            println!("{path}: superblock: {e}");
+            return 4;
+        }
+    };
     let mut c = Checker {
         dev,
         sb,
@@ -437,7 +426,33 @@ fn main() {
             println!("... and {} more", c.problems - MAX_REPORTS);
         }
         println!("{path}: {} problems found, not repaired", c.problems);
-        exit(4);
+        return 4;
     }
     println!("{path}: clean");
+    0
+}
+
+fn main() {
+    let mut devices = Vec::new();
+    let mut verbose = false;
+    for a in std::env::args().skip(1) {
+        match a.as_str() {
+            "-n" | "-f" | "-y" | "-p" | "-a" => {}
+            "-v" => verbose = true,
+            s if s.starts_with('-') => {
+                eprintln!("fsck.xtfs: unknown option {s}\n{USAGE}");
+                exit(16)
+            }
+            s => devices.push(s.to_string()),
+        }
+    }
+    if devices.is_empty() {
+        eprintln!("{USAGE}");
+        exit(16)
+    }
+    // As fsck(8) with several filesystems: the statuses or'ed together.
+    let status = devices
+        .iter()
+        .fold(0, |status, path| status | check(path, verbose));
+    exit(status)
 }
