@@ -3,8 +3,9 @@
 #
 # Style and lint checks of the project's own code, as kernel reviewers run
 # them: rustfmt with the kernel's config, a kernel build with CLIPPY=1
-# (Debian's clippy-driver, matching /usr/bin/rustc), and checkpatch.pl on
-# the C files and headers we add. Exits non-zero on any finding.
+# (Debian's clippy-driver, matching /usr/bin/rustc), clippy on xtfs's
+# userspace tools, and checkpatch.pl on the C files and headers we add.
+# Exits non-zero on any finding.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -34,6 +35,13 @@ clippy_build() {
 	fi
 }
 
+# xtfs's userspace tools (mkfs.xtfs, fsck.xtfs, xtfs_corrupt): a cargo crate
+# of its own, built for the guest by build_progs.
+tools_clippy() {
+	CARGO_TARGET_DIR="$OUT_DIR/cargo" cargo clippy --release --offline \
+		--manifest-path "$REPO_DIR/tools/testing/xtfs/Cargo.toml" -- -D warnings
+}
+
 checkpatch() {
 	local f ignore rc=0
 	for f in "${c_files[@]}"; do
@@ -47,5 +55,6 @@ checkpatch() {
 
 step "rustfmt --check (${#rust_files[@]} files)" "$LOG_DIR/lint-rustfmt.log" rustfmt_check
 step "kernel build with CLIPPY=1" "$LOG_DIR/lint-clippy.log" clippy_build
+step "clippy on tools/testing/xtfs" "$LOG_DIR/lint-tools-clippy.log" tools_clippy
 step "checkpatch.pl (${#c_files[@]} files)" "$LOG_DIR/lint-checkpatch.log" checkpatch
 say "lint clean"

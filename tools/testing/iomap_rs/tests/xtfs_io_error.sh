@@ -30,10 +30,17 @@ table() {
 	error_writes) echo "0 $sectors flakey $SCRATCH_DEV 0 0 1 1 error_writes" ;;
 	esac
 }
+# dmsetup ARGS...: its complaints (it says on every call that it manages
+# the device nodes itself) go to dmsetup.log, quoted when a call fails.
+dm() {
+	dmsetup "$@" 2>>"$RESULT_DIR/dmsetup.log" ||
+		fail "dmsetup $1 failed: $(tail -n 3 "$RESULT_DIR/dmsetup.log")"
+}
 # dm_switch TABLE: swap the live table without freezing the filesystem.
 dm_switch() {
-	dmsetup suspend --nolockfs "$DM" && dmsetup load "$DM" --table "$(table "$1")" &&
-		dmsetup resume "$DM" || fail "cannot switch $DM to $1"
+	dm suspend --nolockfs "$DM"
+	dm load "$DM" --table "$(table "$1")"
+	dm resume "$DM"
 }
 cleanup() {
 	is_mounted "$SCRATCH_MNT" && umount "$SCRATCH_MNT"
@@ -41,8 +48,8 @@ cleanup() {
 }
 trap cleanup EXIT
 dmsetup remove "$DM" 2>/dev/null || true
-dmsetup create "$DM" --table "$(table linear)" || fail "dmsetup create failed"
-[ -b "$dev" ] || dmsetup mknodes "$DM"
+dm create "$DM" --table "$(table linear)"
+[ -b "$dev" ] || dm mknodes "$DM"
 
 # fsync_result FILE [mmap]: write 256 KiB (through a shared mapping with
 # "mmap") and fsync; prints "ok" or the error.

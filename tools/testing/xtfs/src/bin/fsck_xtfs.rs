@@ -247,7 +247,7 @@ impl Checker {
                 }
                 continue;
             }
-            if size % bs != 0 || size / bs != blocks.len() as u64 {
+            if !size.is_multiple_of(bs) || size / bs != blocks.len() as u64 {
                 self.problem(format!(
                     "inode {ino}: directory size {size} does not match its {} blocks",
                     blocks.len()

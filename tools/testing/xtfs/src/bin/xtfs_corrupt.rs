@@ -146,7 +146,7 @@ impl Img {
             }
             "bitmap_beyond_end" => {
                 let last = self.sb.bitmap_start * bs + self.sb.bitmap_blocks * bs - 1;
-                if self.sb.blocks % (8 * bs) == 0 {
+                if self.sb.blocks.is_multiple_of(8 * bs) {
                     fail("no bits beyond the end in this geometry");
                 }
                 self.dev.write(last, &[0x80]).unwrap();
