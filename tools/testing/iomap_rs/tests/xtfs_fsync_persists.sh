@@ -34,7 +34,7 @@ on_disk() {
 	fsck.xtfs -n "$copy/image" >"$RESULT_DIR/fsck.log" 2>&1 ||
 		fail "$1: fsck.xtfs finds the disk inconsistent: $(head -n 3 "$RESULT_DIR/fsck.log")"
 	mount -t xtfs -o loop,ro "$copy/image" "$copy/mnt" || fail "$1: the disk's copy does not mount"
-	samefile "$copy/mnt/${2##*/}" "$2" >"$RESULT_DIR/cmp.log" 2>&1 ||
+	samefile "$copy/mnt/${2#"$SCRATCH_MNT"/}" "$2" >"$RESULT_DIR/cmp.log" 2>&1 ||
 		fail "$1: the file on the disk differs from the cached one: $(head -c 300 "$RESULT_DIR/cmp.log")"
 	umount "$copy/mnt"
 	echo "$1: on the disk"
@@ -47,6 +47,17 @@ f=$SCRATCH_MNT/new
 xfs_io -f -c "pwrite -q -S 0x44 0 20000" -c fsync "$f"
 xfs_io -r -c fsync "$SCRATCH_MNT" 2>&1 | grep . && fail "fsync of the directory failed"
 on_disk "a new file, fsync of it and of its directory" "$f"
+# Renamed (fsync of the directory), and in a new subdirectory (fsync of the
+# file, of the subdirectory and of its parent).
+mv "$f" "$SCRATCH_MNT/renamed"
+xfs_io -r -c fsync "$SCRATCH_MNT"
+on_disk "a rename, fsync of the directory" "$SCRATCH_MNT/renamed"
+mkdir "$SCRATCH_MNT/sub"
+f=$SCRATCH_MNT/sub/file
+xfs_io -f -c "pwrite -q -S 0x45 0 9000" -c fsync "$f"
+xfs_io -r -c fsync "$SCRATCH_MNT/sub"
+xfs_io -r -c fsync "$SCRATCH_MNT"
+on_disk "a new file in a new directory, fsync of both and of the parent" "$f"
 
 touch "$SCRATCH_MNT/prealloc" "$SCRATCH_MNT/sparse" "$SCRATCH_MNT/append"
 sync
