@@ -76,7 +76,6 @@ static inline int pause_wait(const char *point)
 	return pause_cmd(point, "wait");
 }
 
-/* The same, giving up after `ms` milliseconds instead of the arming's timeout. */
 /* Whether a task is parked at `point` now. */
 static inline int pause_parked(const char *point)
 {
