@@ -286,8 +286,9 @@ pub unsafe extern "C" fn iomap_rs_page_mkwrite(
     let mut ops = unsafe { CIomapOps::new(ops, inode, core::ptr::null_mut(), caller) };
     match fault::page_mkwrite(&mut ops, &lock, fault) {
         Ok(folio) => {
-            // The fault handler unlocks the folio; the reference it holds is its own.
-            drop(folio.keep_locked());
+            // SAFETY: `VM_FAULT_LOCKED` is returned for this fault: its handler unlocks the
+            // folio.
+            unsafe { folio.into_locked_for_handler() };
             bindings::vm_fault_reason_VM_FAULT_LOCKED
         }
         // SAFETY: Pure computation on its argument.

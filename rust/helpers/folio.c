@@ -10,6 +10,12 @@ struct folio *rust_helper_folio_alloc(gfp_t gfp, unsigned int order)
 	return folio_alloc(gfp, order);
 }
 
+/* The largest order the page allocator serves (larger ones warn and fail). */
+unsigned int rust_helper_folio_max_order(void)
+{
+	return MAX_PAGE_ORDER;
+}
+
 void rust_helper_folio_get(struct folio *folio)
 {
 	folio_get(folio);

@@ -9,6 +9,7 @@
 #include <linux/iomap.h>
 #include <linux/iomap_rs.h>
 #include <linux/lockdep.h>
+#include <linux/module.h>
 #include <linux/pagemap.h>
 
 /*
@@ -48,6 +49,21 @@ void rust_helper_fs_type_register_keys(struct file_system_type *type)
 void rust_helper_fs_type_unregister_keys(struct file_system_type *type)
 {
 	fs_type_keys(type, false);
+}
+
+/*
+ * Whether the module owning @type is being unloaded: its reference count
+ * reached zero, so no superblock of the type exists and no mount holds the
+ * type (each holds a reference to the owner). A built-in type's owner is
+ * never unloaded.
+ */
+bool rust_helper_fs_type_owner_going(struct file_system_type *type)
+{
+#ifdef CONFIG_MODULES
+	return type->owner && type->owner->state == MODULE_STATE_GOING;
+#else
+	return false;
+#endif
 }
 
 loff_t rust_helper_bdev_nr_bytes(struct block_device *bdev)
@@ -211,4 +227,15 @@ void rust_helper_sb_end_pagefault(struct super_block *sb)
 void rust_helper_file_accessed(struct file *file)
 {
 	file_accessed(file);
+}
+
+/* Whether @inode has a dentry: a newly created inode has none. */
+bool rust_helper_fs_inode_has_alias(struct inode *inode)
+{
+	bool ret;
+
+	spin_lock(&inode->i_lock);
+	ret = !hlist_empty(&inode->i_dentry);
+	spin_unlock(&inode->i_lock);
+	return ret;
 }

@@ -2,6 +2,7 @@
 
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/iomap.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -153,4 +154,21 @@ bool rust_helper_filemap_range_needs_writeback(struct address_space *mapping,
 					       loff_t end_byte)
 {
 	return filemap_range_needs_writeback(mapping, start_byte, end_byte);
+}
+
+/*
+ * Whether iomap owns the per-block state (folio->private) of @mapping's
+ * folios: only then are they released and invalidated by iomap, which is
+ * what lets the iomap_rs library attach that state.
+ */
+bool rust_helper_iomap_rs_mapping_is_iomap(struct address_space *mapping)
+{
+#ifdef CONFIG_FS_IOMAP
+	const struct address_space_operations *aops = mapping->a_ops;
+
+	return aops->release_folio == iomap_release_folio &&
+	       aops->invalidate_folio == iomap_invalidate_folio;
+#else
+	return false;
+#endif
 }

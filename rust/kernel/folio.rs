@@ -15,6 +15,12 @@
 //! write path in [`crate::iomap`]) defines its own handle type, minted only once the conditions
 //! for modifying are checked, and reaches the modifying operations of this module, which are
 //! private to the kernel crate, only through it.
+//!
+//! # Soundness
+//!
+//! A [`LockedFolio`] owns its lock and releases it on drop; handing the lock to C without
+//! releasing it is crate-private. [`Folio::alloc`] refuses orders the page allocator does not
+//! serve.
 
 use crate::{
     alloc::{AllocError, Flags},
@@ -45,6 +51,10 @@ use core::{marker::PhantomData, mem::ManuallyDrop, ops::Deref, ptr::NonNull};
 /// assert_eq!(folio.order(), 2);
 /// assert_eq!(folio.size(), 4 * kernel::page::PAGE_SIZE);
 /// assert!(!folio.test_uptodate());
+///
+/// // An order the page allocator does not serve fails, without a warning.
+/// assert!(Folio::alloc(GFP_KERNEL, 40).is_err());
+/// assert!(Folio::alloc(GFP_KERNEL, u32::MAX).is_err());
 /// # Ok::<(), Error>(())
 /// ```
 #[repr(transparent)]
@@ -75,9 +85,14 @@ unsafe impl AlwaysRefCounted for Folio {
 }
 
 impl Folio {
-    /// Allocates a folio of `2^order` pages that is not in any page cache.
+    /// Allocates a folio of `2^order` pages that is not in any page cache. Fails for an order
+    /// above the page allocator's largest (`MAX_PAGE_ORDER`), which it would warn about.
     #[inline]
     pub fn alloc(flags: Flags, order: u32) -> Result<ARef<Folio>, AllocError> {
+        // SAFETY: FFI call without arguments or safety requirements.
+        if order > unsafe { bindings::folio_max_order() } {
+            return Err(AllocError);
+        }
         // SAFETY: FFI call without safety requirements; it returns a new folio with a reference
         // count of one, or NULL.
         let ptr = unsafe { bindings::folio_alloc(flags.as_raw(), order) };
@@ -215,9 +230,10 @@ impl LockedFolio {
 
     /// Gives up ownership of the lock, leaving the folio locked, and returns the reference: for
     /// handing a locked folio to C code that releases the lock but not this reference (a fault
-    /// handler given `VM_FAULT_LOCKED`, which holds a reference of its own).
+    /// handler given `VM_FAULT_LOCKED`, which holds a reference of its own: see
+    /// [`crate::pagecache::FaultFolio`]). Crate-private: safe code elsewhere would leak the lock.
     #[inline]
-    pub fn keep_locked(self) -> ARef<Folio> {
+    pub(crate) fn keep_locked(self) -> ARef<Folio> {
         let this = ManuallyDrop::new(self);
         // SAFETY: `this` is not used or dropped again, so the reference moves out exactly once;
         // the lock is left held, for the C code the caller hands the folio to.

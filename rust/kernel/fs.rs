@@ -11,7 +11,26 @@
 //! [`FileSystem::fill_super`] with a [`sb::NewSuperBlock`]; the filesystem reads its superblock
 //! through the block device's page cache ([`sb::Metadata`]), returns its per-superblock data and
 //! then, once that data is in place, its root inode ([`FileSystem::root`]). `kill_sb` is
-//! `kill_block_super()`, after which the data is dropped.
+//! `kill_block_super()`; the data is dropped in its `put_super`, after the VFS has synced the
+//! filesystem and evicted the unused inodes, or at the end of a failed `fill_super`.
+//!
+//! # Soundness
+//!
+//! What the types guarantee: a filesystem written in safe Rust gets each C object only while
+//! the VFS keeps it alive (a `&`[`sb::SuperBlock`] only once its data is set and until it is
+//! dropped, an [`inode::INode`] only initialised and referenced, an [`inode::Evicting`] that
+//! cannot be revived), and each operation only with the locks its C contract requires
+//! ([`inode::LockedDir`], [`crate::pagecache::InodeLock`]). A regular file cannot be made
+//! without address-space operations ([`inode::Kind`]).
+//!
+//! What is checked at run time, with an error and no kernel warning: data that holds inodes of
+//! its own superblock is dropped while the superblock is inactive, and the inode callbacks its
+//! drop causes skip the filesystem's `write_inode` and `evict_inode` (which would see half
+//! dropped data); a [`Registration`] dropped while its module is live is unregistered but not
+//! freed (a mount may still use it); remounting cannot change whether the filesystem is
+//! read-only, and [`sb::Metadata::write`] fails on a read-only one; `create`, `mkdir` and
+//! `symlink` must return an inode of the right type that has no dentry yet; `readdir` names
+//! must be valid ([`dir::Emitter::emit`]); inode sizes must be file sizes.
 //!
 //! The operation tables keep C's split: [`FileSystem`] is `super_operations`,
 //! [`inode::Operations`] is `inode_operations`, [`file::Operations`] is `file_operations`. A
@@ -27,7 +46,7 @@ use crate::{
     init::PinInit,
     prelude::*,
     str::CStr,
-    types::{ARef, Opaque},
+    types::ARef,
     ThisModule,
 };
 use core::{marker::PhantomData, pin::Pin};
@@ -91,14 +110,21 @@ pub trait FileSystem: Sized + Send + Sync + 'static {
 
 /// A registered filesystem type.
 ///
+/// The `file_system_type` is allocated apart from the registration: the VFS keeps using it as
+/// long as a superblock of the type exists, and unregistering does not wait for them (a
+/// mounted filesystem holds a reference to the module that owns the type, not to this
+/// object). Dropping the registration while its module is being unloaded frees it, as no
+/// superblock or mount in progress can hold the module then; dropping it at any other time
+/// unregisters the type and leaks it, with a warning.
+///
 /// # Invariants
 ///
-/// `fs` is registered with `register_filesystem()` and its lockdep keys are registered, until
-/// the registration is dropped.
+/// `fs` points to a `file_system_type` allocated with `KBox`, registered with
+/// `register_filesystem()` and with its lockdep keys registered, until the registration is
+/// dropped.
 #[pin_data(PinnedDrop)]
 pub struct Registration {
-    #[pin]
-    fs: Opaque<bindings::file_system_type>,
+    fs: core::ptr::NonNull<bindings::file_system_type>,
 }
 
 // SAFETY: `Registration` only gives access to `fs` in `drop`, and `unregister_filesystem` may be
@@ -111,13 +137,13 @@ impl Registration {
     /// Registers the filesystem type `T`, owned by `module`.
     pub fn new<T: FileSystem>(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         let init = move |slot: *mut Self| {
-            // SAFETY: `slot` is valid for writes (the contract of `pin_init_from_closure`).
-            let fs_ptr = unsafe { Opaque::raw_get(core::ptr::addr_of!((*slot).fs)) };
-            // SAFETY: `fs_ptr` is valid for writes; all-zeroes is a valid `file_system_type`,
-            // then the fields are set. The keys are registered before `register_filesystem`
-            // makes the type visible, and unregistered if it fails.
+            // SAFETY: All-zeroes is a valid `file_system_type` (no callbacks, no name).
+            let fs = KBox::new(unsafe { core::mem::zeroed::<bindings::file_system_type>() }, GFP_KERNEL)?;
+            let fs_ptr = KBox::into_raw(fs);
+            // SAFETY: `fs_ptr` is a valid, exclusively owned allocation; the fields are set,
+            // then the keys are registered before `register_filesystem` makes the type
+            // visible, and unregistered (and the allocation freed) if it fails.
             unsafe {
-                fs_ptr.write(core::mem::zeroed());
                 let fs = &mut *fs_ptr;
                 fs.owner = module.as_ptr();
                 fs.name = T::NAME.as_char_ptr();
@@ -129,13 +155,17 @@ impl Registration {
                 let ret = bindings::register_filesystem(fs_ptr);
                 if ret != 0 {
                     bindings::fs_type_unregister_keys(fs_ptr);
+                    drop(KBox::from_raw(fs_ptr));
+                    return to_result(ret);
                 }
-                to_result(ret)
+                // INVARIANT: Allocated and registered, keys too.
+                // SAFETY: `slot` is valid for writes (the contract of `pin_init_from_closure`).
+                core::ptr::addr_of_mut!((*slot).fs).write(core::ptr::NonNull::new_unchecked(fs_ptr));
             }
+            Ok(())
         };
-        // SAFETY: On success the closure initialised `fs` (the only field) and registered it,
-        // which is the type invariant; on failure nothing needs dropping. The slot is pinned, as
-        // the registered structure must stay where it is.
+        // SAFETY: On success the closure initialised `fs` (the only field) with the registered
+        // type, which is the type invariant; on failure nothing is left to drop.
         unsafe { crate::init::pin_init_from_closure(init) }
     }
 }
@@ -143,12 +173,30 @@ impl Registration {
 #[pinned_drop]
 impl PinnedDrop for Registration {
     fn drop(self: Pin<&mut Self>) {
-        // SAFETY: By the type invariant `fs` is registered. `unregister_filesystem` returns only
-        // after no superblock of the type is left (module reference counting keeps a mounted
-        // filesystem's module loaded), so the keys are no longer used.
-        unsafe {
-            bindings::unregister_filesystem(self.fs.get());
-            bindings::fs_type_unregister_keys(self.fs.get());
+        let fs = self.fs.as_ptr();
+        // SAFETY: By the type invariant `fs` is registered. After `unregister_filesystem` no
+        // new mount finds the type; a superblock, or a mount that found the type before,
+        // holds a reference to the owning module (`get_filesystem()`), which is why only a
+        // module being unloaded (`MODULE_STATE_GOING`, reached with no reference left) may
+        // free the type and forget its keys.
+        let going = unsafe {
+            bindings::unregister_filesystem(fs);
+            bindings::fs_type_owner_going(fs)
+        };
+        if going {
+            // SAFETY: As above: nothing uses the type or its keys any more; it was allocated
+            // by `KBox` in `new`.
+            unsafe {
+                bindings::fs_type_unregister_keys(fs);
+                drop(KBox::from_raw(fs));
+            }
+        } else {
+            // SAFETY: The type is leaked, so its name (`'static`) stays valid.
+            let name = unsafe { CStr::from_char_ptr((*fs).name) };
+            crate::pr_warn!(
+                "filesystem type {} unregistered while its module is live: not freed, as a mount may still use it\n",
+                name
+            );
         }
     }
 }
@@ -161,13 +209,14 @@ impl<T: FileSystem> Tables<T> {
         free: None,
         parse_param: None,
         get_tree: Some(Self::get_tree),
-        reconfigure: None,
+        reconfigure: Some(Self::reconfigure),
         parse_monolithic: None,
         dup: None,
     };
 
     const SUPER: bindings::super_operations = bindings::super_operations {
         alloc_inode: Some(inode::INodeWithData::<T>::alloc_inode),
+        put_super: Some(Self::put_super),
         destroy_inode: Some(inode::INodeWithData::<T>::destroy_inode),
         free_inode: Some(inode::INodeWithData::<T>::free_inode),
         evict_inode: if T::HAS_EVICT_INODE {
@@ -211,45 +260,93 @@ impl<T: FileSystem> Tables<T> {
 
     /// # Safety
     ///
+    /// Only C calls this, as the `reconfigure` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
+    unsafe extern "C" fn reconfigure(fc: *mut bindings::fs_context) -> crate::ffi::c_int {
+        // SAFETY: `reconfigure_super` passes the context of a remount, whose root is a mounted
+        // superblock of this type, with `s_umount` held for writing.
+        let (sb, flags, mask) = unsafe { ((*(*fc).root).d_sb, (*fc).sb_flags, (*fc).sb_flags_mask) };
+        // SAFETY: As above: the flags are stable under `s_umount`.
+        let rdonly = unsafe { (*sb).s_flags } & bindings::SB_RDONLY != 0;
+        let ro = bindings::SB_RDONLY as u32;
+        // Nothing here writes back or checks a filesystem made read-write, nor syncs one made
+        // read-only (whose writeback would then fail): the state stays as mounted.
+        if mask & ro != 0 && (flags & ro != 0) != rdonly {
+            return EBUSY.to_errno();
+        }
+        0
+    }
+
+    /// # Safety
+    ///
     /// Only C calls this, as the `fill_super` callback of the table it is in,
     /// with the arguments that callback's C contract guarantees.
     unsafe extern "C" fn fill_super(
         sb_ptr: *mut bindings::super_block,
         _fc: *mut bindings::fs_context,
     ) -> crate::ffi::c_int {
+        // SAFETY: `get_tree_bdev` passes a new superblock it holds exclusively (`s_umount`
+        // held for writing) with its block device set up. The fields are written through the
+        // pointer: no reference to the superblock is held while the filesystem's callbacks
+        // reach it through theirs.
+        unsafe {
+            (*sb_ptr).s_op = &Self::SUPER;
+            (*sb_ptr).s_maxbytes = bindings::MAX_LFS_FILESIZE;
+            (*sb_ptr).s_time_gran = 1;
+            (*sb_ptr).s_time_min = i64::MIN;
+            (*sb_ptr).s_time_max = i64::MAX;
+        }
         from_result(|| {
-            // SAFETY: `get_tree_bdev` passes a new superblock it holds exclusively (`s_umount`
-            // held for writing) with its block device set up.
-            let sb = unsafe { &mut *sb_ptr };
-            sb.s_op = &Self::SUPER;
-            sb.s_maxbytes = bindings::MAX_LFS_FILESIZE;
-            sb.s_time_gran = 1;
-            sb.s_time_min = i64::MIN;
-            sb.s_time_max = i64::MAX;
-
             // SAFETY: As above; the superblock has no data yet.
             let new = unsafe { sb::NewSuperBlock::<T>::from_raw(sb_ptr) };
-            let data = KBox::pin_init(T::fill_super(&new)?, GFP_KERNEL)?;
-            // INVARIANT: From now on `s_fs_info` holds the `T::Data` of this superblock; it is
-            // dropped in place and freed in `kill_sb`, after `kill_block_super`, so it stays
-            // pinned.
+            let data = KBox::pin_init(sb::Data::<T>::new(T::fill_super(&new)?), GFP_KERNEL)?;
+            // INVARIANT: From now on `s_fs_info` holds the `Data<T>` of this superblock; it is
+            // dropped in place and freed by `Data::drop_in`, so it stays pinned.
             // SAFETY: The data is not moved out of the allocation until it is dropped.
-            sb.s_fs_info = KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) }).cast();
-
-            // SAFETY: The superblock's data is set: it is a `SuperBlock<T>` now.
-            let sb = unsafe { sb::SuperBlock::<T>::from_raw(sb_ptr) };
-            let root = T::root(sb)?;
-            let root_ptr = root.as_raw();
-            core::mem::forget(root);
-            // SAFETY: `d_make_root` takes over the reference to the root inode, on failure too.
-            let dentry = unsafe { bindings::d_make_root(root_ptr) };
-            if dentry.is_null() {
-                return Err(ENOMEM);
+            unsafe {
+                (*sb_ptr).s_fs_info = KBox::into_raw(Pin::into_inner_unchecked(data)).cast();
             }
-            // SAFETY: `sb_ptr` is valid as above.
-            unsafe { (*sb_ptr).s_root = dentry };
-            Ok(0)
+            let ret = Self::fill_root(sb_ptr);
+            if ret.is_err() {
+                // SAFETY: The mount failed: the superblock is not active (`get_tree_bdev`
+                // activates it only after this returns success), and nothing else uses it.
+                // What the failed `root` dropped is evicted already: inodes of an inactive
+                // superblock are evicted by their last `iput`.
+                unsafe { sb::Data::<T>::drop_in(sb_ptr) };
+            }
+            ret
         })
+    }
+
+    /// Sets the root dentry of a new superblock whose data is set.
+    fn fill_root(sb_ptr: *mut bindings::super_block) -> Result<i32> {
+        // SAFETY: The superblock's data is set: it is a `SuperBlock<T>` now, for the duration
+        // of this call (the caller holds it exclusively).
+        let sb = unsafe { sb::SuperBlock::<T>::from_raw(sb_ptr) };
+        let root = T::root(sb)?;
+        let root_ptr = root.as_raw();
+        core::mem::forget(root);
+        // SAFETY: `d_make_root` takes over the reference to the root inode, on failure too.
+        let dentry = unsafe { bindings::d_make_root(root_ptr) };
+        if dentry.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `sb_ptr` is valid and held exclusively (the caller's).
+        unsafe { (*sb_ptr).s_root = dentry };
+        Ok(0)
+    }
+
+    /// # Safety
+    ///
+    /// Only C calls this, as the `put_super` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
+    unsafe extern "C" fn put_super(sb_ptr: *mut bindings::super_block) {
+        // SAFETY: `generic_shutdown_super` calls `put_super` once, after syncing the
+        // filesystem, clearing `SB_ACTIVE` and evicting every unused inode, and before it
+        // checks that no inode is left: the inodes the data still holds are written and
+        // evicted by its drop (`Data::drop_in` keeps the filesystem's callbacks away from the
+        // data meanwhile), so none is reported busy.
+        unsafe { sb::Data::<T>::drop_in(sb_ptr) };
     }
 
     /// # Safety
@@ -258,13 +355,8 @@ impl<T: FileSystem> Tables<T> {
     /// with the arguments that callback's C contract guarantees.
     unsafe extern "C" fn kill_sb(sb_ptr: *mut bindings::super_block) {
         // SAFETY: The VFS calls `kill_sb` once for a superblock of this type, which it owns.
+        // Its data is gone already: dropped by `put_super` for a mounted superblock, by
+        // `fill_super` if that failed after setting it.
         unsafe { bindings::kill_block_super(sb_ptr) };
-        // SAFETY: All inodes are gone; `s_fs_info` is null (`fill_super` failed before setting
-        // it) or the `KBox<T::Data>` set in `fill_super`.
-        let data = unsafe { (*sb_ptr).s_fs_info };
-        if !data.is_null() {
-            // SAFETY: As above: nobody else uses the data any more.
-            drop(unsafe { KBox::from_raw(data.cast::<T::Data>()) });
-        }
     }
 }

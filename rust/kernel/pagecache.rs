@@ -15,6 +15,14 @@
 //! folio lock. [`InodeLock`] is the proof that `i_rwsem` is held exclusively and
 //! [`InvalidateLockWrite`] that `invalidate_lock` is; functions that need them take a reference
 //! to one.
+//!
+//! # Soundness
+//!
+//! By type: the size changes only under [`InodeLock`]; cutting it ([`InodeLock::set_size_truncate`])
+//! also needs [`InvalidateLockWrite`]; a write fault's answer is its own folio ([`FaultFolio`]).
+//! At run time: a guard of another inode or mapping is refused (`EINVAL`); negative positions
+//! are refused or find nothing (they have no page index); [`InodeLock::write_size`] only grows
+//! EOF and never past `s_maxbytes`, so cached data inside the file is dropped only by truncation.
 
 use crate::{
     bindings,
@@ -110,6 +118,28 @@ impl Inode {
         1u64 << self.block_bits()
     }
 
+    /// Whether iomap manages the per-block state of the inode's cached folios: its
+    /// address-space operations release and invalidate folios with iomap's
+    /// `iomap_release_folio()` and `iomap_invalidate_folio()`. Only then may the iomap library
+    /// attach that state (`folio->private`) to them: on a mapping of buffer heads (or of
+    /// nothing, as a directory's), reclaim would take it for something else.
+    #[inline]
+    pub fn iomap_managed(&self) -> bool {
+        // SAFETY: The inode is alive (type invariant); its mapping's `a_ops` is set when the
+        // inode is initialised and not changed while it is in use.
+        unsafe { bindings::iomap_rs_mapping_is_iomap((*self.as_raw()).i_mapping) }
+    }
+
+    /// Checks that `size` is a valid file size for the inode: `0 ..= s_maxbytes`. `EINVAL`
+    /// otherwise.
+    #[inline]
+    pub fn check_size(&self, size: i64) -> Result {
+        if size < 0 || size > self.max_bytes() {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
     /// The page cache of the inode's data (`inode->i_mapping`).
     #[inline]
     pub fn mapping(&self) -> &Mapping {
@@ -183,12 +213,23 @@ impl InodeLock<'_> {
         self.inode
     }
 
-    /// Sets the in-memory file size (`i_size_write()`, whose writers `i_rwsem` serialises).
+    /// Extends the in-memory file size to `size` (`i_size_write()`, whose writers `i_rwsem`
+    /// serialises), as a write or a fallocate that ends beyond EOF does.
+    ///
+    /// The size only grows here: `EINVAL` if `size` is below the current size, or not a file
+    /// size (`0 ..= s_maxbytes`). Moving EOF down without dropping what is cached beyond it
+    /// would let [`InodeLock::truncate_pagecache_beyond_eof`] drop file data; shrinking is
+    /// [`InodeLock::set_size_truncate`]'s.
     #[inline]
-    pub fn write_size(&self, size: i64) {
+    pub fn write_size(&self, size: i64) -> Result {
+        self.inode.check_size(size)?;
+        if size < self.inode.size() {
+            return Err(EINVAL);
+        }
         // SAFETY: The inode is alive, and `i_rwsem` is held exclusively (type invariant), which
         // serialises size updates.
         unsafe { bindings::i_size_write(self.inode.as_raw(), size) };
+        Ok(())
     }
 
     /// Sets the file size and drops the cached data beyond it (`truncate_setsize()`): the
@@ -196,10 +237,20 @@ impl InodeLock<'_> {
     /// for their writeback). The filesystem frees its blocks beyond the new size itself, and
     /// zeroes the rest of the block at the new EOF first (see
     /// [`crate::iomap::zero::truncate_page`]).
-    pub fn set_size_truncate(&self, size: i64) {
+    ///
+    /// `invalidate` proves that the mapping's `invalidate_lock` is held exclusively, so that no
+    /// page fault maps a folio beyond the new EOF while the cache is cut: `EINVAL` if it is
+    /// another mapping's lock, or if `size` is not a file size (`0 ..= s_maxbytes`).
+    pub fn set_size_truncate(&self, invalidate: &InvalidateLockWrite<'_>, size: i64) -> Result {
+        if !core::ptr::eq(invalidate.mapping(), self.inode.mapping()) {
+            return Err(EINVAL);
+        }
+        self.inode.check_size(size)?;
         // SAFETY: The inode is alive, and `i_rwsem` is held exclusively (type invariant), as
-        // `truncate_setsize` requires.
+        // `truncate_setsize` requires; the size is not negative (checked above), so the cache
+        // is cut at a valid offset.
         unsafe { bindings::truncate_setsize(self.inode.as_raw(), size) };
+        Ok(())
     }
 
     /// Removes the cached folios of `[start, end)` that lie beyond EOF, as
@@ -207,7 +258,9 @@ impl InodeLock<'_> {
     /// cut to start at the current size, and a folio straddling EOF is only zeroed past it.
     ///
     /// Cached data beyond EOF is never written back or read, and with `i_rwsem` held the size
-    /// cannot grow under the call, so no data of the file is lost.
+    /// cannot change under the call; EOF moves down only through
+    /// [`InodeLock::set_size_truncate`], which drops what it leaves beyond EOF itself
+    /// ([`InodeLock::write_size`] only grows it). So no data of the file is lost.
     pub fn truncate_pagecache_beyond_eof(&self, start: i64, end: i64) {
         let start = start.max(self.inode.size());
         if start < end {
@@ -238,7 +291,10 @@ impl InodeLock<'_> {
         if !core::ptr::eq(invalidate.mapping(), self.inode.mapping()) {
             return Err(EINVAL);
         }
-        if start < 0 || start >= end {
+        if start < 0 {
+            return Err(EINVAL);
+        }
+        if start >= end {
             return Ok(());
         }
         self.inode.mapping().write_and_wait_range(start, end)?;
@@ -319,7 +375,10 @@ impl Mapping {
     /// Finds or creates the folio holding `pos`, locked and stable for writing, as
     /// `iomap_get_folio()`: a new folio is sized for up to `len` bytes (large folios), and with
     /// `nowait` the call returns `EAGAIN` rather than blocking.
+    ///
+    /// `EINVAL` for a negative `pos`: it has no page index.
     pub fn get_folio_for_write(&self, pos: i64, len: usize, nowait: bool) -> Result<LockedFolio> {
+        let index = page_index(pos).ok_or(EINVAL)?;
         let mut fgp = bindings::FGP_WRITEBEGIN | bindings::FGP_NOFS;
         if nowait {
             fgp |= bindings::FGP_NOWAIT;
@@ -328,17 +387,17 @@ impl Mapping {
         fgp |= unsafe { bindings::fgf_set_order(len) };
         // SAFETY: The mapping is alive (type invariant).
         let gfp = unsafe { bindings::mapping_gfp_mask(self.as_raw()) };
-        let index = (pos >> bindings::PAGE_SHIFT) as usize;
         // SAFETY: The mapping is alive; with `FGP_LOCK` the function returns a locked folio with
         // a reference we own, or an error pointer.
         let ptr = unsafe { bindings::__filemap_get_folio(self.as_raw(), index, fgp, gfp) };
         folio_or_error(ptr)
     }
 
-    /// Locks the cached folio holding `pos`, if there is one (`filemap_lock_folio()`).
+    /// Locks the cached folio holding `pos`, if there is one (`filemap_lock_folio()`); `None`
+    /// for a negative `pos`.
     #[inline]
     pub fn lock_folio(&self, pos: i64) -> Option<LockedFolio> {
-        let index = (pos >> bindings::PAGE_SHIFT) as usize;
+        let index = page_index(pos)?;
         // SAFETY: The mapping is alive; with only `FGP_LOCK`, the function returns a locked and
         // referenced folio if one is cached at `index`, or an error pointer.
         let ptr =
@@ -347,10 +406,10 @@ impl Mapping {
     }
 
     /// Returns the cached folio holding `pos`, if there is one, without locking it
-    /// (`filemap_get_folio()`).
+    /// (`filemap_get_folio()`); `None` for a negative `pos`.
     #[inline]
     pub fn get_folio(&self, pos: i64) -> Option<ARef<Folio>> {
-        let index = (pos >> bindings::PAGE_SHIFT) as usize;
+        let index = page_index(pos)?;
         // SAFETY: The mapping is alive; with no FGP flags, the function returns a referenced
         // folio if one is cached at `index`, or an error pointer.
         let ptr = unsafe { bindings::__filemap_get_folio(self.as_raw(), index, 0, 0) };
@@ -360,10 +419,14 @@ impl Mapping {
     }
 
     /// Searches the cache over `[start, end)` for the next data or hole
-    /// (`mapping_seek_hole_data()`). Cached data means uptodate folios, or their uptodate
-    /// blocks. A hole search returns `end` if there is none; a data search returns `ENXIO`.
+    /// (`mapping_seek_hole_data()`); `EINVAL` for a negative `start`. Cached data means
+    /// uptodate folios, or their uptodate blocks. A hole search returns `end` if there is none;
+    /// a data search returns `ENXIO`.
     #[inline]
     pub fn seek_hole_data(&self, start: i64, end: i64, whence: Seek) -> Result<i64> {
+        if start < 0 {
+            return Err(EINVAL);
+        }
         let whence = match whence {
             Seek::Data => bindings::SEEK_DATA,
             Seek::Hole => bindings::SEEK_HOLE,
@@ -382,6 +445,7 @@ impl Mapping {
     /// (`filemap_range_needs_writeback()`); `false` for an empty range.
     #[inline]
     pub fn range_needs_writeback(&self, start: i64, end: i64) -> bool {
+        let start = start.max(0);
         if start >= end {
             return false;
         }
@@ -395,6 +459,7 @@ impl Mapping {
     /// mapping locked.
     #[inline]
     pub fn write_and_wait_range(&self, start: i64, end: i64) -> Result {
+        let start = start.max(0);
         if start >= end {
             return Ok(());
         }
@@ -554,6 +619,78 @@ impl VmFault {
         let folio = unsafe { Folio::from_raw(bindings::iomap_rs_vmf_folio(self.0.get())) };
         folio.into()
     }
+
+    /// Locks the folio of the faulting page (sleeps): what `page_mkwrite` returns once the
+    /// folio is ready to be written through the mapping. It may have been truncated since the
+    /// fault found it: check before using it.
+    #[inline]
+    pub fn lock_folio(&self) -> FaultFolio<'_> {
+        let folio = Folio::lock(self.folio());
+        // INVARIANT: The folio of this fault, locked just above.
+        FaultFolio {
+            folio,
+            _fault: PhantomData,
+        }
+    }
+}
+
+/// The faulting folio of a write fault, locked: what a filesystem's `page_mkwrite` hands back
+/// to the fault handler, which then owns the lock (`VM_FAULT_LOCKED`).
+///
+/// Made only from the folio of the fault it answers ([`VmFault::lock_folio`]), and borrowing
+/// that fault, so a `page_mkwrite` cannot return another folio (the handler would unlock a
+/// folio nobody locked, and leave the returned one locked forever).
+///
+/// # Invariants
+///
+/// `folio` is the folio of the fault `'f` borrows (`page_folio(vmf->page)`), locked by us.
+pub struct FaultFolio<'f> {
+    folio: LockedFolio,
+    _fault: PhantomData<fn(&'f VmFault) -> &'f VmFault>,
+}
+
+impl<'f> FaultFolio<'f> {
+    /// Wraps `folio`, locked, if it is the folio of `fault`; gives it back otherwise.
+    pub(crate) fn new(fault: &'f VmFault, folio: LockedFolio) -> Result<Self, LockedFolio> {
+        // SAFETY: The fault handler holds a reference to the page (`VmFault`'s invariant).
+        if folio.as_raw() != unsafe { bindings::iomap_rs_vmf_folio(fault.0.get()) } {
+            return Err(folio);
+        }
+        // INVARIANT: Checked above; `LockedFolio` owns the lock.
+        Ok(Self {
+            folio,
+            _fault: PhantomData,
+        })
+    }
+
+    /// The locked folio.
+    pub fn folio(&self) -> &LockedFolio {
+        &self.folio
+    }
+
+    /// Unlocks the folio: the fault is to be retried or failed after all.
+    pub fn unlock(self) -> ARef<Folio> {
+        self.folio.unlock()
+    }
+
+    /// Hands the lock to the fault handler, which unlocks the folio; the reference it took is
+    /// its own, ours is dropped.
+    ///
+    /// # Safety
+    ///
+    /// The caller returns `VM_FAULT_LOCKED` for the fault `'f` borrows, from its
+    /// `->page_mkwrite`: otherwise the lock is never released.
+    pub unsafe fn into_locked_for_handler(self) {
+        drop(self.folio.keep_locked());
+    }
+}
+
+/// The page index of file offset `pos`; `None` for a negative offset, which has none (its
+/// arithmetic shift would give an index near `ULONG_MAX`, where a folio could be created that
+/// truncation never removes).
+#[inline]
+fn page_index(pos: i64) -> Option<usize> {
+    (pos >= 0).then(|| (pos >> bindings::PAGE_SHIFT) as usize)
 }
 
 /// Converts the result of `__filemap_get_folio()` (a locked, referenced folio or an error

@@ -8,8 +8,13 @@
 //! A `struct kiocb` describes one read or write call: the file, the position and flags such as
 //! `IOCB_NOWAIT`. A `struct iov_iter` walks the caller's buffers (user memory, kernel vectors,
 //! pipes...) and tracks how much of them is left.
+//!
+//! # Soundness
+//!
+//! A [`Kiocb`] and an [`IovIter`] are borrowed for the call that passed them; reverting an
+//! iterator past what was consumed is `unsafe`. [`Kiocb::set_pos`] refuses negative positions.
 
-use crate::{bindings, pagecache::Inode, types::Opaque};
+use crate::{bindings, error::code::EINVAL, error::Result, pagecache::Inode, types::Opaque};
 
 /// A kernel I/O control block, C's `struct kiocb`.
 ///
@@ -46,11 +51,16 @@ impl Kiocb {
         unsafe { (*self.as_raw()).ki_pos }
     }
 
-    /// Moves the file position, as a completed write does.
+    /// Moves the file position, as a completed write does. `EINVAL` for a negative position,
+    /// which no file has (the VFS would store it as the file's offset).
     #[inline]
-    pub fn set_pos(&mut self, pos: i64) {
+    pub fn set_pos(&mut self, pos: i64) -> Result {
+        if pos < 0 {
+            return Err(EINVAL);
+        }
         // SAFETY: The kiocb is valid and we have exclusive access (type invariant).
         unsafe { (*self.as_raw()).ki_pos = pos };
+        Ok(())
     }
 
     /// Whether the caller must not block (`IOCB_NOWAIT`).

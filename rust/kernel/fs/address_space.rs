@@ -18,6 +18,13 @@
 //! be made through [`super::sb::SuperBlock::device_iomap`] (the filesystem's own device, the
 //! range checked against its size) or `unsafe` code, so C iomap never reads or writes through a
 //! device that is not there.
+//!
+//! # Soundness
+//!
+//! Checked at run time, failing the operation with `EIO`: an unwritten mapping made without a
+//! device ([`Iomap::new`], which the Rust library accepts) never reaches C iomap, whose direct
+//! I/O would submit to a null device; writeback takes only holes and mappings with a device.
+//! The direct I/O entry points check that the kiocb, inode and lock belong together (`EINVAL`).
 
 use super::{inode::INode, FileSystem};
 use crate::{
@@ -209,6 +216,14 @@ pub fn direct_write<M: DirectWrite>(
     Ok(ret as usize)
 }
 
+/// Whether `iomap` says data is on a device (allocated or unwritten blocks) without naming one.
+fn needs_missing_device(iomap: &Iomap) -> bool {
+    matches!(
+        iomap.mapping_type(),
+        Ok(MappingType::Mapped | MappingType::Unwritten)
+    ) && !iomap.has_device()
+}
+
 /// The C callbacks of mapper `M`.
 struct Bridge<M: Mapper + ?Sized>(PhantomData<M>);
 
@@ -251,6 +266,13 @@ impl<M: Mapper + ?Sized> Bridge<M> {
             };
             let length = u64::try_from(length).map_err(|_| EINVAL)?;
             M::ops(inode).begin(pos, length, IterFlags::from_bits(flags), iomap, srcmap)?;
+            // `Iomap::new` makes unwritten mappings without a device, which the library and
+            // C's buffered paths never read; C's direct I/O writes them through their device
+            // (`iomap_dio_bio_iter`), and a copy-on-write source is read from it. Only
+            // mappings that name their device cross to C.
+            if needs_missing_device(iomap) || needs_missing_device(srcmap) {
+                return Err(EIO);
+            }
             // SAFETY: The mapping is ours for the call (above); `FOLIO_OPS` is static, and its
             // callback is this mapper's, for this mapper's inodes.
             unsafe { (*iomap.as_raw()).folio_ops = &Self::FOLIO_OPS };

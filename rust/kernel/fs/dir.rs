@@ -3,8 +3,13 @@
 //! Directory listing (`readdir`).
 //!
 //! C headers: [`include/linux/fs.h`](srctree/include/linux/fs.h).
+//!
+//! # Soundness
+//!
+//! [`Emitter::emit`] refuses names the VFS would warn about (empty or containing `/`) and
+//! names with a NUL or longer than `NAME_MAX`, with `EUCLEAN`.
 
-use crate::bindings;
+use crate::{bindings, error::code::EUCLEAN, error::Result};
 use core::marker::PhantomData;
 
 /// The type of a directory entry, as `readdir` reports it (`DT_*`).
@@ -52,12 +57,19 @@ impl Emitter<'_> {
         unsafe { (*self.ctx).pos }
     }
 
-    /// Emits an entry and moves the position to `next`. Returns `false` when the caller's buffer
-    /// is full: the entry was not emitted, the position did not move, and listing must stop.
-    pub fn emit(&mut self, next: i64, name: &[u8], ino: u64, typ: EntryType) -> bool {
-        let Ok(len) = i32::try_from(name.len()) else {
-            return false;
-        };
+    /// Emits an entry and moves the position to `next`. Returns `Ok(false)` when the caller's
+    /// buffer is full: the entry was not emitted, the position did not move, and listing must
+    /// stop.
+    ///
+    /// A name that no directory entry can have (empty, containing `/` or NUL, or longer than
+    /// 255 bytes) is not emitted: `EUCLEAN`, as for any corrupt directory (the VFS would fail
+    /// the listing with a kernel warning).
+    pub fn emit(&mut self, next: i64, name: &[u8], ino: u64, typ: EntryType) -> Result<bool> {
+        if name.is_empty() || name.len() > NAME_MAX || name.iter().any(|&b| b == b'/' || b == 0) {
+            return Err(EUCLEAN);
+        }
+        // `name.len()` is at most `NAME_MAX`: it fits.
+        let len = name.len() as i32;
         // SAFETY: `ctx` is valid (type invariant); `name` is valid for `len` bytes.
         let emitted =
             unsafe { bindings::dir_emit(self.ctx, name.as_ptr().cast(), len, ino, typ as u32) };
@@ -65,6 +77,9 @@ impl Emitter<'_> {
             // SAFETY: As above.
             unsafe { (*self.ctx).pos = next };
         }
-        emitted
+        Ok(emitted)
     }
 }
+
+/// The longest name of a directory entry (`NAME_MAX`).
+pub const NAME_MAX: usize = 255;

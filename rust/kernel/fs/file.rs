@@ -241,11 +241,14 @@ pub trait Operations {
     /// Implementing it lets the file be mapped (`mmap`): reads fault through the page cache
     /// (`filemap_fault`). The superblock's freeze protection and the file time update are
     /// done around the call.
+    ///
+    /// The folio handed back is the fault's own ([`crate::pagecache::FaultFolio`], made only by
+    /// [`crate::pagecache::VmFault::lock_folio`]): no other can be returned.
     #[cfg(CONFIG_IOMAP_RS)]
-    fn page_mkwrite(
+    fn page_mkwrite<'f>(
         _inode: &INode<Self::FileSystem>,
-        _fault: &crate::pagecache::VmFault,
-    ) -> Result<crate::folio::LockedFolio> {
+        _fault: &'f crate::pagecache::VmFault,
+    ) -> Result<crate::pagecache::FaultFolio<'f>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -460,8 +463,9 @@ impl<T: FileSystem> Ops<T> {
                     let ret = match U::page_mkwrite(inode, crate::pagecache::VmFault::from_raw(vmf))
                     {
                         Ok(folio) => {
-                            // The fault handler unlocks the folio; its reference is its own.
-                            drop(folio.keep_locked());
+                            // The fault's own folio (`FaultFolio`'s invariant), locked: the
+                            // fault handler unlocks it, as `VM_FAULT_LOCKED` tells it.
+                            folio.into_locked_for_handler();
                             bindings::vm_fault_reason_VM_FAULT_LOCKED
                         }
                         Err(e) => bindings::vmf_fs_error(e.to_errno()),

@@ -9,6 +9,16 @@
 //! data is pin-initialised when the inode is allocated, dropped in `destroy_inode` (process
 //! context) and the memory freed in `free_inode` (after an RCU grace period, as path walk may
 //! still look at the inode).
+//!
+//! # Soundness
+//!
+//! By type: an [`INode`] is always initialised and referenced; an inode being evicted is an
+//! [`Evicting`], which cannot be revived; a regular file is made only with address-space
+//! operations ([`Kind::Reg`]). At run time: [`NewINode::init`] refuses a size outside
+//! `0 ..= s_maxbytes` (`EUCLEAN`); `create`, `mkdir` and `symlink` fail with `EIO` if the
+//! filesystem returns an inode of another type or one that already has a dentry (a directory
+//! with two would break the dcache); while the superblock's data is dropped, `write_inode` and
+//! `evict_inode` are not called (see [`super::sb`]).
 
 use super::{dir, file, sb::SuperBlock, FileSystem, Ino};
 use crate::{
@@ -79,14 +89,29 @@ impl<T: FileSystem> INodeWithData<T> {
     pub(crate) unsafe extern "C" fn evict_inode(inode: *mut bindings::inode) {
         // SAFETY: The VFS evicts an inode of this filesystem with no reference left, once.
         // Its page cache is emptied first (waiting for writeback), as `evict_inode` must.
-        unsafe {
+        let (bad, unavailable, ino) = unsafe {
             bindings::truncate_inode_pages_final(&mut (*inode).i_data);
-            // A bad inode (one that failed to initialise) has nothing of the filesystem's.
-            if !bindings::is_bad_inode(inode) {
-                T::evict_inode(&Evicting(INode::<T>::from_raw(inode)));
+            (
+                bindings::is_bad_inode(inode),
+                super::sb::Data::<T>::unavailable((*inode).i_sb),
+                (*inode).i_ino,
+            )
+        };
+        // A bad inode (one that failed to initialise) has nothing of the filesystem's. An
+        // inode evicted by the drop of its superblock's data cannot be given the data.
+        if !bad {
+            if unavailable {
+                crate::pr_warn!(
+                    "inode {} was held by its superblock's data: evicted without the filesystem's evict_inode\n",
+                    ino
+                );
+            } else {
+                // SAFETY: As above; the superblock's data is set and not being dropped.
+                T::evict_inode(&Evicting(unsafe { INode::<T>::from_raw(inode) }));
             }
-            bindings::clear_inode(inode);
         }
+        // SAFETY: As above; `evict_inode` must clear the inode once its pages are gone.
+        unsafe { bindings::clear_inode(inode) };
     }
 
     /// # Safety
@@ -97,6 +122,16 @@ impl<T: FileSystem> INodeWithData<T> {
         inode: *mut bindings::inode,
         wbc: *mut bindings::writeback_control,
     ) -> crate::ffi::c_int {
+        // SAFETY: Writeback passes a live inode of this filesystem, whose superblock's
+        // `s_fs_info` is null or its `Data<T>` (an inode exists only once the data is set).
+        if unsafe { super::sb::Data::<T>::unavailable((*inode).i_sb) } {
+            // The last reference, held by the superblock's data, is being dropped: the VFS
+            // synced the filesystem before, so only a change made since is left unwritten.
+            // SAFETY: As above.
+            let ino = unsafe { (*inode).i_ino };
+            crate::pr_warn!("inode {} was held by its superblock's data: not written back\n", ino);
+            return 0;
+        }
         from_result(|| {
             // SAFETY: Writeback passes a live, initialised inode of this filesystem (its
             // superblock's `s_op` is `T`'s) and its control structure.
@@ -451,20 +486,50 @@ impl NewOwner {
     }
 }
 
+/// The type of a new inode, with what that type needs.
+///
+/// A regular file's data lives in the page cache, whose reads, faults and writeback call its
+/// address-space operations: it cannot be made without them.
+pub enum Kind<T: FileSystem> {
+    /// A regular file, whose page cache has the operations `aops`.
+    #[cfg(CONFIG_IOMAP_RS)]
+    Reg(super::address_space::Ops<T>),
+    /// A directory (its entries are the filesystem's metadata, not cached file data).
+    Dir,
+    /// A symbolic link (its target is read by [`Operations::get_link`]).
+    Lnk,
+    /// Without address-space operations no regular file can be made; this variant, which
+    /// cannot be built, keeps `T` used.
+    #[cfg(not(CONFIG_IOMAP_RS))]
+    #[doc(hidden)]
+    Never(core::convert::Infallible, PhantomData<T>),
+}
+
+impl<T: FileSystem> Kind<T> {
+    /// The file type.
+    pub fn typ(&self) -> Type {
+        match self {
+            #[cfg(CONFIG_IOMAP_RS)]
+            Kind::Reg(_) => Type::Reg,
+            Kind::Dir => Type::Dir,
+            Kind::Lnk => Type::Lnk,
+            #[cfg(not(CONFIG_IOMAP_RS))]
+            Kind::Never(never, _) => match *never {},
+        }
+    }
+}
+
 /// What a new inode is initialised with.
 pub struct Params<T: FileSystem> {
-    /// The file type.
-    pub typ: Type,
-    /// The attributes; the file type bits of `attrs.mode` are taken from `typ`.
+    /// The file type, and for a regular file its address-space operations.
+    pub kind: Kind<T>,
+    /// The attributes; the file type bits of `attrs.mode` are taken from `kind`, and the size
+    /// must be a file size (`0 ..= s_maxbytes`).
     pub attrs: Attrs,
     /// The inode operations.
     pub inode_ops: Ops<T>,
     /// The file operations of its open files.
     pub file_ops: file::Ops<T>,
-    /// The operations of its page cache; `None` for inodes whose data is not cached (this
-    /// module's directories and symlinks).
-    #[cfg(CONFIG_IOMAP_RS)]
-    pub aops: Option<super::address_space::Ops<T>>,
     /// Whether the page cache may hold folios larger than a page.
     pub large_folios: bool,
 }
@@ -502,15 +567,24 @@ impl<T: FileSystem> NewINode<T> {
     }
 
     /// Initialises the inode from `params` and makes it visible.
-    pub fn init(self, params: Params<T>) -> ARef<INode<T>> {
+    ///
+    /// `EUCLEAN` if the size is not a file size (`0 ..= s_maxbytes`: a negative size would
+    /// reach the page cache as an index no truncation removes): the inode is then marked bad
+    /// and released, as on any failure to read it.
+    pub fn init(self, params: Params<T>) -> Result<ARef<INode<T>>> {
+        let ptr = self.0.as_ptr();
+        // SAFETY: The inode is valid (type invariant); its superblock's `s_maxbytes` is set
+        // before any inode is created.
+        let max = unsafe { (*(*ptr).i_sb).s_maxbytes };
+        if params.attrs.size < 0 || params.attrs.size > max {
+            return Err(EUCLEAN);
+        }
         let this = core::mem::ManuallyDrop::new(self);
-        let ptr = this.0.as_ptr();
         // SAFETY: The inode is new and locked (type invariant): nobody else accesses it until
         // `unlock_new_inode`. The operation tables are `'static`.
         unsafe {
-            let inode = &mut *ptr;
             let a = &params.attrs;
-            inode.i_mode = params.typ.mode_bits() | (a.mode & 0o7777);
+            (*ptr).i_mode = params.kind.typ().mode_bits() | (a.mode & 0o7777);
             bindings::set_nlink(ptr, a.nlink);
             bindings::i_uid_write(ptr, a.uid);
             bindings::i_gid_write(ptr, a.gid);
@@ -518,18 +592,18 @@ impl<T: FileSystem> NewINode<T> {
             bindings::inode_set_atime_to_ts(ptr, a.atime.to_c());
             bindings::inode_set_mtime_to_ts(ptr, a.mtime.to_c());
             bindings::inode_set_ctime_to_ts(ptr, a.ctime.to_c());
-            inode.i_op = params.inode_ops.0;
-            inode.__bindgen_anon_3.i_fop = params.file_ops.table();
+            (*ptr).i_op = params.inode_ops.0;
+            (*ptr).__bindgen_anon_3.i_fop = params.file_ops.table();
             #[cfg(CONFIG_IOMAP_RS)]
-            if let Some(aops) = params.aops {
-                (*inode.i_mapping).a_ops = aops.table();
+            if let Kind::Reg(aops) = params.kind {
+                (*(*ptr).i_mapping).a_ops = aops.table();
             }
             if params.large_folios {
-                bindings::mapping_set_large_folios(inode.i_mapping);
+                bindings::mapping_set_large_folios((*ptr).i_mapping);
             }
             bindings::unlock_new_inode(ptr);
             // INVARIANT: The inode is initialised now; we pass on our reference.
-            ARef::from_raw(this.0.cast())
+            Ok(ARef::from_raw(this.0.cast()))
         }
     }
 }
@@ -813,7 +887,8 @@ impl<T: FileSystem> Ops<T> {
 
             /// Creates an inode of type `typ` named by the negative `dentry` in `dir` with
             /// `create(dir, name, owner)`, and instantiates `dentry` with it. An inode of
-            /// another type is dropped and the creation fails with `EIO`.
+            /// another type, or one that has a dentry already (not a new inode), is dropped
+            /// and the creation fails with `EIO`.
             ///
             /// # Safety
             ///
@@ -840,6 +915,13 @@ impl<T: FileSystem> Ops<T> {
                         )
                     };
                     let inode = create(&locked, name, owner)?;
+                    // A new inode has no dentry. An existing one would get a second: for a
+                    // directory, which the dcache allows only one, that breaks path walk and
+                    // rename's locking.
+                    // SAFETY: The inode is live (we hold a reference).
+                    if unsafe { bindings::fs_inode_has_alias(inode.as_raw()) } {
+                        return Err(EIO);
+                    }
                     // SAFETY: `dentry` is the callback's negative dentry (the caller's contract).
                     unsafe { Self::instantiate(dentry, inode, typ)? };
                     Ok(0)

@@ -11,6 +11,16 @@
 //! everything dirty back and waits. Copies, not references into the cache, so that nothing a
 //! filesystem holds can alias memory that another writer of the device changes: a filesystem
 //! decodes a snapshot, checks it, and never sees it change under it.
+//!
+//! # Soundness
+//!
+//! By type: [`NewSuperBlock`] has no data yet and gives none; a [`SuperBlock`] exists only with
+//! its data set; device mappings are made only for the superblock's own device, inside it.
+//! No reference to the whole `struct super_block` is ever made, as other CPUs change its fields.
+//! At run time: every metadata access is checked against the device's size (`EIO`);
+//! [`Metadata::write`] fails with `EROFS` on a read-only mount; the data is dropped only with
+//! the superblock inactive, and inodes it still held are evicted without the filesystem's
+//! callbacks (which would see the data half dropped), with a warning.
 
 use super::{inode, FileSystem, Ino};
 use crate::{
@@ -31,32 +41,41 @@ use core::marker::PhantomData;
 pub struct Metadata(Opaque<bindings::super_block>);
 
 impl Metadata {
-    fn raw(&self) -> &bindings::super_block {
-        // SAFETY: The superblock is alive (type invariant); the fields read through this are
-        // not changed while a `&Metadata` exists, but `s_blocksize`, which only
-        // `NewSuperBlock::set_block_size` changes and only before any other reference exists.
-        unsafe { &*self.0.get() }
+    fn as_ptr(&self) -> *mut bindings::super_block {
+        self.0.get()
+    }
+
+    /// The superblock's block device.
+    fn bdev(&self) -> *mut bindings::block_device {
+        // SAFETY: The superblock is alive (type invariant); `s_bdev` is set before any
+        // `Metadata` exists and not changed until the superblock is shut down. The field is
+        // read through the raw pointer: other fields of the superblock change concurrently,
+        // so no reference to the whole structure is made.
+        unsafe { (*self.as_ptr()).s_bdev }
     }
 
     /// The filesystem's block size in bytes.
     pub fn block_size(&self) -> u32 {
-        self.raw().s_blocksize as u32
+        // SAFETY: The superblock is alive (type invariant); only
+        // `NewSuperBlock::set_block_size` changes `s_blocksize`, before anything else uses it.
+        unsafe { (*self.as_ptr()).s_blocksize as u32 }
     }
 
     /// Log2 of the block size.
     pub fn block_bits(&self) -> u32 {
-        self.raw().s_blocksize_bits as u32
+        // SAFETY: As in `block_size`.
+        unsafe { u32::from((*self.as_ptr()).s_blocksize_bits) }
     }
 
     /// The size of the block device in bytes.
     pub fn device_bytes(&self) -> u64 {
         // SAFETY: `s_bdev` is valid (type invariant).
-        unsafe { bindings::bdev_nr_bytes(self.raw().s_bdev) as u64 }
+        unsafe { bindings::bdev_nr_bytes(self.bdev()) as u64 }
     }
 
     fn bdev_mapping(&self) -> *mut bindings::address_space {
         // SAFETY: `s_bdev` is valid (type invariant), and so is its mapping.
-        unsafe { (*self.raw().s_bdev).bd_mapping }
+        unsafe { (*self.bdev()).bd_mapping }
     }
 
     fn check_range(&self, pos: u64, len: usize) -> Result {
@@ -140,7 +159,12 @@ impl Metadata {
     /// Only the device blocks written to are marked dirty: a page of the device's cache may
     /// also hold blocks of file data, which are written to the device directly, and writing
     /// back the cache's copy of those would overwrite them.
+    ///
+    /// `EROFS` on a read-only mount, whose device must not change.
     pub fn write(&self, pos: u64, buf: &[u8]) -> Result {
+        if self.read_only() {
+            return Err(EROFS);
+        }
         let src = buf.as_ptr();
         self.for_each_piece(pos, buf.len(), |off, dst, n, folio, in_folio| {
             // SAFETY: As in `read`, the other way round; the folio is locked, so no other
@@ -168,10 +192,22 @@ impl Metadata {
         })
     }
 
+    /// Whether the superblock is mounted read-only (or was made so by
+    /// [`NewSuperBlock::set_read_only`]). It stays so: remounting read-write is refused.
+    pub fn read_only(&self) -> bool {
+        // SAFETY: The superblock is alive (type invariant); `s_flags` changes under
+        // `s_umount`, which we may not hold, so it is read once, as C's `sb_rdonly()` does.
+        unsafe {
+            core::ptr::read_volatile(core::ptr::addr_of!((*self.as_ptr()).s_flags))
+                & bindings::SB_RDONLY
+                != 0
+        }
+    }
+
     /// Writes back all dirty metadata and waits for it.
     pub fn sync(&self) -> Result {
         // SAFETY: `s_bdev` is valid (type invariant).
-        to_result(unsafe { bindings::sync_blockdev(self.raw().s_bdev) })
+        to_result(unsafe { bindings::sync_blockdev(self.bdev()) })
     }
 
     /// Flushes the device's volatile write cache (`blkdev_issue_flush()`), so that what it
@@ -179,7 +215,7 @@ impl Metadata {
     pub fn flush_cache(&self) -> Result {
         // SAFETY: `s_bdev` is valid (type invariant); the function sleeps, as callers of
         // filesystem operations may.
-        to_result(unsafe { bindings::blkdev_issue_flush(self.raw().s_bdev) })
+        to_result(unsafe { bindings::blkdev_issue_flush(self.bdev()) })
     }
 }
 
@@ -254,7 +290,7 @@ impl<T: FileSystem> core::ops::Deref for NewSuperBlock<'_, T> {
 /// # Invariants
 ///
 /// The superblock belongs to `T`, is alive and has a block device, and `s_fs_info` points to its
-/// `T::Data`, for as long as a `&SuperBlock<T>` exists.
+/// [`Data<T>`], whose data is not being dropped, for as long as a `&SuperBlock<T>` exists.
 #[repr(transparent)]
 pub struct SuperBlock<T: FileSystem>(Metadata, PhantomData<T>);
 
@@ -274,15 +310,9 @@ impl<T: FileSystem> SuperBlock<T> {
 
     /// The filesystem's data.
     pub fn data(&self) -> &T::Data {
-        // SAFETY: `s_fs_info` is the superblock's `T::Data` (type invariant), freed only after
-        // the superblock is shut down.
-        unsafe { &*(*self.as_raw()).s_fs_info.cast::<T::Data>() }
-    }
-
-    /// Whether the superblock is mounted read-only.
-    pub fn read_only(&self) -> bool {
-        // SAFETY: Reading the flags of a live superblock (type invariant).
-        unsafe { (*self.as_raw()).s_flags & bindings::SB_RDONLY != 0 }
+        // SAFETY: `s_fs_info` points to the superblock's `Data<T>` (type invariant), dropped
+        // only while no `&SuperBlock<T>` is handed out (see `Data::drop_in`).
+        unsafe { &(*(*self.as_raw()).s_fs_info.cast::<Data<T>>()).data }
     }
 
     /// Returns inode `ino`: the cached one, or a new one that the caller must initialise
@@ -378,6 +408,70 @@ impl<T: FileSystem> core::ops::Deref for SuperBlock<T> {
 
     fn deref(&self) -> &Metadata {
         &self.0
+    }
+}
+
+/// What `s_fs_info` points to: the filesystem's data, and whether it is being dropped.
+///
+/// The data may hold inodes ([`ARef`]s) of its own superblock. Dropping them evicts them: the
+/// VFS writes a dirty inode back and evicts it at once when the superblock is not active (at
+/// unmount, or in a failed mount). The filesystem's `write_inode` and `evict_inode` would then
+/// get a `&SuperBlock<T>` whose data is half dropped, so while `dropping` is set the inode
+/// callbacks skip them (see `inode::INodeWithData`), and say so.
+#[pin_data]
+pub(crate) struct Data<T: FileSystem> {
+    dropping: core::sync::atomic::AtomicBool,
+    #[pin]
+    data: T::Data,
+}
+
+impl<T: FileSystem> Data<T> {
+    /// The initialiser of the container around `data`.
+    pub(crate) fn new(data: impl PinInit<T::Data, Error>) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            dropping: core::sync::atomic::AtomicBool::new(false),
+            data <- data,
+        }? Error)
+    }
+
+    /// Whether the data of superblock `sb` is being dropped, or is not there: the filesystem's
+    /// inode callbacks must not run.
+    ///
+    /// # Safety
+    ///
+    /// `sb` is a live superblock of type `T`, whose `s_fs_info` is null or points to its
+    /// `Data<T>`.
+    pub(crate) unsafe fn unavailable(sb: *const bindings::super_block) -> bool {
+        // SAFETY: The caller's contract.
+        let data = unsafe { (*sb).s_fs_info.cast::<Self>() };
+        // SAFETY: Not null, so it is the superblock's `Data<T>` (the caller's contract): the
+        // flag is not dropped before the data is.
+        data.is_null() || unsafe { (*data).dropping.load(core::sync::atomic::Ordering::Acquire) }
+    }
+
+    /// Drops and frees the data of superblock `sb`, if it has any, and clears `s_fs_info`.
+    ///
+    /// # Safety
+    ///
+    /// `sb` is a superblock of type `T` that is not active (`SB_ACTIVE` clear: a failed mount
+    /// or `put_super`), whose `s_fs_info` is null or the `KBox<Data<T>>` set by `fill_super`;
+    /// no filesystem operation but the evictions caused by this drop runs meanwhile.
+    pub(crate) unsafe fn drop_in(sb: *mut bindings::super_block) {
+        // SAFETY: The caller's contract.
+        let data = unsafe { (*sb).s_fs_info.cast::<Self>() };
+        if data.is_null() {
+            return;
+        }
+        // SAFETY: As above: the container is alive until freed below.
+        unsafe { (*data).dropping.store(true, core::sync::atomic::Ordering::Release) };
+        // SAFETY: `fill_super` made `s_fs_info` with `KBox::into_raw` of a pinned box; this is
+        // its only release. The evictions the drop causes see `dropping`, and do not touch the
+        // data.
+        unsafe {
+            core::ptr::drop_in_place(core::ptr::addr_of_mut!((*data).data));
+            (*sb).s_fs_info = core::ptr::null_mut();
+            drop(KBox::from_raw(data.cast::<core::mem::MaybeUninit<Self>>()));
+        }
     }
 }
 

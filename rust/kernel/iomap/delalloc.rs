@@ -131,7 +131,8 @@ pub fn write_delalloc_release<P: Punch>(
     range: FileRange,
     mut punch: P,
 ) -> Result {
-    if !core::ptr::eq(lock.mapping(), inode.mapping()) {
+    // The walk reads iomap's per-block dirty state: only a page cache that iomap manages has it.
+    if !core::ptr::eq(lock.mapping(), inode.mapping()) || !inode.iomap_managed() {
         return Err(EINVAL);
     }
     #[cfg(CONFIG_IOMAP_RS_DEBUG)]

@@ -25,8 +25,8 @@ use super::iter::{iterate, IomapOps, IterFlags};
 use super::range::FileRange;
 use crate::{
     error::{code::*, Result},
-    folio::{Folio, LockedFolio},
-    pagecache::{InvalidateLockRead, VmFault},
+    folio::Folio,
+    pagecache::{FaultFolio, InvalidateLockRead, VmFault},
 };
 
 /// Makes the faulting folio of `fault` writable: maps its range within EOF through `ops` (for
@@ -36,11 +36,11 @@ use crate::{
 /// `lock` proves the inode's `invalidate_lock` is held (`EINVAL` if it is another mapping's).
 /// `EFAULT` if the folio was truncated or lies beyond EOF (the fault is retried); otherwise the
 /// filesystem's error. On an error the folio is unlocked.
-pub fn page_mkwrite<O: IomapOps>(
+pub fn page_mkwrite<'f, O: IomapOps>(
     ops: &mut O,
     lock: &InvalidateLockRead<'_>,
-    fault: &VmFault,
-) -> Result<LockedFolio> {
+    fault: &'f VmFault,
+) -> Result<FaultFolio<'f>> {
     control::count(Call::PageMkwrite);
     let inode = fault.inode();
     if !core::ptr::eq(lock.mapping(), inode.mapping()) {
@@ -62,5 +62,6 @@ pub fn page_mkwrite<O: IomapOps>(
         return Err(e);
     }
     folio.wait_stable();
-    Ok(folio.into_inner())
+    // The folio locked above is the fault's.
+    FaultFolio::new(fault, folio.into_inner()).map_err(|_| EINVAL)
 }

@@ -271,6 +271,9 @@ fn check_mapping(pos: i64, iomap: &Iomap) -> Result {
 /// `op` returns the bytes it processed from the start of [`Mapped::range`], or an error. `ops`
 /// are the filesystem's operations for `inode`.
 ///
+/// `inode`'s page cache must be managed by iomap ([`Inode::iomap_managed`]): `EINVAL` with
+/// nothing done otherwise.
+///
 /// # Examples
 ///
 /// ```
@@ -312,6 +315,14 @@ where
     O: IomapOps,
     F: FnMut(&mut Mapped<'_, O>) -> Result<u64>,
 {
+    // The passes attach iomap's per-block state to the inode's folios: only a page cache that
+    // iomap releases and invalidates may hold it.
+    if !inode.iomap_managed() {
+        return Outcome {
+            done: 0,
+            error: Some(EINVAL),
+        };
+    }
     let mut pos = range.start();
     let mut len = range.len();
     let mut iomap = Iomap::empty();

@@ -500,8 +500,9 @@ impl<O: IomapOps> CopiedWrite<'_, '_, '_, O> {
         let old_size = inode.size();
         if let Some(lock) = lock {
             let end = pos + written as i64;
-            if end > old_size {
-                lock.write_size(end);
+            // `write_size` refuses only a size beyond `s_maxbytes`, which `write_checks` keeps
+            // writes below: the bytes past it stay beyond EOF.
+            if end > old_size && lock.write_size(end).is_ok() {
                 vf.mapped.iomap.mark_size_changed();
             }
         }
@@ -676,7 +677,7 @@ pub fn buffered_write<O: IomapOps>(
 
     let done = outcome.into_result()?;
     if done > 0 {
-        iocb.set_pos(start + done as i64);
+        iocb.set_pos(start + done as i64)?;
     }
     // At most `from.count()`, a `usize`.
     Ok(done as usize)

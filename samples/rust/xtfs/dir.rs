@@ -152,7 +152,7 @@ fn add_entry(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &INode<Xtfs>) -> Res
                 let _ = m.alloc.lock().free_metadata(sb, &m.sb, disk, 1);
                 return Err(e);
             }
-            dir.lock().write_size(((blocks + 1) * bs) as i64);
+            dir.lock().write_size(((blocks + 1) * bs) as i64)?;
             slots
         }
     };
@@ -398,18 +398,19 @@ impl fs::file::Operations for DirFileOps {
 
     /// Positions: 0 is ".", 1 is "..", `3 + n` follows slot `n` of the directory's blocks.
     fn read_dir(dir: &INode<Xtfs>, emitter: &mut dir::Emitter<'_>) -> Result {
-        if emitter.pos() == 0 && !emitter.emit(1, b".", dir.ino(), dir::EntryType::Dir) {
+        if emitter.pos() == 0 && !emitter.emit(1, b".", dir.ino(), dir::EntryType::Dir)? {
             return Ok(());
         }
         if emitter.pos() == 1 {
             let parent = dir.data().info.lock().parent;
-            if !emitter.emit(2, b"..", parent as u64, dir::EntryType::Dir) {
+            if !emitter.emit(2, b"..", parent as u64, dir::EntryType::Dir)? {
                 return Ok(());
             }
         }
         let Ok(start) = u64::try_from(emitter.pos() - 2) else {
             return Ok(());
         };
+        let mut refused = Ok(());
         for_each_entry(dir, start, |slot, d| {
             let typ = match d.file_type {
                 format::DT_DIR => dir::EntryType::Dir,
@@ -417,8 +418,14 @@ impl fs::file::Operations for DirFileOps {
                 format::DT_LNK => dir::EntryType::Lnk,
                 _ => dir::EntryType::Unknown,
             };
-            emitter.emit(slot as i64 + 3, d.name, d.ino as u64, typ)
-        })
+            emitter
+                .emit(slot as i64 + 3, d.name, d.ino as u64, typ)
+                .unwrap_or_else(|e| {
+                    refused = Err(e);
+                    false
+                })
+        })?;
+        refused
     }
 
     /// `fsync` of a directory, which is what makes its changes durable (POSIX leaves a new

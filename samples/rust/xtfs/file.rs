@@ -31,7 +31,6 @@ use crate::alloc::Alloc;
 use crate::extents::{Extents, Lookup};
 use crate::format::{Extent, EXTENT_UNWRITTEN};
 use crate::Xtfs;
-use kernel::folio::LockedFolio;
 use kernel::fs::{
     self, address_space,
     file::{Fallocate, FallocateMode, File},
@@ -47,7 +46,7 @@ use kernel::iomap::{
     write::buffered_write,
     zero,
 };
-use kernel::pagecache::{Inode, InodeLock, InvalidateLockWrite, VmFault};
+use kernel::pagecache::{FaultFolio, Inode, InodeLock, InvalidateLockWrite, VmFault};
 use kernel::prelude::*;
 use kernel::uio::{IovIter, Kiocb};
 
@@ -103,7 +102,7 @@ impl address_space::DirectWrite for XtfsMapper {
         }
         let end = offset.saturating_add(size as i64);
         if end > inode.as_inode().size() {
-            lock.write_size(end);
+            lock.write_size(end)?;
         }
         crate::store_inode_completed(inode, offset)
     }
@@ -460,11 +459,10 @@ fn set_size_locked(
             inode.as_inode(),
             FileRange::new(old, size)?,
         )?;
-        lock.set_size_truncate(size);
-        return Ok(());
+        return lock.set_size_truncate(invalidate, size);
     }
     zero::truncate_page(&mut ops, invalidate, inode.as_inode(), size)?;
-    lock.set_size_truncate(size);
+    lock.set_size_truncate(invalidate, size)?;
     let first = (size as u64).div_ceil(1 << bits);
     let mut info = inode.data().info.lock();
     let mut alloc = m.alloc.lock();
@@ -672,7 +670,7 @@ impl fs::file::Operations for RegFileOps {
 
     /// Write faults through `kernel::iomap`: a delayed allocation is reserved under the
     /// folio if it is over a hole, as for a write.
-    fn page_mkwrite(inode: &INode<Xtfs>, fault: &VmFault) -> Result<LockedFolio> {
+    fn page_mkwrite<'f>(inode: &INode<Xtfs>, fault: &'f VmFault) -> Result<FaultFolio<'f>> {
         let lock = inode.as_inode().mapping().invalidate_lock_read();
         kernel::iomap::fault::page_mkwrite(&mut FileMap { inode }, &lock, fault)
     }

@@ -469,7 +469,7 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<ARef<INode<Xtfs>>> {
         mtime: time(raw.times[1]),
         ctime: time(raw.times[2]),
     };
-    Ok(init_inode(new, typ, attrs, extents, chain, raw.parent))
+    init_inode(new, typ, attrs, extents, chain, raw.parent)
 }
 
 /// Byte offset of inode `ino`'s slot in the inode table.
@@ -485,36 +485,35 @@ fn init_inode(
     extents: KVec<Extent>,
     chain: KVec<u64>,
     parent: u32,
-) -> ARef<INode<Xtfs>> {
+) -> Result<ARef<INode<Xtfs>>> {
     {
         let mut info = new.data().info.lock();
         info.extents.set(extents);
         info.parent = parent;
         info.chain = chain;
     }
-    let (inode_ops, file_ops, aops) = match typ {
+    let (inode_ops, file_ops, kind) = match typ {
         inode::Type::Dir => (
             inode::Ops::new::<dir::DirOps>(),
             fs::file::Ops::new::<dir::DirFileOps>(),
-            None,
+            inode::Kind::Dir,
         ),
         inode::Type::Lnk => (
             inode::Ops::new::<SymlinkOps>(),
             fs::file::Ops::new::<NoFileOps>(),
-            None,
+            inode::Kind::Lnk,
         ),
         inode::Type::Reg => (
             inode::Ops::new::<file::FileOps>(),
             fs::file::Ops::new::<file::RegFileOps>(),
-            Some(address_space::Ops::iomap_writeback::<file::XtfsMapper>()),
+            inode::Kind::Reg(address_space::Ops::iomap_writeback::<file::XtfsMapper>()),
         ),
     };
     new.init(inode::Params {
-        typ,
+        kind,
         attrs,
         inode_ops,
         file_ops,
-        aops,
         large_folios: typ == inode::Type::Reg,
     })
 }
@@ -559,7 +558,14 @@ fn create_inode(
         mtime: now,
         ctime: now,
     };
-    let inode = init_inode(new, typ, attrs, extents, KVec::new(), parent);
+    let inode = match init_inode(new, typ, attrs, extents, KVec::new(), parent) {
+        Ok(inode) => inode,
+        Err(e) => {
+            // A bad inode is released without `evict_inode`: the slot is freed here.
+            m.alloc.lock().free_inode(ino);
+            return Err(e);
+        }
+    };
     <Xtfs as fs::FileSystem>::write_inode(&inode, false)?;
     Ok(inode)
 }

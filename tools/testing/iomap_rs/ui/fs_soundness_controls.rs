@@ -4,7 +4,8 @@
 // The controls of the kernel::fs compile checks: the same things done the
 // sound way compile. A filesystem reads its data through a SuperBlock, the
 // superblock and data of an inode it was given, and makes device mappings
-// for its own device in safe code.
+// for its own device in safe code. A regular file gets address-space
+// operations, a write fault its own folio, truncation both locks.
 
 use kernel::fs::{
     inode::{Evicting, INode},
@@ -28,4 +29,24 @@ pub fn first_block<T: FileSystem>(inode: &INode<T>) -> Result<Iomap> {
 /// The data of an inode being evicted, which evict_inode may use.
 pub fn evicting_data<'a, T: FileSystem>(inode: &'a Evicting<'_, T>) -> &'a T::INodeData {
     inode.data()
+}
+
+/// A regular file's kind, with the iomap address-space operations of a mapper.
+pub fn regular_kind<M: kernel::fs::address_space::Mapper>() -> kernel::fs::inode::Kind<M::FileSystem>
+{
+    kernel::fs::inode::Kind::Reg(kernel::fs::address_space::Ops::iomap::<M>())
+}
+
+/// A write fault answered with its own folio.
+pub fn page_mkwrite<'f>(
+    fault: &'f kernel::pagecache::VmFault,
+) -> Result<kernel::pagecache::FaultFolio<'f>> {
+    Ok(fault.lock_folio())
+}
+
+/// Truncation with both locks.
+pub fn truncate(inode: &kernel::pagecache::Inode) -> Result {
+    let lock = inode.lock_exclusive();
+    let invalidate = inode.mapping().invalidate_lock_write();
+    lock.set_size_truncate(&invalidate, 0)
 }

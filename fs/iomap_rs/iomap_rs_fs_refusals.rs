@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! iomap_rs_fs_refusals: a filesystem that misuses `kernel::fs` in safe Rust, to prove that each
+//! misuse the types cannot rule out is refused at run time, with an error and no kernel splat.
+//!
+//! It registers the filesystem type `iomap_rs_refusals`, which mounts any block device whose
+//! first bytes are `IOMAPRS-REFUSALS` (a `F` after them makes `root` fail after the data took
+//! an inode). Looking up a name in its root directory runs the scenario of that name and logs
+//! `iomap_rs_fs_refusals: NAME: ok` if the abstraction refused as it must, or
+//! `iomap_rs_fs_refusals: NAME: FAILED: ...` otherwise (the lookup then finds nothing, but for
+//! `dio`, a regular file). Listing the root emits a name with a `/`; `mkdir` returns the root
+//! directory again. `tools/testing/iomap_rs/tests/fs_refusals.sh` drives it.
+//!
+//! Each mount also registers a second type, `iomap_rs_refusals_b`, whose registration the data
+//! keeps: the `drop-registration-b` scenario drops it while such a filesystem is mounted.
+
+use core::pin::Pin;
+use kernel::c_str;
+use kernel::fs::{
+    self, address_space, dir,
+    inode::{self, INode, LockedDir, NewOwner},
+    sb::{self, Either, SuperBlock},
+};
+use kernel::iomap::{
+    delalloc::write_delalloc_release,
+    iter::{IomapOps, IterFlags},
+    map::{Iomap, MappingType},
+    range::FileRange,
+    zero,
+};
+use kernel::pagecache::{Inode, InodeLock};
+use kernel::prelude::*;
+use kernel::sync::{new_mutex, Mutex};
+use kernel::types::ARef;
+use kernel::uio::{IovIter, Kiocb};
+
+module! {
+    type: Refusals,
+    name: "iomap_rs_fs_refusals",
+    author: "iomap_rs developers",
+    description: "Misuses of kernel::fs that must be refused at run time",
+    license: "GPL",
+}
+
+const MAGIC: &[u8] = b"IOMAPRS-REFUSALS";
+const ROOT_INO: u64 = 1;
+const FILE_INO: u64 = 2;
+const BAD_INO: u64 = 3;
+
+/// Logs the outcome of scenario `name`: `Ok` if the abstraction refused as it must.
+fn report(name: &str, outcome: core::result::Result<(), &str>) {
+    match outcome {
+        Ok(()) => pr_info!("{}: ok\n", name),
+        Err(why) => pr_err!("{}: FAILED: {}\n", name, why),
+    }
+}
+
+/// `Ok` if `got` is the error `want`.
+fn refused<T>(got: Result<T>, want: Error) -> core::result::Result<(), &'static str> {
+    match got {
+        Err(e) if e == want => Ok(()),
+        Err(_) => Err("refused with another error"),
+        Ok(_) => Err("not refused"),
+    }
+}
+
+struct RefusalsFs;
+
+/// The data of a mount: it may hold an inode of its own superblock (the `hold` scenario, or a
+/// failing `root`) and holds the registration of the second type.
+#[pin_data]
+struct Data {
+    #[pin]
+    held: Mutex<Option<ARef<INode<RefusalsFs>>>>,
+    #[pin]
+    registration_b: Mutex<Option<Pin<KBox<fs::Registration>>>>,
+    fail_root: bool,
+    /// Read by `evict_inode`: an eviction must never see the data while it is dropped.
+    marker: u32,
+}
+
+#[vtable]
+impl fs::FileSystem for RefusalsFs {
+    const NAME: &'static CStr = c_str!("iomap_rs_refusals");
+    type Data = Data;
+    type INodeData = ();
+
+    fn inode_data() -> impl PinInit<(), Error> {}
+
+    fn fill_super(sb: &sb::NewSuperBlock<'_, Self>) -> Result<impl PinInit<Data, Error>> {
+        let mut head = [0u8; 17];
+        sb.read(0, &mut head)?;
+        if &head[..MAGIC.len()] != MAGIC {
+            return Err(EINVAL);
+        }
+        sb.set_block_size(4096)?;
+        let registration_b = KBox::pin_init(fs::Registration::new::<FsB>(&THIS_MODULE), GFP_KERNEL)?;
+        Ok(try_pin_init!(Data {
+            held <- new_mutex!(None),
+            registration_b <- new_mutex!(Some(registration_b)),
+            fail_root: head[MAGIC.len()] == b'F',
+            marker: 0x5a5a,
+        }? Error))
+    }
+
+    fn root(sb: &SuperBlock<Self>) -> Result<ARef<INode<Self>>> {
+        let root = get_inode(sb, ROOT_INO)?;
+        if sb.data().fail_root {
+            // The data holds an inode when the mount fails: the data is dropped in
+            // `fill_super`, with the superblock inactive, so the inode is evicted right there.
+            *sb.data().held.lock() = Some(get_inode(sb, FILE_INO)?);
+            return Err(EUCLEAN);
+        }
+        Ok(root)
+    }
+
+    fn evict_inode(inode: &inode::Evicting<'_, Self>) {
+        // Reads the data: undefined behaviour if the data were being dropped.
+        let marker = inode.super_block().data().marker;
+        if marker != 0x5a5a {
+            pr_err!("evict_inode saw the data with marker {:#x}\n", marker);
+        }
+    }
+}
+
+/// Returns inode `ino`: the root directory, the regular file, or anything else as a directory.
+fn get_inode(sb: &SuperBlock<RefusalsFs>, ino: u64) -> Result<ARef<INode<RefusalsFs>>> {
+    let new = match sb.get_or_create_inode(ino)? {
+        Either::Left(inode) => return Ok(inode),
+        Either::Right(new) => new,
+    };
+    let (kind, mode, nlink, file_ops) = if ino == FILE_INO {
+        (
+            inode::Kind::Reg(address_space::Ops::iomap::<Mapper>()),
+            0o644,
+            1,
+            fs::file::Ops::new::<FileOps>(),
+        )
+    } else {
+        (inode::Kind::Dir, 0o755, 2, fs::file::Ops::new::<DirFileOps>())
+    };
+    new.init(inode::Params {
+        kind,
+        attrs: inode::Attrs {
+            mode,
+            nlink,
+            uid: 0,
+            gid: 0,
+            size: 0,
+            atime: inode::Time::default(),
+            mtime: inode::Time::default(),
+            ctime: inode::Time::default(),
+        },
+        inode_ops: inode::Ops::new::<DirOps>(),
+        file_ops,
+        large_folios: false,
+    })
+}
+
+/// Maps every file as unwritten blocks on no device (`Iomap::new`), which C iomap must never
+/// see: direct I/O would write them through a null device.
+struct Mapper;
+
+struct DevicelessOps;
+
+impl IomapOps for DevicelessOps {
+    fn begin(
+        &mut self,
+        pos: i64,
+        len: u64,
+        _flags: IterFlags,
+        iomap: &mut Iomap,
+        _srcmap: &mut Iomap,
+    ) -> Result {
+        *iomap = Iomap::new(MappingType::Unwritten, pos, len.min(1 << 20), 0)?;
+        Ok(())
+    }
+}
+
+/// Maps everything as delayed allocation, as a write would: the library then attaches its
+/// per-block state to the folios.
+struct DelallocOps;
+
+impl IomapOps for DelallocOps {
+    fn begin(
+        &mut self,
+        pos: i64,
+        len: u64,
+        _flags: IterFlags,
+        iomap: &mut Iomap,
+        _srcmap: &mut Iomap,
+    ) -> Result {
+        *iomap = Iomap::new(MappingType::Delalloc, pos, len.min(1 << 20), 0)?;
+        Ok(())
+    }
+}
+
+impl address_space::Mapper for Mapper {
+    type FileSystem = RefusalsFs;
+    type Ops<'a> = DevicelessOps;
+
+    fn ops(_inode: &INode<RefusalsFs>) -> DevicelessOps {
+        DevicelessOps
+    }
+
+    const DIRECT_IO: bool = true;
+}
+
+impl address_space::DirectWrite for Mapper {
+    fn direct_write_done(
+        _inode: &INode<RefusalsFs>,
+        _lock: &InodeLock<'_>,
+        _offset: i64,
+        _size: u64,
+        _unwritten: bool,
+    ) -> Result {
+        Ok(())
+    }
+}
+
+struct FileOps;
+
+#[vtable]
+impl fs::file::Operations for FileOps {
+    type FileSystem = RefusalsFs;
+
+    fn read_iter(_inode: &INode<RefusalsFs>, kiocb: &mut Kiocb, to: &mut IovIter) -> Result<usize> {
+        fs::file::generic_read(kiocb, to)
+    }
+
+    /// Direct writes only: through C's direct I/O with the device-less mapping, which must be
+    /// refused (`EIO`) before C submits anything.
+    fn write_iter(inode: &INode<RefusalsFs>, kiocb: &mut Kiocb, from: &mut IovIter) -> Result<usize> {
+        if !kiocb.is_direct() {
+            return Err(EOPNOTSUPP);
+        }
+        // A negative position has no place in a kiocb.
+        report("set-pos", refused(kiocb.set_pos(-1), EINVAL));
+        let lock = inode.as_inode().lock_exclusive();
+        fs::file::write_checks(kiocb, from, &lock)?;
+        let ret = address_space::direct_write::<Mapper>(inode, kiocb, from, &lock);
+        let outcome = match ret {
+            Err(e) if e == EIO => Ok(()),
+            Err(_) => Err("refused with another error"),
+            Ok(_) => Err("not refused"),
+        };
+        report("dio-deviceless", outcome);
+        ret
+    }
+}
+
+struct DirFileOps;
+
+#[vtable]
+impl fs::file::Operations for DirFileOps {
+    type FileSystem = RefusalsFs;
+
+    /// Lists ".", "..", then a name with a `/`, which must be refused.
+    fn read_dir(dir: &INode<RefusalsFs>, emitter: &mut dir::Emitter<'_>) -> Result {
+        if emitter.pos() == 0 && !emitter.emit(1, b".", dir.ino(), dir::EntryType::Dir)? {
+            return Ok(());
+        }
+        if emitter.pos() == 1 && !emitter.emit(2, b"..", ROOT_INO, dir::EntryType::Dir)? {
+            return Ok(());
+        }
+        if emitter.pos() == 2 {
+            report(
+                "readdir-slash",
+                refused(emitter.emit(3, b"bad/name", FILE_INO, dir::EntryType::Reg), EUCLEAN),
+            );
+            report(
+                "readdir-empty",
+                refused(emitter.emit(3, b"", FILE_INO, dir::EntryType::Reg), EUCLEAN),
+            );
+        }
+        Ok(())
+    }
+}
+
+struct DirOps;
+
+#[vtable]
+impl inode::Operations for DirOps {
+    type FileSystem = RefusalsFs;
+
+    fn lookup(dir: &INode<RefusalsFs>, name: &[u8]) -> Result<Option<ARef<INode<RefusalsFs>>>> {
+        let sb = dir.super_block();
+        match name {
+            b"dio" => return Ok(Some(get_inode(sb, FILE_INO)?)),
+            b"neg-folio" => {
+                let file = get_inode(sb, FILE_INO)?;
+                let mapping = file.as_inode().mapping();
+                let outcome = refused(mapping.get_folio_for_write(-1, 4096, false), EINVAL)
+                    .and_then(|()| match mapping.lock_folio(-4096).is_none() {
+                        true => Ok(()),
+                        false => Err("lock_folio(-4096) found a folio"),
+                    })
+                    .and_then(|()| match mapping.get_folio(i64::MIN).is_none() {
+                        true => Ok(()),
+                        false => Err("get_folio(i64::MIN) found a folio"),
+                    })
+                    .and_then(|()| refused(mapping.seek_hole_data(-1, 4096, kernel::pagecache::Seek::Data), EINVAL));
+                report("neg-folio", outcome);
+            }
+            b"neg-size" => {
+                let outcome = match sb.get_or_create_inode(BAD_INO)? {
+                    Either::Right(new) => refused(
+                        new.init(inode::Params {
+                            kind: inode::Kind::Dir,
+                            attrs: inode::Attrs {
+                                mode: 0o755,
+                                nlink: 2,
+                                uid: 0,
+                                gid: 0,
+                                size: -1,
+                                atime: inode::Time::default(),
+                                mtime: inode::Time::default(),
+                                ctime: inode::Time::default(),
+                            },
+                            inode_ops: inode::Ops::new::<DirOps>(),
+                            file_ops: fs::file::Ops::new::<DirFileOps>(),
+                            large_folios: false,
+                        }),
+                        EUCLEAN,
+                    ),
+                    Either::Left(_) => Err("the inode exists already"),
+                };
+                report("neg-size", outcome);
+            }
+            b"sizes" => {
+                let file = get_inode(sb, FILE_INO)?;
+                let lock = file.as_inode().lock_exclusive();
+                let outcome = {
+                    let invalidate = file.as_inode().mapping().invalidate_lock_write();
+                    refused(lock.write_size(-1), EINVAL)
+                        .and_then(|()| {
+                            lock.write_size(8192)
+                                .map_err(|_| "write_size(8192) failed")
+                        })
+                        // Shrinking EOF without dropping the cache beyond it.
+                        .and_then(|()| refused(lock.write_size(4096), EINVAL))
+                        .and_then(|()| refused(lock.set_size_truncate(&invalidate, -1), EINVAL))
+                        .and_then(|()| {
+                            refused(lock.write_and_drop_range(&invalidate, -1, 4096), EINVAL)
+                        })
+                };
+                // Another mapping's lock proves nothing (taken alone: two invalidate locks
+                // of one filesystem type are one lock class).
+                let outcome = outcome.and_then(|()| {
+                    let other = dir.as_inode().mapping().invalidate_lock_write();
+                    refused(lock.set_size_truncate(&other, 0), EINVAL)
+                });
+                let outcome = outcome
+                    .and_then(|()| {
+                        let invalidate = file.as_inode().mapping().invalidate_lock_write();
+                        lock.set_size_truncate(&invalidate, 0)
+                            .map_err(|_| "set_size_truncate(0) failed")
+                    })
+                    .and_then(|()| match file.as_inode().size() {
+                        0 => Ok(()),
+                        _ => Err("the size is not 0"),
+                    });
+                report("sizes", outcome);
+            }
+            b"dir-zero" => {
+                // The library on a page cache iomap does not manage (a directory's).
+                let invalidate = dir.as_inode().mapping().invalidate_lock_write();
+                let range = FileRange::new(0, 4096)?;
+                let outcome = refused(
+                    zero::zero_range(&mut DelallocOps, &invalidate, dir.as_inode(), range),
+                    EINVAL,
+                )
+                .and_then(|()| {
+                    refused(
+                        write_delalloc_release(&invalidate, dir.as_inode(), range, |_: &Inode, _| Ok(())),
+                        EINVAL,
+                    )
+                });
+                report("dir-zero", outcome);
+            }
+            b"ro-write" => {
+                let outcome = match sb.read_only() {
+                    true => refused(sb.write(0, &[0u8; 16]), EROFS),
+                    false => Err("the filesystem is not read-only"),
+                };
+                report("ro-write", outcome);
+            }
+            b"hold" => {
+                *sb.data().held.lock() = Some(get_inode(sb, FILE_INO)?);
+                pr_info!("hold: the data holds inode {}\n", FILE_INO);
+            }
+            b"drop-registration-b" => {
+                let registration = sb.data().registration_b.lock().take();
+                drop(registration);
+                pr_info!("drop-registration-b: dropped\n");
+            }
+            _ => {}
+        }
+        Ok(None)
+    }
+
+    /// Returns the directory itself: an inode that has a dentry, which must be refused.
+    fn mkdir(
+        dir: &LockedDir<'_, RefusalsFs>,
+        _name: &[u8],
+        _owner: NewOwner,
+    ) -> Result<ARef<INode<RefusalsFs>>> {
+        let inode: &INode<RefusalsFs> = dir;
+        Ok(inode.into())
+    }
+}
+
+/// The second filesystem type: an empty directory on any device.
+struct FsB;
+
+#[vtable]
+impl fs::FileSystem for FsB {
+    const NAME: &'static CStr = c_str!("iomap_rs_refusals_b");
+    type Data = ();
+    type INodeData = ();
+
+    fn inode_data() -> impl PinInit<(), Error> {}
+
+    fn fill_super(sb: &sb::NewSuperBlock<'_, Self>) -> Result<impl PinInit<(), Error>> {
+        sb.set_block_size(4096)?;
+        Ok(())
+    }
+
+    fn root(sb: &SuperBlock<Self>) -> Result<ARef<INode<Self>>> {
+        match sb.get_or_create_inode(ROOT_INO)? {
+            Either::Left(inode) => Ok(inode),
+            Either::Right(new) => new.init(inode::Params {
+                kind: inode::Kind::Dir,
+                attrs: inode::Attrs {
+                    mode: 0o755,
+                    nlink: 2,
+                    uid: 0,
+                    gid: 0,
+                    size: 0,
+                    atime: inode::Time::default(),
+                    mtime: inode::Time::default(),
+                    ctime: inode::Time::default(),
+                },
+                inode_ops: inode::Ops::new::<EmptyDirOps>(),
+                file_ops: fs::file::Ops::new::<EmptyDirFileOps>(),
+                large_folios: false,
+            }),
+        }
+    }
+}
+
+struct EmptyDirOps;
+
+#[vtable]
+impl inode::Operations for EmptyDirOps {
+    type FileSystem = FsB;
+
+    fn lookup(_dir: &INode<FsB>, _name: &[u8]) -> Result<Option<ARef<INode<FsB>>>> {
+        Ok(None)
+    }
+}
+
+struct EmptyDirFileOps;
+
+#[vtable]
+impl fs::file::Operations for EmptyDirFileOps {
+    type FileSystem = FsB;
+
+    fn read_dir(dir: &INode<FsB>, emitter: &mut dir::Emitter<'_>) -> Result {
+        if emitter.pos() == 0 && !emitter.emit(1, b".", dir.ino(), dir::EntryType::Dir)? {
+            return Ok(());
+        }
+        if emitter.pos() == 1 {
+            emitter.emit(2, b"..", ROOT_INO, dir::EntryType::Dir)?;
+        }
+        Ok(())
+    }
+}
+
+struct Refusals {
+    _registration: Pin<KBox<fs::Registration>>,
+}
+
+impl kernel::Module for Refusals {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        Ok(Self {
+            _registration: KBox::pin_init(fs::Registration::new::<RefusalsFs>(module), GFP_KERNEL)?,
+        })
+    }
+}

@@ -1,0 +1,170 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kernel::fs refuses, at run time and without a kernel splat, what a safe
+# Rust filesystem can try but its types cannot rule out. The module
+# iomap_rs_fs_refusals (fs/iomap_rs/iomap_rs_fs_refusals.rs) is such a
+# filesystem: a lookup of a scenario's name in its root runs the misuse and
+# logs "NAME: ok" once the abstraction refused it as it must. Checked here:
+#   neg-folio       page cache lookups at negative positions (EINVAL, none)
+#   neg-size        an inode initialised with a negative size (EUCLEAN)
+#   sizes           write_size below EOF or negative, set_size_truncate with
+#                   another mapping's invalidate_lock or a negative size,
+#                   write_and_drop_range from a negative offset (EINVAL)
+#   dir-zero        the iomap library on a directory's page cache (EINVAL)
+#   readdir-*       directory entries named "bad/name" and "" (EUCLEAN)
+#   mkdir           a mkdir returning an existing directory (EIO)
+#   set-pos,
+#   dio-deviceless  a negative kiocb position (EINVAL); an O_DIRECT write
+#                   mapped unwritten without a device (EIO, no NULL bdev)
+#   hold            the superblock's data holds an inode at unmount: no
+#                   "Busy inodes", and the filesystem's evict_inode is not
+#                   given the data being dropped
+#   failed mount    root fails after the data took an inode: the same
+#   ro-write        Metadata::write on a read-only mount (EROFS), the
+#                   device unchanged; remount cannot flip read-only
+#   registration    a Registration dropped while a filesystem of its type is
+#                   mounted is unregistered, not freed: the unmount after it
+#                   goes through the type's kill_sb safely
+# Unloading the module frees its own registration.
+
+. "$(dirname "$0")/common.sh"
+
+ko=${IOMAP_RS_KBUILD:?}/fs/iomap_rs/iomap_rs_fs_refusals.ko
+[ -e "$ko" ] || fail "no $ko: the test config builds CONFIG_IOMAP_RS_FS_REFUSALS_TEST=m"
+
+work=$REF_DIR/fs_refusals
+mnt=$work/mnt
+mnt_b=$work/mnt_b
+mnt_c=$work/mnt_c
+mkdir -p "$mnt" "$mnt_b" "$mnt_c"
+cleanup() {
+	umount "$mnt_b" 2>/dev/null || true
+	umount "$mnt" 2>/dev/null || true
+	rmmod iomap_rs_fs_refusals 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# image NAME HEADER: a 1 MiB image starting with HEADER.
+image() {
+	printf '%s' "$2" >"$work/$1"
+	truncate -s 1M "$work/$1"
+}
+image a.img IOMAPRS-REFUSALS-
+image fail.img IOMAPRS-REFUSALSF
+image b.img anything
+image c.img anything
+
+# The kernel log from the last mark on.
+mark=0
+set_mark() {
+	mark=$((mark + 1))
+	echo "fs_refusals: mark $mark" >/dev/kmsg
+}
+log() {
+	dmesg | awk -v m="fs_refusals: mark $mark" 'index($0, m) { on = 1; next } on'
+}
+# expect_log TEXT: a line of the log since the mark contains TEXT.
+expect_log() {
+	log | grep -qF -- "$1" || {
+		log | tail -n 20
+		fail "the kernel log does not say '$1'"
+	}
+}
+no_failure() {
+	if log | grep -F 'iomap_rs_fs_refusals:' | grep -q 'FAILED'; then
+		log | grep -F 'iomap_rs_fs_refusals:' | tail -n 20
+		fail "a scenario was not refused"
+	fi
+}
+# expect_error WHAT TEXT CMD...: CMD fails with an error message containing TEXT.
+expect_error() {
+	local what=$1 text=$2 out
+	shift 2
+	if out=$("$@" 2>&1); then
+		fail "$what succeeded"
+	fi
+	case $out in
+	*"$text"*) ;;
+	*) fail "$what: expected '$text', got: $out" ;;
+	esac
+}
+
+insmod "$ko" || fail "insmod $ko failed"
+grep -qw iomap_rs_refusals /proc/filesystems || fail "iomap_rs_refusals is not registered"
+
+set_mark
+mount -t iomap_rs_refusals -o loop "$work/a.img" "$mnt" || fail "mount failed"
+for s in neg-folio neg-size sizes dir-zero; do
+	if stat "$mnt/$s" >/dev/null 2>&1; then
+		fail "lookup of $s found something"
+	fi
+	expect_log "iomap_rs_fs_refusals: $s: ok"
+done
+entries=$(ls -a "$mnt" | tr '\n' ' ')
+expect_eq "entries listed" ". .. " "$entries"
+expect_log "iomap_rs_fs_refusals: readdir-slash: ok"
+expect_log "iomap_rs_fs_refusals: readdir-empty: ok"
+expect_error "mkdir returning an existing directory" "Input/output error" mkdir "$mnt/new"
+expect_error "O_DIRECT write mapped without a device" "Input/output error" \
+	dd if=/dev/zero of="$mnt/dio" bs=4096 count=1 oflag=direct conv=notrunc status=none
+expect_log "iomap_rs_fs_refusals: set-pos: ok"
+expect_log "iomap_rs_fs_refusals: dio-deviceless: ok"
+# Remounting cannot make it read-only behind the filesystem's back.
+expect_error "remount read-only" "" mount -o remount,ro "$mnt"
+stat "$mnt/hold" >/dev/null 2>&1 || true
+expect_log "hold: the data holds inode 2"
+umount "$mnt" || fail "umount with the data holding an inode failed"
+expect_log "inode 2 was held by its superblock's data: evicted without the filesystem's evict_inode"
+if log | grep -q "evict_inode saw the data"; then
+	fail "evict_inode ran with the data being dropped"
+fi
+no_failure
+echo "refused: negative positions and sizes, the library on a directory, bad entry names, mkdir of an existing directory, device-less direct I/O; data holding an inode unmounts clean"
+
+# A mount that fails after the data took an inode.
+set_mark
+expect_error "mount whose root fails" "" mount -t iomap_rs_refusals -o loop "$work/fail.img" "$mnt"
+expect_log "inode 2 was held by its superblock's data: evicted without the filesystem's evict_inode"
+if log | grep -q "evict_inode saw the data"; then
+	fail "evict_inode ran with the data being dropped (failed mount)"
+fi
+echo "failed mount: the inode the data held evicted without the data"
+
+# Read-only: metadata writes refused, the device unchanged, no remount.
+set_mark
+cp "$work/a.img" "$work/a.orig"
+mount -t iomap_rs_refusals -o loop,ro "$work/a.img" "$mnt" || fail "read-only mount failed"
+stat "$mnt/ro-write" >/dev/null 2>&1 || true
+expect_log "iomap_rs_fs_refusals: ro-write: ok"
+expect_error "remount read-write" "" mount -o remount,rw "$mnt"
+grep -q " $mnt iomap_rs_refusals ro[, ]" /proc/mounts || fail "the mount is not read-only any more: $(grep " $mnt " /proc/mounts)"
+umount "$mnt"
+samefile "$work/a.img" "$work/a.orig" || fail "the read-only mount changed its device"
+no_failure
+echo "read-only: Metadata::write refused with EROFS, remount rw refused, the device unchanged"
+
+# A registration dropped while a filesystem of its type is mounted.
+set_mark
+mount -t iomap_rs_refusals -o loop "$work/a.img" "$mnt" || fail "mount failed"
+grep -qw iomap_rs_refusals_b /proc/filesystems || fail "iomap_rs_refusals_b is not registered"
+mount -t iomap_rs_refusals_b -o loop "$work/b.img" "$mnt_b" || fail "mount of iomap_rs_refusals_b failed"
+stat "$mnt/drop-registration-b" >/dev/null 2>&1 || true
+expect_log "drop-registration-b: dropped"
+expect_log "filesystem type iomap_rs_refusals_b unregistered while its module is live: not freed"
+if grep -qw iomap_rs_refusals_b /proc/filesystems; then
+	fail "iomap_rs_refusals_b is still registered"
+fi
+expect_error "mount of an unregistered type" "" mount -t iomap_rs_refusals_b -o loop "$work/c.img" "$mnt_c"
+ls "$mnt_b" >/dev/null || fail "the mounted iomap_rs_refusals_b cannot be listed"
+umount "$mnt_b" || fail "umount of iomap_rs_refusals_b after its registration was dropped failed"
+umount "$mnt" || fail "umount failed"
+no_failure
+echo "registration dropped while mounted: unregistered, kept until the unmount, which went through"
+
+rmmod iomap_rs_fs_refusals || fail "rmmod failed"
+if grep -qw iomap_rs_refusals /proc/filesystems; then
+	fail "iomap_rs_refusals is still registered after rmmod"
+fi
+echo "module unloaded: its registration freed"
