@@ -8,8 +8,10 @@
 //! an inode). Looking up a name in its root directory runs the scenario of that name and logs
 //! `iomap_rs_fs_refusals: NAME: ok` if the abstraction refused as it must, or
 //! `iomap_rs_fs_refusals: NAME: FAILED: ...` otherwise (the lookup then finds nothing, but for
-//! `dio`, a regular file). Listing the root emits a name with a `/`; `mkdir` returns the root
-//! directory again. `tools/testing/iomap_rs/tests/fs_refusals.sh` drives it.
+//! `dio`, a regular file, and `lookup-new`, an inode still being created). Listing the root
+//! emits a name with a `/`; `mkdir` returns a regular file. `write_inode` and `evict_inode`
+//! complain if they see the data being dropped.
+//! `tools/testing/iomap_rs/tests/fs_refusals.sh` drives it.
 //!
 //! Each mount also registers a second type, `iomap_rs_refusals_b`, whose registration the data
 //! keeps: the `drop-registration-b` scenario drops it while such a filesystem is mounted.
@@ -46,6 +48,9 @@ const MAGIC: &[u8] = b"IOMAPRS-REFUSALS";
 const ROOT_INO: u64 = 1;
 const FILE_INO: u64 = 2;
 const BAD_INO: u64 = 3;
+const CREATING_INO: u64 = 4;
+const MKDIR_INO: u64 = 5;
+const DIR_FOPS_INO: u64 = 6;
 
 /// Logs the outcome of scenario `name`: `Ok` if the abstraction refused as it must.
 fn report(name: &str, outcome: core::result::Result<(), &str>) {
@@ -70,13 +75,37 @@ struct RefusalsFs;
 /// failing `root`) and holds the registration of the second type.
 #[pin_data]
 struct Data {
+    /// Dropped first (fields drop in order): a callback that saw the data while the held
+    /// inode is dropped would find it poisoned.
+    poison: Poison,
     #[pin]
     held: Mutex<Option<ARef<INode<RefusalsFs>>>>,
     #[pin]
+    creating: Mutex<Option<inode::Created<RefusalsFs>>>,
+    #[pin]
     registration_b: Mutex<Option<Pin<KBox<fs::Registration>>>>,
     fail_root: bool,
-    /// Read by `evict_inode`: an eviction must never see the data while it is dropped.
-    marker: u32,
+}
+
+/// `ALIVE` until dropped, `POISONED` after.
+struct Poison(u32);
+
+const ALIVE: u32 = 0x5a5a;
+const POISONED: u32 = 0xdead;
+
+impl Drop for Poison {
+    fn drop(&mut self) {
+        self.0 = POISONED;
+    }
+}
+
+/// Complains if the data `sb` gives is being dropped: what the `write_inode` and `evict_inode`
+/// callbacks must never see.
+fn check_data(sb: &SuperBlock<RefusalsFs>, callback: &str) {
+    let value = sb.data().poison.0;
+    if value != ALIVE {
+        pr_err!("{} saw the data being dropped ({:#x})\n", callback, value);
+    }
 }
 
 #[vtable]
@@ -94,32 +123,38 @@ impl fs::FileSystem for RefusalsFs {
             return Err(EINVAL);
         }
         sb.set_block_size(4096)?;
-        let registration_b = KBox::pin_init(fs::Registration::new::<FsB>(&THIS_MODULE), GFP_KERNEL)?;
+        let registration_b =
+            KBox::pin_init(fs::Registration::new::<FsB>(&THIS_MODULE), GFP_KERNEL)?;
         Ok(try_pin_init!(Data {
             held <- new_mutex!(None),
+            creating <- new_mutex!(None),
             registration_b <- new_mutex!(Some(registration_b)),
             fail_root: head[MAGIC.len()] == b'F',
-            marker: 0x5a5a,
+            poison: Poison(ALIVE),
         }? Error))
     }
 
     fn root(sb: &SuperBlock<Self>) -> Result<ARef<INode<Self>>> {
         let root = get_inode(sb, ROOT_INO)?;
         if sb.data().fail_root {
-            // The data holds an inode when the mount fails: the data is dropped in
-            // `fill_super`, with the superblock inactive, so the inode is evicted right there.
-            *sb.data().held.lock() = Some(get_inode(sb, FILE_INO)?);
+            // The data holds a dirty inode when the mount fails: the data is dropped in
+            // `fill_super`, with the superblock inactive, so the inode is written and evicted
+            // right there.
+            let file = get_inode(sb, FILE_INO)?;
+            file.mark_dirty();
+            *sb.data().held.lock() = Some(file);
             return Err(EUCLEAN);
         }
         Ok(root)
     }
 
+    fn write_inode(inode: &INode<Self>, _sync: bool) -> Result {
+        check_data(inode.super_block(), "write_inode");
+        Ok(())
+    }
+
     fn evict_inode(inode: &inode::Evicting<'_, Self>) {
-        // Reads the data: undefined behaviour if the data were being dropped.
-        let marker = inode.super_block().data().marker;
-        if marker != 0x5a5a {
-            pr_err!("evict_inode saw the data with marker {:#x}\n", marker);
-        }
+        check_data(inode.super_block(), "evict_inode");
     }
 }
 
@@ -129,32 +164,47 @@ fn get_inode(sb: &SuperBlock<RefusalsFs>, ino: u64) -> Result<ARef<INode<Refusal
         Either::Left(inode) => return Ok(inode),
         Either::Right(new) => new,
     };
-    let (kind, mode, nlink, file_ops) = if ino == FILE_INO {
-        (
-            inode::Kind::Reg(address_space::Ops::iomap::<Mapper>()),
-            0o644,
-            1,
-            fs::file::Ops::new::<FileOps>(),
-        )
+    new.init(if ino == FILE_INO {
+        file_params()
     } else {
-        (inode::Kind::Dir, 0o755, 2, fs::file::Ops::new::<DirFileOps>())
-    };
-    new.init(inode::Params {
-        kind,
-        attrs: inode::Attrs {
-            mode,
-            nlink,
-            uid: 0,
-            gid: 0,
-            size: 0,
-            atime: inode::Time::default(),
-            mtime: inode::Time::default(),
-            ctime: inode::Time::default(),
-        },
-        inode_ops: inode::Ops::new::<DirOps>(),
-        file_ops,
-        large_folios: false,
+        dir_params(0)
     })
+}
+
+/// The attributes of an inode of mode `mode`, `nlink` links and `size` bytes.
+fn attrs(mode: u16, nlink: u32, size: i64) -> inode::Attrs {
+    inode::Attrs {
+        mode,
+        nlink,
+        uid: 0,
+        gid: 0,
+        size,
+        atime: inode::Time::default(),
+        mtime: inode::Time::default(),
+        ctime: inode::Time::default(),
+    }
+}
+
+/// A regular file, mapped by [`Mapper`].
+fn file_params() -> inode::Params<RefusalsFs> {
+    inode::Params {
+        kind: inode::Kind::Reg(address_space::Ops::iomap::<Mapper>()),
+        attrs: attrs(0o644, 1, 0),
+        inode_ops: inode::Ops::new::<DirOps>(),
+        file_ops: fs::file::Ops::new::<FileOps>(),
+        large_folios: false,
+    }
+}
+
+/// A directory of `size` bytes.
+fn dir_params(size: i64) -> inode::Params<RefusalsFs> {
+    inode::Params {
+        kind: inode::Kind::Dir,
+        attrs: attrs(0o755, 2, size),
+        inode_ops: inode::Ops::new::<DirOps>(),
+        file_ops: fs::file::Ops::new::<DirFileOps>(),
+        large_folios: false,
+    }
 }
 
 /// Maps every file as unwritten blocks on no device (`Iomap::new`), which C iomap must never
@@ -230,7 +280,11 @@ impl fs::file::Operations for FileOps {
 
     /// Direct writes only: through C's direct I/O with the device-less mapping, which must be
     /// refused (`EIO`) before C submits anything.
-    fn write_iter(inode: &INode<RefusalsFs>, kiocb: &mut Kiocb, from: &mut IovIter) -> Result<usize> {
+    fn write_iter(
+        inode: &INode<RefusalsFs>,
+        kiocb: &mut Kiocb,
+        from: &mut IovIter,
+    ) -> Result<usize> {
         if !kiocb.is_direct() {
             return Err(EOPNOTSUPP);
         }
@@ -266,7 +320,10 @@ impl fs::file::Operations for DirFileOps {
         if emitter.pos() == 2 {
             report(
                 "readdir-slash",
-                refused(emitter.emit(3, b"bad/name", FILE_INO, dir::EntryType::Reg), EUCLEAN),
+                refused(
+                    emitter.emit(3, b"bad/name", FILE_INO, dir::EntryType::Reg),
+                    EUCLEAN,
+                ),
             );
             report(
                 "readdir-empty",
@@ -299,33 +356,44 @@ impl inode::Operations for DirOps {
                         true => Ok(()),
                         false => Err("get_folio(i64::MIN) found a folio"),
                     })
-                    .and_then(|()| refused(mapping.seek_hole_data(-1, 4096, kernel::pagecache::Seek::Data), EINVAL));
+                    .and_then(|()| {
+                        refused(
+                            mapping.seek_hole_data(-1, 4096, kernel::pagecache::Seek::Data),
+                            EINVAL,
+                        )
+                    });
                 report("neg-folio", outcome);
             }
             b"neg-size" => {
                 let outcome = match sb.get_or_create_inode(BAD_INO)? {
-                    Either::Right(new) => refused(
-                        new.init(inode::Params {
-                            kind: inode::Kind::Dir,
-                            attrs: inode::Attrs {
-                                mode: 0o755,
-                                nlink: 2,
-                                uid: 0,
-                                gid: 0,
-                                size: -1,
-                                atime: inode::Time::default(),
-                                mtime: inode::Time::default(),
-                                ctime: inode::Time::default(),
-                            },
-                            inode_ops: inode::Ops::new::<DirOps>(),
-                            file_ops: fs::file::Ops::new::<DirFileOps>(),
-                            large_folios: false,
-                        }),
-                        EUCLEAN,
-                    ),
+                    Either::Right(new) => refused(new.init(dir_params(-1)), EUCLEAN),
                     Either::Left(_) => Err("the inode exists already"),
                 };
                 report("neg-size", outcome);
+            }
+            b"dir-file-ops" => {
+                // A directory whose file operations read through a page cache it has no
+                // address-space operations for.
+                let outcome = match sb.get_or_create_inode(DIR_FOPS_INO)? {
+                    Either::Right(new) => {
+                        let mut params = dir_params(0);
+                        params.file_ops = fs::file::Ops::new::<FileOps>();
+                        refused(new.init(params), EINVAL)
+                    }
+                    Either::Left(_) => Err("the inode exists already"),
+                };
+                report("dir-file-ops", outcome);
+            }
+            b"lookup-new" => {
+                // An inode still being created (`I_NEW`) returned by a lookup: it must get its
+                // dentry from its creation only.
+                if let Either::Right(new) = sb.get_or_create_inode(CREATING_INO)? {
+                    let created = new.init_created(dir_params(0))?;
+                    let clone: ARef<INode<RefusalsFs>> = (&*created).into();
+                    *sb.data().creating.lock() = Some(created);
+                    pr_info!("lookup-new: returning an inode being created\n");
+                    return Ok(Some(clone));
+                }
             }
             b"sizes" => {
                 let file = get_inode(sb, FILE_INO)?;
@@ -333,10 +401,7 @@ impl inode::Operations for DirOps {
                 let outcome = {
                     let invalidate = file.as_inode().mapping().invalidate_lock_write();
                     refused(lock.write_size(-1), EINVAL)
-                        .and_then(|()| {
-                            lock.write_size(8192)
-                                .map_err(|_| "write_size(8192) failed")
-                        })
+                        .and_then(|()| lock.write_size(8192).map_err(|_| "write_size(8192) failed"))
                         // Shrinking EOF without dropping the cache beyond it.
                         .and_then(|()| refused(lock.write_size(4096), EINVAL))
                         .and_then(|()| refused(lock.set_size_truncate(&invalidate, -1), EINVAL))
@@ -372,7 +437,12 @@ impl inode::Operations for DirOps {
                 )
                 .and_then(|()| {
                     refused(
-                        write_delalloc_release(&invalidate, dir.as_inode(), range, |_: &Inode, _| Ok(())),
+                        write_delalloc_release(
+                            &invalidate,
+                            dir.as_inode(),
+                            range,
+                            |_: &Inode, _| Ok(()),
+                        ),
                         EINVAL,
                     )
                 });
@@ -399,14 +469,17 @@ impl inode::Operations for DirOps {
         Ok(None)
     }
 
-    /// Returns the directory itself: an inode that has a dentry, which must be refused.
+    /// Returns a new regular file for a directory, which must be refused (an existing inode,
+    /// the directory itself say, cannot even be returned: only a new inode is a `Created`).
     fn mkdir(
         dir: &LockedDir<'_, RefusalsFs>,
         _name: &[u8],
         _owner: NewOwner,
-    ) -> Result<ARef<INode<RefusalsFs>>> {
-        let inode: &INode<RefusalsFs> = dir;
-        Ok(inode.into())
+    ) -> Result<inode::Created<RefusalsFs>> {
+        match dir.super_block().get_or_create_inode(MKDIR_INO)? {
+            Either::Right(new) => new.init_created(file_params()),
+            Either::Left(_) => Err(EEXIST),
+        }
     }
 }
 
@@ -431,16 +504,7 @@ impl fs::FileSystem for FsB {
             Either::Left(inode) => Ok(inode),
             Either::Right(new) => new.init(inode::Params {
                 kind: inode::Kind::Dir,
-                attrs: inode::Attrs {
-                    mode: 0o755,
-                    nlink: 2,
-                    uid: 0,
-                    gid: 0,
-                    size: 0,
-                    atime: inode::Time::default(),
-                    mtime: inode::Time::default(),
-                    ctime: inode::Time::default(),
-                },
+                attrs: attrs(0o755, 2, 0),
                 inode_ops: inode::Ops::new::<EmptyDirOps>(),
                 file_ops: fs::file::Ops::new::<EmptyDirFileOps>(),
                 large_folios: false,

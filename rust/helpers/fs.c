@@ -16,7 +16,8 @@
  * A file_system_type registered from Rust lives in allocated memory, not in
  * a module's static data, so lockdep must be told about its lock class keys
  * before the first superblock uses them, and told to forget them after the
- * last one is gone (unregister_filesystem() waits for that).
+ * last one is gone: unregister_filesystem() does not wait for that, so the
+ * Rust side forgets them only when the owning module is being unloaded.
  */
 static void fs_type_key(struct lock_class_key *key, bool reg)
 {
@@ -229,13 +230,13 @@ void rust_helper_file_accessed(struct file *file)
 	file_accessed(file);
 }
 
-/* Whether @inode has a dentry: a newly created inode has none. */
-bool rust_helper_fs_inode_has_alias(struct inode *inode)
+/* Whether @inode is still being set up (I_NEW). */
+bool rust_helper_fs_inode_is_new(struct inode *inode)
 {
 	bool ret;
 
 	spin_lock(&inode->i_lock);
-	ret = !hlist_empty(&inode->i_dentry);
+	ret = inode->i_state & I_NEW;
 	spin_unlock(&inode->i_lock);
 	return ret;
 }

@@ -241,9 +241,10 @@ impl LockedFolio {
     }
 
     /// Gives up ownership of the lock and the reference without releasing them, for handing the
-    /// folio to C code that will (for example `folio_ops->put_folio`).
+    /// folio to C code that will (for example `folio_ops->put_folio`). Crate-private, as
+    /// [`LockedFolio::keep_locked`].
     #[inline]
-    pub fn into_raw(self) -> *mut bindings::folio {
+    pub(crate) fn into_raw(self) -> *mut bindings::folio {
         let this = ManuallyDrop::new(self);
         this.folio.as_raw()
     }

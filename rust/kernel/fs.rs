@@ -86,7 +86,9 @@ pub trait FileSystem: Sized + Send + Sync + 'static {
     /// Bad on-disk contents must fail here with an error, never panic.
     fn fill_super(sb: &sb::NewSuperBlock<'_, Self>) -> Result<impl PinInit<Self::Data, Error>>;
 
-    /// Returns the root directory of a superblock whose [`FileSystem::fill_super`] succeeded.
+    /// Returns the root directory of a superblock whose [`FileSystem::fill_super`] succeeded:
+    /// a directory of this superblock, initialised with [`inode::NewINode::init`] (`EIO`
+    /// otherwise).
     fn root(sb: &sb::SuperBlock<Self>) -> Result<ARef<inode::INode<Self>>>;
 
     /// Writes inode `inode`'s attributes back to disk (`write_inode`), after they changed in
@@ -138,7 +140,10 @@ impl Registration {
     pub fn new<T: FileSystem>(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         let init = move |slot: *mut Self| {
             // SAFETY: All-zeroes is a valid `file_system_type` (no callbacks, no name).
-            let fs = KBox::new(unsafe { core::mem::zeroed::<bindings::file_system_type>() }, GFP_KERNEL)?;
+            let fs = KBox::new(
+                unsafe { core::mem::zeroed::<bindings::file_system_type>() },
+                GFP_KERNEL,
+            )?;
             let fs_ptr = KBox::into_raw(fs);
             // SAFETY: `fs_ptr` is a valid, exclusively owned allocation; the fields are set,
             // then the keys are registered before `register_filesystem` makes the type
@@ -160,7 +165,8 @@ impl Registration {
                 }
                 // INVARIANT: Allocated and registered, keys too.
                 // SAFETY: `slot` is valid for writes (the contract of `pin_init_from_closure`).
-                core::ptr::addr_of_mut!((*slot).fs).write(core::ptr::NonNull::new_unchecked(fs_ptr));
+                core::ptr::addr_of_mut!((*slot).fs)
+                    .write(core::ptr::NonNull::new_unchecked(fs_ptr));
             }
             Ok(())
         };
@@ -184,9 +190,12 @@ impl PinnedDrop for Registration {
             bindings::fs_type_owner_going(fs)
         };
         if going {
-            // SAFETY: As above: nothing uses the type or its keys any more; it was allocated
-            // by `KBox` in `new`.
+            // Inodes of the type are freed by RCU callbacks (`free_inode`, the module's code):
+            // wait for them before the module goes, as C filesystems do in their exit.
+            // SAFETY: As above: nothing uses the type or its keys any more, once the pending
+            // RCU callbacks have run; it was allocated by `KBox` in `new`.
             unsafe {
+                bindings::rcu_barrier();
                 bindings::fs_type_unregister_keys(fs);
                 drop(KBox::from_raw(fs));
             }
@@ -200,6 +209,10 @@ impl PinnedDrop for Registration {
         }
     }
 }
+
+/// `SB_FORCE` of `include/linux/fs.h` (`BIT(27)`, which bindgen does not expand): a forced
+/// (emergency) remount.
+const SB_FORCE: u32 = 1 << 27;
 
 /// The C callbacks of a filesystem type `T`.
 struct Tables<T: FileSystem>(PhantomData<T>);
@@ -265,13 +278,16 @@ impl<T: FileSystem> Tables<T> {
     unsafe extern "C" fn reconfigure(fc: *mut bindings::fs_context) -> crate::ffi::c_int {
         // SAFETY: `reconfigure_super` passes the context of a remount, whose root is a mounted
         // superblock of this type, with `s_umount` held for writing.
-        let (sb, flags, mask) = unsafe { ((*(*fc).root).d_sb, (*fc).sb_flags, (*fc).sb_flags_mask) };
+        let (sb, flags, mask) =
+            unsafe { ((*(*fc).root).d_sb, (*fc).sb_flags, (*fc).sb_flags_mask) };
         // SAFETY: As above: the flags are stable under `s_umount`.
         let rdonly = unsafe { (*sb).s_flags } & bindings::SB_RDONLY != 0;
         let ro = bindings::SB_RDONLY as u32;
         // Nothing here writes back or checks a filesystem made read-write, nor syncs one made
-        // read-only (whose writeback would then fail): the state stays as mounted.
-        if mask & ro != 0 && (flags & ro != 0) != rdonly {
+        // read-only (whose writeback would then fail): the state stays as mounted. An
+        // emergency remount (`SB_FORCE`, sysrq) is not refused: the VFS would warn and make
+        // the filesystem read-only anyway; `Metadata::write` then fails with `EROFS`.
+        if flags & SB_FORCE == 0 && mask & ro != 0 && (flags & ro != 0) != rdonly {
             return EBUSY.to_errno();
         }
         0
@@ -324,6 +340,14 @@ impl<T: FileSystem> Tables<T> {
         // of this call (the caller holds it exclusively).
         let sb = unsafe { sb::SuperBlock::<T>::from_raw(sb_ptr) };
         let root = T::root(sb)?;
+        // The root is a directory of this superblock, and no creation is giving it a dentry.
+        // SAFETY: The inode is live (we hold a reference).
+        if !core::ptr::eq(root.super_block(), sb)
+            || inode::Type::from_mode(root.mode()) != Some(inode::Type::Dir)
+            || unsafe { bindings::fs_inode_is_new(root.as_raw()) }
+        {
+            return Err(EIO);
+        }
         let root_ptr = root.as_raw();
         core::mem::forget(root);
         // SAFETY: `d_make_root` takes over the reference to the root inode, on failure too.

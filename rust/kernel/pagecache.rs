@@ -621,16 +621,23 @@ impl VmFault {
     }
 
     /// Locks the folio of the faulting page (sleeps): what `page_mkwrite` returns once the
-    /// folio is ready to be written through the mapping. It may have been truncated since the
-    /// fault found it: check before using it.
+    /// folio is ready to be written through the mapping.
+    ///
+    /// `EFAULT` (the fault handler retries the fault) if the folio was truncated since the
+    /// fault found it, or lies beyond EOF: the handler does not check again, and would map a
+    /// folio whose writes reach no file.
     #[inline]
-    pub fn lock_folio(&self) -> FaultFolio<'_> {
+    pub fn lock_folio(&self) -> Result<FaultFolio<'_>> {
         let folio = Folio::lock(self.folio());
+        let inode = self.inode();
+        if !folio.belongs_to(inode.mapping()) || folio.pos() >= inode.size() {
+            return Err(EFAULT);
+        }
         // INVARIANT: The folio of this fault, locked just above.
-        FaultFolio {
+        Ok(FaultFolio {
             folio,
             _fault: PhantomData,
-        }
+        })
     }
 }
 

@@ -537,6 +537,12 @@ impl<M: Writeback + ?Sized> IoendQueue<M> {
         // its folios are under writeback, which ends in `iomap_finish_ioends`.
         unsafe {
             let raw = &*ioend;
+            if super::sb::Data::<M::FileSystem>::unavailable((*raw.io_inode).i_sb) {
+                // Not reached: the filesystem was synced before its data is dropped.
+                bindings::iomap_finish_ioends(ioend, EIO.to_errno());
+                bindings::iomap_rs_ioend_done(queue);
+                return;
+            }
             let inode = INode::<M::FileSystem>::from_raw(raw.io_inode);
             let info = Ioend {
                 offset: raw.io_offset,
@@ -599,6 +605,13 @@ impl<M: Writeback + ?Sized> WritebackBridge<M> {
         offset: bindings::loff_t,
         len: crate::ffi::c_uint,
     ) -> crate::ffi::c_int {
+        // SAFETY: Writeback passes a live inode of `M::FileSystem`, whose superblock's data is
+        // set (inodes exist only once it is).
+        if unsafe { super::sb::Data::<M::FileSystem>::unavailable((*inode).i_sb) } {
+            // The last reference, held by the superblock's data, is being dropped: its pages
+            // were written when the filesystem was synced; the mapper may not run.
+            return EIO.to_errno();
+        }
         from_result(|| {
             // SAFETY: Writeback passes its context, which holds the last mapping, and a live
             // inode of `M::FileSystem` (its `a_ops` is `M`'s table).

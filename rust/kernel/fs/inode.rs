@@ -129,7 +129,10 @@ impl<T: FileSystem> INodeWithData<T> {
             // synced the filesystem before, so only a change made since is left unwritten.
             // SAFETY: As above.
             let ino = unsafe { (*inode).i_ino };
-            crate::pr_warn!("inode {} was held by its superblock's data: not written back\n", ino);
+            crate::pr_warn!(
+                "inode {} was held by its superblock's data: not written back\n",
+                ino
+            );
             return 0;
         }
         from_result(|| {
@@ -163,7 +166,8 @@ impl<T: FileSystem> INodeWithData<T> {
 /// # Invariants
 ///
 /// The inode belongs to a superblock of type `T` (so it lives in an [`INodeWithData<T>`]), has
-/// been initialised (it is not `I_NEW` any more), and is kept alive for as long as a
+/// been initialised (by [`NewINode::init`], or [`NewINode::init_created`]: then it stays
+/// `I_NEW` until a creation gives it its dentry), and is kept alive for as long as a
 /// `&INode<T>` exists.
 #[repr(transparent)]
 pub struct INode<T: FileSystem>(Opaque<bindings::inode>, PhantomData<T>);
@@ -569,15 +573,33 @@ impl<T: FileSystem> NewINode<T> {
     /// Initialises the inode from `params` and makes it visible.
     ///
     /// `EUCLEAN` if the size is not a file size (`0 ..= s_maxbytes`: a negative size would
-    /// reach the page cache as an index no truncation removes): the inode is then marked bad
-    /// and released, as on any failure to read it.
+    /// reach the page cache as an index no truncation removes), `EINVAL` if a directory or
+    /// symlink gets file operations that read, write or map its data (only a regular file has
+    /// address-space operations): the inode is then marked bad and released, as on any
+    /// failure to read it.
     pub fn init(self, params: Params<T>) -> Result<ARef<INode<T>>> {
+        Ok(self.init_created(params)?.unlock())
+    }
+
+    /// Initialises the inode from `params` for a `create`, `mkdir` or `symlink`, which returns
+    /// it still locked (`I_NEW`, so nobody else can find it) until the VFS gives it its dentry.
+    /// Errors as [`NewINode::init`].
+    pub fn init_created(self, params: Params<T>) -> Result<Created<T>> {
         let ptr = self.0.as_ptr();
         // SAFETY: The inode is valid (type invariant); its superblock's `s_maxbytes` is set
         // before any inode is created.
         let max = unsafe { (*(*ptr).i_sb).s_maxbytes };
         if params.attrs.size < 0 || params.attrs.size > max {
             return Err(EUCLEAN);
+        }
+        // Reads, writes and mappings go through the page cache, which only a regular file's
+        // address-space operations serve: a directory or symlink with them would call a NULL
+        // `read_folio`.
+        let fops = params.file_ops.table();
+        if params.kind.typ() != Type::Reg
+            && (fops.read_iter.is_some() || fops.write_iter.is_some() || fops.mmap.is_some())
+        {
+            return Err(EINVAL);
         }
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: The inode is new and locked (type invariant): nobody else accesses it until
@@ -593,7 +615,7 @@ impl<T: FileSystem> NewINode<T> {
             bindings::inode_set_mtime_to_ts(ptr, a.mtime.to_c());
             bindings::inode_set_ctime_to_ts(ptr, a.ctime.to_c());
             (*ptr).i_op = params.inode_ops.0;
-            (*ptr).__bindgen_anon_3.i_fop = params.file_ops.table();
+            (*ptr).__bindgen_anon_3.i_fop = fops;
             #[cfg(CONFIG_IOMAP_RS)]
             if let Kind::Reg(aops) = params.kind {
                 (*(*ptr).i_mapping).a_ops = aops.table();
@@ -601,10 +623,63 @@ impl<T: FileSystem> NewINode<T> {
             if params.large_folios {
                 bindings::mapping_set_large_folios((*ptr).i_mapping);
             }
-            bindings::unlock_new_inode(ptr);
-            // INVARIANT: The inode is initialised now; we pass on our reference.
-            Ok(ARef::from_raw(this.0.cast()))
+            // INVARIANT: The inode's fields are initialised; it stays `I_NEW` and we pass on
+            // our reference.
+            Ok(Created(ARef::from_raw(this.0.cast())))
         }
+    }
+}
+
+/// A new inode, initialised but still locked (`I_NEW`): what [`Operations::create`],
+/// [`Operations::mkdir`] and [`Operations::symlink`] return, made only by
+/// [`NewINode::init_created`]. Until the VFS gives it its dentry (`d_instantiate_new()`, which
+/// unlocks it), whoever looks the inode up waits, and `lookup` refuses it: so it has exactly
+/// one dentry, as a directory must.
+///
+/// It can be used as an [`INode`] meanwhile (to write it, link it into the directory).
+/// Dropping it unlocks it and drops the reference: a creation that fails after making the
+/// inode clears its link count first, so that eviction deletes it.
+///
+/// # Invariants
+///
+/// The inode is initialised and `I_NEW`, and we own a reference to it.
+pub struct Created<T: FileSystem>(ARef<INode<T>>);
+
+impl<T: FileSystem> Created<T> {
+    /// Unlocks the inode (`unlock_new_inode()`) and returns the reference.
+    fn unlock(self) -> ARef<INode<T>> {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is not used or dropped again: the reference moves out once.
+        let inode = unsafe { core::ptr::read(&this.0) };
+        // SAFETY: The inode is `I_NEW` (type invariant); this clears it, once.
+        unsafe { bindings::unlock_new_inode(inode.as_raw()) };
+        inode
+    }
+
+    /// Gives up the reference, for `d_instantiate_new()`, which takes it over and unlocks the
+    /// inode.
+    fn into_raw(self) -> *mut bindings::inode {
+        let this = core::mem::ManuallyDrop::new(self);
+        let ptr = this.0.as_raw();
+        // SAFETY: `this` is not used or dropped again: the reference moves out once, and is
+        // leaked to the caller.
+        core::mem::forget(unsafe { core::ptr::read(&this.0) });
+        ptr
+    }
+}
+
+impl<T: FileSystem> core::ops::Deref for Created<T> {
+    type Target = INode<T>;
+
+    fn deref(&self) -> &INode<T> {
+        &self.0
+    }
+}
+
+impl<T: FileSystem> Drop for Created<T> {
+    fn drop(&mut self) {
+        // SAFETY: The inode is `I_NEW` (type invariant); the reference is dropped after.
+        unsafe { bindings::unlock_new_inode(self.0.as_raw()) };
     }
 }
 
@@ -647,14 +722,15 @@ pub trait Operations {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
-    /// Creates a regular file `name` in directory `dir` and returns its inode, initialised with
-    /// `owner`'s attributes and a link count of one. The VFS holds `dir`'s lock and has
-    /// checked that `name` does not exist.
+    /// Creates a regular file `name` in directory `dir` and returns its new inode
+    /// ([`NewINode::init_created`]), initialised with `owner`'s attributes and a link count of
+    /// one. The VFS holds `dir`'s lock and has checked that `name` does not exist. An inode of
+    /// another type or of another superblock fails the creation with `EIO`.
     fn create(
         _dir: &LockedDir<'_, Self::FileSystem>,
         _name: &[u8],
         _owner: NewOwner,
-    ) -> Result<ARef<INode<Self::FileSystem>>> {
+    ) -> Result<Created<Self::FileSystem>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -663,7 +739,7 @@ pub trait Operations {
         _dir: &LockedDir<'_, Self::FileSystem>,
         _name: &[u8],
         _owner: NewOwner,
-    ) -> Result<ARef<INode<Self::FileSystem>>> {
+    ) -> Result<Created<Self::FileSystem>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -674,7 +750,7 @@ pub trait Operations {
         _name: &[u8],
         _target: &[u8],
         _owner: NewOwner,
-    ) -> Result<ARef<INode<Self::FileSystem>>> {
+    ) -> Result<Created<Self::FileSystem>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -826,6 +902,15 @@ impl<T: FileSystem> Ops<T> {
                     // SAFETY: The dentry's name is stable during the lookup (above).
                     let name = unsafe { Self::name(dentry) };
                     let inode = match U::lookup(dir, name)? {
+                        // An inode of another superblock would outlive its unmount here; one
+                        // still being created (`I_NEW`) gets its dentry from its creation.
+                        // SAFETY: The inode is live (we hold a reference).
+                        Some(inode)
+                            if !core::ptr::eq(inode.super_block(), dir.super_block())
+                                || unsafe { bindings::fs_inode_is_new(inode.as_raw()) } =>
+                        {
+                            return Err(EIO);
+                        }
                         Some(inode) => {
                             let ptr = inode.as_raw();
                             core::mem::forget(inode);
@@ -887,8 +972,7 @@ impl<T: FileSystem> Ops<T> {
 
             /// Creates an inode of type `typ` named by the negative `dentry` in `dir` with
             /// `create(dir, name, owner)`, and instantiates `dentry` with it. An inode of
-            /// another type, or one that has a dentry already (not a new inode), is dropped
-            /// and the creation fails with `EIO`.
+            /// another type or superblock is dropped and the creation fails with `EIO`.
             ///
             /// # Safety
             ///
@@ -903,7 +987,7 @@ impl<T: FileSystem> Ops<T> {
                     &LockedDir<'_, U::FileSystem>,
                     &[u8],
                     NewOwner,
-                ) -> Result<ARef<INode<U::FileSystem>>>,
+                ) -> Result<Created<U::FileSystem>>,
             ) -> crate::ffi::c_int {
                 from_result(|| {
                     // SAFETY: The caller's contract.
@@ -915,15 +999,19 @@ impl<T: FileSystem> Ops<T> {
                         )
                     };
                     let inode = create(&locked, name, owner)?;
-                    // A new inode has no dentry. An existing one would get a second: for a
-                    // directory, which the dcache allows only one, that breaks path walk and
-                    // rename's locking.
-                    // SAFETY: The inode is live (we hold a reference).
-                    if unsafe { bindings::fs_inode_has_alias(inode.as_raw()) } {
+                    // An inode of another superblock (of the same type) would be pinned by
+                    // this dentry past that superblock's unmount.
+                    // SAFETY: Both inodes are live.
+                    if unsafe { (*inode.as_raw()).i_sb != (*dir).i_sb }
+                        || Type::from_mode(inode.mode()) != Some(typ)
+                    {
                         return Err(EIO);
                     }
-                    // SAFETY: `dentry` is the callback's negative dentry (the caller's contract).
-                    unsafe { Self::instantiate(dentry, inode, typ)? };
+                    // SAFETY: `dentry` is the callback's negative dentry (the caller's
+                    // contract); the inode is `I_NEW` (`Created`'s invariant), so it has no
+                    // dentry: `lookup` refuses `I_NEW` inodes, and nothing else gives them one.
+                    // `d_instantiate_new` takes over the reference and unlocks the inode.
+                    unsafe { bindings::d_instantiate_new(dentry, inode.into_raw()) };
                     Ok(0)
                 })
             }
@@ -933,8 +1021,7 @@ impl<T: FileSystem> Ops<T> {
             ///
             /// # Safety
             ///
-            /// `dentry` is the negative dentry the VFS passed to a `create`, `mkdir`, `symlink`
-            /// or `link` callback.
+            /// `dentry` is the negative dentry the VFS passed to a `link` callback.
             unsafe fn instantiate(
                 dentry: *mut bindings::dentry,
                 inode: ARef<INode<U::FileSystem>>,
@@ -1099,7 +1186,8 @@ impl<T: FileSystem> Ops<T> {
                 from_result(|| {
                     // SAFETY: The VFS passes two locked directories of this filesystem, a
                     // positive dentry in the first and a dentry in the second, positive if
-                    // the name exists; their inodes are live and locked.
+                    // the name exists; their inodes are live (the moved one locked unless it
+                    // is a directory staying in the same parent, `vfs_rename`).
                     unsafe {
                         let inode = INode::<U::FileSystem>::from_raw((*old_dentry).d_inode);
                         let target = (*new_dentry).d_inode;

@@ -270,8 +270,10 @@ impl<T: FileSystem> NewSuperBlock<'_, T> {
         unsafe { (*self.sb.0.get()).s_flags |= bindings::SB_RDONLY };
     }
 
-    /// Sets the largest file size the filesystem supports.
+    /// Sets the largest file size the filesystem supports, at most `MAX_LFS_FILESIZE` (the
+    /// page cache's limit: beyond it an offset has no page index) and at least 0.
     pub fn set_max_bytes(&self, max: i64) {
+        let max = max.clamp(0, bindings::MAX_LFS_FILESIZE);
         // SAFETY: The superblock is held exclusively (type invariant).
         unsafe { (*self.sb.0.get()).s_maxbytes = max };
     }
@@ -463,7 +465,11 @@ impl<T: FileSystem> Data<T> {
             return;
         }
         // SAFETY: As above: the container is alive until freed below.
-        unsafe { (*data).dropping.store(true, core::sync::atomic::Ordering::Release) };
+        unsafe {
+            (*data)
+                .dropping
+                .store(true, core::sync::atomic::Ordering::Release)
+        };
         // SAFETY: `fill_super` made `s_fs_info` with `KBox::into_raw` of a pinned box; this is
         // its only release. The evictions the drop causes see `dropping`, and do not touch the
         // data.

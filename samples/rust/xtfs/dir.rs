@@ -184,8 +184,8 @@ fn drop_link(inode: &INode<Xtfs>) {
 fn link_new(
     dir: &LockedDir<'_, Xtfs>,
     name: &[u8],
-    inode: ARef<INode<Xtfs>>,
-) -> Result<ARef<INode<Xtfs>>> {
+    inode: inode::Created<Xtfs>,
+) -> Result<inode::Created<Xtfs>> {
     match add_entry(dir, name, &inode) {
         Ok(()) => Ok(inode),
         Err(e) => {
@@ -220,7 +220,7 @@ impl inode::Operations for DirOps {
         dir: &LockedDir<'_, Xtfs>,
         name: &[u8],
         owner: NewOwner,
-    ) -> Result<ARef<INode<Xtfs>>> {
+    ) -> Result<inode::Created<Xtfs>> {
         if name.len() > format::NAME_MAX {
             return Err(ENAMETOOLONG);
         }
@@ -235,7 +235,11 @@ impl inode::Operations for DirOps {
         link_new(dir, name, inode)
     }
 
-    fn mkdir(dir: &LockedDir<'_, Xtfs>, name: &[u8], owner: NewOwner) -> Result<ARef<INode<Xtfs>>> {
+    fn mkdir(
+        dir: &LockedDir<'_, Xtfs>,
+        name: &[u8],
+        owner: NewOwner,
+    ) -> Result<inode::Created<Xtfs>> {
         if name.len() > format::NAME_MAX {
             return Err(ENAMETOOLONG);
         }
@@ -260,7 +264,7 @@ impl inode::Operations for DirOps {
         name: &[u8],
         target: &[u8],
         owner: NewOwner,
-    ) -> Result<ARef<INode<Xtfs>>> {
+    ) -> Result<inode::Created<Xtfs>> {
         let sb = dir.super_block();
         let m = sb.data();
         let bs = m.sb.block_size();

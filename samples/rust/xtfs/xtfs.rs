@@ -469,7 +469,8 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<ARef<INode<Xtfs>>> {
         mtime: time(raw.times[1]),
         ctime: time(raw.times[2]),
     };
-    init_inode(new, typ, attrs, extents, chain, raw.parent)
+    let params = init_inode(&new, typ, attrs, extents, chain, raw.parent);
+    new.init(params)
 }
 
 /// Byte offset of inode `ino`'s slot in the inode table.
@@ -477,15 +478,15 @@ fn inode_pos(s: &Super, ino: u32) -> u64 {
     s.itable_start * s.block_size() + (ino as u64 - 1) * format::INODE_SIZE as u64
 }
 
-/// Fills a new in-memory inode and makes it visible.
+/// Fills the data of a new in-memory inode and returns what it is initialised with.
 fn init_inode(
-    new: inode::NewINode<Xtfs>,
+    new: &inode::NewINode<Xtfs>,
     typ: inode::Type,
     attrs: inode::Attrs,
     extents: KVec<Extent>,
     chain: KVec<u64>,
     parent: u32,
-) -> Result<ARef<INode<Xtfs>>> {
+) -> inode::Params<Xtfs> {
     {
         let mut info = new.data().info.lock();
         info.extents.set(extents);
@@ -509,18 +510,19 @@ fn init_inode(
             inode::Kind::Reg(address_space::Ops::iomap_writeback::<file::XtfsMapper>()),
         ),
     };
-    new.init(inode::Params {
+    inode::Params {
         kind,
         attrs,
         inode_ops,
         file_ops,
         large_folios: typ == inode::Type::Reg,
-    })
+    }
 }
 
 /// Creates inode `typ` with `owner`'s attributes, `size` bytes and `extents`, in a free slot
 /// written to the inode table at once (so that the directory entry added next never names a
-/// free slot on disk). Returns it with its first link (two for a directory).
+/// free slot on disk). Returns it with its first link (two for a directory), still locked
+/// until the VFS gives it its dentry.
 fn create_inode(
     sb: &SuperBlock<Xtfs>,
     typ: inode::Type,
@@ -528,7 +530,7 @@ fn create_inode(
     size: u64,
     extents: KVec<Extent>,
     parent: u32,
-) -> Result<ARef<INode<Xtfs>>> {
+) -> Result<inode::Created<Xtfs>> {
     let m = sb.data();
     let ino = m.alloc.lock().allocate_inode(&m.sb)?;
     let new = match sb.get_or_create_inode(ino as u64) {
@@ -558,7 +560,8 @@ fn create_inode(
         mtime: now,
         ctime: now,
     };
-    let inode = match init_inode(new, typ, attrs, extents, KVec::new(), parent) {
+    let params = init_inode(&new, typ, attrs, extents, KVec::new(), parent);
+    let inode = match new.init_created(params) {
         Ok(inode) => inode,
         Err(e) => {
             // A bad inode is released without `evict_inode`: the slot is freed here.
@@ -566,6 +569,10 @@ fn create_inode(
             return Err(e);
         }
     };
-    <Xtfs as fs::FileSystem>::write_inode(&inode, false)?;
+    if let Err(e) = <Xtfs as fs::FileSystem>::write_inode(&inode, false) {
+        // Without links, eviction frees the slot (and whatever the inode holds).
+        inode.set_nlink(0);
+        return Err(e);
+    }
     Ok(inode)
 }

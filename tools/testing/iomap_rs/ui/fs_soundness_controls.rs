@@ -41,7 +41,7 @@ pub fn regular_kind<M: kernel::fs::address_space::Mapper>() -> kernel::fs::inode
 pub fn page_mkwrite<'f>(
     fault: &'f kernel::pagecache::VmFault,
 ) -> Result<kernel::pagecache::FaultFolio<'f>> {
-    Ok(fault.lock_folio())
+    fault.lock_folio()
 }
 
 /// Truncation with both locks.

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0
+// expect: E0308
+//
+// mkdir must return a new inode, still locked (I_NEW) until the VFS gives it
+// its dentry: an existing inode, such as the parent directory itself, would
+// give a directory a second dentry. Only NewINode::init_created makes the
+// Created it returns.
+
+use kernel::fs::{
+    inode::{Created, INode, LockedDir, NewOwner},
+    FileSystem,
+};
+use kernel::prelude::*;
+use kernel::types::ARef;
+
+/// A mkdir that returns its parent directory.
+pub fn mkdir<T: FileSystem>(
+    dir: &LockedDir<'_, T>,
+    _name: &[u8],
+    _owner: NewOwner,
+) -> Result<Created<T>> {
+    let parent: &INode<T> = dir;
+    let parent: ARef<INode<T>> = parent.into();
+    Ok(parent)
+}
