@@ -340,11 +340,12 @@ impl<T: FileSystem> Tables<T> {
         // of this call (the caller holds it exclusively).
         let sb = unsafe { sb::SuperBlock::<T>::from_raw(sb_ptr) };
         let root = T::root(sb)?;
-        // The root is a directory of this superblock, and no creation is giving it a dentry.
         // SAFETY: The inode is live (we hold a reference).
-        if !core::ptr::eq(root.super_block(), sb)
+        let being_created = unsafe { bindings::fs_inode_is_new(root.as_raw()) };
+        // The root is a directory of this superblock, and no creation is giving it a dentry.
+        if being_created
+            || !core::ptr::eq(root.super_block(), sb)
             || inode::Type::from_mode(root.mode()) != Some(inode::Type::Dir)
-            || unsafe { bindings::fs_inode_is_new(root.as_raw()) }
         {
             return Err(EIO);
         }

@@ -697,7 +697,7 @@ impl<'f> FaultFolio<'f> {
 /// truncation never removes).
 #[inline]
 fn page_index(pos: i64) -> Option<usize> {
-    (pos >= 0).then(|| (pos >> bindings::PAGE_SHIFT) as usize)
+    (pos >= 0).then_some((pos >> bindings::PAGE_SHIFT) as usize)
 }
 
 /// Converts the result of `__filemap_get_folio()` (a locked, referenced folio or an error

@@ -902,16 +902,18 @@ impl<T: FileSystem> Ops<T> {
                     // SAFETY: The dentry's name is stable during the lookup (above).
                     let name = unsafe { Self::name(dentry) };
                     let inode = match U::lookup(dir, name)? {
-                        // An inode of another superblock would outlive its unmount here; one
-                        // still being created (`I_NEW`) gets its dentry from its creation.
-                        // SAFETY: The inode is live (we hold a reference).
-                        Some(inode)
-                            if !core::ptr::eq(inode.super_block(), dir.super_block())
-                                || unsafe { bindings::fs_inode_is_new(inode.as_raw()) } =>
-                        {
-                            return Err(EIO);
-                        }
                         Some(inode) => {
+                            // SAFETY: The inode is live (we hold a reference).
+                            let being_created =
+                                unsafe { bindings::fs_inode_is_new(inode.as_raw()) };
+                            // An inode of another superblock would outlive its unmount here;
+                            // one still being created (`I_NEW`) gets its dentry from its
+                            // creation.
+                            if being_created
+                                || !core::ptr::eq(inode.super_block(), dir.super_block())
+                            {
+                                return Err(EIO);
+                            }
                             let ptr = inode.as_raw();
                             core::mem::forget(inode);
                             ptr
