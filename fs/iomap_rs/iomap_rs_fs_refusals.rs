@@ -20,7 +20,7 @@ use core::pin::Pin;
 use kernel::c_str;
 use kernel::fs::{
     self, address_space, dir,
-    inode::{self, INode, LockedDir, NewOwner},
+    inode::{self, INode, INodeRef, LockedDir, NewOwner},
     sb::{self, Either, SuperBlock},
 };
 use kernel::iomap::{
@@ -33,7 +33,6 @@ use kernel::iomap::{
 use kernel::pagecache::{Inode, InodeLock};
 use kernel::prelude::*;
 use kernel::sync::{new_mutex, Mutex};
-use kernel::types::ARef;
 use kernel::uio::{IovIter, Kiocb};
 
 module! {
@@ -79,7 +78,7 @@ struct Data {
     /// inode is dropped would find it poisoned.
     poison: Poison,
     #[pin]
-    held: Mutex<Option<ARef<INode<RefusalsFs>>>>,
+    held: Mutex<Option<INodeRef<RefusalsFs>>>,
     #[pin]
     creating: Mutex<Option<inode::Created<RefusalsFs>>>,
     #[pin]
@@ -134,7 +133,7 @@ impl fs::FileSystem for RefusalsFs {
         }? Error))
     }
 
-    fn root(sb: &SuperBlock<Self>) -> Result<ARef<INode<Self>>> {
+    fn root(sb: &SuperBlock<Self>) -> Result<INodeRef<Self>> {
         let root = get_inode(sb, ROOT_INO)?;
         if sb.data().fail_root {
             // The data holds a dirty inode when the mount fails: the data is dropped in
@@ -159,7 +158,7 @@ impl fs::FileSystem for RefusalsFs {
 }
 
 /// Returns inode `ino`: the root directory, the regular file, or anything else as a directory.
-fn get_inode(sb: &SuperBlock<RefusalsFs>, ino: u64) -> Result<ARef<INode<RefusalsFs>>> {
+fn get_inode(sb: &SuperBlock<RefusalsFs>, ino: u64) -> Result<INodeRef<RefusalsFs>> {
     let new = match sb.get_or_create_inode(ino)? {
         Either::Left(inode) => return Ok(inode),
         Either::Right(new) => new,
@@ -340,7 +339,7 @@ struct DirOps;
 impl inode::Operations for DirOps {
     type FileSystem = RefusalsFs;
 
-    fn lookup(dir: &INode<RefusalsFs>, name: &[u8]) -> Result<Option<ARef<INode<RefusalsFs>>>> {
+    fn lookup(dir: &INode<RefusalsFs>, name: &[u8]) -> Result<Option<INodeRef<RefusalsFs>>> {
         let sb = dir.super_block();
         match name {
             b"dio" => return Ok(Some(get_inode(sb, FILE_INO)?)),
@@ -389,7 +388,7 @@ impl inode::Operations for DirOps {
                 // dentry from its creation only.
                 if let Either::Right(new) = sb.get_or_create_inode(CREATING_INO)? {
                     let created = new.init_created(dir_params(0))?;
-                    let clone: ARef<INode<RefusalsFs>> = (&*created).into();
+                    let clone = created.try_get().ok_or(EIO)?;
                     *sb.data().creating.lock() = Some(created);
                     pr_info!("lookup-new: returning an inode being created\n");
                     return Ok(Some(clone));
@@ -499,7 +498,7 @@ impl fs::FileSystem for FsB {
         Ok(())
     }
 
-    fn root(sb: &SuperBlock<Self>) -> Result<ARef<INode<Self>>> {
+    fn root(sb: &SuperBlock<Self>) -> Result<INodeRef<Self>> {
         match sb.get_or_create_inode(ROOT_INO)? {
             Either::Left(inode) => Ok(inode),
             Either::Right(new) => new.init(inode::Params {
@@ -519,7 +518,7 @@ struct EmptyDirOps;
 impl inode::Operations for EmptyDirOps {
     type FileSystem = FsB;
 
-    fn lookup(_dir: &INode<FsB>, _name: &[u8]) -> Result<Option<ARef<INode<FsB>>>> {
+    fn lookup(_dir: &INode<FsB>, _name: &[u8]) -> Result<Option<INodeRef<FsB>>> {
         Ok(None)
     }
 }

@@ -23,10 +23,9 @@ use kernel::folio::Folio;
 use kernel::iomap::delalloc::write_delalloc_release;
 use kernel::iomap::range::FileRange;
 use kernel::page::PAGE_SIZE;
-use kernel::pagecache::Inode;
+use kernel::pagecache::{Inode, OwnedInode};
 use kernel::prelude::*;
 use kernel::str::CString;
-use kernel::types::ARef;
 
 // `struct inode` only crosses as a pointer, so its layout does not matter to the calls.
 #[allow(improper_ctypes)]
@@ -47,11 +46,11 @@ const MAX_ORDER: u32 = 4;
 const BITMAP_WORDS: usize = 2;
 
 /// A new inode of `iomap_rs_testfs.c` with blocks of `2^block_bits` bytes and size `size`.
-pub(crate) fn new_file(block_bits: u32, size: i64) -> Result<ARef<Inode>> {
+pub(crate) fn new_file(block_bits: u32, size: i64) -> Result<OwnedInode> {
     // SAFETY: FFI call; it returns a new inode, with a reference we own, or NULL.
     let ptr = NonNull::new(unsafe { iomap_rs_testfs_inode_new(block_bits, size) }).ok_or(ENOMEM)?;
     // SAFETY: The reference `iomap_rs_testfs_inode_new` returned is ours; `iput()` drops it.
-    Ok(unsafe { ARef::from_raw(ptr.cast()) })
+    Ok(unsafe { OwnedInode::from_raw(ptr) })
 }
 
 /// A per-block bitmap of one folio.
@@ -605,7 +604,7 @@ fn fail(t: &Test, context: fmt::Arguments<'_>, failure: &Failure, layout: Option
 }
 
 /// Draws a block size and a file size for a randomized case.
-fn random_file(rng: &mut Rng) -> Result<ARef<Inode>> {
+fn random_file(rng: &mut Rng) -> Result<OwnedInode> {
     let block_bits = 9 + rng.below(u64::from(bindings::PAGE_SHIFT) - 8) as u32;
     let span = SPAN_PAGES as u64 * PAGE_SIZE as u64;
     let size = match rng.below(4) {
@@ -647,7 +646,7 @@ fn fixed_file(
     size: i64,
     folios: &[(i64, usize, Plan)],
     range: (i64, i64),
-) -> Result<(ARef<Inode>, Layout), Failure> {
+) -> Result<(OwnedInode, Layout), Failure> {
     let file = new_file(block_bits, size)?;
     let mut built = KVec::new();
     for &(pos, len, p) in folios {

@@ -16,9 +16,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::bindings;
 use kernel::iomap::{delalloc::write_delalloc_release, range::FileRange};
 use kernel::page::PAGE_SIZE;
-use kernel::pagecache::Inode;
+use kernel::pagecache::{Inode, OwnedInode};
 use kernel::prelude::*;
-use kernel::types::ARef;
 
 // `struct inode` only crosses as a pointer, so its layout does not matter to the call.
 #[allow(improper_ctypes)]
@@ -56,12 +55,12 @@ unsafe extern "C" fn count_c_punch(
 }
 
 /// A 1 GiB file of 4 KiB blocks with `pages` dirty pages spread evenly over it.
-fn file_with_dirty_pages(pages: usize) -> Result<ARef<Inode>> {
+fn file_with_dirty_pages(pages: usize) -> Result<OwnedInode> {
     // SAFETY: FFI call; it returns a new inode, with a reference we own, or NULL.
     let ptr = NonNull::new(unsafe { iomap_rs_testfs_inode_new(bindings::PAGE_SHIFT, RANGE) })
         .ok_or(ENOMEM)?;
     // SAFETY: The reference `iomap_rs_testfs_inode_new` returned is ours; `iput()` drops it.
-    let inode: ARef<Inode> = unsafe { ARef::from_raw(ptr.cast()) };
+    let inode: OwnedInode = unsafe { OwnedInode::from_raw(ptr) };
     let page = PAGE_SIZE as i64;
     let stride = if pages == 0 {
         0

@@ -46,7 +46,6 @@ use crate::{
     init::PinInit,
     prelude::*,
     str::CStr,
-    types::ARef,
     ThisModule,
 };
 use core::{marker::PhantomData, pin::Pin};
@@ -89,7 +88,7 @@ pub trait FileSystem: Sized + Send + Sync + 'static {
     /// Returns the root directory of a superblock whose [`FileSystem::fill_super`] succeeded:
     /// a directory of this superblock, initialised with [`inode::NewINode::init`] (`EIO`
     /// otherwise).
-    fn root(sb: &sb::SuperBlock<Self>) -> Result<ARef<inode::INode<Self>>>;
+    fn root(sb: &sb::SuperBlock<Self>) -> Result<inode::INodeRef<Self>>;
 
     /// Writes inode `inode`'s attributes back to disk (`write_inode`), after they changed in
     /// memory (`setattr`, time stamp updates). `sync` asks to wait for the I/O.
@@ -349,8 +348,7 @@ impl<T: FileSystem> Tables<T> {
         {
             return Err(EIO);
         }
-        let root_ptr = root.as_raw();
-        core::mem::forget(root);
+        let root_ptr = root.into_raw();
         // SAFETY: `d_make_root` takes over the reference to the root inode, on failure too.
         let dentry = unsafe { bindings::d_make_root(root_ptr) };
         if dentry.is_null() {

@@ -30,7 +30,7 @@ use crate::{
     error::Error,
     error::Result,
     folio::{Folio, LockedFolio},
-    types::{ARef, AlwaysRefCounted, Opaque},
+    types::{ARef, Opaque},
 };
 use core::{marker::PhantomData, ptr::NonNull};
 
@@ -38,28 +38,49 @@ use core::{marker::PhantomData, ptr::NonNull};
 ///
 /// # Invariants
 ///
-/// The inode is referenced (or otherwise kept alive, as by an open file) for as long as a
-/// `&Inode` to it exists.
+/// The inode is alive (referenced, or kept by the VFS while it is written back or evicted) for
+/// as long as a `&Inode` to it exists.
 ///
-/// [`ARef<Inode>`] owns a reference (`ihold()`/`iput()`).
+/// An `&Inode` is no licence to take a reference: writeback and eviction run callbacks for
+/// inodes whose reference count is zero, which a new reference would not keep alive. So
+/// `Inode` is not [`crate::types::AlwaysRefCounted`]; [`OwnedInode`] owns a reference that
+/// its maker took.
 #[repr(transparent)]
 pub struct Inode(Opaque<bindings::inode>);
 
-// SAFETY: An `&Inode` exists only for an inode that is kept alive (type invariant), and every
-// way of getting one (an open file, a dentry, the iomap callbacks' arguments) holds a reference:
-// `i_count` is non-zero, as `ihold()` requires. `ihold()` and `iput()` are the C functions that
-// manage the count, and `iput()` may free the inode once the last reference is gone.
-unsafe impl AlwaysRefCounted for Inode {
-    #[inline]
-    fn inc_ref(&self) {
-        // SAFETY: The inode is referenced (type invariant), as `ihold()` requires.
-        unsafe { bindings::ihold(self.as_raw()) };
-    }
+/// An owned reference to an inode (`iput()` on drop), made from a reference its maker owns:
+/// the inodes the test filesystem creates.
+///
+/// # Invariants
+///
+/// We own one reference to the inode.
+pub struct OwnedInode(NonNull<Inode>);
 
-    #[inline]
-    unsafe fn dec_ref(obj: NonNull<Self>) {
-        // SAFETY: The caller owns a reference and gives it up.
-        unsafe { bindings::iput(obj.cast().as_ptr()) };
+impl OwnedInode {
+    /// Takes over a reference to an inode.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns a reference to the inode `ptr` points to, and gives it up.
+    pub unsafe fn from_raw(ptr: NonNull<bindings::inode>) -> Self {
+        // INVARIANT: The caller's reference.
+        Self(ptr.cast())
+    }
+}
+
+impl core::ops::Deref for OwnedInode {
+    type Target = Inode;
+
+    fn deref(&self) -> &Inode {
+        // SAFETY: We own a reference (type invariant): the inode is alive while we exist.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl Drop for OwnedInode {
+    fn drop(&mut self) {
+        // SAFETY: We own a reference (type invariant) and give it up, once.
+        unsafe { bindings::iput(self.0.as_ptr().cast()) };
     }
 }
 

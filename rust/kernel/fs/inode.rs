@@ -26,7 +26,7 @@ use crate::{
     error::{from_result, Result},
     pagecache,
     prelude::*,
-    types::{ARef, AlwaysRefCounted, Opaque},
+    types::Opaque,
 };
 use core::{marker::PhantomData, ptr::NonNull};
 
@@ -168,7 +168,9 @@ impl<T: FileSystem> INodeWithData<T> {
 /// The inode belongs to a superblock of type `T` (so it lives in an [`INodeWithData<T>`]), has
 /// been initialised (by [`NewINode::init`], or [`NewINode::init_created`]: then it stays
 /// `I_NEW` until a creation gives it its dentry), and is kept alive for as long as a
-/// `&INode<T>` exists.
+/// `&INode<T>` exists: by a reference, or by the VFS while it writes back or evicts an inode
+/// whose count is zero (so an `&INode<T>` does not allow taking a reference: see
+/// [`INodeRef`]).
 #[repr(transparent)]
 pub struct INode<T: FileSystem>(Opaque<bindings::inode>, PhantomData<T>);
 
@@ -177,17 +179,65 @@ unsafe impl<T: FileSystem> Send for INode<T> {}
 // SAFETY: As above.
 unsafe impl<T: FileSystem> Sync for INode<T> {}
 
-// SAFETY: `ihold` and `iput` maintain the inode's reference count; an `&INode<T>` exists only
-// while a reference is held, so `ihold` never sees a count of zero.
-unsafe impl<T: FileSystem> AlwaysRefCounted for INode<T> {
-    fn inc_ref(&self) {
-        // SAFETY: The inode is referenced (type invariant).
-        unsafe { bindings::ihold(self.0.get()) };
+/// An owned reference to an inode of filesystem `T` (`iput()` on drop).
+///
+/// Made by this module from references it owns (a looked-up or new inode), by cloning one, or
+/// by [`INode::try_get`]. Unlike `ARef`, never from any `&INode<T>`: writeback and eviction
+/// run callbacks ([`FileSystem::write_inode`], the writeback mapper) for inodes whose
+/// reference count is zero and that are about to be freed, which a new reference would not
+/// keep alive.
+///
+/// # Invariants
+///
+/// We own one reference to an inode that satisfies [`INode`]'s invariants.
+pub struct INodeRef<T: FileSystem>(NonNull<INode<T>>);
+
+// SAFETY: `INode<T>` is `Send + Sync`, and the reference may be dropped (`iput`) from any
+// thread that may sleep, as C's holders do.
+unsafe impl<T: FileSystem> Send for INodeRef<T> {}
+// SAFETY: As above; `&INodeRef<T>` only gives `&INode<T>`.
+unsafe impl<T: FileSystem> Sync for INodeRef<T> {}
+
+impl<T: FileSystem> INodeRef<T> {
+    /// # Safety
+    ///
+    /// The caller owns a reference to `ptr`, an inode as [`INode`]'s invariants describe, and
+    /// gives it up.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<bindings::inode>) -> Self {
+        // INVARIANT: The caller's reference.
+        Self(ptr.cast())
     }
 
-    unsafe fn dec_ref(obj: NonNull<Self>) {
-        // SAFETY: The caller owns a reference.
-        unsafe { bindings::iput(obj.cast().as_ptr()) };
+    /// Gives up the reference, for C code that takes it over.
+    pub(crate) fn into_raw(self) -> *mut bindings::inode {
+        let this = core::mem::ManuallyDrop::new(self);
+        this.0.as_ptr().cast()
+    }
+}
+
+impl<T: FileSystem> Clone for INodeRef<T> {
+    fn clone(&self) -> Self {
+        // SAFETY: We own a reference (type invariant), so the count is not zero, as `ihold`
+        // requires.
+        unsafe { bindings::ihold(self.0.as_ptr().cast()) };
+        // INVARIANT: The reference just taken.
+        Self(self.0)
+    }
+}
+
+impl<T: FileSystem> core::ops::Deref for INodeRef<T> {
+    type Target = INode<T>;
+
+    fn deref(&self) -> &INode<T> {
+        // SAFETY: We own a reference (type invariant): the inode is alive while we exist.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl<T: FileSystem> Drop for INodeRef<T> {
+    fn drop(&mut self) {
+        // SAFETY: We own a reference (type invariant) and give it up, once.
+        unsafe { bindings::iput(self.0.as_ptr().cast()) };
     }
 }
 
@@ -203,6 +253,17 @@ impl<T: FileSystem> INode<T> {
     /// The raw `struct inode`.
     pub fn as_raw(&self) -> *mut bindings::inode {
         self.0.get()
+    }
+
+    /// A new reference to the inode (`igrab()`), or `None` if the inode is being freed (a
+    /// callback of its last `iput`, or of writeback after it): such an inode cannot be kept.
+    pub fn try_get(&self) -> Option<INodeRef<T>> {
+        // SAFETY: The inode is alive (type invariant); `igrab` takes a reference unless the
+        // inode is being freed (`I_FREEING`, `I_WILL_FREE`), under `i_lock`, and returns
+        // null then.
+        let ptr = NonNull::new(unsafe { bindings::igrab(self.as_raw()) })?;
+        // SAFETY: `igrab` returned a reference we own.
+        Some(unsafe { INodeRef::from_raw(ptr) })
     }
 
     /// The inode number.
@@ -339,8 +400,8 @@ impl<T: FileSystem> core::ops::Deref for LockedDir<'_, T> {
 
 /// An inode being evicted ([`FileSystem::evict_inode`]).
 ///
-/// It has no references left and cannot gain any: unlike an [`INode`], it cannot be turned
-/// into an [`ARef`] (that would resurrect an inode the VFS is freeing).
+/// It has no references left and cannot gain any: it gives no [`INode`] and no
+/// [`INodeRef`] (that would resurrect an inode the VFS is freeing).
 pub struct Evicting<'a, T: FileSystem>(&'a INode<T>);
 
 impl<T: FileSystem> Evicting<'_, T> {
@@ -577,7 +638,7 @@ impl<T: FileSystem> NewINode<T> {
     /// symlink gets file operations that read, write or map its data (only a regular file has
     /// address-space operations): the inode is then marked bad and released, as on any
     /// failure to read it.
-    pub fn init(self, params: Params<T>) -> Result<ARef<INode<T>>> {
+    pub fn init(self, params: Params<T>) -> Result<INodeRef<T>> {
         Ok(self.init_created(params)?.unlock())
     }
 
@@ -625,7 +686,7 @@ impl<T: FileSystem> NewINode<T> {
             }
             // INVARIANT: The inode's fields are initialised; it stays `I_NEW` and we pass on
             // our reference.
-            Ok(Created(ARef::from_raw(this.0.cast())))
+            Ok(Created(INodeRef::from_raw(this.0)))
         }
     }
 }
@@ -643,11 +704,11 @@ impl<T: FileSystem> NewINode<T> {
 /// # Invariants
 ///
 /// The inode is initialised and `I_NEW`, and we own a reference to it.
-pub struct Created<T: FileSystem>(ARef<INode<T>>);
+pub struct Created<T: FileSystem>(INodeRef<T>);
 
 impl<T: FileSystem> Created<T> {
     /// Unlocks the inode (`unlock_new_inode()`) and returns the reference.
-    fn unlock(self) -> ARef<INode<T>> {
+    fn unlock(self) -> INodeRef<T> {
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: `this` is not used or dropped again: the reference moves out once.
         let inode = unsafe { core::ptr::read(&this.0) };
@@ -660,11 +721,9 @@ impl<T: FileSystem> Created<T> {
     /// inode.
     fn into_raw(self) -> *mut bindings::inode {
         let this = core::mem::ManuallyDrop::new(self);
-        let ptr = this.0.as_raw();
-        // SAFETY: `this` is not used or dropped again: the reference moves out once, and is
-        // leaked to the caller.
-        core::mem::forget(unsafe { core::ptr::read(&this.0) });
-        ptr
+        // SAFETY: `this` is not used or dropped again: the reference moves out once, to the
+        // caller.
+        unsafe { core::ptr::read(&this.0) }.into_raw()
     }
 }
 
@@ -701,7 +760,7 @@ pub trait Operations {
     fn lookup(
         _dir: &INode<Self::FileSystem>,
         _name: &[u8],
-    ) -> Result<Option<ARef<INode<Self::FileSystem>>>> {
+    ) -> Result<Option<INodeRef<Self::FileSystem>>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -914,9 +973,7 @@ impl<T: FileSystem> Ops<T> {
                             {
                                 return Err(EIO);
                             }
-                            let ptr = inode.as_raw();
-                            core::mem::forget(inode);
-                            ptr
+                            inode.into_raw()
                         }
                         None => core::ptr::null_mut(),
                     };
@@ -1026,16 +1083,14 @@ impl<T: FileSystem> Ops<T> {
             /// `dentry` is the negative dentry the VFS passed to a `link` callback.
             unsafe fn instantiate(
                 dentry: *mut bindings::dentry,
-                inode: ARef<INode<U::FileSystem>>,
+                inode: INodeRef<U::FileSystem>,
                 typ: Type,
             ) -> Result {
                 if Type::from_mode(inode.mode()) != Some(typ) {
                     return Err(EIO);
                 }
-                let ptr = inode.as_raw();
-                core::mem::forget(inode);
                 // SAFETY: `d_instantiate` takes over the reference; the dentry is the caller's.
-                unsafe { bindings::d_instantiate(dentry, ptr) };
+                unsafe { bindings::d_instantiate(dentry, inode.into_raw()) };
                 Ok(())
             }
 
@@ -1109,9 +1164,10 @@ impl<T: FileSystem> Ops<T> {
                         let inode = INode::<U::FileSystem>::from_raw((*old_dentry).d_inode);
                         let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
                         U::link(inode, &dir, Self::name(dentry))?;
+                        // The VFS holds the inode through `old_dentry`: not being freed.
                         Self::instantiate(
                             dentry,
-                            inode.into(),
+                            inode.try_get().ok_or(EIO)?,
                             Type::from_mode(inode.mode()).ok_or(EIO)?,
                         )?;
                     }

@@ -27,7 +27,7 @@ use crate::{
     bindings,
     error::{from_err_ptr, from_result, Result},
     prelude::*,
-    types::{ARef, Opaque},
+    types::Opaque,
 };
 use core::marker::PhantomData;
 
@@ -322,7 +322,7 @@ impl<T: FileSystem> SuperBlock<T> {
     pub fn get_or_create_inode(
         &self,
         ino: Ino,
-    ) -> Result<Either<ARef<inode::INode<T>>, inode::NewINode<T>>> {
+    ) -> Result<Either<inode::INodeRef<T>, inode::NewINode<T>>> {
         // SAFETY: The superblock is alive (type invariant); `iget_locked` returns a referenced
         // inode, locked and flagged `I_NEW` if it was just allocated, or null.
         let ptr = unsafe { bindings::iget_locked(self.as_raw(), ino as _) };
@@ -336,7 +336,7 @@ impl<T: FileSystem> SuperBlock<T> {
             if new {
                 Either::Right(inode::NewINode::from_raw(ptr))
             } else {
-                Either::Left(ARef::from_raw(ptr.cast()))
+                Either::Left(inode::INodeRef::from_raw(ptr))
             }
         })
     }
@@ -415,7 +415,7 @@ impl<T: FileSystem> core::ops::Deref for SuperBlock<T> {
 
 /// What `s_fs_info` points to: the filesystem's data, and whether it is being dropped.
 ///
-/// The data may hold inodes ([`ARef`]s) of its own superblock. Dropping them evicts them: the
+/// The data may hold inodes ([`inode::INodeRef`]s) of its own superblock. Dropping them evicts them: the
 /// VFS writes a dirty inode back and evicts it at once when the superblock is not active (at
 /// unmount, or in a failed mount). The filesystem's `write_inode` and `evict_inode` would then
 /// get a `&SuperBlock<T>` whose data is half dropped, so while `dropping` is set the inode

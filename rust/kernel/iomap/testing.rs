@@ -15,8 +15,7 @@ use super::write::buffered_write;
 use crate::{
     bindings,
     error::{code::*, from_err_ptr, to_result, Result},
-    pagecache::Inode,
-    types::ARef,
+    pagecache::{Inode, OwnedInode},
     uio::{IovIter, Kiocb},
 };
 use core::ptr::NonNull;
@@ -51,7 +50,7 @@ pub enum Folios {
 ///
 /// `file` is an open file of `inode`, on which this object owns a reference.
 pub struct TestFile {
-    inode: ARef<Inode>,
+    inode: OwnedInode,
     file: NonNull<bindings::file>,
 }
 
@@ -66,8 +65,8 @@ impl TestFile {
             }
         };
         let inode = NonNull::new(inode).ok_or(EINVAL)?;
-        // SAFETY: The reference is ours; `ARef` drops it with `iput()`.
-        let inode: ARef<Inode> = unsafe { ARef::from_raw(inode.cast()) };
+        // SAFETY: The reference is ours; `OwnedInode` drops it with `iput()`.
+        let inode: OwnedInode = unsafe { OwnedInode::from_raw(inode) };
         // SAFETY: The inode is alive and of the test filesystem; the function returns a file
         // with a reference we own, or an error pointer.
         let file = from_err_ptr(unsafe { iomap_rs_testfs_open(inode.as_raw()) })?;

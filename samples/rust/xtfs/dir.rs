@@ -18,10 +18,9 @@ use crate::{create_inode, read_inode, Xtfs};
 use kernel::fs::{
     self, dir,
     file::File,
-    inode::{self, INode, LockedDir, NewOwner},
+    inode::{self, INode, INodeRef, LockedDir, NewOwner},
 };
 use kernel::prelude::*;
-use kernel::types::ARef;
 
 /// The directory entry type of `inode`.
 fn entry_type(inode: &INode<Xtfs>) -> u8 {
@@ -210,7 +209,7 @@ impl inode::Operations for DirOps {
         crate::file::check_no_size_change(inode, change)
     }
 
-    fn lookup(dir: &INode<Xtfs>, name: &[u8]) -> Result<Option<ARef<INode<Xtfs>>>> {
+    fn lookup(dir: &INode<Xtfs>, name: &[u8]) -> Result<Option<INodeRef<Xtfs>>> {
         find(dir, name)?
             .map(|(_, ino)| read_inode(dir.super_block(), ino))
             .transpose()

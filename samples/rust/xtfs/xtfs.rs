@@ -17,13 +17,12 @@
 use kernel::c_str;
 use kernel::fs::{
     self, address_space,
-    inode::{self, INode},
+    inode::{self, INode, INodeRef},
     sb::{self, Either, SuperBlock},
 };
 use kernel::iomap::control::{self, fix_enabled, Fix, PausePoint};
 use kernel::prelude::*;
 use kernel::sync::{new_mutex, Mutex};
-use kernel::types::ARef;
 
 mod alloc;
 mod dir;
@@ -146,7 +145,7 @@ impl fs::FileSystem for Xtfs {
         }? Error))
     }
 
-    fn root(sb: &SuperBlock<Self>) -> Result<ARef<INode<Self>>> {
+    fn root(sb: &SuperBlock<Self>) -> Result<INodeRef<Self>> {
         let root = read_inode(sb, format::ROOT_INO)?;
         if root.mode() & format::S_IFMT != format::S_IFDIR {
             return Err(corrupt!("the root inode is not a directory\n"));
@@ -416,7 +415,7 @@ impl fs::file::Operations for NoFileOps {
 }
 
 /// Returns inode `ino`, reading it from the inode table if it is not cached.
-fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<ARef<INode<Xtfs>>> {
+fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<Xtfs>> {
     let s = &sb.data().sb;
     if ino == 0 || ino > s.inodes {
         return Err(corrupt!("inode number {} out of range\n", ino));

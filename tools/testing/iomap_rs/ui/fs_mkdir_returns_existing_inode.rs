@@ -7,11 +7,10 @@
 // Created it returns.
 
 use kernel::fs::{
-    inode::{Created, INode, LockedDir, NewOwner},
+    inode::{Created, INode, INodeRef, LockedDir, NewOwner},
     FileSystem,
 };
 use kernel::prelude::*;
-use kernel::types::ARef;
 
 /// A mkdir that returns its parent directory.
 pub fn mkdir<T: FileSystem>(
@@ -20,6 +19,6 @@ pub fn mkdir<T: FileSystem>(
     _owner: NewOwner,
 ) -> Result<Created<T>> {
     let parent: &INode<T> = dir;
-    let parent: ARef<INode<T>> = parent.into();
+    let parent: INodeRef<T> = parent.try_get().ok_or(EIO)?;
     Ok(parent)
 }

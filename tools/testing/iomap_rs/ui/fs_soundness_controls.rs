@@ -50,3 +50,8 @@ pub fn truncate(inode: &kernel::pagecache::Inode) -> Result {
     let invalidate = inode.mapping().invalidate_lock_write();
     lock.set_size_truncate(&invalidate, 0)
 }
+
+/// A reference to an inode that is not being freed.
+pub fn keep<T: FileSystem>(inode: &INode<T>) -> Option<kernel::fs::inode::INodeRef<T>> {
+    inode.try_get()
+}
