@@ -257,6 +257,11 @@ impl<T: FileSystem> INode<T> {
 
     /// A new reference to the inode (`igrab()`), or `None` if the inode is being freed (a
     /// callback of its last `iput`, or of writeback after it): such an inode cannot be kept.
+    ///
+    /// A reference taken in a writeback callback (`write_inode`, the writeback mapper, an I/O
+    /// completion) must not be dropped there: if it is the last one, the eviction it starts
+    /// waits for that very writeback. Nor may those callbacks look their own inode up
+    /// ([`super::sb::SuperBlock::get_or_create_inode`] waits for an inode being freed).
     pub fn try_get(&self) -> Option<INodeRef<T>> {
         // SAFETY: The inode is alive (type invariant); `igrab` takes a reference unless the
         // inode is being freed (`I_FREEING`, `I_WILL_FREE`), under `i_lock`, and returns
@@ -1075,25 +1080,6 @@ impl<T: FileSystem> Ops<T> {
                 })
             }
 
-            /// Instantiates `dentry` with `inode` if it has type `typ`; otherwise the inode is
-            /// dropped and the creation fails with `EIO`.
-            ///
-            /// # Safety
-            ///
-            /// `dentry` is the negative dentry the VFS passed to a `link` callback.
-            unsafe fn instantiate(
-                dentry: *mut bindings::dentry,
-                inode: INodeRef<U::FileSystem>,
-                typ: Type,
-            ) -> Result {
-                if Type::from_mode(inode.mode()) != Some(typ) {
-                    return Err(EIO);
-                }
-                // SAFETY: `d_instantiate` takes over the reference; the dentry is the caller's.
-                unsafe { bindings::d_instantiate(dentry, inode.into_raw()) };
-                Ok(())
-            }
-
             /// # Safety
             ///
             /// Only C calls this, as the `create` callback of the table it is in,
@@ -1163,13 +1149,13 @@ impl<T: FileSystem> Ops<T> {
                     unsafe {
                         let inode = INode::<U::FileSystem>::from_raw((*old_dentry).d_inode);
                         let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
+                        // Taken before the filesystem links: nothing fails after it. The VFS
+                        // holds the inode through `old_dentry`, so it is not being freed.
+                        let reference = inode.try_get().ok_or(EIO)?;
                         U::link(inode, &dir, Self::name(dentry))?;
-                        // The VFS holds the inode through `old_dentry`: not being freed.
-                        Self::instantiate(
-                            dentry,
-                            inode.try_get().ok_or(EIO)?,
-                            Type::from_mode(inode.mode()).ok_or(EIO)?,
-                        )?;
+                        // SAFETY: `d_instantiate` takes over the reference; the dentry is the
+                        // callback's negative one.
+                        bindings::d_instantiate(dentry, reference.into_raw());
                     }
                     Ok(0)
                 })

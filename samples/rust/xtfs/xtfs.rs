@@ -569,7 +569,9 @@ fn create_inode(
         }
     };
     if let Err(e) = <Xtfs as fs::FileSystem>::write_inode(&inode, false) {
-        // Without links, eviction frees the slot (and whatever the inode holds).
+        // Without links, eviction frees the slot. The extents stay the caller's, as on the
+        // errors above (a symlink frees its block itself): eviction must not free them too.
+        inode.data().info.lock().extents.set(KVec::new());
         inode.set_nlink(0);
         return Err(e);
     }
