@@ -224,6 +224,20 @@ impl IomapOps for DevicelessOps {
         *iomap = Iomap::new(MappingType::Unwritten, pos, len.min(1 << 20), 0)?;
         Ok(())
     }
+
+    /// What `begin` took would be released here: it must be called even when the mapping is
+    /// refused after `begin`.
+    fn end(
+        &mut self,
+        pos: i64,
+        _len: u64,
+        written: u64,
+        _flags: IterFlags,
+        _iomap: &mut Iomap,
+    ) -> Result {
+        pr_info!("deviceless: end at {} after {} bytes\n", pos, written);
+        Ok(())
+    }
 }
 
 /// Maps everything as delayed allocation, as a write would: the library then attaches its

@@ -265,12 +265,17 @@ impl<M: Mapper + ?Sized> Bridge<M> {
                 )
             };
             let length = u64::try_from(length).map_err(|_| EINVAL)?;
-            M::ops(inode).begin(pos, length, IterFlags::from_bits(flags), iomap, srcmap)?;
+            let flags = IterFlags::from_bits(flags);
+            let mut ops = M::ops(inode);
+            ops.begin(pos, length, flags, iomap, srcmap)?;
             // `Iomap::new` makes unwritten mappings without a device, which the library and
             // C's buffered paths never read; C's direct I/O writes them through their device
             // (`iomap_dio_bio_iter`), and a copy-on-write source is read from it. Only
-            // mappings that name their device cross to C.
+            // mappings that name their device cross to C. C calls `end` only after a
+            // successful `begin`: the mapper's `end` is called here, with nothing written, so
+            // that it releases what `begin` took.
             if needs_missing_device(iomap) || needs_missing_device(srcmap) {
+                let _ = ops.end(pos, length, 0, flags, iomap);
                 return Err(EIO);
             }
             // SAFETY: The mapping is ours for the call (above); `FOLIO_OPS` is static, and its

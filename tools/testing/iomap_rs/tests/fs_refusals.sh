@@ -21,7 +21,8 @@
 #                   only its creation gives it a dentry)
 #   set-pos,
 #   dio-deviceless  a negative kiocb position (EINVAL); an O_DIRECT write
-#                   mapped unwritten without a device (EIO, no NULL bdev)
+#                   mapped unwritten without a device (EIO, no NULL bdev),
+#                   the mapper's end still called
 #   hold            the superblock's data holds an inode at unmount: no
 #                   "Busy inodes", and the filesystem's evict_inode is not
 #                   given the data being dropped
@@ -125,6 +126,8 @@ expect_error "O_DIRECT write mapped without a device" "Input/output error" \
 	dd if=/dev/zero of="$mnt/dio" bs=4096 count=1 oflag=direct conv=notrunc status=none
 expect_log "iomap_rs_fs_refusals: set-pos: ok"
 expect_log "iomap_rs_fs_refusals: dio-deviceless: ok"
+# The mapper's end releases what its begin took, though C never sees the mapping.
+expect_log "iomap_rs_fs_refusals: deviceless: end at 0 after 0 bytes"
 # Remounting cannot make it read-only behind the filesystem's back.
 expect_error "remount read-only" "" mount -o remount,ro "$mnt"
 grep -q " $mnt iomap_rs_refusals rw[, ]" /proc/mounts || fail "the mount is not read-write any more: $(grep " $mnt " /proc/mounts)"
