@@ -210,7 +210,10 @@ fn dir_params(size: i64) -> inode::Params<RefusalsFs> {
 /// see: direct I/O would write them through a null device.
 struct Mapper;
 
-struct DevicelessOps;
+/// Maps everything as one mapping type on no device: unwritten blocks for [`Mapper`], delayed
+/// allocation (as a write would, which makes the library attach its per-block state to the
+/// folios) for the library calls on a directory.
+struct DevicelessOps(MappingType);
 
 impl IomapOps for DevicelessOps {
     fn begin(
@@ -221,7 +224,7 @@ impl IomapOps for DevicelessOps {
         iomap: &mut Iomap,
         _srcmap: &mut Iomap,
     ) -> Result {
-        *iomap = Iomap::new(MappingType::Unwritten, pos, len.min(1 << 20), 0)?;
+        *iomap = Iomap::new(self.0, pos, len.min(1 << 20), 0)?;
         Ok(())
     }
 
@@ -240,30 +243,12 @@ impl IomapOps for DevicelessOps {
     }
 }
 
-/// Maps everything as delayed allocation, as a write would: the library then attaches its
-/// per-block state to the folios.
-struct DelallocOps;
-
-impl IomapOps for DelallocOps {
-    fn begin(
-        &mut self,
-        pos: i64,
-        len: u64,
-        _flags: IterFlags,
-        iomap: &mut Iomap,
-        _srcmap: &mut Iomap,
-    ) -> Result {
-        *iomap = Iomap::new(MappingType::Delalloc, pos, len.min(1 << 20), 0)?;
-        Ok(())
-    }
-}
-
 impl address_space::Mapper for Mapper {
     type FileSystem = RefusalsFs;
     type Ops<'a> = DevicelessOps;
 
     fn ops(_inode: &INode<RefusalsFs>) -> DevicelessOps {
-        DevicelessOps
+        DevicelessOps(MappingType::Unwritten)
     }
 
     const DIRECT_IO: bool = true;
@@ -445,7 +430,12 @@ impl inode::Operations for DirOps {
                 let invalidate = dir.as_inode().mapping().invalidate_lock_write();
                 let range = FileRange::new(0, 4096)?;
                 let outcome = refused(
-                    zero::zero_range(&mut DelallocOps, &invalidate, dir.as_inode(), range),
+                    zero::zero_range(
+                        &mut DevicelessOps(MappingType::Delalloc),
+                        &invalidate,
+                        dir.as_inode(),
+                        range,
+                    ),
                     EINVAL,
                 )
                 .and_then(|()| {

@@ -139,10 +139,8 @@ impl Registration {
     pub fn new<T: FileSystem>(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         let init = move |slot: *mut Self| {
             // SAFETY: All-zeroes is a valid `file_system_type` (no callbacks, no name).
-            let fs = KBox::new(
-                unsafe { core::mem::zeroed::<bindings::file_system_type>() },
-                GFP_KERNEL,
-            )?;
+            let zeroed = unsafe { core::mem::zeroed::<bindings::file_system_type>() };
+            let fs = KBox::new(zeroed, GFP_KERNEL)?;
             let fs_ptr = KBox::into_raw(fs);
             // SAFETY: `fs_ptr` is a valid, exclusively owned allocation; the fields are set,
             // then the keys are registered before `register_filesystem` makes the type
@@ -189,10 +187,10 @@ impl PinnedDrop for Registration {
             bindings::fs_type_owner_going(fs)
         };
         if going {
-            // Inodes of the type are freed by RCU callbacks (`free_inode`, the module's code):
-            // wait for them before the module goes, as C filesystems do in their exit.
             // SAFETY: As above: nothing uses the type or its keys any more, once the pending
-            // RCU callbacks have run; it was allocated by `KBox` in `new`.
+            // RCU callbacks have run (inodes of the type are freed by RCU callbacks,
+            // `free_inode`, in the module's code: C filesystems wait for them in their exit
+            // too); it was allocated by `KBox` in `new`.
             unsafe {
                 bindings::rcu_barrier();
                 bindings::fs_type_unregister_keys(fs);
@@ -277,8 +275,10 @@ impl<T: FileSystem> Tables<T> {
     unsafe extern "C" fn reconfigure(fc: *mut bindings::fs_context) -> crate::ffi::c_int {
         // SAFETY: `reconfigure_super` passes the context of a remount, whose root is a mounted
         // superblock of this type, with `s_umount` held for writing.
-        let (sb, flags, mask) =
-            unsafe { ((*(*fc).root).d_sb, (*fc).sb_flags, (*fc).sb_flags_mask) };
+        let fc = unsafe { &*fc };
+        let (flags, mask) = (fc.sb_flags, fc.sb_flags_mask);
+        // SAFETY: As above: the root dentry is the mounted superblock's.
+        let sb = unsafe { (*fc.root).d_sb };
         // SAFETY: As above: the flags are stable under `s_umount`.
         let rdonly = unsafe { (*sb).s_flags } & bindings::SB_RDONLY != 0;
         let ro = bindings::SB_RDONLY as u32;
@@ -315,9 +315,9 @@ impl<T: FileSystem> Tables<T> {
             // SAFETY: As above; the superblock has no data yet.
             let new = unsafe { sb::NewSuperBlock::<T>::from_raw(sb_ptr) };
             let data = KBox::pin_init(sb::Data::<T>::new(T::fill_super(&new)?), GFP_KERNEL)?;
+            // SAFETY: The data is not moved out of the allocation until it is dropped.
             // INVARIANT: From now on `s_fs_info` holds the `Data<T>` of this superblock; it is
             // dropped in place and freed by `Data::drop_in`, so it stays pinned.
-            // SAFETY: The data is not moved out of the allocation until it is dropped.
             unsafe {
                 (*sb_ptr).s_fs_info = KBox::into_raw(Pin::into_inner_unchecked(data)).cast();
             }

@@ -125,9 +125,9 @@ impl<T: FileSystem> INodeWithData<T> {
         // SAFETY: Writeback passes a live inode of this filesystem, whose superblock's
         // `s_fs_info` is null or its `Data<T>` (an inode exists only once the data is set).
         if unsafe { super::sb::Data::<T>::unavailable((*inode).i_sb) } {
-            // The last reference, held by the superblock's data, is being dropped: the VFS
-            // synced the filesystem before, so only a change made since is left unwritten.
-            // SAFETY: As above.
+            // SAFETY: As above. (The last reference, held by the superblock's data, is being
+            // dropped: the VFS synced the filesystem before, so only a change made since is
+            // left unwritten.)
             let ino = unsafe { (*inode).i_ino };
             crate::pr_warn!(
                 "inode {} was held by its superblock's data: not written back\n",
@@ -967,9 +967,9 @@ impl<T: FileSystem> Ops<T> {
                     let name = unsafe { Self::name(dentry) };
                     let inode = match U::lookup(dir, name)? {
                         Some(inode) => {
+                            let raw = inode.as_raw();
                             // SAFETY: The inode is live (we hold a reference).
-                            let being_created =
-                                unsafe { bindings::fs_inode_is_new(inode.as_raw()) };
+                            let being_created = unsafe { bindings::fs_inode_is_new(raw) };
                             // An inode of another superblock would outlive its unmount here;
                             // one still being created (`I_NEW`) gets its dentry from its
                             // creation.
@@ -1063,12 +1063,11 @@ impl<T: FileSystem> Ops<T> {
                         )
                     };
                     let inode = create(&locked, name, owner)?;
+                    // SAFETY: Both inodes are live.
+                    let same_sb = unsafe { (*inode.as_raw()).i_sb == (*dir).i_sb };
                     // An inode of another superblock (of the same type) would be pinned by
                     // this dentry past that superblock's unmount.
-                    // SAFETY: Both inodes are live.
-                    if unsafe { (*inode.as_raw()).i_sb != (*dir).i_sb }
-                        || Type::from_mode(inode.mode()) != Some(typ)
-                    {
+                    if !same_sb || Type::from_mode(inode.mode()) != Some(typ) {
                         return Err(EIO);
                     }
                     // SAFETY: `dentry` is the callback's negative dentry (the caller's

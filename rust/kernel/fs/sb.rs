@@ -446,9 +446,12 @@ impl<T: FileSystem> Data<T> {
     pub(crate) unsafe fn unavailable(sb: *const bindings::super_block) -> bool {
         // SAFETY: The caller's contract.
         let data = unsafe { (*sb).s_fs_info.cast::<Self>() };
+        if data.is_null() {
+            return true;
+        }
         // SAFETY: Not null, so it is the superblock's `Data<T>` (the caller's contract): the
         // flag is not dropped before the data is.
-        data.is_null() || unsafe { (*data).dropping.load(core::sync::atomic::Ordering::Acquire) }
+        unsafe { (*data).dropping.load(core::sync::atomic::Ordering::Acquire) }
     }
 
     /// Drops and frees the data of superblock `sb`, if it has any, and clears `s_fs_info`.

@@ -69,10 +69,10 @@ image c.img anything
 mark=0
 set_mark() {
 	mark=$((mark + 1))
-	echo "fs_refusals: mark $$.$mark" >/dev/kmsg
+	echo "fs_refusals: mark <$$.$mark>" >/dev/kmsg
 }
 log() {
-	dmesg | awk -v m="fs_refusals: mark $$.$mark" 'index($0, m) { on = 1; next } on'
+	dmesg | awk -v m="fs_refusals: mark <$$.$mark>" 'index($0, m) { on = 1; next } on'
 }
 # expect_log TEXT: a line of the log since the mark contains TEXT.
 expect_log() {
