@@ -4,19 +4,22 @@
 //! misuse the types cannot rule out is refused at run time, with an error and no kernel splat.
 //!
 //! It registers the filesystem type `iomap_rs_refusals`, which mounts any block device whose
-//! first bytes are `IOMAPRS-REFUSALS` (a `F` after them makes `root` fail after the data took
-//! an inode). Looking up a name in its root directory runs the scenario of that name and logs
+//! first bytes are `IOMAPRS-REFUSALS` (a `F` after them makes `root` fail after it dirtied an
+//! inode). Looking up a name in its root directory runs the scenario of that name and logs
 //! `iomap_rs_fs_refusals: NAME: ok` if the abstraction refused as it must, or
 //! `iomap_rs_fs_refusals: NAME: FAILED: ...` otherwise (the lookup then finds nothing, but for
-//! `dio`, a regular file, and `lookup-new`, an inode still being created). Listing the root
-//! emits a name with a `/`; `mkdir` returns a regular file. `write_inode` and `evict_inode`
-//! complain if they see the data being dropped.
+//! `dio`, a regular file). Listing the root emits a name with a `/`; `mkdir` returns a regular
+//! file. `write_inode` and `evict_inode` log the inode, and complain if they see the data
+//! dropped.
 //! `tools/testing/iomap_rs/tests/fs_refusals.sh` drives it.
 //!
 //! Each mount also registers a second type, `iomap_rs_refusals_b`, whose registration the data
-//! keeps: the `drop-registration-b` scenario drops it while such a filesystem is mounted.
+//! keeps: the `drop-registration-b` scenario drops it while such a filesystem is mounted. The
+//! root of a filesystem of that type leaves a mapping of its own device for the
+//! `dio-foreign` file of the first type to return.
 
 use core::pin::Pin;
+use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::c_str;
 use kernel::fs::{
     self, address_space, dir,
@@ -47,9 +50,36 @@ const MAGIC: &[u8] = b"IOMAPRS-REFUSALS";
 const ROOT_INO: u64 = 1;
 const FILE_INO: u64 = 2;
 const BAD_INO: u64 = 3;
-const CREATING_INO: u64 = 4;
 const MKDIR_INO: u64 = 5;
 const DIR_FOPS_INO: u64 = 6;
+const FOREIGN_INO: u64 = 7;
+
+/// A mapping that a root of the second type made of its own device, for the `dio-foreign` file
+/// to return. Kernels after 6.12 have static locks (`global_lock!`) for such a slot; this one
+/// is the module's only `unsafe` code, and only scaffolding: returning the mapping is safe.
+static FOREIGN: AtomicPtr<Iomap> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Leaves `map` in [`FOREIGN`].
+fn stash_foreign(map: Iomap) -> Result {
+    let new = KBox::into_raw(KBox::new(map, GFP_KERNEL)?);
+    let old = FOREIGN.swap(new, Ordering::AcqRel);
+    let _ = from_slot(old);
+    Ok(())
+}
+
+/// Takes the mapping out of [`FOREIGN`], if there is one.
+fn take_foreign() -> Option<Iomap> {
+    from_slot(FOREIGN.swap(core::ptr::null_mut(), Ordering::AcqRel))
+}
+
+fn from_slot(ptr: *mut Iomap) -> Option<Iomap> {
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: Every pointer in `FOREIGN` came from `KBox::into_raw` in `stash_foreign`, and the
+    // swap that returned it left another one there: it is ours alone.
+    Some(KBox::into_inner(unsafe { KBox::from_raw(ptr) }))
+}
 
 /// Logs the outcome of scenario `name`: `Ok` if the abstraction refused as it must.
 fn report(name: &str, outcome: core::result::Result<(), &str>) {
@@ -70,17 +100,12 @@ fn refused<T>(got: Result<T>, want: Error) -> core::result::Result<(), &'static 
 
 struct RefusalsFs;
 
-/// The data of a mount: it may hold an inode of its own superblock (the `hold` scenario, or a
-/// failing `root`) and holds the registration of the second type.
+/// The data of a mount: it holds the registration of the second type. (It cannot hold an
+/// inode: `ui/fs_data_holds_inode.rs`.)
 #[pin_data]
 struct Data {
-    /// Dropped first (fields drop in order): a callback that saw the data while the held
-    /// inode is dropped would find it poisoned.
+    /// A callback that saw the data after its drop would find it poisoned.
     poison: Poison,
-    #[pin]
-    held: Mutex<Option<INodeRef<RefusalsFs>>>,
-    #[pin]
-    creating: Mutex<Option<inode::Created<RefusalsFs>>>,
     #[pin]
     registration_b: Mutex<Option<Pin<KBox<fs::Registration>>>>,
     fail_root: bool,
@@ -98,13 +123,14 @@ impl Drop for Poison {
     }
 }
 
-/// Complains if the data `sb` gives is being dropped: what the `write_inode` and `evict_inode`
-/// callbacks must never see.
-fn check_data(sb: &SuperBlock<RefusalsFs>, callback: &str) {
+/// Logs a callback for inode `ino`, and complains if the data `sb` gives was dropped: what
+/// the `write_inode` and `evict_inode` callbacks must never see.
+fn check_data(sb: &SuperBlock<RefusalsFs>, callback: &str, ino: u64) {
     let value = sb.data().poison.0;
     if value != ALIVE {
-        pr_err!("{} saw the data being dropped ({:#x})\n", callback, value);
+        pr_err!("{} saw the data dropped ({:#x})\n", callback, value);
     }
+    pr_info!("{} {}\n", callback, ino);
 }
 
 #[vtable]
@@ -125,45 +151,41 @@ impl fs::FileSystem for RefusalsFs {
         let registration_b =
             KBox::pin_init(fs::Registration::new::<FsB>(&THIS_MODULE), GFP_KERNEL)?;
         Ok(try_pin_init!(Data {
-            held <- new_mutex!(None),
-            creating <- new_mutex!(None),
             registration_b <- new_mutex!(Some(registration_b)),
             fail_root: head[MAGIC.len()] == b'F',
             poison: Poison(ALIVE),
         }? Error))
     }
 
-    fn root(sb: &SuperBlock<Self>) -> Result<INodeRef<Self>> {
+    fn root(sb: &SuperBlock<Self>) -> Result<INodeRef<'_, Self>> {
         let root = get_inode(sb, ROOT_INO)?;
         if sb.data().fail_root {
-            // The data holds a dirty inode when the mount fails: the data is dropped in
-            // `fill_super`, with the superblock inactive, so the inode is written and evicted
-            // right there.
+            // A dirty inode when the mount fails: the superblock is inactive, so its last
+            // reference, dropped here, writes and evicts it at once, before the data goes.
             let file = get_inode(sb, FILE_INO)?;
             file.mark_dirty();
-            *sb.data().held.lock() = Some(file);
             return Err(EUCLEAN);
         }
         Ok(root)
     }
 
     fn write_inode(inode: &INode<Self>, _sync: bool) -> Result {
-        check_data(inode.super_block(), "write_inode");
+        check_data(inode.super_block(), "write_inode", inode.ino());
         Ok(())
     }
 
     fn evict_inode(inode: &inode::Evicting<'_, Self>) {
-        check_data(inode.super_block(), "evict_inode");
+        check_data(inode.super_block(), "evict_inode", inode.ino());
     }
 }
 
 /// Returns inode `ino`: the root directory, the regular file, or anything else as a directory.
-fn get_inode(sb: &SuperBlock<RefusalsFs>, ino: u64) -> Result<INodeRef<RefusalsFs>> {
+fn get_inode(sb: &SuperBlock<RefusalsFs>, ino: u64) -> Result<INodeRef<'_, RefusalsFs>> {
     let new = match sb.get_or_create_inode(ino)? {
         Either::Left(inode) => return Ok(inode),
         Either::Right(new) => new,
     };
-    new.init(if ino == FILE_INO {
+    new.init(if ino == FILE_INO || ino == FOREIGN_INO {
         file_params()
     } else {
         dir_params(0)
@@ -206,9 +228,50 @@ fn dir_params(size: i64) -> inode::Params<RefusalsFs> {
     }
 }
 
-/// Maps every file as unwritten blocks on no device (`Iomap::new`), which C iomap must never
-/// see: direct I/O would write them through a null device.
+/// Maps the `dio` file as unwritten blocks on no device (`Iomap::new`), which C iomap must
+/// never see: direct I/O would write them through a null device. Maps the `dio-foreign` file
+/// to the blocks of another filesystem's device.
 struct Mapper;
+
+/// The mappings [`Mapper`] returns.
+enum FileMapping {
+    Deviceless(DevicelessOps),
+    /// The mapping the second type's root left: the start of its device.
+    Foreign,
+}
+
+impl IomapOps for FileMapping {
+    fn begin(
+        &mut self,
+        pos: i64,
+        len: u64,
+        flags: IterFlags,
+        iomap: &mut Iomap,
+        srcmap: &mut Iomap,
+    ) -> Result {
+        match self {
+            FileMapping::Deviceless(ops) => ops.begin(pos, len, flags, iomap, srcmap),
+            FileMapping::Foreign => {
+                *iomap = take_foreign().ok_or(ENOENT)?;
+                Ok(())
+            }
+        }
+    }
+
+    fn end(
+        &mut self,
+        pos: i64,
+        len: u64,
+        written: u64,
+        flags: IterFlags,
+        iomap: &mut Iomap,
+    ) -> Result {
+        match self {
+            FileMapping::Deviceless(ops) => ops.end(pos, len, written, flags, iomap),
+            FileMapping::Foreign => Ok(()),
+        }
+    }
+}
 
 /// Maps everything as one mapping type on no device: unwritten blocks for [`Mapper`], delayed
 /// allocation (as a write would, which makes the library attach its per-block state to the
@@ -245,10 +308,13 @@ impl IomapOps for DevicelessOps {
 
 impl address_space::Mapper for Mapper {
     type FileSystem = RefusalsFs;
-    type Ops<'a> = DevicelessOps;
+    type Ops<'a> = FileMapping;
 
-    fn ops(_inode: &INode<RefusalsFs>) -> DevicelessOps {
-        DevicelessOps(MappingType::Unwritten)
+    fn ops(inode: &INode<RefusalsFs>) -> FileMapping {
+        match inode.ino() {
+            FOREIGN_INO => FileMapping::Foreign,
+            _ => FileMapping::Deviceless(DevicelessOps(MappingType::Unwritten)),
+        }
     }
 
     const DIRECT_IO: bool = true;
@@ -276,8 +342,8 @@ impl fs::file::Operations for FileOps {
         fs::file::generic_read(kiocb, to)
     }
 
-    /// Direct writes only: through C's direct I/O with the device-less mapping, which must be
-    /// refused (`EIO`) before C submits anything.
+    /// Direct writes only: through C's direct I/O with the device-less mapping or the other
+    /// filesystem's, which must be refused (`EIO`) before C submits anything.
     fn write_iter(
         inode: &INode<RefusalsFs>,
         kiocb: &mut Kiocb,
@@ -296,7 +362,13 @@ impl fs::file::Operations for FileOps {
             Err(_) => Err("refused with another error"),
             Ok(_) => Err("not refused"),
         };
-        report("dio-deviceless", outcome);
+        report(
+            match inode.ino() {
+                FOREIGN_INO => "dio-foreign",
+                _ => "dio-deviceless",
+            },
+            outcome,
+        );
         ret
     }
 }
@@ -338,10 +410,14 @@ struct DirOps;
 impl inode::Operations for DirOps {
     type FileSystem = RefusalsFs;
 
-    fn lookup(dir: &INode<RefusalsFs>, name: &[u8]) -> Result<Option<INodeRef<RefusalsFs>>> {
+    fn lookup<'a>(
+        dir: &'a INode<RefusalsFs>,
+        name: &[u8],
+    ) -> Result<Option<INodeRef<'a, RefusalsFs>>> {
         let sb = dir.super_block();
         match name {
             b"dio" => return Ok(Some(get_inode(sb, FILE_INO)?)),
+            b"dio-foreign" => return Ok(Some(get_inode(sb, FOREIGN_INO)?)),
             b"neg-folio" => {
                 let file = get_inode(sb, FILE_INO)?;
                 let mapping = file.as_inode().mapping();
@@ -381,17 +457,6 @@ impl inode::Operations for DirOps {
                     Either::Left(_) => Err("the inode exists already"),
                 };
                 report("dir-file-ops", outcome);
-            }
-            b"lookup-new" => {
-                // An inode still being created (`I_NEW`) returned by a lookup: it must get its
-                // dentry from its creation only.
-                if let Either::Right(new) = sb.get_or_create_inode(CREATING_INO)? {
-                    let created = new.init_created(dir_params(0))?;
-                    let clone = created.try_get().ok_or(EIO)?;
-                    *sb.data().creating.lock() = Some(created);
-                    pr_info!("lookup-new: returning an inode being created\n");
-                    return Ok(Some(clone));
-                }
             }
             b"sizes" => {
                 let file = get_inode(sb, FILE_INO)?;
@@ -458,10 +523,6 @@ impl inode::Operations for DirOps {
                 };
                 report("ro-write", outcome);
             }
-            b"hold" => {
-                *sb.data().held.lock() = Some(get_inode(sb, FILE_INO)?);
-                pr_info!("hold: the data holds inode {}\n", FILE_INO);
-            }
             b"drop-registration-b" => {
                 let registration = sb.data().registration_b.lock().take();
                 drop(registration);
@@ -474,11 +535,11 @@ impl inode::Operations for DirOps {
 
     /// Returns a new regular file for a directory, which must be refused (an existing inode,
     /// the directory itself say, cannot even be returned: only a new inode is a `Created`).
-    fn mkdir(
-        dir: &LockedDir<'_, RefusalsFs>,
+    fn mkdir<'a>(
+        dir: &'a LockedDir<'_, RefusalsFs>,
         _name: &[u8],
         _owner: NewOwner,
-    ) -> Result<inode::Created<RefusalsFs>> {
+    ) -> Result<inode::Created<'a, RefusalsFs>> {
         match dir.super_block().get_or_create_inode(MKDIR_INO)? {
             Either::Right(new) => new.init_created(file_params()),
             Either::Left(_) => Err(EEXIST),
@@ -502,7 +563,8 @@ impl fs::FileSystem for FsB {
         Ok(())
     }
 
-    fn root(sb: &SuperBlock<Self>) -> Result<INodeRef<Self>> {
+    fn root(sb: &SuperBlock<Self>) -> Result<INodeRef<'_, Self>> {
+        stash_foreign(sb.device_iomap(MappingType::Mapped, 0, 4096, 0, 0)?)?;
         match sb.get_or_create_inode(ROOT_INO)? {
             Either::Left(inode) => Ok(inode),
             Either::Right(new) => new.init(inode::Params {
@@ -522,7 +584,7 @@ struct EmptyDirOps;
 impl inode::Operations for EmptyDirOps {
     type FileSystem = FsB;
 
-    fn lookup(_dir: &INode<FsB>, _name: &[u8]) -> Result<Option<INodeRef<FsB>>> {
+    fn lookup<'a>(_dir: &'a INode<FsB>, _name: &[u8]) -> Result<Option<INodeRef<'a, FsB>>> {
         Ok(None)
     }
 }
@@ -546,6 +608,12 @@ impl fs::file::Operations for EmptyDirFileOps {
 
 struct Refusals {
     _registration: Pin<KBox<fs::Registration>>,
+}
+
+impl Drop for Refusals {
+    fn drop(&mut self) {
+        let _ = take_foreign();
+    }
 }
 
 impl kernel::Module for Refusals {

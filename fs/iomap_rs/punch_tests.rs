@@ -338,9 +338,9 @@ fn add_folio(
                 };
             }
         }
-        // As `__iomap_write_end()`: mark the folio dirty without touching per-block state.
         // SAFETY: The folio is locked and in `inode`'s mapping; without per-block state it is
-        // uptodate, as the function expects.
+        // uptodate, as the function expects. As `__iomap_write_end()`: the folio is marked
+        // dirty without touching per-block state.
         unsafe { bindings::filemap_dirty_folio(inode.mapping().as_raw(), raw) };
     }
     Ok(built)
@@ -947,8 +947,8 @@ fn c_release(inode: &Inode, start: i64, end: i64) -> Result<KBox<CPunchRecord>, 
 }
 
 kunit_case!(iomap_rs_punch_c_abi, |t| {
-    // The C entry point releases as the Rust API does, on random layouts.
-    // SAFETY: FFI call without safety requirements.
+    // SAFETY: FFI call without safety requirements. (The C entry point releases as the Rust
+    // API does, on random layouts.)
     let seed = unsafe { iomap_rs_kunit_punch_seed() } ^ 0xc0de;
     let mut rng = Rng::new(seed);
     for case in 0..200 {

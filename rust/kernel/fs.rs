@@ -18,15 +18,14 @@
 //!
 //! What the types guarantee: a filesystem written in safe Rust gets each C object only while
 //! the VFS keeps it alive (a `&`[`sb::SuperBlock`] only once its data is set and until it is
-//! dropped, an [`inode::INode`] only initialised and referenced, an [`inode::Evicting`] that
-//! cannot be revived), and each operation only with the locks its C contract requires
-//! ([`inode::LockedDir`], [`crate::pagecache::InodeLock`]). A regular file cannot be made
-//! without address-space operations ([`inode::Kind`]).
+//! dropped, an [`inode::INode`] only initialised and referenced, an [`inode::INodeRef`] only
+//! within the callback that borrowed its superblock, so never in the superblock's data or past
+//! its unmount, an [`inode::Evicting`] that cannot be revived), and each operation only with
+//! the locks its C contract requires ([`inode::Locked`], [`crate::pagecache::InodeLock`]). A
+//! regular file cannot be made without address-space operations ([`inode::Kind`]).
 //!
-//! What is checked at run time, with an error and no kernel warning: data that holds inodes of
-//! its own superblock is dropped while the superblock is inactive, and the inode callbacks its
-//! drop causes skip the filesystem's `write_inode` and `evict_inode` (which would see half
-//! dropped data); a [`Registration`] dropped while its module is live is unregistered but not
+//! What is checked at run time, with an error and no kernel warning: a [`Registration`]
+//! dropped while its module is live is unregistered but not
 //! freed (a mount may still use it); remounting cannot change whether the filesystem is
 //! read-only, and [`sb::Metadata::write`] fails on a read-only one; `create`, `mkdir` and
 //! `symlink` must return an inode of the right type that has no dentry yet; `readdir` names
@@ -88,7 +87,7 @@ pub trait FileSystem: Sized + Send + Sync + 'static {
     /// Returns the root directory of a superblock whose [`FileSystem::fill_super`] succeeded:
     /// a directory of this superblock, initialised with [`inode::NewINode::init`] (`EIO`
     /// otherwise).
-    fn root(sb: &sb::SuperBlock<Self>) -> Result<inode::INodeRef<Self>>;
+    fn root(sb: &sb::SuperBlock<Self>) -> Result<inode::INodeRef<'_, Self>>;
 
     /// Writes inode `inode`'s attributes back to disk (`write_inode`), after they changed in
     /// memory (`setattr`, time stamp updates). `sync` asks to wait for the I/O.
@@ -314,20 +313,18 @@ impl<T: FileSystem> Tables<T> {
         from_result(|| {
             // SAFETY: As above; the superblock has no data yet.
             let new = unsafe { sb::NewSuperBlock::<T>::from_raw(sb_ptr) };
-            let data = KBox::pin_init(sb::Data::<T>::new(T::fill_super(&new)?), GFP_KERNEL)?;
-            // SAFETY: The data is not moved out of the allocation until it is dropped.
-            // INVARIANT: From now on `s_fs_info` holds the `Data<T>` of this superblock; it is
-            // dropped in place and freed by `Data::drop_in`, so it stays pinned.
-            unsafe {
-                (*sb_ptr).s_fs_info = KBox::into_raw(Pin::into_inner_unchecked(data)).cast();
-            }
+            let data = KBox::pin_init(T::fill_super(&new)?, GFP_KERNEL)?;
+            // SAFETY: As above: a new superblock, whose `s_fs_info` is still null (only
+            // `set_data` sets it).
+            unsafe { sb::set_data::<T>(sb_ptr, data) };
             let ret = Self::fill_root(sb_ptr);
             if ret.is_err() {
-                // SAFETY: The mount failed: the superblock is not active (`get_tree_bdev`
-                // activates it only after this returns success), and nothing else uses it.
-                // What the failed `root` dropped is evicted already: inodes of an inactive
-                // superblock are evicted by their last `iput`.
-                unsafe { sb::Data::<T>::drop_in(sb_ptr) };
+                // SAFETY: The mount failed and nothing else uses the superblock. It has no
+                // inode left: `root` dropped every reference it took (they borrow the
+                // superblock) or `d_make_root` did, and inodes of an inactive superblock
+                // (`get_tree_bdev` activates it only after this succeeds) are evicted by their
+                // last `iput`.
+                unsafe { sb::drop_data::<T>(sb_ptr) };
             }
             ret
         })
@@ -365,11 +362,10 @@ impl<T: FileSystem> Tables<T> {
     /// with the arguments that callback's C contract guarantees.
     unsafe extern "C" fn put_super(sb_ptr: *mut bindings::super_block) {
         // SAFETY: `generic_shutdown_super` calls `put_super` once, after syncing the
-        // filesystem, clearing `SB_ACTIVE` and evicting every unused inode, and before it
-        // checks that no inode is left: the inodes the data still holds are written and
-        // evicted by its drop (`Data::drop_in` keeps the filesystem's callbacks away from the
-        // data meanwhile), so none is reported busy.
-        unsafe { sb::Data::<T>::drop_in(sb_ptr) };
+        // filesystem, clearing `SB_ACTIVE` and evicting every unused inode. No inode is used:
+        // the mounts are gone, so no file is open and no callback runs, and no `INodeRef`
+        // outlives the callback that took it.
+        unsafe { sb::drop_data::<T>(sb_ptr) };
     }
 
     /// # Safety

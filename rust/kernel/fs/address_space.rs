@@ -21,9 +21,12 @@
 //!
 //! # Soundness
 //!
-//! Checked at run time, failing the operation with `EIO`: an unwritten mapping made without a
-//! device ([`Iomap::new`], which the Rust library accepts) never reaches C iomap, whose direct
-//! I/O would submit to a null device; writeback takes only holes and mappings with a device.
+//! Checked at run time, failing the operation with `EIO`: a mapping of allocated or unwritten
+//! blocks reaches C iomap only if it names the inode's own device. One made without a device
+//! ([`Iomap::new`], which the Rust library accepts) would have C's direct I/O submit to a null
+//! device; one made by another superblock ([`super::sb::SuperBlock::device_iomap`] of another
+//! mount, kept by the filesystem) would write to another filesystem's device, or to a device
+//! closed since. Writeback takes only holes and mappings of the inode's device.
 //! The direct I/O entry points check that the kiocb, inode and lock belong together (`EINVAL`).
 
 use super::{inode::INode, FileSystem};
@@ -97,12 +100,12 @@ impl<M: DirectWrite + ?Sized> DirectBridge<M> {
             return error;
         }
         from_result(|| {
-            // Only `direct_write` passes this table, for a write to the inode its file's
-            // mapping belongs to (`f_mapping->host`, the inode it checked), an inode of
+            // SAFETY: Only `direct_write` passes this table, for a write to the inode its
+            // file's mapping belongs to (`f_mapping->host`, the inode it checked), an inode of
             // `M::FileSystem` whose `i_rwsem` it holds exclusively; it waits for the I/O
             // (`IOMAP_DIO_FORCE_WAIT`), so the completion runs in its context, before it
-            // returns and releases the lock.
-            // SAFETY: The inode and its lock are live meanwhile (above); `ki_pos` is the start.
+            // returns and releases the lock: the inode and its lock are live meanwhile.
+            // `ki_pos` is the start.
             let (inode, lock, offset) = unsafe {
                 let host = (*(*(*iocb).ki_filp).f_mapping).host;
                 let inode = INode::<M::FileSystem>::from_raw(host);
@@ -151,10 +154,10 @@ pub fn direct_read<M: Mapper>(
     lock: &crate::pagecache::InodeLock<'_>,
 ) -> Result<usize> {
     check_io_target(inode, kiocb, lock, true)?;
-    // The kiocb reads `inode`, an inode of `M::FileSystem`, whose `i_rwsem` is held (checked
+    // SAFETY: The kiocb and iterator are valid and ours for the call (type invariants). The
+    // kiocb reads `inode`, an inode of `M::FileSystem`, whose `i_rwsem` is held (checked
     // above); `M`'s table maps it. With `IOMAP_DIO_FORCE_WAIT` the call does not return before
     // the I/O is done, so nothing refers to the kiocb or iterator afterwards.
-    // SAFETY: The kiocb and iterator are valid and ours for the call (type invariants).
     let ret = unsafe {
         bindings::file_accessed((*kiocb.as_raw()).ki_filp);
         bindings::iomap_dio_rw(
@@ -216,12 +219,13 @@ pub fn direct_write<M: DirectWrite>(
     Ok(ret as usize)
 }
 
-/// Whether `iomap` says data is on a device (allocated or unwritten blocks) without naming one.
-fn needs_missing_device(iomap: &Iomap) -> bool {
+/// Whether `iomap` says data of `inode` is on a device (allocated or unwritten blocks) without
+/// naming the inode's own: none, or another superblock's.
+fn wrong_device<T: FileSystem>(inode: &INode<T>, iomap: &Iomap) -> bool {
     matches!(
         iomap.mapping_type(),
         Ok(MappingType::Mapped | MappingType::Unwritten)
-    ) && !iomap.has_device()
+    ) && !iomap.is_on_device(inode.super_block().bdev())
 }
 
 /// The C callbacks of mapper `M`.
@@ -271,10 +275,11 @@ impl<M: Mapper + ?Sized> Bridge<M> {
             // `Iomap::new` makes unwritten mappings without a device, which the library and
             // C's buffered paths never read; C's direct I/O writes them through their device
             // (`iomap_dio_bio_iter`), and a copy-on-write source is read from it. Only
-            // mappings that name their device cross to C. C calls `end` only after a
+            // mappings that name the inode's device cross to C: another superblock's mapping
+            // could name a device that superblock has closed. C calls `end` only after a
             // successful `begin`: the mapper's `end` is called here, with nothing written, so
             // that it releases what `begin` took.
-            if needs_missing_device(iomap) || needs_missing_device(srcmap) {
+            if wrong_device(inode, iomap) || wrong_device(inode, srcmap) {
                 let _ = ops.end(pos, length, 0, flags, iomap);
                 return Err(EIO);
             }
@@ -542,12 +547,6 @@ impl<M: Writeback + ?Sized> IoendQueue<M> {
         // its folios are under writeback, which ends in `iomap_finish_ioends`.
         unsafe {
             let raw = &*ioend;
-            if super::sb::Data::<M::FileSystem>::unavailable((*raw.io_inode).i_sb) {
-                // Not reached: the filesystem was synced before its data is dropped.
-                bindings::iomap_finish_ioends(ioend, EIO.to_errno());
-                bindings::iomap_rs_ioend_done(queue);
-                return;
-            }
             let inode = INode::<M::FileSystem>::from_raw(raw.io_inode);
             let info = Ioend {
                 offset: raw.io_offset,
@@ -610,13 +609,6 @@ impl<M: Writeback + ?Sized> WritebackBridge<M> {
         offset: bindings::loff_t,
         len: crate::ffi::c_uint,
     ) -> crate::ffi::c_int {
-        // SAFETY: Writeback passes a live inode of `M::FileSystem`, whose superblock's data is
-        // set (inodes exist only once it is).
-        if unsafe { super::sb::Data::<M::FileSystem>::unavailable((*inode).i_sb) } {
-            // The last reference, held by the superblock's data, is being dropped: its pages
-            // were written when the filesystem was synced; the mapper may not run.
-            return EIO.to_errno();
-        }
         from_result(|| {
             // SAFETY: Writeback passes its context, which holds the last mapping, and a live
             // inode of `M::FileSystem` (its `a_ops` is `M`'s table).
@@ -634,7 +626,9 @@ impl<M: Writeback + ?Sized> WritebackBridge<M> {
                 .is_ok_and(|r| r.start() <= offset && offset < r.end());
             let usable = match iomap.mapping_type() {
                 Ok(MappingType::Hole) => true,
-                Ok(MappingType::Mapped | MappingType::Unwritten) => iomap.has_device(),
+                Ok(MappingType::Mapped | MappingType::Unwritten) => {
+                    iomap.is_on_device(inode.super_block().bdev())
+                }
                 _ => false,
             };
             if !covers || !usable {

@@ -17,8 +17,14 @@
 //! operations ([`Kind::Reg`]). At run time: [`NewINode::init`] refuses a size outside
 //! `0 ..= s_maxbytes` (`EUCLEAN`); `create`, `mkdir` and `symlink` fail with `EIO` if the
 //! filesystem returns an inode of another type or one that already has a dentry (a directory
-//! with two would break the dcache); while the superblock's data is dropped, `write_inode` and
-//! `evict_inode` are not called (see [`super::sb`]).
+//! with two would break the dcache).
+//!
+//! An owned inode reference ([`INodeRef`]) borrows the superblock: it lives no longer than the
+//! callback that made it. Nothing can hold an inode past its superblock's unmount (in a
+//! `static`), in the superblock's data (whose drop would evict inodes into callbacks that see
+//! the data half dropped), or in another inode's data (a cycle that keeps both busy at
+//! unmount). The link count changes only under the inode's lock ([`Locked::set_nlink`]), as
+//! `set_nlink()` requires.
 
 use super::{dir, file, sb::SuperBlock, FileSystem, Ino};
 use crate::{
@@ -89,26 +95,16 @@ impl<T: FileSystem> INodeWithData<T> {
     pub(crate) unsafe extern "C" fn evict_inode(inode: *mut bindings::inode) {
         // SAFETY: The VFS evicts an inode of this filesystem with no reference left, once.
         // Its page cache is emptied first (waiting for writeback), as `evict_inode` must.
-        let (bad, unavailable, ino) = unsafe {
+        let bad = unsafe {
             bindings::truncate_inode_pages_final(&mut (*inode).i_data);
-            (
-                bindings::is_bad_inode(inode),
-                super::sb::Data::<T>::unavailable((*inode).i_sb),
-                (*inode).i_ino,
-            )
+            bindings::is_bad_inode(inode)
         };
-        // A bad inode (one that failed to initialise) has nothing of the filesystem's. An
-        // inode evicted by the drop of its superblock's data cannot be given the data.
+        // A bad inode (one that failed to initialise) has nothing of the filesystem's.
         if !bad {
-            if unavailable {
-                crate::pr_warn!(
-                    "inode {} was held by its superblock's data: evicted without the filesystem's evict_inode\n",
-                    ino
-                );
-            } else {
-                // SAFETY: As above; the superblock's data is set and not being dropped.
-                T::evict_inode(&Evicting(unsafe { INode::<T>::from_raw(inode) }));
-            }
+            // SAFETY: As above. The superblock's data is set: inodes exist only once it is,
+            // and it is dropped in `put_super`, after every inode was evicted (no inode
+            // reference outlives a callback: `INodeRef`).
+            T::evict_inode(&Evicting(unsafe { INode::<T>::from_raw(inode) }));
         }
         // SAFETY: As above; `evict_inode` must clear the inode once its pages are gone.
         unsafe { bindings::clear_inode(inode) };
@@ -122,22 +118,10 @@ impl<T: FileSystem> INodeWithData<T> {
         inode: *mut bindings::inode,
         wbc: *mut bindings::writeback_control,
     ) -> crate::ffi::c_int {
-        // SAFETY: Writeback passes a live inode of this filesystem, whose superblock's
-        // `s_fs_info` is null or its `Data<T>` (an inode exists only once the data is set).
-        if unsafe { super::sb::Data::<T>::unavailable((*inode).i_sb) } {
-            // SAFETY: As above. (The last reference, held by the superblock's data, is being
-            // dropped: the VFS synced the filesystem before, so only a change made since is
-            // left unwritten.)
-            let ino = unsafe { (*inode).i_ino };
-            crate::pr_warn!(
-                "inode {} was held by its superblock's data: not written back\n",
-                ino
-            );
-            return 0;
-        }
         from_result(|| {
             // SAFETY: Writeback passes a live, initialised inode of this filesystem (its
-            // superblock's `s_op` is `T`'s) and its control structure.
+            // superblock's `s_op` is `T`'s, and its data is set: see `evict_inode`) and its
+            // control structure.
             let (inode, sync) = unsafe {
                 (
                     INode::<T>::from_raw(inode),
@@ -179,7 +163,8 @@ unsafe impl<T: FileSystem> Send for INode<T> {}
 // SAFETY: As above.
 unsafe impl<T: FileSystem> Sync for INode<T> {}
 
-/// An owned reference to an inode of filesystem `T` (`iput()` on drop).
+/// An owned reference to an inode of filesystem `T` (`iput()` on drop), which lives no longer
+/// than the borrow `'a` of the inode's superblock.
 ///
 /// Made by this module from references it owns (a looked-up or new inode), by cloning one, or
 /// by [`INode::try_get`]. Unlike `ARef`, never from any `&INode<T>`: writeback and eviction
@@ -187,25 +172,35 @@ unsafe impl<T: FileSystem> Sync for INode<T> {}
 /// reference count is zero and that are about to be freed, which a new reference would not
 /// keep alive.
 ///
+/// `'a` is a borrow that a callback of the filesystem was given (its superblock, or an inode
+/// of it), so the reference is dropped before the callback returns. The VFS shuts a superblock
+/// down once its last mount goes, and it complains about ("Busy inodes after unmount"),
+/// poisons and then frees under them the inodes still referenced: a reference kept in a
+/// `static` would be dropped into freed memory, one kept in the superblock's data would evict
+/// its inode while that data is dropped, and references kept in inodes' data could form a
+/// cycle that no eviction breaks. None of these compiles: `T::Data` and `T::INodeData` are
+/// chosen once for every superblock, and no borrow of a superblock is `'static`.
+///
 /// # Invariants
 ///
-/// We own one reference to an inode that satisfies [`INode`]'s invariants.
-pub struct INodeRef<T: FileSystem>(NonNull<INode<T>>);
+/// We own one reference to an inode that satisfies [`INode`]'s invariants, whose superblock
+/// is alive for `'a`.
+pub struct INodeRef<'a, T: FileSystem>(NonNull<INode<T>>, PhantomData<&'a SuperBlock<T>>);
 
 // SAFETY: `INode<T>` is `Send + Sync`, and the reference may be dropped (`iput`) from any
 // thread that may sleep, as C's holders do.
-unsafe impl<T: FileSystem> Send for INodeRef<T> {}
+unsafe impl<T: FileSystem> Send for INodeRef<'_, T> {}
 // SAFETY: As above; `&INodeRef<T>` only gives `&INode<T>`.
-unsafe impl<T: FileSystem> Sync for INodeRef<T> {}
+unsafe impl<T: FileSystem> Sync for INodeRef<'_, T> {}
 
-impl<T: FileSystem> INodeRef<T> {
+impl<'a, T: FileSystem> INodeRef<'a, T> {
     /// # Safety
     ///
-    /// The caller owns a reference to `ptr`, an inode as [`INode`]'s invariants describe, and
-    /// gives it up.
+    /// The caller owns a reference to `ptr`, an inode as [`INode`]'s invariants describe whose
+    /// superblock is alive for `'a`, and gives it up.
     pub(crate) unsafe fn from_raw(ptr: NonNull<bindings::inode>) -> Self {
-        // INVARIANT: The caller's reference.
-        Self(ptr.cast())
+        // INVARIANT: The caller's reference and superblock.
+        Self(ptr.cast(), PhantomData)
     }
 
     /// Gives up the reference, for C code that takes it over.
@@ -215,17 +210,17 @@ impl<T: FileSystem> INodeRef<T> {
     }
 }
 
-impl<T: FileSystem> Clone for INodeRef<T> {
+impl<T: FileSystem> Clone for INodeRef<'_, T> {
     fn clone(&self) -> Self {
         // SAFETY: We own a reference (type invariant), so the count is not zero, as `ihold`
         // requires.
         unsafe { bindings::ihold(self.0.as_ptr().cast()) };
-        // INVARIANT: The reference just taken.
-        Self(self.0)
+        // INVARIANT: The reference just taken, to an inode of the same superblock.
+        Self(self.0, PhantomData)
     }
 }
 
-impl<T: FileSystem> core::ops::Deref for INodeRef<T> {
+impl<T: FileSystem> core::ops::Deref for INodeRef<'_, T> {
     type Target = INode<T>;
 
     fn deref(&self) -> &INode<T> {
@@ -234,7 +229,7 @@ impl<T: FileSystem> core::ops::Deref for INodeRef<T> {
     }
 }
 
-impl<T: FileSystem> Drop for INodeRef<T> {
+impl<T: FileSystem> Drop for INodeRef<'_, T> {
     fn drop(&mut self) {
         // SAFETY: We own a reference (type invariant) and give it up, once.
         unsafe { bindings::iput(self.0.as_ptr().cast()) };
@@ -262,12 +257,13 @@ impl<T: FileSystem> INode<T> {
     /// completion) must not be dropped there: if it is the last one, the eviction it starts
     /// waits for that very writeback. Nor may those callbacks look their own inode up
     /// ([`super::sb::SuperBlock::get_or_create_inode`] waits for an inode being freed).
-    pub fn try_get(&self) -> Option<INodeRef<T>> {
+    pub fn try_get(&self) -> Option<INodeRef<'_, T>> {
         // SAFETY: The inode is alive (type invariant); `igrab` takes a reference unless the
         // inode is being freed (`I_FREEING`, `I_WILL_FREE`), under `i_lock`, and returns
         // null then.
         let ptr = NonNull::new(unsafe { bindings::igrab(self.as_raw()) })?;
-        // SAFETY: `igrab` returned a reference we own.
+        // SAFETY: `igrab` returned a reference we own; the superblock is alive while the
+        // inode is, so for the borrow of `self`.
         Some(unsafe { INodeRef::from_raw(ptr) })
     }
 
@@ -329,16 +325,10 @@ impl<T: FileSystem> INode<T> {
         unsafe { core::ptr::read_volatile(&(*self.as_raw()).__bindgen_anon_1.i_nlink) }
     }
 
-    /// Sets the link count (`set_nlink()`), for a filesystem's `link`, `unlink`, `rmdir` and
-    /// `rename`, which the VFS calls with the inode locked. An inode whose count drops to zero
-    /// is deleted when its last reference goes ([`super::FileSystem::evict_inode`]).
-    pub fn set_nlink(&self, nlink: u32) {
-        // SAFETY: The inode is live (type invariant); `set_nlink` keeps the superblock's count
-        // of inodes to remove right whatever the old and new counts.
-        unsafe { bindings::set_nlink(self.as_raw(), nlink) };
-    }
-
     /// Sets the change time to now.
+    ///
+    /// The time stamps are not under a lock: C updates them without `i_rwsem` too
+    /// (`file_update_time()` in a write fault).
     pub fn touch_ctime(&self) {
         // SAFETY: The inode is live (type invariant).
         unsafe { bindings::inode_set_ctime_current(self.as_raw()) };
@@ -368,34 +358,49 @@ impl<T: FileSystem> INode<T> {
     }
 }
 
-/// A directory whose `i_rwsem` the VFS holds exclusively for the operation (creating, linking,
-/// removing or renaming names in it), so that the filesystem may change its size.
+/// An inode whose `i_rwsem` the VFS holds exclusively for the operation: a directory whose
+/// names are created, linked, removed or renamed (see [`LockedDir`]), or the inode such an
+/// operation links, unlinks or replaces. Its size and link count may change.
 ///
 /// # Invariants
 ///
 /// `lock` is the (borrowed) lock of `inode`, held for the lifetime of this object.
-pub struct LockedDir<'a, T: FileSystem> {
+pub struct Locked<'a, T: FileSystem> {
     inode: &'a INode<T>,
     lock: pagecache::InodeLock<'a>,
 }
 
-impl<'a, T: FileSystem> LockedDir<'a, T> {
+/// A directory whose `i_rwsem` the VFS holds exclusively for the operation (creating, linking,
+/// removing or renaming names in it).
+pub type LockedDir<'a, T> = Locked<'a, T>;
+
+impl<'a, T: FileSystem> Locked<'a, T> {
     /// # Safety
     ///
     /// `inode`'s `i_rwsem` is held exclusively for the returned lifetime.
     unsafe fn new(inode: &'a INode<T>) -> Self {
         // SAFETY: The caller's contract.
         let lock = unsafe { inode.as_inode().assume_locked_exclusive() };
-        LockedDir { inode, lock }
+        // INVARIANT: The caller's contract.
+        Locked { inode, lock }
     }
 
-    /// The proof that the directory's lock is held.
+    /// The proof that the inode's lock is held.
     pub fn lock(&self) -> &pagecache::InodeLock<'a> {
         &self.lock
     }
+
+    /// Sets the link count (`set_nlink()`). An inode whose count drops to zero is deleted when
+    /// its last reference goes ([`super::FileSystem::evict_inode`]).
+    pub fn set_nlink(&self, nlink: u32) {
+        // SAFETY: The inode is live (type invariant of `INode`) and locked (ours): `set_nlink`
+        // reads and writes `i_nlink` and keeps the superblock's count of inodes to remove
+        // right, which is only exact with writers serialised, as its callers are by the lock.
+        unsafe { bindings::set_nlink(self.inode.as_raw(), nlink) };
+    }
 }
 
-impl<T: FileSystem> core::ops::Deref for LockedDir<'_, T> {
+impl<T: FileSystem> core::ops::Deref for Locked<'_, T> {
     type Target = INode<T>;
 
     fn deref(&self) -> &INode<T> {
@@ -610,16 +615,17 @@ pub struct Params<T: FileSystem> {
 ///
 /// # Invariants
 ///
-/// The inode belongs to a superblock of type `T`, is flagged `I_NEW` and locked, and we own a
-/// reference to it.
-pub struct NewINode<T: FileSystem>(NonNull<bindings::inode>, PhantomData<T>);
+/// The inode belongs to a superblock of type `T` alive for `'a`, is flagged `I_NEW` and
+/// locked, and we own a reference to it.
+pub struct NewINode<'a, T: FileSystem>(NonNull<bindings::inode>, PhantomData<&'a SuperBlock<T>>);
 
-impl<T: FileSystem> NewINode<T> {
+impl<'a, T: FileSystem> NewINode<'a, T> {
     /// # Safety
     ///
     /// `ptr` is an inode as described in the type invariants; ownership of the reference moves
     /// to the returned value.
     pub(crate) unsafe fn from_raw(ptr: NonNull<bindings::inode>) -> Self {
+        // INVARIANT: The caller's contract.
         Self(ptr, PhantomData)
     }
 
@@ -643,14 +649,14 @@ impl<T: FileSystem> NewINode<T> {
     /// symlink gets file operations that read, write or map its data (only a regular file has
     /// address-space operations): the inode is then marked bad and released, as on any
     /// failure to read it.
-    pub fn init(self, params: Params<T>) -> Result<INodeRef<T>> {
+    pub fn init(self, params: Params<T>) -> Result<INodeRef<'a, T>> {
         Ok(self.init_created(params)?.unlock())
     }
 
     /// Initialises the inode from `params` for a `create`, `mkdir` or `symlink`, which returns
     /// it still locked (`I_NEW`, so nobody else can find it) until the VFS gives it its dentry.
     /// Errors as [`NewINode::init`].
-    pub fn init_created(self, params: Params<T>) -> Result<Created<T>> {
+    pub fn init_created(self, params: Params<T>) -> Result<Created<'a, T>> {
         let ptr = self.0.as_ptr();
         // SAFETY: The inode is valid (type invariant); its superblock's `s_maxbytes` is set
         // before any inode is created.
@@ -709,11 +715,20 @@ impl<T: FileSystem> NewINode<T> {
 /// # Invariants
 ///
 /// The inode is initialised and `I_NEW`, and we own a reference to it.
-pub struct Created<T: FileSystem>(INodeRef<T>);
+pub struct Created<'a, T: FileSystem>(INodeRef<'a, T>);
 
-impl<T: FileSystem> Created<T> {
+impl<'a, T: FileSystem> Created<'a, T> {
+    /// Sets the link count (`set_nlink()`): nobody else can reach the inode until it is
+    /// instantiated, as if it were locked. A creation that fails after making the inode sets
+    /// it to zero, so that eviction deletes the inode.
+    pub fn set_nlink(&self, nlink: u32) {
+        // SAFETY: The inode is live and `I_NEW` (type invariant): whoever looks it up waits
+        // until it is unlocked, so this is its only writer, as under the inode's lock.
+        unsafe { bindings::set_nlink(self.0.as_raw(), nlink) };
+    }
+
     /// Unlocks the inode (`unlock_new_inode()`) and returns the reference.
-    fn unlock(self) -> INodeRef<T> {
+    fn unlock(self) -> INodeRef<'a, T> {
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: `this` is not used or dropped again: the reference moves out once.
         let inode = unsafe { core::ptr::read(&this.0) };
@@ -732,7 +747,7 @@ impl<T: FileSystem> Created<T> {
     }
 }
 
-impl<T: FileSystem> core::ops::Deref for Created<T> {
+impl<T: FileSystem> core::ops::Deref for Created<'_, T> {
     type Target = INode<T>;
 
     fn deref(&self) -> &INode<T> {
@@ -740,14 +755,14 @@ impl<T: FileSystem> core::ops::Deref for Created<T> {
     }
 }
 
-impl<T: FileSystem> Drop for Created<T> {
+impl<T: FileSystem> Drop for Created<'_, T> {
     fn drop(&mut self) {
         // SAFETY: The inode is `I_NEW` (type invariant); the reference is dropped after.
         unsafe { bindings::unlock_new_inode(self.0.as_raw()) };
     }
 }
 
-impl<T: FileSystem> Drop for NewINode<T> {
+impl<T: FileSystem> Drop for NewINode<'_, T> {
     fn drop(&mut self) {
         // SAFETY: The inode is new and locked and we own a reference (type invariant):
         // `iget_failed` marks it bad, unlocks it and drops the reference.
@@ -762,10 +777,10 @@ pub trait Operations {
     type FileSystem: FileSystem;
 
     /// Looks up `name` in directory `dir`: the inode it names, or `None` if there is none.
-    fn lookup(
-        _dir: &INode<Self::FileSystem>,
+    fn lookup<'a>(
+        _dir: &'a INode<Self::FileSystem>,
         _name: &[u8],
-    ) -> Result<Option<INodeRef<Self::FileSystem>>> {
+    ) -> Result<Option<INodeRef<'a, Self::FileSystem>>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -790,60 +805,61 @@ pub trait Operations {
     /// ([`NewINode::init_created`]), initialised with `owner`'s attributes and a link count of
     /// one. The VFS holds `dir`'s lock and has checked that `name` does not exist. An inode of
     /// another type or of another superblock fails the creation with `EIO`.
-    fn create(
-        _dir: &LockedDir<'_, Self::FileSystem>,
+    fn create<'a>(
+        _dir: &'a LockedDir<'_, Self::FileSystem>,
         _name: &[u8],
         _owner: NewOwner,
-    ) -> Result<Created<Self::FileSystem>> {
+    ) -> Result<Created<'a, Self::FileSystem>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
     /// Creates directory `name` in `dir`, as [`Operations::create`] does files.
-    fn mkdir(
-        _dir: &LockedDir<'_, Self::FileSystem>,
+    fn mkdir<'a>(
+        _dir: &'a LockedDir<'_, Self::FileSystem>,
         _name: &[u8],
         _owner: NewOwner,
-    ) -> Result<Created<Self::FileSystem>> {
+    ) -> Result<Created<'a, Self::FileSystem>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
     /// Creates symbolic link `name` in `dir` pointing to `target` (not empty, no NUL), as
     /// [`Operations::create`] does files.
-    fn symlink(
-        _dir: &LockedDir<'_, Self::FileSystem>,
+    fn symlink<'a>(
+        _dir: &'a LockedDir<'_, Self::FileSystem>,
         _name: &[u8],
         _target: &[u8],
         _owner: NewOwner,
-    ) -> Result<Created<Self::FileSystem>> {
+    ) -> Result<Created<'a, Self::FileSystem>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
-    /// Adds `name` in `dir` for the existing non-directory `inode` and raises its link count.
+    /// Adds `name` in `dir` for the existing non-directory `inode` (locked by the VFS) and
+    /// raises its link count.
     fn link(
-        _inode: &INode<Self::FileSystem>,
+        _inode: &Locked<'_, Self::FileSystem>,
         _dir: &LockedDir<'_, Self::FileSystem>,
         _name: &[u8],
     ) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
-    /// Removes the entry `name` of `dir`, which names the non-directory `inode`, and lowers its
-    /// link count. An inode left without links stays usable by whoever has it open; it is
+    /// Removes the entry `name` of `dir`, which names the non-directory `inode` (locked by the
+    /// VFS), and lowers its link count. An inode left without links stays usable by whoever has it open; it is
     /// deleted when the last reference goes ([`super::FileSystem::evict_inode`]).
     fn unlink(
         _dir: &LockedDir<'_, Self::FileSystem>,
         _name: &[u8],
-        _inode: &INode<Self::FileSystem>,
+        _inode: &Locked<'_, Self::FileSystem>,
     ) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
-    /// Removes directory `inode`, named `name` in `dir`, if it is empty (`ENOTEMPTY`
-    /// otherwise).
+    /// Removes directory `inode` (locked by the VFS), named `name` in `dir`, if it is empty
+    /// (`ENOTEMPTY` otherwise).
     fn rmdir(
         _dir: &LockedDir<'_, Self::FileSystem>,
         _name: &[u8],
-        _inode: &INode<Self::FileSystem>,
+        _inode: &Locked<'_, Self::FileSystem>,
     ) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
@@ -851,15 +867,17 @@ pub trait Operations {
     /// Moves `inode` from `old_name` in `old_dir` to `new_name` in `new_dir`, replacing
     /// `target` if that name exists (the VFS has checked that `target` is a directory exactly
     /// when `inode` is, and that neither is an ancestor of the other directory; the
-    /// filesystem checks that a directory `target` is empty). `RENAME_NOREPLACE` is handled by
-    /// the VFS; other flags are refused with `EINVAL` before this is called.
+    /// filesystem checks that a directory `target` is empty). The VFS locks `target`, but not
+    /// `inode` when it is a directory that stays in the same parent, so only `target`'s link
+    /// count may change. `RENAME_NOREPLACE` is handled by the VFS; other flags are refused
+    /// with `EINVAL` before this is called.
     fn rename(
         _old_dir: &LockedDir<'_, Self::FileSystem>,
         _old_name: &[u8],
         _inode: &INode<Self::FileSystem>,
         _new_dir: &LockedDir<'_, Self::FileSystem>,
         _new_name: &[u8],
-        _target: Option<&INode<Self::FileSystem>>,
+        _target: Option<&Locked<'_, Self::FileSystem>>,
     ) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
@@ -958,10 +976,10 @@ impl<T: FileSystem> Ops<T> {
                 _flags: u32,
             ) -> *mut bindings::dentry {
                 let result = (|| {
-                    // The VFS passes a live, initialised directory of this filesystem (its
-                    // `i_op` is this table) and a dentry whose name is stable during the
-                    // lookup (the parent's `i_rwsem` is held).
-                    // SAFETY: `dir` is a live, initialised inode of `U::FileSystem` (above).
+                    // SAFETY: The VFS passes a live, initialised directory of this filesystem
+                    // (its `i_op` is this table), whose superblock is alive for the call, and
+                    // a dentry whose name is stable during the lookup (the parent's `i_rwsem`
+                    // is held).
                     let dir = unsafe { INode::<U::FileSystem>::from_raw(dir) };
                     // SAFETY: The dentry's name is stable during the lookup (above).
                     let name = unsafe { Self::name(dentry) };
@@ -1047,11 +1065,11 @@ impl<T: FileSystem> Ops<T> {
                 dentry: *mut bindings::dentry,
                 mode: bindings::umode_t,
                 typ: Type,
-                create: impl FnOnce(
-                    &LockedDir<'_, U::FileSystem>,
+                create: impl for<'a> FnOnce(
+                    &'a LockedDir<'_, U::FileSystem>,
                     &[u8],
                     NewOwner,
-                ) -> Result<Created<U::FileSystem>>,
+                ) -> Result<Created<'a, U::FileSystem>>,
             ) -> crate::ffi::c_int {
                 from_result(|| {
                     // SAFETY: The caller's contract.
@@ -1143,15 +1161,15 @@ impl<T: FileSystem> Ops<T> {
             ) -> crate::ffi::c_int {
                 from_result(|| {
                     // SAFETY: The VFS passes a positive dentry of a non-directory of this
-                    // filesystem (locked), a locked directory of the same filesystem and a
-                    // negative dentry in it.
+                    // filesystem (locked, `vfs_link`), a locked directory of the same
+                    // filesystem and a negative dentry in it.
                     unsafe {
                         let inode = INode::<U::FileSystem>::from_raw((*old_dentry).d_inode);
                         let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
                         // Taken before the filesystem links: nothing fails after it. The VFS
                         // holds the inode through `old_dentry`, so it is not being freed.
                         let reference = inode.try_get().ok_or(EIO)?;
-                        U::link(inode, &dir, Self::name(dentry))?;
+                        U::link(&Locked::new(inode), &dir, Self::name(dentry))?;
                         // SAFETY: `d_instantiate` takes over the reference; the dentry is the
                         // callback's negative one.
                         bindings::d_instantiate(dentry, reference.into_raw());
@@ -1166,22 +1184,24 @@ impl<T: FileSystem> Ops<T> {
             /// # Safety
             ///
             /// The arguments of an `unlink` or `rmdir` callback: a locked directory of this
-            /// filesystem and a positive dentry in it, whose inode is locked.
+            /// filesystem and a positive dentry in it, whose inode is locked (`vfs_unlink`,
+            /// `vfs_rmdir`).
             unsafe fn remove_with(
                 dir: *mut bindings::inode,
                 dentry: *mut bindings::dentry,
                 remove: impl FnOnce(
                     &LockedDir<'_, U::FileSystem>,
                     &[u8],
-                    &INode<U::FileSystem>,
+                    &Locked<'_, U::FileSystem>,
                 ) -> Result,
             ) -> crate::ffi::c_int {
                 from_result(|| {
                     // SAFETY: The caller's contract.
                     unsafe {
-                        let inode = INode::<U::FileSystem>::from_raw((*dentry).d_inode);
+                        let inode =
+                            Locked::new(INode::<U::FileSystem>::from_raw((*dentry).d_inode));
                         let dir = LockedDir::new(INode::<U::FileSystem>::from_raw(dir));
-                        remove(&dir, Self::name(dentry), inode)?;
+                        remove(&dir, Self::name(dentry), &inode)?;
                     }
                     Ok(0)
                 })
@@ -1229,20 +1249,22 @@ impl<T: FileSystem> Ops<T> {
                 from_result(|| {
                     // SAFETY: The VFS passes two locked directories of this filesystem, a
                     // positive dentry in the first and a dentry in the second, positive if
-                    // the name exists; their inodes are live (the moved one locked unless it
-                    // is a directory staying in the same parent, `vfs_rename`).
+                    // the name exists; their inodes are live. `vfs_rename` locks the moved
+                    // one unless it is a directory staying in the same parent, and the target
+                    // unless both are directories exchanged in one parent (`RENAME_EXCHANGE`,
+                    // refused above).
                     unsafe {
                         let inode = INode::<U::FileSystem>::from_raw((*old_dentry).d_inode);
                         let target = (*new_dentry).d_inode;
-                        let target =
-                            (!target.is_null()).then(|| INode::<U::FileSystem>::from_raw(target));
+                        let target = (!target.is_null())
+                            .then(|| Locked::new(INode::<U::FileSystem>::from_raw(target)));
                         U::rename(
                             &LockedDir::new(INode::<U::FileSystem>::from_raw(old_dir)),
                             Self::name(old_dentry),
                             inode,
                             &LockedDir::new(INode::<U::FileSystem>::from_raw(new_dir)),
                             Self::name(new_dentry),
-                            target,
+                            target.as_ref(),
                         )?;
                     }
                     Ok(0)

@@ -17,10 +17,10 @@
 //! By type: [`NewSuperBlock`] has no data yet and gives none; a [`SuperBlock`] exists only with
 //! its data set; device mappings are made only for the superblock's own device, inside it.
 //! No reference to the whole `struct super_block` is ever made, as other CPUs change its fields.
+//! The data cannot hold inodes (an [`inode::INodeRef`] borrows its superblock), so dropping it
+//! evicts none: it is dropped once every inode is gone.
 //! At run time: every metadata access is checked against the device's size (`EIO`);
-//! [`Metadata::write`] fails with `EROFS` on a read-only mount; the data is dropped only with
-//! the superblock inactive, and inodes it still held are evicted without the filesystem's
-//! callbacks (which would see the data half dropped), with a warning.
+//! [`Metadata::write`] fails with `EROFS` on a read-only mount.
 
 use super::{inode, FileSystem, Ino};
 use crate::{
@@ -29,7 +29,7 @@ use crate::{
     prelude::*,
     types::Opaque,
 };
-use core::marker::PhantomData;
+use core::{marker::PhantomData, pin::Pin};
 
 /// A superblock's view of its block device, for metadata I/O.
 ///
@@ -46,7 +46,7 @@ impl Metadata {
     }
 
     /// The superblock's block device.
-    fn bdev(&self) -> *mut bindings::block_device {
+    pub(crate) fn bdev(&self) -> *mut bindings::block_device {
         // SAFETY: The superblock is alive (type invariant); `s_bdev` is set before any
         // `Metadata` exists and not changed until the superblock is shut down. The field is
         // read through the raw pointer: other fields of the superblock change concurrently,
@@ -292,7 +292,7 @@ impl<T: FileSystem> core::ops::Deref for NewSuperBlock<'_, T> {
 /// # Invariants
 ///
 /// The superblock belongs to `T`, is alive and has a block device, and `s_fs_info` points to its
-/// [`Data<T>`], whose data is not being dropped, for as long as a `&SuperBlock<T>` exists.
+/// `T::Data` (see `set_data`), for as long as a `&SuperBlock<T>` exists.
 #[repr(transparent)]
 pub struct SuperBlock<T: FileSystem>(Metadata, PhantomData<T>);
 
@@ -312,17 +312,18 @@ impl<T: FileSystem> SuperBlock<T> {
 
     /// The filesystem's data.
     pub fn data(&self) -> &T::Data {
-        // SAFETY: `s_fs_info` points to the superblock's `Data<T>` (type invariant), dropped
-        // only while no `&SuperBlock<T>` is handed out (see `Data::drop_in`).
-        unsafe { &(*(*self.as_raw()).s_fs_info.cast::<Data<T>>()).data }
+        // SAFETY: `s_fs_info` points to the superblock's data (type invariant), dropped only
+        // while no `&SuperBlock<T>` is handed out (see `drop_data`).
+        unsafe { &*(*self.as_raw()).s_fs_info.cast::<T::Data>() }
     }
 
     /// Returns inode `ino`: the cached one, or a new one that the caller must initialise
-    /// ([`inode::NewINode::init`]) before anybody else can use it.
+    /// ([`inode::NewINode::init`]) before anybody else can use it. Either borrows the
+    /// superblock.
     pub fn get_or_create_inode(
         &self,
         ino: Ino,
-    ) -> Result<Either<inode::INodeRef<T>, inode::NewINode<T>>> {
+    ) -> Result<Either<inode::INodeRef<'_, T>, inode::NewINode<'_, T>>> {
         // SAFETY: The superblock is alive (type invariant); `iget_locked` returns a referenced
         // inode, locked and flagged `I_NEW` if it was just allocated, or null.
         let ptr = unsafe { bindings::iget_locked(self.as_raw(), ino as _) };
@@ -330,8 +331,8 @@ impl<T: FileSystem> SuperBlock<T> {
         // SAFETY: The inode is valid (we hold a reference); `i_state` is read under no lock,
         // which is how C tests `I_NEW` after `iget_locked` too: only this task clears it.
         let new = unsafe { (*ptr.as_ptr()).i_state & bindings::I_NEW != 0 };
-        // SAFETY: The inode belongs to this superblock, so it was allocated by `T`'s
-        // `alloc_inode`; we own the reference `iget_locked` returned.
+        // SAFETY: The inode belongs to this superblock, alive while borrowed, so it was
+        // allocated by `T`'s `alloc_inode`; we own the reference `iget_locked` returned.
         Ok(unsafe {
             if new {
                 Either::Right(inode::NewINode::from_raw(ptr))
@@ -413,74 +414,42 @@ impl<T: FileSystem> core::ops::Deref for SuperBlock<T> {
     }
 }
 
-/// What `s_fs_info` points to: the filesystem's data, and whether it is being dropped.
+/// Sets the data of superblock `sb` to `data`, which `s_fs_info` then owns: from now on a
+/// `&SuperBlock<T>` may be made of it.
 ///
-/// The data may hold inodes ([`inode::INodeRef`]s) of its own superblock. Dropping them evicts them: the
-/// VFS writes a dirty inode back and evicts it at once when the superblock is not active (at
-/// unmount, or in a failed mount). The filesystem's `write_inode` and `evict_inode` would then
-/// get a `&SuperBlock<T>` whose data is half dropped, so while `dropping` is set the inode
-/// callbacks skip them (see `inode::INodeWithData`), and say so.
-#[pin_data]
-pub(crate) struct Data<T: FileSystem> {
-    dropping: core::sync::atomic::AtomicBool,
-    #[pin]
-    data: T::Data,
+/// # Safety
+///
+/// `sb` is a new superblock of type `T`, held exclusively, whose `s_fs_info` is null.
+pub(crate) unsafe fn set_data<T: FileSystem>(
+    sb: *mut bindings::super_block,
+    data: Pin<KBox<T::Data>>,
+) {
+    // SAFETY: The data is not moved out of the allocation until `drop_data` drops it in place.
+    let data = KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
+    // SAFETY: The caller's contract.
+    unsafe { (*sb).s_fs_info = data.cast() };
 }
 
-impl<T: FileSystem> Data<T> {
-    /// The initialiser of the container around `data`.
-    pub(crate) fn new(data: impl PinInit<T::Data, Error>) -> impl PinInit<Self, Error> {
-        try_pin_init!(Self {
-            dropping: core::sync::atomic::AtomicBool::new(false),
-            data <- data,
-        }? Error)
+/// Drops and frees the data of superblock `sb`, if it has any, and clears `s_fs_info`.
+///
+/// The data holds no inode (an [`inode::INodeRef`] borrows its superblock, which the data
+/// cannot), so its drop evicts none, and no inode callback can see it half dropped.
+///
+/// # Safety
+///
+/// `sb` is a superblock of type `T` whose `s_fs_info` is null or was set by [`set_data`], and
+/// that has no inode left and no `&SuperBlock<T>` handed out: a failed mount, or `put_super`.
+pub(crate) unsafe fn drop_data<T: FileSystem>(sb: *mut bindings::super_block) {
+    // SAFETY: The caller's contract.
+    let data = unsafe { (*sb).s_fs_info.cast::<T::Data>() };
+    if data.is_null() {
+        return;
     }
-
-    /// Whether the data of superblock `sb` is being dropped, or is not there: the filesystem's
-    /// inode callbacks must not run.
-    ///
-    /// # Safety
-    ///
-    /// `sb` is a live superblock of type `T`, whose `s_fs_info` is null or points to its
-    /// `Data<T>`.
-    pub(crate) unsafe fn unavailable(sb: *const bindings::super_block) -> bool {
-        // SAFETY: The caller's contract.
-        let data = unsafe { (*sb).s_fs_info.cast::<Self>() };
-        if data.is_null() {
-            return true;
-        }
-        // SAFETY: Not null, so it is the superblock's `Data<T>` (the caller's contract): the
-        // flag is not dropped before the data is.
-        unsafe { (*data).dropping.load(core::sync::atomic::Ordering::Acquire) }
-    }
-
-    /// Drops and frees the data of superblock `sb`, if it has any, and clears `s_fs_info`.
-    ///
-    /// # Safety
-    ///
-    /// `sb` is a superblock of type `T` that is not active (`SB_ACTIVE` clear: a failed mount
-    /// or `put_super`), whose `s_fs_info` is null or the `KBox<Data<T>>` set by `fill_super`;
-    /// no filesystem operation but the evictions caused by this drop runs meanwhile.
-    pub(crate) unsafe fn drop_in(sb: *mut bindings::super_block) {
-        // SAFETY: The caller's contract.
-        let data = unsafe { (*sb).s_fs_info.cast::<Self>() };
-        if data.is_null() {
-            return;
-        }
-        // SAFETY: As above: the container is alive until freed below.
-        unsafe {
-            (*data)
-                .dropping
-                .store(true, core::sync::atomic::Ordering::Release)
-        };
-        // SAFETY: `fill_super` made `s_fs_info` with `KBox::into_raw` of a pinned box; this is
-        // its only release. The evictions the drop causes see `dropping`, and do not touch the
-        // data.
-        unsafe {
-            core::ptr::drop_in_place(core::ptr::addr_of_mut!((*data).data));
-            (*sb).s_fs_info = core::ptr::null_mut();
-            drop(KBox::from_raw(data.cast::<core::mem::MaybeUninit<Self>>()));
-        }
+    // SAFETY: `set_data` made `s_fs_info` with `KBox::into_raw` of a pinned box; this is its
+    // only release, and nothing uses the data meanwhile (the caller's contract).
+    unsafe {
+        (*sb).s_fs_info = core::ptr::null_mut();
+        drop(Pin::new_unchecked(KBox::from_raw(data)));
     }
 }
 

@@ -238,6 +238,12 @@ impl Iomap {
         !self.0.bdev.is_null()
     }
 
+    /// Whether the mapping names block device `bdev`.
+    #[inline]
+    pub(crate) fn is_on_device(&self, bdev: *const bindings::block_device) -> bool {
+        core::ptr::eq(self.0.bdev, bdev)
+    }
+
     /// The zeroed mapping the iterator hands to `iomap_begin`: an empty hole.
     #[inline]
     pub fn empty() -> Self {

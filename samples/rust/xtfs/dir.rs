@@ -172,7 +172,7 @@ fn is_empty(dir: &INode<Xtfs>) -> Result<bool> {
 }
 
 /// Lowers `inode`'s link count by one and marks its change.
-fn drop_link(inode: &INode<Xtfs>) {
+fn drop_link(inode: &inode::Locked<'_, Xtfs>) {
     inode.set_nlink(inode.nlink().saturating_sub(1));
     inode.touch_ctime();
     inode.mark_dirty();
@@ -180,11 +180,11 @@ fn drop_link(inode: &INode<Xtfs>) {
 
 /// Links a just created `inode` into `dir` as `name`; on failure the inode is deleted again
 /// (no links: freed when the caller drops it).
-fn link_new(
+fn link_new<'a>(
     dir: &LockedDir<'_, Xtfs>,
     name: &[u8],
-    inode: inode::Created<Xtfs>,
-) -> Result<inode::Created<Xtfs>> {
+    inode: inode::Created<'a, Xtfs>,
+) -> Result<inode::Created<'a, Xtfs>> {
     match add_entry(dir, name, &inode) {
         Ok(()) => Ok(inode),
         Err(e) => {
@@ -209,17 +209,17 @@ impl inode::Operations for DirOps {
         crate::file::check_no_size_change(inode, change)
     }
 
-    fn lookup(dir: &INode<Xtfs>, name: &[u8]) -> Result<Option<INodeRef<Xtfs>>> {
+    fn lookup<'a>(dir: &'a INode<Xtfs>, name: &[u8]) -> Result<Option<INodeRef<'a, Xtfs>>> {
         find(dir, name)?
             .map(|(_, ino)| read_inode(dir.super_block(), ino))
             .transpose()
     }
 
-    fn create(
-        dir: &LockedDir<'_, Xtfs>,
+    fn create<'a>(
+        dir: &'a LockedDir<'_, Xtfs>,
         name: &[u8],
         owner: NewOwner,
-    ) -> Result<inode::Created<Xtfs>> {
+    ) -> Result<inode::Created<'a, Xtfs>> {
         if name.len() > format::NAME_MAX {
             return Err(ENAMETOOLONG);
         }
@@ -234,11 +234,11 @@ impl inode::Operations for DirOps {
         link_new(dir, name, inode)
     }
 
-    fn mkdir(
-        dir: &LockedDir<'_, Xtfs>,
+    fn mkdir<'a>(
+        dir: &'a LockedDir<'_, Xtfs>,
         name: &[u8],
         owner: NewOwner,
-    ) -> Result<inode::Created<Xtfs>> {
+    ) -> Result<inode::Created<'a, Xtfs>> {
         if name.len() > format::NAME_MAX {
             return Err(ENAMETOOLONG);
         }
@@ -258,12 +258,12 @@ impl inode::Operations for DirOps {
         Ok(inode)
     }
 
-    fn symlink(
-        dir: &LockedDir<'_, Xtfs>,
+    fn symlink<'a>(
+        dir: &'a LockedDir<'_, Xtfs>,
         name: &[u8],
         target: &[u8],
         owner: NewOwner,
-    ) -> Result<inode::Created<Xtfs>> {
+    ) -> Result<inode::Created<'a, Xtfs>> {
         let sb = dir.super_block();
         let m = sb.data();
         let bs = m.sb.block_size();
@@ -295,7 +295,7 @@ impl inode::Operations for DirOps {
         }
     }
 
-    fn link(inode: &INode<Xtfs>, dir: &LockedDir<'_, Xtfs>, name: &[u8]) -> Result {
+    fn link(inode: &inode::Locked<'_, Xtfs>, dir: &LockedDir<'_, Xtfs>, name: &[u8]) -> Result {
         if inode.nlink() >= u32::MAX - 1 {
             return Err(EMLINK);
         }
@@ -306,7 +306,7 @@ impl inode::Operations for DirOps {
         Ok(())
     }
 
-    fn unlink(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &INode<Xtfs>) -> Result {
+    fn unlink(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &inode::Locked<'_, Xtfs>) -> Result {
         let (slot, ino) = find(dir, name)?.ok_or(ENOENT)?;
         if ino as u64 != inode.ino() {
             return Err(ENOENT);
@@ -318,7 +318,7 @@ impl inode::Operations for DirOps {
         Ok(())
     }
 
-    fn rmdir(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &INode<Xtfs>) -> Result {
+    fn rmdir(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &inode::Locked<'_, Xtfs>) -> Result {
         if !is_empty(inode)? {
             return Err(ENOTEMPTY);
         }
@@ -342,7 +342,7 @@ impl inode::Operations for DirOps {
         inode: &INode<Xtfs>,
         new_dir: &LockedDir<'_, Xtfs>,
         new_name: &[u8],
-        target: Option<&INode<Xtfs>>,
+        target: Option<&inode::Locked<'_, Xtfs>>,
     ) -> Result {
         if new_name.len() > format::NAME_MAX {
             return Err(ENAMETOOLONG);

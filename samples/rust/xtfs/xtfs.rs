@@ -145,7 +145,7 @@ impl fs::FileSystem for Xtfs {
         }? Error))
     }
 
-    fn root(sb: &SuperBlock<Self>) -> Result<INodeRef<Self>> {
+    fn root(sb: &SuperBlock<Self>) -> Result<INodeRef<'_, Self>> {
         let root = read_inode(sb, format::ROOT_INO)?;
         if root.mode() & format::S_IFMT != format::S_IFDIR {
             return Err(corrupt!("the root inode is not a directory\n"));
@@ -415,7 +415,7 @@ impl fs::file::Operations for NoFileOps {
 }
 
 /// Returns inode `ino`, reading it from the inode table if it is not cached.
-fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<Xtfs>> {
+fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
     let s = &sb.data().sb;
     if ino == 0 || ino > s.inodes {
         return Err(corrupt!("inode number {} out of range\n", ino));
@@ -479,7 +479,7 @@ fn inode_pos(s: &Super, ino: u32) -> u64 {
 
 /// Fills the data of a new in-memory inode and returns what it is initialised with.
 fn init_inode(
-    new: &inode::NewINode<Xtfs>,
+    new: &inode::NewINode<'_, Xtfs>,
     typ: inode::Type,
     attrs: inode::Attrs,
     extents: KVec<Extent>,
@@ -529,7 +529,7 @@ fn create_inode(
     size: u64,
     extents: KVec<Extent>,
     parent: u32,
-) -> Result<inode::Created<Xtfs>> {
+) -> Result<inode::Created<'_, Xtfs>> {
     let m = sb.data();
     let ino = m.alloc.lock().allocate_inode(&m.sb)?;
     let new = match sb.get_or_create_inode(ino as u64) {

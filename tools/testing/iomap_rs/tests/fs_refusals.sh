@@ -17,17 +17,16 @@
 #   readdir-*       directory entries named "bad/name" and "" (EUCLEAN)
 #   mkdir           a mkdir returning a regular file (EIO; returning an
 #                   existing inode does not compile: ui/)
-#   lookup-new      a lookup returning an inode still being created (EIO:
-#                   only its creation gives it a dentry)
 #   set-pos,
 #   dio-deviceless  a negative kiocb position (EINVAL); an O_DIRECT write
 #                   mapped unwritten without a device (EIO, no NULL bdev),
 #                   the mapper's end still called
-#   hold            the superblock's data holds an inode at unmount: no
-#                   "Busy inodes", and the filesystem's evict_inode is not
-#                   given the data being dropped
-#   failed mount    root fails after the data took a dirty inode: it is
-#                   written and evicted without the filesystem's callbacks
+#   dio-foreign     an O_DIRECT write mapped to another mounted filesystem's
+#                   device (EIO), that device unchanged
+#   failed mount    root fails after dirtying an inode: the inode is written
+#                   and evicted, by the filesystem's callbacks, before the
+#                   data is dropped (the data itself cannot hold an inode:
+#                   ui/fs_data_holds_inode.rs)
 #   ro-write        Metadata::write on a read-only mount (EROFS), the
 #                   device unchanged; remount cannot flip read-only
 #   registration    a Registration dropped while a filesystem of its type is
@@ -83,7 +82,7 @@ expect_log() {
 		fail "the kernel log does not say '$1'"
 	}
 }
-# No scenario failed, and no callback saw the data being dropped.
+# No scenario failed, and no callback saw the data dropped.
 no_failure() {
 	local l
 	l=$(log)
@@ -120,8 +119,6 @@ expect_eq "entries listed" ". .. " "$entries"
 expect_log "iomap_rs_fs_refusals: readdir-slash: ok"
 expect_log "iomap_rs_fs_refusals: readdir-empty: ok"
 expect_error "mkdir returning a regular file" "Input/output error" mkdir "$mnt/new"
-expect_error "lookup returning an inode being created" "Input/output error" stat "$mnt/lookup-new"
-expect_log "lookup-new: returning an inode being created"
 expect_error "O_DIRECT write mapped without a device" "Input/output error" \
 	dd if=/dev/zero of="$mnt/dio" bs=4096 count=1 oflag=direct conv=notrunc status=none
 expect_log "iomap_rs_fs_refusals: set-pos: ok"
@@ -131,20 +128,17 @@ expect_log "iomap_rs_fs_refusals: deviceless: end at 0 after 0 bytes"
 # Remounting cannot make it read-only behind the filesystem's back.
 expect_error "remount read-only" "" mount -o remount,ro "$mnt"
 grep -q " $mnt iomap_rs_refusals rw[, ]" /proc/mounts || fail "the mount is not read-write any more: $(grep " $mnt " /proc/mounts)"
-stat "$mnt/hold" >/dev/null 2>&1 || true
-expect_log "hold: the data holds inode 2"
-umount "$mnt" || fail "umount with the data holding an inode failed"
-expect_log "inode 2 was held by its superblock's data: evicted without the filesystem's evict_inode"
+umount "$mnt" || fail "umount failed"
 no_failure
-echo "refused: negative positions and sizes, page cache file operations on a directory, the library on a directory, bad entry names, mkdir of a file, lookup of an inode being created, device-less direct I/O; data holding an inode unmounts clean"
+echo "refused: negative positions and sizes, page cache file operations on a directory, the library on a directory, bad entry names, mkdir of a file, device-less direct I/O"
 
-# A mount that fails after the data took an inode.
+# A mount that fails after root dirtied an inode.
 set_mark
 expect_error "mount whose root fails" "" mount -t iomap_rs_refusals -o loop "$work/fail.img" "$mnt"
-expect_log "inode 2 was held by its superblock's data: not written back"
-expect_log "inode 2 was held by its superblock's data: evicted without the filesystem's evict_inode"
+expect_log "iomap_rs_fs_refusals: write_inode 2"
+expect_log "iomap_rs_fs_refusals: evict_inode 2"
 no_failure
-echo "failed mount: the dirty inode the data held written and evicted without the data"
+echo "failed mount: the inode root dirtied written and evicted by the filesystem, with its data"
 
 # Read-only: metadata writes refused, the device unchanged, no remount. The
 # loop device is read-write (mount -o loop,ro would make it read-only, and
@@ -163,6 +157,21 @@ loop=
 samefile "$work/a.img" "$work/a.orig" || fail "the read-only mount changed its device"
 no_failure
 echo "read-only: Metadata::write refused with EROFS, remount rw refused, the device unchanged"
+
+# A mapping of another filesystem's device, which that filesystem's root
+# left behind: refused, and that device is not written.
+set_mark
+cp "$work/b.img" "$work/b.orig"
+mount -t iomap_rs_refusals -o loop "$work/a.img" "$mnt" || fail "mount failed"
+mount -t iomap_rs_refusals_b -o loop "$work/b.img" "$mnt_b" || fail "mount of iomap_rs_refusals_b failed"
+expect_error "O_DIRECT write mapped to another filesystem's device" "Input/output error" \
+	dd if=/dev/zero of="$mnt/dio-foreign" bs=4096 count=1 oflag=direct conv=notrunc status=none
+expect_log "iomap_rs_fs_refusals: dio-foreign: ok"
+umount "$mnt_b" || fail "umount of iomap_rs_refusals_b failed"
+umount "$mnt" || fail "umount failed"
+samefile "$work/b.img" "$work/b.orig" || fail "the other filesystem's device was written"
+no_failure
+echo "refused: direct I/O mapped to another filesystem's device, which is unchanged"
 
 # A registration dropped while a filesystem of its type is mounted.
 set_mark

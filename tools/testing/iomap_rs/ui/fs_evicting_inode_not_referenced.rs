@@ -13,6 +13,6 @@ use kernel::fs::{
 };
 
 /// Keeps the inode being evicted.
-pub fn keep<T: FileSystem>(inode: &Evicting<'_, T>) -> Option<INodeRef<T>> {
+pub fn keep<T: FileSystem>(inode: &Evicting<'_, T>) -> Option<INodeRef<'_, T>> {
     inode.try_get()
 }

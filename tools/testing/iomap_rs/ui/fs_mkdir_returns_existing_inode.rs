@@ -13,12 +13,12 @@ use kernel::fs::{
 use kernel::prelude::*;
 
 /// A mkdir that returns its parent directory.
-pub fn mkdir<T: FileSystem>(
-    dir: &LockedDir<'_, T>,
+pub fn mkdir<'a, T: FileSystem>(
+    dir: &'a LockedDir<'_, T>,
     _name: &[u8],
     _owner: NewOwner,
-) -> Result<Created<T>> {
+) -> Result<Created<'a, T>> {
     let parent: &INode<T> = dir;
-    let parent: INodeRef<T> = parent.try_get().ok_or(EIO)?;
+    let parent: INodeRef<'_, T> = parent.try_get().ok_or(EIO)?;
     Ok(parent)
 }

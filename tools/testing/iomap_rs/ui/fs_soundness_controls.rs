@@ -5,7 +5,9 @@
 // sound way compile. A filesystem reads its data through a SuperBlock, the
 // superblock and data of an inode it was given, and makes device mappings
 // for its own device in safe code. A regular file gets address-space
-// operations, a write fault its own folio, truncation both locks.
+// operations, a write fault its own folio, truncation both locks. An unlink
+// sets the link count of the inode it holds locked; a lookup returns a
+// reference that borrows the superblock.
 
 use kernel::fs::{
     inode::{Evicting, INode},
@@ -52,6 +54,22 @@ pub fn truncate(inode: &kernel::pagecache::Inode) -> Result {
 }
 
 /// A reference to an inode that is not being freed.
-pub fn keep<T: FileSystem>(inode: &INode<T>) -> Option<kernel::fs::inode::INodeRef<T>> {
+pub fn keep<T: FileSystem>(inode: &INode<T>) -> Option<kernel::fs::inode::INodeRef<'_, T>> {
     inode.try_get()
+}
+
+/// An unlink's link count change, with the inode locked.
+pub fn unlink<T: FileSystem>(inode: &kernel::fs::inode::Locked<'_, T>) {
+    inode.set_nlink(inode.nlink().saturating_sub(1));
+}
+
+/// A lookup's result: an inode reference that borrows the directory's superblock.
+pub fn lookup<'a, T: FileSystem>(
+    dir: &'a INode<T>,
+    ino: u64,
+) -> Result<Option<kernel::fs::inode::INodeRef<'a, T>>> {
+    match dir.super_block().get_or_create_inode(ino)? {
+        kernel::fs::sb::Either::Left(inode) => Ok(Some(inode)),
+        kernel::fs::sb::Either::Right(_new) => Ok(None),
+    }
 }
