@@ -10,9 +10,10 @@ run:
 	tools/testing/iomap_rs/demo.sh
 
 # Build if needed, boot once, run every test; ends with "N passed, N failed".
-# Select tests with TESTS="name ...".
+# Select tests with TESTS="name ...", the kernel configuration with
+# KCONFIG=distro (default: the test configuration).
 test:
-	tools/testing/iomap_rs/run-tests.sh $(TESTS)
+	KCONFIG=$(KCONFIG) tools/testing/iomap_rs/run-tests.sh $(TESTS)
 
 # C iomap against iomap_rs in one boot: MB/s and Rust/C ratios per case.
 bench:

@@ -14,12 +14,9 @@
 //! `tools/testing/iomap_rs/tests/fs_refusals.sh` drives it.
 //!
 //! Each mount also registers a second type, `iomap_rs_refusals_b`, whose registration the data
-//! keeps: the `drop-registration-b` scenario drops it while such a filesystem is mounted. The
-//! root of a filesystem of that type leaves a mapping of its own device for the
-//! `dio-foreign` file of the first type to return.
+//! keeps: the `drop-registration-b` scenario drops it while such a filesystem is mounted.
 
 use core::pin::Pin;
-use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::c_str;
 use kernel::fs::{
     self, address_space, dir,
@@ -52,35 +49,6 @@ const FILE_INO: u64 = 2;
 const BAD_INO: u64 = 3;
 const MKDIR_INO: u64 = 5;
 const DIR_FOPS_INO: u64 = 6;
-const FOREIGN_INO: u64 = 7;
-
-/// A mapping that a root of the second type made of its own device, for the `dio-foreign` file
-/// to return. Kernels after 6.12 have static locks (`global_lock!`) for such a slot; this one
-/// is the module's only `unsafe` code, and only scaffolding: returning the mapping is safe.
-static FOREIGN: AtomicPtr<Iomap> = AtomicPtr::new(core::ptr::null_mut());
-
-/// Leaves `map` in [`FOREIGN`].
-fn stash_foreign(map: Iomap) -> Result {
-    let new = KBox::into_raw(KBox::new(map, GFP_KERNEL)?);
-    let old = FOREIGN.swap(new, Ordering::AcqRel);
-    let _ = from_slot(old);
-    Ok(())
-}
-
-/// Takes the mapping out of [`FOREIGN`], if there is one.
-fn take_foreign() -> Option<Iomap> {
-    from_slot(FOREIGN.swap(core::ptr::null_mut(), Ordering::AcqRel))
-}
-
-fn from_slot(ptr: *mut Iomap) -> Option<Iomap> {
-    if ptr.is_null() {
-        return None;
-    }
-    // SAFETY: Every pointer in `FOREIGN` came from `KBox::into_raw` in `stash_foreign`, and the
-    // swap that returned it left another one there: it is ours alone.
-    Some(KBox::into_inner(unsafe { KBox::from_raw(ptr) }))
-}
-
 /// Logs the outcome of scenario `name`: `Ok` if the abstraction refused as it must.
 fn report(name: &str, outcome: core::result::Result<(), &str>) {
     match outcome {
@@ -185,7 +153,7 @@ fn get_inode(sb: &SuperBlock<RefusalsFs>, ino: u64) -> Result<INodeRef<'_, Refus
         Either::Left(inode) => return Ok(inode),
         Either::Right(new) => new,
     };
-    new.init(if ino == FILE_INO || ino == FOREIGN_INO {
+    new.init(if ino == FILE_INO {
         file_params()
     } else {
         dir_params(0)
@@ -228,50 +196,9 @@ fn dir_params(size: i64) -> inode::Params<RefusalsFs> {
     }
 }
 
-/// Maps the `dio` file as unwritten blocks on no device (`Iomap::new`), which C iomap must
-/// never see: direct I/O would write them through a null device. Maps the `dio-foreign` file
-/// to the blocks of another filesystem's device.
+/// Maps every file as unwritten blocks on no device (`Iomap::new`), which C iomap must never
+/// see: direct I/O would write them through a null device.
 struct Mapper;
-
-/// The mappings [`Mapper`] returns.
-enum FileMapping {
-    Deviceless(DevicelessOps),
-    /// The mapping the second type's root left: the start of its device.
-    Foreign,
-}
-
-impl IomapOps for FileMapping {
-    fn begin(
-        &mut self,
-        pos: i64,
-        len: u64,
-        flags: IterFlags,
-        iomap: &mut Iomap,
-        srcmap: &mut Iomap,
-    ) -> Result {
-        match self {
-            FileMapping::Deviceless(ops) => ops.begin(pos, len, flags, iomap, srcmap),
-            FileMapping::Foreign => {
-                *iomap = take_foreign().ok_or(ENOENT)?;
-                Ok(())
-            }
-        }
-    }
-
-    fn end(
-        &mut self,
-        pos: i64,
-        len: u64,
-        written: u64,
-        flags: IterFlags,
-        iomap: &mut Iomap,
-    ) -> Result {
-        match self {
-            FileMapping::Deviceless(ops) => ops.end(pos, len, written, flags, iomap),
-            FileMapping::Foreign => Ok(()),
-        }
-    }
-}
 
 /// Maps everything as one mapping type on no device: unwritten blocks for [`Mapper`], delayed
 /// allocation (as a write would, which makes the library attach its per-block state to the
@@ -308,13 +235,10 @@ impl IomapOps for DevicelessOps {
 
 impl address_space::Mapper for Mapper {
     type FileSystem = RefusalsFs;
-    type Ops<'a> = FileMapping;
+    type Ops<'a> = DevicelessOps;
 
-    fn ops(inode: &INode<RefusalsFs>) -> FileMapping {
-        match inode.ino() {
-            FOREIGN_INO => FileMapping::Foreign,
-            _ => FileMapping::Deviceless(DevicelessOps(MappingType::Unwritten)),
-        }
+    fn ops(_inode: &INode<RefusalsFs>) -> DevicelessOps {
+        DevicelessOps(MappingType::Unwritten)
     }
 
     const DIRECT_IO: bool = true;
@@ -342,8 +266,8 @@ impl fs::file::Operations for FileOps {
         fs::file::generic_read(kiocb, to)
     }
 
-    /// Direct writes only: through C's direct I/O with the device-less mapping or the other
-    /// filesystem's, which must be refused (`EIO`) before C submits anything.
+    /// Direct writes only: through C's direct I/O with the device-less mapping, which must be
+    /// refused (`EIO`) before C submits anything.
     fn write_iter(
         inode: &INode<RefusalsFs>,
         kiocb: &mut Kiocb,
@@ -362,13 +286,7 @@ impl fs::file::Operations for FileOps {
             Err(_) => Err("refused with another error"),
             Ok(_) => Err("not refused"),
         };
-        report(
-            match inode.ino() {
-                FOREIGN_INO => "dio-foreign",
-                _ => "dio-deviceless",
-            },
-            outcome,
-        );
+        report("dio-deviceless", outcome);
         ret
     }
 }
@@ -417,7 +335,6 @@ impl inode::Operations for DirOps {
         let sb = dir.super_block();
         match name {
             b"dio" => return Ok(Some(get_inode(sb, FILE_INO)?)),
-            b"dio-foreign" => return Ok(Some(get_inode(sb, FOREIGN_INO)?)),
             b"neg-folio" => {
                 let file = get_inode(sb, FILE_INO)?;
                 let mapping = file.as_inode().mapping();
@@ -564,7 +481,6 @@ impl fs::FileSystem for FsB {
     }
 
     fn root(sb: &SuperBlock<Self>) -> Result<INodeRef<'_, Self>> {
-        stash_foreign(sb.device_iomap(MappingType::Mapped, 0, 4096, 0, 0)?)?;
         match sb.get_or_create_inode(ROOT_INO)? {
             Either::Left(inode) => Ok(inode),
             Either::Right(new) => new.init(inode::Params {
@@ -608,12 +524,6 @@ impl fs::file::Operations for EmptyDirFileOps {
 
 struct Refusals {
     _registration: Pin<KBox<fs::Registration>>,
-}
-
-impl Drop for Refusals {
-    fn drop(&mut self) {
-        let _ = take_foreign();
-    }
 }
 
 impl kernel::Module for Refusals {

@@ -11,6 +11,7 @@
 #include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
+#include <linux/sched/mm.h>
 
 /*
  * A file_system_type registered from Rust lives in allocated memory, not in
@@ -65,6 +66,39 @@ bool rust_helper_fs_type_owner_going(struct file_system_type *type)
 #else
 	return false;
 #endif
+}
+
+/*
+ * Called by put_super: whether superblock @sb still has inodes, which can
+ * only be inodes whose reference was leaked (generic_shutdown_super has
+ * evicted every unused one, and no file is open). The VFS reports them and
+ * frees the superblock under them; they keep pointing to the operation
+ * tables and code of the module that owns the filesystem type (their file
+ * operations, their page cache's address-space operations), so that module
+ * is pinned for good.
+ */
+bool rust_helper_fs_pin_owner_if_inodes_left(struct super_block *sb)
+{
+	bool left;
+
+	spin_lock(&sb->s_inode_list_lock);
+	left = !list_empty(&sb->s_inodes);
+	spin_unlock(&sb->s_inode_list_lock);
+#ifdef CONFIG_MODULES
+	if (left && sb->s_type->owner)
+		__module_get(sb->s_type->owner);
+#endif
+	return left;
+}
+
+unsigned int rust_helper_memalloc_nofs_save(void)
+{
+	return memalloc_nofs_save();
+}
+
+void rust_helper_memalloc_nofs_restore(unsigned int flags)
+{
+	memalloc_nofs_restore(flags);
 }
 
 loff_t rust_helper_bdev_nr_bytes(struct block_device *bdev)
@@ -140,20 +174,25 @@ struct timespec64 rust_helper_inode_get_ctime(const struct inode *inode)
  * Dirty bytes [off, off + len) of an uptodate, locked folio of a block
  * device's page cache: the blocks they touch, not the whole folio, whose
  * other blocks may be file data that a filesystem writes to the device
- * directly. Without buffer heads the block device's folios carry iomap's
- * per-block state, whose dirty bits its writeback follows.
+ * directly (their cached copies are then stale). With buffer heads, the
+ * block device's writeback (block_write_full_folio) writes the dirty buffers
+ * of a folio, and when a dirty folio has none, it makes them all dirty: so a
+ * folio without buffers, as readahead (mpage) leaves them, gets clean ones
+ * first (uptodate, as the folio is; all dirty if the folio already was).
+ * Without buffer heads the block device's folios carry iomap's per-block
+ * state, whose dirty bits its writeback follows.
  */
 int rust_helper_bdev_folio_mark_range_dirty(struct folio *folio, size_t off,
 					    size_t len)
 {
 #ifdef CONFIG_BUFFER_HEAD
-	struct buffer_head *head = folio_buffers(folio), *bh = head;
+	struct buffer_head *head = folio_buffers(folio), *bh;
 	size_t pos = 0;
 
-	if (!head) {
-		folio_mark_dirty(folio);
-		return 0;
-	}
+	if (!head)
+		head = create_empty_buffers(folio, i_blocksize(folio->mapping->host),
+					    0);
+	bh = head;
 	do {
 		if (pos < off + len && pos + bh->b_size > off)
 			mark_buffer_dirty(bh);

@@ -54,6 +54,7 @@ pub mod address_space;
 pub mod dir;
 pub mod file;
 pub mod inode;
+pub mod reclaim;
 pub mod sb;
 
 /// A byte offset in a file (C's `loff_t`).
@@ -362,9 +363,18 @@ impl<T: FileSystem> Tables<T> {
     /// with the arguments that callback's C contract guarantees.
     unsafe extern "C" fn put_super(sb_ptr: *mut bindings::super_block) {
         // SAFETY: `generic_shutdown_super` calls `put_super` once, after syncing the
-        // filesystem, clearing `SB_ACTIVE` and evicting every unused inode. No inode is used:
-        // the mounts are gone, so no file is open and no callback runs, and no `INodeRef`
-        // outlives the callback that took it.
+        // filesystem, clearing `SB_ACTIVE` and evicting every unused inode.
+        if unsafe { bindings::fs_pin_owner_if_inodes_left(sb_ptr) } {
+            // A reference was leaked (`mem::forget`: an `INodeRef` cannot outlive its
+            // callback otherwise). Safe code may leak; the VFS reports the inodes as busy
+            // next, and the module stays loaded for what they point to.
+            crate::pr_err!(
+                "inode references leaked: the module that owns the filesystem type stays loaded\n"
+            );
+        }
+        // SAFETY: As above. No inode is used: the mounts are gone, so no file is open and no
+        // callback runs, and no `INodeRef` outlives the callback that took it (a leaked one
+        // is never used again). The data holds none.
         unsafe { sb::drop_data::<T>(sb_ptr) };
     }
 

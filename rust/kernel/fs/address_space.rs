@@ -24,9 +24,11 @@
 //! Checked at run time, failing the operation with `EIO`: a mapping of allocated or unwritten
 //! blocks reaches C iomap only if it names the inode's own device. One made without a device
 //! ([`Iomap::new`], which the Rust library accepts) would have C's direct I/O submit to a null
-//! device; one made by another superblock ([`super::sb::SuperBlock::device_iomap`] of another
-//! mount, kept by the filesystem) would write to another filesystem's device, or to a device
-//! closed since. Writeback takes only holes and mappings of the inode's device.
+//! device. Safe code cannot get a mapping of another device to a bridge: `device_iomap` makes
+//! mappings of the superblock's own device only, and an [`Iomap`] is neither `Send` nor `Sync`,
+//! so it cannot be kept from one superblock's callback for another's; the check covers
+//! mappings made by `unsafe` code ([`Iomap::with_device`]) as well. Writeback takes only holes
+//! and mappings of the inode's device.
 //! The direct I/O entry points check that the kiocb, inode and lock belong together (`EINVAL`).
 
 use super::{inode::INode, FileSystem};
@@ -275,8 +277,8 @@ impl<M: Mapper + ?Sized> Bridge<M> {
             // `Iomap::new` makes unwritten mappings without a device, which the library and
             // C's buffered paths never read; C's direct I/O writes them through their device
             // (`iomap_dio_bio_iter`), and a copy-on-write source is read from it. Only
-            // mappings that name the inode's device cross to C: another superblock's mapping
-            // could name a device that superblock has closed. C calls `end` only after a
+            // mappings that name the inode's device cross to C (one made by `unsafe` code for
+            // another device could name one closed since). C calls `end` only after a
             // successful `begin`: the mapper's `end` is called here, with nothing written, so
             // that it releases what `begin` took.
             if wrong_device(inode, iomap) || wrong_device(inode, srcmap) {

@@ -23,7 +23,8 @@
 //! callback that made it. Nothing can hold an inode past its superblock's unmount (in a
 //! `static`), in the superblock's data (whose drop would evict inodes into callbacks that see
 //! the data half dropped), or in another inode's data (a cycle that keeps both busy at
-//! unmount). The link count changes only under the inode's lock ([`Locked::set_nlink`]), as
+//! unmount). A leaked one (`mem::forget`) is reported by the VFS at unmount, as in C, and pins
+//! the module. The link count changes only under the inode's lock ([`Locked::set_nlink`]), as
 //! `set_nlink()` requires.
 
 use super::{dir, file, sb::SuperBlock, FileSystem, Ino};
@@ -179,7 +180,10 @@ unsafe impl<T: FileSystem> Sync for INode<T> {}
 /// `static` would be dropped into freed memory, one kept in the superblock's data would evict
 /// its inode while that data is dropped, and references kept in inodes' data could form a
 /// cycle that no eviction breaks. None of these compiles: `T::Data` and `T::INodeData` are
-/// chosen once for every superblock, and no borrow of a superblock is `'static`.
+/// chosen once for every superblock, and no borrow of a superblock is `'static`. Only a leak
+/// (`mem::forget`) keeps a reference past its callback: the VFS then reports the inode busy
+/// at unmount, and the module that owns the filesystem type stays loaded, so that the code
+/// and tables the inode points to stay (see `put_super` in [`super`]).
 ///
 /// # Invariants
 ///
@@ -253,9 +257,10 @@ impl<T: FileSystem> INode<T> {
     /// A new reference to the inode (`igrab()`), or `None` if the inode is being freed (a
     /// callback of its last `iput`, or of writeback after it): such an inode cannot be kept.
     ///
-    /// A reference taken in a writeback callback (`write_inode`, the writeback mapper, an I/O
-    /// completion) must not be dropped there: if it is the last one, the eviction it starts
-    /// waits for that very writeback. Nor may those callbacks look their own inode up
+    /// Writeback callbacks (`write_inode`, the writeback mapper, an I/O completion) must not
+    /// take one: the reference is dropped before the callback returns, and if it is the last
+    /// one of an unlinked inode, the eviction it starts waits for that very writeback (a hang,
+    /// not memory unsafety). Nor may those callbacks look their own inode up
     /// ([`super::sb::SuperBlock::get_or_create_inode`] waits for an inode being freed).
     pub fn try_get(&self) -> Option<INodeRef<'_, T>> {
         // SAFETY: The inode is alive (type invariant); `igrab` takes a reference unless the
@@ -867,9 +872,9 @@ pub trait Operations {
     /// Moves `inode` from `old_name` in `old_dir` to `new_name` in `new_dir`, replacing
     /// `target` if that name exists (the VFS has checked that `target` is a directory exactly
     /// when `inode` is, and that neither is an ancestor of the other directory; the
-    /// filesystem checks that a directory `target` is empty). The VFS locks `target`, but not
-    /// `inode` when it is a directory that stays in the same parent, so only `target`'s link
-    /// count may change. `RENAME_NOREPLACE` is handled by the VFS; other flags are refused
+    /// filesystem checks that a directory `target` is empty). The VFS locks both directories
+    /// and `target`, but not `inode` when it is a directory that stays in the same parent: so
+    /// `inode`'s link count cannot change here. `RENAME_NOREPLACE` is handled by the VFS; other flags are refused
     /// with `EINVAL` before this is called.
     fn rename(
         _old_dir: &LockedDir<'_, Self::FileSystem>,
@@ -989,8 +994,10 @@ impl<T: FileSystem> Ops<T> {
                             // SAFETY: The inode is live (we hold a reference).
                             let being_created = unsafe { bindings::fs_inode_is_new(raw) };
                             // An inode of another superblock would outlive its unmount here;
-                            // one still being created (`I_NEW`) gets its dentry from its
-                            // creation.
+                            // one still being created (`I_NEW`: its `Created` leaked, as with
+                            // `KBox::leak`, which also leaks the inode) gets its dentry from
+                            // its creation only. Safe code cannot return the first (references
+                            // do not outlive their callback), nor the second without a leak.
                             if being_created
                                 || !core::ptr::eq(inode.super_block(), dir.super_block())
                             {
@@ -1250,9 +1257,8 @@ impl<T: FileSystem> Ops<T> {
                     // SAFETY: The VFS passes two locked directories of this filesystem, a
                     // positive dentry in the first and a dentry in the second, positive if
                     // the name exists; their inodes are live. `vfs_rename` locks the moved
-                    // one unless it is a directory staying in the same parent, and the target
-                    // unless both are directories exchanged in one parent (`RENAME_EXCHANGE`,
-                    // refused above).
+                    // one unless it is a directory staying in the same parent, and without
+                    // `RENAME_EXCHANGE` (refused above) always the target.
                     unsafe {
                         let inode = INode::<U::FileSystem>::from_raw((*old_dentry).d_inode);
                         let target = (*new_dentry).d_inode;

@@ -18,7 +18,7 @@
 //! its data set; device mappings are made only for the superblock's own device, inside it.
 //! No reference to the whole `struct super_block` is ever made, as other CPUs change its fields.
 //! The data cannot hold inodes (an [`inode::INodeRef`] borrows its superblock), so dropping it
-//! evicts none: it is dropped once every inode is gone.
+//! evicts none: it is dropped once every inode is gone (or leaked).
 //! At run time: every metadata access is checked against the device's size (`EIO`);
 //! [`Metadata::write`] fails with `EROFS` on a read-only mount.
 

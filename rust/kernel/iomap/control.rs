@@ -10,11 +10,8 @@
 
 use crate::{
     bindings,
+    fs::reclaim::{NoFsGuard, NoFsMutex},
     pagecache::Inode,
-    sync::{
-        lock::{mutex::MutexBackend, Guard},
-        Mutex,
-    },
 };
 
 /// Whether buffered writes of filesystems that can write through either this library or C
@@ -137,16 +134,16 @@ pub fn pause(point: PausePoint, inode: &Inode, pos: i64) {
 /// then knows that it waits (for an `fsync` that holds the lock, say), without inferring it from
 /// a timeout. It still waits for the lock after the test releases it.
 ///
-/// A mutex only: taking one may sleep anyway, so parking adds no requirement on the caller's
-/// context. Without `CONFIG_IOMAP_RS_DEBUG`, or while `point` is not armed, this is
-/// `lock.lock()`.
+/// A mutex only, as a filesystem's extent lock is (a [`NoFsMutex`]: I/O completion takes it):
+/// taking one may sleep anyway, so parking adds no requirement on the caller's context.
+/// Without `CONFIG_IOMAP_RS_DEBUG`, or while `point` is not armed, this is `lock.lock()`.
 #[inline]
-pub fn lock_or_pause<'a, T: ?Sized>(
-    lock: &'a Mutex<T>,
+pub fn lock_or_pause<'a, T>(
+    lock: &'a NoFsMutex<T>,
     point: PausePoint,
     inode: &Inode,
     pos: i64,
-) -> Guard<'a, T, MutexBackend> {
+) -> NoFsGuard<'a, T> {
     #[cfg(CONFIG_IOMAP_RS_DEBUG)]
     {
         if armed(point) {

@@ -15,6 +15,7 @@
 //! writeback, `sync` or `fsync`.
 
 use kernel::c_str;
+use kernel::fs::reclaim::NoFsMutex;
 use kernel::fs::{
     self, address_space,
     inode::{self, INode, INodeRef},
@@ -22,7 +23,7 @@ use kernel::fs::{
 };
 use kernel::iomap::control::{self, fix_enabled, Fix, PausePoint};
 use kernel::prelude::*;
-use kernel::sync::{new_mutex, Mutex};
+use kernel::sync::new_mutex;
 
 mod alloc;
 mod dir;
@@ -61,8 +62,10 @@ struct Xtfs;
 #[pin_data]
 struct Mount {
     sb: Super,
+    /// Taken by eviction and I/O completion: allocations under it must not enter
+    /// filesystem reclaim.
     #[pin]
-    alloc: Mutex<Alloc>,
+    alloc: NoFsMutex<Alloc>,
     /// Where writeback I/O completes (unwritten extent conversion).
     #[pin]
     ioends: address_space::IoendQueue<file::XtfsMapper>,
@@ -80,8 +83,9 @@ struct InodeInfo {
 
 #[pin_data]
 struct InodeData {
+    /// Taken by eviction and I/O completion, as `Mount::alloc`.
     #[pin]
-    info: Mutex<InodeInfo>,
+    info: NoFsMutex<InodeInfo>,
 }
 
 #[vtable]
@@ -92,11 +96,11 @@ impl fs::FileSystem for Xtfs {
 
     fn inode_data() -> impl PinInit<InodeData, Error> {
         try_pin_init!(InodeData {
-            info <- new_mutex!(InodeInfo {
+            info <- NoFsMutex::new(new_mutex!(InodeInfo {
                 extents: Extents::new(),
                 parent: 0,
                 chain: KVec::new(),
-            }),
+            }, "xtfs_inode_info")),
         }? Error)
     }
 
@@ -140,7 +144,7 @@ impl fs::FileSystem for Xtfs {
         })?;
         Ok(try_pin_init!(Mount {
             sb: s,
-            alloc <- new_mutex!(alloc),
+            alloc <- NoFsMutex::new(new_mutex!(alloc, "xtfs_alloc")),
             ioends <- address_space::IoendQueue::new(c_str!("xtfs-ioend")),
         }? Error))
     }

@@ -103,10 +103,10 @@ sync_overlay() {
 	mv "$OVERLAY_MANIFEST.new" "$OVERLAY_MANIFEST"
 }
 
-# Print the options the fragment asks for that the final config lacks.
+# Print the options the fragments ask for that the final config lacks.
 dropped_options() {
 	local config=$1 line opt
-	while read -r line; do
+	cat "${CONFIG_FRAGMENTS[@]}" | while read -r line; do
 		case $line in
 		CONFIG_*=*)
 			grep -qxF -- "$line" "$config" || echo "$line (got: $(grep -E "^(# )?${line%%=*}[= ]" "$config" || echo unset))"
@@ -117,7 +117,7 @@ dropped_options() {
 			grep -q "^$opt=" "$config" && echo "$opt should be unset"
 			;;
 		esac
-	done <"$CONFIG_FRAGMENT"
+	done
 	return 0
 }
 
@@ -126,12 +126,12 @@ configure() {
 	rm -rf "$gen"
 	mkdir -p "$gen" "$KBUILD"
 	make -C "$KSRC" O="$gen" LLVM="$LLVM_SUFFIX" tinyconfig
-	"$KSRC/scripts/kconfig/merge_config.sh" -m -O "$gen" "$gen/.config" "$CONFIG_FRAGMENT"
+	"$KSRC/scripts/kconfig/merge_config.sh" -m -O "$gen" "$gen/.config" "${CONFIG_FRAGMENTS[@]}"
 	make -C "$KSRC" O="$gen" LLVM="$LLVM_SUFFIX" RUSTC=/usr/bin/rustc \
 		BINDGEN="$TOOLS_DIR/bindgen/bin/bindgen" olddefconfig
 	dropped=$(dropped_options "$gen/.config")
 	if [ -n "$dropped" ]; then
-		echo "Kconfig dropped options from $CONFIG_FRAGMENT (missing dependencies?):"
+		echo "Kconfig dropped options from ${CONFIG_FRAGMENTS[*]} (missing dependencies?):"
 		echo "$dropped"
 		return 1
 	fi
@@ -170,7 +170,7 @@ fi
 step "overlay the project's files" "$LOG_DIR/overlay.log" sync_overlay
 step "check Rust toolchain (make rustavailable)" "$LOG_DIR/rustavailable.log" \
 	kmake rustavailable
-step "configure (tinyconfig + iomap_rs.config)" "$LOG_DIR/config.log" configure
+step "configure $KCONFIG (tinyconfig + ${CONFIG_FRAGMENTS[*]##*/})" "$LOG_DIR/config.log" configure
 step "build kernel (a cold build takes ~8 min on 2 cores)" "$LOG_DIR/build.log" \
 	build "$LOG_DIR/build.log"
 say "kernel: $BZIMAGE"

@@ -23,6 +23,11 @@
 # /dev/vda and /dev/vdb, lane 1: /dev/vdc and /dev/vdd), taking the next
 # test from one queue. Every other test then runs alone, in lane 0. The TAP
 # keeps the order of the list whatever order the tests ended in.
+#
+# After each test, guest-cleanup.sh takes away the mounts, device-mapper and
+# loop devices it left in its lane (everything new after a test that ran
+# alone), and the test's diagnostics say what was taken away: one failure
+# stays one failure.
 
 set -o nounset
 
@@ -35,6 +40,8 @@ if [ $# -eq 1 ] && [ "${1#@}" != "$1" ]; then
 	set -- "${names[@]}"
 fi
 TESTS_DIR=$(cd "$(dirname "$0")/tests" && pwd)
+# shellcheck source=guest-cleanup.sh
+. "$(dirname "$0")/guest-cleanup.sh"
 TEST_TIMEOUT=${IOMAP_RS_TEST_TIMEOUT:-900}
 SPLAT_PATTERNS=${SPLAT_PATTERNS:?}
 
@@ -57,17 +64,19 @@ test_window() {
 		on && index($0, e) { on = 0 }'
 }
 
-# run_test N NAME LANE: run test NAME (number N) in LANE; its TAP lines go to
-# $SHARE/tap.d/N.
+# run_test N NAME LANE [all]: run test NAME (number N) in LANE; its TAP lines
+# go to $SHARE/tap.d/N. "all": the test runs alone, and whatever it left
+# anywhere is taken away after it.
 run_test() {
-	local n=$1 t=$2 lane=$3 out=$SHARE/tests/$2.out tap=$SHARE/tap.d/$1 start rc secs splats
-	local test_dev=/dev/vda scratch_dev=/dev/vdb
+	local n=$1 t=$2 lane=$3 all=${4:-} out=$SHARE/tests/$2.out tap=$SHARE/tap.d/$1 start rc secs splats
+	local test_dev=/dev/vda scratch_dev=/dev/vdb tmp=/tmp/iomap_rs-tmp-$3 cleaned reason
 	[ "$lane" = 0 ] || { test_dev=/dev/vdc scratch_dev=/dev/vdd; }
 	echo "iomap_rs-test: start $t" >/dev/kmsg
 	start=$(date +%s)
+	mkdir -p "$tmp"
 	if [ -x "$TESTS_DIR/$t.sh" ]; then
 		TEST_NAME=$t RESULT_DIR=$SHARE/tests/$t.d TEST_DEV=$test_dev SCRATCH_DEV=$scratch_dev \
-			SCRATCH_MNT=/tmp/iomap_rs-scratch-$lane REF_DIR=/tmp/iomap_rs-ref-$lane \
+			SCRATCH_MNT=/tmp/iomap_rs-scratch-$lane REF_DIR=/tmp/iomap_rs-ref-$lane TMPDIR=$tmp \
 			timeout -k 5 "$TEST_TIMEOUT" "$TESTS_DIR/$t.sh" >"$out" 2>&1 </dev/null
 		rc=$?
 	else
@@ -75,6 +84,13 @@ run_test() {
 		rc=1
 	fi
 	secs=$(($(date +%s) - start))
+	reason=$(tail -n 1 "$out")
+	cleaned=$(cleanup_after "$lane" "$test_dev" "$scratch_dev" $all)
+	rm -rf --one-file-system "$tmp"
+	if [ -n "$cleaned" ]; then
+		mkdir -p "$SHARE/tests/$t.d"
+		echo "$cleaned" | tee -a "$out" >>"$SHARE/tests/$t.d/diagnostics"
+	fi
 	echo "iomap_rs-test: end $t rc=$rc" >/dev/kmsg
 	splats=$(test_window "$t" | grep -E -- "$SPLAT_PATTERNS" | head -n 5)
 	if [ -n "$splats" ]; then
@@ -84,7 +100,7 @@ run_test() {
 	fi
 	case $rc in
 	0) echo "ok $n $t # time=${secs}s" >"$tap" ;;
-	4) echo "ok $n $t # SKIP $(tail -n 1 "$out")" >"$tap" ;;
+	4) echo "ok $n $t # SKIP $reason" >"$tap" ;;
 	124 | 137) echo "timed out after ${TEST_TIMEOUT}s" >>"$out"
 		echo "not ok $n $t # time=${secs}s" >"$tap" ;;
 	*) echo "not ok $n $t # exit status $rc, time=${secs}s" >"$tap" ;;
@@ -123,13 +139,14 @@ for t in "$@"; do
 	fi
 done
 
+cleanup_snapshot
 queue=$SHARE/queue
 echo 0 >"$queue"
 lane 0 &
 lane 1 &
 wait
 for i in "${!alone[@]}"; do
-	run_test "${alone[i]}" "${alone_names[i]}" 0
+	run_test "${alone[i]}" "${alone_names[i]}" 0 all
 done
 
 tap=$SHARE/tests.tap

@@ -23,14 +23,32 @@ LLVM_SUFFIX=-19
 HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$HARNESS_DIR/../../.." && pwd)
 
+# The kernel configuration (make test KCONFIG=NAME): "default" is tinyconfig
+# plus iomap_rs.config; "distro" adds iomap_rs-distro.config on top.
+# Each has its own source and build cache and its own output directory, so
+# switching between them rebuilds nothing.
+KCONFIG=${KCONFIG:-default}
+case $KCONFIG in
+default | distro) ;;
+*)
+	printf 'error: KCONFIG=%s: not one of default, distro\n' "$KCONFIG" >&2
+	exit 1
+	;;
+esac
+
 CACHE_DIR=${IOMAP_RS_CACHE:-$HOME/.cache/iomap_rs}
 TOOLS_DIR=$CACHE_DIR/tools
 KERNEL_CACHE=$CACHE_DIR/kernel-$KERNEL_PKG_VERSION
+[ "$KCONFIG" = default ] || KERNEL_CACHE=$KERNEL_CACHE-$KCONFIG
 KSRC=$KERNEL_CACHE/src
 KBUILD=$KERNEL_CACHE/build
 BZIMAGE=$KBUILD/arch/x86/boot/bzImage
 
-OUT_DIR=${IOMAP_RS_OUT:-$REPO_DIR/out}
+if [ "$KCONFIG" = default ]; then
+	OUT_DIR=${IOMAP_RS_OUT:-$REPO_DIR/out}
+else
+	OUT_DIR=${IOMAP_RS_OUT:-$REPO_DIR/out/kconfig-$KCONFIG}
+fi
 LOG_DIR=$OUT_DIR/logs
 
 # Directories of the repository that are copied into the kernel tree at the
@@ -38,7 +56,8 @@ LOG_DIR=$OUT_DIR/logs
 # kernel files go through the patch series in $PATCH_DIR.
 OVERLAY_ROOTS=(rust fs include samples Documentation)
 PATCH_DIR=$REPO_DIR/patches
-CONFIG_FRAGMENT=$HARNESS_DIR/iomap_rs.config
+CONFIG_FRAGMENTS=("$HARNESS_DIR/iomap_rs.config")
+[ "$KCONFIG" = default ] || CONFIG_FRAGMENTS+=("$HARNESS_DIR/iomap_rs-$KCONFIG.config")
 
 export PATH=$TOOLS_DIR/bindgen/bin:$TOOLS_DIR/venv/bin:$PATH
 

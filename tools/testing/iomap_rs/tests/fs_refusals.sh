@@ -21,8 +21,6 @@
 #   dio-deviceless  a negative kiocb position (EINVAL); an O_DIRECT write
 #                   mapped unwritten without a device (EIO, no NULL bdev),
 #                   the mapper's end still called
-#   dio-foreign     an O_DIRECT write mapped to another mounted filesystem's
-#                   device (EIO), that device unchanged
 #   failed mount    root fails after dirtying an inode: the inode is written
 #                   and evicted, by the filesystem's callbacks, before the
 #                   data is dropped (the data itself cannot hold an inode:
@@ -157,21 +155,6 @@ loop=
 samefile "$work/a.img" "$work/a.orig" || fail "the read-only mount changed its device"
 no_failure
 echo "read-only: Metadata::write refused with EROFS, remount rw refused, the device unchanged"
-
-# A mapping of another filesystem's device, which that filesystem's root
-# left behind: refused, and that device is not written.
-set_mark
-cp "$work/b.img" "$work/b.orig"
-mount -t iomap_rs_refusals -o loop "$work/a.img" "$mnt" || fail "mount failed"
-mount -t iomap_rs_refusals_b -o loop "$work/b.img" "$mnt_b" || fail "mount of iomap_rs_refusals_b failed"
-expect_error "O_DIRECT write mapped to another filesystem's device" "Input/output error" \
-	dd if=/dev/zero of="$mnt/dio-foreign" bs=4096 count=1 oflag=direct conv=notrunc status=none
-expect_log "iomap_rs_fs_refusals: dio-foreign: ok"
-umount "$mnt_b" || fail "umount of iomap_rs_refusals_b failed"
-umount "$mnt" || fail "umount failed"
-samefile "$work/b.img" "$work/b.orig" || fail "the other filesystem's device was written"
-no_failure
-echo "refused: direct I/O mapped to another filesystem's device, which is unchanged"
 
 # A registration dropped while a filesystem of its type is mounted.
 set_mark
