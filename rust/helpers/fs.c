@@ -194,8 +194,15 @@ int rust_helper_bdev_folio_mark_range_dirty(struct folio *folio, size_t off,
 					    0);
 	bh = head;
 	do {
-		if (pos < off + len && pos + bh->b_size > off)
+		/*
+		 * A failed write of the buffer cleared its uptodate bit, not
+		 * the folio's: its bytes are still the newest, as the folio
+		 * says.
+		 */
+		if (pos < off + len && pos + bh->b_size > off) {
+			set_buffer_uptodate(bh);
 			mark_buffer_dirty(bh);
+		}
 		pos += bh->b_size;
 		bh = bh->b_this_page;
 	} while (bh != head);

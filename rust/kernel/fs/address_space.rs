@@ -478,6 +478,10 @@ pub trait Writeback: Mapper {
 
     /// Called in process context when the writeback I/O `ioend` of `inode` finished, before the
     /// folios' writeback ends. An error marks the folios' mapping with it (`fsync` reports it).
+    ///
+    /// It runs in a [`super::reclaim::NoFsScope`], as XFS's `xfs_end_ioend` does: reclaim waits
+    /// for writeback to end, so an allocation here must not wait for reclaim of this
+    /// filesystem.
     fn complete_ioend(inode: &INode<Self::FileSystem>, ioend: &Ioend) -> Result;
 }
 
@@ -556,7 +560,11 @@ impl<M: Writeback + ?Sized> IoendQueue<M> {
                 mapping_type: MappingType::try_from(raw.io_type).unwrap_or(MappingType::Hole),
                 error: (error != 0).then(|| Error::from_errno(error)),
             };
-            let error = match M::complete_ioend(inode, &info) {
+            let completed = {
+                let _nofs = super::reclaim::NoFsScope::enter();
+                M::complete_ioend(inode, &info)
+            };
+            let error = match completed {
                 Ok(()) => error,
                 Err(e) if error == 0 => e.to_errno(),
                 Err(_) => error,

@@ -182,8 +182,9 @@ unsafe impl<T: FileSystem> Sync for INode<T> {}
 /// cycle that no eviction breaks. None of these compiles: `T::Data` and `T::INodeData` are
 /// chosen once for every superblock, and no borrow of a superblock is `'static`. Only a leak
 /// (`mem::forget`) keeps a reference past its callback: the VFS then reports the inode busy
-/// at unmount, and the module that owns the filesystem type stays loaded, so that the code
-/// and tables the inode points to stay (see `put_super` in [`super`]).
+/// at unmount (a warning, or a `BUG()` with `CONFIG_BUG_ON_DATA_CORRUPTION`, as for a leak in
+/// C), and the module that owns the filesystem type stays loaded, so that the code and tables
+/// the inode points to stay (see `put_super` in [`super`]).
 ///
 /// # Invariants
 ///

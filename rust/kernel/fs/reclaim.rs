@@ -20,7 +20,11 @@
 //! # Soundness
 //!
 //! The scope is per task: a [`NoFsScope`] is neither `Send` nor `Sync`, so it ends on the task
-//! that began it; scopes nest (each restores the state it found), as C's do.
+//! that began it. Scopes nest as C's do: the outermost one ends the protection (an inner
+//! `memalloc_nofs_save()` finds the flag set and its restore leaves it). Ending an outer scope
+//! first (dropping the guard of the mutex locked first while a later one is held) ends the
+//! protection for the rest, and leaking one (`mem::forget`) leaves the task without filesystem
+//! reclaim for good: behaviour, not memory safety, in both cases, and the same as in C.
 
 use crate::{
     bindings,
@@ -36,6 +40,7 @@ use core::marker::PhantomData;
 /// # Invariants
 ///
 /// `flags` is what `memalloc_nofs_save()` returned on the current task, which this is bound to.
+#[must_use = "the scope ends when this is dropped"]
 pub struct NoFsScope {
     flags: u32,
     _not_send: PhantomData<*mut ()>,
@@ -117,6 +122,7 @@ impl<T> NoFsMutex<T> {
 }
 
 /// The guard of a [`NoFsMutex`]: the lock, then the scope (fields drop in order).
+#[must_use = "the lock is released when this is dropped"]
 pub struct NoFsGuard<'a, T> {
     guard: Guard<'a, T, MutexBackend>,
     _scope: NoFsScope,

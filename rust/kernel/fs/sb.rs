@@ -270,6 +270,14 @@ impl<T: FileSystem> NewSuperBlock<'_, T> {
         unsafe { (*self.sb.0.get()).s_flags |= bindings::SB_RDONLY };
     }
 
+    /// Sets the most links an inode may have (`s_max_links`): the VFS refuses a `link`,
+    /// `mkdir` or `rename` that would go beyond it with `EMLINK`, before the filesystem is
+    /// called. Zero, the default, means no limit.
+    pub fn set_max_links(&self, max: u32) {
+        // SAFETY: The superblock is held exclusively (type invariant).
+        unsafe { (*self.sb.0.get()).s_max_links = max };
+    }
+
     /// Sets the largest file size the filesystem supports, at most `MAX_LFS_FILESIZE` (the
     /// page cache's limit: beyond it an offset has no page index) and at least 0.
     pub fn set_max_bytes(&self, max: i64) {

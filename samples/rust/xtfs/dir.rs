@@ -171,9 +171,31 @@ fn is_empty(dir: &INode<Xtfs>) -> Result<bool> {
     Ok(empty)
 }
 
-/// Lowers `inode`'s link count by one and marks its change.
-fn drop_link(inode: &inode::Locked<'_, Xtfs>) {
-    inode.set_nlink(inode.nlink().saturating_sub(1));
+/// `inode`'s link count less `n`, checked before anything changes: an inode reached through
+/// names has that many (`EUCLEAN` otherwise: the count on disk was wrong).
+fn links_less(inode: &INode<Xtfs>, n: u32) -> Result<u32> {
+    inode.nlink().checked_sub(n).ok_or_else(|| {
+        corrupt!(
+            "inode {}: link count {} is below the {} links removed\n",
+            inode.ino(),
+            inode.nlink(),
+            n
+        )
+    })
+}
+
+/// `inode`'s link count plus `n`, at most `LINK_MAX` (`EMLINK`; the VFS checks it first).
+fn links_more(inode: &INode<Xtfs>, n: u32) -> Result<u32> {
+    inode
+        .nlink()
+        .checked_add(n)
+        .filter(|&links| links <= format::LINK_MAX)
+        .ok_or(EMLINK)
+}
+
+/// Sets `inode`'s link count and marks its change.
+fn set_links(inode: &inode::Locked<'_, Xtfs>, links: u32) {
+    inode.set_nlink(links);
     inode.touch_ctime();
     inode.mark_dirty();
 }
@@ -243,6 +265,8 @@ impl inode::Operations for DirOps {
             return Err(ENAMETOOLONG);
         }
         let parent = dir.ino() as u32;
+        // The new directory's "..".
+        let dir_links = links_more(dir, 1)?;
         let inode = create_inode(
             dir.super_block(),
             inode::Type::Dir,
@@ -252,8 +276,7 @@ impl inode::Operations for DirOps {
             parent,
         )?;
         let inode = link_new(dir, name, inode)?;
-        // The new directory's "..".
-        dir.set_nlink(dir.nlink() + 1);
+        dir.set_nlink(dir_links);
         dir.mark_dirty();
         Ok(inode)
     }
@@ -296,13 +319,9 @@ impl inode::Operations for DirOps {
     }
 
     fn link(inode: &inode::Locked<'_, Xtfs>, dir: &LockedDir<'_, Xtfs>, name: &[u8]) -> Result {
-        if inode.nlink() >= u32::MAX - 1 {
-            return Err(EMLINK);
-        }
+        let links = links_more(inode, 1)?;
         add_entry(dir, name, inode)?;
-        inode.set_nlink(inode.nlink() + 1);
-        inode.touch_ctime();
-        inode.mark_dirty();
+        set_links(inode, links);
         Ok(())
     }
 
@@ -311,10 +330,11 @@ impl inode::Operations for DirOps {
         if ino as u64 != inode.ino() {
             return Err(ENOENT);
         }
+        let links = links_less(inode, 1)?;
         clear_slot(dir, slot)?;
         dir.touch_mtime_ctime();
         dir.mark_dirty();
-        drop_link(inode);
+        set_links(inode, links);
         Ok(())
     }
 
@@ -326,11 +346,11 @@ impl inode::Operations for DirOps {
         if ino as u64 != inode.ino() {
             return Err(ENOENT);
         }
+        // The removed directory's "..".
+        let dir_links = links_less(dir, 1)?;
         clear_slot(dir, slot)?;
-        inode.set_nlink(0);
-        inode.touch_ctime();
-        inode.mark_dirty();
-        dir.set_nlink(dir.nlink().saturating_sub(1));
+        set_links(inode, 0);
+        dir.set_nlink(dir_links);
         dir.touch_mtime_ctime();
         dir.mark_dirty();
         Ok(())
@@ -352,9 +372,26 @@ impl inode::Operations for DirOps {
         if ino as u64 != inode.ino() {
             return Err(ENOENT);
         }
+        let target_is_dir = target.is_some_and(|t| t.mode() & format::S_IFMT == format::S_IFDIR);
+        let cross = is_dir && old_dir.ino() != new_dir.ino();
+        // The link counts, checked before anything changes: a replaced directory's ".."
+        // leaves `new_dir`, a moved directory's goes from `old_dir` to `new_dir`.
+        let target_links = match target {
+            Some(t) if !target_is_dir => links_less(t, 1)?,
+            _ => 0,
+        };
+        let new_dir_links = match (target_is_dir, cross) {
+            (true, false) => links_less(new_dir, 1)?,
+            (false, true) => links_more(new_dir, 1)?,
+            _ => new_dir.nlink(),
+        };
+        let old_dir_links = if cross {
+            links_less(old_dir, 1)?
+        } else {
+            old_dir.nlink()
+        };
         match target {
             Some(target) => {
-                let target_is_dir = target.mode() & format::S_IFMT == format::S_IFDIR;
                 if target_is_dir && !is_empty(target)? {
                     return Err(ENOTEMPTY);
                 }
@@ -363,15 +400,7 @@ impl inode::Operations for DirOps {
                     return Err(ENOENT);
                 }
                 write_slot(new_dir, new_slot, ino, entry_type(inode), new_name)?;
-                if target_is_dir {
-                    target.set_nlink(0);
-                    target.touch_ctime();
-                    target.mark_dirty();
-                    // The replaced directory's "..".
-                    new_dir.set_nlink(new_dir.nlink().saturating_sub(1));
-                } else {
-                    drop_link(target);
-                }
+                set_links(target, target_links);
                 new_dir.touch_mtime_ctime();
                 new_dir.mark_dirty();
             }
@@ -381,10 +410,13 @@ impl inode::Operations for DirOps {
         clear_slot(old_dir, old_slot)?;
         old_dir.touch_mtime_ctime();
         old_dir.mark_dirty();
-        if is_dir && old_dir.ino() != new_dir.ino() {
+        if cross {
             inode.data().info.lock().parent = new_dir.ino() as u32;
-            old_dir.set_nlink(old_dir.nlink().saturating_sub(1));
-            new_dir.set_nlink(new_dir.nlink() + 1);
+            old_dir.set_nlink(old_dir_links);
+        }
+        if cross || target_is_dir {
+            new_dir.set_nlink(new_dir_links);
+            new_dir.mark_dirty();
         }
         inode.touch_ctime();
         inode.mark_dirty();

@@ -172,8 +172,10 @@ impl RawInode {
         }
         if (raw.nextents as usize <= INLINE_EXTENTS) != (raw.extent_block == 0)
             || (typ == S_IFDIR) != (raw.parent != 0)
+            || (typ == S_IFDIR && raw.nlink < 2)
             || raw.parent > sb.inodes
             || raw.nlink == 0
+            || raw.nlink > LINK_MAX
             || raw.size > i64::MAX as u64
             || le16(b, 2) != 0
             || le32(b, 76) != 0

@@ -12,6 +12,8 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub const MAGIC: u32 = 0x5346_5458;
+/// The most links an inode may have (a directory: 2 plus its subdirectories), as ext4's.
+pub const LINK_MAX: u32 = 65000;
 pub const EXTENT_BLOCK_MAGIC: u32 = 0x4245_5458;
 pub const VERSION: u32 = 1;
 pub const SB_BYTES: usize = 512;

@@ -112,6 +112,7 @@ impl fs::FileSystem for Xtfs {
             pr_err!("the device cannot use {}-byte blocks\n", s.block_size());
         })?;
         sb.set_magic(format::MAGIC as u64);
+        sb.set_max_links(format::LINK_MAX);
         // Whole blocks up to the largest `loff_t`: a mapping never ends beyond it.
         sb.set_max_bytes(((i64::MAX as u64 >> s.block_bits) << s.block_bits) as i64);
 
@@ -331,7 +332,10 @@ fn read_extents(
     if total as u64 > s.blocks {
         return Err(corrupt!("inode {}: {} extents\n", ino, total));
     }
-    let mut extents = KVec::with_capacity(total, GFP_KERNEL)?;
+    // Grown as the chain is read, not from the count on disk: a count that no chain backs
+    // (up to the device's size in blocks) must not make a huge allocation before it is found
+    // out.
+    let mut extents = KVec::with_capacity(total.min(format::INLINE_EXTENTS), GFP_KERNEL)?;
     for e in raw.inline.iter().take(total) {
         extents.push(*e, GFP_KERNEL)?;
     }

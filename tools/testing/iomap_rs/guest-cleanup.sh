@@ -28,6 +28,18 @@ CLEANUP_MOUNTS=
 CLEANUP_DM=
 CLEANUP_LOOPS=
 
+# cleanup_processes PGID: kill what is left of process group PGID (a test
+# run by timeout(1), which leads a group of its own), before the mounts go:
+# a process left in the background (a memory hog, a writer) would keep them
+# busy, or keep using the machine.
+cleanup_processes() {
+	local left
+	left=$(pgrep -g "$1" | tr '\n' ' ')
+	[ -n "$left" ] || return 0
+	kill -KILL -- "-$1" 2>/dev/null
+	echo "cleanup: killed processes the test left running: $left"
+}
+
 cleanup_snapshot() {
 	CLEANUP_MOUNTS=$(findmnt -rn -o ID)
 	CLEANUP_DM=$(dmsetup ls 2>/dev/null | cut -f1)

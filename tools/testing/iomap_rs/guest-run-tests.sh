@@ -69,7 +69,7 @@ test_window() {
 # anywhere is taken away after it.
 run_test() {
 	local n=$1 t=$2 lane=$3 all=${4:-} out=$SHARE/tests/$2.out tap=$SHARE/tap.d/$1 start rc secs splats
-	local test_dev=/dev/vda scratch_dev=/dev/vdb tmp=/tmp/iomap_rs-tmp-$3 cleaned reason
+	local test_dev=/dev/vda scratch_dev=/dev/vdb tmp=/tmp/iomap_rs-tmp-$3 cleaned reason pid left=
 	[ "$lane" = 0 ] || { test_dev=/dev/vdc scratch_dev=/dev/vdd; }
 	echo "iomap_rs-test: start $t" >/dev/kmsg
 	start=$(date +%s)
@@ -77,15 +77,23 @@ run_test() {
 	if [ -x "$TESTS_DIR/$t.sh" ]; then
 		TEST_NAME=$t RESULT_DIR=$SHARE/tests/$t.d TEST_DEV=$test_dev SCRATCH_DEV=$scratch_dev \
 			SCRATCH_MNT=/tmp/iomap_rs-scratch-$lane REF_DIR=/tmp/iomap_rs-ref-$lane TMPDIR=$tmp \
-			timeout -k 5 "$TEST_TIMEOUT" "$TESTS_DIR/$t.sh" >"$out" 2>&1 </dev/null
+			timeout -k 5 "$TEST_TIMEOUT" "$TESTS_DIR/$t.sh" >"$out" 2>&1 </dev/null &
+		# timeout leads a process group of its own: what the test left
+		# running in the background (a memory hog, say) is killed with it.
+		pid=$!
+		wait "$pid"
 		rc=$?
+		left=$(cleanup_processes "$pid")
 	else
 		echo "no such test: $TESTS_DIR/$t.sh" >"$out"
 		rc=1
 	fi
 	secs=$(($(date +%s) - start))
 	reason=$(tail -n 1 "$out")
-	cleaned=$(cleanup_after "$lane" "$test_dev" "$scratch_dev" $all)
+	cleaned=$(
+		[ -z "$left" ] || echo "$left"
+		cleanup_after "$lane" "$test_dev" "$scratch_dev" $all
+	)
 	rm -rf --one-file-system "$tmp"
 	if [ -n "$cleaned" ]; then
 		mkdir -p "$SHARE/tests/$t.d"

@@ -8,7 +8,7 @@
 # it, and a loop device over a file in its directories, mounted too. The
 # cleanup takes each away and says so, leaves alone a mount that belongs to
 # no lane, and the same test run again after it (creating the same names)
-# passes.
+# passes. A process a test leaves running is killed.
 
 . "$(dirname "$0")/common.sh"
 # shellcheck source=../guest-cleanup.sh
@@ -88,6 +88,21 @@ if dmsetup ls | grep -q iomap_rs-cleanup-test; then fail "the device-mapper devi
 if losetup -n -O BACK-FILE | grep -qF "$ref/" || losetup -n -O BACK-FILE | grep -qF "$tmp/"; then
 	fail "a loop device over the lane's files is still there"
 fi
+
+# A test that exits with a process still running in the background: the
+# harness runs each test under timeout(1), which leads a process group.
+timeout 60 bash -c 'sleep 1000 </dev/null >/dev/null 2>&1 & exit 1' </dev/null &
+pid=$!
+wait "$pid" || true
+report=$(cleanup_processes "$pid")
+echo "$report"
+grep -q "cleanup: killed processes the test left running: [0-9]" <<<"$report" ||
+	fail "the cleanup did not report the process left running"
+sleep 1
+for p in $(pgrep -g "$pid"); do
+	read -r _ _ state _ <"/proc/$p/stat" || continue
+	[ "$state" = Z ] || fail "process $p of the test still runs (state $state)"
+done
 
 # The same test again, with the same names, now cleaning up after itself.
 rc=0

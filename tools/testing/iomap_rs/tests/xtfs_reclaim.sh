@@ -47,7 +47,7 @@ echo 10000 >/proc/sys/vm/vfs_cache_pressure
 # does kswapd while the disk is read on.
 dd if="$TEST_DEV" of=/dev/null bs=1M count=1024 status=none
 avail=$(($(sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo) / 1024))
-coproc HOG { memhog $((avail - 256)); }
+coproc HOG { exec memhog $((avail - 256)); }
 hog=$HOG_PID
 read -r ready <&"${HOG[0]}" || fail "memhog did not start"
 expect_eq "memhog" ready "$ready"
@@ -63,9 +63,11 @@ for ((i = 1; i <= n; i += 97)); do
 done
 rm -rf "$m/d"
 
-# Lockdep saw an xtfs lock taken inside reclaim: a chain of held locks with
-# fs_reclaim before one of xtfs's (/proc/lockdep lists only the direct
-# dependencies, and the shrinker holds the superblock's s_umount between).
+# Lockdep is still on and saw an xtfs lock taken inside reclaim: a chain of
+# held locks with fs_reclaim before one of xtfs's (/proc/lockdep lists only
+# direct dependencies, and the shrinker holds the superblock's s_umount
+# between).
+grep -qE '^ *debug_locks: *1$' /proc/lockdep_stats || fail "lockdep is off: $(grep debug_locks /proc/lockdep_stats)"
 chains=$(tr '\n' '\t' </proc/lockdep_chains | sed 's/\t\t/\n/g' |
 	grep -E 'fs_reclaim.*(xtfs_inode_info|xtfs_alloc)' || true)
 [ -n "$chains" ] ||

@@ -324,6 +324,12 @@ impl Checker {
         for &ino in &ids {
             let raw = &inodes[&ino].raw;
             let r = refs.get(&ino).copied().unwrap_or(0);
+            if raw.nlink > LINK_MAX {
+                self.problem(format!(
+                    "inode {ino}: link count {} above the limit {LINK_MAX}",
+                    raw.nlink
+                ));
+            }
             if raw.mode & S_IFMT == S_IFDIR {
                 let want = 2 + subdirs.get(&ino).copied().unwrap_or(0);
                 if raw.nlink != want {

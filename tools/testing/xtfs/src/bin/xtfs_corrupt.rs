@@ -34,6 +34,8 @@ const CASES: &[&str] = &[
     "inode_extent_beyond_device",
     "inode_extent_overlap",
     "inode_nlink_zero",
+    "dir_nlink_max",
+    "dir_nlink_one",
     "dirent_bad_name",
     "dirent_ino_range",
     "dirent_slot_garbage",
@@ -199,6 +201,14 @@ impl Img {
                     ..e
                 };
                 r.nextents = n as u32 + 1;
+                self.put_inode(ino, &r);
+            }
+            "dir_nlink_max" | "dir_nlink_one" => {
+                // A subdirectory whose link count overflows with one more subdirectory, or
+                // underflows when its only "." goes.
+                let (_, ino) = self.root_entry(true);
+                let mut r = self.inode(ino);
+                r.nlink = if name == "dir_nlink_max" { u32::MAX } else { 1 };
                 self.put_inode(ino, &r);
             }
             "inode_nlink_zero" => {
