@@ -35,6 +35,10 @@
 //! [`inode::Operations`] is `inode_operations`, [`file::Operations`] is `file_operations`. A
 //! filesystem picks the tables for each inode when it initialises it ([`inode::Params`]).
 //!
+//! Locks that eviction or writeback completion take should be [`reclaim::NoFsMutex`]es: the
+//! allocations made while one is held then cannot enter filesystem reclaim, which evicts
+//! inodes and waits for writeback.
+//!
 //! Inodes are allocated by this module, in a container that holds the filesystem's per-inode
 //! data ([`FileSystem::INodeData`], pin-initialised, so it can hold locks) next to the
 //! `struct inode`: [`inode::INode::data`] reaches it.
