@@ -184,6 +184,20 @@ fn links_less(inode: &INode<Xtfs>, n: u32) -> Result<u32> {
     })
 }
 
+/// Directory `dir`'s link count less one, for a subdirectory that goes: it keeps its own two
+/// ("." and its name), `EUCLEAN` otherwise. A directory whose count reached zero with its name
+/// still there would be deleted at eviction.
+fn dir_links_less(dir: &INode<Xtfs>) -> Result<u32> {
+    match links_less(dir, 1)? {
+        links if links >= 2 => Ok(links),
+        _ => Err(corrupt!(
+            "directory {}: link count {} too low\n",
+            dir.ino(),
+            dir.nlink()
+        )),
+    }
+}
+
 /// `inode`'s link count plus `n`, at most `LINK_MAX` (`EMLINK`; the VFS checks it first).
 fn links_more(inode: &INode<Xtfs>, n: u32) -> Result<u32> {
     inode
@@ -347,7 +361,7 @@ impl inode::Operations for DirOps {
             return Err(ENOENT);
         }
         // The removed directory's "..".
-        let dir_links = links_less(dir, 1)?;
+        let dir_links = dir_links_less(dir)?;
         clear_slot(dir, slot)?;
         set_links(inode, 0);
         dir.set_nlink(dir_links);
@@ -381,12 +395,12 @@ impl inode::Operations for DirOps {
             _ => 0,
         };
         let new_dir_links = match (target_is_dir, cross) {
-            (true, false) => links_less(new_dir, 1)?,
+            (true, false) => dir_links_less(new_dir)?,
             (false, true) => links_more(new_dir, 1)?,
             _ => new_dir.nlink(),
         };
         let old_dir_links = if cross {
-            links_less(old_dir, 1)?
+            dir_links_less(old_dir)?
         } else {
             old_dir.nlink()
         };

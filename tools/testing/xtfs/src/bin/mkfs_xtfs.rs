@@ -344,6 +344,13 @@ impl Image {
                 let cino = self.new_ino();
                 let raw = self.copy_dir(&child, cino, ino, &meta);
                 self.put_inode(cino, &raw);
+                if dir.nlink >= LINK_MAX {
+                    fail(&format!(
+                        "{}: more than {} subdirectories",
+                        path.display(),
+                        LINK_MAX - 2
+                    ));
+                }
                 dir.nlink += 1;
                 (cino, DT_DIR)
             } else if ft.is_symlink() {
@@ -364,6 +371,12 @@ impl Image {
                 let key = (meta.dev(), meta.ino());
                 if let Some(&cino) = self.links.get(&key) {
                     let mut raw = self.inode(cino);
+                    if raw.nlink >= LINK_MAX {
+                        fail(&format!(
+                            "{}: more than {LINK_MAX} hard links",
+                            child.display()
+                        ));
+                    }
                     raw.nlink += 1;
                     self.put_inode(cino, &raw);
                     (cino, DT_REG)
