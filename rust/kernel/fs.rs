@@ -181,20 +181,20 @@ impl Registration {
 impl PinnedDrop for Registration {
     fn drop(self: Pin<&mut Self>) {
         let fs = self.fs.as_ptr();
-        // SAFETY: By the type invariant `fs` is registered. After `unregister_filesystem` no
-        // new mount finds the type; a superblock, or a mount that found the type before,
-        // holds a reference to the owning module (`get_filesystem()`), which is why only a
-        // module being unloaded (`MODULE_STATE_GOING`, reached with no reference left) may
-        // free the type and forget its keys.
+        // After `unregister_filesystem` no new mount finds the type; a superblock, or a mount
+        // that found the type before, holds a reference to the owning module
+        // (`get_filesystem()`), so only a module being unloaded (`MODULE_STATE_GOING`, reached
+        // with no reference left) may free the type and forget its keys.
+        // SAFETY: By the type invariant `fs` is registered; both calls take a registered type.
         let going = unsafe {
             bindings::unregister_filesystem(fs);
             bindings::fs_type_owner_going(fs)
         };
         if going {
-            // SAFETY: As above: nothing uses the type or its keys any more, once the pending
-            // RCU callbacks have run (inodes of the type are freed by RCU callbacks,
-            // `free_inode`, in the module's code: C filesystems wait for them in their exit
-            // too); it was allocated by `KBox` in `new`.
+            // Inodes of the type are freed by RCU callbacks (`free_inode`, in the module's
+            // code): C filesystems wait for them in their exit too.
+            // SAFETY: As above, nothing uses the type or its keys once the pending RCU
+            // callbacks have run; it was allocated by `KBox` in `new`.
             unsafe {
                 bindings::rcu_barrier();
                 bindings::fs_type_unregister_keys(fs);
@@ -304,10 +304,10 @@ impl<T: FileSystem> Tables<T> {
         sb_ptr: *mut bindings::super_block,
         _fc: *mut bindings::fs_context,
     ) -> crate::ffi::c_int {
+        // The fields are written through the pointer: no reference to the superblock is held
+        // while the filesystem's callbacks reach it through theirs.
         // SAFETY: `get_tree_bdev` passes a new superblock it holds exclusively (`s_umount`
-        // held for writing) with its block device set up. The fields are written through the
-        // pointer: no reference to the superblock is held while the filesystem's callbacks
-        // reach it through theirs.
+        // held for writing) with its block device set up.
         unsafe {
             (*sb_ptr).s_op = &Self::SUPER;
             (*sb_ptr).s_maxbytes = bindings::MAX_LFS_FILESIZE;
@@ -324,11 +324,12 @@ impl<T: FileSystem> Tables<T> {
             unsafe { sb::set_data::<T>(sb_ptr, data) };
             let ret = Self::fill_root(sb_ptr);
             if ret.is_err() {
-                // SAFETY: The mount failed and nothing else uses the superblock. It has no
-                // inode left: `root` dropped every reference it took (they borrow the
+                // No inode is left: `root` dropped every reference it took (they borrow the
                 // superblock) or `d_make_root` did, and inodes of an inactive superblock
                 // (`get_tree_bdev` activates it only after this succeeds) are evicted by their
                 // last `iput`.
+                // SAFETY: The mount failed and nothing else uses the superblock, which has no
+                // inode left (above).
                 unsafe { sb::drop_data::<T>(sb_ptr) };
             }
             ret

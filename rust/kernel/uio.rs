@@ -135,11 +135,11 @@ impl IovIter {
     /// The number of bytes left.
     #[inline]
     pub fn count(&self) -> usize {
-        // SAFETY: `iov_iter_count()` is `return i->count;`: the field is read as it does,
-        // without a call on the per-folio path. The iterator is valid and not changed
-        // concurrently (type invariant). `count`
-        // is a member of the anonymous struct in the union, which `include/linux/uio.h` lays
-        // over `__ubuf_iovec` on purpose so that it is valid for every iterator type.
+        // `iov_iter_count()` is `return i->count;`: the field is read as it does, without a
+        // call on the per-folio path. `count` is a member of the anonymous struct in the
+        // union, which `include/linux/uio.h` lays over `__ubuf_iovec` for every iterator type.
+        // SAFETY: The iterator is valid and not changed concurrently (type invariant); `count`
+        // is valid for every iterator type (above).
         unsafe {
             (*self.0.get())
                 .__bindgen_anon_1

@@ -102,12 +102,12 @@ impl<M: DirectWrite + ?Sized> DirectBridge<M> {
             return error;
         }
         from_result(|| {
-            // SAFETY: Only `direct_write` passes this table, for a write to the inode its
-            // file's mapping belongs to (`f_mapping->host`, the inode it checked), an inode of
-            // `M::FileSystem` whose `i_rwsem` it holds exclusively; it waits for the I/O
+            // Only `direct_write` passes this table, for a write to the inode its file's mapping
+            // belongs to (`f_mapping->host`, the inode it checked), an inode of `M::FileSystem`
+            // whose `i_rwsem` it holds exclusively; it waits for the I/O
             // (`IOMAP_DIO_FORCE_WAIT`), so the completion runs in its context, before it
-            // returns and releases the lock: the inode and its lock are live meanwhile.
-            // `ki_pos` is the start.
+            // returns and releases the lock.
+            // SAFETY: The inode and its lock are live meanwhile (above); `ki_pos` is the start.
             let (inode, lock, offset) = unsafe {
                 let host = (*(*(*iocb).ki_filp).f_mapping).host;
                 let inode = INode::<M::FileSystem>::from_raw(host);
@@ -156,10 +156,10 @@ pub fn direct_read<M: Mapper>(
     lock: &crate::pagecache::InodeLock<'_>,
 ) -> Result<usize> {
     check_io_target(inode, kiocb, lock, true)?;
-    // SAFETY: The kiocb and iterator are valid and ours for the call (type invariants). The
-    // kiocb reads `inode`, an inode of `M::FileSystem`, whose `i_rwsem` is held (checked
+    // The kiocb reads `inode`, an inode of `M::FileSystem`, whose `i_rwsem` is held (checked
     // above); `M`'s table maps it. With `IOMAP_DIO_FORCE_WAIT` the call does not return before
     // the I/O is done, so nothing refers to the kiocb or iterator afterwards.
+    // SAFETY: The kiocb and iterator are valid and ours for the call (type invariants).
     let ret = unsafe {
         bindings::file_accessed((*kiocb.as_raw()).ki_filp);
         bindings::iomap_dio_rw(
@@ -636,9 +636,7 @@ impl<M: Writeback + ?Sized> WritebackBridge<M> {
                 .is_ok_and(|r| r.start() <= offset && offset < r.end());
             let usable = match iomap.mapping_type() {
                 Ok(MappingType::Hole) => true,
-                Ok(MappingType::Mapped | MappingType::Unwritten) => {
-                    iomap.is_on_device(inode.super_block().bdev())
-                }
+                Ok(MappingType::Mapped | MappingType::Unwritten) => !wrong_device(inode, iomap),
                 _ => false,
             };
             if !covers || !usable {

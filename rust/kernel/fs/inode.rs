@@ -982,10 +982,11 @@ impl<T: FileSystem> Ops<T> {
                 _flags: u32,
             ) -> *mut bindings::dentry {
                 let result = (|| {
-                    // SAFETY: The VFS passes a live, initialised directory of this filesystem
-                    // (its `i_op` is this table), whose superblock is alive for the call, and
-                    // a dentry whose name is stable during the lookup (the parent's `i_rwsem`
+                    // The VFS passes a live, initialised directory of this filesystem (its
+                    // `i_op` is this table), whose superblock is alive for the call, and a
+                    // dentry whose name is stable during the lookup (the parent's `i_rwsem`
                     // is held).
+                    // SAFETY: `dir` is a live, initialised inode of `U::FileSystem` (above).
                     let dir = unsafe { INode::<U::FileSystem>::from_raw(dir) };
                     // SAFETY: The dentry's name is stable during the lookup (above).
                     let name = unsafe { Self::name(dentry) };
@@ -1096,9 +1097,9 @@ impl<T: FileSystem> Ops<T> {
                     if !same_sb || Type::from_mode(inode.mode()) != Some(typ) {
                         return Err(EIO);
                     }
-                    // SAFETY: `dentry` is the callback's negative dentry (the caller's
-                    // contract); the inode is `I_NEW` (`Created`'s invariant), so it has no
-                    // dentry: `lookup` refuses `I_NEW` inodes, and nothing else gives them one.
+                    // The inode is `I_NEW` (`Created`'s invariant), so it has no dentry:
+                    // `lookup` refuses `I_NEW` inodes, and nothing else gives them one.
+                    // SAFETY: `dentry` is the callback's negative dentry (the caller's contract);
                     // `d_instantiate_new` takes over the reference and unlocks the inode.
                     unsafe { bindings::d_instantiate_new(dentry, inode.into_raw()) };
                     Ok(0)
@@ -1255,11 +1256,11 @@ impl<T: FileSystem> Ops<T> {
                     return EINVAL.to_errno();
                 }
                 from_result(|| {
+                    // `vfs_rename` locks the moved inode unless it is a directory staying in the
+                    // same parent, and without `RENAME_EXCHANGE` (refused above) the target.
                     // SAFETY: The VFS passes two locked directories of this filesystem, a
-                    // positive dentry in the first and a dentry in the second, positive if
-                    // the name exists; their inodes are live. `vfs_rename` locks the moved
-                    // one unless it is a directory staying in the same parent, and without
-                    // `RENAME_EXCHANGE` (refused above) always the target.
+                    // positive dentry in the first and one in the second, positive if the
+                    // name exists; their inodes are live.
                     unsafe {
                         let inode = INode::<U::FileSystem>::from_raw((*old_dentry).d_inode);
                         let target = (*new_dentry).d_inode;

@@ -47,10 +47,10 @@ impl Metadata {
 
     /// The superblock's block device.
     pub(crate) fn bdev(&self) -> *mut bindings::block_device {
+        // Read through the raw pointer: other fields of the superblock change concurrently, so
+        // no reference to the whole structure is made.
         // SAFETY: The superblock is alive (type invariant); `s_bdev` is set before any
-        // `Metadata` exists and not changed until the superblock is shut down. The field is
-        // read through the raw pointer: other fields of the superblock change concurrently,
-        // so no reference to the whole structure is made.
+        // `Metadata` exists and not changed until the superblock is shut down.
         unsafe { (*self.as_ptr()).s_bdev }
     }
 
