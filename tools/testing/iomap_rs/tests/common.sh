@@ -407,6 +407,21 @@ linear_scratch_remove() {
 	dmsetup remove "$LINEAR_NAME" 2>>"$RESULT_DIR/dmsetup.log"
 }
 
+# device_sector FILE BYTE: the 512-byte sector of the device that holds byte
+# BYTE of FILE, as FIEMAP reports it (xfs_io's "N: [from..to]: first..last"
+# lines, in sectors); nothing if the byte is in a hole or not yet allocated.
+device_sector() {
+	local s=$(($2 / 512)) range addr from
+	while read -r _ range addr _; do
+		[[ $range =~ ^\[([0-9]+)\.\.([0-9]+)\]:$ ]] || continue
+		from=${BASH_REMATCH[1]}
+		[ "$from" -le "$s" ] && [ "$s" -le "${BASH_REMATCH[2]}" ] || continue
+		[[ $addr =~ ^([0-9]+)\.\.[0-9]+$ ]] || return 0
+		echo $((BASH_REMATCH[1] + s - from))
+		return 0
+	done < <(xfs_io -r -c "fiemap $2 1" "$1")
+}
+
 # xtfs_statfs_free: the free blocks statfs reports (for leak checks).
 xtfs_statfs_free() {
 	stat -f -c '%f' "$SCRATCH_MNT"

@@ -40,12 +40,9 @@ done
 # The layout the test relies on: the block after a file's is not the next
 # file's (a directory's block, or the root's) and shares its page.
 block_of() {
-	local range addr
-	while read -r _ range addr _; do
-		[[ $range =~ ^\[0\.\. ]] && [[ $addr =~ ^([0-9]+)\.\. ]] || continue
-		echo $((BASH_REMATCH[1] / 2))
-		return
-	done < <(xfs_io -c "fiemap 0 1024" "$1")
+	local sector
+	sector=$(device_sector "$1" 0)
+	[ -z "$sector" ] || echo $((sector / 2))
 }
 shared=0
 for i in $(seq $((n - 1))); do

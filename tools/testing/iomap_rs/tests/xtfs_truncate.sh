@@ -21,20 +21,10 @@ ref_dir
 # eof_block_tail FILE BLOCK_SIZE: the bytes past EOF of the block holding EOF,
 # read from the device (O_DIRECT) at the address FIEMAP reports.
 eof_block_tail() {
-	local size blk sector= b from to range addr
+	local size blk sector
 	size=$(stat -c %s "$1")
 	blk=$((size / $2 * $2))
-	b=$((blk / 512))
-	# "0: [from..to]: first..last" (or "hole"), in 512-byte units, after a
-	# line with the file's name.
-	while read -r _ range addr _; do
-		[[ $range =~ ^\[([0-9]+)\.\.([0-9]+)\]:$ ]] || continue
-		from=${BASH_REMATCH[1]} to=${BASH_REMATCH[2]}
-		[[ $addr =~ ^([0-9]+)\.\.[0-9]+$ ]] || continue
-		if [ "$from" -le "$b" ] && [ "$b" -le "$to" ]; then
-			sector=$((BASH_REMATCH[1] + b - from))
-		fi
-	done < <(xfs_io -c "fiemap $blk $2" "$1")
+	sector=$(device_sector "$1" "$blk")
 	[ -n "$sector" ] || fail "no extent at byte $blk of $1: $(xfs_io -c fiemap "$1")"
 	dd if="$SCRATCH_DEV" bs=512 skip="$sector" count=$(($2 / 512)) iflag=direct status=none |
 		tail -c +$((size % $2 + 1))
