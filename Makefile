@@ -11,7 +11,7 @@ run:
 
 # Build if needed, boot once, run every test; ends with "N passed, N failed".
 # Select tests with TESTS="name ...", the kernel configuration with
-# KCONFIG=distro (default: the test configuration).
+# KCONFIG=distro or KCONFIG=debug (default: the test configuration).
 test:
 	KCONFIG=$(KCONFIG) tools/testing/iomap_rs/run-tests.sh $(TESTS)
 

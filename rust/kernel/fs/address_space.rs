@@ -38,6 +38,7 @@ use crate::{
     iomap::{
         iter::{IomapOps, IterFlags},
         map::{Iomap, MappingType},
+        range::FileRange,
     },
     prelude::*,
     str::CStr,
@@ -473,6 +474,16 @@ pub trait Writeback: Mapper {
         len: u32,
     ) -> Result;
 
+    /// Called when writeback could not map the dirty bytes of a folio from `range.start()` on
+    /// ([`Writeback::map_blocks`] failed; `range` ends where the folio does): the folio ends
+    /// its writeback clean, so their data is lost and the error is reported to `fsync`. The
+    /// filesystem gives back what it held for that data, as XFS's `xfs_discard_folio` punches
+    /// its delayed allocations: nothing will write them any more. The folio is locked, so the
+    /// cache over `range` does not change meanwhile. Does nothing by default.
+    fn discard_folio(inode: &INode<Self::FileSystem>, range: FileRange) {
+        let _ = (inode, range);
+    }
+
     /// The queue through which writeback I/O of `inode` completes.
     fn ioend_queue(inode: &INode<Self::FileSystem>) -> &IoendQueue<Self>;
 
@@ -590,7 +601,7 @@ impl<M: Writeback + ?Sized> WritebackBridge<M> {
     const OPS: bindings::iomap_writeback_ops = bindings::iomap_writeback_ops {
         map_blocks: Some(Self::map_blocks),
         prepare_ioend: Some(Self::prepare_ioend),
-        discard_folio: None,
+        discard_folio: Some(Self::discard_folio),
     };
 
     /// # Safety
@@ -644,6 +655,27 @@ impl<M: Writeback + ?Sized> WritebackBridge<M> {
             }
             Ok(0)
         })
+    }
+
+    /// # Safety
+    ///
+    /// Only C calls this, as the `discard_folio` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
+    unsafe extern "C" fn discard_folio(folio: *mut bindings::folio, pos: bindings::loff_t) {
+        // `iomap_writepage_map_blocks` passes the folio it is writing back, locked, in the
+        // mapping of a file of `M::FileSystem` (its `a_ops` is `M`'s table), whose inode lives
+        // while the folio is locked in its mapping; `pos` is inside the folio.
+        // SAFETY: As said above: the folio's mapping and its host are valid.
+        let (inode, end) = unsafe {
+            let mapping = (*folio).__bindgen_anon_1.__bindgen_anon_1.mapping;
+            (
+                INode::<M::FileSystem>::from_raw((*mapping).host),
+                bindings::folio_pos(folio).saturating_add(bindings::folio_size(folio) as i64),
+            )
+        };
+        if let Ok(range) = FileRange::new(pos, end) {
+            M::discard_folio(inode, range);
+        }
     }
 
     /// # Safety

@@ -8,7 +8,8 @@
 //! Metadata is read and written through the block device's page cache, as `sb_bread()` does
 //! with buffer heads: [`Metadata::read`] copies bytes out of uptodate folios, [`Metadata::write`]
 //! copies bytes in under the folio lock and dirties the folio, [`Metadata::sync`] writes
-//! everything dirty back and waits. Copies, not references into the cache, so that nothing a
+//! everything dirty back and waits. [`Metadata::hold`] keeps a range's pages in the cache, so
+//! that writes to it need neither memory nor a read of the device. Copies, not references into the cache, so that nothing a
 //! filesystem holds can alias memory that another writer of the device changes: a filesystem
 //! decodes a snapshot, checks it, and never sees it change under it.
 //!
@@ -26,10 +27,11 @@ use super::{inode, FileSystem, Ino};
 use crate::{
     bindings,
     error::{from_err_ptr, from_result, Result},
+    folio::Folio,
     prelude::*,
-    types::Opaque,
+    types::{ARef, Opaque},
 };
-use core::{marker::PhantomData, pin::Pin};
+use core::{marker::PhantomData, pin::Pin, ptr::NonNull};
 
 /// A superblock's view of its block device, for metadata I/O.
 ///
@@ -85,59 +87,111 @@ impl Metadata {
         }
     }
 
+    /// A referenced, uptodate folio of the device's cache holding page `index`, read from the
+    /// device if need be.
+    fn read_folio(&self, index: u64) -> Result<ARef<Folio>> {
+        // SAFETY: `bdev_mapping()` is the block device's, valid (type invariant); a null filler
+        // reads through the mapping's `read_folio`. The result is a referenced, uptodate folio or
+        // an error pointer.
+        let folio = from_err_ptr(unsafe {
+            bindings::read_cache_folio(self.bdev_mapping(), index as _, None, core::ptr::null_mut())
+        })?;
+        // SAFETY: Not null (an error pointer was returned as an error above); we own the reference
+        // `read_cache_folio` took and hand it to the `ARef`.
+        Ok(unsafe { ARef::from_raw(NonNull::new_unchecked(folio.cast())) })
+    }
+
     /// Runs `f` on each piece of `[pos, pos + len)` that lies in one page of the device's page
     /// cache, with the folio locked, uptodate and still in the cache, and the piece mapped:
     /// `f(offset in the range, the piece, its length, the folio, its offset in the folio)`,
     /// which may fail.
+    ///
+    /// The folios of `held` are used where they are still the cache's; a page it covers whose
+    /// folio left the cache (or was never the device's) is read again and held from then on.
     fn for_each_piece(
         &self,
         pos: u64,
         len: usize,
+        mut held: Option<&mut HeldMetadata>,
         mut f: impl FnMut(usize, *mut u8, usize, *mut bindings::folio, usize) -> Result,
     ) -> Result {
         self.check_range(pos, len)?;
         let mapping = self.bdev_mapping();
         let page = bindings::PAGE_SIZE;
         let mut done = 0usize;
+        // Whether the held folio of the current page turned out not to be the cache's.
+        let mut held_stale = false;
         while done < len {
             let at = pos + done as u64;
-            let index = (at / page as u64) as usize;
-            // SAFETY: `mapping` is the block device's, valid (type invariant); a null filler
-            // reads through the mapping's `read_folio`. The result is a referenced, uptodate
-            // folio or an error pointer.
-            let folio = from_err_ptr(unsafe {
-                bindings::read_cache_folio(mapping, index as _, None, core::ptr::null_mut())
-            })?;
+            let index = at / page as u64;
+            let slot = held.as_deref_mut().and_then(|h| h.slot(index));
+            let (folio, read) = match slot {
+                Some(ref held_folio) if !held_stale => ((*held_folio).clone(), false),
+                _ => (self.read_folio(index)?, true),
+            };
             // SAFETY: We hold a reference to `folio`.
-            unsafe { bindings::folio_lock(folio) };
+            unsafe { bindings::folio_lock(folio.as_raw()) };
             // SAFETY: The folio is locked: its mapping and uptodate flag are stable.
             let current = unsafe {
-                (*folio).__bindgen_anon_1.__bindgen_anon_1.mapping == mapping
-                    && bindings::folio_test_uptodate(folio)
+                (*folio.as_raw()).__bindgen_anon_1.__bindgen_anon_1.mapping == mapping
+                    && bindings::folio_test_uptodate(folio.as_raw())
             };
             let mut ret = Ok(());
             if current {
                 // SAFETY: The folio holds the page `index` of the device; `folio_pos` is its
                 // byte offset.
-                let in_folio = (at - unsafe { bindings::folio_pos(folio) } as u64) as usize;
+                let in_folio =
+                    (at - unsafe { bindings::folio_pos(folio.as_raw()) } as u64) as usize;
                 let n = (len - done).min(page - in_folio % page);
                 // SAFETY: `in_folio` is inside the folio, and the mapping covers the rest of
                 // its page, which holds the `n` bytes.
-                let addr = unsafe { bindings::kmap_local_folio(folio, in_folio) }.cast::<u8>();
-                ret = f(done, addr, n, folio, in_folio);
+                let addr =
+                    unsafe { bindings::kmap_local_folio(folio.as_raw(), in_folio) }.cast::<u8>();
+                ret = f(done, addr, n, folio.as_raw(), in_folio);
                 // SAFETY: `addr` came from `kmap_local_folio` above, unmapped in reverse order.
                 unsafe { bindings::kunmap_local(addr.cast()) };
                 done += n;
+                if let Some(held_folio) = slot.filter(|_| read) {
+                    *held_folio = folio.clone();
+                }
+                held_stale = false;
+            } else {
+                // A folio that left the cache or lost its contents is looked up again.
+                held_stale = true;
             }
-            // SAFETY: Locked and referenced above. A folio that left the cache or lost its
-            // contents is looked up again.
-            unsafe {
-                bindings::folio_unlock(folio);
-                bindings::folio_put(folio);
-            }
+            // SAFETY: Locked above; the reference is dropped after.
+            unsafe { bindings::folio_unlock(folio.as_raw()) };
             ret?;
         }
         Ok(())
+    }
+
+    /// Reads `[pos, pos + len)` of the device into its page cache and holds the pages there
+    /// (a reference on each) for as long as the returned [`HeldMetadata`] lives, so that
+    /// [`Metadata::write_held`] within the range needs neither a read of the device nor
+    /// memory. A filesystem holds the metadata whose update must not fail halfway, such as a
+    /// free-space bitmap kept in memory: ext4 holds its group descriptors, XFS its superblock
+    /// buffer, the same way. Fails with `EIO` beyond the device, `ENOMEM` or a read error.
+    pub fn hold(&self, pos: u64, len: u64) -> Result<HeldMetadata> {
+        let len = usize::try_from(len).map_err(|_| EINVAL)?;
+        self.check_range(pos, len)?;
+        let page = bindings::PAGE_SIZE as u64;
+        let first = pos / page;
+        let end = (pos + len as u64).div_ceil(page);
+        let count = usize::try_from(end - first).map_err(|_| EINVAL)?;
+        let mut folios = KVVec::with_capacity(count, GFP_KERNEL)?;
+        for index in first..end {
+            folios.push(self.read_folio(index)?, GFP_KERNEL)?;
+        }
+        Ok(HeldMetadata { first, folios })
+    }
+
+    /// [`Metadata::write`] through pages held by `held`: once they are held, the write fails
+    /// only if a page left the device's cache meanwhile and cannot be read again (which only
+    /// a direct write of the device's range or an invalidation of its cache can cause).
+    /// Pages the range has beyond `held` are read as [`Metadata::write`] reads them.
+    pub fn write_held(&self, held: &mut HeldMetadata, pos: u64, buf: &[u8]) -> Result {
+        self.write_pieces(pos, buf, Some(held))
     }
 
     /// Reads `buf.len()` bytes at byte offset `pos` of the device. Fails with `EIO` if the range
@@ -145,7 +199,7 @@ impl Metadata {
     pub fn read(&self, pos: u64, buf: &mut [u8]) -> Result {
         let len = buf.len();
         let dst = buf.as_mut_ptr();
-        self.for_each_piece(pos, len, |off, src, n, _, _| {
+        self.for_each_piece(pos, len, None, |off, src, n, _, _| {
             // SAFETY: `src` is mapped for `n` bytes under the folio lock; `dst + off` is in
             // `buf` for `n` bytes (`off + n <= len`); they do not overlap.
             unsafe { core::ptr::copy_nonoverlapping(src, dst.add(off), n) };
@@ -162,11 +216,15 @@ impl Metadata {
     ///
     /// `EROFS` on a read-only mount, whose device must not change.
     pub fn write(&self, pos: u64, buf: &[u8]) -> Result {
+        self.write_pieces(pos, buf, None)
+    }
+
+    fn write_pieces(&self, pos: u64, buf: &[u8], held: Option<&mut HeldMetadata>) -> Result {
         if self.read_only() {
             return Err(EROFS);
         }
         let src = buf.as_ptr();
-        self.for_each_piece(pos, buf.len(), |off, dst, n, folio, in_folio| {
+        self.for_each_piece(pos, buf.len(), held, |off, dst, n, folio, in_folio| {
             // SAFETY: As in `read`, the other way round; the folio is locked, so no other
             // writer through the page cache runs concurrently, and it is uptodate, so the
             // blocks marked dirty hold correct contents.
@@ -177,19 +235,33 @@ impl Metadata {
         })
     }
 
-    /// Writes the dirty cached blocks of `[pos, pos + len)` to the device and waits for them.
-    /// A filesystem calls it before freeing metadata blocks that may be reused for file data,
-    /// whose writes bypass the cache: a dirty cached copy written back later would overwrite
-    /// the data.
+    /// Writes the dirty cached blocks of `[pos, pos + len)` to the device and waits for them,
+    /// until none of them is dirty or under writeback. A filesystem calls it before freeing
+    /// metadata blocks that may be reused for file data, whose writes bypass the cache: a dirty
+    /// cached copy written back later would overwrite the data.
+    ///
+    /// What it reports is that condition, not the I/O's outcome: a block whose write failed
+    /// is clean too (it will not be written again), and the error stays recorded for the next
+    /// [`Metadata::sync`] (it is not consumed here, as `filemap_write_and_wait_range()` would).
+    /// `EBUSY` if the range was dirtied again meanwhile.
     pub fn write_back(&self, pos: u64, len: u64) -> Result {
         if len == 0 {
             return Ok(());
         }
         let end = pos.checked_add(len - 1).ok_or(EINVAL)?;
-        // SAFETY: The mapping is the block device's, valid (type invariant).
-        to_result(unsafe {
-            bindings::filemap_write_and_wait_range(self.bdev_mapping(), pos as i64, end as i64)
-        })
+        let end = i64::try_from(end).map_err(|_| EINVAL)?;
+        let mapping = self.bdev_mapping();
+        // SAFETY: The mapping is the block device's, valid (type invariant); the range is
+        // inclusive and not empty. Errors of the writes stay in the mapping.
+        unsafe {
+            bindings::filemap_fdatawrite_range(mapping, pos as i64, end);
+            bindings::filemap_fdatawait_range_keep_errors(mapping, pos as i64, end);
+        }
+        // SAFETY: As above.
+        if unsafe { bindings::filemap_range_needs_writeback(mapping, pos as i64, end) } {
+            return Err(EBUSY);
+        }
+        Ok(())
     }
 
     /// Whether the superblock is mounted read-only (or was made so by
@@ -220,6 +292,28 @@ impl Metadata {
 }
 
 use crate::error::to_result;
+
+/// Pages of a block device's page cache, held there by [`Metadata::hold`].
+///
+/// It holds references only: it may outlive the superblock, and handed to another
+/// superblock's [`Metadata::write_held`] it is of no use (its pages are not that device's, and
+/// are read again), never of harm.
+///
+/// # Invariants
+///
+/// `folios[i]` is the folio that held page `first + i` of a device's cache when it was read.
+pub struct HeldMetadata {
+    first: u64,
+    folios: KVVec<ARef<Folio>>,
+}
+
+impl HeldMetadata {
+    /// The held folio of page `index`, if this holds that page.
+    fn slot(&mut self, index: u64) -> Option<&mut ARef<Folio>> {
+        let i = usize::try_from(index.checked_sub(self.first)?).ok()?;
+        self.folios.get_mut(i)
+    }
+}
 
 /// A superblock being set up by [`FileSystem::fill_super`].
 ///

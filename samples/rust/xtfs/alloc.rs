@@ -4,7 +4,13 @@
 //!
 //! The block bitmap and the map of inodes in use are kept in memory, loaded and checked at
 //! mount; every change of the block bitmap is written through to its on-disk copy (in the block
-//! device's page cache, written back with the rest of the metadata). Delayed allocations are
+//! device's page cache, written back with the rest of the metadata). The bitmap's pages are
+//! held in the cache for the mount ([`kernel::fs::sb::Metadata::hold`]), so that a change
+//! needs neither memory nor a read of the device: allocating and freeing fail only for
+//! `ENOSPC` or corruption, and their callers can undo what they did before (an allocation
+//! whose extent could not be recorded is freed again). A change never crosses a page of the
+//! bitmap and is undone in memory if its write to the cache fails, so that it is all or
+//! nothing. Delayed allocations are
 //! counted here as reservations: a write reserves the blocks it will need, so that writeback,
 //! which allocates them, never runs out of space. A few blocks are kept back from data for
 //! metadata that is allocated without a reservation (directory blocks, extent blocks).
@@ -14,13 +20,16 @@
 
 use crate::format::{Extent, Super};
 use crate::Xtfs;
-use kernel::fs::sb::SuperBlock;
+use kernel::fs::sb::{HeldMetadata, SuperBlock};
+use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
 /// The allocator of one mounted filesystem.
 pub(crate) struct Alloc {
     /// One bit per block, as on disk.
     bitmap: KVVec<u8>,
+    /// The on-disk bitmap's pages, held in the device's cache.
+    held: HeldMetadata,
     /// One bit per inode, set if its slot is in use (inode `n` is bit `n - 1`).
     inodes: KVVec<u8>,
     free_blocks: u64,
@@ -44,11 +53,13 @@ fn set(map: &mut [u8], bit: u64, on: bool) {
 }
 
 impl Alloc {
-    /// An allocator for `s`, whose block bitmap is `bitmap` (checked by the caller) and whose
-    /// inodes in use are those `in_use` says (asked in increasing order).
+    /// An allocator for `s`, whose block bitmap is `bitmap` (checked by the caller; its pages
+    /// on disk are `held`) and whose inodes in use are those `in_use` says (asked in increasing
+    /// order).
     pub(crate) fn new(
         s: &Super,
         bitmap: KVVec<u8>,
+        held: HeldMetadata,
         mut in_use: impl FnMut(u32) -> Result<bool>,
     ) -> Result<Alloc> {
         let mut inodes = KVVec::from_elem(0u8, (s.inodes as usize).div_ceil(8), GFP_KERNEL)?;
@@ -63,6 +74,7 @@ impl Alloc {
         let used: u64 = bitmap.iter().map(|b| b.count_ones() as u64).sum();
         Ok(Alloc {
             bitmap,
+            held,
             inodes,
             free_blocks: s.blocks - used,
             reserved: 0,
@@ -119,7 +131,14 @@ impl Alloc {
         self.reserved = self.reserved.saturating_sub(n);
     }
 
-    /// Finds a run of up to `want` free blocks, the first from the cursor on (wrapping).
+    /// Whether bit `bit` of the bitmap starts a page of the device (the bitmap starts at a
+    /// block, which need not start a page).
+    fn starts_page(s: &Super, bit: u64) -> bool {
+        bit % 8 == 0 && (s.bitmap_start * s.block_size() + bit / 8) % PAGE_SIZE as u64 == 0
+    }
+
+    /// Finds a run of up to `want` free blocks, the first from the cursor on (wrapping), within
+    /// one page of the bitmap.
     fn find_run(&self, s: &Super, want: u64) -> Option<(u64, u64)> {
         let span = s.blocks - s.data_start;
         let mut i = 0;
@@ -130,7 +149,11 @@ impl Alloc {
                 continue;
             }
             let mut len = 1;
-            while len < want && b + len < s.blocks && !test(&self.bitmap, b + len) {
+            while len < want
+                && b + len < s.blocks
+                && !test(&self.bitmap, b + len)
+                && !Self::starts_page(s, b + len)
+            {
                 len += 1;
             }
             return Some((b, len));
@@ -138,16 +161,52 @@ impl Alloc {
         None
     }
 
-    /// Marks `[start, start + len)` in use or free, in memory and on disk.
+    /// Marks `[start, start + len)` in use or free, on disk and in memory, and counts them in
+    /// or out of the free blocks: one page of the bitmap at a time, each all or nothing. Every
+    /// block must be in the other state (`EUCLEAN` otherwise, and nothing changes): freeing a
+    /// free block would count it twice.
     fn mark(&mut self, sb: &SuperBlock<Xtfs>, s: &Super, start: u64, len: u64, on: bool) -> Result {
-        for b in start..start + len {
-            set(&mut self.bitmap, b, on);
+        let end = start.checked_add(len).ok_or(EUCLEAN)?;
+        if start < s.data_start || end > s.blocks {
+            return Err(EUCLEAN);
         }
-        let (first, last) = ((start / 8) as usize, ((start + len - 1) / 8) as usize);
-        sb.write(
-            s.bitmap_start * s.block_size() + first as u64,
-            &self.bitmap[first..=last],
-        )
+        if let Some(b) = (start..end).find(|&b| test(&self.bitmap, b) == on) {
+            pr_err!(
+                "block {} is already {}\n",
+                b,
+                if on { "in use" } else { "free" }
+            );
+            return Err(EUCLEAN);
+        }
+        let mut from = start;
+        while from < end {
+            let mut to = from + 1;
+            while to < end && !Self::starts_page(s, to) {
+                to += 1;
+            }
+            for b in from..to {
+                set(&mut self.bitmap, b, on);
+            }
+            // The whole bitmap blocks the change is in: should the page have been read
+            // again, they are then right on disk as well.
+            let per_block = s.block_size() as usize;
+            let first = (from / 8) as usize / per_block * per_block;
+            let last = ((to - 1) / 8) as usize / per_block * per_block + per_block - 1;
+            let pos = s.bitmap_start * s.block_size() + first as u64;
+            if let Err(e) = sb.write_held(&mut self.held, pos, &self.bitmap[first..=last]) {
+                for b in from..to {
+                    set(&mut self.bitmap, b, !on);
+                }
+                return Err(e);
+            }
+            if on {
+                self.free_blocks -= to - from;
+            } else {
+                self.free_blocks += to - from;
+            }
+            from = to;
+        }
+        Ok(())
     }
 
     /// Allocates up to `want` contiguous blocks out of a reservation: returns the first block
@@ -161,7 +220,6 @@ impl Alloc {
         let want = want.min(u32::MAX as u64).min(self.reserved).max(1);
         let (start, len) = self.find_run(s, want).ok_or(ENOSPC)?;
         self.mark(sb, s, start, len, true)?;
-        self.free_blocks -= len;
         self.reserved = self.reserved.saturating_sub(len);
         self.cursor = start + len;
         if self.cursor >= s.blocks {
@@ -177,11 +235,28 @@ impl Alloc {
         }
         let (start, _) = self.find_run(s, 1).ok_or(ENOSPC)?;
         self.mark(sb, s, start, 1, true)?;
-        self.free_blocks -= 1;
         Ok(start)
     }
 
-    /// Frees `[start, start + len)`.
+    /// Gives back blocks [`Alloc::allocate_reserved`] returned, which the caller could not
+    /// record: they are free again, and reserved again.
+    pub(crate) fn unallocate_reserved(
+        &mut self,
+        sb: &SuperBlock<Xtfs>,
+        s: &Super,
+        start: u64,
+        len: u64,
+    ) -> Result {
+        // Reserved again whatever happens: should the blocks stay in use (see `free`), they
+        // are counted twice, which is safe, where not counting them would not be.
+        self.reserved += len;
+        self.free(sb, s, start, len)
+    }
+
+    /// Frees `[start, start + len)`: `EUCLEAN` if a block of it is not in use or not a data
+    /// block (a corrupt extent), and nothing is freed. Ranges over several pages of the bitmap
+    /// are freed a page at a time: if a page cannot be written (see `mark`), the blocks of the
+    /// pages before stay free and the rest stays in use (leaked, never handed out twice).
     pub(crate) fn free(
         &mut self,
         sb: &SuperBlock<Xtfs>,
@@ -192,12 +267,7 @@ impl Alloc {
         if len == 0 {
             return Ok(());
         }
-        if start < s.data_start || start + len > s.blocks {
-            return Err(EUCLEAN);
-        }
-        self.mark(sb, s, start, len, false)?;
-        self.free_blocks += len;
-        Ok(())
+        self.mark(sb, s, start, len, false)
     }
 
     /// Frees metadata block `block` (an extent block, a directory or symbolic link block),

@@ -136,8 +136,9 @@ fn add_entry(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &INode<Xtfs>) -> Res
         None => {
             // Full: one more block, zeroed (empty slots), then the entry in its first slot.
             let blocks = dir.as_inode().size() as u64 / bs;
-            let disk = m.alloc.lock().allocate_metadata(sb, &m.sb)?;
+            // Memory first: once allocated, the block is either linked or freed.
             let zero = KVec::from_elem(0u8, bs as usize, GFP_KERNEL)?;
+            let disk = m.alloc.lock().allocate_metadata(sb, &m.sb)?;
             let added = sb.write(disk * bs, &zero).and_then(|()| {
                 dir.data().info.lock().extents.insert(Extent {
                     file_block: blocks,
@@ -307,9 +308,10 @@ impl inode::Operations for DirOps {
         if name.len() > format::NAME_MAX || target.len() as u64 >= bs {
             return Err(ENAMETOOLONG);
         }
-        let disk = m.alloc.lock().allocate_metadata(sb, &m.sb)?;
+        // Memory first: once allocated, the block is either the link's or freed.
         let mut block = KVec::from_elem(0u8, bs as usize, GFP_KERNEL)?;
         block[..target.len()].copy_from_slice(target);
+        let disk = m.alloc.lock().allocate_metadata(sb, &m.sb)?;
         let mut extents = KVec::new();
         let made = sb.write(disk * bs, &block).and_then(|()| {
             extents.push(

@@ -78,6 +78,13 @@ impl Extents {
         self.generation += 1;
     }
 
+    /// Takes every extent out, leaving the tree empty, and bumps the generation. Needs no
+    /// memory, so that eviction cannot fail halfway.
+    pub(crate) fn take(&mut self) -> KVec<Extent> {
+        self.generation += 1;
+        core::mem::replace(&mut self.list, KVec::new())
+    }
+
     /// The generation: the validity cookie of mappings made from the tree as it is now.
     pub(crate) fn generation(&self) -> u64 {
         self.generation

@@ -152,8 +152,9 @@ impl FileMap<'_> {
             let generation = info.extents.generation();
             match info.extents.lookup(block) {
                 Lookup::Extent(e) if e.is_delalloc() && write => {
-                    let (disk, got) = m.alloc.lock().allocate_reserved(sb, &m.sb, e.len as u64)?;
-                    info.extents.allocate(e.file_block, got as u32, disk)?;
+                    allocate_delalloc(sb, &mut info.extents, &e)?;
+                    // Stored with the inode, also if the write fails and no completion runs.
+                    self.inode.mark_dirty();
                 }
                 Lookup::Extent(e) if e.is_delalloc() => {
                     let blocks = e.end().min(end_block) - block;
@@ -170,6 +171,7 @@ impl FileMap<'_> {
                     let n = alloc.reserve_up_to(&m.sb, n)?;
                     let got = allocate_unwritten(sb, &mut alloc, &mut info.extents, block, n)?;
                     alloc.unreserve(n - got);
+                    self.inode.mark_dirty();
                 }
                 Lookup::Hole { end } => {
                     let blocks = end.min(end_block).max(block + 1) - block;
@@ -356,7 +358,6 @@ impl address_space::Writeback for XtfsMapper {
     /// unwritten extents) first.
     fn map_blocks(inode: &INode<Xtfs>, iomap: &mut Iomap, offset: i64, _len: u32) -> Result {
         let sb = inode.super_block();
-        let m = sb.data();
         let bits = sb.block_bits();
         let block = u64::try_from(offset).map_err(|_| EIO)? >> bits;
         let mut info = inode.data().info.lock();
@@ -368,8 +369,7 @@ impl address_space::Writeback for XtfsMapper {
         let e = loop {
             match info.extents.lookup(block) {
                 Lookup::Extent(e) if e.is_delalloc() => {
-                    let (disk, got) = m.alloc.lock().allocate_reserved(sb, &m.sb, e.len as u64)?;
-                    info.extents.allocate(e.file_block, got as u32, disk)?;
+                    allocate_delalloc(sb, &mut info.extents, &e)?
                 }
                 Lookup::Extent(e) => break Some(e),
                 Lookup::Hole { end } => {
@@ -396,6 +396,16 @@ impl address_space::Writeback for XtfsMapper {
             )?;
         }
         Ok(())
+    }
+
+    /// Writeback lost the data from `range.start()` to the end of its folio: the delayed
+    /// allocations under it are given back, or its reservation would outlive it. (Should the
+    /// extent list not be rebuilt for want of memory, the reservation stays until the file is
+    /// truncated or evicted.)
+    fn discard_folio(inode: &INode<Xtfs>, range: FileRange) {
+        if FileMap::punch_delalloc(inode, range).is_err() {
+            pr_warn!("inode {}: a reservation outlives lost data\n", inode.ino());
+        }
     }
 
     fn ioend_queue(inode: &INode<Xtfs>) -> &address_space::IoendQueue<XtfsMapper> {
@@ -474,6 +484,22 @@ fn set_size_locked(
         |e| freed = freed.and(alloc.release(sb, &m.sb, e, false)),
     )?;
     freed
+}
+
+/// Allocates blocks for (the start of) delayed allocation `e` out of its reservation, as an
+/// unwritten extent. If the extent cannot be recorded, the blocks are freed and reserved again:
+/// nothing changed.
+fn allocate_delalloc(sb: &SuperBlock<Xtfs>, extents: &mut Extents, e: &Extent) -> Result {
+    let s = &sb.data().sb;
+    let mut alloc = sb.data().alloc.lock();
+    let (disk, got) = alloc.allocate_reserved(sb, s, e.len as u64)?;
+    extents
+        .allocate(e.file_block, got as u32, disk)
+        .inspect_err(|_| {
+            // Cannot fail: the bitmap's pages are held (see `alloc`), the blocks were just
+            // marked in use. Were a page taken out of the cache meanwhile, the blocks leak.
+            let _ = alloc.unallocate_reserved(sb, s, disk, got);
+        })
 }
 
 /// Allocates up to `want` blocks of the caller's reservation for the file blocks from `block`

@@ -134,7 +134,8 @@ impl fs::FileSystem for Xtfs {
         // The inode table, one block at a time: a slot is in use if its mode is set.
         let mut itable_block = KVec::from_elem(0u8, bs, GFP_KERNEL)?;
         let mut cached = None;
-        let alloc = Alloc::new(&s, bitmap, |ino| {
+        let held = sb.hold(s.bitmap_start * bs as u64, s.bitmap_blocks * bs as u64)?;
+        let alloc = Alloc::new(&s, bitmap, held, |ino| {
             let pos = (ino as usize - 1) * format::INODE_SIZE;
             let block = (pos / bs) as u64;
             if cached != Some(block) {
@@ -171,33 +172,45 @@ impl fs::FileSystem for Xtfs {
     /// Deletes an inode without links: frees its blocks, reservations, extent chain and slot.
     /// An inode that stays gives back reservations no dirty data needs any more (its cache is
     /// empty by now).
+    ///
+    /// Nothing here needs memory (the bitmap's pages are held), so that an eviction, which
+    /// cannot fail, does not stop halfway: only an I/O error, or a page of the inode table
+    /// that left the cache and cannot be read again, can stop it. The slot is cleared first:
+    /// an inode whose slot could not be cleared keeps its blocks (leaked, reported), as a
+    /// remount will find it with them.
     fn evict_inode(inode: &inode::Evicting<'_, Self>) {
         let sb = inode.super_block();
         let m = sb.data();
         let ino = inode.ino() as u32;
-        let delete = inode.nlink() == 0;
+        let mut delete = inode.nlink() == 0;
         // Directory and symbolic link blocks are metadata, cached by the device.
         let metadata = inode.mode() & format::S_IFMT != format::S_IFREG;
         let mut info = inode.data().info.lock();
         let mut alloc = m.alloc.lock();
         let mut failed = false;
-        let ret = info.extents.remove(
-            0,
-            u64::MAX,
-            |e| delete || e.is_delalloc(),
-            |e| failed |= alloc.release(sb, &m.sb, e, metadata).is_err(),
-        );
+        if delete {
+            if sb
+                .write(inode_pos(&m.sb, ino), &[0u8; format::INODE_SIZE])
+                .is_err()
+            {
+                failed = true;
+                delete = false;
+            } else {
+                alloc.free_inode(ino);
+            }
+        }
+        // The inode's last use: its extents and chain are taken, not rebuilt.
+        let extents = info.extents.take();
+        for e in extents.iter().filter(|e| delete || e.is_delalloc()) {
+            failed |= alloc.release(sb, &m.sb, e, metadata).is_err();
+        }
         if delete {
             for &block in info.chain.iter() {
                 failed |= alloc.free_metadata(sb, &m.sb, block, 1).is_err();
             }
             info.chain = KVec::new();
-            failed |= sb
-                .write(inode_pos(&m.sb, ino), &[0u8; format::INODE_SIZE])
-                .is_err();
-            alloc.free_inode(ino);
         }
-        if ret.is_err() || failed {
+        if failed {
             pr_err!("inode {}: could not free all its space\n", ino);
         }
     }
@@ -259,62 +272,90 @@ fn store_inode_completed(inode: &INode<Xtfs>, pos: i64) -> Result {
 
 /// [`store_inode`], with the inode's extent lock held (`info`), for the completion of a write
 /// at `completed` if it is one. The chain is written first, the inode last.
+///
+/// An inode that could not be stored is marked dirty again, so that writeback retries (the VFS
+/// does not): until it is stored, the disk may not have the blocks its extents and chain hold.
 fn store_inode_locked(inode: &INode<Xtfs>, info: &mut InodeInfo, completed: Option<i64>) -> Result {
+    store_inode_once(inode, info, completed).inspect_err(|_| inode.mark_dirty())
+}
+
+fn store_inode_once(inode: &INode<Xtfs>, info: &mut InodeInfo, completed: Option<i64>) -> Result {
     let sb = inode.super_block();
     let m = sb.data();
     let s = &m.sb;
     let ino = inode.ino() as u32;
     let a = inode.attrs();
     let t = |t: inode::Time| (t.sec, t.nsec);
+    let mut on_disk = KVec::new();
+    for e in info.extents.on_disk() {
+        on_disk.push(*e, GFP_KERNEL)?;
+    }
+    let per_block = format::extents_per_block(s.block_size());
+    let rest = on_disk.get(format::INLINE_EXTENTS..).unwrap_or(&[]);
+    let need = rest.len().div_ceil(per_block);
+    // Memory first, then the chain grown (each block recorded as it is allocated), the chain
+    // and the inode written, and only then the blocks the chain no longer needs freed: until
+    // the inode is written, the disk's chain may still hold them.
+    let mut buf = KVec::from_elem(0u8, s.block_size() as usize, GFP_KERNEL)?;
+    let mut kept = if info.chain.len() > need {
+        let mut kept = KVec::with_capacity(need, GFP_KERNEL)?;
+        kept.extend_from_slice(&info.chain[..need], GFP_KERNEL)?;
+        Some(kept)
+    } else {
+        None
+    };
+    info.chain
+        .reserve(need.saturating_sub(info.chain.len()), GFP_KERNEL)?;
     {
-        let mut on_disk = KVec::new();
-        for e in info.extents.on_disk() {
-            on_disk.push(*e, GFP_KERNEL)?;
+        let mut alloc = m.alloc.lock();
+        while info.chain.len() < need {
+            let block = alloc.allocate_metadata(sb, s)?;
+            info.chain.push(block, GFP_NOWAIT)?;
         }
-        let per_block = format::extents_per_block(s.block_size());
-        let rest = on_disk.get(format::INLINE_EXTENTS..).unwrap_or(&[]);
-        let need = rest.len().div_ceil(per_block);
-        {
-            let mut alloc = m.alloc.lock();
-            while info.chain.len() < need {
-                let block = alloc.allocate_metadata(sb, s)?;
-                info.chain.push(block, GFP_KERNEL)?;
-            }
-            if info.chain.len() > need {
-                let mut kept = KVec::with_capacity(need, GFP_KERNEL)?;
-                kept.extend_from_slice(&info.chain[..need], GFP_KERNEL)?;
-                for &block in &info.chain[need..] {
-                    alloc.free_metadata(sb, s, block, 1)?;
-                }
-                info.chain = kept;
-            }
+    }
+    for (i, records) in rest.chunks(per_block).enumerate() {
+        let next = if i + 1 < need { info.chain[i + 1] } else { 0 };
+        format::encode_extent_block(&mut buf, records, next, ino, format::crc32c);
+        sb.write(info.chain[i] * s.block_size(), &buf)?;
+    }
+    if let Some(pos) = completed {
+        control::pause(PausePoint::FsStoreExtents, inode.as_inode(), pos);
+    }
+    let mut inline = [Extent::default(); format::INLINE_EXTENTS];
+    for (slot, e) in inline.iter_mut().zip(on_disk.iter()) {
+        *slot = *e;
+    }
+    let raw = RawInode {
+        mode: a.mode,
+        nlink: a.nlink,
+        uid: a.uid,
+        gid: a.gid,
+        size: a.size as u64,
+        times: [t(a.atime), t(a.mtime), t(a.ctime)],
+        nextents: on_disk.len() as u32,
+        extent_block: info
+            .chain
+            .first()
+            .copied()
+            .filter(|_| need > 0)
+            .unwrap_or(0),
+        parent: info.parent,
+        inline,
+    };
+    sb.write(inode_pos(s, ino), &raw.encode(ino, format::crc32c))?;
+    if let Some(kept) = kept.take() {
+        // Clean in the cache first (a dirty copy written back later would overwrite the data
+        // of whoever gets the block next), then free, which cannot fail (see `alloc`).
+        for &block in &info.chain[need..] {
+            sb.write_back(block * s.block_size(), s.block_size())?;
         }
-        let mut buf = KVec::from_elem(0u8, s.block_size() as usize, GFP_KERNEL)?;
-        for (i, records) in rest.chunks(per_block).enumerate() {
-            let next = info.chain.get(i + 1).copied().unwrap_or(0);
-            format::encode_extent_block(&mut buf, records, next, ino, format::crc32c);
-            sb.write(info.chain[i] * s.block_size(), &buf)?;
+        let mut alloc = m.alloc.lock();
+        let mut freed = Ok(());
+        for &block in &info.chain[need..] {
+            freed = freed.and(alloc.free(sb, s, block, 1));
         }
-        if let Some(pos) = completed {
-            control::pause(PausePoint::FsStoreExtents, inode.as_inode(), pos);
-        }
-        let mut inline = [Extent::default(); format::INLINE_EXTENTS];
-        for (slot, e) in inline.iter_mut().zip(on_disk.iter()) {
-            *slot = *e;
-        }
-        let raw = RawInode {
-            mode: a.mode,
-            nlink: a.nlink,
-            uid: a.uid,
-            gid: a.gid,
-            size: a.size as u64,
-            times: [t(a.atime), t(a.mtime), t(a.ctime)],
-            nextents: on_disk.len() as u32,
-            extent_block: info.chain.first().copied().unwrap_or(0),
-            parent: info.parent,
-            inline,
-        };
-        sb.write(inode_pos(s, ino), &raw.encode(ino, format::crc32c))?;
+        info.chain = kept;
+        freed?;
     }
     Ok(())
 }

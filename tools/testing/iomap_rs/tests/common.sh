@@ -584,3 +584,85 @@ pause_wait() {
 pause_release() {
 	echo release >"$IOMAP_RS_DEBUGFS/pause/$1" || fail "cannot release pause point $1"
 }
+
+# fault_nth_setup DEVICE [io]: let /proc/thread-self/fail-nth fail
+# allocations that may sleep (failslab and fail_page_alloc ignore them by
+# default, and every page order) and, with "io", bios to DEVICE
+# (fail_make_request); silently, the test program reports which faults it
+# reached. fault_nth_restore undoes it (the defaults), also when the test
+# fails.
+FAULT_DEBUGFS=/sys/kernel/debug
+fault_nth_setup() {
+	local a
+	[ -e /proc/thread-self/fail-nth ] || fail "no /proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION)"
+	for a in failslab fail_page_alloc fail_make_request; do
+		[ -d "$FAULT_DEBUGFS/$a" ] || fail "no $FAULT_DEBUGFS/$a"
+		echo 0 >"$FAULT_DEBUGFS/$a/verbose"
+	done
+	echo N >"$FAULT_DEBUGFS/failslab/ignore-gfp-wait"
+	echo N >"$FAULT_DEBUGFS/fail_page_alloc/ignore-gfp-wait"
+	echo N >"$FAULT_DEBUGFS/fail_page_alloc/ignore-gfp-highmem"
+	echo 0 >"$FAULT_DEBUGFS/fail_page_alloc/min-order"
+	FAULT_NTH_DEV=/sys/block/${1##*/}/make-it-fail
+	[ "${2:-}" != io ] || echo 1 >"$FAULT_NTH_DEV"
+	trap fault_nth_restore EXIT
+}
+
+fault_nth_restore() {
+	local a
+	echo 0 >"$FAULT_NTH_DEV"
+	echo Y >"$FAULT_DEBUGFS/failslab/ignore-gfp-wait"
+	echo Y >"$FAULT_DEBUGFS/fail_page_alloc/ignore-gfp-wait"
+	echo Y >"$FAULT_DEBUGFS/fail_page_alloc/ignore-gfp-highmem"
+	echo 1 >"$FAULT_DEBUGFS/fail_page_alloc/min-order"
+	for a in failslab fail_page_alloc fail_make_request; do
+		echo 2 >"$FAULT_DEBUGFS/$a/verbose"
+	done
+	if is_mounted "$SCRATCH_MNT"; then umount "$SCRATCH_MNT"; fi
+}
+
+# fault_sweep OP FSCK...: progs/faultop.c's sweep of OP on the mounted
+# scratch filesystem: the 1st, 2nd, ... fault injection point it reaches
+# fails, until it completes without reaching one; after each, the files
+# match the model, no reservation is left, FSCK is clean. The per-fault lines
+# go to $RESULT_DIR/fault-OP.log. Adds "OP N" (N fault sites) to FAULT_SITES,
+# or what went wrong to FAULT_FAILURES. Where a fault made a metadata write
+# fail (the operation returned EIO and fsck finds the update missing: without
+# a journal nothing can redo it), counts it in FAULT_LOST_WRITES and goes on
+# from the next fault on a new filesystem made by FAULT_MKFS (a command).
+FAULT_SWEEP_LIMIT=${FAULT_SWEEP_LIMIT:-2000}
+FAULT_SITES=()
+FAULT_FAILURES=()
+FAULT_LOST_WRITES=0
+FAULT_MKFS=false
+fault_sweep() {
+	local op=$1 out first=1 rc
+	shift
+	out=$RESULT_DIR/fault-$op.log
+	: >"$out"
+	while :; do
+		rc=0
+		faultop sweep "$SCRATCH_DEV" "$SCRATCH_MNT" "$SCRATCH_FSTYPE" "$op" "$first" \
+			"$FAULT_SWEEP_LIMIT" -- "$@" >>"$out" 2>&1 || rc=$?
+		[ "$rc" = 3 ] || break
+		FAULT_LOST_WRITES=$((FAULT_LOST_WRITES + 1))
+		first=$(($(grep -c "^$op fault [0-9]*: reached" "$out") + 1))
+		$FAULT_MKFS
+	done
+	if [ "$rc" = 0 ]; then
+		FAULT_SITES+=("$op $(tail -n 1 "$out" | tr -dc 0-9)")
+	else
+		echo "$op: $(grep -v "^$op fault [0-9]*: reached" "$out" | head -n 20)"
+		FAULT_FAILURES+=("$op")
+	fi
+}
+
+# fault_sweep_report: the fault sites per operation in the diagnostics; fails
+# if an operation went wrong.
+fault_sweep_report() {
+	diagnose "fault sites per operation: $(IFS=,; echo "${FAULT_SITES[*]}" | sed 's/,/, /g')"
+	[ "$FAULT_LOST_WRITES" = 0 ] ||
+		diagnose "metadata writes lost to an injected I/O error (reported as EIO, left for fsck to repair): $FAULT_LOST_WRITES"
+	[ ${#FAULT_FAILURES[@]} -eq 0 ] ||
+		fail "fault injection found problems in: ${FAULT_FAILURES[*]} (per fault: fault-OP.log)"
+}
