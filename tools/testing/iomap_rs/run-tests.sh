@@ -6,7 +6,8 @@
 # in-guest test), and end with "N passed, N failed".
 #
 # Usage: run-tests.sh [TEST...]   (default: every test in tests/)
-# Environment: IOMAP_RS_VM_TIMEOUT (seconds, default 3600) bounds the VM run;
+# Environment: IOMAP_RS_VM_TIMEOUT (seconds, default 3600, 10800 with
+# KCONFIG=debug) bounds the VM run, IOMAP_RS_TEST_TIMEOUT (900, 2700) each test;
 # IOMAP_RS_XTRACE=1 leaves a timestamped trace of each test in
 # out/vm/test/share/tests/NAME.d/xtrace (see tests/common.sh).
 
@@ -30,6 +31,16 @@ else
 	done
 fi
 
+# The debug configuration runs three to four times slower (KASAN, SLUB
+# debugging): its bounds are three times the others'.
+if [ "$KCONFIG" = debug ]; then
+	VM_TIMEOUT=${IOMAP_RS_VM_TIMEOUT:-10800}
+	TEST_TIMEOUT=${IOMAP_RS_TEST_TIMEOUT:-2700}
+else
+	VM_TIMEOUT=${IOMAP_RS_VM_TIMEOUT:-3600}
+	TEST_TIMEOUT=${IOMAP_RS_TEST_TIMEOUT:-900}
+fi
+
 say "boot the kernel and run ${#tests[@]} in-guest tests after the KUnit suites (console: ${LOG_DIR#"$REPO_DIR"/}/test-console.log)"
 export SPLAT_PATTERNS IOMAP_RS_OUT=$OUT_DIR
 vm_rc=0
@@ -37,8 +48,8 @@ start=$SECONDS
 # The names go in a file: the guest command travels on the kernel command
 # line, which a list of every test would overflow.
 printf '%s\n' "${tests[@]}" >"$OUT_DIR/tests.list"
-run_vm test "${IOMAP_RS_VM_TIMEOUT:-3600}" \
-	"SPLAT_PATTERNS='$SPLAT_PATTERNS' IOMAP_RS_BIN=$OUT_DIR/bin IOMAP_RS_XTRACE=${IOMAP_RS_XTRACE:-0} $HARNESS_DIR/guest-run-tests.sh @SHARE@ @$OUT_DIR/tests.list" ||
+run_vm test "$VM_TIMEOUT" \
+	"SPLAT_PATTERNS='$SPLAT_PATTERNS' IOMAP_RS_BIN=$OUT_DIR/bin IOMAP_RS_TEST_TIMEOUT=$TEST_TIMEOUT IOMAP_RS_XTRACE=${IOMAP_RS_XTRACE:-0} $HARNESS_DIR/guest-run-tests.sh @SHARE@ @$OUT_DIR/tests.list" ||
 	vm_rc=$?
 printf '    VM run took %ds\n' $((SECONDS - start))
 
@@ -47,7 +58,7 @@ cp -f "$share/dmesg.log" "$LOG_DIR/test-dmesg.log" 2>/dev/null || true
 run_errors=()
 if [ ! -f "$share/complete" ]; then
 	if [ "$vm_rc" = 124 ]; then
-		run_errors+=("the VM timed out after ${IOMAP_RS_VM_TIMEOUT:-3600}s; console log: $VM_CONSOLE_LOG")
+		run_errors+=("the VM timed out after ${VM_TIMEOUT}s; console log: $VM_CONSOLE_LOG")
 	else
 		run_errors+=("the guest did not finish the run (vng exit status $vm_rc); console log: $VM_CONSOLE_LOG")
 	fi
