@@ -9,11 +9,13 @@
 run:
 	tools/testing/iomap_rs/demo.sh
 
-# Build if needed, boot once, run every test; ends with "N passed, N failed".
-# Select tests with TESTS="name ...", the kernel configuration with
-# KCONFIG=distro or KCONFIG=debug (default: the test configuration).
+# Build if needed, boot, run every test on the default configuration, then
+# the tests of tools/testing/iomap_rs/debug-subset on the debug one; ends with
+# "N passed, N failed". Select tests with TESTS="name ..." (default
+# configuration only), one configuration with KCONFIG=default, distro or
+# debug (every test there, or TESTS).
 test:
-	KCONFIG=$(KCONFIG) tools/testing/iomap_rs/run-tests.sh $(TESTS)
+	KCONFIG=$(KCONFIG) tools/testing/iomap_rs/test-matrix.sh $(TESTS)
 
 # C iomap against iomap_rs in one boot: MB/s and Rust/C ratios per case.
 bench:

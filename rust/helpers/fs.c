@@ -54,6 +54,29 @@ void rust_helper_fs_type_unregister_keys(struct file_system_type *type)
 }
 
 /*
+ * The inode cache of a filesystem type, as C filesystems make theirs: slabs
+ * counted as reclaimable (shrinkers free inodes) and charged to the memory
+ * cgroup of the task that allocates (SLAB_ACCOUNT).
+ */
+struct kmem_cache *rust_helper_fs_inode_cache_create(const char *name,
+						     unsigned int size,
+						     unsigned int align)
+{
+	return kmem_cache_create(name, size, align,
+				 SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT, NULL);
+}
+
+/*
+ * An inode's memory from @cache, on the memory cgroup's list_lru of @sb's
+ * inodes, so that reclaim in a cgroup finds the inodes it charged.
+ */
+void *rust_helper_alloc_inode_sb(struct super_block *sb,
+				 struct kmem_cache *cache, gfp_t gfp)
+{
+	return alloc_inode_sb(sb, cache, gfp);
+}
+
+/*
  * Whether the module owning @type is being unloaded: its reference count
  * reached zero, so no superblock of the type exists and no mount holds the
  * type (each holds a reference to the owner). A built-in type's owner is
@@ -285,4 +308,23 @@ bool rust_helper_fs_inode_is_new(struct inode *inode)
 	ret = inode->i_state & I_NEW;
 	spin_unlock(&inode->i_lock);
 	return ret;
+}
+
+/*
+ * Whether a folio of @mapping in the bytes [@start, @end] (inclusive) is dirty
+ * or under writeback, by the page cache's tags: unlike
+ * filemap_range_needs_writeback(), a folio that is only locked (by reclaim, or
+ * a read of a neighbouring block) does not count.
+ */
+bool rust_helper_mapping_range_dirty_or_writeback(struct address_space *mapping,
+						  loff_t start, loff_t end)
+{
+	unsigned long index = start >> PAGE_SHIFT;
+
+	if (xa_find(&mapping->i_pages, &index, end >> PAGE_SHIFT,
+		    PAGECACHE_TAG_DIRTY))
+		return true;
+	index = start >> PAGE_SHIFT;
+	return xa_find(&mapping->i_pages, &index, end >> PAGE_SHIFT,
+		       PAGECACHE_TAG_WRITEBACK);
 }

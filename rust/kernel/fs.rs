@@ -41,7 +41,9 @@
 //!
 //! Inodes are allocated by this module, in a container that holds the filesystem's per-inode
 //! data ([`FileSystem::INodeData`], pin-initialised, so it can hold locks) next to the
-//! `struct inode`: [`inode::INode::data`] reaches it.
+//! `struct inode`: [`inode::INode::data`] reaches it. The containers come from a slab cache of
+//! the filesystem type (`alloc_inode_sb()`, as C filesystems allocate theirs): reclaimable,
+//! charged to memory cgroups, on the cgroup's list of the superblock's inodes.
 
 use crate::{
     bindings,
@@ -115,21 +117,50 @@ pub trait FileSystem: Sized + Send + Sync + 'static {
 
 /// A registered filesystem type.
 ///
-/// The `file_system_type` is allocated apart from the registration: the VFS keeps using it as
-/// long as a superblock of the type exists, and unregistering does not wait for them (a
-/// mounted filesystem holds a reference to the module that owns the type, not to this
-/// object). Dropping the registration while its module is being unloaded frees it, as no
-/// superblock or mount in progress can hold the module then; dropping it at any other time
-/// unregisters the type and leaks it, with a warning.
+/// The `file_system_type` is allocated apart from the registration, with the type's inode
+/// cache: the VFS keeps using it as long as a superblock of the type exists, and unregistering
+/// does not wait for them (a mounted filesystem holds a reference to the module that owns the
+/// type, not to this object). Dropping the registration while its module is being unloaded
+/// frees both, as no superblock or mount in progress can hold the module then; dropping it at
+/// any other time unregisters the type and leaks them, with a warning.
 ///
 /// # Invariants
 ///
-/// `fs` points to a `file_system_type` allocated with `KBox`, registered with
-/// `register_filesystem()` and with its lockdep keys registered, until the registration is
+/// `fs` points to a [`TypeAndCache`] allocated with `KBox`, whose type is registered with
+/// `register_filesystem()` and has its lockdep keys registered, until the registration is
 /// dropped.
 #[pin_data(PinnedDrop)]
 pub struct Registration {
-    fs: core::ptr::NonNull<bindings::file_system_type>,
+    fs: core::ptr::NonNull<TypeAndCache>,
+}
+
+/// A registered `file_system_type` and the slab cache of its inodes.
+///
+/// # Invariants
+///
+/// `inode_cache` is a cache of objects of the size and alignment of the inode containers of
+/// the type's filesystem, created before the type was registered and destroyed only after it
+/// is unregistered and every inode of it freed.
+#[repr(C)]
+pub(crate) struct TypeAndCache {
+    fs: bindings::file_system_type,
+    inode_cache: *mut bindings::kmem_cache,
+}
+
+impl TypeAndCache {
+    /// The inode cache of the filesystem type of superblock `sb`.
+    ///
+    /// # Safety
+    ///
+    /// `sb` is a live superblock of a type registered by [`Registration`].
+    pub(crate) unsafe fn inode_cache(sb: *mut bindings::super_block) -> *mut bindings::kmem_cache {
+        // SAFETY: The type of `sb` is the `fs` field of a `TypeAndCache` (the caller's
+        // contract), alive while a superblock of it is.
+        unsafe {
+            let t = crate::container_of!((*sb).s_type, TypeAndCache, fs);
+            (*t).inode_cache
+        }
+    }
 }
 
 // SAFETY: `Registration` only gives access to `fs` in `drop`, and `unregister_filesystem` may be
@@ -142,14 +173,37 @@ impl Registration {
     /// Registers the filesystem type `T`, owned by `module`.
     pub fn new<T: FileSystem>(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         let init = move |slot: *mut Self| {
+            let cache_name =
+                crate::str::CString::try_from_fmt(crate::fmt!("{}_inode_cache", T::NAME))?;
+            let size = core::mem::size_of::<inode::INodeWithData<T>>();
+            let align = core::mem::align_of::<inode::INodeWithData<T>>();
+            // SAFETY: The name is a valid string (the cache keeps a copy); the sizes are those
+            // of a Rust type, well below `u32::MAX`.
+            let cache = unsafe {
+                bindings::fs_inode_cache_create(cache_name.as_char_ptr(), size as u32, align as u32)
+            };
+            if cache.is_null() {
+                return Err(ENOMEM);
+            }
             // SAFETY: All-zeroes is a valid `file_system_type` (no callbacks, no name).
             let zeroed = unsafe { core::mem::zeroed::<bindings::file_system_type>() };
-            let fs = KBox::new(zeroed, GFP_KERNEL)?;
-            let fs_ptr = KBox::into_raw(fs);
-            // SAFETY: `fs_ptr` is a valid, exclusively owned allocation; the fields are set,
+            let Ok(both) = KBox::new(
+                TypeAndCache {
+                    fs: zeroed,
+                    inode_cache: cache,
+                },
+                GFP_KERNEL,
+            ) else {
+                // SAFETY: Created above, not used by anything yet.
+                unsafe { bindings::kmem_cache_destroy(cache) };
+                return Err(ENOMEM);
+            };
+            let both = KBox::into_raw(both);
+            // SAFETY: `both` is a valid, exclusively owned allocation; the fields are set,
             // then the keys are registered before `register_filesystem` makes the type
-            // visible, and unregistered (and the allocation freed) if it fails.
+            // visible, and unregistered (and the allocations freed) if it fails.
             unsafe {
+                let fs_ptr = core::ptr::addr_of_mut!((*both).fs);
                 let fs = &mut *fs_ptr;
                 fs.owner = module.as_ptr();
                 fs.name = T::NAME.as_char_ptr();
@@ -161,13 +215,14 @@ impl Registration {
                 let ret = bindings::register_filesystem(fs_ptr);
                 if ret != 0 {
                     bindings::fs_type_unregister_keys(fs_ptr);
-                    drop(KBox::from_raw(fs_ptr));
+                    bindings::kmem_cache_destroy(cache);
+                    drop(KBox::from_raw(both));
                     return to_result(ret);
                 }
-                // INVARIANT: Allocated and registered, keys too.
+                // INVARIANT: Allocated and registered, keys too; the cache was made for `T`'s
+                // inode containers.
                 // SAFETY: `slot` is valid for writes (the contract of `pin_init_from_closure`).
-                core::ptr::addr_of_mut!((*slot).fs)
-                    .write(core::ptr::NonNull::new_unchecked(fs_ptr));
+                core::ptr::addr_of_mut!((*slot).fs).write(core::ptr::NonNull::new_unchecked(both));
             }
             Ok(())
         };
@@ -180,7 +235,9 @@ impl Registration {
 #[pinned_drop]
 impl PinnedDrop for Registration {
     fn drop(self: Pin<&mut Self>) {
-        let fs = self.fs.as_ptr();
+        let both = self.fs.as_ptr();
+        // SAFETY: Allocated and alive (type invariant).
+        let fs = unsafe { core::ptr::addr_of_mut!((*both).fs) };
         // After `unregister_filesystem` no new mount finds the type; a superblock, or a mount
         // that found the type before, holds a reference to the owning module
         // (`get_filesystem()`), so only a module being unloaded (`MODULE_STATE_GOING`, reached
@@ -192,13 +249,14 @@ impl PinnedDrop for Registration {
         };
         if going {
             // Inodes of the type are freed by RCU callbacks (`free_inode`, in the module's
-            // code): C filesystems wait for them in their exit too.
-            // SAFETY: As above, nothing uses the type or its keys once the pending RCU
-            // callbacks have run; it was allocated by `KBox` in `new`.
+            // code, into the cache): C filesystems wait for them in their exit too.
+            // SAFETY: As above, nothing uses the type, its keys or its cache once the pending
+            // RCU callbacks have run; it was allocated by `KBox` in `new`.
             unsafe {
                 bindings::rcu_barrier();
                 bindings::fs_type_unregister_keys(fs);
-                drop(KBox::from_raw(fs));
+                bindings::kmem_cache_destroy((*both).inode_cache);
+                drop(KBox::from_raw(both));
             }
         } else {
             // SAFETY: The type is leaked, so its name (`'static`) stays valid.

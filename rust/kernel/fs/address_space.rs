@@ -474,9 +474,10 @@ pub trait Writeback: Mapper {
         len: u32,
     ) -> Result;
 
-    /// Called when writeback could not map the dirty bytes of a folio from `range.start()` on
-    /// ([`Writeback::map_blocks`] failed; `range` ends where the folio does): the folio ends
-    /// its writeback clean, so their data is lost and the error is reported to `fsync`. The
+    /// Called when writeback could not write the dirty bytes of a folio from `range.start()`
+    /// on ([`Writeback::map_blocks`] failed, or adding them to an I/O did; `range` ends where
+    /// the folio does, and may be empty): the folio ends its writeback clean, so their data
+    /// is lost and the error is reported to `fsync`. The
     /// filesystem gives back what it held for that data, as XFS's `xfs_discard_folio` punches
     /// its delayed allocations: nothing will write them any more. The folio is locked, so the
     /// cache over `range` does not change meanwhile. Does nothing by default.
@@ -664,7 +665,7 @@ impl<M: Writeback + ?Sized> WritebackBridge<M> {
     unsafe extern "C" fn discard_folio(folio: *mut bindings::folio, pos: bindings::loff_t) {
         // `iomap_writepage_map_blocks` passes the folio it is writing back, locked, in the
         // mapping of a file of `M::FileSystem` (its `a_ops` is `M`'s table), whose inode lives
-        // while the folio is locked in its mapping; `pos` is inside the folio.
+        // while the folio is locked in its mapping; `pos` is inside the folio or at its end.
         // SAFETY: As said above: the folio's mapping and its host are valid.
         let (inode, end) = unsafe {
             let mapping = (*folio).__bindgen_anon_1.__bindgen_anon_1.mapping;

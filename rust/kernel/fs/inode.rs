@@ -37,12 +37,15 @@ use crate::{
 };
 use core::{marker::PhantomData, ptr::NonNull};
 
-/// The container of an inode of filesystem `T` and its data.
+/// The container of an inode of filesystem `T` and its data, in the inode cache of `T`'s
+/// registered type.
 #[pin_data]
 pub(crate) struct INodeWithData<T: FileSystem> {
     #[pin]
     data: T::INodeData,
     inode: Opaque<bindings::inode>,
+    /// The cache the container came from (the superblock may be gone when it is freed).
+    cache: *mut bindings::kmem_cache,
 }
 
 impl<T: FileSystem> INodeWithData<T> {
@@ -57,18 +60,31 @@ impl<T: FileSystem> INodeWithData<T> {
     /// Only C calls this, as the `alloc_inode` callback of the table it is in,
     /// with the arguments that callback's C contract guarantees.
     pub(crate) unsafe extern "C" fn alloc_inode(
-        _sb: *mut bindings::super_block,
+        sb: *mut bindings::super_block,
     ) -> *mut bindings::inode {
-        let init = try_pin_init!(Self {
-            data <- T::inode_data(),
-            inode: Opaque::uninit(),
-        }? Error);
-        let Ok(container) = KBox::pin_init(init, GFP_KERNEL) else {
+        // SAFETY: The VFS allocates inodes for a live superblock of `T`, whose type
+        // `Registration` registered.
+        let cache = unsafe { super::TypeAndCache::inode_cache(sb) };
+        // SAFETY: As above; the cache's objects have the size and alignment of `Self` (the
+        // invariant of `TypeAndCache`).
+        let ptr =
+            unsafe { bindings::alloc_inode_sb(sb, cache, GFP_KERNEL.as_raw()) }.cast::<Self>();
+        if ptr.is_null() {
             return core::ptr::null_mut();
-        };
-        // SAFETY: The container stays where it is until `free_inode` (it is pinned); it is
-        // released there with `KBox::from_raw`.
-        let ptr = KBox::into_raw(unsafe { Pin::into_inner_unchecked(container) });
+        }
+        // SAFETY: `ptr` is a fresh object for a `Self` that stays where it is until
+        // `free_inode` (it is never moved: pinned); the data is initialised in place, and on
+        // failure the object goes back to the cache with nothing initialised.
+        unsafe {
+            if T::inode_data()
+                .__pinned_init(core::ptr::addr_of_mut!((*ptr).data))
+                .is_err()
+            {
+                bindings::kmem_cache_free(cache, ptr.cast());
+                return core::ptr::null_mut();
+            }
+            core::ptr::addr_of_mut!((*ptr).cache).write(cache);
+        }
         // SAFETY: `ptr` is valid; `inode_init_once` initialises the embedded inode (the VFS
         // then calls `inode_init_always` on it).
         unsafe {
@@ -139,10 +155,11 @@ impl<T: FileSystem> INodeWithData<T> {
     /// Only C calls this, as the `free_inode` callback of the table it is in,
     /// with the arguments that callback's C contract guarantees.
     pub(crate) unsafe extern "C" fn free_inode(inode: *mut bindings::inode) {
-        let ptr = Self::container_of(inode).cast::<core::mem::MaybeUninit<Self>>();
-        // SAFETY: Allocated by `alloc_inode` as a `KBox<Self>`; the data was dropped in
-        // `destroy_inode`, so it is freed as uninitialised memory.
-        drop(unsafe { KBox::from_raw(ptr) });
+        let ptr = Self::container_of(inode);
+        // SAFETY: Allocated by `alloc_inode` from `cache`, which `Registration` destroys only
+        // after the RCU callbacks that call this ran; the data was dropped in
+        // `destroy_inode`, so the memory goes back as it is.
+        unsafe { bindings::kmem_cache_free((*ptr).cache, ptr.cast()) };
     }
 }
 
@@ -444,6 +461,11 @@ impl<T: FileSystem> Evicting<'_, T> {
     /// The inode's mode.
     pub fn mode(&self) -> u16 {
         self.0.mode()
+    }
+
+    /// The inode's attributes, to write them a last time.
+    pub fn attrs(&self) -> Attrs {
+        self.0.attrs()
     }
 }
 

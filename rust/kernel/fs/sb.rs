@@ -243,7 +243,9 @@ impl Metadata {
     /// What it reports is that condition, not the I/O's outcome: a block whose write failed
     /// is clean too (it will not be written again), and the error stays recorded for the next
     /// [`Metadata::sync`] (it is not consumed here, as `filemap_write_and_wait_range()` would).
-    /// `EBUSY` if the range was dirtied again meanwhile.
+    /// The condition is a page's: with blocks smaller than a page, a neighbouring block
+    /// dirtied meanwhile keeps the page dirty, and the write is tried again, three times in
+    /// all; `EBUSY` then.
     pub fn write_back(&self, pos: u64, len: u64) -> Result {
         if len == 0 {
             return Ok(());
@@ -251,17 +253,19 @@ impl Metadata {
         let end = pos.checked_add(len - 1).ok_or(EINVAL)?;
         let end = i64::try_from(end).map_err(|_| EINVAL)?;
         let mapping = self.bdev_mapping();
-        // SAFETY: The mapping is the block device's, valid (type invariant); the range is
-        // inclusive and not empty. Errors of the writes stay in the mapping.
-        unsafe {
-            bindings::filemap_fdatawrite_range(mapping, pos as i64, end);
-            bindings::filemap_fdatawait_range_keep_errors(mapping, pos as i64, end);
+        for _ in 0..3 {
+            // SAFETY: The mapping is the block device's, valid (type invariant); the range is
+            // inclusive and not empty. Errors of the writes stay in the mapping.
+            unsafe {
+                bindings::filemap_fdatawrite_range(mapping, pos as i64, end);
+                bindings::filemap_fdatawait_range_keep_errors(mapping, pos as i64, end);
+            }
+            // SAFETY: As above.
+            if !unsafe { bindings::mapping_range_dirty_or_writeback(mapping, pos as i64, end) } {
+                return Ok(());
+            }
         }
-        // SAFETY: As above.
-        if unsafe { bindings::filemap_range_needs_writeback(mapping, pos as i64, end) } {
-            return Err(EBUSY);
-        }
-        Ok(())
+        Err(EBUSY)
     }
 
     /// Whether the superblock is mounted read-only (or was made so by

@@ -369,7 +369,9 @@ impl address_space::Writeback for XtfsMapper {
         let e = loop {
             match info.extents.lookup(block) {
                 Lookup::Extent(e) if e.is_delalloc() => {
-                    allocate_delalloc(sb, &mut info.extents, &e)?
+                    allocate_delalloc(sb, &mut info.extents, &e)?;
+                    // Stored by the completion, or by writeback if the mapping fails below.
+                    inode.mark_dirty();
                 }
                 Lookup::Extent(e) => break Some(e),
                 Lookup::Hole { end } => {

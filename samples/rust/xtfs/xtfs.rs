@@ -79,6 +79,9 @@ struct InodeInfo {
     parent: u32,
     /// The blocks of the chain holding the extents beyond the inline ones, in order.
     chain: KVec<u64>,
+    /// The last store failed: the inode is dirty again, and eviction stores it once more
+    /// (writeback retries no inode being evicted).
+    store_failed: bool,
 }
 
 #[pin_data]
@@ -100,6 +103,7 @@ impl fs::FileSystem for Xtfs {
                 extents: Extents::new(),
                 parent: 0,
                 chain: KVec::new(),
+                store_failed: false,
             }, "xtfs_inode_info")),
         }? Error)
     }
@@ -176,8 +180,9 @@ impl fs::FileSystem for Xtfs {
     /// Nothing here needs memory (the bitmap's pages are held), so that an eviction, which
     /// cannot fail, does not stop halfway: only an I/O error, or a page of the inode table
     /// that left the cache and cannot be read again, can stop it. The slot is cleared first:
-    /// an inode whose slot could not be cleared keeps its blocks (leaked, reported), as a
-    /// remount will find it with them.
+    /// an inode whose slot could not be cleared keeps its blocks, which stay in use (an
+    /// orphan fsck reports), so that none is handed out while the disk's inode may hold it.
+    /// An inode whose last store failed is stored once more first.
     fn evict_inode(inode: &inode::Evicting<'_, Self>) {
         let sb = inode.super_block();
         let m = sb.data();
@@ -186,6 +191,15 @@ impl fs::FileSystem for Xtfs {
         // Directory and symbolic link blocks are metadata, cached by the device.
         let metadata = inode.mode() & format::S_IFMT != format::S_IFREG;
         let mut info = inode.data().info.lock();
+        if !delete
+            && info.store_failed
+            && store_records(sb, ino, &inode.attrs(), &mut info, || {}).is_err()
+        {
+            pr_err!(
+                "inode {}: could not be written: the disk has it as it was\n",
+                ino
+            );
+        }
         let mut alloc = m.alloc.lock();
         let mut failed = false;
         if delete {
@@ -276,15 +290,36 @@ fn store_inode_completed(inode: &INode<Xtfs>, pos: i64) -> Result {
 /// An inode that could not be stored is marked dirty again, so that writeback retries (the VFS
 /// does not): until it is stored, the disk may not have the blocks its extents and chain hold.
 fn store_inode_locked(inode: &INode<Xtfs>, info: &mut InodeInfo, completed: Option<i64>) -> Result {
-    store_inode_once(inode, info, completed).inspect_err(|_| inode.mark_dirty())
+    let pause = || {
+        if let Some(pos) = completed {
+            control::pause(PausePoint::FsStoreExtents, inode.as_inode(), pos);
+        }
+    };
+    let ret = store_records(
+        inode.super_block(),
+        inode.ino() as u32,
+        &inode.attrs(),
+        info,
+        pause,
+    );
+    info.store_failed = ret.is_err();
+    if ret.is_err() {
+        inode.mark_dirty();
+    }
+    ret
 }
 
-fn store_inode_once(inode: &INode<Xtfs>, info: &mut InodeInfo, completed: Option<i64>) -> Result {
-    let sb = inode.super_block();
+/// Writes the records of inode `ino`, whose attributes are `a` and extents `info`; `between`
+/// runs after the chain is written, before the inode is.
+fn store_records(
+    sb: &SuperBlock<Xtfs>,
+    ino: u32,
+    a: &inode::Attrs,
+    info: &mut InodeInfo,
+    between: impl FnOnce(),
+) -> Result {
     let m = sb.data();
     let s = &m.sb;
-    let ino = inode.ino() as u32;
-    let a = inode.attrs();
     let t = |t: inode::Time| (t.sec, t.nsec);
     let mut on_disk = KVec::new();
     for e in info.extents.on_disk() {
@@ -318,9 +353,7 @@ fn store_inode_once(inode: &INode<Xtfs>, info: &mut InodeInfo, completed: Option
         format::encode_extent_block(&mut buf, records, next, ino, format::crc32c);
         sb.write(info.chain[i] * s.block_size(), &buf)?;
     }
-    if let Some(pos) = completed {
-        control::pause(PausePoint::FsStoreExtents, inode.as_inode(), pos);
-    }
+    between();
     let mut inline = [Extent::default(); format::INLINE_EXTENTS];
     for (slot, e) in inline.iter_mut().zip(on_disk.iter()) {
         *slot = *e;

@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make test: the test command of README.md, and what CI runs (.ci/run).
+#
+#   make test                  every test on the default configuration, then
+#                              the tests named in debug-subset on the debug
+#                              configuration (KASAN, UBSAN, DEBUG_VM, ...), in
+#                              a second boot; one summary line for both
+#   make test TESTS="a b"      the named tests, default configuration only
+#   make test KCONFIG=NAME     every test (or TESTS) on configuration NAME only
+#
+# The last line is always "N passed, N failed"; the exit status is non-zero
+# if a test failed. See the README for the matrix and its times.
+
+set -o errexit -o nounset -o pipefail
+HARNESS_DIR=$(cd "$(dirname "$0")" && pwd)
+
+if [ -n "${KCONFIG:-}" ] || [ $# -gt 0 ]; then
+	KCONFIG=${KCONFIG:-default} exec "$HARNESS_DIR/run-tests.sh" "$@"
+fi
+
+# The subset: one name per line, comments after '#'.
+mapfile -t subset < <(sed 's/#.*//; /^[[:space:]]*$/d; s/[[:space:]]//g' "$HARNESS_DIR/debug-subset")
+
+passed=0
+failed=0
+rc=0
+for config in default debug; do
+	log=$(mktemp)
+	if [ "$config" = default ]; then
+		KCONFIG=default "$HARNESS_DIR/run-tests.sh" 2>&1 | tee "$log" || rc=1
+	else
+		printf '==> the debug configuration: %s\n' "${subset[*]}"
+		KCONFIG=debug "$HARNESS_DIR/run-tests.sh" "${subset[@]}" 2>&1 | tee "$log" || rc=1
+	fi
+	last=$(tail -n 1 "$log")
+	rm -f "$log"
+	if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+	else
+		# The run stopped before its summary (a build step failed): its error
+		# line is above; count it as one failure so the total says so.
+		failed=$((failed + 1))
+		rc=1
+	fi
+done
+echo "$passed passed, $failed failed"
+exit $rc
