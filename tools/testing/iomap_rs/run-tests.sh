@@ -8,6 +8,8 @@
 # Usage: run-tests.sh [TEST...]   (default: every test in tests/)
 # Environment: IOMAP_RS_VM_TIMEOUT (seconds, default 3600, 10800 with
 # KCONFIG=debug) bounds the VM run, IOMAP_RS_TEST_TIMEOUT (900, 2700) each test;
+# IOMAP_RS_IMAGES (300, 1000 with KCONFIG=debug) is the number of damaged
+# images xtfs_used_images uses;
 # IOMAP_RS_XTRACE=1 leaves a timestamped trace of each test in
 # out/vm/test/share/tests/NAME.d/xtrace (see tests/common.sh).
 
@@ -36,9 +38,11 @@ fi
 if [ "$KCONFIG" = debug ]; then
 	VM_TIMEOUT=${IOMAP_RS_VM_TIMEOUT:-10800}
 	TEST_TIMEOUT=${IOMAP_RS_TEST_TIMEOUT:-2700}
+	IMAGES=${IOMAP_RS_IMAGES:-1000}
 else
 	VM_TIMEOUT=${IOMAP_RS_VM_TIMEOUT:-3600}
 	TEST_TIMEOUT=${IOMAP_RS_TEST_TIMEOUT:-900}
+	IMAGES=${IOMAP_RS_IMAGES:-300}
 fi
 
 say "boot the kernel and run ${#tests[@]} in-guest tests after the KUnit suites (console: ${LOG_DIR#"$REPO_DIR"/}/test-console.log)"
@@ -49,7 +53,7 @@ start=$SECONDS
 # line, which a list of every test would overflow.
 printf '%s\n' "${tests[@]}" >"$OUT_DIR/tests.list"
 run_vm test "$VM_TIMEOUT" \
-	"SPLAT_PATTERNS='$SPLAT_PATTERNS' IOMAP_RS_BIN=$OUT_DIR/bin IOMAP_RS_TEST_TIMEOUT=$TEST_TIMEOUT IOMAP_RS_XTRACE=${IOMAP_RS_XTRACE:-0} $HARNESS_DIR/guest-run-tests.sh @SHARE@ @$OUT_DIR/tests.list" ||
+	"SPLAT_PATTERNS='$SPLAT_PATTERNS' IOMAP_RS_BIN=$OUT_DIR/bin IOMAP_RS_TEST_TIMEOUT=$TEST_TIMEOUT IOMAP_RS_IMAGES=$IMAGES IOMAP_RS_XTRACE=${IOMAP_RS_XTRACE:-0} $HARNESS_DIR/guest-run-tests.sh @SHARE@ @$OUT_DIR/tests.list" ||
 	vm_rc=$?
 printf '    VM run took %ds\n' $((SECONDS - start))
 

@@ -6,12 +6,15 @@
 //! xtfs_corrupt --list                  names of the hand-made cases, one per line
 //! xtfs_corrupt --list-accepted         names of the cases the kernel accepts at mount
 //! xtfs_corrupt IMAGE CASE              apply one hand-made case
-//! xtfs_corrupt IMAGE random SEED [N]   change N (default 4) random bytes of the metadata
+//! xtfs_corrupt IMAGE random SEED [N] [--from BASE]
+//!                                      change N (default 4) random bytes of the metadata
+//!                                      (of a copy of image BASE written to IMAGE first)
 //! ```
 //!
 //! Hand-made cases break one thing each and keep checksums right, so that the check behind
 //! the checksum is the one that must catch them. Random mutations hit the superblock, the
-//! bitmap, the inode table and the first directory and extent blocks, checksums or not. The
+//! bitmap, the inode table, the first directory and extent blocks and, in images of written
+//! filesystems, any block in use up to the last one, checksums or not. The
 //! image must have been made by `mkfs.xtfs -d` with at least one subdirectory and file.
 
 use std::process::exit;
@@ -262,6 +265,22 @@ impl Img {
 
     /// Changes `n` random bytes of the metadata: superblock, bitmap, inode table (the part in
     /// use) and the first data blocks (directories and the first files).
+    /// The last block the bitmap has in use.
+    fn last_used(&self) -> u64 {
+        let bs = self.bs();
+        let bitmap = self
+            .dev
+            .read(
+                self.sb.bitmap_start * bs,
+                (self.sb.bitmap_blocks * bs) as usize,
+            )
+            .unwrap();
+        (self.sb.data_start..self.sb.blocks)
+            .rev()
+            .find(|&b| bitmap[(b / 8) as usize] & (1 << (b % 8)) != 0)
+            .unwrap_or(self.sb.data_start)
+    }
+
     fn random(&self, seed: u64, n: u32) {
         let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
         let bs = self.bs();
@@ -273,6 +292,12 @@ impl Img {
                 (64 * INODE_SIZE as u64).min(self.sb.itable_blocks * bs),
             ),
             (self.sb.data_start * bs, 8 * bs),
+            // Every block up to the last one in use: the directory, extent and symbolic link
+            // blocks of a written filesystem are among them.
+            (
+                self.sb.data_start * bs,
+                (self.last_used() + 1 - self.sb.data_start) * bs,
+            ),
         ];
         for _ in 0..n {
             let (start, len) = regions[rng.below(regions.len() as u64) as usize];
@@ -296,9 +321,20 @@ fn main() {
         _ => {}
     }
     if args.len() < 2 {
-        fail("usage: xtfs_corrupt --list | --list-accepted | IMAGE CASE | IMAGE random SEED [N]");
+        fail(
+            "usage: xtfs_corrupt --list | --list-accepted | IMAGE CASE | IMAGE random SEED [N] \
+             [--from BASE]",
+        );
     }
     let dev = Device::open(&args[0], true).unwrap_or_else(|e| fail(&format!("{}: {e}", args[0])));
+    if let Some(at) = args.iter().position(|a| a == "--from") {
+        let base = args
+            .get(at + 1)
+            .unwrap_or_else(|| fail("--from needs an image"));
+        let data = std::fs::read(base).unwrap_or_else(|e| fail(&format!("{base}: {e}")));
+        dev.write(0, &data)
+            .unwrap_or_else(|e| fail(&format!("{}: {e}", args[0])));
+    }
     let head = dev.read(0, 512).unwrap_or_else(|e| fail(&e.to_string()));
     let sb = Super::decode(&head, dev.bytes).unwrap_or_else(|e| fail(&e));
     let img = Img { dev, sb };
@@ -307,7 +343,11 @@ fn main() {
             .get(2)
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| fail("bad seed"));
-        let n = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(4);
+        let n = args
+            .get(3)
+            .filter(|a| *a != "--from")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(4);
         img.random(seed, n);
     } else {
         img.case(&args[1]);

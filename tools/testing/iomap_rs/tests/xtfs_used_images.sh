@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Damaged images of written filesystems, used: two base images are made by
+# xtfs itself (nested directories of files of many sizes, a sparse file with
+# a chain of extent blocks, preallocated unwritten extents, short and long
+# symbolic links, hard links), one taken after unmounting and one taken
+# while mounted after sync with an open-unlinked file. Each of the images
+# (IOMAP_RS_IMAGES: 300, 1000 on the debug configuration) is a base with 3
+# random bytes changed anywhere in its metadata or its blocks in use (seed
+# printed), written to the scratch disk. fsck.xtfs -n classifies it; then progs/useimage.c mounts it, reads
+# every file and symbolic link, lists every directory, creates, writes,
+# fsyncs, renames, appends, truncates and removes, and unmounts. An image
+# the mount refuses must be refused with EUCLEAN; an image fsck finds clean
+# must be used without a single error and be clean again after; any image
+# may fail operations, but never with a kernel splat (the harness checks).
+
+. "$(dirname "$0")/common.sh"
+require_xtfs
+
+images=${IOMAP_RS_IMAGES:-300}
+IMAGES_DIR=$(mktemp -d)
+mount -t tmpfs none "$IMAGES_DIR"
+trap 'is_mounted "$SCRATCH_MNT" && umount "$SCRATCH_MNT"; umount "$IMAGES_DIR"; rmdir "$IMAGES_DIR"' EXIT
+size=4m
+
+# The base images, written through xtfs on the first 4 MiB of the scratch disk.
+mkfs_scratch_xtfs -b 1024 -N 128 -s "$size"
+m=$SCRATCH_MNT
+mkdir -p "$m/a/b/c" "$m/d"
+for i in 0 1 2 3 4 5 6 7 8 9; do
+	head -c $((i * i * 337)) /dev/urandom >"$m/a/f$i"
+	head -c $((i * 1024)) /dev/urandom >"$m/a/b/g$i"
+	echo "$i" >"$m/a/b/c/h$i"
+done
+writes=()
+for ((i = 0; i < 60; i++)); do writes+=(-c "pwrite -q $((i * 2048)) 1"); done
+xfs_io -f "${writes[@]}" "$m/d/sparse"
+fallocate -l 40k "$m/d/prealloc"
+ln -s f1 "$m/a/short-link"
+ln -s "$(printf 'long/%.0s' {1..100})target" "$m/a/long-link"
+ln "$m/a/f5" "$m/d/hard-link"
+exec {open_fd}<>"$m/d/open-unlinked"
+head -c 5000 /dev/urandom >&"$open_fd"
+rm "$m/d/open-unlinked"
+sync
+dd if="$SCRATCH_DEV" of="$IMAGES_DIR/live.img" bs=1M count=4 status=none
+exec {open_fd}>&-
+unmount_scratch
+dd if="$SCRATCH_DEV" of="$IMAGES_DIR/clean.img" bs=1M count=4 status=none
+fsck.xtfs -n "$IMAGES_DIR/clean.img" >"$RESULT_DIR/fsck-base.log" 2>&1 ||
+	{ cat "$RESULT_DIR/fsck-base.log"; fail "the base image is not clean"; }
+
+seed=${XTFS_USED_IMAGES_SEED:-$(date +%s)}
+echo "used images: seed $seed (XTFS_USED_IMAGES_SEED=$seed reproduces them)"
+declare -A count=()
+for ((i = 1; i <= images; i++)); do
+	base=clean
+	((i % 2)) || base=live
+	xtfs_corrupt "$SCRATCH_DEV" random $((seed + i)) 3 --from "$IMAGES_DIR/$base.img" ||
+		fail "xtfs_corrupt failed"
+	rc=0
+	fsck.xtfs -n "$SCRATCH_DEV" >"$RESULT_DIR/fsck.out" 2>&1 || rc=$?
+	[ "$rc" = 0 ] || [ "$rc" = 4 ] || fail "image $((seed + i)): fsck.xtfs exit status $rc"
+	out=$(useimage "$SCRATCH_DEV" "$SCRATCH_MNT" xtfs) ||
+		fail "image $((seed + i)) ($base): $out: the unmount failed"
+	case $out in
+	"mount-failed EUCLEAN") outcome=refused ;;
+	mount-failed*) fail "image $((seed + i)) ($base): $out, expected EUCLEAN" ;;
+	"used "*" ok") outcome=used ;;
+	*) outcome=errors ;;
+	esac
+	if [ "$rc" = 0 ]; then
+		[ "$outcome" = used ] ||
+			fail "image $((seed + i)) ($base) is clean for fsck.xtfs but: $out"
+		fsck.xtfs -n "$SCRATCH_DEV" >"$RESULT_DIR/fsck.out" 2>&1 ||
+			{ cat "$RESULT_DIR/fsck.out"; fail "image $((seed + i)) ($base): not clean after use"; }
+		outcome=clean-$outcome
+	fi
+	count[$outcome]=$((${count[$outcome]:-0} + 1))
+done
+echo "$images images: ${count[refused]:-0} refused at mount (EUCLEAN)," \
+	"${count[errors]:-0} mounted and failed some operations, ${count[used]:-0} used without" \
+	"an error though fsck finds damage, ${count[clean-used]:-0} fsck-clean and used cleanly"
+diagnose "$images damaged images of written filesystems: ${count[refused]:-0} refused," \
+	"${count[errors]:-0} with failed operations, ${count[used]:-0} used though damaged," \
+	"${count[clean-used]:-0} clean and used (seed $seed)"
