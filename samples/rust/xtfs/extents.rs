@@ -82,7 +82,7 @@ impl Extents {
     /// memory, so that eviction cannot fail halfway.
     pub(crate) fn take(&mut self) -> KVec<Extent> {
         self.generation += 1;
-        core::mem::replace(&mut self.list, KVec::new())
+        core::mem::take(&mut self.list)
     }
 
     /// The generation: the validity cookie of mappings made from the tree as it is now.
