@@ -173,8 +173,16 @@ impl Registration {
     /// Registers the filesystem type `T`, owned by `module`.
     pub fn new<T: FileSystem>(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         let init = move |slot: *mut Self| {
-            let cache_name =
-                crate::str::CString::try_from_fmt(crate::fmt!("{}_inode_cache", T::NAME))?;
+            // A type dropped while mounted is leaked with its cache (see above), so a later
+            // registration of the same name needs a cache name of its own: slab names must be
+            // unique (a duplicate warns with `DEBUG_VM`).
+            static SERIAL: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+            let serial = SERIAL.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+            let cache_name = crate::str::CString::try_from_fmt(crate::fmt!(
+                "{}_inode_cache_{}",
+                T::NAME,
+                serial
+            ))?;
             let size = core::mem::size_of::<inode::INodeWithData<T>>();
             let align = core::mem::align_of::<inode::INodeWithData<T>>();
             // SAFETY: The name is a valid string (the cache keeps a copy); the sizes are those
