@@ -401,15 +401,25 @@ static void expect_bytes(const char *name, off_t off, off_t len, const char *all
 	close(fd);
 }
 
+static void expect_g_untouched(void)
+{
+	expect_size("g", G_SIZE, G_SIZE);
+	expect_bytes("g", 0, G_DATA, "a");
+	expect_bytes("g", G_DATA, G_SIZE - G_DATA, "z");
+}
+
+static void expect_x_untouched(void)
+{
+	expect_size("sub/x", X_SIZE, X_SIZE);
+	expect_bytes("sub/x", 0, X_SIZE, "c");
+}
+
 static void expect_untouched(void)
 {
 	expect_size("f", F_SIZE, F_SIZE);
 	expect_bytes("f", 0, F_SIZE, "a");
-	expect_size("g", G_SIZE, G_SIZE);
-	expect_bytes("g", 0, G_DATA, "a");
-	expect_bytes("g", G_DATA, G_SIZE - G_DATA, "z");
-	expect_size("sub/x", X_SIZE, X_SIZE);
-	expect_bytes("sub/x", 0, X_SIZE, "c");
+	expect_g_untouched();
+	expect_x_untouched();
 }
 
 /* A buffered or direct write of `len` bytes of NEW at `off` of f or g. */
@@ -489,13 +499,9 @@ static void check_namespace(const char *op, struct result r)
 			expect_size(to, F_SIZE, F_SIZE);
 			expect_bytes(to, 0, F_SIZE, "a");
 			expect_links(to, 1);
-			if (!strcmp(op, "rename")) {
-				expect_size("g", G_SIZE, G_SIZE);
-				expect_bytes("g", 0, G_DATA, "a");
-				expect_bytes("g", G_DATA, G_SIZE - G_DATA, "z");
-			}
-			expect_size("sub/x", X_SIZE, X_SIZE);
-			expect_bytes("sub/x", 0, X_SIZE, "c");
+			if (!strcmp(op, "rename"))
+				expect_g_untouched();
+			expect_x_untouched();
 			return;
 		}
 		expect_exists("sub/f-moved", 0);
@@ -507,11 +513,8 @@ static void check_namespace(const char *op, struct result r)
 	} else if (!strcmp(op, "unlink")) {
 		expect_exists("f", !ok);
 		if (ok) {
-			expect_size("g", G_SIZE, G_SIZE);
-			expect_bytes("g", 0, G_DATA, "a");
-			expect_bytes("g", G_DATA, G_SIZE - G_DATA, "z");
-			expect_size("sub/x", X_SIZE, X_SIZE);
-			expect_bytes("sub/x", 0, X_SIZE, "c");
+			expect_g_untouched();
+			expect_x_untouched();
 			return;
 		}
 	} else if (!strcmp(op, "rmdir")) {
@@ -612,8 +615,7 @@ static void check(const char *op, struct result r)
 		check_namespace(op, r);
 		return;
 	}
-	expect_size("sub/x", X_SIZE, X_SIZE);
-	expect_bytes("sub/x", 0, X_SIZE, "c");
+	expect_x_untouched();
 }
 
 static struct result parse_result(const char *s)
