@@ -3,7 +3,7 @@
 # iomap_rs: the two commands of README.md. Everything is done by the scripts
 # in tools/testing/iomap_rs/; this file only names them.
 
-.PHONY: run test bench kernel lint clean
+.PHONY: run test soak bench kernel lint clean
 
 # Build if needed, boot, mount XFS and run a short demonstration.
 run:
@@ -16,6 +16,11 @@ run:
 # debug (every test there, or TESTS).
 test:
 	KCONFIG=$(KCONFIG) tools/testing/iomap_rs/test-matrix.sh $(TESTS)
+
+# The concurrent exercisers at 10^6 operations each under memory pressure on
+# the debug configuration: hours, not in CI.
+soak:
+	tools/testing/iomap_rs/soak.sh
 
 # C iomap against iomap_rs in one boot: MB/s and Rust/C ratios per case.
 bench:

@@ -666,3 +666,82 @@ fault_sweep_report() {
 	[ ${#FAULT_FAILURES[@]} -eq 0 ] ||
 		fail "fault injection found problems in: ${FAULT_FAILURES[*]} (per fault: fault-OP.log)"
 }
+
+# concurrent_exerciser_run CHECK_FUNCTION: progs/concurrent_exerciser on the
+# mounted scratch filesystem: IOMAP_RS_CONCURRENT_OPS (50,000) operations by
+# 4 processes on 4 shared files (writes, mmap writes, fallocate modes,
+# truncate, fsync, writeback and eviction of ranges, renames), every read
+# checked against the outcomes the operations running with it allow, each
+# round checked whole and every 16th after dropping the caches. Then the
+# files must match what it left in $REF_DIR after dropping the caches and
+# after a remount; CHECK_FUNCTION runs between the two (it may remount).
+# With IOMAP_RS_PRESSURE=1 (make soak; it needs a kernel with a memory
+# controller) the files may grow to 2 MiB instead of 1 and the processes run
+# in a memory cgroup held at IOMAP_RS_PRESSURE_MIB (8) MiB (the model's
+# memory is charged outside it), so that reclaim takes the files' pages while
+# they work; it must have taken some. The seed is printed (IOMAP_RS_SEED
+# replays it).
+concurrent_exerciser_run() {
+	local check=$1 ops=${IOMAP_RS_CONCURRENT_OPS:-50000} seed=${IOMAP_RS_SEED:-$RANDOM}
+	local procs=4 rc=0 i out=$RESULT_DIR/concurrent_exerciser.log pressure=${IOMAP_RS_PRESSURE:-0}
+	local run=("$IOMAP_RS_BIN/concurrent_exerciser") max_size=$((1 << 20))
+	ref_dir
+	mkdir "$SCRATCH_MNT/cx"
+	if [ "$pressure" = 1 ]; then
+		memory_cgroup_start "${IOMAP_RS_PRESSURE_MIB:-8}"
+		run+=(-c "$MEMCG")
+		max_size=$((2 << 20))
+	fi
+	echo "seed $seed, $ops operations by $procs processes$([ "$pressure" = 0 ] || echo ", under memory pressure")"
+	"${run[@]}" "$SCRATCH_MNT/cx" "$REF_DIR" "$procs" "$ops" "$seed" "$max_size" >"$out" 2>&1 || rc=$?
+	tail -n 40 "$out"
+	[ "$rc" = 0 ] || fail "concurrent_exerciser exited $rc (3: a read or a file did not match; seed $seed)"
+	diagnose "$(tail -n 1 "$out")"
+	[ "$pressure" = 0 ] || memory_cgroup_stop
+	drop_caches
+	for i in 0 1 2 3; do
+		expect_same "after dropping caches (seed $seed)" "$SCRATCH_MNT/cx/d0/f$i" "$REF_DIR/f$i"
+	done
+	"$check"
+	is_mounted "$SCRATCH_MNT" || mount_scratch
+	for i in 0 1 2 3; do
+		expect_same "after remount (seed $seed)" "$SCRATCH_MNT/cx/d0/f$i" "$REF_DIR/f$i"
+	done
+}
+
+# memory_cgroup_start MIB: a cgroup (v2) for this test, in MEMCG, whose
+# processes are reclaimed from once they use more than MIB MiB (memory.high:
+# reclaimed and throttled, never killed by the OOM killer). Fails if the
+# kernel has no memory controller (the default configuration: use
+# KCONFIG=debug or distro). memory_cgroup_stop reports how much reclaim took
+# from it, fails if nothing, and removes it (so does the EXIT trap this
+# sets, if the test fails first).
+memory_cgroup_start() {
+	local root=/sys/fs/cgroup
+	[ -e "$root/cgroup.controllers" ] || mount -t cgroup2 cgroup2 "$root" ||
+		fail "cannot mount the cgroup2 filesystem on $root"
+	grep -qw memory "$root/cgroup.controllers" ||
+		fail "no memory controller (CONFIG_MEMCG): memory pressure needs KCONFIG=debug or distro"
+	grep -qw memory "$root/cgroup.subtree_control" || echo +memory >"$root/cgroup.subtree_control" ||
+		fail "cannot enable the memory controller"
+	MEMCG=$root/iomap_rs-$TEST_NAME
+	[ -d "$MEMCG" ] || mkdir "$MEMCG" || fail "cannot make $MEMCG"
+	echo $(($1 << 20)) >"$MEMCG/memory.high" || fail "cannot set $MEMCG/memory.high"
+	trap memory_cgroup_remove EXIT
+}
+
+memory_cgroup_stop() {
+	local steal high
+	steal=$(sed -n 's/^pgsteal \([0-9]*\)$/\1/p' "$MEMCG/memory.stat")
+	high=$(sed -n 's/^high \([0-9]*\)$/\1/p' "$MEMCG/memory.events")
+	diagnose "memory pressure: the cgroup went over memory.high $high times; reclaim took $steal pages from it"
+	[ "${steal:-0}" -gt 0 ] || fail "reclaim took nothing from the cgroup: no memory pressure, the run proves nothing about it"
+	memory_cgroup_remove
+	trap - EXIT
+}
+
+memory_cgroup_remove() {
+	[ -d "${MEMCG:-}" ] || return 0
+	# Its processes have exited; an empty cgroup goes with rmdir.
+	rmdir "$MEMCG" 2>/dev/null || echo "could not remove $MEMCG: processes $(tr '\n' ' ' <"$MEMCG/cgroup.procs")"
+}

@@ -1,0 +1,22 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make soak: the concurrent exercisers (xtfs_concurrent_exerciser and
+# xfs_rs_concurrent_exerciser) at 10^6 operations each, in a memory cgroup
+# held at 8 MiB (memory.high) so that reclaim takes the files' pages from
+# under them, on the debug configuration (KASAN, lockdep, DEBUG_VM, ...).
+# Not part of `make test` or CI: it takes hours. Ends with "N passed, N failed" like `make test`.
+#
+# Environment: IOMAP_RS_CONCURRENT_OPS (1000000) per test,
+# IOMAP_RS_PRESSURE_MIB (8), IOMAP_RS_SEED to replay a run; the bounds are
+# IOMAP_RS_TEST_TIMEOUT (6 h per test) and IOMAP_RS_VM_TIMEOUT (7 h).
+
+set -o errexit -o nounset -o pipefail
+HARNESS_DIR=$(cd "$(dirname "$0")" && pwd)
+
+export KCONFIG=debug
+export IOMAP_RS_CONCURRENT_OPS=${IOMAP_RS_CONCURRENT_OPS:-1000000}
+export IOMAP_RS_PRESSURE=1
+export IOMAP_RS_TEST_TIMEOUT=${IOMAP_RS_TEST_TIMEOUT:-21600}
+export IOMAP_RS_VM_TIMEOUT=${IOMAP_RS_VM_TIMEOUT:-25200}
+exec "$HARNESS_DIR/run-tests.sh" xtfs_concurrent_exerciser xfs_rs_concurrent_exerciser
