@@ -628,12 +628,15 @@ fault_nth_restore() {
 # go to $RESULT_DIR/fault-OP.log. Adds "OP N" (N fault sites) to FAULT_SITES,
 # or what went wrong to FAULT_FAILURES. Where a fault made a metadata write
 # fail (the operation returned EIO and fsck finds the update missing: without
-# a journal nothing can redo it), counts it in FAULT_LOST_WRITES and goes on
-# from the next fault on a new filesystem made by FAULT_MKFS (a command).
+# a journal nothing can redo it), or where XFS shut itself down after the
+# error (see faultop.c: xfs_after_shutdown), counts it in FAULT_ESCAPES and
+# goes on from the next fault on a new filesystem made by FAULT_MKFS (a
+# command); FAULT_ESCAPE says what such an escape is, for the report.
 FAULT_SWEEP_LIMIT=${FAULT_SWEEP_LIMIT:-2000}
 FAULT_SITES=()
 FAULT_FAILURES=()
-FAULT_LOST_WRITES=0
+FAULT_ESCAPES=0
+FAULT_ESCAPE="metadata writes lost to an injected I/O error (reported as EIO, left for fsck to repair)"
 FAULT_MKFS=false
 fault_sweep() {
 	local op=$1 out first=1 rc
@@ -645,7 +648,7 @@ fault_sweep() {
 		faultop sweep "$SCRATCH_DEV" "$SCRATCH_MNT" "$SCRATCH_FSTYPE" "$op" "$first" \
 			"$FAULT_SWEEP_LIMIT" -- "$@" >>"$out" 2>&1 || rc=$?
 		[ "$rc" = 3 ] || break
-		FAULT_LOST_WRITES=$((FAULT_LOST_WRITES + 1))
+		FAULT_ESCAPES=$((FAULT_ESCAPES + 1))
 		first=$(($(grep -c "^$op fault [0-9]*: reached" "$out") + 1))
 		$FAULT_MKFS
 	done
@@ -661,8 +664,7 @@ fault_sweep() {
 # if an operation went wrong.
 fault_sweep_report() {
 	diagnose "fault sites per operation: $(IFS=,; echo "${FAULT_SITES[*]}" | sed 's/,/, /g')"
-	[ "$FAULT_LOST_WRITES" = 0 ] ||
-		diagnose "metadata writes lost to an injected I/O error (reported as EIO, left for fsck to repair): $FAULT_LOST_WRITES"
+	[ "$FAULT_ESCAPES" = 0 ] || diagnose "$FAULT_ESCAPE: $FAULT_ESCAPES"
 	[ ${#FAULT_FAILURES[@]} -eq 0 ] ||
 		fail "fault injection found problems in: ${FAULT_FAILURES[*]} (per fault: fault-OP.log)"
 }
