@@ -51,11 +51,7 @@ static long long nops;
 
 static uint64_t next(void)
 {
-	/* xorshift64* */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545f4914f6cdd1dULL;
+	return xorshift64star(&rng);
 }
 
 static long long below(long long n)

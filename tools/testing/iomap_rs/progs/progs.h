@@ -8,11 +8,24 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/*
+ * xorshift64*: a fast PRNG whose whole state is *state (never 0), so that a
+ * run is reproduced from the seed the test printed.
+ */
+static inline uint64_t xorshift64star(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545f4914f6cdd1dULL;
+}
 
 /* perror(what) and exit 1: an error, not a verdict on the kernel. */
 static inline void die(const char *what)

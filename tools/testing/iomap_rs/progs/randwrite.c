@@ -18,15 +18,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 static uint64_t rng_state;
 
 static uint64_t rng(void)
 {
-	/* xorshift64*: reproducible from the seed printed by the test. */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ULL;
+	return xorshift64star(&rng_state);
 }
 
 static void write_all(int fd, const char *buf, size_t len, off_t off,
