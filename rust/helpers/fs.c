@@ -294,6 +294,21 @@ void rust_helper_sb_end_pagefault(struct super_block *sb)
 	sb_end_pagefault(sb);
 }
 
+void rust_helper_sb_start_intwrite(struct super_block *sb)
+{
+	sb_start_intwrite(sb);
+}
+
+bool rust_helper_sb_start_intwrite_trylock(struct super_block *sb)
+{
+	return sb_start_intwrite_trylock(sb);
+}
+
+void rust_helper_sb_end_intwrite(struct super_block *sb)
+{
+	sb_end_intwrite(sb);
+}
+
 void rust_helper_file_accessed(struct file *file)
 {
 	file_accessed(file);

@@ -113,6 +113,36 @@ pub trait FileSystem: Sized + Send + Sync + 'static {
     fn statfs(_sb: &sb::SuperBlock<Self>) -> Result<sb::Stat> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// Makes what was written so far durable (`sync_fs`), for `sync(2)`, `syncfs(2)`, a freeze
+    /// and the unmount (`sync_filesystem()`): the VFS has written back the dirty data and
+    /// inodes, and calls this first with `wait` false (start what can be started), then with
+    /// `wait` true (finish, including flushing the device's volatile cache, which the VFS
+    /// never does itself); an emergency sync (sysrq) calls it with `wait` false only. The VFS
+    /// holds `s_umount`: this must not start an internal change
+    /// ([`sb::SuperBlock::start_intwrite`]), which a frozen filesystem's thaw would wait for. The block device's page cache is written back by the VFS
+    /// only after each call, so a filesystem whose metadata is there writes it back itself
+    /// ([`sb::Metadata::sync`]) before it flushes. Never called on a read-only mount.
+    fn sync_fs(_sb: &sb::SuperBlock<Self>, _wait: bool) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Brings the filesystem to a consistent state on disk and stops it from writing
+    /// (`freeze_fs`), at the end of a freeze (`FIFREEZE`, `fsfreeze(8)`, a snapshot of the
+    /// device): writes, page faults and internal writers ([`sb::SuperBlock::start_intwrite`])
+    /// are all blocked by then, and [`FileSystem::sync_fs`] has run. An error cancels the
+    /// freeze. The filesystem writes again when the writers blocked by the freeze go on.
+    fn freeze_fs(_sb: &sb::SuperBlock<Self>) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The last call of a mounted filesystem (`put_super`), before its data is dropped: the
+    /// VFS has synced it ([`FileSystem::sync_fs`]) and then evicted every inode, and
+    /// evictions that deleted an inode (one whose last reference went only then) wrote after
+    /// that sync. A filesystem makes those durable here. Nothing can fail the unmount.
+    fn put_super(_sb: &sb::SuperBlock<Self>) {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// A registered filesystem type.
@@ -314,6 +344,16 @@ impl<T: FileSystem> Tables<T> {
         } else {
             None
         },
+        sync_fs: if T::HAS_SYNC_FS {
+            Some(sb::SuperBlock::<T>::sync_fs_callback)
+        } else {
+            None
+        },
+        freeze_fs: if T::HAS_FREEZE_FS {
+            Some(sb::SuperBlock::<T>::freeze_fs_callback)
+        } else {
+            None
+        },
         // SAFETY: All-zeroes (no callback) is valid for the remaining fields.
         ..unsafe { core::mem::zeroed() }
     };
@@ -442,6 +482,11 @@ impl<T: FileSystem> Tables<T> {
             crate::pr_err!(
                 "inode references leaked: the module that owns the filesystem type stays loaded\n"
             );
+        }
+        if T::HAS_PUT_SUPER {
+            // SAFETY: As above: the data is still set (dropped below), and the superblock
+            // alive for the call.
+            T::put_super(unsafe { sb::SuperBlock::<T>::from_raw(sb_ptr) });
         }
         // SAFETY: As above. No inode is used: the mounts are gone, so no file is open and no
         // callback runs, and no `INodeRef` outlives the callback that took it (a leaked one

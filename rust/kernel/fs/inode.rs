@@ -510,11 +510,15 @@ pub struct Time {
 }
 
 impl Time {
-    /// The current time of day.
+    /// The current time as the VFS stamps inodes with it (`current_time()`): the coarse clock,
+    /// at the nanosecond granularity and full range every Rust filesystem's superblock has.
+    /// A filesystem that stamps a new inode with this and later changes with
+    /// [`INode::touch_ctime`] and the VFS's own updates uses one clock, so its times never go
+    /// backwards (the fine clock runs up to a tick ahead of the coarse one).
     pub fn now() -> Time {
         let mut ts = bindings::timespec64::default();
         // SAFETY: `ts` is valid for writes.
-        unsafe { bindings::ktime_get_real_ts64(&mut ts) };
+        unsafe { bindings::ktime_get_coarse_real_ts64(&mut ts) };
         Time {
             sec: ts.tv_sec,
             nsec: ts.tv_nsec as u32,
@@ -527,6 +531,15 @@ impl Time {
             tv_nsec: self.nsec.min(999_999_999) as _,
         }
     }
+}
+
+/// What a filesystem may correct of an inode's `stat(2)` ([`Operations::getattr`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Stat {
+    /// The space the file uses on the device, in 512-byte units (`st_blocks`): blocks of
+    /// data and of the metadata that maps them, including those reserved for data not yet
+    /// written back, as XFS and ext4 count them. The VFS fills in the inode's `i_blocks`.
+    pub blocks: u64,
 }
 
 /// The attributes of an inode, as [`INode::attrs`] reads them.
@@ -910,6 +923,13 @@ pub trait Operations {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// Completes what `stat(2)` reports of `inode` (`getattr`): the VFS has filled `stat` from
+    /// the inode (`generic_fillattr()`), and the filesystem corrects what only it knows, such
+    /// as the space in use. Without this operation, the VFS's values are reported.
+    fn getattr(_inode: &INode<Self::FileSystem>, _stat: &mut Stat) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Returns the target of symbolic link `inode`, without a terminating NUL.
     fn get_link(_inode: &INode<Self::FileSystem>) -> Result<KVec<u8>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
@@ -976,6 +996,11 @@ impl<T: FileSystem> Ops<T> {
                 },
                 rename: if U::HAS_RENAME {
                     Some(Self::rename_callback)
+                } else {
+                    None
+                },
+                getattr: if U::HAS_GETATTR {
+                    Some(Self::getattr_callback)
                 } else {
                     None
                 },
@@ -1336,6 +1361,35 @@ impl<T: FileSystem> Ops<T> {
                     }
                     Err(e) => e.to_ptr::<crate::ffi::c_char>(),
                 }
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `getattr` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn getattr_callback(
+                idmap: *mut bindings::mnt_idmap,
+                path: *const bindings::path,
+                stat: *mut bindings::kstat,
+                request_mask: u32,
+                _query_flags: crate::ffi::c_uint,
+            ) -> crate::ffi::c_int {
+                from_result(|| {
+                    // SAFETY: `vfs_getattr_nosec()` passes a path it holds, to a positive
+                    // dentry of this filesystem (its inode cannot change while the dentry is
+                    // positive and referenced), and a `kstat` valid for writes for the call.
+                    unsafe {
+                        let inode_ptr = (*(*path).dentry).d_inode;
+                        bindings::generic_fillattr(idmap, request_mask, inode_ptr, stat);
+                        let inode = INode::<U::FileSystem>::from_raw(inode_ptr);
+                        let mut st = Stat {
+                            blocks: (*stat).blocks,
+                        };
+                        U::getattr(inode, &mut st)?;
+                        (*stat).blocks = st.blocks;
+                    }
+                    Ok(0)
+                })
             }
 
             /// # Safety

@@ -286,6 +286,38 @@ impl Metadata {
         to_result(unsafe { bindings::sync_blockdev(self.bdev()) })
     }
 
+    /// A mark after every write error of the device's page cache recorded so far (in its
+    /// `wb_err`), for [`Metadata::write_errors_since`]: a filesystem takes it at mount, so
+    /// that the errors of an earlier mount are not taken for its own. The errors recorded so
+    /// far are marked seen (`errseq_check_and_advance()`), as they must be for a later error
+    /// of the same kind to be recorded as a new one; whoever sampled them before still sees
+    /// them.
+    pub fn mark_write_errors(&self) -> WriteErrorMark {
+        let mut since = 0;
+        // SAFETY: The mapping is the block device's, valid (type invariant); `wb_err` is only
+        // accessed through the `errseq` functions, which are atomic. `since` is ours.
+        unsafe {
+            bindings::errseq_check_and_advance(
+                core::ptr::addr_of_mut!((*self.bdev_mapping()).wb_err),
+                &mut since,
+            )
+        };
+        WriteErrorMark(since)
+    }
+
+    /// Whether a write of the device's page cache failed since `mark` (`errseq_check()`): its
+    /// error then, whoever else has seen or cleared it meanwhile. Errors of metadata written
+    /// back by the flusher, whose caller nobody waits for, are found this way.
+    pub fn write_errors_since(&self, mark: &WriteErrorMark) -> Result {
+        // SAFETY: As in `mark_write_errors`; `errseq_check` only reads.
+        to_result(unsafe {
+            bindings::errseq_check(
+                core::ptr::addr_of_mut!((*self.bdev_mapping()).wb_err),
+                mark.0,
+            )
+        })
+    }
+
     /// Flushes the device's volatile write cache (`blkdev_issue_flush()`), so that what it
     /// completed so far survives a power failure: the last step of an `fsync`.
     pub fn flush_cache(&self) -> Result {
@@ -509,6 +541,110 @@ impl<T: FileSystem> SuperBlock<T> {
             buf.f_namelen = s.namelen as _;
             Ok(0)
         })
+    }
+}
+
+impl<T: FileSystem> SuperBlock<T> {
+    /// # Safety
+    ///
+    /// Only C calls this, as the `sync_fs` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
+    pub(crate) unsafe extern "C" fn sync_fs_callback(
+        sb: *mut bindings::super_block,
+        wait: crate::ffi::c_int,
+    ) -> crate::ffi::c_int {
+        // SAFETY: The VFS syncs a superblock only between a successful `fill_super` (which
+        // sets the data) and `put_super` (which drops it), holding `s_umount`, so that it
+        // stays alive for the call: `sync_filesystem()` from `syncfs(2)` on one of its files,
+        // a freeze or the unmount (before `put_super`; a failed mount has no root and is not
+        // synced), `iterate_supers()` for `sync(2)` (born, not dying, with a root), and the
+        // block device's `fs_bdev_sync` (active, with a root).
+        let sb = unsafe { Self::from_raw(sb) };
+        from_result(|| T::sync_fs(sb, wait != 0).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Only C calls this, as the `freeze_fs` callback of the table it is in,
+    /// with the arguments that callback's C contract guarantees.
+    pub(crate) unsafe extern "C" fn freeze_fs_callback(
+        sb: *mut bindings::super_block,
+    ) -> crate::ffi::c_int {
+        // SAFETY: `freeze_super()` freezes a mounted superblock (data set) and holds
+        // `s_umount` for the call.
+        let sb = unsafe { Self::from_raw(sb) };
+        from_result(|| T::freeze_fs(sb).map(|()| 0))
+    }
+
+    /// Starts an internal change of the filesystem (`sb_start_intwrite()`): one that no
+    /// system call's freeze protection covers, such as deleting an inode at eviction, or
+    /// writing an inode for `fsync`. A freeze waits for the changes started to end, and while
+    /// the filesystem is frozen this waits for the thaw: so nothing reaches the device of a
+    /// frozen filesystem. The change ends when the returned guard is dropped.
+    ///
+    /// It ranks below the freeze protection of writes and page faults, which may be held,
+    /// and must not be started twice by one task (a freeze between the two would deadlock);
+    /// lockdep checks both. It must not be started under `s_umount` (in
+    /// [`FileSystem::sync_fs`], [`FileSystem::freeze_fs`], or `write_inode` as `sync(2)` and
+    /// the flusher call it), nor `s_umount` waited for while it is held: a freeze holds
+    /// `s_umount` while it waits for the internal changes, and a thaw needs it.
+    ///
+    /// A guard that is leaked is a deadlock, not memory unsafety: the next freeze waits for
+    /// it forever, holding `s_umount` with writes already blocked, so that every writer of
+    /// the filesystem, `syncfs`, the unmount and every `sync(2)` of the system hang.
+    ///
+    /// [`FileSystem::sync_fs`]: super::FileSystem::sync_fs
+    /// [`FileSystem::freeze_fs`]: super::FileSystem::freeze_fs
+    pub fn start_intwrite(&self) -> IntWrite<'_, T> {
+        // SAFETY: The superblock is alive (type invariant) for as long as the guard borrows
+        // it; the protection is released once, by the guard.
+        unsafe { bindings::sb_start_intwrite(self.as_raw()) };
+        // INVARIANT: Taken above.
+        IntWrite(self, PhantomData)
+    }
+
+    /// [`SuperBlock::start_intwrite`] if it need not wait (`sb_start_intwrite_trylock()`):
+    /// `None` while a freeze is past the point where it waits for internal changes, or done.
+    pub fn try_start_intwrite(&self) -> Option<IntWrite<'_, T>> {
+        // SAFETY: As in `start_intwrite`; on success the protection is released once, by the
+        // guard.
+        let started = unsafe { bindings::sb_start_intwrite_trylock(self.as_raw()) };
+        // INVARIANT: Taken if `started`.
+        started.then(|| IntWrite(self, PhantomData))
+    }
+
+    /// Whether the filesystem is frozen: [`FileSystem::freeze_fs`] has completed, and
+    /// nothing writes to it until it is thawed. A snapshot: it may change right after.
+    ///
+    /// [`FileSystem::freeze_fs`]: super::FileSystem::freeze_fs
+    pub fn is_frozen(&self) -> bool {
+        // SAFETY: The superblock is alive (type invariant); `frozen` changes under
+        // `s_umount`, which we may not hold, so it is read once, as C does.
+        let frozen = unsafe {
+            core::ptr::read_volatile(core::ptr::addr_of!((*self.as_raw()).s_writers.frozen))
+        };
+        u32::from(frozen) == bindings::SB_FREEZE_COMPLETE
+    }
+}
+
+/// A mark in the history of a device's page cache write errors
+/// ([`Metadata::mark_write_errors`]).
+#[derive(Clone, Copy, Debug)]
+pub struct WriteErrorMark(bindings::errseq_t);
+
+/// An internal change of a filesystem in progress ([`SuperBlock::start_intwrite`]), which a
+/// freeze waits for.
+///
+/// # Invariants
+///
+/// The superblock's `SB_FREEZE_FS` protection is held by this task, released on drop (by the
+/// same task: the guard is not `Send`, as lockdep wants a lock released by its owner).
+pub struct IntWrite<'a, T: FileSystem>(&'a SuperBlock<T>, PhantomData<*mut ()>);
+
+impl<T: FileSystem> Drop for IntWrite<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: Held (type invariant), released once.
+        unsafe { bindings::sb_end_intwrite(self.0.as_raw()) };
     }
 }
 

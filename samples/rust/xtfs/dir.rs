@@ -14,7 +14,7 @@
 //! directories (the name in the parent, "." and each subdirectory's "..").
 
 use crate::format::{self, corrupt, Extent};
-use crate::{create_inode, read_inode, Xtfs};
+use crate::{create_inode, live, read_inode, Xtfs};
 use kernel::fs::{
     self, dir,
     file::File,
@@ -243,7 +243,12 @@ impl inode::Operations for DirOps {
         _lock: &kernel::pagecache::InodeLock<'_>,
         change: &inode::AttrChange,
     ) -> Result {
+        live(inode.super_block())?;
         crate::file::check_no_size_change(inode, change)
+    }
+
+    fn getattr(inode: &INode<Xtfs>, stat: &mut inode::Stat) -> Result {
+        crate::stat_blocks(inode, stat)
     }
 
     fn lookup<'a>(dir: &'a INode<Xtfs>, name: &[u8]) -> Result<Option<INodeRef<'a, Xtfs>>> {
@@ -257,6 +262,7 @@ impl inode::Operations for DirOps {
         name: &[u8],
         owner: NewOwner,
     ) -> Result<inode::Created<'a, Xtfs>> {
+        live(dir.super_block())?;
         if name.len() > format::NAME_MAX {
             return Err(ENAMETOOLONG);
         }
@@ -276,6 +282,7 @@ impl inode::Operations for DirOps {
         name: &[u8],
         owner: NewOwner,
     ) -> Result<inode::Created<'a, Xtfs>> {
+        live(dir.super_block())?;
         if name.len() > format::NAME_MAX {
             return Err(ENAMETOOLONG);
         }
@@ -303,6 +310,7 @@ impl inode::Operations for DirOps {
         owner: NewOwner,
     ) -> Result<inode::Created<'a, Xtfs>> {
         let sb = dir.super_block();
+        live(sb)?;
         let m = sb.data();
         let bs = m.sb.block_size();
         if name.len() > format::NAME_MAX || target.len() as u64 >= bs {
@@ -335,6 +343,7 @@ impl inode::Operations for DirOps {
     }
 
     fn link(inode: &inode::Locked<'_, Xtfs>, dir: &LockedDir<'_, Xtfs>, name: &[u8]) -> Result {
+        live(dir.super_block())?;
         let links = links_more(inode, 1)?;
         add_entry(dir, name, inode)?;
         set_links(inode, links);
@@ -342,6 +351,7 @@ impl inode::Operations for DirOps {
     }
 
     fn unlink(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &inode::Locked<'_, Xtfs>) -> Result {
+        live(dir.super_block())?;
         let (slot, ino) = find(dir, name)?.ok_or(ENOENT)?;
         if ino as u64 != inode.ino() {
             return Err(ENOENT);
@@ -355,6 +365,7 @@ impl inode::Operations for DirOps {
     }
 
     fn rmdir(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &inode::Locked<'_, Xtfs>) -> Result {
+        live(dir.super_block())?;
         if !is_empty(inode)? {
             return Err(ENOTEMPTY);
         }
@@ -380,6 +391,7 @@ impl inode::Operations for DirOps {
         new_name: &[u8],
         target: Option<&inode::Locked<'_, Xtfs>>,
     ) -> Result {
+        live(old_dir.super_block())?;
         if new_name.len() > format::NAME_MAX {
             return Err(ENAMETOOLONG);
         }
@@ -485,13 +497,18 @@ impl fs::file::Operations for DirFileOps {
     /// flusher writes it. So the inode is written ([`crate::persist_inode`], which also writes
     /// back that cache) and the device's cache flushed. Without it, a file created and fsynced
     /// could be on the disk with the directory's new block free in its inode and used in the
-    /// bitmap: an inode no name reaches and leaked blocks.
+    /// bitmap: an inode no name reaches and leaked blocks. On a frozen filesystem it has nothing
+    /// to do, as a file's `fsync`.
     fn fsync(file: &File<Xtfs>, _start: i64, _end: i64, _datasync: bool) -> Result {
         let sb = file.inode().super_block();
         // Nothing changes on a read-only mount, and its device must stay as it is.
         if sb.read_only() {
             return Ok(());
         }
+        live(sb)?;
+        let Some(_change) = crate::fsync_change(sb) else {
+            return Ok(());
+        };
         crate::persist_inode(file.inode())?;
         sb.flush_cache()
     }

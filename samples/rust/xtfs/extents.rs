@@ -62,6 +62,13 @@ pub(crate) enum Lookup {
 pub(crate) struct Extents {
     list: KVec<Extent>,
     generation: u64,
+    /// The blocks the extents hold, delayed allocations included.
+    blocks: u64,
+}
+
+/// The blocks `list` holds.
+fn count_blocks(list: &[Extent]) -> u64 {
+    list.iter().map(|e| e.len as u64).sum()
 }
 
 impl Extents {
@@ -69,11 +76,13 @@ impl Extents {
         Extents {
             list: KVec::new(),
             generation: 0,
+            blocks: 0,
         }
     }
 
     /// Replaces the list with extents read from disk (sorted, checked), bumping the generation.
     pub(crate) fn set(&mut self, list: KVec<Extent>) {
+        self.blocks = count_blocks(&list);
         self.list = list;
         self.generation += 1;
     }
@@ -82,7 +91,13 @@ impl Extents {
     /// memory, so that eviction cannot fail halfway.
     pub(crate) fn take(&mut self) -> KVec<Extent> {
         self.generation += 1;
+        self.blocks = 0;
         core::mem::take(&mut self.list)
+    }
+
+    /// The blocks the file holds: allocated (written or unwritten) and delayed allocations.
+    pub(crate) fn blocks(&self) -> u64 {
+        self.blocks
     }
 
     /// The generation: the validity cookie of mappings made from the tree as it is now.
@@ -155,6 +170,7 @@ impl Extents {
         if let Some(n) = new {
             push(&mut out, n)?;
         }
+        self.blocks = count_blocks(&out);
         self.list = out;
         self.generation += 1;
         Ok(())

@@ -358,6 +358,8 @@ impl address_space::Writeback for XtfsMapper {
     /// unwritten extents) first.
     fn map_blocks(inode: &INode<Xtfs>, iomap: &mut Iomap, offset: i64, _len: u32) -> Result {
         let sb = inode.super_block();
+        // Data written now would go to blocks that no stored extent may ever record.
+        crate::live(sb)?;
         let bits = sb.block_bits();
         let block = u64::try_from(offset).map_err(|_| EIO)? >> bits;
         let mut info = inode.data().info.lock();
@@ -620,10 +622,15 @@ impl inode::Operations for FileOps {
     type FileSystem = Xtfs;
 
     fn setattr(inode: &INode<Xtfs>, lock: &InodeLock<'_>, change: &inode::AttrChange) -> Result {
+        crate::live(inode.super_block())?;
         match change.size {
             Some(size) => set_size(inode, lock, size),
             None => Ok(()),
         }
+    }
+
+    fn getattr(inode: &INode<Xtfs>, stat: &mut inode::Stat) -> Result {
+        crate::stat_blocks(inode, stat)
     }
 
     fn fiemap(
@@ -662,6 +669,7 @@ impl fs::file::Operations for RegFileOps {
     fn write_iter(inode: &INode<Xtfs>, kiocb: &mut Kiocb, from: &mut IovIter) -> Result<usize> {
         let written = {
             let lock = inode.as_inode().lock_exclusive();
+            crate::live(inode.super_block())?;
             if fs::file::write_checks(kiocb, from, &lock)? == 0 {
                 return Ok(0);
             }
@@ -699,6 +707,7 @@ impl fs::file::Operations for RegFileOps {
     /// Write faults through `kernel::iomap`: a delayed allocation is reserved under the
     /// folio if it is over a hole, as for a write.
     fn page_mkwrite<'f>(inode: &INode<Xtfs>, fault: &'f VmFault) -> Result<FaultFolio<'f>> {
+        crate::live(inode.super_block())?;
         let lock = inode.as_inode().mapping().invalidate_lock_read();
         kernel::iomap::fault::page_mkwrite(&mut FileMap { inode }, &lock, fault)
     }
@@ -714,6 +723,7 @@ impl fs::file::Operations for RegFileOps {
         let bits = inode.super_block().block_bits();
         let range = request.range;
         let lock = inode.as_inode().lock_exclusive();
+        crate::live(inode.super_block())?;
         file.modified(&lock)?;
         let blocks = (
             range.start() as u64 >> bits,
@@ -761,13 +771,21 @@ impl fs::file::Operations for RegFileOps {
     /// it meanwhile: `fdatasync` after overwriting preallocated blocks, or `fsync` after an
     /// mmap write, would leave the records in the cache, and after a crash the data would read
     /// as zeroes or be gone.
+    ///
+    /// Writing the records is an internal change a freeze waits for: an `fsync` of a frozen
+    /// filesystem has nothing to do, as the freeze made everything durable and the device must
+    /// not change until the thaw ([`crate::fsync_change`]).
     fn fsync(file: &File<Xtfs>, start: i64, end: i64, _datasync: bool) -> Result {
+        crate::live(file.inode().super_block())?;
         file.write_and_wait_range(start, end)?;
         let sb = file.inode().super_block();
         // Nothing changes on a read-only mount, and its device must stay as it is.
         if sb.read_only() {
             return Ok(());
         }
+        let Some(_change) = crate::fsync_change(sb) else {
+            return Ok(());
+        };
         crate::persist_inode(file.inode())?;
         // Writeback that failed while the inode was persisted.
         file.check_and_advance_wb_err()?;

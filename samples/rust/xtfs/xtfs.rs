@@ -12,8 +12,10 @@
 //! Each inode keeps its extents in memory ([`extents`]) under a mutex, with the generation
 //! counter that is the validity cookie of every mapping; free space and inodes are tracked by
 //! [`alloc`]. Metadata goes through the block device's page cache and reaches the disk at
-//! writeback, `sync` or `fsync`.
+//! writeback; `sync`, `syncfs`, a freeze, the unmount and `fsync` also write it back and then
+//! flush the device's volatile cache.
 
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::c_str;
 use kernel::fs::reclaim::NoFsMutex;
 use kernel::fs::{
@@ -69,6 +71,10 @@ struct Mount {
     /// Where writeback I/O completes (unwritten extent conversion).
     #[pin]
     ioends: address_space::IoendQueue<file::XtfsMapper>,
+    /// Metadata could not be written: the filesystem is shut down ([`live`]).
+    shut_down: AtomicBool,
+    /// The device's cache write errors before the mount, not this mount's.
+    write_errors: sb::WriteErrorMark,
 }
 
 /// What an inode keeps in memory besides the VFS inode.
@@ -148,10 +154,13 @@ impl fs::FileSystem for Xtfs {
             }
             Ok(format::le16(&itable_block, pos % bs) != 0)
         })?;
+        let write_errors = sb.mark_write_errors();
         Ok(try_pin_init!(Mount {
             sb: s,
             alloc <- NoFsMutex::new(new_mutex!(alloc, "xtfs_alloc")),
             ioends <- address_space::IoendQueue::new(c_str!("xtfs-ioend")),
+            shut_down: AtomicBool::new(false),
+            write_errors,
         }? Error))
     }
 
@@ -183,15 +192,28 @@ impl fs::FileSystem for Xtfs {
     /// an inode whose slot could not be cleared keeps its blocks, which stay in use (an
     /// orphan fsck reports), so that none is handed out while the disk's inode may hold it.
     /// An inode whose last store failed is stored once more first.
+    ///
+    /// Deleting or storing changes the device, which must not happen while the filesystem is
+    /// frozen: that is an internal change a freeze waits for, and which waits for the thaw.
+    /// It is started before the extent lock is taken, as every freeze protection is.
     fn evict_inode(inode: &inode::Evicting<'_, Self>) {
         let sb = inode.super_block();
         let m = sb.data();
         let ino = inode.ino() as u32;
+        // A shut down filesystem changes nothing: the inode and its blocks stay in use on
+        // disk (an orphan fsck frees), and only the reservations go.
         let mut delete = inode.nlink() == 0;
         // Directory and symbolic link blocks are metadata, cached by the device.
         let metadata = inode.mode() & format::S_IFMT != format::S_IFREG;
+        // Nobody else sets `store_failed` now: the inode has no users left.
+        let writes = inode.nlink() == 0 || inode.data().info.lock().store_failed;
+        let _change = writes.then(|| sb.start_intwrite());
+        // Checked once the change started: a shutdown while it waited for a thaw counts.
+        let live = live(sb).is_ok();
+        delete &= live;
         let mut info = inode.data().info.lock();
         if !delete
+            && live
             && info.store_failed
             && store_records(sb, ino, &inode.attrs(), &mut info, || {}).is_err()
         {
@@ -229,6 +251,37 @@ impl fs::FileSystem for Xtfs {
         }
     }
 
+    /// Metadata is in the block device's page cache, which the VFS writes back only after
+    /// this: so it is written back here, then the device's volatile cache flushed, so that
+    /// `sync`, `syncfs` and the unmount leave everything on stable storage.
+    ///
+    /// A frozen filesystem has nothing to sync (its freeze did) and must not write: `sync(2)`
+    /// syncs it all the same.
+    fn sync_fs(sb: &SuperBlock<Self>, wait: bool) -> Result {
+        if !wait || sb.is_frozen() {
+            return Ok(());
+        }
+        sync_metadata(sb)?;
+        sb.flush_cache()
+    }
+
+    /// Writes back and flushes what internal changes that ended after the freeze's sync left
+    /// in the device's cache (an eviction that deleted an inode, an `fsync`): the device then
+    /// holds the whole filesystem until the thaw.
+    fn freeze_fs(sb: &SuperBlock<Self>) -> Result {
+        sync_metadata(sb)?;
+        sb.flush_cache()
+    }
+
+    /// Makes durable what the evictions of the unmount wrote after its sync: the deletion of
+    /// an inode whose last reference went only then (one an inotify watch held, say).
+    fn put_super(sb: &SuperBlock<Self>) {
+        if !sb.read_only() {
+            // A failure is logged (a shutdown) and leaves what fsck checks.
+            let _ = sync_metadata(sb).and_then(|()| sb.flush_cache());
+        }
+    }
+
     fn statfs(sb: &SuperBlock<Self>) -> Result<sb::Stat> {
         let m = sb.data();
         let alloc = m.alloc.lock();
@@ -242,6 +295,27 @@ impl fs::FileSystem for Xtfs {
             namelen: format::NAME_MAX as u64,
         })
     }
+}
+
+/// Starts the internal change of an `fsync` ([`SuperBlock::start_intwrite`]), or `None` if
+/// the filesystem is frozen: its freeze made everything durable, and nothing may be written
+/// until the thaw (an `fsync` that comes while the freeze is under way waits for the thaw).
+pub(crate) fn fsync_change(sb: &SuperBlock<Xtfs>) -> Option<sb::IntWrite<'_, Xtfs>> {
+    match sb.try_start_intwrite() {
+        Some(change) => Some(change),
+        None if sb.is_frozen() => None,
+        None => Some(sb.start_intwrite()),
+    }
+}
+
+/// `stat(2)`'s `st_blocks` of `inode`: its data blocks, delayed allocations included, and its
+/// extent blocks, as XFS and ext4 count them (not kept in `i_blocks`, which the extent lock
+/// would have to update with every change).
+pub(crate) fn stat_blocks(inode: &INode<Xtfs>, stat: &mut inode::Stat) -> Result {
+    let info = inode.data().info.lock();
+    let blocks = info.extents.blocks() + info.chain.len() as u64;
+    stat.blocks = blocks << (inode.super_block().block_bits() - 9);
+    Ok(())
 }
 
 /// Writes inode `inode` and its extent records to the device ([`store_inode`], then all dirty
@@ -265,9 +339,56 @@ pub(crate) fn persist_inode(inode: &INode<Xtfs>) -> Result {
     store_inode_locked(inode, &mut info, None)?;
     let serialized = fix_enabled(Fix::FsFsyncSerialize).then_some(info);
     control::pause(PausePoint::FsFsyncFlush, inode.as_inode(), 0);
-    let ret = inode.super_block().sync();
+    let ret = sync_metadata(inode.super_block());
     drop(serialized);
     ret
+}
+
+/// `EIO` once the filesystem is shut down: every change checks this first, so that nothing
+/// more reaches the device's cache.
+///
+/// # Shutdown
+///
+/// Metadata is written to the device's cache and from there to the device, by [`sync`] and
+/// `fsync` or by the flusher. When such a write fails, the disk no longer has what the
+/// filesystem in memory is built on (an inode whose slot was not written, a bitmap that does
+/// not free what it should), and changing it further could make things worse: so the
+/// filesystem shuts down, as XFS does, when a sync reports the failure (one the flusher met
+/// is found at the next sync: the device cache's error sequence is sampled at mount). Every
+/// change (a new name, a write, a page fault for writing, an attribute, `fsync`, writeback,
+/// an inode stored or deleted) then fails with `EIO`; reads go on. It stays so until it is
+/// unmounted. Without a journal the disk then holds what the last successful sync left plus
+/// any metadata that was already in the device's cache and is written back later (the
+/// flusher and the unmount still write the device's cache): fsck must check it.
+///
+/// [`sync`]: SuperBlock::sync
+pub(crate) fn live(sb: &SuperBlock<Xtfs>) -> Result {
+    if sb.data().shut_down.load(Ordering::Acquire) {
+        Err(EIO)
+    } else {
+        Ok(())
+    }
+}
+
+/// Writes back the metadata in the device's cache and waits for it. A write error, there or
+/// one the flusher met since the mount, shuts the filesystem down ([`live`]): `EIO`.
+pub(crate) fn sync_metadata(sb: &SuperBlock<Xtfs>) -> Result {
+    live(sb)?;
+    let m = sb.data();
+    let ret = sb
+        .sync()
+        .and_then(|()| sb.write_errors_since(&m.write_errors));
+    if let Err(e) = ret {
+        if !m.shut_down.swap(true, Ordering::AcqRel) {
+            pr_err!(
+                "metadata could not be written (error {}): shut down, changes fail with EIO \
+                 until the filesystem is unmounted\n",
+                e.to_errno()
+            );
+        }
+        return Err(EIO);
+    }
+    Ok(())
 }
 
 /// Writes inode `inode` to its slot of the inode table and its extents beyond the inline ones
@@ -302,8 +423,9 @@ fn store_inode_locked(inode: &INode<Xtfs>, info: &mut InodeInfo, completed: Opti
         info,
         pause,
     );
-    info.store_failed = ret.is_err();
-    if ret.is_err() {
+    // A shut down filesystem stores nothing any more: nobody need try again.
+    info.store_failed = ret.is_err() && live(inode.super_block()).is_ok();
+    if info.store_failed {
         inode.mark_dirty();
     }
     ret
@@ -318,6 +440,7 @@ fn store_records(
     info: &mut InodeInfo,
     between: impl FnOnce(),
 ) -> Result {
+    live(sb)?;
     let m = sb.data();
     let s = &m.sb;
     let t = |t: inode::Time| (t.sec, t.nsec);
@@ -467,7 +590,12 @@ impl inode::Operations for SymlinkOps {
         _lock: &kernel::pagecache::InodeLock<'_>,
         change: &inode::AttrChange,
     ) -> Result {
+        live(inode.super_block())?;
         file::check_no_size_change(inode, change)
+    }
+
+    fn getattr(inode: &INode<Xtfs>, stat: &mut inode::Stat) -> Result {
+        stat_blocks(inode, stat)
     }
 
     fn get_link(inode: &INode<Xtfs>) -> Result<KVec<u8>> {

@@ -5,12 +5,16 @@
 # device-mapper device whose table is switched from linear to dm-flakey with
 # error_writes (every write fails, reads work). Then a buffered write
 # succeeds into the cache and its fsync() reports EIO, as does an fsync()
-# after an mmap write; an O_DIRECT write fails with EIO; data synced before
-# reads back right, also after dropping the caches; the filesystem unmounts
-# with the device failing, no kernel splat. With the device healthy again it
-# mounts, everything synced before the errors is intact, and fsck.xtfs -n is
-# clean: nothing reached the device after the errors began, so it holds the
-# state of the last successful sync. Then the filesystem works again.
+# after an mmap write; an O_DIRECT write fails with EIO.
+#
+# A metadata write that fails (syncfs after a mkdir) shuts the filesystem
+# down: from then on every change fails with EIO, even once the device
+# works again, and the kernel log says so; reads go on, and data synced
+# before reads back right, also after dropping the caches. The filesystem
+# unmounts, no kernel splat. Mounted again it works, everything synced
+# before the errors is intact, and fsck.xtfs -n is clean: nothing reached
+# the device after the errors began, so it holds the state of the last
+# successful sync.
 #
 # iomap_rs-test: parallel
 
@@ -91,12 +95,49 @@ case $err in
 *"Input/output error"*) ;;
 *) fail "an O_DIRECT write with writes failing: expected EIO, got '$err'" ;;
 esac
-expect_same "synced data, writes failing" "$SCRATCH_MNT/a" "$REF_DIR/a"
+
+# A metadata write error: the filesystem shuts down.
+mkdir "$SCRATCH_MNT/meta" || fail "mkdir into the cache failed"
+err=$(xfs_io -c syncfs "$SCRATCH_MNT" 2>&1) || true
+case $err in
+*"Input/output error"*) ;;
+*) fail "syncfs with metadata writes failing: expected EIO, got '$err'" ;;
+esac
+dmesg | grep -q "xtfs: metadata could not be written .* shut down" ||
+	fail "no shutdown message in the kernel log after a metadata write error"
+dm_switch linear
+# refused WHAT COMMAND...: COMMAND must report EIO (xfs_io reports a failed
+# command but exits 0).
+refused() {
+	local what=$1 out
+	shift
+	out=$("$@" 2>&1) || true
+	case $out in
+	*"Input/output error"*) ;;
+	*) fail "$what on a shut down filesystem: expected EIO, got '$out'" ;;
+	esac
+}
+refused "creating a file" touch "$SCRATCH_MNT/new"
+refused "mkdir" mkdir "$SCRATCH_MNT/new-dir"
+refused "a symlink" ln -s a "$SCRATCH_MNT/new-link"
+refused "a hard link" ln "$SCRATCH_MNT/a" "$SCRATCH_MNT/new-hard-link"
+refused "a rename" mv "$SCRATCH_MNT/a" "$SCRATCH_MNT/a-renamed"
+refused "unlink" rm "$SCRATCH_MNT/d/before"
+refused "chmod" chmod 600 "$SCRATCH_MNT/a"
+refused "a write" xfs_io -c "pwrite 0 4k" "$SCRATCH_MNT/a"
+# A write fault that fails is a SIGBUS.
+rc=0
+xfs_io -c "mmap -w 0 4k" -c "mwrite 0 4k" "$SCRATCH_MNT/a" >/dev/null 2>&1 || rc=$?
+expect_eq "exit status of an mmap write on a shut down filesystem (SIGBUS)" 135 "$rc"
+refused "fallocate" xfs_io -c "falloc 0 8m" "$SCRATCH_MNT/a"
+refused "truncate" xfs_io -c "truncate 0" "$SCRATCH_MNT/a"
+refused "fsync" xfs_io -c fsync "$SCRATCH_MNT/a"
+echo "a metadata write error shut the filesystem down: every change fails with EIO, the device working again or not"
+expect_same "synced data, shut down" "$SCRATCH_MNT/a" "$REF_DIR/a"
 drop_caches 2>/dev/null || true
 expect_same "synced data after dropping caches, writes failing" "$SCRATCH_MNT/a" "$REF_DIR/a"
-umount "$SCRATCH_MNT" || fail "unmount with the device failing writes failed"
+umount "$SCRATCH_MNT" || fail "unmount of the shut down filesystem failed"
 
-dm_switch linear
 fsck.xtfs -n "$dev" >"$RESULT_DIR/fsck.log" 2>&1 ||
 	{ cat "$RESULT_DIR/fsck.log"; fail "fsck.xtfs -n finds the device inconsistent after the write errors"; }
 mount_xtfs "$dev"
@@ -107,4 +148,4 @@ expect_eq "fsync with the device healthy again" ok "$(fsync_result "$SCRATCH_MNT
 unmount_scratch
 fsck.xtfs -n "$dev" >"$RESULT_DIR/fsck.log" 2>&1 ||
 	{ cat "$RESULT_DIR/fsck.log"; fail "fsck.xtfs -n after the device recovered"; }
-echo "write errors reached fsync (buffered and mmap) and O_DIRECT writes; synced data intact; unmount with a failing device; consistent and usable once the device works again"
+echo "write errors reached fsync (buffered and mmap) and O_DIRECT writes; synced data intact; consistent and usable once remounted"

@@ -3,9 +3,11 @@
 //! mkfs.xtfs: make an xtfs filesystem (Documentation/filesystems/xtfs.rst).
 //!
 //! ```text
-//! mkfs.xtfs [-b block-size] [-N inodes] [-s size[k|m|g]] [-d root-directory] [-n] [-q] device
+//! mkfs.xtfs [-b block-size] [-N inodes] [-s size[k|m|g]] [-d root-directory] [-n] [-q] [--] device
 //! ```
 //!
+//! `-s` makes the filesystem smaller than the device (the rest is not used), as fstests'
+//! `_scratch_mkfs_sized` asks; `--` ends the options, as getopt's convention has it.
 //! `-n` prints the layout without writing anything, as mke2fs does. `-d` copies a directory
 //! tree (directories, regular files, symbolic links, hard links, modes, owners and times) into
 //! the new filesystem, as `mke2fs -d` does. Exit status 0 on success,
@@ -20,7 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use xtfs::*;
 
 const USAGE: &str = "usage: mkfs.xtfs [-b block-size] [-N inodes] [-s size[k|m|g]] \
-                     [-d root-directory] [-n] [-q] device";
+                     [-d root-directory] [-n] [-q] [--] device";
 
 fn fail(msg: &str) -> ! {
     eprintln!("mkfs.xtfs: {msg}");
@@ -58,7 +60,20 @@ fn parse_args() -> Options {
         root_dir: None,
         device: String::new(),
     };
+    let mut options_end = false;
     while let Some(a) = args.next() {
+        if options_end || a == "--" || !a.starts_with('-') {
+            // After `--` (as getopt has it, and as fstests' `_scratch_mkfs` passes), every
+            // argument is an operand, even one starting with '-'.
+            if a == "--" && !options_end {
+                options_end = true;
+            } else if o.device.is_empty() {
+                o.device = a;
+            } else {
+                fail(&format!("unexpected argument {a}\n{USAGE}"));
+            }
+            continue;
+        }
         let mut value = |name: &str| {
             args.next()
                 .unwrap_or_else(|| fail(&format!("{name} needs a value\n{USAGE}")))
@@ -87,9 +102,7 @@ fn parse_args() -> Options {
                 println!("{USAGE}");
                 exit(0)
             }
-            s if s.starts_with('-') => fail(&format!("unknown option {s}\n{USAGE}")),
-            s if o.device.is_empty() => o.device = s.to_string(),
-            s => fail(&format!("unexpected argument {s}\n{USAGE}")),
+            s => fail(&format!("unknown option {s}\n{USAGE}")),
         }
     }
     if o.device.is_empty() {
