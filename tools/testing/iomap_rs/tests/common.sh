@@ -369,6 +369,39 @@ xtfs_image_dir() {
 	fsck.xtfs -n "$IMAGES/base.img" >/dev/null || fail "the base image is not clean"
 }
 
+# xtfs_written_images DIR SIZE: two images of a filesystem of SIZE bytes
+# written by xtfs itself on the scratch disk (nested directories of files of
+# many sizes, a sparse file with a chain of extent blocks, preallocated
+# unwritten extents, short and long symbolic links, a hard link): DIR/live.img
+# taken while mounted, after sync, with a file open and unlinked (an orphan
+# on disk), and DIR/clean.img taken after unmounting, fsck-clean.
+xtfs_written_images() {
+	local dir=$1 size=$2 m=$SCRATCH_MNT i open_fd writes=()
+	mkfs_scratch_xtfs -b 1024 -N 128 -s "$size"
+	mkdir -p "$m/a/b/c" "$m/d"
+	for i in 0 1 2 3 4 5 6 7 8 9; do
+		head -c $((i * i * 337)) /dev/urandom >"$m/a/f$i"
+		head -c $((i * 1024)) /dev/urandom >"$m/a/b/g$i"
+		echo "$i" >"$m/a/b/c/h$i"
+	done
+	for ((i = 0; i < 60; i++)); do writes+=(-c "pwrite -q $((i * 2048)) 1"); done
+	xfs_io -f "${writes[@]}" "$m/d/sparse"
+	fallocate -l 40k "$m/d/prealloc"
+	ln -s f1 "$m/a/short-link"
+	ln -s "$(printf 'long/%.0s' {1..100})target" "$m/a/long-link"
+	ln "$m/a/f5" "$m/d/hard-link"
+	exec {open_fd}<>"$m/d/open-unlinked"
+	head -c 5000 /dev/urandom >&"$open_fd"
+	rm "$m/d/open-unlinked"
+	sync
+	dd if="$SCRATCH_DEV" of="$dir/live.img" bs=1M count=$((${size%m})) status=none
+	exec {open_fd}>&-
+	unmount_scratch
+	dd if="$SCRATCH_DEV" of="$dir/clean.img" bs=1M count=$((${size%m})) status=none
+	fsck.xtfs -n "$dir/clean.img" >"$RESULT_DIR/fsck-base.log" 2>&1 ||
+		{ cat "$RESULT_DIR/fsck-base.log"; fail "the base image is not clean"; }
+}
+
 # xtfs_try_image IMAGE: mount IMAGE read-only (on a loop device mount sets up
 # and frees) and walk it. Sets OUTCOME to mount-failed, walk-failed or ok;
 # the error text goes to $IMAGES/err.

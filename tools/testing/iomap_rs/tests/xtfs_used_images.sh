@@ -25,31 +25,7 @@ trap 'is_mounted "$SCRATCH_MNT" && umount "$SCRATCH_MNT"; umount "$IMAGES_DIR"; 
 size=4m
 
 # The base images, written through xtfs on the first 4 MiB of the scratch disk.
-mkfs_scratch_xtfs -b 1024 -N 128 -s "$size"
-m=$SCRATCH_MNT
-mkdir -p "$m/a/b/c" "$m/d"
-for i in 0 1 2 3 4 5 6 7 8 9; do
-	head -c $((i * i * 337)) /dev/urandom >"$m/a/f$i"
-	head -c $((i * 1024)) /dev/urandom >"$m/a/b/g$i"
-	echo "$i" >"$m/a/b/c/h$i"
-done
-writes=()
-for ((i = 0; i < 60; i++)); do writes+=(-c "pwrite -q $((i * 2048)) 1"); done
-xfs_io -f "${writes[@]}" "$m/d/sparse"
-fallocate -l 40k "$m/d/prealloc"
-ln -s f1 "$m/a/short-link"
-ln -s "$(printf 'long/%.0s' {1..100})target" "$m/a/long-link"
-ln "$m/a/f5" "$m/d/hard-link"
-exec {open_fd}<>"$m/d/open-unlinked"
-head -c 5000 /dev/urandom >&"$open_fd"
-rm "$m/d/open-unlinked"
-sync
-dd if="$SCRATCH_DEV" of="$IMAGES_DIR/live.img" bs=1M count=4 status=none
-exec {open_fd}>&-
-unmount_scratch
-dd if="$SCRATCH_DEV" of="$IMAGES_DIR/clean.img" bs=1M count=4 status=none
-fsck.xtfs -n "$IMAGES_DIR/clean.img" >"$RESULT_DIR/fsck-base.log" 2>&1 ||
-	{ cat "$RESULT_DIR/fsck-base.log"; fail "the base image is not clean"; }
+xtfs_written_images "$IMAGES_DIR" "$size"
 
 seed=${XTFS_USED_IMAGES_SEED:-$(date +%s)}
 echo "used images: seed $seed (XTFS_USED_IMAGES_SEED=$seed reproduces them)"

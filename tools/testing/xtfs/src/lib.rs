@@ -181,6 +181,16 @@ impl RawInode {
 
     /// Decodes inode `ino`: `Ok(None)` for a free inode, `Err` for a bad one.
     pub fn decode(b: &[u8], ino: u32) -> Result<Option<RawInode>, String> {
+        if RawInode::fields(b).mode != 0
+            && le32(b, INODE_CRC_OFFSET) != RawInode::checksum(b, ino, crc32c)
+        {
+            return Err("checksum mismatch".into());
+        }
+        RawInode::decode_fields(b)
+    }
+
+    /// [`RawInode::decode`] without the checksum: whether the fields make sense.
+    pub fn decode_fields(b: &[u8]) -> Result<Option<RawInode>, String> {
         let raw = RawInode::fields(b);
         if raw.mode == 0 {
             return if b[..INODE_SIZE].iter().all(|&x| x == 0) {
@@ -188,9 +198,6 @@ impl RawInode {
             } else {
                 Err("free inode (mode 0) is not all zero".into())
             };
-        }
-        if le32(b, INODE_CRC_OFFSET) != RawInode::checksum(b, ino, crc32c) {
-            return Err("checksum mismatch".into());
         }
         if !matches!(raw.mode & S_IFMT, S_IFREG | S_IFDIR | S_IFLNK) {
             return Err(format!("bad file type in mode {:o}", raw.mode));
@@ -209,6 +216,9 @@ impl RawInode {
         }
         if (raw.mode & S_IFMT == S_IFDIR) != (raw.parent != 0) {
             return Err(format!("parent {} for mode {:o}", raw.parent, raw.mode));
+        }
+        if raw.size > i64::MAX as u64 {
+            return Err(format!("size {} beyond the largest file", raw.size));
         }
         Ok(Some(raw))
     }
@@ -270,6 +280,21 @@ impl Device {
             .write(write)
             .open(path)?;
         // lseek(SEEK_END) gives the size of block devices and files alike.
+        let bytes = io::Seek::seek(&mut &file, io::SeekFrom::End(0))?;
+        Ok(Device { file, bytes })
+    }
+
+    /// Opens `path` for writing, refusing a block device that is in use (mounted: `EBUSY`),
+    /// as e2fsck does before it repairs.
+    pub fn open_exclusive(path: &str) -> io::Result<Device> {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_EXCL without O_CREAT: exclusive use of a block device, ignored for other files.
+        const O_EXCL: i32 = 0o200;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(O_EXCL)
+            .open(path)?;
         let bytes = io::Seek::seek(&mut &file, io::SeekFrom::End(0))?;
         Ok(Device { file, bytes })
     }

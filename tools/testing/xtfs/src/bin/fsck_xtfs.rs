@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! fsck.xtfs: check an xtfs filesystem (Documentation/filesystems/xtfs.rst), read-only.
+//! fsck.xtfs: check an xtfs filesystem (Documentation/filesystems/xtfs.rst), and repair it.
 //!
 //! ```text
-//! fsck.xtfs [-n] [-f] [-v] device...
+//! fsck.xtfs [-n | -y | -p | -a] [-f] [-v] device...
 //! ```
 //!
 //! Every inconsistency is printed on a line of its own: bad superblock, inode or extent block
@@ -11,20 +11,50 @@
 //! in use but free in the bitmap and blocks marked in use that nothing owns (leaks), bad
 //! directory entries, directories not reachable from the root, wrong link counts. Each device's
 //! report ends with a line that names it: `DEVICE: clean`, `DEVICE: N problems found, not
-//! repaired` or `DEVICE: superblock: ...`; the devices are checked in the order given (a test
-//! that checks many images pays for one process start).
+//! repaired`, `DEVICE: repaired` or `DEVICE: superblock: ...`; the devices are checked in the
+//! order given (a test that checks many images pays for one process start).
 //!
-//! Exit status as fsck(8): 0 no errors, 4 errors left uncorrected (this checker never repairs;
-//! `-y`, `-p` and `-a` are accepted and change nothing), 8 operational error (the run ends at
-//! the device that could not be read), 16 usage error; with several devices, their statuses or'ed
-//! together.
+//! `-n` (the default) changes nothing. `-y` repairs everything it can; `-p` and `-a` (preen,
+//! as at boot) repair only what loses nothing: the bitmap (leaked blocks and blocks in use but
+//! free), link counts, a directory's `..`, entry types, the inode table's padding. What else
+//! `-y` does, each chosen so that the result is a filesystem the kernel mounts and uses:
+//!
+//! - an inode whose checksum is wrong but whose fields make sense is written with the right
+//!   checksum; one whose fields do not is cleared (and so are the entries that name it);
+//! - bad extent records are dropped, and so is the rest of a chain at a bad extent block; of
+//!   two inodes claiming a block, the one found first (by inode number) keeps it;
+//! - bad, duplicate and dangling directory entries are cleared, and all but the first name of
+//!   a directory; a directory with a hole is cut at the hole, and its size set to its blocks;
+//! - an inode no name reaches (an orphan: a file unlinked while open when the system went
+//!   down), a directory not reachable from the root, and a bad symbolic link are freed: there
+//!   is no `lost+found`.
+//!
+//! Repairs go in passes: the structural ones first, then, in a pass that finds nothing else,
+//! the counts (link counts, bitmap) recounted from what the others left; then one more check.
+//! A filesystem whose superblock or root inode is not right is not repaired.
+//!
+//! Exit status as fsck(8): 0 no errors, 1 errors found and all repaired, 4 errors left
+//! uncorrected, 8 operational error (the run ends at the device that could not be read or
+//! written; a block device in use is refused for repair), 16 usage error; with several
+//! devices, their statuses or'ed together.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::process::exit;
 use xtfs::*;
 
-const USAGE: &str = "usage: fsck.xtfs [-n] [-f] [-v] device...";
+const USAGE: &str = "usage: fsck.xtfs [-n | -y | -p | -a] [-f] [-v] device...";
 const MAX_REPORTS: usize = 200;
+/// Repair passes before giving up: each structural pass can expose more (a cleared inode
+/// leaves entries dangling, a cleared directory leaves its children unlinked), so a tree of
+/// depth d may need d passes; the last ones recount.
+const MAX_PASSES: usize = 64;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Check,
+    Preen,
+    Repair,
+}
 
 /// Who owns a block, for reports of blocks claimed twice.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -44,23 +74,118 @@ impl std::fmt::Display for Owner {
     }
 }
 
+/// A repair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Fix {
+    /// Writes inode `.0` with its checksum computed again.
+    Checksum(u32),
+    /// Clears inode `.0`'s slot: its blocks become free at the next bitmap repair.
+    ClearInode(u32),
+    /// Clears inode `.0`, which no name reaches (as [`Fix::ClearInode`]).
+    Orphan(u32),
+    /// Gives inode `.0` the extent records `.1` (a subset of its own, in order), in its
+    /// inline slots and the first blocks of its chain as it was read.
+    Extents(u32, Vec<Extent>, Vec<u64>),
+    /// Clears the entry in slot `.1` of directory block `.0`.
+    ClearEntry(u64, usize),
+    /// Sets the file type of the entry in slot `.1` of directory block `.0` to `.2`.
+    EntryType(u64, usize, u8),
+    /// Sets directory `.0`'s parent to `.1`.
+    Parent(u32, u32),
+    /// Sets directory `.0`'s size to `.1`.
+    DirSize(u32, u64),
+    /// Zeroes the bytes of the inode table after the last inode.
+    ZeroItableTail,
+    /// Sets inode `.0`'s link count to `.1`.
+    Links(u32, u32),
+    /// Writes the bitmap of the blocks in use.
+    Bitmap,
+}
+
+impl Fix {
+    /// When the repair is made: a pass makes only the repairs of the lowest stage it found.
+    /// Orphans are freed only once nothing else is to be repaired, as a repair of the
+    /// structure can give them their name back (a directory's size, an entry's type); the
+    /// counts are recounted from what all other repairs left.
+    fn stage(&self) -> u8 {
+        match self {
+            Fix::Orphan(_) => 1,
+            Fix::Links(..) | Fix::Bitmap => 2,
+            _ => 0,
+        }
+    }
+
+    /// What preening repairs: what can be computed again from the rest and loses nothing.
+    fn preen_safe(&self) -> bool {
+        matches!(
+            self,
+            Fix::Links(..)
+                | Fix::Bitmap
+                | Fix::ZeroItableTail
+                | Fix::EntryType(..)
+                | Fix::Parent(..)
+        )
+    }
+
+    /// The inode the repair changes, if one.
+    fn inode(&self) -> Option<u32> {
+        match self {
+            Fix::Checksum(i)
+            | Fix::ClearInode(i)
+            | Fix::Orphan(i)
+            | Fix::Extents(i, ..)
+            | Fix::Parent(i, _)
+            | Fix::DirSize(i, _)
+            | Fix::Links(i, _) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
 struct Checker {
     dev: Device,
     sb: Super,
     problems: usize,
+    /// Problems no repair exists for.
+    unfixable: usize,
+    /// The repairs found, each once.
+    fixes: Vec<Fix>,
     owners: Vec<Owner>,
+    quiet: bool,
+    /// The root directory is gone: nothing is repaired (everything would be an orphan).
+    root_lost: bool,
 }
 
 struct Inode {
     raw: RawInode,
     extents: Vec<Extent>,
+    /// The blocks of its extent chain that are its own.
+    chain: Vec<u64>,
+}
+
+/// The extent records of an inode as read: the inline ones, then those of each block of its
+/// chain, up to the first bad block.
+struct Records {
+    extents: Vec<Extent>,
+    /// The chain blocks read, with the index of their first record.
+    chain: Vec<(u64, usize)>,
+    /// What is wrong with the chain after the blocks read.
+    bad: Option<String>,
 }
 
 impl Checker {
-    fn problem(&mut self, msg: String) {
+    fn problem(&mut self, msg: String, fix: Option<Fix>) {
         self.problems += 1;
-        if self.problems <= MAX_REPORTS {
+        if self.problems <= MAX_REPORTS && !self.quiet {
             println!("{msg}");
+        }
+        match fix {
+            Some(f) => {
+                if !self.fixes.contains(&f) {
+                    self.fixes.push(f);
+                }
+            }
+            None => self.unfixable += 1,
         }
     }
 
@@ -74,122 +199,178 @@ impl Checker {
             })
     }
 
-    /// Claims `len` blocks from `start` for `owner`, reporting blocks outside the data region
-    /// and blocks already claimed. Returns false when the range is outside the device.
-    fn claim(&mut self, start: u64, len: u64, owner: Owner, what: &str) -> bool {
+    fn write(&self, block: u64, offset: u64, buf: &[u8]) {
+        let at = block * self.sb.block_size() + offset;
+        self.dev.write(at, buf).unwrap_or_else(|e| {
+            eprintln!("fsck.xtfs: write at byte {at}: {e}");
+            exit(8)
+        })
+    }
+
+    fn inode_pos(&self, ino: u32) -> (u64, u64) {
+        let pos = (ino as u64 - 1) * INODE_SIZE as u64;
+        let bs = self.sb.block_size();
+        (self.sb.itable_start + pos / bs, pos % bs)
+    }
+
+    fn read_inode(&self, ino: u32) -> Vec<u8> {
+        let (block, off) = self.inode_pos(ino);
+        self.read(block, 1)[off as usize..off as usize + INODE_SIZE].to_vec()
+    }
+
+    fn write_inode(&self, ino: u32, raw: &RawInode) {
+        let (block, off) = self.inode_pos(ino);
+        self.write(block, off, &raw.encode_with_crc(ino));
+    }
+
+    fn in_data(&self, block: u64) -> bool {
+        block >= self.sb.data_start && block < self.sb.blocks
+    }
+
+    /// Claims `len` blocks from `start` for `owner`: `Err` with the reason (and nothing
+    /// claimed) if they are outside the data region or another's.
+    fn claim(&mut self, start: u64, len: u64, owner: Owner, what: &str) -> Result<(), String> {
         let end = start.checked_add(len);
         if start < self.sb.data_start || end.is_none_or(|e| e > self.sb.blocks) {
-            self.problem(format!(
+            return Err(format!(
                 "{owner}: {what} at blocks {start}+{len} is outside the data region [{}, {})",
                 self.sb.data_start, self.sb.blocks
             ));
-            return false;
+        }
+        if let Some(b) = (start..start + len).find(|&b| self.owners[b as usize] != Owner::Free) {
+            let prev = self.owners[b as usize];
+            return Err(format!(
+                "block {b} is claimed by {prev} and by {owner} ({what})"
+            ));
         }
         for b in start..start + len {
-            match self.owners[b as usize] {
-                Owner::Free => self.owners[b as usize] = owner,
-                prev => self.problem(format!(
-                    "block {b} is claimed by {prev} and by {owner} ({what})"
-                )),
-            }
+            self.owners[b as usize] = owner;
         }
-        true
+        Ok(())
     }
 
-    /// The extents of an inode: the inline ones and the chain of extent blocks.
-    fn extents(&mut self, ino: u32, raw: &RawInode) -> Vec<Extent> {
-        let mut extents = raw.inline_extents().to_vec();
+    /// Reads the extent records of inode `ino` (nothing is claimed).
+    fn read_records(&self, ino: u32, raw: &RawInode) -> Records {
+        let mut r = Records {
+            extents: raw.inline_extents().to_vec(),
+            chain: Vec::new(),
+            bad: None,
+        };
         let per_block = extents_per_block(self.sb.block_size());
+        let mut seen = HashSet::new();
         let mut next = raw.extent_block;
-        let mut hops = 0u64;
         while next != 0 {
-            hops += 1;
-            if hops > self.sb.blocks || !self.claim(next, 1, Owner::Inode(ino), "extent block") {
-                if hops > self.sb.blocks {
-                    self.problem(format!("inode {ino}: extent block chain loops"));
-                }
+            if !self.in_data(next) {
+                r.bad = Some(format!("extent block {next} is outside the data region"));
+                break;
+            }
+            if !seen.insert(next) {
+                r.bad = Some(format!("extent block chain loops at block {next}"));
                 break;
             }
             let b = self.read(next, 1);
             let count = le32(&b, 4) as usize;
             if le32(&b, 0) != EXTENT_BLOCK_MAGIC {
-                self.problem(format!("inode {ino}: extent block {next}: bad magic"));
+                r.bad = Some(format!("extent block {next}: bad magic"));
                 break;
             }
             if le32(&b, 20) != extent_block_crc(&b) {
-                self.problem(format!(
-                    "inode {ino}: extent block {next}: checksum mismatch"
-                ));
+                r.bad = Some(format!("extent block {next}: checksum mismatch"));
                 break;
             }
             if le32(&b, 16) != ino || count == 0 || count > per_block || le64(&b, 24) != 0 {
-                self.problem(format!(
-                    "inode {ino}: extent block {next}: owner {}, count {count}",
+                r.bad = Some(format!(
+                    "extent block {next}: owner {}, count {count}",
                     le32(&b, 16)
                 ));
                 break;
             }
-            extents.extend(
+            r.chain.push((next, r.extents.len()));
+            r.extents.extend(
                 (0..count).map(|i| Extent::decode(&b[EXTENT_BLOCK_HEADER + EXTENT_SIZE * i..])),
             );
             next = le64(&b, 8);
         }
-        if extents.len() != raw.nextents as usize {
-            self.problem(format!(
+        r
+    }
+
+    /// The extents of inode `ino`, checked, with their blocks and those of its chain claimed,
+    /// and the chain blocks: records that are bad or whose blocks are another's are reported
+    /// and left out, with a repair that drops them.
+    fn extents(&mut self, ino: u32, raw: &RawInode) -> (Vec<Extent>, Vec<u64>) {
+        let records = self.read_records(ino, raw);
+        let owner = Owner::Inode(ino);
+        let mut usable = records.extents.len();
+        let mut chain = Vec::new();
+        let mut found = Vec::new();
+        if let Some(bad) = &records.bad {
+            found.push(format!("inode {ino}: {bad}"));
+        }
+        for &(block, first) in &records.chain {
+            if let Err(e) = self.claim(block, 1, owner, "extent block") {
+                usable = first;
+                found.push(e);
+                break;
+            }
+            chain.push(block);
+        }
+        if found.is_empty() && records.extents.len() != raw.nextents as usize {
+            found.push(format!(
                 "inode {ino}: {} extent records found, nextents says {}",
-                extents.len(),
+                records.extents.len(),
                 raw.nextents
             ));
         }
-        extents
-    }
-
-    /// Checks the records of an inode and claims their blocks.
-    fn check_extents(&mut self, ino: u32, extents: &[Extent]) {
         let max_block = (i64::MAX as u64) >> self.sb.block_bits;
+        let mut kept = Vec::new();
         let mut prev_end = 0u64;
-        for (i, e) in extents.iter().enumerate() {
+        for (i, e) in records.extents[..usable].iter().enumerate() {
             let what = format!("extent {i} (file block {}, {} blocks)", e.file_block, e.len);
-            if e.len == 0 || e.flags & !EXTENT_UNWRITTEN != 0 {
-                self.problem(format!(
-                    "inode {ino}: {what}: bad length or flags {:#x}",
-                    e.flags
-                ));
-                continue;
-            }
-            if e.file_block
+            let bad = if e.len == 0 || e.flags & !EXTENT_UNWRITTEN != 0 {
+                Some(format!("bad length or flags {:#x}", e.flags))
+            } else if e
+                .file_block
                 .checked_add(e.len as u64)
                 .is_none_or(|end| end > max_block)
             {
-                self.problem(format!("inode {ino}: {what}: beyond the largest file"));
+                Some("beyond the largest file".into())
+            } else if e.file_block < prev_end {
+                Some("overlaps or precedes the previous one".into())
+            } else {
+                None
+            };
+            if let Some(why) = bad {
+                found.push(format!("inode {ino}: {what}: {why}"));
                 continue;
             }
-            if i > 0 && e.file_block < prev_end {
-                self.problem(format!(
-                    "inode {ino}: {what}: overlaps or precedes the previous one"
-                ));
+            if let Err(e) = self.claim(e.disk_block, e.len as u64, owner, &what) {
+                found.push(e);
+                continue;
             }
             prev_end = e.file_block + e.len as u64;
-            self.claim(e.disk_block, e.len as u64, Owner::Inode(ino), &what);
+            kept.push(*e);
         }
+        if !found.is_empty() {
+            // The records kept fit in the chain blocks read that are its own.
+            let fix = Fix::Extents(ino, kept.clone(), chain.clone());
+            for msg in found {
+                self.problem(msg, Some(fix.clone()));
+            }
+        }
+        (kept, chain)
     }
 
     /// The blocks of a directory or symlink, in file order, if they are all written and
-    /// contiguous from file block 0.
-    fn data_blocks(&mut self, ino: u32, inode: &Inode) -> Option<Vec<u64>> {
+    /// contiguous from file block 0 (else `Err` with the records to keep).
+    fn data_blocks(inode: &Inode) -> Result<Vec<u64>, (u64, Vec<Extent>)> {
         let mut blocks = Vec::new();
-        for e in &inode.extents {
+        for (i, e) in inode.extents.iter().enumerate() {
             if e.flags != 0 || e.file_block != blocks.len() as u64 {
-                self.problem(format!(
-                    "inode {ino}: directory or symlink has a hole or an unwritten extent at \
-                     file block {}",
-                    e.file_block
-                ));
-                return None;
+                return Err((e.file_block, inode.extents[..i].to_vec()));
             }
             blocks.extend(e.disk_block..e.disk_block + e.len as u64);
         }
-        Some(blocks)
+        Ok(blocks)
     }
 
     fn run(&mut self, verbose: bool) {
@@ -205,27 +386,48 @@ impl Checker {
         let mut inodes: HashMap<u32, Inode> = HashMap::new();
         for ino in 1..=sb.inodes {
             let off = (ino as usize - 1) * INODE_SIZE;
-            match RawInode::decode(&itable[off..off + INODE_SIZE], ino) {
-                Err(e) => self.problem(format!("inode {ino}: {e}")),
-                Ok(None) => {}
-                Ok(Some(raw)) => {
-                    let extents = self.extents(ino, &raw);
-                    self.check_extents(ino, &extents);
-                    inodes.insert(ino, Inode { raw, extents });
-                }
-            }
+            let b = &itable[off..off + INODE_SIZE];
+            let raw = match RawInode::decode(b, ino) {
+                Ok(None) => continue,
+                Ok(Some(raw)) => raw,
+                Err(e) => match RawInode::decode_fields(b) {
+                    // Only the checksum is wrong: kept, written again.
+                    Ok(Some(raw)) => {
+                        self.problem(format!("inode {ino}: {e}"), Some(Fix::Checksum(ino)));
+                        raw
+                    }
+                    _ => {
+                        let fix = (ino != ROOT_INO).then_some(Fix::ClearInode(ino));
+                        self.problem(format!("inode {ino}: {e}"), fix);
+                        continue;
+                    }
+                },
+            };
+            let (extents, chain) = self.extents(ino, &raw);
+            inodes.insert(
+                ino,
+                Inode {
+                    raw,
+                    extents,
+                    chain,
+                },
+            );
         }
         if itable[(sb.inodes as usize) * INODE_SIZE..]
             .iter()
             .any(|&b| b != 0)
         {
-            self.problem("inode table: bytes after the last inode are not zero".into());
+            self.problem(
+                "inode table: bytes after the last inode are not zero".into(),
+                Some(Fix::ZeroItableTail),
+            );
         }
 
         // Directories and symlinks.
         let mut refs: HashMap<u32, u32> = HashMap::new();
         let mut subdirs: HashMap<u32, u32> = HashMap::new();
         let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut named: HashSet<u32> = HashSet::new();
         let mut ids: Vec<u32> = inodes.keys().copied().collect();
         ids.sort_unstable();
         for &ino in &ids {
@@ -235,33 +437,63 @@ impl Checker {
             if mode == S_IFREG {
                 continue;
             }
-            let Some(blocks) = self.data_blocks(ino, inode) else {
-                continue;
+            let blocks = match Self::data_blocks(inode) {
+                Ok(blocks) => blocks,
+                Err((at, keep)) => {
+                    // The entries of the blocks before the hole stay.
+                    let prefix: Vec<u64> = keep
+                        .iter()
+                        .flat_map(|e| e.disk_block..e.disk_block + e.len as u64)
+                        .collect();
+                    let fix = if mode == S_IFLNK {
+                        Fix::ClearInode(ino)
+                    } else {
+                        Fix::Extents(ino, keep, inode.chain.clone())
+                    };
+                    self.problem(
+                        format!(
+                            "inode {ino}: directory or symlink has a hole or an unwritten extent \
+                             at file block {at}"
+                        ),
+                        Some(fix),
+                    );
+                    if mode == S_IFLNK {
+                        continue;
+                    }
+                    prefix
+                }
             };
             if mode == S_IFLNK {
                 if blocks.len() != 1 || size == 0 || size >= bs {
-                    self.problem(format!(
-                        "inode {ino}: symlink of {size} bytes in {} blocks",
-                        blocks.len()
-                    ));
+                    self.problem(
+                        format!(
+                            "inode {ino}: symlink of {size} bytes in {} blocks",
+                            blocks.len()
+                        ),
+                        Some(Fix::ClearInode(ino)),
+                    );
                 }
                 continue;
             }
             if !size.is_multiple_of(bs) || size / bs != blocks.len() as u64 {
-                self.problem(format!(
-                    "inode {ino}: directory size {size} does not match its {} blocks",
-                    blocks.len()
-                ));
-                continue;
+                // Its entries are read all the same: they name what it holds.
+                self.problem(
+                    format!(
+                        "inode {ino}: directory size {size} does not match its {} blocks",
+                        blocks.len()
+                    ),
+                    Some(Fix::DirSize(ino, blocks.len() as u64 * bs)),
+                );
             }
             let mut names = HashSet::new();
             for (i, &b) in blocks.iter().enumerate() {
                 let data = self.read(b, 1);
                 for slot in 0..(bs as usize / DIRENT_SIZE) {
                     let here = format!("directory {ino}: block {i} slot {slot}");
+                    let clear = Some(Fix::ClearEntry(b, slot));
                     let d = match Dirent::decode(&data[slot * DIRENT_SIZE..]) {
                         Err(e) => {
-                            self.problem(format!("{here}: {e}"));
+                            self.problem(format!("{here}: {e}"), clear);
                             continue;
                         }
                         Ok(None) => continue,
@@ -269,13 +501,18 @@ impl Checker {
                     };
                     let name = String::from_utf8_lossy(&d.name).into_owned();
                     if !names.insert(d.name.clone()) {
-                        self.problem(format!("{here}: duplicate name {name:?}"));
+                        self.problem(format!("{here}: duplicate name {name:?}"), clear);
+                        continue;
+                    }
+                    if d.ino == ROOT_INO {
+                        self.problem(format!("{here}: {name:?} links the root directory"), clear);
+                        continue;
                     }
                     let Some(target) = inodes.get(&d.ino) else {
-                        self.problem(format!(
-                            "{here}: {name:?} points to free or bad inode {}",
-                            d.ino
-                        ));
+                        self.problem(
+                            format!("{here}: {name:?} points to free or bad inode {}", d.ino),
+                            clear,
+                        );
                         continue;
                     };
                     let want = match target.raw.mode & S_IFMT {
@@ -283,24 +520,35 @@ impl Checker {
                         S_IFLNK => DT_LNK,
                         _ => DT_REG,
                     };
-                    if d.file_type != want {
-                        self.problem(format!(
-                            "{here}: {name:?} has type {} but inode {} is {want}",
-                            d.file_type, d.ino
-                        ));
+                    if want == DT_DIR && !named.insert(d.ino) {
+                        self.problem(
+                            format!("{here}: {name:?} is another name of directory {}", d.ino),
+                            clear,
+                        );
+                        continue;
                     }
-                    if d.ino == ROOT_INO {
-                        self.problem(format!("{here}: {name:?} links the root directory"));
+                    if d.file_type != want {
+                        self.problem(
+                            format!(
+                                "{here}: {name:?} has type {} but inode {} is {want}",
+                                d.file_type, d.ino
+                            ),
+                            Some(Fix::EntryType(b, slot, want)),
+                        );
                     }
                     *refs.entry(d.ino).or_default() += 1;
                     if want == DT_DIR {
                         *subdirs.entry(ino).or_default() += 1;
                         children.entry(ino).or_default().push(d.ino);
                         if target.raw.parent != ino {
-                            self.problem(format!(
-                                "{here}: directory {name:?} (inode {}) names {} as its parent",
-                                d.ino, target.raw.parent
-                            ));
+                            self.problem(
+                                format!(
+                                    "{here}: directory {name:?} (inode {}) names {} as its \
+                                     parent",
+                                    d.ino, target.raw.parent
+                                ),
+                                Some(Fix::Parent(d.ino, ino)),
+                            );
                         }
                     }
                 }
@@ -310,7 +558,14 @@ impl Checker {
         // Link counts, reachability.
         match inodes.get(&ROOT_INO) {
             Some(r) if r.raw.mode & S_IFMT == S_IFDIR && r.raw.parent == ROOT_INO => {}
-            _ => self.problem("root inode 1 is not a directory that is its own parent".into()),
+            Some(r) if r.raw.mode & S_IFMT == S_IFDIR => self.problem(
+                "root directory: its parent is not itself".into(),
+                Some(Fix::Parent(ROOT_INO, ROOT_INO)),
+            ),
+            _ => {
+                self.root_lost = true;
+                self.problem("root inode 1 is not a directory".into(), None)
+            }
         }
         let mut reachable = HashSet::from([ROOT_INO]);
         let mut queue = VecDeque::from([ROOT_INO]);
@@ -324,37 +579,36 @@ impl Checker {
         for &ino in &ids {
             let raw = &inodes[&ino].raw;
             let r = refs.get(&ino).copied().unwrap_or(0);
-            if raw.nlink > LINK_MAX {
-                self.problem(format!(
-                    "inode {ino}: link count {} above the limit {LINK_MAX}",
-                    raw.nlink
-                ));
-            }
             if raw.mode & S_IFMT == S_IFDIR {
+                if ino != ROOT_INO && !reachable.contains(&ino) {
+                    self.problem(
+                        format!("inode {ino}: directory not reachable from the root"),
+                        Some(Fix::Orphan(ino)),
+                    );
+                    continue;
+                }
                 let want = 2 + subdirs.get(&ino).copied().unwrap_or(0);
                 if raw.nlink != want {
-                    self.problem(format!(
-                        "inode {ino}: directory link count {} should be {want}",
-                        raw.nlink
-                    ));
-                }
-                if ino != ROOT_INO && r != 1 {
-                    self.problem(format!("inode {ino}: directory has {r} names"));
-                }
-                if !reachable.contains(&ino) {
-                    self.problem(format!(
-                        "inode {ino}: directory not reachable from the root"
-                    ));
+                    let fix = (want <= LINK_MAX).then_some(Fix::Links(ino, want));
+                    self.problem(
+                        format!(
+                            "inode {ino}: directory link count {} should be {want}",
+                            raw.nlink
+                        ),
+                        fix,
+                    );
                 }
             } else if r == 0 {
-                self.problem(format!(
-                    "inode {ino}: in use but not linked from any directory"
-                ));
+                self.problem(
+                    format!("inode {ino}: in use but not linked from any directory (orphan)"),
+                    Some(Fix::Orphan(ino)),
+                );
             } else if raw.nlink != r {
-                self.problem(format!(
-                    "inode {ino}: link count {} should be {r}",
-                    raw.nlink
-                ));
+                let fix = (r <= LINK_MAX).then_some(Fix::Links(ino, r));
+                self.problem(
+                    format!("inode {ino}: link count {} should be {r}", raw.nlink),
+                    fix,
+                );
             }
         }
 
@@ -376,20 +630,22 @@ impl Checker {
                 b += 1;
             }
             used += if set { b - start - 1 } else { 0 };
-            if set {
-                self.problem(format!(
+            let msg = if set {
+                format!(
                     "blocks {start}..{b} are in use in the bitmap but nothing owns them (leaked)"
-                ));
+                )
             } else {
-                self.problem(format!(
-                    "blocks {start}..{b} belong to {owner} but are free in the bitmap"
-                ));
-            }
+                format!("blocks {start}..{b} belong to {owner} but are free in the bitmap")
+            };
+            self.problem(msg, Some(Fix::Bitmap));
         }
         if (sb.blocks..sb.bitmap_blocks * bs * 8).any(bit) {
-            self.problem("bitmap: bits beyond the last block are set".into());
+            self.problem(
+                "bitmap: bits beyond the last block are set".into(),
+                Some(Fix::Bitmap),
+            );
         }
-        if verbose || self.problems == 0 {
+        if (verbose || self.problems == 0) && !self.quiet {
             println!(
                 "{} inodes of {} in use, {} blocks of {} ({} bytes each) in use",
                 inodes.len(),
@@ -400,12 +656,116 @@ impl Checker {
             );
         }
     }
+
+    /// Applies `fixes`; a cleared inode gets no other repair.
+    fn apply(&mut self, fixes: &[Fix]) {
+        let cleared: HashSet<u32> = fixes
+            .iter()
+            .filter_map(|f| match f {
+                Fix::ClearInode(i) | Fix::Orphan(i) => Some(*i),
+                _ => None,
+            })
+            .collect();
+        for fix in fixes {
+            if let Some(ino) = fix.inode() {
+                if cleared.contains(&ino) && !matches!(fix, Fix::ClearInode(_) | Fix::Orphan(_)) {
+                    continue;
+                }
+            }
+            self.apply_one(fix);
+        }
+    }
+
+    fn apply_one(&mut self, fix: &Fix) {
+        let bs = self.sb.block_size();
+        // The fields of an inode in use (its slot was found usable when the fix was chosen).
+        let fields = |c: &Checker, ino: u32| RawInode::fields(&c.read_inode(ino));
+        match fix {
+            Fix::Checksum(ino) => {
+                let raw = fields(self, *ino);
+                self.write_inode(*ino, &raw);
+            }
+            Fix::ClearInode(ino) | Fix::Orphan(ino) => {
+                let (block, off) = self.inode_pos(*ino);
+                self.write(block, off, &[0u8; INODE_SIZE]);
+            }
+            Fix::Extents(ino, kept, chain) => {
+                let mut raw = fields(self, *ino);
+                let per_block = extents_per_block(bs);
+                let rest = kept.get(INLINE_EXTENTS..).unwrap_or(&[]);
+                let need = rest.len().div_ceil(per_block);
+                // The records kept came from the inline slots and these chain blocks.
+                assert!(need <= chain.len(), "records kept beyond the chain read");
+                let mut buf = vec![0u8; bs as usize];
+                for (i, records) in rest.chunks(per_block).enumerate() {
+                    let next = if i + 1 < need { chain[i + 1] } else { 0 };
+                    encode_extent_block(&mut buf, records, next, *ino, crc32c);
+                    self.write(chain[i], 0, &buf);
+                }
+                raw.nextents = kept.len() as u32;
+                raw.extent_block = if need > 0 { chain[0] } else { 0 };
+                raw.inline = [Extent::default(); INLINE_EXTENTS];
+                for (slot, e) in raw.inline.iter_mut().zip(kept.iter()) {
+                    *slot = *e;
+                }
+                self.write_inode(*ino, &raw);
+            }
+            Fix::ClearEntry(block, slot) => {
+                self.write(*block, (slot * DIRENT_SIZE) as u64, &[0u8; DIRENT_SIZE]);
+            }
+            Fix::EntryType(block, slot, t) => {
+                self.write(*block, (slot * DIRENT_SIZE) as u64 + 5, &[*t]);
+            }
+            Fix::Parent(ino, parent) => {
+                let mut raw = fields(self, *ino);
+                raw.parent = *parent;
+                self.write_inode(*ino, &raw);
+            }
+            Fix::DirSize(ino, size) => {
+                let mut raw = fields(self, *ino);
+                raw.size = *size;
+                self.write_inode(*ino, &raw);
+            }
+            Fix::ZeroItableTail => {
+                let start = self.sb.inodes as u64 * INODE_SIZE as u64;
+                let end = self.sb.itable_blocks * bs;
+                let zero = vec![0u8; (end - start) as usize];
+                self.write(self.sb.itable_start, start, &zero);
+            }
+            Fix::Links(ino, n) => {
+                let mut raw = fields(self, *ino);
+                raw.nlink = *n;
+                self.write_inode(*ino, &raw);
+            }
+            Fix::Bitmap => {
+                let mut bitmap = vec![0u8; (self.sb.bitmap_blocks * bs) as usize];
+                for (b, o) in self.owners.iter().enumerate() {
+                    if *o != Owner::Free {
+                        bitmap[b / 8] |= 1 << (b % 8);
+                    }
+                }
+                self.write(self.sb.bitmap_start, 0, &bitmap);
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        self.root_lost = false;
+        self.problems = 0;
+        self.unfixable = 0;
+        self.fixes.clear();
+    }
 }
 
-/// Checks the filesystem on `path`: 0 if it is clean, 4 if it has errors (printed); exits 8 if
-/// it cannot be read.
-fn check(path: &str, verbose: bool) -> i32 {
-    let dev = Device::open(path, false).unwrap_or_else(|e| {
+/// Checks the filesystem on `path` and, unless `mode` is [`Mode::Check`], repairs it: the
+/// fsck(8) status (0, 1 or 4); exits 8 if it cannot be read or written.
+fn check(path: &str, mode: Mode, verbose: bool) -> i32 {
+    let opened = if mode == Mode::Check {
+        Device::open(path, false)
+    } else {
+        Device::open_exclusive(path)
+    };
+    let dev = opened.unwrap_or_else(|e| {
         eprintln!("fsck.xtfs: {path}: {e}");
         exit(8)
     });
@@ -424,41 +784,110 @@ fn check(path: &str, verbose: bool) -> i32 {
         dev,
         sb,
         problems: 0,
+        unfixable: 0,
+        fixes: Vec::new(),
         owners: Vec::new(),
+        quiet: false,
+        root_lost: false,
     };
     c.run(verbose);
-    if c.problems > 0 {
-        if c.problems > MAX_REPORTS {
-            println!("... and {} more", c.problems - MAX_REPORTS);
-        }
+    if c.problems == 0 {
+        println!("{path}: clean");
+        return 0;
+    }
+    if c.problems > MAX_REPORTS {
+        println!("... and {} more", c.problems - MAX_REPORTS);
+    }
+    if mode == Mode::Check || c.root_lost {
         println!("{path}: {} problems found, not repaired", c.problems);
         return 4;
     }
-    println!("{path}: clean");
-    0
+    let mut repaired = 0;
+    for _ in 0..MAX_PASSES {
+        let allowed: Vec<Fix> = c
+            .fixes
+            .iter()
+            .filter(|f| mode == Mode::Repair || f.preen_safe())
+            .cloned()
+            .collect();
+        // Structure first, orphans once nothing else is left to repair, the counts last.
+        let Some(stage) = allowed.iter().map(Fix::stage).min() else {
+            break;
+        };
+        let pass: Vec<Fix> = allowed.into_iter().filter(|f| f.stage() == stage).collect();
+        if pass.is_empty() {
+            break;
+        }
+        repaired += pass.len();
+        c.apply(&pass);
+        c.reset();
+        c.quiet = true;
+        c.run(false);
+        if c.problems == 0 {
+            break;
+        }
+    }
+    c.dev.file.sync_all().unwrap_or_else(|e| {
+        eprintln!("fsck.xtfs: {path}: sync: {e}");
+        exit(8)
+    });
+    if c.problems == 0 {
+        println!("{path}: repaired ({repaired} repairs)");
+        return 1;
+    }
+    // What is left, reported once more.
+    c.reset();
+    c.quiet = false;
+    c.run(verbose);
+    if mode == Mode::Preen && c.unfixable < c.problems {
+        println!("{path}: UNEXPECTED INCONSISTENCY: run fsck.xtfs -y");
+    }
+    println!(
+        "{path}: {} problems left after {repaired} repairs",
+        c.problems
+    );
+    4
 }
 
 fn main() {
     let mut devices = Vec::new();
     let mut verbose = false;
+    let mut mode = None;
     for a in std::env::args().skip(1) {
-        match a.as_str() {
-            "-n" | "-f" | "-y" | "-p" | "-a" => {}
-            "-v" => verbose = true,
+        let m = match a.as_str() {
+            "-n" => Some(Mode::Check),
+            "-y" => Some(Mode::Repair),
+            "-p" | "-a" => Some(Mode::Preen),
+            "-f" => None,
+            "-v" => {
+                verbose = true;
+                None
+            }
             s if s.starts_with('-') => {
                 eprintln!("fsck.xtfs: unknown option {s}\n{USAGE}");
                 exit(16)
             }
-            s => devices.push(s.to_string()),
+            s => {
+                devices.push(s.to_string());
+                None
+            }
+        };
+        if let Some(m) = m {
+            if mode.is_some_and(|prev| prev != m) {
+                eprintln!("fsck.xtfs: only one of -n, -y and -p may be given\n{USAGE}");
+                exit(16)
+            }
+            mode = Some(m);
         }
     }
     if devices.is_empty() {
         eprintln!("{USAGE}");
         exit(16)
     }
+    let mode = mode.unwrap_or(Mode::Check);
     // As fsck(8) with several filesystems: the statuses or'ed together.
     let status = devices
         .iter()
-        .fold(0, |status, path| status | check(path, verbose));
+        .fold(0, |status, path| status | check(path, mode, verbose));
     exit(status)
 }

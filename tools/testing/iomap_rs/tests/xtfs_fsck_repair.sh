@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# fsck.xtfs repairs: each hand-made corruption (xtfs_corrupt --list, but
+# the superblock's) and damaged images of written filesystems (3 random
+# bytes of the metadata or the blocks in use, as xtfs_used_images makes
+# them; IOMAP_RS_REPAIR_IMAGES, default 100) go through fsck.xtfs -y, which
+# must exit 1 (repaired) or 0 (nothing wrong), or 4 only for a superblock
+# or root inode it cannot repair, leaving those unchanged. A repaired image
+# must be clean for fsck.xtfs -n, mount, and be used without a single error
+# by progs/useimage.c (every file and link read, every directory listed,
+# files created, written, fsynced, renamed, truncated and removed), and be
+# clean again after. The image taken while a file was open and unlinked
+# has that orphan freed. Preening (-p) repairs a bitmap and link counts
+# but leaves a bad entry to -y, saying so. A mounted device is refused.
+#
+# iomap_rs-test: parallel
+
+. "$(dirname "$0")/common.sh"
+require_xtfs
+
+xtfs_image_dir
+
+# repaired WHAT IMAGE: IMAGE, repaired, is clean and used cleanly (on the
+# scratch disk).
+repaired() {
+	fsck.xtfs -n "$2" >"$IMAGES/fsck.out" 2>&1 ||
+		fail "$1: not clean after fsck.xtfs -y: $(head -n 3 "$IMAGES/fsck.out")"
+	dd if="$2" of="$SCRATCH_DEV" bs=1M status=none conv=notrunc || fail "cannot write $SCRATCH_DEV"
+	local out
+	out=$(useimage "$SCRATCH_DEV" "$SCRATCH_MNT" xtfs) || fail "$1: the unmount failed: $out"
+	case $out in
+	"used "*" ok") ;;
+	*) fail "$1: repaired, but using it gave: $out" ;;
+	esac
+	fsck.xtfs -n "$SCRATCH_DEV" >"$IMAGES/fsck.out" 2>&1 ||
+		fail "$1: not clean after use: $(head -n 3 "$IMAGES/fsck.out")"
+}
+
+cases=0
+for c in $(xtfs_corrupt --list | grep -v '^sb_') $(xtfs_corrupt --list-accepted); do
+	cp "$IMAGES/base.img" "$IMAGES/c.img"
+	xtfs_corrupt "$IMAGES/c.img" "$c" || fail "xtfs_corrupt $c failed"
+	cp "$IMAGES/c.img" "$IMAGES/before.img"
+	rc=0
+	fsck.xtfs -y "$IMAGES/c.img" >"$IMAGES/repair.out" 2>&1 || rc=$?
+	if [ "$c" = root_not_dir ]; then
+		expect_eq "$c: fsck.xtfs -y exit status (a root that is not a directory)" 4 "$rc"
+		cmp -s "$IMAGES/c.img" "$IMAGES/before.img" ||
+			fail "$c: fsck.xtfs -y changed an image it cannot repair"
+		continue
+	fi
+	[ "$rc" = 1 ] || fail "$c: fsck.xtfs -y exit status $rc, expected 1: $(tail -n 3 "$IMAGES/repair.out")"
+	repaired "$c" "$IMAGES/c.img"
+	printf '%-28s %s\n' "$c" "$(tail -n 1 "$IMAGES/repair.out" | sed 's/.*: //')"
+	cases=$((cases + 1))
+done
+echo "$cases hand-made cases repaired, clean and used; a root that is not a directory left alone"
+
+# Preening repairs what loses nothing, and only that.
+cp "$IMAGES/base.img" "$IMAGES/c.img"
+xtfs_corrupt "$IMAGES/c.img" bitmap_metadata_free
+xtfs_corrupt "$IMAGES/c.img" dir_nlink_one
+rc=0
+fsck.xtfs -p "$IMAGES/c.img" >"$IMAGES/repair.out" 2>&1 || rc=$?
+expect_eq "fsck.xtfs -p exit status, a bitmap and a link count wrong" 1 "$rc"
+repaired "preen of a bitmap and a link count" "$IMAGES/c.img"
+cp "$IMAGES/base.img" "$IMAGES/c.img"
+xtfs_corrupt "$IMAGES/c.img" dirent_bad_name
+rc=0
+fsck.xtfs -p "$IMAGES/c.img" >"$IMAGES/repair.out" 2>&1 || rc=$?
+expect_eq "fsck.xtfs -p exit status, a bad directory entry" 4 "$rc"
+grep -q "UNEXPECTED INCONSISTENCY: run fsck.xtfs -y" "$IMAGES/repair.out" ||
+	fail "fsck.xtfs -p did not say that -y is needed: $(tail -n 2 "$IMAGES/repair.out")"
+rc=0
+fsck.xtfs -y "$IMAGES/c.img" >"$IMAGES/repair.out" 2>&1 || rc=$?
+expect_eq "fsck.xtfs -y after -p" 1 "$rc"
+repaired "-y after -p" "$IMAGES/c.img"
+echo "preening repaired a bitmap and a link count, and left a bad entry to -y"
+
+# Written images: an orphan, then random damage.
+xtfs_written_images "$IMAGES" 4m
+cp "$IMAGES/live.img" "$IMAGES/orphan.img"
+rc=0
+fsck.xtfs -y "$IMAGES/orphan.img" >"$IMAGES/repair.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "the image taken with an open unlinked file: fsck.xtfs -y exit status $rc, expected 1"
+grep -q "orphan" "$IMAGES/repair.out" || fail "no orphan found in the image taken with an open unlinked file"
+repaired "the orphan freed" "$IMAGES/orphan.img"
+echo "the open unlinked file's inode freed: $(grep -m1 orphan "$IMAGES/repair.out")"
+
+images=${IOMAP_RS_REPAIR_IMAGES:-100}
+seed=${XTFS_REPAIR_SEED:-$(date +%s)}
+echo "damaged images: seed $seed (XTFS_REPAIR_SEED=$seed reproduces them)"
+declare -A count=()
+cp "$IMAGES/clean.img" "$IMAGES/d.img"
+for ((i = 1; i <= images; i++)); do
+	base=clean
+	((i % 2)) || base=live
+	xtfs_corrupt "$IMAGES/d.img" random $((seed + i)) 3 --from "$IMAGES/$base.img" ||
+		fail "xtfs_corrupt failed"
+	rc=0
+	fsck.xtfs -y "$IMAGES/d.img" >"$IMAGES/repair.out" 2>&1 || rc=$?
+	case $rc in
+	0 | 1) repaired "image $((seed + i)) ($base)" "$IMAGES/d.img" ;;
+	4) grep -q "superblock:\|root inode 1 is not a directory" "$IMAGES/repair.out" ||
+		fail "image $((seed + i)) ($base): left unrepaired: $(tail -n 3 "$IMAGES/repair.out")" ;;
+	*) fail "image $((seed + i)) ($base): fsck.xtfs -y exit status $rc" ;;
+	esac
+	count[$rc]=$((${count[$rc]:-0} + 1))
+done
+echo "$images damaged images: ${count[1]:-0} repaired, ${count[0]:-0} with nothing to repair," \
+	"${count[4]:-0} with a broken superblock or root left alone; every repaired one clean and used"
+
+mkfs_scratch_xtfs
+rc=0
+fsck.xtfs -y "$SCRATCH_DEV" >"$IMAGES/repair.out" 2>&1 || rc=$?
+expect_eq "fsck.xtfs -y of a mounted device" 8 "$rc"
+echo "a mounted device refused: $(head -n 1 "$IMAGES/repair.out")"
