@@ -53,8 +53,31 @@ checkpatch() {
 	return $rc
 }
 
+# MAINTAINERS: every file the series adds (the repository's files at their
+# kernel paths: not the harness's top-level files or the patches to existing
+# files, whose entries are the kernel's) gets a maintainer from our entries,
+# as scripts/get_maintainer.pl finds them. It reads a patch for each file, as
+# it refuses to look up files that are not in the tree it runs in.
+maintainers() {
+	local f out rc=0 patch=$OUT_DIR/maintainers-check.patch
+	local email
+	email=$(sed -n 's/^M:\t//p' "$REPO_DIR/MAINTAINERS" | head -n 1)
+	[ -n "$email" ] || { echo "MAINTAINERS names no maintainer"; return 1; }
+	while read -r f; do
+		printf -- '--- /dev/null\n+++ b/%s\n@@ -0,0 +1 @@\n+\n' "$f" >"$patch"
+		out=$(cd "$KSRC" && perl scripts/get_maintainer.pl --mpath "$REPO_DIR/MAINTAINERS" \
+			--no-git --no-git-fallback --no-rolestats "$patch")
+		case $out in
+		*"$email"*) ;;
+		*) echo "$f: no MAINTAINERS entry of ours covers it"; rc=1 ;;
+		esac
+	done < <(git -C "$REPO_DIR" ls-files Documentation fs include rust samples tools/testing)
+	return $rc
+}
+
 step "rustfmt --check (${#rust_files[@]} files)" "$LOG_DIR/lint-rustfmt.log" rustfmt_check
 step "kernel build with CLIPPY=1" "$LOG_DIR/lint-clippy.log" clippy_build
 step "clippy on tools/testing/xtfs" "$LOG_DIR/lint-tools-clippy.log" tools_clippy
 step "checkpatch.pl (${#c_files[@]} files)" "$LOG_DIR/lint-checkpatch.log" checkpatch
+step "get_maintainer.pl on every file the series adds" "$LOG_DIR/lint-maintainers.log" maintainers
 say "lint clean"
