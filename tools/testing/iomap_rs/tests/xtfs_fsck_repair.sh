@@ -11,7 +11,8 @@
 # by progs/useimage.c (every file and link read, every directory listed,
 # files created, written, fsynced, renamed, truncated and removed), and be
 # clean again after. The image taken while a file was open and unlinked
-# has that orphan freed. Preening (-p) repairs a bitmap and link counts
+# has that orphan freed; a root directory whose block is gone gets a
+# lost+found holding everything it named. Preening (-p) repairs a bitmap and link counts
 # but leaves a bad entry to -y, saying so. A mounted device is refused.
 #
 # iomap_rs-test: parallel
@@ -37,6 +38,11 @@ repaired() {
 		fail "$1: not clean after use: $(head -n 3 "$IMAGES/fsck.out")"
 }
 
+# inodes_in_use IMAGE: as fsck.xtfs -v counts them.
+inodes_in_use() {
+	fsck.xtfs -n -v "$1" | sed -n 's/^\([0-9]*\) inodes of .*/\1/p'
+}
+
 cases=0
 for c in $(xtfs_corrupt --list | grep -v '^sb_') $(xtfs_corrupt --list-accepted); do
 	cp "$IMAGES/base.img" "$IMAGES/c.img"
@@ -52,6 +58,11 @@ for c in $(xtfs_corrupt --list | grep -v '^sb_') $(xtfs_corrupt --list-accepted)
 	fi
 	[ "$rc" = 1 ] || fail "$c: fsck.xtfs -y exit status $rc, expected 1: $(tail -n 3 "$IMAGES/repair.out")"
 	repaired "$c" "$IMAGES/c.img"
+	if [ "$c" = root_bad_extent ]; then
+		# The root's only block is gone: everything it named goes to lost+found.
+		expect_eq "$c: inodes in use after the repair (lost+found added, nothing freed)" \
+			"$(($(inodes_in_use "$IMAGES/base.img") + 1))" "$(inodes_in_use "$IMAGES/c.img")"
+	fi
 	printf '%-28s %s\n' "$c" "$(tail -n 1 "$IMAGES/repair.out" | sed 's/.*: //')"
 	cases=$((cases + 1))
 done

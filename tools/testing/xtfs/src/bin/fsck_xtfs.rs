@@ -16,7 +16,7 @@
 //!
 //! `-n` (the default) changes nothing. `-y` repairs everything it can; `-p` and `-a` (preen,
 //! as at boot) repair only what loses nothing: the bitmap (leaked blocks and blocks in use but
-//! free), link counts, a directory's `..`, entry types, the inode table's padding. What else
+//! free), link counts, a directory's `..`, entry types, the inode table's padding, orphans. What else
 //! `-y` does, each chosen so that the result is a filesystem the kernel mounts and uses:
 //!
 //! - an inode whose checksum is wrong but whose fields make sense is written with the right
@@ -25,12 +25,15 @@
 //!   two inodes claiming a block, the one found first (by inode number) keeps it;
 //! - bad, duplicate and dangling directory entries are cleared, and all but the first name of
 //!   a directory; a directory with a hole is cut at the hole, and its size set to its blocks;
-//! - an inode no name reaches (an orphan: a file unlinked while open when the system went
-//!   down), a directory not reachable from the root, and a bad symbolic link are freed: there
-//!   is no `lost+found`.
+//! - an inode without links that no name reaches (an orphan: a file unlinked while open when
+//!   the system went down) and a bad symbolic link are freed;
+//! - an inode with links that no name reaches, and a directory not reachable from the root
+//!   (the top of a detached tree, or one of a cycle, whose name in the cycle is cleared), are
+//!   linked into `lost+found` as `#INO` (made in the root if need be).
 //!
-//! Repairs go in passes: the structural ones first, then, in a pass that finds nothing else,
-//! the counts (link counts, bitmap) recounted from what the others left; then one more check.
+//! Repairs go in passes: the structural ones first, then the orphans and the inodes to
+//! reconnect, then, in a pass that finds nothing else, the counts (link counts, bitmap)
+//! recounted from what the others left; then one more check.
 //! A filesystem whose superblock or root inode is not right is not repaired.
 //!
 //! Exit status as fsck(8): 0 no errors, 1 errors found and all repaired, 4 errors left
@@ -81,8 +84,12 @@ enum Fix {
     Checksum(u32),
     /// Clears inode `.0`'s slot: its blocks become free at the next bitmap repair.
     ClearInode(u32),
-    /// Clears inode `.0`, which no name reaches (as [`Fix::ClearInode`]).
+    /// Clears inode `.0`, which no name reaches and has no links (a file deleted while open:
+    /// as [`Fix::ClearInode`]).
     Orphan(u32),
+    /// Links inode `.0`, which no name reaches, into `lost+found` (made if need be) as
+    /// `#INO`; a directory gets `lost+found` as its parent.
+    Reconnect(u32),
     /// Gives inode `.0` the extent records `.1` (a subset of its own, in order), in its
     /// inline slots and the first blocks of its chain as it was read.
     Extents(u32, Vec<Extent>, Vec<u64>),
@@ -104,12 +111,12 @@ enum Fix {
 
 impl Fix {
     /// When the repair is made: a pass makes only the repairs of the lowest stage it found.
-    /// Orphans are freed only once nothing else is to be repaired, as a repair of the
-    /// structure can give them their name back (a directory's size, an entry's type); the
-    /// counts are recounted from what all other repairs left.
+    /// Orphans are freed or reconnected only once nothing else is to be repaired, as a repair
+    /// of the structure can give them their name back (a directory's size, an entry's type);
+    /// the counts are recounted from what all other repairs left.
     fn stage(&self) -> u8 {
         match self {
-            Fix::Orphan(_) => 1,
+            Fix::Orphan(_) | Fix::Reconnect(_) => 1,
             Fix::Links(..) | Fix::Bitmap => 2,
             _ => 0,
         }
@@ -121,6 +128,7 @@ impl Fix {
             self,
             Fix::Links(..)
                 | Fix::Bitmap
+                | Fix::Orphan(_)
                 | Fix::ZeroItableTail
                 | Fix::EntryType(..)
                 | Fix::Parent(..)
@@ -133,6 +141,7 @@ impl Fix {
             Fix::Checksum(i)
             | Fix::ClearInode(i)
             | Fix::Orphan(i)
+            | Fix::Reconnect(i)
             | Fix::Extents(i, ..)
             | Fix::Parent(i, _)
             | Fix::DirSize(i, _)
@@ -154,6 +163,8 @@ struct Checker {
     quiet: bool,
     /// The root directory is gone: nothing is repaired (everything would be an orphan).
     root_lost: bool,
+    /// The root's `lost+found` directory, if it has one.
+    lost_found: Option<u32>,
 }
 
 struct Inode {
@@ -427,7 +438,8 @@ impl Checker {
         let mut refs: HashMap<u32, u32> = HashMap::new();
         let mut subdirs: HashMap<u32, u32> = HashMap::new();
         let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-        let mut named: HashSet<u32> = HashSet::new();
+        // Where each directory's (first) name is.
+        let mut named: HashMap<u32, (u64, usize)> = HashMap::new();
         let mut ids: Vec<u32> = inodes.keys().copied().collect();
         ids.sort_unstable();
         for &ino in &ids {
@@ -520,7 +532,7 @@ impl Checker {
                         S_IFLNK => DT_LNK,
                         _ => DT_REG,
                     };
-                    if want == DT_DIR && !named.insert(d.ino) {
+                    if want == DT_DIR && named.insert(d.ino, (b, slot)).is_some() {
                         self.problem(
                             format!("{here}: {name:?} is another name of directory {}", d.ino),
                             clear,
@@ -537,6 +549,9 @@ impl Checker {
                         );
                     }
                     *refs.entry(d.ino).or_default() += 1;
+                    if ino == ROOT_INO && want == DT_DIR && d.name == b"lost+found" {
+                        self.lost_found = Some(d.ino);
+                    }
                     if want == DT_DIR {
                         *subdirs.entry(ino).or_default() += 1;
                         children.entry(ino).or_default().push(d.ino);
@@ -576,14 +591,45 @@ impl Checker {
                 }
             }
         }
+        // Directories no name from the root reaches: the tops of detached trees (no name at
+        // all) go to lost+found, and the rest with them; in a cycle, which has no top, the
+        // first directory goes, its name in the cycle cleared.
+        let detached: Vec<u32> = ids
+            .iter()
+            .copied()
+            .filter(|&i| {
+                i != ROOT_INO && inodes[&i].raw.mode & S_IFMT == S_IFDIR && !reachable.contains(&i)
+            })
+            .collect();
+        let tops: Vec<u32> = detached
+            .iter()
+            .copied()
+            .filter(|i| !refs.contains_key(i))
+            .collect();
+        if tops.is_empty() {
+            if let Some((&first, &(b, slot))) =
+                detached.first().and_then(|f| named.get_key_value(f))
+            {
+                self.problem(
+                    format!("directory {first} is in a cycle of directories: its name is cleared"),
+                    Some(Fix::ClearEntry(b, slot)),
+                );
+            }
+        }
         for &ino in &ids {
             let raw = &inodes[&ino].raw;
             let r = refs.get(&ino).copied().unwrap_or(0);
             if raw.mode & S_IFMT == S_IFDIR {
                 if ino != ROOT_INO && !reachable.contains(&ino) {
+                    // Reached again once the top of its tree is reconnected.
+                    let fix = if tops.contains(&ino) {
+                        Some(Fix::Reconnect(ino))
+                    } else {
+                        tops.first().map(|&top| Fix::Reconnect(top))
+                    };
                     self.problem(
                         format!("inode {ino}: directory not reachable from the root"),
-                        Some(Fix::Orphan(ino)),
+                        fix,
                     );
                     continue;
                 }
@@ -598,10 +644,15 @@ impl Checker {
                         fix,
                     );
                 }
+            } else if r == 0 && raw.nlink == 0 {
+                self.problem(
+                    format!("inode {ino}: deleted but not freed (orphan)"),
+                    Some(Fix::Orphan(ino)),
+                );
             } else if r == 0 {
                 self.problem(
-                    format!("inode {ino}: in use but not linked from any directory (orphan)"),
-                    Some(Fix::Orphan(ino)),
+                    format!("inode {ino}: in use but not linked from any directory"),
+                    Some(Fix::Reconnect(ino)),
                 );
             } else if raw.nlink != r {
                 let fix = (r <= LINK_MAX).then_some(Fix::Links(ino, r));
@@ -685,6 +736,13 @@ impl Checker {
                 let raw = fields(self, *ino);
                 self.write_inode(*ino, &raw);
             }
+            Fix::Reconnect(ino) => {
+                if !self.reconnect(*ino) {
+                    println!("inode {ino}: cannot be linked into lost+found: freed");
+                    let (block, off) = self.inode_pos(*ino);
+                    self.write(block, off, &[0u8; INODE_SIZE]);
+                }
+            }
             Fix::ClearInode(ino) | Fix::Orphan(ino) => {
                 let (block, off) = self.inode_pos(*ino);
                 self.write(block, off, &[0u8; INODE_SIZE]);
@@ -749,8 +807,126 @@ impl Checker {
         }
     }
 
+    /// A free block (in the owners of this pass, which it is then given to).
+    fn allocate_block(&mut self, owner: Owner) -> Option<u64> {
+        let b = (self.sb.data_start..self.sb.blocks)
+            .find(|&b| self.owners[b as usize] == Owner::Free)?;
+        self.owners[b as usize] = owner;
+        Some(b)
+    }
+
+    /// Adds entry `name` for `ino` of type `file_type` in the first free slot of directory
+    /// `dir`, which grows by a block if it is full (and has room for one more inline
+    /// extent): false if it cannot.
+    fn add_entry(&mut self, dir: u32, name: &[u8], ino: u32, file_type: u8) -> bool {
+        let bs = self.sb.block_size();
+        let mut raw = RawInode::fields(&self.read_inode(dir));
+        let records = self.read_records(dir, &raw);
+        let blocks: Vec<u64> = records
+            .extents
+            .iter()
+            .flat_map(|e| e.disk_block..e.disk_block + e.len as u64)
+            .collect();
+        let mut entry = [0u8; DIRENT_SIZE];
+        encode_dirent(&mut entry, ino, file_type, name);
+        for &b in &blocks {
+            let data = self.read(b, 1);
+            if let Some(slot) =
+                (0..bs as usize / DIRENT_SIZE).find(|s| le32(&data, s * DIRENT_SIZE) == 0)
+            {
+                self.write(b, (slot * DIRENT_SIZE) as u64, &entry);
+                return true;
+            }
+        }
+        let n = raw.nextents as usize;
+        if n >= INLINE_EXTENTS || records.bad.is_some() {
+            return false;
+        }
+        let Some(b) = self.allocate_block(Owner::Inode(dir)) else {
+            return false;
+        };
+        let mut block = vec![0u8; bs as usize];
+        block[..DIRENT_SIZE].copy_from_slice(&entry);
+        self.write(b, 0, &block);
+        raw.inline[n] = Extent {
+            file_block: blocks.len() as u64,
+            disk_block: b,
+            len: 1,
+            flags: 0,
+        };
+        raw.nextents += 1;
+        raw.size = (blocks.len() as u64 + 1) * bs;
+        self.write_inode(dir, &raw);
+        true
+    }
+
+    /// The root's `lost+found`, made (with one block) if it has none.
+    fn lost_found(&mut self) -> Option<u32> {
+        if let Some(lf) = self.lost_found {
+            return Some(lf);
+        }
+        let itable = self.read(self.sb.itable_start, self.sb.itable_blocks);
+        let ino = (1..=self.sb.inodes).find(|&i| {
+            let off = (i as usize - 1) * INODE_SIZE;
+            itable[off..off + INODE_SIZE].iter().all(|&b| b == 0)
+        })?;
+        let block = self.allocate_block(Owner::Inode(ino))?;
+        let bs = self.sb.block_size();
+        self.write(block, 0, &vec![0u8; bs as usize]);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let mut raw = RawInode {
+            mode: S_IFDIR | 0o700,
+            nlink: 2,
+            size: bs,
+            times: [(now, 0); 3],
+            nextents: 1,
+            parent: ROOT_INO,
+            ..Default::default()
+        };
+        raw.inline[0] = Extent {
+            file_block: 0,
+            disk_block: block,
+            len: 1,
+            flags: 0,
+        };
+        self.write_inode(ino, &raw);
+        if !self.add_entry(ROOT_INO, b"lost+found", ino, DT_DIR) {
+            let (b, off) = self.inode_pos(ino);
+            self.write(b, off, &[0u8; INODE_SIZE]);
+            return None;
+        }
+        println!("lost+found made: inode {ino}");
+        self.lost_found = Some(ino);
+        Some(ino)
+    }
+
+    /// Links `ino` into `lost+found` as `#INO`: false if it cannot.
+    fn reconnect(&mut self, ino: u32) -> bool {
+        let Some(lf) = self.lost_found() else {
+            return false;
+        };
+        let mut raw = RawInode::fields(&self.read_inode(ino));
+        let file_type = match raw.mode & S_IFMT {
+            S_IFDIR => DT_DIR,
+            S_IFLNK => DT_LNK,
+            _ => DT_REG,
+        };
+        if !self.add_entry(lf, format!("#{ino}").as_bytes(), ino, file_type) {
+            return false;
+        }
+        if file_type == DT_DIR {
+            raw.parent = lf;
+            self.write_inode(ino, &raw);
+        }
+        println!("inode {ino}: linked into lost+found as #{ino}");
+        true
+    }
+
     fn reset(&mut self) {
         self.root_lost = false;
+        self.lost_found = None;
         self.problems = 0;
         self.unfixable = 0;
         self.fixes.clear();
@@ -789,6 +965,7 @@ fn check(path: &str, mode: Mode, verbose: bool) -> i32 {
         owners: Vec::new(),
         quiet: false,
         root_lost: false,
+        lost_found: None,
     };
     c.run(verbose);
     if c.problems == 0 {
