@@ -13,7 +13,9 @@
 //! leaves it as it was.
 
 use crate::format::{Extent, EXTENT_UNWRITTEN};
+use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 /// In-memory only: the extent is a delayed allocation (`disk_block` is 0).
 pub(crate) const EXTENT_DELALLOC: u32 = 1 << 31;
@@ -64,6 +66,11 @@ pub(crate) struct Extents {
     generation: u64,
     /// The blocks the extents hold, delayed allocations included.
     blocks: u64,
+    /// The blocks of the chain of extent blocks.
+    chain_blocks: u64,
+    /// `blocks + chain_blocks`, published for `stat`, which reads it without the extent lock
+    /// (an `fsync` holds that lock until the device's cache is flushed).
+    published: Arc<AtomicU64>,
 }
 
 /// The blocks `list` holds.
@@ -72,12 +79,20 @@ fn count_blocks(list: &[Extent]) -> u64 {
 }
 
 impl Extents {
-    pub(crate) fn new() -> Extents {
+    /// An empty tree, whose block count goes to `published`.
+    pub(crate) fn new(published: Arc<AtomicU64>) -> Extents {
         Extents {
             list: KVec::new(),
             generation: 0,
             blocks: 0,
+            chain_blocks: 0,
+            published,
         }
+    }
+
+    fn publish(&self) {
+        self.published
+            .store(self.blocks + self.chain_blocks, Ordering::Relaxed);
     }
 
     /// Replaces the list with extents read from disk (sorted, checked), bumping the generation.
@@ -85,6 +100,7 @@ impl Extents {
         self.blocks = count_blocks(&list);
         self.list = list;
         self.generation += 1;
+        self.publish();
     }
 
     /// Takes every extent out, leaving the tree empty, and bumps the generation. Needs no
@@ -92,12 +108,15 @@ impl Extents {
     pub(crate) fn take(&mut self) -> KVec<Extent> {
         self.generation += 1;
         self.blocks = 0;
+        self.publish();
         core::mem::take(&mut self.list)
     }
 
-    /// The blocks the file holds: allocated (written or unwritten) and delayed allocations.
-    pub(crate) fn blocks(&self) -> u64 {
-        self.blocks
+    /// Records that the inode's chain of extent blocks is now `n` blocks long, for the block
+    /// count `stat` reports.
+    pub(crate) fn set_chain_blocks(&mut self, n: usize) {
+        self.chain_blocks = n as u64;
+        self.publish();
     }
 
     /// The generation: the validity cookie of mappings made from the tree as it is now.
@@ -173,6 +192,7 @@ impl Extents {
         self.blocks = count_blocks(&out);
         self.list = out;
         self.generation += 1;
+        self.publish();
         Ok(())
     }
 

@@ -15,7 +15,7 @@
 //! writeback; `sync`, `syncfs`, a freeze, the unmount and `fsync` also write it back and then
 //! flush the device's volatile cache.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::c_str;
 use kernel::fs::reclaim::NoFsMutex;
 use kernel::fs::{
@@ -25,7 +25,7 @@ use kernel::fs::{
 };
 use kernel::iomap::control::{self, fix_enabled, Fix, PausePoint};
 use kernel::prelude::*;
-use kernel::sync::new_mutex;
+use kernel::sync::{new_mutex, Arc};
 
 mod alloc;
 mod dir;
@@ -95,6 +95,9 @@ struct InodeData {
     /// Taken by eviction and I/O completion, as `Mount::alloc`.
     #[pin]
     info: NoFsMutex<InodeInfo>,
+    /// The blocks the inode holds (data, delayed allocations and extent blocks), as the
+    /// extents publish them: `stat` reads it without the extent lock.
+    blocks: Arc<AtomicU64>,
 }
 
 #[vtable]
@@ -104,13 +107,15 @@ impl fs::FileSystem for Xtfs {
     type INodeData = InodeData;
 
     fn inode_data() -> impl PinInit<InodeData, Error> {
+        let blocks = Arc::new(AtomicU64::new(0), GFP_KERNEL);
         try_pin_init!(InodeData {
             info <- NoFsMutex::new(new_mutex!(InodeInfo {
-                extents: Extents::new(),
+                extents: Extents::new(blocks.clone()?),
                 parent: 0,
                 chain: KVec::new(),
                 store_failed: false,
             }, "xtfs_inode_info")),
+            blocks: blocks?,
         }? Error)
     }
 
@@ -245,6 +250,7 @@ impl fs::FileSystem for Xtfs {
                 failed |= alloc.free_metadata(sb, &m.sb, block, 1).is_err();
             }
             info.chain = KVec::new();
+            info.extents.set_chain_blocks(0);
         }
         if failed {
             pr_err!("inode {}: could not free all its space\n", ino);
@@ -309,11 +315,10 @@ pub(crate) fn fsync_change(sb: &SuperBlock<Xtfs>) -> Option<sb::IntWrite<'_, Xtf
 }
 
 /// `stat(2)`'s `st_blocks` of `inode`: its data blocks, delayed allocations included, and its
-/// extent blocks, as XFS and ext4 count them (not kept in `i_blocks`, which the extent lock
-/// would have to update with every change).
+/// extent blocks, as XFS and ext4 count them, read without the extent lock (an `fsync` holds
+/// it until the device's cache is flushed: `stat` must not wait for that).
 pub(crate) fn stat_blocks(inode: &INode<Xtfs>, stat: &mut inode::Stat) -> Result {
-    let info = inode.data().info.lock();
-    let blocks = info.extents.blocks() + info.chain.len() as u64;
+    let blocks = inode.data().blocks.load(Ordering::Relaxed);
     stat.blocks = blocks << (inode.super_block().block_bits() - 9);
     Ok(())
 }
@@ -469,6 +474,8 @@ fn store_records(
         while info.chain.len() < need {
             let block = alloc.allocate_metadata(sb, s)?;
             info.chain.push(block, GFP_NOWAIT)?;
+            let n = info.chain.len();
+            info.extents.set_chain_blocks(n);
         }
     }
     for (i, records) in rest.chunks(per_block).enumerate() {
@@ -511,6 +518,8 @@ fn store_records(
             freed = freed.and(alloc.free(sb, s, block, 1));
         }
         info.chain = kept;
+        let n = info.chain.len();
+        info.extents.set_chain_blocks(n);
         freed?;
     }
     Ok(())
@@ -701,6 +710,8 @@ fn init_inode(
         info.extents.set(extents);
         info.parent = parent;
         info.chain = chain;
+        let n = info.chain.len();
+        info.extents.set_chain_blocks(n);
     }
     let (inode_ops, file_ops, kind) = match typ {
         inode::Type::Dir => (
