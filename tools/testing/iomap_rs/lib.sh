@@ -132,3 +132,16 @@ build_progs() {
 	install -m 755 "$OUT_DIR/cargo/release/fsck_xtfs" "$OUT_DIR/bin/fsck.xtfs"
 	install -m 755 "$OUT_DIR/cargo/release/xtfs_corrupt" "$OUT_DIR/bin/xtfs_corrupt"
 }
+
+# The repository's top-level Kbuild, built out of tree against the harness's
+# kernel as a module developer would (make -C KDIR M=DIR), in a copy of the
+# sources in out/oot: kbuild writes its objects next to them.
+build_oot_modules() {
+	local oot=$OUT_DIR/oot
+	rm -rf "$oot"
+	mkdir -p "$oot"
+	git -C "$REPO_DIR" ls-files Kbuild samples/rust/xtfs 'fs/iomap_rs/*.rs' |
+		tar -C "$REPO_DIR" -cf - -T - | tar -C "$oot" -xf -
+	kmake M="$oot" modules
+	[ -e "$oot/samples/rust/xtfs/xtfs.ko" ] && [ -e "$oot/fs/iomap_rs/iomap_rs_modtest.ko" ]
+}

@@ -23,6 +23,7 @@
 "$HARNESS_DIR/build-kernel.sh"
 
 step "build test programs" "$LOG_DIR/progs.log" build_progs
+step "build the out-of-tree modules (make M=out/oot)" "$LOG_DIR/oot.log" build_oot_modules
 step "compile checks of ui/ against the kernel crate" "$LOG_DIR/ui.log" \
 	"$HARNESS_DIR/ui-tests.sh" "$OUT_DIR/ui.tap"
 
