@@ -532,7 +532,7 @@ impl Checker {
                         S_IFLNK => DT_LNK,
                         _ => DT_REG,
                     };
-                    if want == DT_DIR && named.insert(d.ino, (b, slot)).is_some() {
+                    if want == DT_DIR && named.contains_key(&d.ino) {
                         self.problem(
                             format!("{here}: {name:?} is another name of directory {}", d.ino),
                             clear,
@@ -547,6 +547,9 @@ impl Checker {
                             ),
                             Some(Fix::EntryType(b, slot, want)),
                         );
+                    }
+                    if want == DT_DIR {
+                        named.insert(d.ino, (b, slot));
                     }
                     *refs.entry(d.ino).or_default() += 1;
                     if ino == ROOT_INO && want == DT_DIR && d.name == b"lost+found" {
