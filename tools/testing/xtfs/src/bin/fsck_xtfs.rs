@@ -165,6 +165,8 @@ struct Checker {
     root_lost: bool,
     /// The root's `lost+found` directory, if it has one.
     lost_found: Option<u32>,
+    /// Inodes that could not be linked into `lost+found`: not tried again.
+    not_reconnected: HashSet<u32>,
 }
 
 struct Inode {
@@ -190,7 +192,7 @@ impl Checker {
         if self.problems <= MAX_REPORTS && !self.quiet {
             println!("{msg}");
         }
-        match fix {
+        match fix.filter(|f| !matches!(f, Fix::Reconnect(i) if self.not_reconnected.contains(i))) {
             Some(f) => {
                 if !self.fixes.contains(&f) {
                     self.fixes.push(f);
@@ -740,10 +742,11 @@ impl Checker {
                 self.write_inode(*ino, &raw);
             }
             Fix::Reconnect(ino) => {
+                // Left as it is if it cannot go in (no room, no free inode or block): then it
+                // stays a problem, not repaired.
                 if !self.reconnect(*ino) {
-                    println!("inode {ino}: cannot be linked into lost+found: freed");
-                    let (block, off) = self.inode_pos(*ino);
-                    self.write(block, off, &[0u8; INODE_SIZE]);
+                    println!("inode {ino}: cannot be linked into lost+found: left as it is");
+                    self.not_reconnected.insert(*ino);
                 }
             }
             Fix::ClearInode(ino) | Fix::Orphan(ino) => {
@@ -810,6 +813,17 @@ impl Checker {
         }
     }
 
+    /// Sets block `b`'s bit in the bitmap on disk at once, so that a repair that stops
+    /// before the bitmap is recounted leaves no block in use marked free.
+    fn mark_in_use(&mut self, b: u64) {
+        let bs = self.sb.block_size();
+        let byte = b / 8;
+        let block = self.sb.bitmap_start + byte / bs;
+        let mut v = self.read(block, 1)[(byte % bs) as usize];
+        v |= 1 << (b % 8);
+        self.write(block, byte % bs, &[v]);
+    }
+
     /// A free block (in the owners of this pass, which it is then given to).
     fn allocate_block(&mut self, owner: Owner) -> Option<u64> {
         let b = (self.sb.data_start..self.sb.blocks)
@@ -820,7 +834,7 @@ impl Checker {
 
     /// Adds entry `name` for `ino` of type `file_type` in the first free slot of directory
     /// `dir`, which grows by a block if it is full (and has room for one more inline
-    /// extent): false if it cannot.
+    /// extent, or its last extent can grow): false if it cannot, or if `name` is taken.
     fn add_entry(&mut self, dir: u32, name: &[u8], ino: u32, file_type: u8) -> bool {
         let bs = self.sb.block_size();
         let mut raw = RawInode::fields(&self.read_inode(dir));
@@ -832,32 +846,62 @@ impl Checker {
             .collect();
         let mut entry = [0u8; DIRENT_SIZE];
         encode_dirent(&mut entry, ino, file_type, name);
+        let mut free = None;
         for &b in &blocks {
             let data = self.read(b, 1);
-            if let Some(slot) =
-                (0..bs as usize / DIRENT_SIZE).find(|s| le32(&data, s * DIRENT_SIZE) == 0)
-            {
-                self.write(b, (slot * DIRENT_SIZE) as u64, &entry);
-                return true;
+            for slot in 0..bs as usize / DIRENT_SIZE {
+                match Dirent::decode(&data[slot * DIRENT_SIZE..]) {
+                    Ok(Some(d)) if d.name == name => return false,
+                    Ok(None) if free.is_none() => free = Some((b, slot)),
+                    _ => {}
+                }
             }
         }
+        if let Some((b, slot)) = free {
+            self.write(b, (slot * DIRENT_SIZE) as u64, &entry);
+            return true;
+        }
         let n = raw.nextents as usize;
-        if n >= INLINE_EXTENTS || records.bad.is_some() {
+        if records.bad.is_some() || records.extents.len() != n {
             return false;
         }
-        let Some(b) = self.allocate_block(Owner::Inode(dir)) else {
+        // The block after the last one extends the last extent (while its length fits).
+        let last = n.checked_sub(1).map(|i| raw.inline.get(i).copied());
+        let next = blocks.last().map(|&b| b + 1);
+        let contiguous = next.filter(|&b| {
+            n <= INLINE_EXTENTS
+                && (b as usize) < self.owners.len()
+                && self.owners[b as usize] == Owner::Free
+                && last.flatten().is_some_and(|e| e.len < u32::MAX)
+        });
+        if contiguous.is_none() && n >= INLINE_EXTENTS {
             return false;
+        }
+        let b = match contiguous {
+            Some(b) => {
+                self.owners[b as usize] = Owner::Inode(dir);
+                b
+            }
+            None => match self.allocate_block(Owner::Inode(dir)) {
+                Some(b) => b,
+                None => return false,
+            },
         };
+        self.mark_in_use(b);
         let mut block = vec![0u8; bs as usize];
         block[..DIRENT_SIZE].copy_from_slice(&entry);
         self.write(b, 0, &block);
-        raw.inline[n] = Extent {
-            file_block: blocks.len() as u64,
-            disk_block: b,
-            len: 1,
-            flags: 0,
-        };
-        raw.nextents += 1;
+        if contiguous.is_some() {
+            raw.inline[n - 1].len += 1;
+        } else {
+            raw.inline[n] = Extent {
+                file_block: blocks.len() as u64,
+                disk_block: b,
+                len: 1,
+                flags: 0,
+            };
+            raw.nextents += 1;
+        }
         raw.size = (blocks.len() as u64 + 1) * bs;
         self.write_inode(dir, &raw);
         true
@@ -874,6 +918,7 @@ impl Checker {
             itable[off..off + INODE_SIZE].iter().all(|&b| b == 0)
         })?;
         let block = self.allocate_block(Owner::Inode(ino))?;
+        self.mark_in_use(block);
         let bs = self.sb.block_size();
         self.write(block, 0, &vec![0u8; bs as usize]);
         let now = std::time::SystemTime::now()
@@ -895,12 +940,19 @@ impl Checker {
             flags: 0,
         };
         self.write_inode(ino, &raw);
-        if !self.add_entry(ROOT_INO, b"lost+found", ino, DT_DIR) {
+        // (A name `lost+found` that is not a directory is left alone.)
+        let name = (0..100)
+            .map(|i| match i {
+                0 => "lost+found".to_string(),
+                i => format!("lost+found.{i}"),
+            })
+            .find(|name| self.add_entry(ROOT_INO, name.as_bytes(), ino, DT_DIR));
+        let Some(name) = name else {
             let (b, off) = self.inode_pos(ino);
             self.write(b, off, &[0u8; INODE_SIZE]);
             return None;
-        }
-        println!("lost+found made: inode {ino}");
+        };
+        println!("{name} made: inode {ino}");
         self.lost_found = Some(ino);
         Some(ino)
     }
@@ -916,14 +968,20 @@ impl Checker {
             S_IFLNK => DT_LNK,
             _ => DT_REG,
         };
-        if !self.add_entry(lf, format!("#{ino}").as_bytes(), ino, file_type) {
+        let name = (0..100)
+            .map(|i| match i {
+                0 => format!("#{ino}"),
+                i => format!("#{ino}.{i}"),
+            })
+            .find(|name| self.add_entry(lf, name.as_bytes(), ino, file_type));
+        if name.is_none() {
             return false;
         }
         if file_type == DT_DIR {
             raw.parent = lf;
             self.write_inode(ino, &raw);
         }
-        println!("inode {ino}: linked into lost+found as #{ino}");
+        println!("inode {ino}: linked into lost+found");
         true
     }
 
@@ -969,6 +1027,7 @@ fn check(path: &str, mode: Mode, verbose: bool) -> i32 {
         quiet: false,
         root_lost: false,
         lost_found: None,
+        not_reconnected: HashSet::new(),
     };
     c.run(verbose);
     if c.problems == 0 {
@@ -984,10 +1043,14 @@ fn check(path: &str, mode: Mode, verbose: bool) -> i32 {
     }
     let mut repaired = 0;
     for _ in 0..MAX_PASSES {
+        // Preening does not recount while a repair it may not make is pending: the bitmap
+        // would free the blocks of an inode whose name is still there.
+        let held_back = mode == Mode::Preen && c.fixes.iter().any(|f| !f.preen_safe());
         let allowed: Vec<Fix> = c
             .fixes
             .iter()
             .filter(|f| mode == Mode::Repair || f.preen_safe())
+            .filter(|f| !(held_back && f.stage() == 2))
             .cloned()
             .collect();
         // Structure first, orphans once nothing else is left to repair, the counts last.
