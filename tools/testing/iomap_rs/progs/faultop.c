@@ -788,6 +788,23 @@ static void xfs_after_shutdown(const char *dev, const char *mnt, struct result r
 	exit(3);
 }
 
+/*
+ * xtfs shuts itself down when a sync finds that a metadata write failed (an injected I/O
+ * error): every change then fails with EIO until the unmount, and the disk keeps what
+ * reached it, which may miss that write. What must hold is that the operation failed and
+ * that the file system unmounts; the sweep then ends with status 3, for the caller to go on
+ * from the next fault on a new file system. A change that must fail tells the shutdown.
+ */
+static void xtfs_after_shutdown(const char *mnt, struct result r)
+{
+	if (r.ok || !chmod(dir, 0755) || errno != EIO)
+		return;
+	printf("%s fault %u: xtfs shut down after a metadata write error\n", op_name, nth);
+	if (umount2(mnt, 0))
+		mismatch("unmounting after the shutdown failed: %s", strerror(errno));
+	exit(3);
+}
+
 static void remount(const char *dev, const char *mnt, const char *fstype, char **fsck_argv,
 		    struct result r)
 {
@@ -841,6 +858,8 @@ static int sweep(const char *dev, const char *mnt, const char *fstype, const cha
 			mismatch("the operation failed with no fault injected");
 		if (xfs)
 			xfs_after_shutdown(dev, mnt, r);
+		else
+			xtfs_after_shutdown(mnt, r);
 		check(op, r);
 		sync();
 		before = free_blocks(mnt);

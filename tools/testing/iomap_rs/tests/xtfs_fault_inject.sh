@@ -10,9 +10,11 @@
 # mount); fsck.xtfs -n is clean; no kernel splat (the harness). The caches
 # are dropped before each call, so that it reads metadata, and can fail to.
 # Reports the number of fault sites each operation reached. A metadata write
-# that fails leaves damage only a journal could undo: the
-# operation must then report EIO and fsck find it, and the sweep goes on on a
-# new filesystem; the count of such faults is reported.
+# that fails leaves damage only a journal could undo: the operation must then
+# report EIO, and either xtfs shut itself down (a sync found the failed
+# write: every change fails with EIO, and it must unmount) or fsck find the
+# damage; the sweep goes on on a new filesystem, and the count of such
+# faults is reported.
 
 . "$(dirname "$0")/common.sh"
 require_xtfs
@@ -26,6 +28,7 @@ OPS=(write_inplace write_eof write_beyond write_hole mkwrite mkwrite_hole falloc
 # next fsync of the device, even by a process that opened it later (errseq):
 # that of sync(1), not mkfs's.
 FAULT_MKFS=new_xtfs
+FAULT_ESCAPE="metadata writes lost to an injected I/O error (EIO reported; xtfs shut down, or fsck found the damage)"
 new_xtfs() {
 	if is_mounted "$SCRATCH_MNT"; then unmount_scratch; fi
 	sync "$SCRATCH_DEV" 2>/dev/null || true
