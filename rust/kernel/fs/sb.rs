@@ -140,13 +140,13 @@ impl Metadata {
             if current {
                 // SAFETY: The folio holds the page `index` of the device; `folio_pos` is its
                 // byte offset.
-                let in_folio =
-                    (at - unsafe { bindings::folio_pos(folio.as_raw()) } as u64) as usize;
+                let folio_pos = unsafe { bindings::folio_pos(folio.as_raw()) };
+                let in_folio = (at - folio_pos as u64) as usize;
                 let n = (len - done).min(page - in_folio % page);
                 // SAFETY: `in_folio` is inside the folio, and the mapping covers the rest of
                 // its page, which holds the `n` bytes.
-                let addr =
-                    unsafe { bindings::kmap_local_folio(folio.as_raw(), in_folio) }.cast::<u8>();
+                let addr = unsafe { bindings::kmap_local_folio(folio.as_raw(), in_folio) };
+                let addr = addr.cast::<u8>();
                 ret = f(done, addr, n, folio.as_raw(), in_folio);
                 // SAFETY: `addr` came from `kmap_local_folio` above, unmapped in reverse order.
                 unsafe { bindings::kunmap_local(addr.cast()) };

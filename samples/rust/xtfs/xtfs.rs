@@ -267,16 +267,14 @@ impl fs::FileSystem for Xtfs {
         if !wait || sb.is_frozen() {
             return Ok(());
         }
-        sync_metadata(sb)?;
-        sb.flush_cache()
+        make_durable(sb)
     }
 
     /// Writes back and flushes what internal changes that ended after the freeze's sync left
     /// in the device's cache (an eviction that deleted an inode, an `fsync`): the device then
     /// holds the whole filesystem until the thaw.
     fn freeze_fs(sb: &SuperBlock<Self>) -> Result {
-        sync_metadata(sb)?;
-        sb.flush_cache()
+        make_durable(sb)
     }
 
     /// Makes durable what the evictions of the unmount wrote after its sync: the deletion of
@@ -284,7 +282,7 @@ impl fs::FileSystem for Xtfs {
     fn put_super(sb: &SuperBlock<Self>) {
         if !sb.read_only() {
             // A failure is logged (a shutdown) and leaves what fsck checks.
-            let _ = sync_metadata(sb).and_then(|()| sb.flush_cache());
+            let _ = make_durable(sb);
         }
     }
 
@@ -373,6 +371,13 @@ pub(crate) fn live(sb: &SuperBlock<Xtfs>) -> Result {
     } else {
         Ok(())
     }
+}
+
+/// Makes everything written so far durable: the metadata in the device's cache written back
+/// ([`sync_metadata`]), then the device's volatile cache flushed.
+fn make_durable(sb: &SuperBlock<Xtfs>) -> Result {
+    sync_metadata(sb)?;
+    sb.flush_cache()
 }
 
 /// Writes back the metadata in the device's cache and waits for it. A write error, there or

@@ -402,6 +402,17 @@ xtfs_written_images() {
 		{ cat "$RESULT_DIR/fsck-base.log"; fail "the base image is not clean"; }
 }
 
+# xtfs_damaged_image DIR IMAGE N SEED: IMAGE is one of DIR's written images
+# (xtfs_written_images: clean.img for odd N, live.img for even N) with 3
+# random bytes of its metadata or blocks in use changed (xtfs_corrupt, seed
+# SEED + N); DAMAGED_BASE says which.
+xtfs_damaged_image() {
+	DAMAGED_BASE=clean
+	(($3 % 2)) || DAMAGED_BASE=live
+	xtfs_corrupt "$2" random $(($4 + $3)) 3 --from "$1/$DAMAGED_BASE.img" ||
+		fail "xtfs_corrupt failed"
+}
+
 # xtfs_try_image IMAGE: mount IMAGE read-only (on a loop device mount sets up
 # and frees) and walk it. Sets OUTCOME to mount-failed, walk-failed or ok;
 # the error text goes to $IMAGES/err.

@@ -105,10 +105,8 @@ echo "damaged images: seed $seed (XTFS_REPAIR_SEED=$seed reproduces them)"
 declare -A count=()
 cp "$IMAGES/clean.img" "$IMAGES/d.img"
 for ((i = 1; i <= images; i++)); do
-	base=clean
-	((i % 2)) || base=live
-	xtfs_corrupt "$IMAGES/d.img" random $((seed + i)) 3 --from "$IMAGES/$base.img" ||
-		fail "xtfs_corrupt failed"
+	xtfs_damaged_image "$IMAGES" "$IMAGES/d.img" "$i" "$seed"
+	base=$DAMAGED_BASE
 	rc=0
 	fsck.xtfs -y "$IMAGES/d.img" >"$IMAGES/repair.out" 2>&1 || rc=$?
 	case $rc in

@@ -31,10 +31,8 @@ seed=${XTFS_USED_IMAGES_SEED:-$(date +%s)}
 echo "used images: seed $seed (XTFS_USED_IMAGES_SEED=$seed reproduces them)"
 declare -A count=()
 for ((i = 1; i <= images; i++)); do
-	base=clean
-	((i % 2)) || base=live
-	xtfs_corrupt "$SCRATCH_DEV" random $((seed + i)) 3 --from "$IMAGES_DIR/$base.img" ||
-		fail "xtfs_corrupt failed"
+	xtfs_damaged_image "$IMAGES_DIR" "$SCRATCH_DEV" "$i" "$seed"
+	base=$DAMAGED_BASE
 	rc=0
 	fsck.xtfs -n "$SCRATCH_DEV" >"$RESULT_DIR/fsck.out" 2>&1 || rc=$?
 	[ "$rc" = 0 ] || [ "$rc" = 4 ] || fail "image $((seed + i)): fsck.xtfs exit status $rc"
