@@ -100,8 +100,8 @@ repaired "the orphan freed" "$IMAGES/orphan.img"
 echo "the open unlinked file's inode freed: $(grep -m1 orphan "$IMAGES/repair.out")"
 
 images=${IOMAP_RS_REPAIR_IMAGES:-100}
-seed=${XTFS_REPAIR_SEED:-$(date +%s)}
-echo "damaged images: seed $seed (XTFS_REPAIR_SEED=$seed reproduces them)"
+seed=${IOMAP_RS_SEED:-$(date +%s)}
+echo "damaged images: seed $seed (IOMAP_RS_SEED=$seed reproduces them)"
 declare -A count=()
 cp "$IMAGES/clean.img" "$IMAGES/d.img"
 for ((i = 1; i <= images; i++)); do

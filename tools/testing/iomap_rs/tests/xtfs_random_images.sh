@@ -16,8 +16,8 @@ require_xtfs
 
 xtfs_image_dir
 
-seed=${XTFS_BAD_IMAGES_SEED:-$(date +%s)}
-echo "random images: seed $seed (XTFS_BAD_IMAGES_SEED=$seed reproduces them)"
+seed=${IOMAP_RS_SEED:-$(date +%s)}
+echo "random images: seed $seed (IOMAP_RS_SEED=$seed reproduces them)"
 declare -A count=()
 clean=0
 for ((i = 1; i <= 200; i++)); do

@@ -27,8 +27,8 @@ size=4m
 # The base images, written through xtfs on the first 4 MiB of the scratch disk.
 xtfs_written_images "$IMAGES_DIR" "$size"
 
-seed=${XTFS_USED_IMAGES_SEED:-$(date +%s)}
-echo "used images: seed $seed (XTFS_USED_IMAGES_SEED=$seed reproduces them)"
+seed=${IOMAP_RS_SEED:-$(date +%s)}
+echo "used images: seed $seed (IOMAP_RS_SEED=$seed reproduces them)"
 declare -A count=()
 for ((i = 1; i <= images; i++)); do
 	xtfs_damaged_image "$IMAGES_DIR" "$SCRATCH_DEV" "$i" "$seed"
