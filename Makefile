@@ -3,7 +3,7 @@
 # iomap_rs: the two commands of README.md. Everything is done by the scripts
 # in tools/testing/iomap_rs/; this file only names them.
 
-.PHONY: run test soak bench kernel lint clean
+.PHONY: run test soak bench kernel lint series check-series clean
 
 # Build if needed, boot, mount XFS and run a short demonstration.
 run:
@@ -34,6 +34,16 @@ kernel:
 # rustfmt, clippy (CLIPPY=1) and checkpatch on the project's own code.
 lint:
 	tools/testing/iomap_rs/lint.sh
+
+# The repository as a git format-patch series against the pristine kernel
+# tree (tools/testing/iomap_rs/series.plan), in out/series/.
+series:
+	tools/testing/iomap_rs/series.sh
+
+# make series, then git am onto a clean tree, the result compared with the
+# harness's tree (make kernel first), and checkpatch --strict on each patch.
+check-series:
+	tools/testing/iomap_rs/series.sh --check
 
 # Remove logs and VM leftovers (the kernel build cache stays in ~/.cache/iomap_rs).
 clean:

@@ -9,7 +9,7 @@
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
 use kernel::iomap::{c_ops::CIomapOps, delalloc, fault, range::FileRange, write, zero};
-use kernel::pagecache::{Inode, VmFault};
+use kernel::pagecache::{Inode, InvalidateLockWrite, VmFault};
 use kernel::prelude::*;
 use kernel::uio::{IovIter, Kiocb};
 
@@ -137,7 +137,7 @@ unsafe fn with_zeroing_locks<T>(
     inode: *mut bindings::inode,
     ops: *const bindings::iomap_ops,
     caller: usize,
-    f: impl FnOnce(&mut CIomapOps<'_>, &kernel::pagecache::InvalidateLockWrite<'_>, &Inode) -> Result<T>,
+    f: impl FnOnce(&mut CIomapOps<'_>, &InvalidateLockWrite<'_>, &Inode) -> Result<T>,
 ) -> Result<T> {
     // SAFETY: The caller passes a live inode.
     let inode = unsafe { Inode::from_raw(inode) };

@@ -167,7 +167,8 @@ fn run() -> Result<Report> {
     let e = |_: fmt::Error| ENOMEM;
     writeln!(
         out,
-        "delalloc release over a 1 GiB range, 4 KiB blocks; microseconds, median (min) of {RUNS} runs"
+        "delalloc release over a 1 GiB range, 4 KiB blocks; \
+         microseconds, median (min) of {RUNS} runs"
     )
     .map_err(e)?;
     writeln!(

@@ -114,13 +114,13 @@ pub trait FileSystem: Sized + Send + Sync + 'static {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
-    /// Makes what was written so far durable (`sync_fs`), for `sync(2)`, `syncfs(2)`, a freeze
-    /// and the unmount (`sync_filesystem()`): the VFS has written back the dirty data and
-    /// inodes, and calls this first with `wait` false (start what can be started), then with
-    /// `wait` true (finish, including flushing the device's volatile cache, which the VFS
-    /// never does itself); an emergency sync (sysrq) calls it with `wait` false only. The VFS
-    /// holds `s_umount`: this must not start an internal change
-    /// ([`sb::SuperBlock::start_intwrite`]), which a frozen filesystem's thaw would wait for. The block device's page cache is written back by the VFS
+    /// Makes what was written so far durable (`sync_fs`), for `sync(2)`, `syncfs(2)`, a freeze and
+    /// the unmount (`sync_filesystem()`): the VFS has written back the dirty data and inodes, and
+    /// calls this first with `wait` false (start what can be started), then with `wait` true
+    /// (finish, including flushing the device's volatile cache, which the VFS never does itself);
+    /// an emergency sync (sysrq) calls it with `wait` false only. The VFS holds `s_umount`: this
+    /// must not start an internal change ([`sb::SuperBlock::start_intwrite`]), which a frozen
+    /// filesystem's thaw would wait for. The block device's page cache is written back by the VFS
     /// only after each call, so a filesystem whose metadata is there writes it back itself
     /// ([`sb::Metadata::sync`]) before it flushes. Never called on a read-only mount.
     fn sync_fs(_sb: &sb::SuperBlock<Self>, _wait: bool) -> Result {

@@ -18,11 +18,12 @@
 //!
 //! # Soundness
 //!
-//! By type: the size changes only under [`InodeLock`]; cutting it ([`InodeLock::set_size_truncate`])
-//! also needs [`InvalidateLockWrite`]; a write fault's answer is its own folio ([`FaultFolio`]).
-//! At run time: a guard of another inode or mapping is refused (`EINVAL`); negative positions
-//! are refused or find nothing (they have no page index); [`InodeLock::write_size`] only grows
-//! EOF and never past `s_maxbytes`, so cached data inside the file is dropped only by truncation.
+//! By type: the size changes only under [`InodeLock`]; cutting it
+//! ([`InodeLock::set_size_truncate`]) also needs [`InvalidateLockWrite`]; a write fault's answer is
+//! its own folio ([`FaultFolio`]). At run time: a guard of another inode or mapping is refused
+//! (`EINVAL`); negative positions are refused or find nothing (they have no page index);
+//! [`InodeLock::write_size`] only grows EOF and never past `s_maxbytes`, so cached data inside the
+//! file is dropped only by truncation.
 
 use crate::{
     bindings,

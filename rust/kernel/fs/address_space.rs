@@ -262,8 +262,9 @@ impl<M: Mapper + ?Sized> Bridge<M> {
         srcmap: *mut bindings::iomap,
     ) -> crate::ffi::c_int {
         from_result(|| {
-            // SAFETY: C iomap uses this table only for live inodes of `M::FileSystem` (`Ops::iomap`,
-            // `seek_hole_data`, `fiemap`), with its iterator's zeroed, unshared `iomap`/`srcmap`.
+            // SAFETY: C iomap uses this table only for live inodes of `M::FileSystem`
+            // (`Ops::iomap`, `seek_hole_data`, `fiemap`), with its iterator's zeroed, unshared
+            // `iomap`/`srcmap`.
             let (inode, iomap, srcmap) = unsafe {
                 (
                     INode::<M::FileSystem>::from_raw(inode),

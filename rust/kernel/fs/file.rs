@@ -253,9 +253,9 @@ pub trait Operations {
     }
 
     /// Allocates, punches or zeroes a range of `file` (`fallocate`). Called without locks: the
-    /// filesystem takes `i_rwsem`, and `invalidate_lock` to keep page faults out while it
-    /// changes the blocks under cached data ([`crate::pagecache::InodeLock::write_and_drop_range`]).
-    /// Modes other than those of [`FallocateMode`] fail with `EOPNOTSUPP` before the call.
+    /// filesystem takes `i_rwsem`, and `invalidate_lock` to keep page faults out while it changes
+    /// the blocks under cached data ([`crate::pagecache::InodeLock::write_and_drop_range`]). Modes
+    /// other than those of [`FallocateMode`] fail with `EOPNOTSUPP` before the call.
     #[cfg(CONFIG_IOMAP_RS)]
     fn fallocate(_file: &File<Self::FileSystem>, _request: &Fallocate) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)

@@ -885,8 +885,8 @@ pub trait Operations {
     }
 
     /// Removes the entry `name` of `dir`, which names the non-directory `inode` (locked by the
-    /// VFS), and lowers its link count. An inode left without links stays usable by whoever has it open; it is
-    /// deleted when the last reference goes ([`super::FileSystem::evict_inode`]).
+    /// VFS), and lowers its link count. An inode left without links stays usable by whoever has it
+    /// open; it is deleted when the last reference goes ([`super::FileSystem::evict_inode`]).
     fn unlink(
         _dir: &LockedDir<'_, Self::FileSystem>,
         _name: &[u8],
@@ -905,13 +905,13 @@ pub trait Operations {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
-    /// Moves `inode` from `old_name` in `old_dir` to `new_name` in `new_dir`, replacing
-    /// `target` if that name exists (the VFS has checked that `target` is a directory exactly
-    /// when `inode` is, and that neither is an ancestor of the other directory; the
-    /// filesystem checks that a directory `target` is empty). The VFS locks both directories
-    /// and `target`, but not `inode` when it is a directory that stays in the same parent: so
-    /// `inode`'s link count cannot change here. `RENAME_NOREPLACE` is handled by the VFS; other flags are refused
-    /// with `EINVAL` before this is called.
+    /// Moves `inode` from `old_name` in `old_dir` to `new_name` in `new_dir`, replacing `target` if
+    /// that name exists (the VFS has checked that `target` is a directory exactly when `inode` is,
+    /// and that neither is an ancestor of the other directory; the filesystem checks that a
+    /// directory `target` is empty). The VFS locks both directories and `target`, but not `inode`
+    /// when it is a directory that stays in the same parent: so `inode`'s link count cannot change
+    /// here. `RENAME_NOREPLACE` is handled by the VFS; other flags are refused with `EINVAL` before
+    /// this is called.
     fn rename(
         _old_dir: &LockedDir<'_, Self::FileSystem>,
         _old_name: &[u8],

@@ -5,12 +5,12 @@
 //! C headers: [`include/linux/fs.h`](srctree/include/linux/fs.h),
 //! [`include/linux/pagemap.h`](srctree/include/linux/pagemap.h).
 //!
-//! Metadata is read and written through the block device's page cache, as `sb_bread()` does
-//! with buffer heads: [`Metadata::read`] copies bytes out of uptodate folios, [`Metadata::write`]
-//! copies bytes in under the folio lock and dirties the folio, [`Metadata::sync`] writes
-//! everything dirty back and waits. [`Metadata::hold`] keeps a range's pages in the cache, so
-//! that writes to it need neither memory nor a read of the device. Copies, not references into the cache, so that nothing a
-//! filesystem holds can alias memory that another writer of the device changes: a filesystem
+//! Metadata is read and written through the block device's page cache, as `sb_bread()` does with
+//! buffer heads: [`Metadata::read`] copies bytes out of uptodate folios, [`Metadata::write`] copies
+//! bytes in under the folio lock and dirties the folio, [`Metadata::sync`] writes everything dirty
+//! back and waits. [`Metadata::hold`] keeps a range's pages in the cache, so that writes to it need
+//! neither memory nor a read of the device. Copies, not references into the cache, so that nothing
+//! a filesystem holds can alias memory that another writer of the device changes: a filesystem
 //! decodes a snapshot, checks it, and never sees it change under it.
 //!
 //! # Soundness

@@ -21,13 +21,13 @@
 //! [`IomapFlags::STALE`], the folio is released untouched, this pass ends as a short write, and
 //! the iterator maps the rest of the range again.
 //!
-//! In C the check is a convention: the one call in `iomap_write_begin()` that every path must
-//! pass through. Here it is a type: every operation that reads into, zeroes, copies into or
-//! changes the state of a folio is a method of the handles below, and the only way to get the
-//! first one is [`Mapped::lock_folio`], which locks the folio and revalidates the mapping in one
-//! step. A [`LockedFolio`](crate::folio::LockedFolio) has no such methods, so writing through a folio whose mapping was not
-//! revalidated does not compile (`tools/testing/iomap_rs/ui/` holds such programs, each checked
-//! to fail with its error code).
+//! In C the check is a convention: the one call in `iomap_write_begin()` that every path must pass
+//! through. Here it is a type: every operation that reads into, zeroes, copies into or changes the
+//! state of a folio is a method of the handles below, and the only way to get the first one is
+//! [`Mapped::lock_folio`], which locks the folio and revalidates the mapping in one step. A
+//! [`LockedFolio`](crate::folio::LockedFolio) has no such methods, so writing through a folio whose
+//! mapping was not revalidated does not compile (`tools/testing/iomap_rs/ui/` holds such programs,
+//! each checked to fail with its error code).
 //!
 //! # The write protocol, as types
 //!
@@ -50,11 +50,12 @@
 //!
 //! # Lock order
 //!
-//! The caller holds `i_rwsem` exclusively (as for `iomap_file_buffered_write()`), which
-//! serialises file size updates: [`buffered_write`] takes the [`InodeLock`] that proves it. Under it, the filesystem's `begin`/`end` take its own locks,
-//! and each folio is locked on its own, after [`Mapping::balance_dirty_pages`] and after
-//! faulting in the user buffer: copying from user memory happens with page faults disabled
-//! while the folio is locked, and a short copy is retried with a smaller chunk.
+//! The caller holds `i_rwsem` exclusively (as for `iomap_file_buffered_write()`), which serialises
+//! file size updates: [`buffered_write`] takes the [`InodeLock`] that proves it. Under it, the
+//! filesystem's `begin`/`end` take its own locks, and each folio is locked on its own, after
+//! [`Mapping::balance_dirty_pages`] and after faulting in the user buffer: copying from user memory
+//! happens with page faults disabled while the folio is locked, and a short copy is retried with a
+//! smaller chunk.
 
 use super::control::{self, Call, Fix, PausePoint, StaleMapping};
 use super::folio_state::FileFolio;

@@ -14,10 +14,10 @@
 //! repaired`, `DEVICE: repaired` or `DEVICE: superblock: ...`; the devices are checked in the
 //! order given (a test that checks many images pays for one process start).
 //!
-//! `-n` (the default) changes nothing. `-y` repairs everything it can; `-p` and `-a` (preen,
-//! as at boot) repair only what loses nothing: the bitmap (leaked blocks and blocks in use but
-//! free), link counts, a directory's `..`, entry types, the inode table's padding, orphans. What else
-//! `-y` does, each chosen so that the result is a filesystem the kernel mounts and uses:
+//! `-n` (the default) changes nothing. `-y` repairs everything it can; `-p` and `-a` (preen, as at
+//! boot) repair only what loses nothing: the bitmap (leaked blocks and blocks in use but free),
+//! link counts, a directory's `..`, entry types, the inode table's padding, orphans. What else `-y`
+//! does, each chosen so that the result is a filesystem the kernel mounts and uses:
 //!
 //! - an inode whose checksum is wrong but whose fields make sense is written with the right
 //!   checksum; one whose fields do not is cleared (and so are the entries that name it);
