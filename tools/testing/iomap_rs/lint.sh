@@ -4,7 +4,8 @@
 # Style and lint checks of the project's own code, as kernel reviewers run
 # them: rustfmt with the kernel's config, a kernel build with CLIPPY=1
 # (Debian's clippy-driver, matching /usr/bin/rustc), clippy on xtfs's
-# userspace tools, and checkpatch.pl on the C files and headers we add.
+# userspace tools, checkpatch.pl and kernel-doc on the C files and headers we
+# add.
 # Exits non-zero on any finding.
 
 . "$(dirname "$0")/lib.sh"
@@ -53,6 +54,19 @@ checkpatch() {
 	return $rc
 }
 
+# kernel-doc: the comments of the C ABI (include/linux/iomap_rs.h, pulled
+# into Documentation/filesystems/iomap_rs.rst) and of the C files parse,
+# with every parameter, member and return value described.
+kernel_doc() {
+	local out
+	# (It says on stderr that it found no Sphinx: not a finding.)
+	out=$(perl "$KSRC/scripts/kernel-doc" -none -Wall "${c_files[@]}" 2>&1 |
+		grep -v 'Sphinx version not found' || true)
+	[ -z "$out" ] || { echo "$out"; return 1; }
+	perl "$KSRC/scripts/kernel-doc" -rst include/linux/iomap_rs.h 2>/dev/null | grep -c '^\.\. c:' |
+		sed 's/$/ documented items in include\/linux\/iomap_rs.h/'
+}
+
 # MAINTAINERS: every file the series adds (the repository's files at their
 # kernel paths: not the harness's top-level files or the patches to existing
 # files, whose entries are the kernel's) gets a maintainer from our entries,
@@ -79,5 +93,6 @@ step "rustfmt --check (${#rust_files[@]} files)" "$LOG_DIR/lint-rustfmt.log" rus
 step "kernel build with CLIPPY=1" "$LOG_DIR/lint-clippy.log" clippy_build
 step "clippy on tools/testing/xtfs" "$LOG_DIR/lint-tools-clippy.log" tools_clippy
 step "checkpatch.pl (${#c_files[@]} files)" "$LOG_DIR/lint-checkpatch.log" checkpatch
+step "kernel-doc -Wall on the C files and headers" "$LOG_DIR/lint-kernel-doc.log" kernel_doc
 step "get_maintainer.pl on every file the series adds" "$LOG_DIR/lint-maintainers.log" maintainers
 say "lint clean"
