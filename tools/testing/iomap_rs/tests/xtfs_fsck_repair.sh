@@ -10,7 +10,8 @@
 # must be clean for fsck.xtfs -n, mount, and be used without a single error
 # by progs/useimage.c (every file and link read, every directory listed,
 # files created, written, fsynced, renamed, truncated and removed), and be
-# clean again after. The image taken while a file was open and unlinked
+# clean again after. An inode whose fields can be set right without losing
+# anything is kept. The image taken while a file was open and unlinked
 # has that orphan freed; a root directory whose block is gone gets a
 # lost+found holding everything it named. Preening (-p) repairs a bitmap and link counts
 # but leaves a bad entry to -y, saying so. A mounted device is refused.
@@ -58,6 +59,13 @@ for c in $(xtfs_corrupt --list | grep -v '^sb_') $(xtfs_corrupt --list-accepted)
 	fi
 	[ "$rc" = 1 ] || fail "$c: fsck.xtfs -y exit status $rc, expected 1: $(tail -n 3 "$IMAGES/repair.out")"
 	repaired "$c" "$IMAGES/c.img"
+	case $c in
+	inode_bad_nsec | inode_reserved | inode_stray_extent_block)
+		# Fields set right in place: the inode and what it holds stay.
+		expect_eq "$c: inodes in use after the repair (the inode kept)" \
+			"$(inodes_in_use "$IMAGES/base.img")" "$(inodes_in_use "$IMAGES/c.img")"
+		;;
+	esac
 	if [ "$c" = root_bad_extent ]; then
 		# The root's only block is gone: everything it named goes to lost+found.
 		expect_eq "$c: inodes in use after the repair (lost+found added, nothing freed)" \
@@ -88,6 +96,16 @@ fsck.xtfs -y "$IMAGES/c.img" >"$IMAGES/repair.out" 2>&1 || rc=$?
 expect_eq "fsck.xtfs -y after -p" 1 "$rc"
 repaired "-y after -p" "$IMAGES/c.img"
 echo "preening repaired a bitmap and a link count, and left a bad entry to -y"
+
+# Output that cannot be written (fsck piped into head) stops no repair halfway.
+cp "$IMAGES/base.img" "$IMAGES/c.img"
+xtfs_corrupt "$IMAGES/c.img" dir_nlink_one
+xtfs_corrupt "$IMAGES/c.img" dirent_bad_name
+fsck.xtfs -y "$IMAGES/c.img" | head -n 1 >/dev/null
+rc=${PIPESTATUS[0]}
+expect_eq "fsck.xtfs -y | head -n 1: exit status" 1 "$rc"
+repaired "-y with its output cut short" "$IMAGES/c.img"
+echo "fsck.xtfs -y with its output cut short: repaired"
 
 # Written images: an orphan, then random damage.
 xtfs_written_images "$IMAGES" 4m

@@ -45,6 +45,23 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::process::exit;
 use xtfs::*;
 
+/// Prints a line to stdout. A closed or full stdout (fsck piped into `head`) is no reason to
+/// stop in the middle of a repair: what cannot be printed is dropped.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// [`out!`] for stderr.
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 const USAGE: &str = "usage: fsck.xtfs [-n | -y | -p | -a] [-f] [-v] device...";
 const MAX_REPORTS: usize = 200;
 /// Repair passes before giving up: each structural pass can expose more (a cleared inode
@@ -57,6 +74,46 @@ enum Mode {
     Check,
     Preen,
     Repair,
+}
+
+/// Inode slot `b` (in use) with the fields that [`RawInode::decode_fields`] refuses set right
+/// where that loses nothing it holds, and what was done; `None` if a field cannot be (a file
+/// type that is none of xtfs's, a size beyond the largest file). Nanoseconds out of range
+/// become 0; reserved fields are zeroed; an extent block named by an inode whose extents fit
+/// inline is dropped (the bitmap repair frees it), and an inode with more extents than fit
+/// inline but no extent block keeps its inline ones; a directory without a parent gets the
+/// root (the check of its `..` sets it right), anything else loses its parent.
+fn repaired_fields(b: &[u8]) -> Option<([u8; INODE_SIZE], String)> {
+    let mut raw = RawInode::fields(b);
+    let dir = raw.mode & S_IFMT == S_IFDIR;
+    if raw.mode == 0 || raw.size > i64::MAX as u64 {
+        return None;
+    }
+    let mut how = Vec::new();
+    for t in raw.times.iter_mut().filter(|t| t.1 >= 1_000_000_000) {
+        t.1 = 0;
+        how.push("nanoseconds to 0");
+    }
+    if le16(b, 2) != 0 || le32(b, 76) != 0 || le32(b, 248) != 0 {
+        how.push("reserved fields to 0");
+    }
+    if raw.nextents as usize <= INLINE_EXTENTS && raw.extent_block != 0 {
+        raw.extent_block = 0;
+        how.push("drop the extent block");
+    } else if raw.nextents as usize > INLINE_EXTENTS && raw.extent_block == 0 {
+        raw.nextents = INLINE_EXTENTS as u32;
+        how.push("drop the extents beyond the inline ones");
+    }
+    if dir && raw.parent == 0 {
+        raw.parent = ROOT_INO;
+        how.push("parent to the root");
+    } else if !dir && raw.parent != 0 {
+        raw.parent = 0;
+        how.push("no parent");
+    }
+    // The checksum does not matter here: the repair writes it.
+    let fixed = raw.encode_with_crc(0);
+    matches!(RawInode::decode_fields(&fixed), Ok(Some(_))).then(|| (fixed, how.join(", ")))
 }
 
 /// Who owns a block, for reports of blocks claimed twice.
@@ -82,6 +139,9 @@ impl std::fmt::Display for Owner {
 enum Fix {
     /// Writes inode `.0` with its checksum computed again.
     Checksum(u32),
+    /// Writes inode `.0` as `.1`: its fields that made no sense repaired in place
+    /// ([`repaired_fields`]), the rest as they were.
+    Fields(u32, Box<[u8; INODE_SIZE]>),
     /// Clears inode `.0`'s slot: its blocks become free at the next bitmap repair.
     ClearInode(u32),
     /// Clears inode `.0`, which no name reaches and has no links (a file deleted while open:
@@ -139,6 +199,7 @@ impl Fix {
     fn inode(&self) -> Option<u32> {
         match self {
             Fix::Checksum(i)
+            | Fix::Fields(i, _)
             | Fix::ClearInode(i)
             | Fix::Orphan(i)
             | Fix::Reconnect(i)
@@ -190,7 +251,7 @@ impl Checker {
     fn problem(&mut self, msg: String, fix: Option<Fix>) {
         self.problems += 1;
         if self.problems <= MAX_REPORTS && !self.quiet {
-            println!("{msg}");
+            out!("{msg}");
         }
         match fix.filter(|f| !matches!(f, Fix::Reconnect(i) if self.not_reconnected.contains(i))) {
             Some(f) => {
@@ -207,7 +268,7 @@ impl Checker {
         self.dev
             .read(block * bs, (count * bs) as usize)
             .unwrap_or_else(|e| {
-                eprintln!("fsck.xtfs: read of block {block}: {e}");
+                err!("fsck.xtfs: read of block {block}: {e}");
                 exit(8)
             })
     }
@@ -215,7 +276,7 @@ impl Checker {
     fn write(&self, block: u64, offset: u64, buf: &[u8]) {
         let at = block * self.sb.block_size() + offset;
         self.dev.write(at, buf).unwrap_or_else(|e| {
-            eprintln!("fsck.xtfs: write at byte {at}: {e}");
+            err!("fsck.xtfs: write at byte {at}: {e}");
             exit(8)
         })
     }
@@ -409,7 +470,22 @@ impl Checker {
                         self.problem(format!("inode {ino}: {e}"), Some(Fix::Checksum(ino)));
                         raw
                     }
-                    _ => {
+                    Err(field) => match repaired_fields(b) {
+                        // Fields that can be set right without losing what the inode holds.
+                        Some((fixed, how)) => {
+                            self.problem(
+                                format!("inode {ino}: {field} (repair: {how})"),
+                                Some(Fix::Fields(ino, Box::new(fixed))),
+                            );
+                            RawInode::fields(&fixed)
+                        }
+                        None => {
+                            let fix = (ino != ROOT_INO).then_some(Fix::ClearInode(ino));
+                            self.problem(format!("inode {ino}: {field}"), fix);
+                            continue;
+                        }
+                    },
+                    Ok(None) => {
                         let fix = (ino != ROOT_INO).then_some(Fix::ClearInode(ino));
                         self.problem(format!("inode {ino}: {e}"), fix);
                         continue;
@@ -702,7 +778,7 @@ impl Checker {
             );
         }
         if (verbose || self.problems == 0) && !self.quiet {
-            println!(
+            out!(
                 "{} inodes of {} in use, {} blocks of {} ({} bytes each) in use",
                 inodes.len(),
                 sb.inodes,
@@ -741,11 +817,12 @@ impl Checker {
                 let raw = fields(self, *ino);
                 self.write_inode(*ino, &raw);
             }
+            Fix::Fields(ino, fixed) => self.write_inode(*ino, &RawInode::fields(&fixed[..])),
             Fix::Reconnect(ino) => {
                 // Left as it is if it cannot go in (no room, no free inode or block): then it
                 // stays a problem, not repaired.
                 if !self.reconnect(*ino) {
-                    println!("inode {ino}: cannot be linked into lost+found: left as it is");
+                    out!("inode {ino}: cannot be linked into lost+found: left as it is");
                     self.not_reconnected.insert(*ino);
                 }
             }
@@ -952,7 +1029,7 @@ impl Checker {
             self.write(b, off, &[0u8; INODE_SIZE]);
             return None;
         };
-        println!("{name} made: inode {ino}");
+        out!("{name} made: inode {ino}");
         self.lost_found = Some(ino);
         Some(ino)
     }
@@ -981,7 +1058,7 @@ impl Checker {
             raw.parent = lf;
             self.write_inode(ino, &raw);
         }
-        println!("inode {ino}: linked into lost+found");
+        out!("inode {ino}: linked into lost+found");
         true
     }
 
@@ -1003,17 +1080,17 @@ fn check(path: &str, mode: Mode, verbose: bool) -> i32 {
         Device::open_exclusive(path)
     };
     let dev = opened.unwrap_or_else(|e| {
-        eprintln!("fsck.xtfs: {path}: {e}");
+        err!("fsck.xtfs: {path}: {e}");
         exit(8)
     });
     let head = dev.read(0, 512).unwrap_or_else(|e| {
-        eprintln!("fsck.xtfs: {path}: cannot read the superblock: {e}");
+        err!("fsck.xtfs: {path}: cannot read the superblock: {e}");
         exit(8)
     });
     let sb = match Super::decode(&head, dev.bytes) {
         Ok(sb) => sb,
         Err(e) => {
-            println!("{path}: superblock: {e}");
+            out!("{path}: superblock: {e}");
             return 4;
         }
     };
@@ -1031,14 +1108,14 @@ fn check(path: &str, mode: Mode, verbose: bool) -> i32 {
     };
     c.run(verbose);
     if c.problems == 0 {
-        println!("{path}: clean");
+        out!("{path}: clean");
         return 0;
     }
     if c.problems > MAX_REPORTS {
-        println!("... and {} more", c.problems - MAX_REPORTS);
+        out!("... and {} more", c.problems - MAX_REPORTS);
     }
     if mode == Mode::Check || c.root_lost {
-        println!("{path}: {} problems found, not repaired", c.problems);
+        out!("{path}: {} problems found, not repaired", c.problems);
         return 4;
     }
     let mut repaired = 0;
@@ -1071,11 +1148,11 @@ fn check(path: &str, mode: Mode, verbose: bool) -> i32 {
         }
     }
     c.dev.file.sync_all().unwrap_or_else(|e| {
-        eprintln!("fsck.xtfs: {path}: sync: {e}");
+        err!("fsck.xtfs: {path}: sync: {e}");
         exit(8)
     });
     if c.problems == 0 {
-        println!("{path}: repaired ({repaired} repairs)");
+        out!("{path}: repaired ({repaired} repairs)");
         return 1;
     }
     // What is left, reported once more.
@@ -1083,9 +1160,9 @@ fn check(path: &str, mode: Mode, verbose: bool) -> i32 {
     c.quiet = false;
     c.run(verbose);
     if mode == Mode::Preen && c.unfixable < c.problems {
-        println!("{path}: UNEXPECTED INCONSISTENCY: run fsck.xtfs -y");
+        out!("{path}: UNEXPECTED INCONSISTENCY: run fsck.xtfs -y");
     }
-    println!(
+    out!(
         "{path}: {} problems left after {repaired} repairs",
         c.problems
     );
@@ -1107,7 +1184,7 @@ fn main() {
                 None
             }
             s if s.starts_with('-') => {
-                eprintln!("fsck.xtfs: unknown option {s}\n{USAGE}");
+                err!("fsck.xtfs: unknown option {s}\n{USAGE}");
                 exit(16)
             }
             s => {
@@ -1117,14 +1194,14 @@ fn main() {
         };
         if let Some(m) = m {
             if mode.is_some_and(|prev| prev != m) {
-                eprintln!("fsck.xtfs: only one of -n, -y and -p may be given\n{USAGE}");
+                err!("fsck.xtfs: only one of -n, -y and -p may be given\n{USAGE}");
                 exit(16)
             }
             mode = Some(m);
         }
     }
     if devices.is_empty() {
-        eprintln!("{USAGE}");
+        err!("{USAGE}");
         exit(16)
     }
     let mode = mode.unwrap_or(Mode::Check);

@@ -35,6 +35,9 @@ const CASES: &[&str] = &[
     "root_bad_extent",
     "root_size",
     "inode_bad_mode",
+    "inode_bad_nsec",
+    "inode_reserved",
+    "inode_stray_extent_block",
     "inode_extent_beyond_device",
     "inode_extent_overlap",
     "inode_nlink_zero",
@@ -192,6 +195,31 @@ impl Img {
                 let (_, ino) = self.root_entry(false);
                 let mut r = self.inode(ino);
                 r.mode = 0o010644;
+                self.put_inode(ino, &r);
+            }
+            "inode_bad_nsec" => {
+                let (_, ino) = self.root_entry_where(|t| t == DT_REG);
+                let mut r = self.inode(ino);
+                r.times[1].1 = 1_000_000_000;
+                self.put_inode(ino, &r);
+            }
+            "inode_reserved" => {
+                // A reserved field that is not zero, under a right checksum.
+                let (_, ino) = self.root_entry_where(|t| t == DT_REG);
+                let mut b = self.dev.read(self.inode_off(ino), INODE_SIZE).unwrap();
+                put32(&mut b, 76, 0x5a5a);
+                let crc = RawInode::checksum(&b, ino, crc32c);
+                put32(&mut b, INODE_CRC_OFFSET, crc);
+                self.dev.write(self.inode_off(ino), &b).unwrap();
+            }
+            "inode_stray_extent_block" => {
+                // An extent block named by an inode whose extents all fit inline.
+                let (_, ino) = self.root_entry_where(|t| t == DT_REG);
+                let mut r = self.inode(ino);
+                if r.nextents as usize > INLINE_EXTENTS {
+                    fail("the file has an extent chain");
+                }
+                r.extent_block = self.sb.blocks - 1;
                 self.put_inode(ino, &r);
             }
             "inode_extent_beyond_device" => {
