@@ -674,7 +674,12 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
             inode::Type::Dir
         }
         format::S_IFLNK => {
-            if extents.len() != 1 || extents[0].len != 1 || raw.size == 0 || raw.size >= bs {
+            if extents.len() != 1
+                || extents[0].len != 1
+                || extents[0].flags != 0
+                || raw.size == 0
+                || raw.size >= bs
+            {
                 return Err(corrupt!("symlink {}: bad size or extents\n", ino));
             }
             inode::Type::Lnk

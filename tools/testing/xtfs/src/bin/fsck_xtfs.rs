@@ -159,8 +159,8 @@ enum Fix {
     EntryType(u64, usize, u8),
     /// Sets directory `.0`'s parent to `.1`.
     Parent(u32, u32),
-    /// Sets directory `.0`'s size to `.1`.
-    DirSize(u32, u64),
+    /// Sets the size of directory or symlink `.0` to `.1`.
+    Size(u32, u64),
     /// Zeroes the bytes of the inode table after the last inode.
     ZeroItableTail,
     /// Sets inode `.0`'s link count to `.1`.
@@ -205,7 +205,7 @@ impl Fix {
             | Fix::Reconnect(i)
             | Fix::Extents(i, ..)
             | Fix::Parent(i, _)
-            | Fix::DirSize(i, _)
+            | Fix::Size(i, _)
             | Fix::Links(i, _) => Some(*i),
             _ => None,
         }
@@ -435,16 +435,28 @@ impl Checker {
     }
 
     /// The blocks of a directory or symlink, in file order, if they are all written and
-    /// contiguous from file block 0 (else `Err` with the records to keep).
-    fn data_blocks(inode: &Inode) -> Result<Vec<u64>, (u64, Vec<Extent>)> {
+    /// contiguous from file block 0. Else `Err` with the first file block that is not, the
+    /// records to keep (those before a hole, without an unwritten flag: xtfs writes these
+    /// blocks whole, so the flag is damage and what they hold is read as it is) and whether
+    /// the blocks are complete all the same (only flags were wrong).
+    fn data_blocks(inode: &Inode) -> Result<Vec<u64>, (u64, Vec<Extent>, bool)> {
         let mut blocks = Vec::new();
-        for (i, e) in inode.extents.iter().enumerate() {
-            if e.flags != 0 || e.file_block != blocks.len() as u64 {
-                return Err((e.file_block, inode.extents[..i].to_vec()));
+        let mut keep = Vec::new();
+        let mut flagged = None;
+        for e in &inode.extents {
+            if e.file_block != blocks.len() as u64 {
+                return Err((flagged.unwrap_or(e.file_block), keep, false));
             }
+            if e.flags != 0 {
+                flagged.get_or_insert(e.file_block);
+            }
+            keep.push(Extent { flags: 0, ..*e });
             blocks.extend(e.disk_block..e.disk_block + e.len as u64);
         }
-        Ok(blocks)
+        match flagged {
+            Some(at) => Err((at, keep, true)),
+            None => Ok(blocks),
+        }
     }
 
     fn run(&mut self, verbose: bool) {
@@ -529,25 +541,27 @@ impl Checker {
             }
             let blocks = match Self::data_blocks(inode) {
                 Ok(blocks) => blocks,
-                Err((at, keep)) => {
+                Err((at, keep, whole)) => {
                     // The entries of the blocks before the hole stay.
                     let prefix: Vec<u64> = keep
                         .iter()
                         .flat_map(|e| e.disk_block..e.disk_block + e.len as u64)
                         .collect();
-                    let fix = if mode == S_IFLNK {
+                    let fix = if mode == S_IFLNK && !whole {
                         Fix::ClearInode(ino)
                     } else {
                         Fix::Extents(ino, keep, inode.chain.clone())
                     };
+                    let what = if whole {
+                        "an unwritten extent"
+                    } else {
+                        "a hole"
+                    };
                     self.problem(
-                        format!(
-                            "inode {ino}: directory or symlink has a hole or an unwritten extent \
-                             at file block {at}"
-                        ),
+                        format!("inode {ino}: directory or symlink has {what} at file block {at}"),
                         Some(fix),
                     );
-                    if mode == S_IFLNK {
+                    if mode == S_IFLNK && !whole {
                         continue;
                     }
                     prefix
@@ -555,12 +569,22 @@ impl Checker {
             };
             if mode == S_IFLNK {
                 if blocks.len() != 1 || size == 0 || size >= bs {
+                    // One block whose target ends within it (the rest of the block is
+                    // zeroes): the size is set to it.
+                    let target_len = (blocks.len() == 1)
+                        .then(|| self.read(blocks[0], 1))
+                        .and_then(|b| b.iter().position(|&c| c == 0))
+                        .filter(|&n| n > 0);
+                    let fix = match target_len {
+                        Some(n) => Fix::Size(ino, n as u64),
+                        None => Fix::ClearInode(ino),
+                    };
                     self.problem(
                         format!(
                             "inode {ino}: symlink of {size} bytes in {} blocks",
                             blocks.len()
                         ),
-                        Some(Fix::ClearInode(ino)),
+                        Some(fix),
                     );
                 }
                 continue;
@@ -572,7 +596,7 @@ impl Checker {
                         "inode {ino}: directory size {size} does not match its {} blocks",
                         blocks.len()
                     ),
-                    Some(Fix::DirSize(ino, blocks.len() as u64 * bs)),
+                    Some(Fix::Size(ino, blocks.len() as u64 * bs)),
                 );
             }
             let mut names = HashSet::new();
@@ -862,7 +886,7 @@ impl Checker {
                 raw.parent = *parent;
                 self.write_inode(*ino, &raw);
             }
-            Fix::DirSize(ino, size) => {
+            Fix::Size(ino, size) => {
                 let mut raw = fields(self, *ino);
                 raw.size = *size;
                 self.write_inode(*ino, &raw);

@@ -41,6 +41,8 @@ const CASES: &[&str] = &[
     "inode_extent_beyond_device",
     "inode_extent_overlap",
     "inode_nlink_zero",
+    "dir_extent_unwritten",
+    "symlink_size",
     "dir_nlink_max",
     "dir_nlink_one",
     "dirent_bad_name",
@@ -250,6 +252,19 @@ impl Img {
                     ..e
                 };
                 r.nextents = n as u32 + 1;
+                self.put_inode(ino, &r);
+            }
+            "dir_extent_unwritten" => {
+                // A subdirectory's block marked unwritten: xtfs writes directory blocks whole.
+                let (_, ino) = self.root_entry(true);
+                let mut r = self.inode(ino);
+                r.inline[0].flags = EXTENT_UNWRITTEN;
+                self.put_inode(ino, &r);
+            }
+            "symlink_size" => {
+                let (_, ino) = self.root_entry_where(|t| t == DT_LNK);
+                let mut r = self.inode(ino);
+                r.size = 0;
                 self.put_inode(ino, &r);
             }
             "dir_nlink_max" | "dir_nlink_one" => {
