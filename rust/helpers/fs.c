@@ -7,7 +7,9 @@
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/iomap.h>
+#if IS_ENABLED(CONFIG_IOMAP_RS)
 #include <linux/iomap_rs.h>
+#endif
 #include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>

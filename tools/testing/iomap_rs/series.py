@@ -100,6 +100,12 @@ def patch_description(path):
 
 def assign_files(repo, patches):
     tracked = [f for f in git(repo, "ls-files").split("\n") if f.startswith(SERIES_ROOTS)]
+    # The harness builds what is in the directories, tracked or not: a file it builds that the
+    # series would leave out is refused.
+    untracked = [f for f in git(repo, "ls-files", "--others", "--exclude-standard").split("\n")
+                 if f.startswith(SERIES_ROOTS)]
+    if untracked:
+        die(f"untracked files (add them or remove them): {' '.join(untracked)}")
     owner = {}
     for f in tracked:
         best = None
@@ -119,6 +125,13 @@ def assign_files(repo, patches):
                 die(f"patch {i + 1}: {a}: no tracked file")
     for f, i in owner.items():
         patches[i].files.append(f)
+    # A hold is of a file an earlier patch added, and names lines that are there.
+    for i, p in enumerate(patches):
+        for h in p.holds:
+            if owner.get(h[0], i) >= i:
+                die(f"patch {i + 1}: hold of {h[0]}, which no earlier patch adds")
+            with open(os.path.join(repo, h[0])) as f:
+                held_ranges(f.read().split("\n"), h, h[0])
     return owner
 
 

@@ -88,18 +88,23 @@ compare() {
 # checkpatch --strict: an error or a warning fails; checks (CHECK:, style
 # questions such as the kernel's own TRACE_EVENT() layout) are listed.
 checkpatch() {
-	local p out rc=0
+	local p out rc=0 status
 	for p in $(patches); do
 		# (Its SPDX check runs python3 from PATH and needs Debian's python3-ply.)
-		out=$(cd "$CHECK" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict --no-summary --quiet \
-			--show-types "$p" 2>&1) || true
-		if [ -z "$out" ]; then
+		status=0
+		out=$(cd "$CHECK" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict \
+			--no-summary --quiet --show-types "$p" 2>&1) || status=$?
+		if [ $status = 0 ]; then
 			echo "clean: ${p##*/}"
 			continue
 		fi
 		echo "== ${p##*/}"
 		echo "$out"
-		echo "$out" | grep -q '^\(ERROR\|WARNING\):' && rc=1
+		# A failure that reports no finding is checkpatch failing, not the patch.
+		# (Here-strings: grep -q ends a pipe early, which pipefail counts as a failure.)
+		grep -q '^\(ERROR\|WARNING\|CHECK\):' <<<"$out" ||
+			{ echo "checkpatch.pl failed (status $status) without a finding"; rc=1; }
+		grep -q '^\(ERROR\|WARNING\):' <<<"$out" && rc=1
 	done
 	return $rc
 }

@@ -6,7 +6,8 @@
  *   useimage DEV MNT FSTYPE
  *
  * Mounts DEV on MNT; reads every regular file (each data segment that
- * SEEK_DATA and SEEK_HOLE find, and its last byte), reads every symbolic link, lists every directory (nftw); then changes things: creates
+ * SEEK_DATA and SEEK_HOLE find, and its last byte), reads every symbolic
+ * link, lists every directory (nftw); then changes things: creates
  * a file and writes 64 KiB into it, fsyncs it, renames it into a new
  * directory, appends to and truncates the first file found, makes and
  * removes a directory, unlinks what it made; unmounts. Prints one line:
@@ -48,27 +49,31 @@ static void done(int ret, const char *op, const char *path)
 static int read_data(int fd, off_t size)
 {
 	static char buf[65536];
-	off_t data = 0, hole;
+	off_t data = 0, next, hole;
 	ssize_t n;
 
 	for (;;) {
-		data = lseek(fd, data, SEEK_DATA);
-		if (data < 0)
+		next = lseek(fd, data, SEEK_DATA);
+		if (next < 0)
 			break;
-		hole = lseek(fd, data, SEEK_HOLE);
+		hole = lseek(fd, next, SEEK_HOLE);
 		if (hole < 0)
 			return -1;
-		if (hole <= data) {
+		/* Each segment is after the last, or the walk would not end. */
+		if (next < data || hole <= next) {
 			errno = EINVAL;
 			return -1;
 		}
-		for (; data < hole; data += n) {
+		for (data = next; data < hole; data += n) {
 			n = pread(fd, buf, hole - data < (off_t)sizeof(buf) ?
 				  (size_t)(hole - data) : sizeof(buf), data);
 			if (n < 0)
 				return -1;
-			if (!n)
-				return 0;
+			/* End of file before the hole that SEEK_HOLE found. */
+			if (!n) {
+				errno = EIO;
+				return -1;
+			}
 		}
 	}
 	if (errno != ENXIO)

@@ -97,15 +97,16 @@ expect_eq "fsck.xtfs -y after -p" 1 "$rc"
 repaired "-y after -p" "$IMAGES/c.img"
 echo "preening repaired a bitmap and a link count, and left a bad entry to -y"
 
-# Output that cannot be written (fsck piped into head) stops no repair halfway.
+# Output that cannot be written (a closed pipe) stops no repair halfway: the
+# reader is gone before fsck.xtfs starts, so each of its writes fails (EPIPE).
 cp "$IMAGES/base.img" "$IMAGES/c.img"
 xtfs_corrupt "$IMAGES/c.img" dir_nlink_one
 xtfs_corrupt "$IMAGES/c.img" dirent_bad_name
-fsck.xtfs -y "$IMAGES/c.img" | head -n 1 >/dev/null
-rc=${PIPESTATUS[0]}
-expect_eq "fsck.xtfs -y | head -n 1: exit status" 1 "$rc"
+rc=0
+{ sleep 1; fsck.xtfs -y "$IMAGES/c.img" 2>&1; } | true || rc=${PIPESTATUS[0]}
+expect_eq "fsck.xtfs -y writing to a closed pipe: exit status" 1 "$rc"
 repaired "-y with its output cut short" "$IMAGES/c.img"
-echo "fsck.xtfs -y with its output cut short: repaired"
+echo "fsck.xtfs -y writing to a closed pipe: repaired"
 
 # Written images: an orphan, then random damage.
 xtfs_written_images "$IMAGES" 4m

@@ -76,6 +76,11 @@ enum Mode {
     Repair,
 }
 
+/// Whether inode slot `b` holds the checksum of inode `ino`.
+fn crc_ok(b: &[u8], ino: u32) -> bool {
+    le32(b, INODE_CRC_OFFSET) == RawInode::checksum(b, ino, crc32c)
+}
+
 /// Inode slot `b` (in use) with the fields that [`RawInode::decode_fields`] refuses set right
 /// where that loses nothing it holds, and what was done; `None` if a field cannot be (a file
 /// type that is none of xtfs's, a size beyond the largest file). Nanoseconds out of range
@@ -90,8 +95,10 @@ fn repaired_fields(b: &[u8]) -> Option<([u8; INODE_SIZE], String)> {
         return None;
     }
     let mut how = Vec::new();
-    for t in raw.times.iter_mut().filter(|t| t.1 >= 1_000_000_000) {
-        t.1 = 0;
+    if raw.times.iter().any(|t| t.1 >= 1_000_000_000) {
+        for t in raw.times.iter_mut().filter(|t| t.1 >= 1_000_000_000) {
+            t.1 = 0;
+        }
         how.push("nanoseconds to 0");
     }
     if le16(b, 2) != 0 || le32(b, 76) != 0 || le32(b, 248) != 0 {
@@ -482,8 +489,10 @@ impl Checker {
                         self.problem(format!("inode {ino}: {e}"), Some(Fix::Checksum(ino)));
                         raw
                     }
-                    Err(field) => match repaired_fields(b) {
-                        // Fields that can be set right without losing what the inode holds.
+                    // Fields that can be set right without losing what the inode holds; only
+                    // under a right checksum: with a wrong one as well, the slot is more likely
+                    // garbage than an inode, whose blocks would be claimed from their owners.
+                    Err(field) => match repaired_fields(b).filter(|_| crc_ok(b, ino)) {
                         Some((fixed, how)) => {
                             self.problem(
                                 format!("inode {ino}: {field} (repair: {how})"),
@@ -569,12 +578,15 @@ impl Checker {
             };
             if mode == S_IFLNK {
                 if blocks.len() != 1 || size == 0 || size >= bs {
-                    // One block whose target ends within it (the rest of the block is
-                    // zeroes): the size is set to it.
+                    // One block whose target ends within it, the rest of the block zeroes
+                    // as xtfs and mkfs.xtfs leave it: the size is set to it. Anything else
+                    // is not a symlink's block.
                     let target_len = (blocks.len() == 1)
                         .then(|| self.read(blocks[0], 1))
-                        .and_then(|b| b.iter().position(|&c| c == 0))
-                        .filter(|&n| n > 0);
+                        .and_then(|b| {
+                            let n = b.iter().position(|&c| c == 0)?;
+                            (n > 0 && b[n..].iter().all(|&c| c == 0)).then_some(n)
+                        });
                     let fix = match target_len {
                         Some(n) => Fix::Size(ino, n as u64),
                         None => Fix::ClearInode(ino),
