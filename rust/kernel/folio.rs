@@ -161,8 +161,9 @@ impl Folio {
         // SAFETY: The folio is referenced. `folio_lock` may sleep: as for `Mutex::lock`, calling
         // it in atomic context is a bug that `might_sleep()` reports, not memory unsafety.
         unsafe { bindings::folio_lock(this.as_raw()) };
-        // INVARIANT: We just took the lock and own it.
+        // INVARIANT: We just took the lock and own it; the size is read under it.
         LockedFolio {
+            size: this.size(),
             folio: this,
             _not_send: PhantomData,
         }
@@ -173,8 +174,9 @@ impl Folio {
     pub fn try_lock(this: ARef<Folio>) -> Result<LockedFolio, ARef<Folio>> {
         // SAFETY: The folio is referenced.
         if unsafe { bindings::folio_trylock(this.as_raw()) } {
-            // INVARIANT: The trylock succeeded; we own the lock.
+            // INVARIANT: The trylock succeeded; we own the lock. The size is read under it.
             Ok(LockedFolio {
+                size: this.size(),
                 folio: this,
                 _not_send: PhantomData,
             })
@@ -195,7 +197,9 @@ impl Folio {
 ///
 /// # Invariants
 ///
-/// `folio` is locked, and the lock is owned by this object.
+/// `folio` is locked, and the lock is owned by this object. `size` is the folio's size: splitting
+/// a folio (`split_huge_page_to_list_to_order()`) needs its lock, so the size read once the lock
+/// was taken holds as long as it is.
 ///
 /// # Examples
 ///
@@ -213,10 +217,18 @@ impl Folio {
 /// ```
 pub struct LockedFolio {
     folio: ARef<Folio>,
+    size: usize,
     _not_send: PhantomData<*mut ()>,
 }
 
 impl LockedFolio {
+    /// The size of the folio in bytes, as [`Folio::size`]: read once, when the lock was taken,
+    /// as it cannot change while the lock is held.
+    #[inline]
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
     /// Unlocks the folio and returns the reference.
     #[inline]
     pub fn unlock(self) -> ARef<Folio> {
@@ -259,9 +271,10 @@ impl LockedFolio {
     #[inline]
     pub unsafe fn from_raw(ptr: NonNull<bindings::folio>) -> Self {
         // SAFETY: The caller transfers one reference.
-        let folio = unsafe { ARef::from_raw(ptr.cast()) };
-        // INVARIANT: The caller transfers the lock.
+        let folio: ARef<Folio> = unsafe { ARef::from_raw(ptr.cast()) };
+        // INVARIANT: The caller transfers the lock; the size is read under it.
         Self {
+            size: folio.size(),
             folio,
             _not_send: PhantomData,
         }

@@ -242,7 +242,8 @@ impl<'m, 'a, O: IomapOps> ValidatedFolio<'m, 'a, O> {
     /// `len` is cut at the end of the folio and of the mapping ([`PreparedWrite::len`]). On an
     /// error the folio is handed back untouched; `EOPNOTSUPP` for inline data and buffer heads,
     /// which iomap_rs does not implement.
-    pub fn prepare_write(mut self, len: usize) -> Result<PreparedWrite<'m, 'a, O>> {
+    #[inline]
+    pub fn prepare_write(self, len: usize) -> Result<PreparedWrite<'m, 'a, O>> {
         let pos = self.pos;
         let limit = self.span.end().min(self.mapped.range().end());
         // `pos` lies in the folio and the mapping, so the difference is positive and fits a
@@ -257,6 +258,32 @@ impl<'m, 'a, O: IomapOps> ValidatedFolio<'m, 'a, O> {
         if src_type == MappingType::Inline || srcmap.flags().intersects(IomapFlags::BUFFER_HEAD) {
             return Err(Error::from_errno(-(bindings::EOPNOTSUPP as i32)));
         }
+        let fsize = self.span.len() as usize;
+        // A write covering the whole folio dirties all of it: no per-block state is needed.
+        if !unshare && from == 0 && to == fsize {
+            return Ok(PreparedWrite {
+                folio: self,
+                off: from,
+                len,
+            });
+        }
+        self.prepare_blocks(pos, from, len, src_type)
+    }
+
+    /// [`Self::prepare_write`] of a write that does not cover the whole folio, or unshares:
+    /// the folio's per-block state, and the blocks the write partly covers read or zeroed. Out
+    /// of line, so that the whole-folio case stays small enough to be inlined.
+    #[inline(never)]
+    fn prepare_blocks(
+        mut self,
+        pos: i64,
+        from: usize,
+        len: usize,
+        src_type: MappingType,
+    ) -> Result<PreparedWrite<'m, 'a, O>> {
+        let to = from + len;
+        let flags = self.mapped.flags();
+        let unshare = flags.contains(IterFlags::UNSHARE);
         let prepared = |this| {
             Ok(PreparedWrite {
                 folio: this,
@@ -264,11 +291,6 @@ impl<'m, 'a, O: IomapOps> ValidatedFolio<'m, 'a, O> {
                 len,
             })
         };
-        let fsize = self.span.len() as usize;
-        // A write covering the whole folio dirties all of it: no per-block state is needed.
-        if !unshare && from == 0 && to == fsize {
-            return prepared(self);
-        }
         self.file_folio_mut().prepare_state(flags)?;
         if self.folio().test_uptodate() {
             return prepared(self);
@@ -363,7 +385,10 @@ impl<'m, 'a, O: IomapOps> PreparedWrite<'m, 'a, O> {
     /// page faults disabled (fewer if the user buffer faulted).
     pub fn copy_from_iter<'i>(mut self, from: &'i mut IovIter) -> CopiedWrite<'m, 'a, 'i, O> {
         let (off, len) = (self.off, self.len);
-        let writably_mapped = self.folio.mapped.inode.mapping().writably_mapped();
+        // Where `flush_dcache_folio()` does nothing (`IOMAP_RS_ARCH_FLUSHES_DCACHE`), neither
+        // does asking whether the mapping is writably mapped.
+        let writably_mapped = bindings::IOMAP_RS_ARCH_FLUSHES_DCACHE != 0
+            && self.folio.mapped.inode.mapping().writably_mapped();
         let folio = self.folio.file_folio_mut();
         if writably_mapped {
             folio.flush_dcache();
@@ -497,18 +522,20 @@ impl<O: IomapOps> CopiedWrite<'_, '_, '_, O> {
         };
         // Update the in-memory size after copying the data in and before unlocking the folio;
         // writing the size to disk is the filesystem's business, after I/O completion.
+        let Some(lock) = lock else {
+            vf.put(written);
+            return Commit { copied, written };
+        };
         let inode = vf.mapped.inode;
         let old_size = inode.size();
-        if let Some(lock) = lock {
-            let end = pos + written as i64;
-            // `write_size` refuses only a size beyond `s_maxbytes`, which `write_checks` keeps
-            // writes below: the bytes past it stay beyond EOF.
-            if end > old_size && lock.write_size(end).is_ok() {
-                vf.mapped.iomap.mark_size_changed();
-            }
+        let end = pos + written as i64;
+        // `write_size` refuses only a size beyond `s_maxbytes`, which `write_checks` keeps
+        // writes below: the bytes past it stay beyond EOF.
+        if end > old_size && lock.write_size(end).is_ok() {
+            vf.mapped.iomap.mark_size_changed();
         }
         vf.put(written);
-        if lock.is_some() && old_size < pos {
+        if old_size < pos {
             inode.pagecache_size_extended(old_size, pos);
         }
         Commit { copied, written }
@@ -516,8 +543,12 @@ impl<O: IomapOps> CopiedWrite<'_, '_, '_, O> {
 }
 
 impl<O: IomapOps> Drop for CopiedWrite<'_, '_, '_, O> {
+    #[inline]
     fn drop(&mut self) {
-        self.complete(None, false);
+        // Once committed, dropping does nothing: tested here, without the call.
+        if !self.done {
+            self.complete(None, false);
+        }
     }
 }
 
