@@ -161,7 +161,9 @@ impl Folio {
         // SAFETY: The folio is referenced. `folio_lock` may sleep: as for `Mutex::lock`, calling
         // it in atomic context is a bug that `might_sleep()` reports, not memory unsafety.
         unsafe { bindings::folio_lock(this.as_raw()) };
-        // INVARIANT: We just took the lock and own it; the size is read under it.
+        // INVARIANT: We just took the lock and own it. The size is read under the lock and with our
+        // reference: splitting a folio needs both (`split_huge_page_to_list_to_order()` asserts the
+        // lock and freezes the reference count), so the size cannot change while `self` exists.
         LockedFolio {
             size: this.size(),
             folio: this,
@@ -174,7 +176,8 @@ impl Folio {
     pub fn try_lock(this: ARef<Folio>) -> Result<LockedFolio, ARef<Folio>> {
         // SAFETY: The folio is referenced.
         if unsafe { bindings::folio_trylock(this.as_raw()) } {
-            // INVARIANT: The trylock succeeded; we own the lock. The size is read under it.
+            // INVARIANT: The trylock succeeded; we own the lock. The size is read under it and
+            // with our reference, as in `lock`.
             Ok(LockedFolio {
                 size: this.size(),
                 folio: this,
@@ -197,9 +200,7 @@ impl Folio {
 ///
 /// # Invariants
 ///
-/// `folio` is locked, and the lock is owned by this object. `size` is the folio's size: splitting
-/// a folio (`split_huge_page_to_list_to_order()`) needs its lock, so the size read once the lock
-/// was taken holds as long as it is.
+/// `folio` is locked, and the lock is owned by this object. `size` is `folio_size(folio)`.
 ///
 /// # Examples
 ///
@@ -272,7 +273,8 @@ impl LockedFolio {
     pub unsafe fn from_raw(ptr: NonNull<bindings::folio>) -> Self {
         // SAFETY: The caller transfers one reference.
         let folio: ARef<Folio> = unsafe { ARef::from_raw(ptr.cast()) };
-        // INVARIANT: The caller transfers the lock; the size is read under it.
+        // INVARIANT: The caller transfers the lock and a reference; the size is read under
+        // both, as in `Folio::lock`.
         Self {
             size: folio.size(),
             folio,
@@ -325,7 +327,8 @@ impl LockedFolio {
         };
         let (start1, end1) = segment(start1, end1)?;
         let (start2, end2) = segment(start2, end2)?;
-        // SAFETY: The folio is locked (type invariant) and both ranges lie within it.
+        // SAFETY: The folio is locked (type invariant) and both ranges lie within it (`size` is
+        // its size, type invariant).
         unsafe { bindings::folio_zero_segments(self.as_raw(), start1, end1, start2, end2) };
         Ok(())
     }
@@ -342,7 +345,7 @@ impl LockedFolio {
     ) -> Consumed<'i> {
         let copied = if self.contains(off, len) {
             // SAFETY: The folio is locked (type invariant) and `[off, off + len)` lies within
-            // it; the iterator is exclusively ours. The copy does not fault, as required under
+            // it (`size` is its size, type invariant); the iterator is exclusively ours. The copy does not fault, as required under
             // a folio lock.
             unsafe { bindings::copy_folio_from_iter_atomic(self.as_raw(), off, len, from.as_raw()) }
         } else {

@@ -67,7 +67,8 @@ impl<'a> FileFolio<'a> {
         self.folio
     }
 
-    /// Whether `[off, off + len)` lies within the folio.
+    /// Whether `[off, off + len)` lies within the folio (against the size the locked folio
+    /// holds, which is its size: [`LockedFolio`]'s type invariant).
     #[inline]
     fn contains(&self, off: usize, len: usize) -> bool {
         off.checked_add(len)

@@ -261,6 +261,8 @@ impl<'m, 'a, O: IomapOps> ValidatedFolio<'m, 'a, O> {
         let fsize = self.span.len() as usize;
         // A write covering the whole folio dirties all of it: no per-block state is needed.
         if !unshare && from == 0 && to == fsize {
+            // INVARIANT: `[from, from + len)` is cut at the end of the folio and of the
+            // mapping, and covers the whole folio.
             return Ok(PreparedWrite {
                 folio: self,
                 off: from,
@@ -284,6 +286,8 @@ impl<'m, 'a, O: IomapOps> ValidatedFolio<'m, 'a, O> {
         let to = from + len;
         let flags = self.mapped.flags();
         let unshare = flags.contains(IterFlags::UNSHARE);
+        // INVARIANT: `[from, from + len)` is cut at the end of the folio and of the mapping, and
+        // each caller of `prepared` has made the blocks it partly covers uptodate first.
         let prepared = |this| {
             Ok(PreparedWrite {
                 folio: this,
