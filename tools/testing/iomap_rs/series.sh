@@ -66,21 +66,26 @@ git_am() {
 # series' tree.
 compare() {
 	local f diff=0 only
+	# One collation for sort and comm.
+	export LC_ALL=C
 	only=$(git -C "$CHECK" diff --name-only base HEAD | grep -v '^tools/testing/\|^MAINTAINERS$' |
 		sort)
 	[ -f "$KSRC/.iomap_rs-series" ] || die "no harness tree in $KSRC: make kernel first"
 	[ "$(cat "$KSRC/.iomap_rs-series")" = "$(series_hash)" ] ||
 		die "the harness tree in $KSRC is from other patches: make kernel first"
 	for f in $only; do
-		cmp -s "$CHECK/$f" "$KSRC/$f" || { echo "differs: $f"; diff=1; }
+		cmp -s "$CHECK/$f" "$KSRC/$f" ||
+			{ echo "differs: $f (if it changed since: make kernel first)"; diff=1; }
 	done
 	# Everything the harness changed is in the series.
 	comm -13 <(echo "$only") <(
-		(cd "$REPO_DIR" && git ls-files "${OVERLAY_ROOTS[@]}")
-		grep -v '^\s*#' "$PATCH_DIR/series" | grep -v '^\s*$' | while read -r f; do
-			sed -n 's|^+++ [^/]*/\([^\t ]*\).*|\1|p' "$PATCH_DIR/$f"
-		done
-	) | sort -u | grep . && { echo "(above: in the harness tree, not in the series)"; diff=1; }
+		{
+			(cd "$REPO_DIR" && git ls-files "${OVERLAY_ROOTS[@]}")
+			grep -v '^\s*#' "$PATCH_DIR/series" | grep -v '^\s*$' | while read -r f; do
+				sed -n 's|^+++ [^/]*/\([^\t ]*\).*|\1|p' "$PATCH_DIR/$f"
+			done
+		} | sort -u
+	) | grep . && { echo "(above: in the harness tree, not in the series)"; diff=1; }
 	[ $diff = 0 ] && echo "$(echo "$only" | wc -l) files equal to the harness tree"
 	return $diff
 }
