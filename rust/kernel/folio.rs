@@ -344,9 +344,9 @@ impl LockedFolio {
         from: &'i mut IovIter,
     ) -> Consumed<'i> {
         let copied = if self.contains(off, len) {
-            // SAFETY: The folio is locked (type invariant) and `[off, off + len)` lies within
-            // it (`size` is its size, type invariant); the iterator is exclusively ours. The copy does not fault, as required under
-            // a folio lock.
+            // SAFETY: The folio is locked (type invariant) and `[off, off + len)` lies within it
+            // (`size` is its size, type invariant); the iterator is exclusively ours. The copy does
+            // not fault, as required under a folio lock.
             unsafe { bindings::copy_folio_from_iter_atomic(self.as_raw(), off, len, from.as_raw()) }
         } else {
             0
