@@ -117,6 +117,9 @@ checkpatch() {
 step "a git repository of the pristine tree" "$LOG_DIR/series-base.log" pristine_repo
 step "generate the series (out/series)" "$LOG_DIR/series.log" generate
 if [ "${1:-}" = --check ]; then
+	# checkpatch.pl's SPDX check runs Debian's python3 with these (not needed by make test).
+	/usr/bin/python3 -c 'import ply, git' 2>/dev/null ||
+		die "make check-series needs python3-ply and python3-git: apt-get install python3-ply python3-git"
 	step "git am of the series onto the pristine tree" "$LOG_DIR/series-am.log" git_am
 	step "the series' tree against the harness's" "$LOG_DIR/series-compare.log" compare
 	step "checkpatch --strict on each patch" "$LOG_DIR/series-checkpatch.log" checkpatch

@@ -13,8 +13,6 @@ APT_PACKAGES=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	make gcc flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
 	qemu-system-x86 udev xfsprogs python3-venv rsync
-	# checkpatch.pl's SPDX check (make check-series)
-	python3-ply python3-git
 )
 
 mkdir -p "$LOG_DIR" "$TOOLS_DIR"
