@@ -179,11 +179,14 @@ impl RawInode {
         self.encode(ino, crc32c)
     }
 
+    /// Whether inode slot `b` holds the checksum of inode `ino`.
+    pub fn checksum_matches(b: &[u8], ino: u32) -> bool {
+        le32(b, INODE_CRC_OFFSET) == RawInode::checksum(b, ino, crc32c)
+    }
+
     /// Decodes inode `ino`: `Ok(None)` for a free inode, `Err` for a bad one.
     pub fn decode(b: &[u8], ino: u32) -> Result<Option<RawInode>, String> {
-        if RawInode::fields(b).mode != 0
-            && le32(b, INODE_CRC_OFFSET) != RawInode::checksum(b, ino, crc32c)
-        {
+        if RawInode::fields(b).mode != 0 && !RawInode::checksum_matches(b, ino) {
             return Err("checksum mismatch".into());
         }
         RawInode::decode_fields(b)

@@ -76,11 +76,6 @@ enum Mode {
     Repair,
 }
 
-/// Whether inode slot `b` holds the checksum of inode `ino`.
-fn crc_ok(b: &[u8], ino: u32) -> bool {
-    le32(b, INODE_CRC_OFFSET) == RawInode::checksum(b, ino, crc32c)
-}
-
 /// Inode slot `b` (in use) with the fields that [`RawInode::decode_fields`] refuses set right
 /// where that loses nothing it holds, and what was done; `None` if a field cannot be (a file
 /// type that is none of xtfs's, a size beyond the largest file). Nanoseconds out of range
@@ -492,20 +487,22 @@ impl Checker {
                     // Fields that can be set right without losing what the inode holds; only
                     // under a right checksum: with a wrong one as well, the slot is more likely
                     // garbage than an inode, whose blocks would be claimed from their owners.
-                    Err(field) => match repaired_fields(b).filter(|_| crc_ok(b, ino)) {
-                        Some((fixed, how)) => {
-                            self.problem(
-                                format!("inode {ino}: {field} (repair: {how})"),
-                                Some(Fix::Fields(ino, Box::new(fixed))),
-                            );
-                            RawInode::fields(&fixed)
+                    Err(field) => {
+                        match repaired_fields(b).filter(|_| RawInode::checksum_matches(b, ino)) {
+                            Some((fixed, how)) => {
+                                self.problem(
+                                    format!("inode {ino}: {field} (repair: {how})"),
+                                    Some(Fix::Fields(ino, Box::new(fixed))),
+                                );
+                                RawInode::fields(&fixed)
+                            }
+                            None => {
+                                let fix = (ino != ROOT_INO).then_some(Fix::ClearInode(ino));
+                                self.problem(format!("inode {ino}: {field}"), fix);
+                                continue;
+                            }
                         }
-                        None => {
-                            let fix = (ino != ROOT_INO).then_some(Fix::ClearInode(ino));
-                            self.problem(format!("inode {ino}: {field}"), fix);
-                            continue;
-                        }
-                    },
+                    }
                     Ok(None) => {
                         let fix = (ino != ROOT_INO).then_some(Fix::ClearInode(ino));
                         self.problem(format!("inode {ino}: {e}"), fix);
