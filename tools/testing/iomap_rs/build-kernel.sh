@@ -28,15 +28,6 @@ patch_list() {
 	grep -v '^\s*#' "$PATCH_DIR/series" | grep -v '^\s*$' || true
 }
 
-# Files a patch series touches, from the headers of its diffs.
-patched_files() {
-	local dir=$1 p
-	[ -f "$dir/series" ] || return 0
-	grep -v '^\s*#' "$dir/series" | grep -v '^\s*$' | while read -r p; do
-		sed -n 's|^+++ [^/]*/\([^\t ]*\).*|\1|p' "$dir/$p"
-	done | sort -u
-}
-
 prepare_source() {
 	local new=$KERNEL_CACHE/src.new p
 	rm -rf "$new"

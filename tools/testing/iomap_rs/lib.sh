@@ -103,6 +103,16 @@ step() {
 	printf '    done in %ds\n' $((SECONDS - start))
 }
 
+# Files the patch series in DIR (patches/ or a copy) touches, from the headers
+# of its diffs (build-kernel.sh, series.sh).
+patched_files() {
+	local dir=$1 p
+	[ -f "$dir/series" ] || return 0
+	grep -v '^\s*#' "$dir/series" | grep -v '^\s*$' | while read -r p; do
+		sed -n 's|^+++ [^/]*/\([^\t ]*\).*|\1|p' "$dir/$p"
+	done | sort -u
+}
+
 # Content hash of the inputs that require a fresh source tree.
 series_hash() {
 	{

@@ -81,9 +81,7 @@ compare() {
 	comm -13 <(echo "$only") <(
 		{
 			(cd "$REPO_DIR" && git ls-files "${OVERLAY_ROOTS[@]}")
-			grep -v '^\s*#' "$PATCH_DIR/series" | grep -v '^\s*$' | while read -r f; do
-				sed -n 's|^+++ [^/]*/\([^\t ]*\).*|\1|p' "$PATCH_DIR/$f"
-			done
+			patched_files "$PATCH_DIR"
 		} | sort -u
 	) | grep . && { echo "(above: in the harness tree, not in the series)"; diff=1; }
 	[ $diff = 0 ] && echo "$(echo "$only" | wc -l) files equal to the harness tree"
