@@ -33,9 +33,10 @@
  *			its lock before a write fault inserts a delayed
  *			allocation (xtfs honours it).
  *   fs_skip_fsync_serialize
- *			Let a filesystem's fsync flush its extent records
+ *			Let a filesystem's fsync persist its extent records
  *			while a write completion changes them, so that the
- *			device gets a mix of two states (xtfs honours it).
+ *			device gets a mix of two states (xtfs honours it by
+ *			splitting the completion's journal handle).
  *   pause/		Pause points (iomap_rs_pause.c).
  */
 #include <linux/atomic.h>

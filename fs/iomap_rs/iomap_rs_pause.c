@@ -64,6 +64,7 @@ static struct pause_point points[IOMAP_RS_NR_PAUSE_POINTS] = {
 	[IOMAP_RS_PAUSE_FS_FSYNC_FLUSH]		= { .name = "fs_fsync_flush" },
 	[IOMAP_RS_PAUSE_FS_STORE_EXTENTS]	= { .name = "fs_store_extents" },
 	[IOMAP_RS_PAUSE_FS_EXTENT_LOCK_WAIT]	= { .name = "fs_extent_lock_wait" },
+	[IOMAP_RS_PAUSE_FS_COMMIT_WAIT]		= { .name = "fs_commit_wait" },
 };
 
 /* Bit N set while point N is armed: read by callers without a call. */

@@ -341,6 +341,8 @@ extern bool iomap_rs_fs_skip_fsync_serialize;
  *	records, between their blocks
  * @IOMAP_RS_PAUSE_FS_EXTENT_LOCK_WAIT: a mapping found the extent lock held,
  *	before waiting for it
+ * @IOMAP_RS_PAUSE_FS_COMMIT_WAIT: an fsync's journal commit found handles
+ *	open, before waiting for them
  * @IOMAP_RS_NR_PAUSE_POINTS: the number of points
  *
  * The library's points come first; the FS_ ones are generic places in a
@@ -356,6 +358,7 @@ enum iomap_rs_pause_point {
 	IOMAP_RS_PAUSE_FS_FSYNC_FLUSH,
 	IOMAP_RS_PAUSE_FS_STORE_EXTENTS,
 	IOMAP_RS_PAUSE_FS_EXTENT_LOCK_WAIT,
+	IOMAP_RS_PAUSE_FS_COMMIT_WAIT,
 	IOMAP_RS_NR_PAUSE_POINTS,
 };
 

@@ -66,8 +66,8 @@ pub enum PausePoint {
     /// At a filesystem's write completion, before converting unwritten extents
     /// (`fs_ioend_convert`).
     FsIoendConvert,
-    /// In a filesystem's `fsync`, with the inode's extent records written to the device's
-    /// cache and not yet flushed to the device (`fs_fsync_flush`).
+    /// In a filesystem's `fsync`, with the inode's extent records written (to a journal's
+    /// running transaction, say) and not yet made durable (`fs_fsync_flush`).
     FsFsyncFlush,
     /// While a filesystem writes an inode's extent records at a write completion, after some
     /// of their blocks and before the rest (`fs_store_extents`; the position is the completed
@@ -77,6 +77,9 @@ pub enum PausePoint {
     /// is held by another task and this one is about to wait for it (`fs_extent_lock_wait`;
     /// see [`lock_or_pause`]).
     FsExtentLockWait,
+    /// In a filesystem's `fsync`, its journal commit found operations under way and is about
+    /// to wait for them (`fs_commit_wait`; position 0).
+    FsCommitWait,
 }
 
 impl PausePoint {
@@ -94,6 +97,7 @@ impl PausePoint {
             Self::FsExtentLockWait => {
                 bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_EXTENT_LOCK_WAIT
             }
+            Self::FsCommitWait => bindings::iomap_rs_pause_point_IOMAP_RS_PAUSE_FS_COMMIT_WAIT,
         }
     }
 }
@@ -171,10 +175,10 @@ pub enum Fix {
     /// A filesystem's `page_mkwrite` rechecks the extent under its extent lock before inserting
     /// a delayed allocation (`fs_skip_mkwrite_recheck`).
     FsMkwriteRecheck,
-    /// A filesystem's `fsync` keeps the extent records it persists from changing until they
-    /// are on the device, so that it persists a state they really had, never a mix of that
-    /// state and a change a write completion (of an mmap write, say) made meanwhile
-    /// (`fs_skip_fsync_serialize`).
+    /// A filesystem's `fsync` persists a state its extent records really had, never a mix of
+    /// that state and a change a write completion (of an mmap write, say) made meanwhile
+    /// (`fs_skip_fsync_serialize`; xtfs stores the records in one journal handle, which its
+    /// commit waits for).
     FsFsyncSerialize,
 }
 

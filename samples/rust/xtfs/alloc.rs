@@ -3,33 +3,37 @@
 //! Free space and free inodes of an xtfs filesystem.
 //!
 //! The block bitmap and the map of inodes in use are kept in memory, loaded and checked at
-//! mount; every change of the block bitmap is written through to its on-disk copy (in the block
-//! device's page cache, written back with the rest of the metadata). The bitmap's pages are
-//! held in the cache for the mount ([`kernel::fs::sb::Metadata::hold`]), so that a change
-//! needs neither memory nor a read of the device: allocating and freeing fail only for
-//! `ENOSPC` or corruption, and their callers can undo what they did before (an allocation
-//! whose extent could not be recorded is freed again). A change never crosses a page of the
-//! bitmap and is undone in memory if its write to the cache fails, so that it is all or
-//! nothing. Delayed allocations are
-//! counted here as reservations: a write reserves the blocks it will need, so that writeback,
-//! which allocates them, never runs out of space. A few blocks are kept back from data for
-//! metadata that is allocated without a reservation (directory blocks, extent blocks).
+//! mount; every change of the block bitmap is made in a transaction of the journal too (its
+//! whole blocks, copied from memory), so that it reaches the disk with the operation that made
+//! it. A change never crosses a page of the bitmap and is undone in memory if it cannot be put
+//! in the transaction, so that it is all or nothing.
 //!
-//! Lock order: an inode's extent lock, then this allocator's lock, then the device's page
-//! cache folios.
+//! Blocks freed in the running transaction are pending: free on disk once it is committed, but
+//! not handed out before, as a crash until then brings back the metadata that uses them
+//! ([`Alloc::release_pending`] after each commit). They are not counted as free meanwhile, so
+//! that a reservation always finds its blocks.
+//!
+//! Delayed allocations are counted here as reservations: a write reserves the blocks it will
+//! need, so that writeback, which allocates them, never runs out of space. A few blocks are kept
+//! back from data for metadata that is allocated without a reservation (directory blocks,
+//! extent blocks).
+//!
+//! Lock order: a journal handle, an inode's extent lock, this allocator's lock, the journal's
+//! lock.
 
 use crate::format::{Extent, Super};
-use crate::Xtfs;
-use kernel::fs::sb::{HeldMetadata, SuperBlock};
+use crate::journal::Handle;
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
 /// The allocator of one mounted filesystem.
 pub(crate) struct Alloc {
-    /// One bit per block, as on disk.
+    /// One bit per block, as on disk once the running transaction is committed.
     bitmap: KVVec<u8>,
-    /// The on-disk bitmap's pages, held in the device's cache.
-    held: HeldMetadata,
+    /// One bit per block freed in a transaction not committed yet: not handed out.
+    pending: KVVec<u8>,
+    /// The blocks `pending` has.
+    pending_blocks: u64,
     /// One bit per inode, set if its slot is in use (inode `n` is bit `n - 1`).
     inodes: KVVec<u8>,
     free_blocks: u64,
@@ -53,13 +57,11 @@ fn set(map: &mut [u8], bit: u64, on: bool) {
 }
 
 impl Alloc {
-    /// An allocator for `s`, whose block bitmap is `bitmap` (checked by the caller; its pages
-    /// on disk are `held`) and whose inodes in use are those `in_use` says (asked in increasing
-    /// order).
+    /// An allocator for `s`, whose block bitmap is `bitmap` (checked by the caller) and whose
+    /// inodes in use are those `in_use` says (asked in increasing order).
     pub(crate) fn new(
         s: &Super,
         bitmap: KVVec<u8>,
-        held: HeldMetadata,
         mut in_use: impl FnMut(u32) -> Result<bool>,
     ) -> Result<Alloc> {
         let mut inodes = KVVec::from_elem(0u8, (s.inodes as usize).div_ceil(8), GFP_KERNEL)?;
@@ -72,9 +74,11 @@ impl Alloc {
         }
         // The caller checked that no bit beyond the last block is set.
         let used: u64 = bitmap.iter().map(|b| b.count_ones() as u64).sum();
+        let pending = KVVec::from_elem(0u8, bitmap.len(), GFP_KERNEL)?;
         Ok(Alloc {
             bitmap,
-            held,
+            pending,
+            pending_blocks: 0,
             inodes,
             free_blocks: s.blocks - used,
             reserved: 0,
@@ -104,6 +108,31 @@ impl Alloc {
 
     pub(crate) fn free_inodes(&self) -> u64 {
         self.free_inodes
+    }
+
+    /// [`Alloc::available`] once the running transaction is committed, for `statfs`.
+    pub(crate) fn available_after_commit(&self, s: &Super) -> u64 {
+        (self.free_blocks + self.pending_blocks)
+            .saturating_sub(self.reserved + Self::metadata_reserve(s))
+    }
+
+    /// Blocks freed in a transaction not committed yet.
+    pub(crate) fn pending(&self) -> u64 {
+        self.pending_blocks
+    }
+
+    /// The transactions that freed the pending blocks are committed: they are free.
+    pub(crate) fn release_pending(&mut self) {
+        if self.pending_blocks > 0 {
+            self.pending.fill(0);
+            self.free_blocks += self.pending_blocks;
+            self.pending_blocks = 0;
+        }
+    }
+
+    /// Whether block `b` can be handed out.
+    fn available_block(&self, b: u64) -> bool {
+        !test(&self.bitmap, b) && !test(&self.pending, b)
     }
 
     /// Reserves `n` blocks for delayed allocation: `ENOSPC` if they are not available.
@@ -144,14 +173,14 @@ impl Alloc {
         let mut i = 0;
         while i < span {
             let b = s.data_start + (self.cursor - s.data_start + i) % span;
-            if test(&self.bitmap, b) {
+            if !self.available_block(b) {
                 i += 1;
                 continue;
             }
             let mut len = 1;
             while len < want
                 && b + len < s.blocks
-                && !test(&self.bitmap, b + len)
+                && self.available_block(b + len)
                 && !Self::starts_page(s, b + len)
             {
                 len += 1;
@@ -161,11 +190,11 @@ impl Alloc {
         None
     }
 
-    /// Marks `[start, start + len)` in use or free, on disk and in memory, and counts them in
-    /// or out of the free blocks: one page of the bitmap at a time, each all or nothing. Every
-    /// block must be in the other state (`EUCLEAN` otherwise, and nothing changes): freeing a
-    /// free block would count it twice.
-    fn mark(&mut self, sb: &SuperBlock<Xtfs>, s: &Super, start: u64, len: u64, on: bool) -> Result {
+    /// Marks `[start, start + len)` in use or free, in the transaction of `h` and in memory, and
+    /// counts them out of the free blocks or in the pending ones: one page of the bitmap at a
+    /// time, each all or nothing. Every block must be in the other state (`EUCLEAN` otherwise,
+    /// and nothing changes): freeing a free block would count it twice.
+    fn mark(&mut self, h: &Handle<'_>, s: &Super, start: u64, len: u64, on: bool) -> Result {
         let end = start.checked_add(len).ok_or(EUCLEAN)?;
         if start < s.data_start || end > s.blocks {
             return Err(EUCLEAN);
@@ -187,13 +216,13 @@ impl Alloc {
             for b in from..to {
                 set(&mut self.bitmap, b, on);
             }
-            // The whole bitmap blocks the change is in: should the page have been read
-            // again, they are then right on disk as well.
+            // The whole bitmap blocks the change is in, as memory has them: the transaction
+            // need not read them.
             let per_block = s.block_size() as usize;
             let first = (from / 8) as usize / per_block * per_block;
             let last = ((to - 1) / 8) as usize / per_block * per_block + per_block - 1;
             let pos = s.bitmap_start * s.block_size() + first as u64;
-            if let Err(e) = sb.write_held(&mut self.held, pos, &self.bitmap[first..=last]) {
+            if let Err(e) = h.write(pos, &self.bitmap[first..=last]) {
                 for b in from..to {
                     set(&mut self.bitmap, b, !on);
                 }
@@ -202,7 +231,10 @@ impl Alloc {
             if on {
                 self.free_blocks -= to - from;
             } else {
-                self.free_blocks += to - from;
+                for b in from..to {
+                    set(&mut self.pending, b, true);
+                }
+                self.pending_blocks += to - from;
             }
             from = to;
         }
@@ -213,13 +245,13 @@ impl Alloc {
     /// and how many. The reservation of the blocks allocated is used up.
     pub(crate) fn allocate_reserved(
         &mut self,
-        sb: &SuperBlock<Xtfs>,
+        h: &Handle<'_>,
         s: &Super,
         want: u64,
     ) -> Result<(u64, u64)> {
         let want = want.min(u32::MAX as u64).min(self.reserved).max(1);
         let (start, len) = self.find_run(s, want).ok_or(ENOSPC)?;
-        self.mark(sb, s, start, len, true)?;
+        self.mark(h, s, start, len, true)?;
         self.reserved = self.reserved.saturating_sub(len);
         self.cursor = start + len;
         if self.cursor >= s.blocks {
@@ -229,12 +261,12 @@ impl Alloc {
     }
 
     /// Allocates one block for metadata, from the space kept back for it if need be.
-    pub(crate) fn allocate_metadata(&mut self, sb: &SuperBlock<Xtfs>, s: &Super) -> Result<u64> {
+    pub(crate) fn allocate_metadata(&mut self, h: &Handle<'_>, s: &Super) -> Result<u64> {
         if self.free_blocks <= self.reserved {
             return Err(ENOSPC);
         }
         let (start, _) = self.find_run(s, 1).ok_or(ENOSPC)?;
-        self.mark(sb, s, start, 1, true)?;
+        self.mark(h, s, start, 1, true)?;
         Ok(start)
     }
 
@@ -242,7 +274,7 @@ impl Alloc {
     /// record: they are free again, and reserved again.
     pub(crate) fn unallocate_reserved(
         &mut self,
-        sb: &SuperBlock<Xtfs>,
+        h: &Handle<'_>,
         s: &Super,
         start: u64,
         len: u64,
@@ -250,45 +282,42 @@ impl Alloc {
         // Reserved again whatever happens: should the blocks stay in use (see `free`), they
         // are counted twice, which is safe, where not counting them would not be.
         self.reserved += len;
-        self.free(sb, s, start, len)
+        self.free(h, s, start, len)
     }
 
     /// Frees `[start, start + len)`: `EUCLEAN` if a block of it is not in use or not a data
     /// block (a corrupt extent), and nothing is freed. Ranges over several pages of the bitmap
     /// are freed a page at a time: if a page cannot be written (see `mark`), the blocks of the
     /// pages before stay free and the rest stays in use (leaked, never handed out twice).
-    pub(crate) fn free(
-        &mut self,
-        sb: &SuperBlock<Xtfs>,
-        s: &Super,
-        start: u64,
-        len: u64,
-    ) -> Result {
+    pub(crate) fn free(&mut self, h: &Handle<'_>, s: &Super, start: u64, len: u64) -> Result {
         if len == 0 {
             return Ok(());
         }
-        self.mark(sb, s, start, len, false)
+        self.mark(h, s, start, len, false)
     }
 
     /// Frees metadata block `block` (an extent block, a directory or symbolic link block),
-    /// writing its cached copy to the device first: file data written to the block once it is
-    /// reused bypasses the cache, and a dirty copy written back later would overwrite it.
+    /// taking it out of the running transaction first: file data written to the block once it
+    /// is reused bypasses the device's cache, and a copy written home later would overwrite it
+    /// (the copies older commits left there dirty are written back before the block is
+    /// released: see `journal`).
     pub(crate) fn free_metadata(
         &mut self,
-        sb: &SuperBlock<Xtfs>,
+        h: &Handle<'_>,
         s: &Super,
         block: u64,
         len: u64,
     ) -> Result {
-        sb.write_back(block * s.block_size(), len * s.block_size())?;
-        self.free(sb, s, block, len)
+        self.free(h, s, block, len)?;
+        h.forget(block, len);
+        Ok(())
     }
 
     /// Gives back what extent `e` holds: its reservation if it is a delayed allocation, else
     /// its blocks (`metadata` blocks through [`Alloc::free_metadata`]).
     pub(crate) fn release(
         &mut self,
-        sb: &SuperBlock<Xtfs>,
+        h: &Handle<'_>,
         s: &Super,
         e: &Extent,
         metadata: bool,
@@ -298,9 +327,9 @@ impl Alloc {
             self.unreserve(len);
             Ok(())
         } else if metadata {
-            self.free_metadata(sb, s, e.disk_block, len)
+            self.free_metadata(h, s, e.disk_block, len)
         } else {
-            self.free(sb, s, e.disk_block, len)
+            self.free(h, s, e.disk_block, len)
         }
     }
 

@@ -4,17 +4,22 @@
 //! names.
 //!
 //! A directory is an array of 256-byte entries in whole blocks (`Documentation/filesystems/
-//! xtfs.rst`), read and written through the block device's page cache as metadata: an entry
-//! is added in the first free slot, and the directory grows by one block when there is none.
-//! Directories never shrink. The VFS holds the directory's `i_rwsem` exclusively for every
-//! change ([`LockedDir`]), which serialises them; the extent lock is taken only to translate a
+//! xtfs.rst`), read and written as metadata through the journal: an entry is added in the first
+//! free slot, and the directory grows by one block when there is none. Directories never
+//! shrink. The VFS holds the directory's `i_rwsem` exclusively for every change
+//! ([`LockedDir`]), which serialises them; the extent lock is taken only to translate a
 //! directory block to its device block, or to add one.
+//!
+//! Each operation makes its changes in one journal handle: the entries, and the inodes whose
+//! link counts, sizes, parents and times it changes, stored before the handle ends. After a
+//! crash the disk has all of an operation or none of it: a rename never leaves two names.
 //!
 //! Link counts: one per name for files and symbolic links; two plus one per subdirectory for
 //! directories (the name in the parent, "." and each subdirectory's "..").
 
 use crate::format::{self, corrupt, Extent};
-use crate::{create_inode, live, read_inode, Xtfs};
+use crate::journal::Handle;
+use crate::{create_inode, live, read_inode, store, Xtfs};
 use kernel::fs::{
     self, dir,
     file::File,
@@ -48,7 +53,9 @@ pub(crate) fn for_each_entry(
     let mut slot = start;
     while slot / per_block < blocks {
         let index = slot / per_block;
-        sb.read(dir_block(dir, index)? * bs, &mut buf)?;
+        sb.data()
+            .journal
+            .read(sb, dir_block(dir, index)? * bs, &mut buf)?;
         for i in slot % per_block..per_block {
             let at = (i as usize) * format::DIRENT_SIZE;
             if let Some(d) = format::decode_dirent(&buf[at..], ino, s.inodes)? {
@@ -97,21 +104,32 @@ fn find(dir: &INode<Xtfs>, name: &[u8]) -> Result<Option<(u64, u32)>> {
 }
 
 /// Writes entry `name` for `ino` into slot `slot` of `dir`.
-fn write_slot(dir: &INode<Xtfs>, slot: u64, ino: u32, file_type: u8, name: &[u8]) -> Result {
+fn write_slot(
+    h: &Handle<'_>,
+    dir: &INode<Xtfs>,
+    slot: u64,
+    ino: u32,
+    file_type: u8,
+    name: &[u8],
+) -> Result {
     let mut b = [0u8; format::DIRENT_SIZE];
     format::encode_dirent(&mut b, ino, file_type, name);
-    dir.super_block().write(slot_pos(dir, slot)?, &b)
+    h.write(slot_pos(dir, slot)?, &b)
 }
 
 /// Empties slot `slot` of `dir`.
-fn clear_slot(dir: &INode<Xtfs>, slot: u64) -> Result {
-    dir.super_block()
-        .write(slot_pos(dir, slot)?, &[0u8; format::DIRENT_SIZE])
+fn clear_slot(h: &Handle<'_>, dir: &INode<Xtfs>, slot: u64) -> Result {
+    h.write(slot_pos(dir, slot)?, &[0u8; format::DIRENT_SIZE])
 }
 
-/// Adds entry `name` for `inode` to `dir`, growing it by a block if it is full. The caller
-/// checked that `name` is not there.
-fn add_entry(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &INode<Xtfs>) -> Result {
+/// Adds entry `name` for `inode` to `dir`, growing it by a block if it is full, and stores
+/// `dir`. The caller checked that `name` is not there.
+fn add_entry(
+    h: &mut Handle<'_>,
+    dir: &LockedDir<'_, Xtfs>,
+    name: &[u8],
+    inode: &INode<Xtfs>,
+) -> Result {
     if name.is_empty() || name.len() > format::NAME_MAX {
         return Err(ENAMETOOLONG);
     }
@@ -138,8 +156,8 @@ fn add_entry(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &INode<Xtfs>) -> Res
             let blocks = dir.as_inode().size() as u64 / bs;
             // Memory first: once allocated, the block is either linked or freed.
             let zero = KVec::from_elem(0u8, bs as usize, GFP_KERNEL)?;
-            let disk = m.alloc.lock().allocate_metadata(sb, &m.sb)?;
-            let added = sb.write(disk * bs, &zero).and_then(|()| {
+            let disk = m.alloc.lock().allocate_metadata(h, &m.sb)?;
+            let added = h.write(disk * bs, &zero).and_then(|()| {
                 dir.data().info.lock().extents.insert(Extent {
                     file_block: blocks,
                     disk_block: disk,
@@ -149,17 +167,16 @@ fn add_entry(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &INode<Xtfs>) -> Res
             });
             if let Err(e) = added {
                 // Best effort: the block was never linked.
-                let _ = m.alloc.lock().free_metadata(sb, &m.sb, disk, 1);
+                let _ = m.alloc.lock().free_metadata(h, &m.sb, disk, 1);
                 return Err(e);
             }
             dir.lock().write_size(((blocks + 1) * bs) as i64)?;
             slots
         }
     };
-    write_slot(dir, slot, inode.ino() as u32, entry_type(inode), name)?;
+    write_slot(h, dir, slot, inode.ino() as u32, entry_type(inode), name)?;
     dir.touch_mtime_ctime();
-    dir.mark_dirty();
-    Ok(())
+    store(h, dir)
 }
 
 /// Whether directory `dir` has no entries.
@@ -208,21 +225,22 @@ fn links_more(inode: &INode<Xtfs>, n: u32) -> Result<u32> {
         .ok_or(EMLINK)
 }
 
-/// Sets `inode`'s link count and marks its change.
-fn set_links(inode: &inode::Locked<'_, Xtfs>, links: u32) {
+/// Sets `inode`'s link count, marks its change and stores it.
+fn set_links(h: &mut Handle<'_>, inode: &inode::Locked<'_, Xtfs>, links: u32) -> Result {
     inode.set_nlink(links);
     inode.touch_ctime();
-    inode.mark_dirty();
+    store(h, inode)
 }
 
 /// Links a just created `inode` into `dir` as `name`; on failure the inode is deleted again
 /// (no links: freed when the caller drops it).
 fn link_new<'a>(
+    h: &mut Handle<'_>,
     dir: &LockedDir<'_, Xtfs>,
     name: &[u8],
     inode: inode::Created<'a, Xtfs>,
 ) -> Result<inode::Created<'a, Xtfs>> {
-    match add_entry(dir, name, &inode) {
+    match add_entry(h, dir, name, &inode) {
         Ok(()) => Ok(inode),
         Err(e) => {
             inode.set_nlink(0);
@@ -262,19 +280,15 @@ impl inode::Operations for DirOps {
         name: &[u8],
         owner: NewOwner,
     ) -> Result<inode::Created<'a, Xtfs>> {
-        live(dir.super_block())?;
+        let sb = dir.super_block();
+        live(sb)?;
         if name.len() > format::NAME_MAX {
             return Err(ENAMETOOLONG);
         }
-        let inode = create_inode(
-            dir.super_block(),
-            inode::Type::Reg,
-            owner,
-            0,
-            KVec::new(),
-            0,
-        )?;
-        link_new(dir, name, inode)
+        let mut h = sb.data().journal.start(sb)?;
+        let made = create_inode(&mut h, sb, inode::Type::Reg, owner, 0, KVec::new(), 0)
+            .and_then(|inode| link_new(&mut h, dir, name, inode));
+        h.finish(made)
     }
 
     fn mkdir<'a>(
@@ -282,25 +296,23 @@ impl inode::Operations for DirOps {
         name: &[u8],
         owner: NewOwner,
     ) -> Result<inode::Created<'a, Xtfs>> {
-        live(dir.super_block())?;
+        let sb = dir.super_block();
+        live(sb)?;
         if name.len() > format::NAME_MAX {
             return Err(ENAMETOOLONG);
         }
         let parent = dir.ino() as u32;
         // The new directory's "..".
         let dir_links = links_more(dir, 1)?;
-        let inode = create_inode(
-            dir.super_block(),
-            inode::Type::Dir,
-            owner,
-            0,
-            KVec::new(),
-            parent,
-        )?;
-        let inode = link_new(dir, name, inode)?;
-        dir.set_nlink(dir_links);
-        dir.mark_dirty();
-        Ok(inode)
+        let mut h = sb.data().journal.start(sb)?;
+        let made = (|| {
+            let inode = create_inode(&mut h, sb, inode::Type::Dir, owner, 0, KVec::new(), parent)?;
+            let inode = link_new(&mut h, dir, name, inode)?;
+            dir.set_nlink(dir_links);
+            store(&mut h, dir)?;
+            Ok(inode)
+        })();
+        h.finish(made)
     }
 
     fn symlink<'a>(
@@ -319,9 +331,10 @@ impl inode::Operations for DirOps {
         // Memory first: once allocated, the block is either the link's or freed.
         let mut block = KVec::from_elem(0u8, bs as usize, GFP_KERNEL)?;
         block[..target.len()].copy_from_slice(target);
-        let disk = m.alloc.lock().allocate_metadata(sb, &m.sb)?;
+        let mut h = m.journal.start(sb)?;
+        let disk = m.alloc.lock().allocate_metadata(&h, &m.sb)?;
         let mut extents = KVec::new();
-        let made = sb.write(disk * bs, &block).and_then(|()| {
+        let made = h.write(disk * bs, &block).and_then(|()| {
             extents.push(
                 Extent {
                     file_block: 0,
@@ -331,23 +344,27 @@ impl inode::Operations for DirOps {
                 },
                 GFP_KERNEL,
             )?;
-            create_inode(sb, inode::Type::Lnk, owner, target.len() as u64, extents, 0)
+            let size = target.len() as u64;
+            create_inode(&mut h, sb, inode::Type::Lnk, owner, size, extents, 0)
         });
-        match made {
-            Ok(inode) => link_new(dir, name, inode),
+        let made = match made {
+            Ok(inode) => link_new(&mut h, dir, name, inode),
             Err(e) => {
-                let _ = m.alloc.lock().free_metadata(sb, &m.sb, disk, 1);
+                let _ = m.alloc.lock().free_metadata(&h, &m.sb, disk, 1);
                 Err(e)
             }
-        }
+        };
+        h.finish(made)
     }
 
     fn link(inode: &inode::Locked<'_, Xtfs>, dir: &LockedDir<'_, Xtfs>, name: &[u8]) -> Result {
-        live(dir.super_block())?;
+        let sb = dir.super_block();
+        live(sb)?;
         let links = links_more(inode, 1)?;
-        add_entry(dir, name, inode)?;
-        set_links(inode, links);
-        Ok(())
+        let mut h = sb.data().journal.start(sb)?;
+        let done =
+            add_entry(&mut h, dir, name, inode).and_then(|()| set_links(&mut h, inode, links));
+        h.finish(done)
     }
 
     fn unlink(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &inode::Locked<'_, Xtfs>) -> Result {
@@ -357,11 +374,14 @@ impl inode::Operations for DirOps {
             return Err(ENOENT);
         }
         let links = links_less(inode, 1)?;
-        clear_slot(dir, slot)?;
-        dir.touch_mtime_ctime();
-        dir.mark_dirty();
-        set_links(inode, links);
-        Ok(())
+        let sb = dir.super_block();
+        let mut h = sb.data().journal.start(sb)?;
+        let done = clear_slot(&h, dir, slot).and_then(|()| {
+            dir.touch_mtime_ctime();
+            store(&mut h, dir)?;
+            set_links(&mut h, inode, links)
+        });
+        h.finish(done)
     }
 
     fn rmdir(dir: &LockedDir<'_, Xtfs>, name: &[u8], inode: &inode::Locked<'_, Xtfs>) -> Result {
@@ -375,12 +395,15 @@ impl inode::Operations for DirOps {
         }
         // The removed directory's "..".
         let dir_links = dir_links_less(dir)?;
-        clear_slot(dir, slot)?;
-        set_links(inode, 0);
-        dir.set_nlink(dir_links);
-        dir.touch_mtime_ctime();
-        dir.mark_dirty();
-        Ok(())
+        let sb = dir.super_block();
+        let mut h = sb.data().journal.start(sb)?;
+        let done = clear_slot(&h, dir, slot).and_then(|()| {
+            set_links(&mut h, inode, 0)?;
+            dir.set_nlink(dir_links);
+            dir.touch_mtime_ctime();
+            store(&mut h, dir)
+        });
+        h.finish(done)
     }
 
     fn rename(
@@ -418,37 +441,43 @@ impl inode::Operations for DirOps {
         } else {
             old_dir.nlink()
         };
-        match target {
-            Some(target) => {
-                if target_is_dir && !is_empty(target)? {
-                    return Err(ENOTEMPTY);
+        let sb = old_dir.super_block();
+        let mut h = sb.data().journal.start(sb)?;
+        let done = (|| {
+            match target {
+                Some(target) => {
+                    if target_is_dir && !is_empty(target)? {
+                        return Err(ENOTEMPTY);
+                    }
+                    let (new_slot, tino) = find(new_dir, new_name)?.ok_or(ENOENT)?;
+                    if tino as u64 != target.ino() {
+                        return Err(ENOENT);
+                    }
+                    write_slot(&h, new_dir, new_slot, ino, entry_type(inode), new_name)?;
+                    set_links(&mut h, target, target_links)?;
+                    new_dir.touch_mtime_ctime();
                 }
-                let (new_slot, tino) = find(new_dir, new_name)?.ok_or(ENOENT)?;
-                if tino as u64 != target.ino() {
-                    return Err(ENOENT);
-                }
-                write_slot(new_dir, new_slot, ino, entry_type(inode), new_name)?;
-                set_links(target, target_links);
-                new_dir.touch_mtime_ctime();
-                new_dir.mark_dirty();
+                None => add_entry(&mut h, new_dir, new_name, inode)?,
             }
-            None => add_entry(new_dir, new_name, inode)?,
-        }
-        // Entries never move: the old name is still in `old_slot`.
-        clear_slot(old_dir, old_slot)?;
-        old_dir.touch_mtime_ctime();
-        old_dir.mark_dirty();
-        if cross {
-            inode.data().info.lock().parent = new_dir.ino() as u32;
-            old_dir.set_nlink(old_dir_links);
-        }
-        if cross || target_is_dir {
-            new_dir.set_nlink(new_dir_links);
-            new_dir.mark_dirty();
-        }
-        inode.touch_ctime();
-        inode.mark_dirty();
-        Ok(())
+            // Entries never move: the old name is still in `old_slot`.
+            clear_slot(&h, old_dir, old_slot)?;
+            old_dir.touch_mtime_ctime();
+            if cross {
+                inode.data().info.lock().parent = new_dir.ino() as u32;
+                old_dir.set_nlink(old_dir_links);
+            }
+            if cross || target_is_dir {
+                new_dir.set_nlink(new_dir_links);
+            }
+            inode.touch_ctime();
+            // One transaction: the new name, the old one gone, and every inode changed.
+            store(&mut h, old_dir)?;
+            if new_dir.ino() != old_dir.ino() {
+                store(&mut h, new_dir)?;
+            }
+            store(&mut h, inode)
+        })();
+        h.finish(done)
     }
 }
 
@@ -492,13 +521,9 @@ impl fs::file::Operations for DirFileOps {
     }
 
     /// `fsync` of a directory, which is what makes its changes durable (POSIX leaves a new
-    /// name to it, not to `fsync` of the file): the entries go to the block device's cache as
-    /// they change, the inode (size and extents, which grow with the entries) only when the
-    /// flusher writes it. So the inode is written ([`crate::persist_inode`], which also writes
-    /// back that cache) and the device's cache flushed. Without it, a file created and fsynced
-    /// could be on the disk with the directory's new block free in its inode and used in the
-    /// bitmap: an inode no name reaches and leaked blocks. On a frozen filesystem it has nothing
-    /// to do, as a file's `fsync`.
+    /// name to it, not to `fsync` of the file): each change is in a transaction with the inodes
+    /// it changed, so the commit ([`crate::persist_inode`]) makes them durable. On a frozen
+    /// filesystem it has nothing to do, as a file's `fsync`.
     fn fsync(file: &File<Xtfs>, _start: i64, _end: i64, _datasync: bool) -> Result {
         let sb = file.inode().super_block();
         // Nothing changes on a read-only mount, and its device must stay as it is.
@@ -509,7 +534,6 @@ impl fs::file::Operations for DirFileOps {
         let Some(_change) = crate::fsync_change(sb) else {
             return Ok(());
         };
-        crate::persist_inode(file.inode())?;
-        sb.flush_cache()
+        crate::persist_inode(file.inode())
     }
 }

@@ -69,7 +69,7 @@ pub(crate) struct Extents {
     /// The blocks of the chain of extent blocks.
     chain_blocks: u64,
     /// `blocks + chain_blocks`, published for `stat`, which reads it without the extent lock
-    /// (an `fsync` holds that lock until the device's cache is flushed).
+    /// (writeback and completions hold it while they store the inode).
     published: Arc<AtomicU64>,
 }
 

@@ -24,12 +24,15 @@
 //!
 //! # Lock order
 //!
-//! `i_rwsem`, `invalidate_lock`, folio locks, the inode's extent lock, the allocator's lock,
-//! the block device's folio locks (metadata).
+//! `i_rwsem`, `invalidate_lock`, folio locks, a journal handle, the inode's extent lock, the
+//! allocator's lock, the journal's lock, the block device's folio locks (metadata). No file
+//! folio is locked with a handle open: a commit waits for every handle, and writeback holds
+//! a folio lock while it opens one.
 
 use crate::alloc::Alloc;
 use crate::extents::{Extents, Lookup};
 use crate::format::{Extent, EXTENT_UNWRITTEN};
+use crate::journal::Handle;
 use crate::Xtfs;
 use kernel::fs::{
     self, address_space,
@@ -141,42 +144,52 @@ impl FileMap<'_> {
     /// before the write); the completion converts what the write filled.
     fn map_direct(
         &self,
+        mut h: Option<&mut Handle<'_>>,
         info: &mut crate::InodeInfo,
         block: u64,
         end_block: u64,
-        write: bool,
     ) -> Result<Iomap> {
         let sb = self.inode.super_block();
         let m = sb.data();
+        let mut allocated = false;
         loop {
             let generation = info.extents.generation();
             match info.extents.lookup(block) {
-                Lookup::Extent(e) if e.is_delalloc() && write => {
-                    allocate_delalloc(sb, &mut info.extents, &e)?;
-                    // Stored with the inode, also if the write fails and no completion runs.
-                    self.inode.mark_dirty();
-                }
-                Lookup::Extent(e) if e.is_delalloc() => {
-                    let blocks = e.end().min(end_block) - block;
-                    return self.iomap(MappingType::Hole, block, blocks, None, generation);
-                }
+                Lookup::Extent(e) if e.is_delalloc() => match h.as_deref() {
+                    Some(h) => {
+                        allocate_delalloc(h, &mut info.extents, &e)?;
+                        allocated = true;
+                    }
+                    None => {
+                        let blocks = e.end().min(end_block) - block;
+                        return self.iomap(MappingType::Hole, block, blocks, None, generation);
+                    }
+                },
                 Lookup::Extent(e) => {
+                    if let (Some(h), true) = (h.as_deref_mut(), allocated) {
+                        // Recorded with the allocation, also if the write fails and no
+                        // completion runs.
+                        crate::store_locked(h, self.inode, info)?;
+                    }
+                    let generation = info.extents.generation();
                     let blocks = e.end().min(end_block) - block;
                     let disk = e.disk_block + (block - e.file_block);
                     return self.iomap(mapping_type(&e), block, blocks, Some(disk), generation);
                 }
-                Lookup::Hole { end } if write => {
-                    let n = (end.min(end_block) - block).min(u32::MAX as u64);
-                    let mut alloc = m.alloc.lock();
-                    let n = alloc.reserve_up_to(&m.sb, n)?;
-                    let got = allocate_unwritten(sb, &mut alloc, &mut info.extents, block, n)?;
-                    alloc.unreserve(n - got);
-                    self.inode.mark_dirty();
-                }
-                Lookup::Hole { end } => {
-                    let blocks = end.min(end_block).max(block + 1) - block;
-                    return self.iomap(MappingType::Hole, block, blocks, None, generation);
-                }
+                Lookup::Hole { end } => match h.as_deref() {
+                    Some(h) => {
+                        let n = (end.min(end_block) - block).min(u32::MAX as u64);
+                        let mut alloc = m.alloc.lock();
+                        let n = alloc.reserve_up_to(&m.sb, n)?;
+                        let got = allocate_unwritten(h, &mut alloc, &mut info.extents, block, n)?;
+                        alloc.unreserve(n - got);
+                        allocated = true;
+                    }
+                    None => {
+                        let blocks = end.min(end_block).max(block + 1) - block;
+                        return self.iomap(MappingType::Hole, block, blocks, None, generation);
+                    }
+                },
             }
         }
     }
@@ -225,8 +238,14 @@ impl IomapOps for FileMap<'_> {
             .map_or(last_block, |end| end.div_ceil(1 << bits).min(last_block));
         let reserve = flags.contains(IterFlags::WRITE) && !flags.contains(IterFlags::ZERO);
 
-        // A test can see this task find the lock held (by an `fsync` that keeps the records
-        // from changing until they are on the device, say) before it waits.
+        // Direct writes allocate: a handle first (see the lock order).
+        let mut handle = if flags.contains(IterFlags::DIRECT) && flags.contains(IterFlags::WRITE) {
+            Some(sb.data().journal.start(sb)?)
+        } else {
+            None
+        };
+        // A test can see this task find the lock held (by writeback or a completion, say)
+        // before it waits.
         let mut info = control::lock_or_pause(
             &self.inode.data().info,
             PausePoint::FsExtentLockWait,
@@ -234,8 +253,12 @@ impl IomapOps for FileMap<'_> {
             pos as i64,
         );
         if flags.contains(IterFlags::DIRECT) {
-            let write = flags.contains(IterFlags::WRITE);
-            *iomap = self.map_direct(&mut info, block, end_block, write)?;
+            let mapped = self.map_direct(handle.as_mut(), &mut info, block, end_block);
+            drop(info);
+            *iomap = match handle {
+                Some(h) => h.finish(mapped)?,
+                None => mapped?,
+            };
             return Ok(());
         }
         let (ty, blocks, disk, new) = loop {
@@ -263,7 +286,7 @@ impl IomapOps for FileMap<'_> {
                     // its preallocation.
                     let n = (end.min(end_block) - block).min(u32::MAX as u64);
                     drop(info);
-                    let mut n = m.alloc.lock().reserve_up_to(&m.sb, n)?;
+                    let mut n = reserve_up_to(sb, n)?;
                     if flags.contains(IterFlags::FAULT) {
                         control::pause(PausePoint::FsMkwriteMap, self.inode.as_inode(), pos as i64);
                     }
@@ -362,6 +385,9 @@ impl address_space::Writeback for XtfsMapper {
         crate::live(sb)?;
         let bits = sb.block_bits();
         let block = u64::try_from(offset).map_err(|_| EIO)? >> bits;
+        // A handle for an allocation, opened before the extent lock (see the lock order), and
+        // declared first: the lock's guard ends its no-reclaim scope first.
+        let mut h = None;
         let mut info = inode.data().info.lock();
         let generation = info.extents.generation();
         if iomap.validity_cookie() == generation && iomap.range().is_ok_and(|r| r.contains(offset))
@@ -371,9 +397,13 @@ impl address_space::Writeback for XtfsMapper {
         let e = loop {
             match info.extents.lookup(block) {
                 Lookup::Extent(e) if e.is_delalloc() => {
-                    allocate_delalloc(sb, &mut info.extents, &e)?;
-                    // Stored by the completion, or by writeback if the mapping fails below.
-                    inode.mark_dirty();
+                    let Some(h) = h.as_ref() else {
+                        drop(info);
+                        h = Some(sb.data().journal.start(sb)?);
+                        info = inode.data().info.lock();
+                        continue;
+                    };
+                    allocate_delalloc(h, &mut info.extents, &e)?;
                 }
                 Lookup::Extent(e) => break Some(e),
                 Lookup::Hole { end } => {
@@ -389,6 +419,12 @@ impl address_space::Writeback for XtfsMapper {
                 }
             }
         };
+        // The allocation recorded in the transaction that makes it: the blocks are the file's
+        // (unwritten until the completion converts them) after a crash too.
+        if let Some(mut h) = h.take() {
+            let stored = crate::store_locked(&mut h, inode, &mut info);
+            h.finish(stored)?;
+        }
         if let Some(e) = e {
             let map = FileMap { inode };
             *iomap = map.iomap(
@@ -478,31 +514,54 @@ fn set_size_locked(
     zero::truncate_page(&mut ops, invalidate, inode.as_inode(), size)?;
     lock.set_size_truncate(invalidate, size)?;
     let first = (size as u64).div_ceil(1 << bits);
+    // The blocks freed and the inode that no longer has them in one transaction: after a
+    // crash, no inode holds a block the bitmap calls free.
+    let mut h = m.journal.start(sb)?;
     let mut info = inode.data().info.lock();
-    let mut alloc = m.alloc.lock();
+    let done = remove_and_store(&mut h, inode, &mut info, first, u64::MAX);
+    drop(info);
+    h.finish(done)
+}
+
+/// Removes the extents in file blocks `[first, last)` of `inode`, whose extent lock is held
+/// (`info`), frees their blocks and reservations, and stores the inode, in the transaction of
+/// `h`: after a crash, no inode holds a block the bitmap calls free.
+fn remove_and_store(
+    h: &mut Handle<'_>,
+    inode: &INode<Xtfs>,
+    info: &mut crate::InodeInfo,
+    first: u64,
+    last: u64,
+) -> Result {
+    let m = inode.super_block().data();
     let mut freed = Ok(());
-    info.extents.remove(
-        first,
-        u64::MAX,
-        |_| true,
-        |e| freed = freed.and(alloc.release(sb, &m.sb, e, false)),
-    )?;
+    {
+        let mut alloc = m.alloc.lock();
+        info.extents.remove(
+            first,
+            last,
+            |_| true,
+            |e| freed = freed.and(alloc.release(h, &m.sb, e, false)),
+        )?;
+    }
+    crate::store_locked(h, inode, info)?;
     freed
 }
 
 /// Allocates blocks for (the start of) delayed allocation `e` out of its reservation, as an
 /// unwritten extent. If the extent cannot be recorded, the blocks are freed and reserved again:
 /// nothing changed.
-fn allocate_delalloc(sb: &SuperBlock<Xtfs>, extents: &mut Extents, e: &Extent) -> Result {
+fn allocate_delalloc(h: &Handle<'_>, extents: &mut Extents, e: &Extent) -> Result {
+    let sb = h.sb();
     let s = &sb.data().sb;
     let mut alloc = sb.data().alloc.lock();
-    let (disk, got) = alloc.allocate_reserved(sb, s, e.len as u64)?;
+    let (disk, got) = alloc.allocate_reserved(h, s, e.len as u64)?;
     extents
         .allocate(e.file_block, got as u32, disk)
         .inspect_err(|_| {
-            // Cannot fail: the bitmap's pages are held (see `alloc`), the blocks were just
-            // marked in use. Were a page taken out of the cache meanwhile, the blocks leak.
-            let _ = alloc.unallocate_reserved(sb, s, disk, got);
+            // The bitmap blocks are in the transaction already (the allocation put them
+            // there): freeing needs no memory and cannot fail.
+            let _ = alloc.unallocate_reserved(h, s, disk, got);
         })
 }
 
@@ -511,15 +570,15 @@ fn allocate_delalloc(sb: &SuperBlock<Xtfs>, extents: &mut Extents, e: &Extent) -
 /// allocated; the caller still holds the reservation of the rest. On failure the whole
 /// reservation of `want` blocks is given back and nothing stays allocated.
 fn allocate_unwritten(
-    sb: &SuperBlock<Xtfs>,
+    h: &Handle<'_>,
     alloc: &mut Alloc,
     extents: &mut Extents,
     block: u64,
     want: u64,
 ) -> Result<u64> {
-    let s = &sb.data().sb;
+    let s = &h.sb().data().sb;
     let (disk, got) = alloc
-        .allocate_reserved(sb, s, want)
+        .allocate_reserved(h, s, want)
         .inspect_err(|_| alloc.unreserve(want))?;
     let e = Extent {
         file_block: block,
@@ -528,7 +587,7 @@ fn allocate_unwritten(
         flags: EXTENT_UNWRITTEN,
     };
     if let Err(err) = extents.insert(e) {
-        let _ = alloc.free(sb, s, disk, got);
+        let _ = alloc.free(h, s, disk, got);
         alloc.unreserve(want - got);
         return Err(err);
     }
@@ -542,7 +601,32 @@ fn allocate_unwritten(
 fn preallocate(inode: &INode<Xtfs>, start: u64, end: u64) -> Result {
     let sb = inode.super_block();
     let m = sb.data();
+    let done = preallocate_once(inode, start, end);
+    // Blocks freed in the running transaction are available once it is committed.
+    if !matches!(done, Err(e) if e == ENOSPC) || m.alloc.lock().pending() == 0 {
+        return done;
+    }
+    m.journal.commit(sb, None)?;
+    preallocate_once(inode, start, end)
+}
+
+/// [`preallocate`], with the space available now.
+fn preallocate_once(inode: &INode<Xtfs>, start: u64, end: u64) -> Result {
+    let sb = inode.super_block();
+    let m = sb.data();
+    let mut h = m.journal.start(sb)?;
     let mut info = inode.data().info.lock();
+    let done = preallocate_locked(&h, &mut info, start, end);
+    // What was allocated is recorded, also on failure (`ENOSPC` leaves what it got).
+    let stored = crate::store_locked(&mut h, inode, &mut info);
+    drop(info);
+    h.finish(stored)?;
+    done
+}
+
+/// [`preallocate`] in the transaction of `h`, with the extent lock held (`info`).
+fn preallocate_locked(h: &Handle<'_>, info: &mut crate::InodeInfo, start: u64, end: u64) -> Result {
+    let m = h.sb().data();
     let mut block = start;
     while block < end {
         let hole_end = match info.extents.lookup(block) {
@@ -558,7 +642,7 @@ fn preallocate(inode: &INode<Xtfs>, start: u64, end: u64) -> Result {
         // allocations and metadata count on.
         alloc.reserve(&m.sb, left)?;
         while left > 0 {
-            let got = allocate_unwritten(sb, &mut alloc, &mut info.extents, block, left)?;
+            let got = allocate_unwritten(h, &mut alloc, &mut info.extents, block, left)?;
             block += got;
             left -= got;
         }
@@ -584,16 +668,12 @@ fn punch_hole(
     let first = (range.start() as u64).div_ceil(bs as u64);
     let last = range.end() as u64 >> bits;
     if first < last {
+        // Freed and recorded in one transaction, as in truncation.
+        let mut h = m.journal.start(sb)?;
         let mut info = inode.data().info.lock();
-        let mut alloc = m.alloc.lock();
-        let mut freed = Ok(());
-        info.extents.remove(
-            first,
-            last,
-            |_| true,
-            |e| freed = freed.and(alloc.release(sb, &m.sb, e, false)),
-        )?;
-        freed?;
+        let done = remove_and_store(&mut h, inode, &mut info, first, last);
+        drop(info);
+        h.finish(done)?;
     }
     // The partial blocks: the one holding the start, and the one holding the end, if
     // different.
@@ -760,17 +840,18 @@ impl fs::file::Operations for RegFileOps {
         done
     }
 
-    /// `fsync` and `fdatasync`: writes back the range's data and waits for it, then writes the
-    /// inode and its extent records to the device ([`crate::persist_inode`]) whatever the VFS
-    /// thinks of the inode, and flushes the device's cache.
+    /// `fsync` and `fdatasync`: writes back the range's data and waits for it, then stores the
+    /// inode and its extent records and commits the transaction ([`crate::persist_inode`])
+    /// whatever the VFS thinks of the inode; the commit flushes the device's cache, the data
+    /// with it.
     ///
     /// `generic_file_fsync()` writes the inode only if the VFS has it dirty (for `fdatasync`,
-    /// dirty for data). But the completion that converted the range's unwritten extents wrote
-    /// the records to the device's cache only (a time stamp change dirties the inode for
-    /// `fsync` alone), and the flusher may have written a dirty inode to that cache and cleaned
-    /// it meanwhile: `fdatasync` after overwriting preallocated blocks, or `fsync` after an
-    /// mmap write, would leave the records in the cache, and after a crash the data would read
-    /// as zeroes or be gone.
+    /// dirty for data). But the completion that converted the range's unwritten extents stored
+    /// the records in the running transaction only (a time stamp change dirties the inode for
+    /// `fsync` alone), and the flusher may have stored a dirty inode and cleaned it meanwhile:
+    /// `fdatasync` after overwriting preallocated blocks, or `fsync` after an mmap write, would
+    /// leave the records uncommitted, and after a crash the data would read as zeroes or be
+    /// gone.
     ///
     /// Writing the records is an internal change a freeze waits for: an `fsync` of a frozen
     /// filesystem has nothing to do, as the freeze made everything durable and the device must
@@ -788,11 +869,23 @@ impl fs::file::Operations for RegFileOps {
         };
         crate::persist_inode(file.inode())?;
         // Writeback that failed while the inode was persisted.
-        file.check_and_advance_wb_err()?;
-        sb.flush_cache()
+        file.check_and_advance_wb_err()
     }
 
     fn seek_data_hole(inode: &INode<Xtfs>, offset: i64, data: bool) -> Result<i64> {
         address_space::seek_hole_data::<XtfsMapper>(inode, offset, data)
     }
+}
+
+/// Reserves up to `n` blocks for delayed allocation ([`Alloc::reserve_up_to`]). Blocks freed in
+/// a transaction not committed yet are not available: when they are what is missing, the
+/// transaction is committed and the reservation tried again. No handle may be open.
+fn reserve_up_to(sb: &SuperBlock<Xtfs>, n: u64) -> Result<u64> {
+    let m = sb.data();
+    let reserved = m.alloc.lock().reserve_up_to(&m.sb, n);
+    if !matches!(reserved, Err(e) if e == ENOSPC) || m.alloc.lock().pending() == 0 {
+        return reserved;
+    }
+    m.journal.commit(sb, None)?;
+    m.alloc.lock().reserve_up_to(&m.sb, n)
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The on-disk format of xtfs, version 1 (`Documentation/filesystems/xtfs.rst`).
+//! The on-disk format of xtfs, version 2 (`Documentation/filesystems/xtfs.rst`).
 //!
 //! Decoders take bytes read from the device and check everything the rest of the filesystem
 //! relies on; on bad input they log what is wrong and fail with `EUCLEAN`. Where the fields are
@@ -37,12 +37,22 @@ pub(crate) struct Super {
     pub(crate) bitmap_blocks: u64,
     pub(crate) itable_start: u64,
     pub(crate) itable_blocks: u64,
+    pub(crate) log_start: u64,
+    pub(crate) log_blocks: u64,
     pub(crate) data_start: u64,
 }
 
 impl Super {
     pub(crate) fn block_size(&self) -> u64 {
         1 << self.block_bits
+    }
+
+    /// Whether block `block` is metadata that transactions change (and the log may hold): the
+    /// bitmap, the inode table, or a block of the data area (extent, directory and symbolic
+    /// link blocks). The superblock and the log itself are not.
+    pub(crate) fn journaled(&self, block: u64) -> bool {
+        (self.bitmap_start..self.log_start).contains(&block)
+            || (self.data_start..self.blocks).contains(&block)
     }
 
     /// Decodes the first 512 bytes of a device of `device_bytes` bytes, whose pages are
@@ -53,6 +63,12 @@ impl Super {
         }
         if le32(b, SB_CRC_OFFSET) != crc32c(&[&b[..SB_CRC_OFFSET]]) {
             return Err(corrupt!("superblock checksum mismatch\n"));
+        }
+        if le32(b, 4) == 1 {
+            return Err(corrupt!(
+                "format 1 has no journal and is not supported: copy the files out with a kernel \
+                 that mounts it, and make the filesystem again with mkfs.xtfs\n"
+            ));
         }
         if le32(b, 4) != VERSION {
             return Err(corrupt!("unsupported version {}\n", le32(b, 4)));
@@ -71,6 +87,10 @@ impl Super {
         let inodes = le32(b, 24);
         let bitmap_blocks = blocks.div_ceil(8 * bs);
         let itable_blocks = (inodes as u64 * INODE_SIZE as u64).div_ceil(bs);
+        let log_blocks = le64(b, SB_LOG_BLOCKS);
+        if !(LOG_MIN_BLOCKS..=LOG_MAX_BLOCKS).contains(&log_blocks) {
+            return Err(corrupt!("log of {} blocks not supported\n", log_blocks));
+        }
         let sb = Super {
             block_bits,
             blocks,
@@ -79,13 +99,16 @@ impl Super {
             bitmap_blocks,
             itable_start: 1 + bitmap_blocks,
             itable_blocks,
-            data_start: 1 + bitmap_blocks + itable_blocks,
+            log_start: 1 + bitmap_blocks + itable_blocks,
+            log_blocks,
+            data_start: 1 + bitmap_blocks + itable_blocks + log_blocks,
         };
         let fields = [
             ("bitmap_start", le64(b, 32), sb.bitmap_start),
             ("bitmap_blocks", le64(b, 40), sb.bitmap_blocks),
             ("itable_start", le64(b, 48), sb.itable_start),
             ("itable_blocks", le64(b, 56), sb.itable_blocks),
+            ("log_start", le64(b, SB_LOG_START), sb.log_start),
             ("data_start", le64(b, 64), sb.data_start),
         ];
         for (name, got, want) in fields {

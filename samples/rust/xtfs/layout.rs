@@ -15,7 +15,16 @@ pub const MAGIC: u32 = 0x5346_5458;
 /// The most links an inode may have (a directory: 2 plus its subdirectories), as ext4's.
 pub const LINK_MAX: u32 = 65000;
 pub const EXTENT_BLOCK_MAGIC: u32 = 0x4245_5458;
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+/// Offsets of the format-2 superblock fields after those of format 1.
+pub const SB_LOG_START: usize = 80;
+pub const SB_LOG_BLOCKS: usize = 88;
+/// The smallest and largest log region, in blocks.
+pub const LOG_MIN_BLOCKS: u64 = 16;
+pub const LOG_MAX_BLOCKS: u64 = 1 << 16;
+pub const LOG_MAGIC: u32 = 0x4c47_5458;
+/// The bytes of the log header before its reserved (zero) part.
+pub const LOG_HEADER: usize = 32;
 pub const SB_BYTES: usize = 512;
 pub const SB_CRC_OFFSET: usize = 508;
 pub const INODE_SIZE: usize = 256;
@@ -204,4 +213,83 @@ pub fn encode_dirent(b: &mut [u8], ino: u32, file_type: u8, name: &[u8]) {
     b[4] = name.len() as u8;
     b[5] = file_type;
     b[6..6 + name.len()].copy_from_slice(name);
+}
+
+/// The log region mkfs gives a filesystem of `blocks` blocks: 1/32 of it, within the limits.
+pub fn default_log_blocks(blocks: u64) -> u64 {
+    (blocks / 32).clamp(LOG_MIN_BLOCKS, 4096)
+}
+
+/// The blocks of a log's block list for `count` images.
+pub fn log_index_blocks(count: usize, block_size: u64) -> u64 {
+    (count as u64 * 8).div_ceil(block_size)
+}
+
+/// The most images a log region of `log_blocks` blocks holds: the header, the block list and
+/// the images fit in it.
+pub fn log_capacity(log_blocks: u64, block_size: u64) -> usize {
+    let mut n = (log_blocks.saturating_sub(1) * block_size / (block_size + 8)) as usize;
+    while n > 0 && 1 + log_index_blocks(n, block_size) + n as u64 > log_blocks {
+        n -= 1;
+    }
+    n
+}
+
+/// The header of the log, its first block: a committed transaction of `count` block images
+/// (the block list follows in the next blocks, then the images), numbered `seq`, checksummed
+/// by `crc`. The rest of the block is zero.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogHeader {
+    pub magic: u32,
+    pub count: u32,
+    pub seq: u64,
+    pub crc: u32,
+}
+
+impl LogHeader {
+    pub fn decode(b: &[u8]) -> LogHeader {
+        LogHeader {
+            magic: le32(b, 0),
+            count: le32(b, 4),
+            seq: le64(b, 8),
+            crc: le32(b, 16),
+        }
+    }
+
+    /// Encodes the header into `b`, a whole block, zeroing the rest.
+    pub fn encode(&self, b: &mut [u8]) {
+        b.fill(0);
+        put32(b, 0, self.magic);
+        put32(b, 4, self.count);
+        put64(b, 8, self.seq);
+        put32(b, 16, self.crc);
+    }
+
+    /// The state of the checksum after header block `b`, its crc field counted as zero:
+    /// `update(crc, bytes)` is CRC32C's update (`!0` the initial value). The block list and
+    /// the images follow; the checksum is the final state inverted.
+    pub fn checksum_start(b: &[u8], update: impl Fn(u32, &[u8]) -> u32) -> u32 {
+        let crc = update(!0, &b[..16]);
+        let crc = update(crc, &[0; 4]);
+        update(crc, &b[20..])
+    }
+
+    pub fn set_crc(b: &mut [u8], crc: u32) {
+        put32(b, 16, crc);
+    }
+
+    /// Encodes into `b`, a whole block, the header of an empty log (after a checkpoint, or
+    /// made by mkfs): no images, its checksum that of the header alone; `update` as for
+    /// [`LogHeader::checksum_start`].
+    pub fn encode_empty(b: &mut [u8], seq: u64, update: impl Fn(u32, &[u8]) -> u32) {
+        LogHeader {
+            magic: LOG_MAGIC,
+            count: 0,
+            seq,
+            crc: 0,
+        }
+        .encode(b);
+        let crc = !Self::checksum_start(b, update);
+        Self::set_crc(b, crc);
+    }
 }

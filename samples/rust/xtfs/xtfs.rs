@@ -11,9 +11,9 @@
 //!
 //! Each inode keeps its extents in memory ([`extents`]) under a mutex, with the generation
 //! counter that is the validity cookie of every mapping; free space and inodes are tracked by
-//! [`alloc`]. Metadata goes through the block device's page cache and reaches the disk at
-//! writeback; `sync`, `syncfs`, a freeze, the unmount and `fsync` also write it back and then
-//! flush the device's volatile cache.
+//! [`alloc`]. Every change of metadata is made in a transaction of the [`journal`], which
+//! `fsync`, `sync`, `syncfs`, a freeze and the unmount commit: after a crash, the mount replays
+//! the last committed transaction, and the disk holds whole operations.
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::c_str;
@@ -32,10 +32,12 @@ mod dir;
 mod extents;
 mod file;
 mod format;
+mod journal;
 mod layout;
 use alloc::Alloc;
 use extents::Extents;
 use format::{corrupt, Extent, RawInode, Super};
+use journal::{Handle, Journal};
 
 module! {
     type: XtfsModule,
@@ -68,6 +70,9 @@ struct Mount {
     /// filesystem reclaim.
     #[pin]
     alloc: NoFsMutex<Alloc>,
+    /// The metadata journal.
+    #[pin]
+    journal: Journal,
     /// Where writeback I/O completes (unwritten extent conversion).
     #[pin]
     ioends: address_space::IoendQueue<file::XtfsMapper>,
@@ -132,9 +137,12 @@ impl fs::FileSystem for Xtfs {
         sb.set_max_bytes(((i64::MAX as u64 >> s.block_bits) << s.block_bits) as i64);
 
         let bs = s.block_size() as usize;
+        // The last committed transaction, replayed: every read below goes through it.
+        let loaded = Journal::load(sb, &s)?;
         // The metadata blocks must be in use and nothing beyond the last block.
         let mut bitmap = KVVec::from_elem(0u8, s.bitmap_blocks as usize * bs, GFP_KERNEL)?;
         sb.read(s.bitmap_start * bs as u64, &mut bitmap)?;
+        loaded.patch(&s, s.bitmap_start * bs as u64, &mut bitmap);
         for block in 0..s.bitmap_blocks * bs as u64 * 8 {
             let set = bitmap[(block / 8) as usize] & (1 << (block % 8)) != 0;
             if (block < s.data_start && !set) || (block >= s.blocks && set) {
@@ -149,12 +157,13 @@ impl fs::FileSystem for Xtfs {
         // The inode table, one block at a time: a slot is in use if its mode is set.
         let mut itable_block = KVec::from_elem(0u8, bs, GFP_KERNEL)?;
         let mut cached = None;
-        let held = sb.hold(s.bitmap_start * bs as u64, s.bitmap_blocks * bs as u64)?;
-        let alloc = Alloc::new(&s, bitmap, held, |ino| {
+        let alloc = Alloc::new(&s, bitmap, |ino| {
             let pos = (ino as usize - 1) * format::INODE_SIZE;
             let block = (pos / bs) as u64;
             if cached != Some(block) {
-                sb.read((s.itable_start + block) * bs as u64, &mut itable_block)?;
+                let at = (s.itable_start + block) * bs as u64;
+                sb.read(at, &mut itable_block)?;
+                loaded.patch(&s, at, &mut itable_block);
                 cached = Some(block);
             }
             Ok(format::le16(&itable_block, pos % bs) != 0)
@@ -163,6 +172,7 @@ impl fs::FileSystem for Xtfs {
         Ok(try_pin_init!(Mount {
             sb: s,
             alloc <- NoFsMutex::new(new_mutex!(alloc, "xtfs_alloc")),
+            journal <- Journal::new(&s, loaded),
             ioends <- address_space::IoendQueue::new(c_str!("xtfs-ioend")),
             shut_down: AtomicBool::new(false),
             write_errors,
@@ -177,8 +187,8 @@ impl fs::FileSystem for Xtfs {
         Ok(root)
     }
 
-    /// Writes the inode to the device's page cache ([`store_inode`]); with `sync` (`sync(2)`,
-    /// `sync_inode_metadata()`), also to the device ([`persist_inode`]).
+    /// Stores the inode in the running transaction ([`store_inode`]); with `sync` (`sync(2)`,
+    /// `sync_inode_metadata()`), also commits it ([`persist_inode`]).
     fn write_inode(inode: &INode<Self>, sync: bool) -> Result {
         if sync {
             persist_inode(inode)
@@ -187,67 +197,70 @@ impl fs::FileSystem for Xtfs {
         }
     }
 
-    /// Deletes an inode without links: frees its blocks, reservations, extent chain and slot.
-    /// An inode that stays gives back reservations no dirty data needs any more (its cache is
-    /// empty by now).
+    /// Deletes an inode without links: frees its blocks, reservations, extent chain and slot,
+    /// in one transaction. An inode that stays gives back reservations no dirty data needs any
+    /// more (its cache is empty by now).
     ///
-    /// Nothing here needs memory (the bitmap's pages are held), so that an eviction, which
-    /// cannot fail, does not stop halfway: only an I/O error, or a page of the inode table
-    /// that left the cache and cannot be read again, can stop it. The slot is cleared first:
-    /// an inode whose slot could not be cleared keeps its blocks, which stay in use (an
-    /// orphan fsck reports), so that none is handed out while the disk's inode may hold it.
-    /// An inode whose last store failed is stored once more first.
+    /// The slot is cleared first: an inode whose slot could not be cleared (no memory for the
+    /// transaction, a shut down filesystem) keeps its blocks, which stay in use (an orphan
+    /// fsck reports), so that none is handed out while the disk's inode may hold it. An inode
+    /// whose last store failed is stored once more first.
     ///
     /// Deleting or storing changes the device, which must not happen while the filesystem is
     /// frozen: that is an internal change a freeze waits for, and which waits for the thaw.
-    /// It is started before the extent lock is taken, as every freeze protection is.
+    /// It is started before the handle and the extent lock are taken, as every freeze
+    /// protection is.
     fn evict_inode(inode: &inode::Evicting<'_, Self>) {
         let sb = inode.super_block();
         let m = sb.data();
         let ino = inode.ino() as u32;
-        // A shut down filesystem changes nothing: the inode and its blocks stay in use on
-        // disk (an orphan fsck frees), and only the reservations go.
-        let mut delete = inode.nlink() == 0;
         // Directory and symbolic link blocks are metadata, cached by the device.
         let metadata = inode.mode() & format::S_IFMT != format::S_IFREG;
         // Nobody else sets `store_failed` now: the inode has no users left.
         let writes = inode.nlink() == 0 || inode.data().info.lock().store_failed;
         let _change = writes.then(|| sb.start_intwrite());
-        // Checked once the change started: a shutdown while it waited for a thaw counts.
-        let live = live(sb).is_ok();
-        delete &= live;
+        // Checked once the change started: a shutdown while it waited for a thaw counts. A shut
+        // down filesystem changes nothing: the inode and its blocks stay in use on disk (an
+        // orphan fsck frees), and only the reservations go.
+        let mut h = if writes {
+            m.journal.start(sb).ok()
+        } else {
+            None
+        };
         let mut info = inode.data().info.lock();
-        if !delete
-            && live
-            && info.store_failed
-            && store_records(sb, ino, &inode.attrs(), &mut info, || {}).is_err()
-        {
-            pr_err!(
-                "inode {}: could not be written: the disk has it as it was\n",
-                ino
-            );
+        let mut failed = false;
+        let mut delete = false;
+        if let Some(h) = h.as_mut() {
+            if inode.nlink() == 0 {
+                delete = h
+                    .write(inode_pos(&m.sb, ino), &[0u8; format::INODE_SIZE])
+                    .is_ok();
+                failed = !delete;
+            } else if store_records(h, ino, &inode.attrs(), &mut info, |_| Ok(())).is_err() {
+                pr_err!(
+                    "inode {}: could not be written: the disk has it as it was\n",
+                    ino
+                );
+            }
+        } else if writes {
+            failed = inode.nlink() == 0;
         }
         let mut alloc = m.alloc.lock();
-        let mut failed = false;
         if delete {
-            if sb
-                .write(inode_pos(&m.sb, ino), &[0u8; format::INODE_SIZE])
-                .is_err()
-            {
-                failed = true;
-                delete = false;
-            } else {
-                alloc.free_inode(ino);
-            }
+            alloc.free_inode(ino);
         }
         // The inode's last use: its extents and chain are taken, not rebuilt.
         let extents = info.extents.take();
-        for e in extents.iter().filter(|e| delete || e.is_delalloc()) {
-            failed |= alloc.release(sb, &m.sb, e, metadata).is_err();
+        for e in extents.iter() {
+            match h.as_ref() {
+                Some(h) if delete => failed |= alloc.release(h, &m.sb, e, metadata).is_err(),
+                _ if e.is_delalloc() => alloc.unreserve(e.len as u64),
+                _ => (),
+            }
         }
-        if delete {
+        if let Some(h) = h.as_ref().filter(|_| delete) {
             for &block in info.chain.iter() {
-                failed |= alloc.free_metadata(sb, &m.sb, block, 1).is_err();
+                failed |= alloc.free_metadata(h, &m.sb, block, 1).is_err();
             }
             info.chain = KVec::new();
             info.extents.set_chain_blocks(0);
@@ -257,43 +270,45 @@ impl fs::FileSystem for Xtfs {
         }
     }
 
-    /// Metadata is in the block device's page cache, which the VFS writes back only after
-    /// this: so it is written back here, then the device's volatile cache flushed, so that
-    /// `sync`, `syncfs` and the unmount leave everything on stable storage.
+    /// Commits the running transaction, which holds the inodes the VFS wrote before this, so
+    /// that `sync`, `syncfs` and the unmount leave everything on stable storage.
     ///
     /// A frozen filesystem has nothing to sync (its freeze did) and must not write: `sync(2)`
     /// syncs it all the same.
     fn sync_fs(sb: &SuperBlock<Self>, wait: bool) -> Result {
-        if !wait || sb.is_frozen() {
+        if !wait || sb.is_frozen() || sb.read_only() {
             return Ok(());
         }
-        make_durable(sb)
+        sync_metadata(sb)
     }
 
-    /// Writes back and flushes what internal changes that ended after the freeze's sync left
-    /// in the device's cache (an eviction that deleted an inode, an `fsync`): the device then
-    /// holds the whole filesystem until the thaw.
+    /// Commits what internal changes that ended after the freeze's sync made (an eviction that
+    /// deleted an inode, an `fsync`) and writes everything home: the device then holds the
+    /// whole filesystem, with an empty log, until the thaw.
     fn freeze_fs(sb: &SuperBlock<Self>) -> Result {
-        make_durable(sb)
+        sb.data().journal.checkpoint(sb)
     }
 
-    /// Makes durable what the evictions of the unmount wrote after its sync: the deletion of
-    /// an inode whose last reference went only then (one an inotify watch held, say).
+    /// Commits what the evictions of the unmount changed after its sync (the deletion of an
+    /// inode whose last reference went only then: one an inotify watch held, say) and writes
+    /// everything home: a cleanly unmounted filesystem has an empty log.
     fn put_super(sb: &SuperBlock<Self>) {
-        if !sb.read_only() {
-            // A failure is logged (a shutdown) and leaves what fsck checks.
-            let _ = make_durable(sb);
+        if !sb.read_only() && live(sb).is_ok() {
+            // A failure is logged (a shutdown) and leaves what the log replays.
+            let _ = sb.data().journal.checkpoint(sb);
         }
     }
 
+    /// Blocks freed in the running transaction count as free: they are, once it is committed,
+    /// which a reservation that needs them makes happen (see `alloc`).
     fn statfs(sb: &SuperBlock<Self>) -> Result<sb::Stat> {
         let m = sb.data();
         let alloc = m.alloc.lock();
         Ok(sb::Stat {
             magic: format::MAGIC as u64,
             blocks: m.sb.blocks,
-            bfree: alloc.free_blocks().saturating_sub(alloc.reserved()),
-            bavail: alloc.available(&m.sb),
+            bfree: (alloc.free_blocks() + alloc.pending()).saturating_sub(alloc.reserved()),
+            bavail: alloc.available_after_commit(&m.sb),
             files: m.sb.inodes as u64,
             ffree: alloc.free_inodes(),
             namelen: format::NAME_MAX as u64,
@@ -313,58 +328,50 @@ pub(crate) fn fsync_change(sb: &SuperBlock<Xtfs>) -> Option<sb::IntWrite<'_, Xtf
 }
 
 /// `stat(2)`'s `st_blocks` of `inode`: its data blocks, delayed allocations included, and its
-/// extent blocks, as XFS and ext4 count them, read without the extent lock (an `fsync` holds
-/// it until the device's cache is flushed: `stat` must not wait for that).
+/// extent blocks, as XFS and ext4 count them, read without the extent lock (writeback and
+/// completions hold it while they store the inode, which may wait for a commit: `stat` must
+/// not wait for that).
 pub(crate) fn stat_blocks(inode: &INode<Xtfs>, stat: &mut inode::Stat) -> Result {
     let blocks = inode.data().blocks.load(Ordering::Relaxed);
     stat.blocks = blocks << (inode.super_block().block_bits() - 9);
     Ok(())
 }
 
-/// Writes inode `inode` and its extent records to the device ([`store_inode`], then all dirty
-/// metadata), for `fsync` and `sync`.
+/// Stores inode `inode` and its extent records ([`store_inode`]) and commits the transaction,
+/// for `fsync` and `sync`.
 ///
 /// # fsync against mmap writes
 ///
 /// `fsync` holds no lock that keeps out a write fault or the writeback of the page it dirtied
 /// (xtfs's takes no `i_rwsem`, which would keep out only writes and truncation anyway), and the
-/// completion of that writeback converts the extent it wrote and writes the records again
-/// (`complete_ioend`). Were the
-/// device's cache flushed while such a completion is between the blocks of the records (the
-/// chain of extent blocks first, the inode last), the device would hold the new chain under
-/// the old inode: a list of extents the file never had, with an extent twice and blocks it does
-/// not own (the race of the btrfs fix 885f46d87f, in xtfs's terms). So the extent lock is held
-/// from writing the records until the flush is done: the completion, and a write fault that
-/// would add a delayed allocation, wait for it, and the device gets a state the extents really
-/// had. Lock order: the extent lock, the block device's folio locks.
+/// completion of that writeback converts the extent it wrote and stores the records again
+/// (`complete_ioend`): the chain of extent blocks first, the inode last. Were the commit to
+/// take the records while such a completion is between the two, the disk would hold the new
+/// chain under the old inode: a list of extents the file never had, with an extent twice and
+/// blocks it does not own (the race of the btrfs fix 885f46d87f, in xtfs's terms). The records
+/// are stored under one journal handle, and a commit waits for every handle open (it parks at
+/// `fs_commit_wait` first): the disk gets a state the extents really had. The debug knob
+/// `fs_skip_fsync_serialize` splits the completion's handle between the chain and the inode
+/// ([`Handle::split`]) to show the race.
 pub(crate) fn persist_inode(inode: &INode<Xtfs>) -> Result {
-    let mut info = inode.data().info.lock();
-    store_inode_locked(inode, &mut info, None)?;
-    let serialized = fix_enabled(Fix::FsFsyncSerialize).then_some(info);
+    store_inode(inode)?;
     control::pause(PausePoint::FsFsyncFlush, inode.as_inode(), 0);
-    let ret = sync_metadata(inode.super_block());
-    drop(serialized);
-    ret
+    let sb = inode.super_block();
+    sb.data().journal.commit(sb, Some(inode.as_inode()))
 }
 
 /// `EIO` once the filesystem is shut down: every change checks this first, so that nothing
-/// more reaches the device's cache.
+/// more reaches the journal.
 ///
 /// # Shutdown
 ///
-/// Metadata is written to the device's cache and from there to the device, by [`sync`] and
-/// `fsync` or by the flusher. When such a write fails, the disk no longer has what the
-/// filesystem in memory is built on (an inode whose slot was not written, a bitmap that does
-/// not free what it should), and changing it further could make things worse: so the
-/// filesystem shuts down, as XFS does, when a sync reports the failure (one the flusher met
-/// is found at the next sync: the device cache's error sequence is sampled at mount). Every
-/// change (a new name, a write, a page fault for writing, an attribute, `fsync`, writeback,
-/// an inode stored or deleted) then fails with `EIO`; reads go on. It stays so until it is
-/// unmounted. Without a journal the disk then holds what the last successful sync left plus
-/// any metadata that was already in the device's cache and is written back later (the
-/// flusher and the unmount still write the device's cache): fsck must check it.
-///
-/// [`sync`]: SuperBlock::sync
+/// When a commit cannot write the log or the checkpoint, or a transaction outgrows the log,
+/// the disk may not have what the filesystem in memory is built on, and changing it further
+/// could make things worse: so the filesystem shuts down, as XFS does. Every change (a new
+/// name, a write, a page fault for writing, an attribute, `fsync`, writeback, an inode stored
+/// or deleted) then fails with `EIO`; reads go on. It stays so until it is unmounted, which
+/// commits nothing: the disk holds the last committed transaction, which the next mount
+/// replays.
 pub(crate) fn live(sb: &SuperBlock<Xtfs>) -> Result {
     if sb.data().shut_down.load(Ordering::Acquire) {
         Err(EIO)
@@ -373,66 +380,90 @@ pub(crate) fn live(sb: &SuperBlock<Xtfs>) -> Result {
     }
 }
 
-/// Makes everything written so far durable: the metadata in the device's cache written back
-/// ([`sync_metadata`]), then the device's volatile cache flushed.
-fn make_durable(sb: &SuperBlock<Xtfs>) -> Result {
-    sync_metadata(sb)?;
+/// Shuts the filesystem down ([`live`]) for error `e`: returns `EIO`.
+pub(crate) fn shut_down(sb: &SuperBlock<Xtfs>, e: Error) -> Error {
+    if !sb.data().shut_down.swap(true, Ordering::AcqRel) {
+        pr_err!(
+            "metadata could not be written (error {}): shut down, changes fail with EIO until \
+             the filesystem is unmounted\n",
+            e.to_errno()
+        );
+    }
+    EIO
+}
+
+/// Commits the running transaction ([`Journal::commit`]).
+pub(crate) fn sync_metadata(sb: &SuperBlock<Xtfs>) -> Result {
+    sb.data().journal.commit(sb, None)
+}
+
+/// Writes back the device's cache (the home blocks of the last commit) and waits for it, then
+/// flushes the device's volatile cache: the checkpoint of a commit. A write error there, or
+/// one the flusher met since the mount, is returned.
+pub(crate) fn write_back_and_flush(sb: &SuperBlock<Xtfs>) -> Result {
+    sb.sync()?;
+    sb.write_errors_since(&sb.data().write_errors)?;
     sb.flush_cache()
 }
 
-/// Writes back the metadata in the device's cache and waits for it. A write error, there or
-/// one the flusher met since the mount, shuts the filesystem down ([`live`]): `EIO`.
-pub(crate) fn sync_metadata(sb: &SuperBlock<Xtfs>) -> Result {
-    live(sb)?;
-    let m = sb.data();
-    let ret = sb
-        .sync()
-        .and_then(|()| sb.write_errors_since(&m.write_errors));
-    if let Err(e) = ret {
-        if !m.shut_down.swap(true, Ordering::AcqRel) {
-            pr_err!(
-                "metadata could not be written (error {}): shut down, changes fail with EIO \
-                 until the filesystem is unmounted\n",
-                e.to_errno()
-            );
-        }
-        return Err(EIO);
-    }
-    Ok(())
+/// Stores inode `inode` and its extents beyond the inline ones in its extent chain, grown or
+/// shrunk to fit, in a transaction of its own. Delayed allocations are not on disk.
+fn store_inode(inode: &INode<Xtfs>) -> Result {
+    let sb = inode.super_block();
+    let mut h = sb.data().journal.start(sb)?;
+    let stored = store_inode_locked(&mut h, inode, &mut inode.data().info.lock(), None);
+    h.finish(stored)
 }
 
-/// Writes inode `inode` to its slot of the inode table and its extents beyond the inline ones
-/// to its extent chain, grown or shrunk to fit (in the block device's page cache). Delayed
-/// allocations are not on disk.
-fn store_inode(inode: &INode<Xtfs>) -> Result {
-    store_inode_locked(inode, &mut inode.data().info.lock(), None)
+/// [`store_inode`] in the transaction of `h`.
+pub(crate) fn store(h: &mut Handle<'_>, inode: &INode<Xtfs>) -> Result {
+    store_inode_locked(h, inode, &mut inode.data().info.lock(), None)
+}
+
+/// [`store`], with the inode's extent lock held (`info`).
+pub(crate) fn store_locked(
+    h: &mut Handle<'_>,
+    inode: &INode<Xtfs>,
+    info: &mut InodeInfo,
+) -> Result {
+    store_inode_locked(h, inode, info, None)
 }
 
 /// [`store_inode`] at the completion of a write at file offset `pos`, which converted
 /// unwritten extents: the `fs_store_extents` pause point can stop it between the chain and the
 /// inode.
 fn store_inode_completed(inode: &INode<Xtfs>, pos: i64) -> Result {
-    store_inode_locked(inode, &mut inode.data().info.lock(), Some(pos))
+    let sb = inode.super_block();
+    let mut h = sb.data().journal.start(sb)?;
+    let stored = store_inode_locked(&mut h, inode, &mut inode.data().info.lock(), Some(pos));
+    h.finish(stored)
 }
 
-/// [`store_inode`], with the inode's extent lock held (`info`), for the completion of a write
-/// at `completed` if it is one. The chain is written first, the inode last.
+/// [`store_inode`] in the transaction of `h`, with the inode's extent lock held (`info`), for
+/// the completion of a write at `completed` if it is one. The chain is written first, the
+/// inode last.
 ///
 /// An inode that could not be stored is marked dirty again, so that writeback retries (the VFS
 /// does not): until it is stored, the disk may not have the blocks its extents and chain hold.
-fn store_inode_locked(inode: &INode<Xtfs>, info: &mut InodeInfo, completed: Option<i64>) -> Result {
-    let pause = || {
-        if let Some(pos) = completed {
-            control::pause(PausePoint::FsStoreExtents, inode.as_inode(), pos);
+fn store_inode_locked(
+    h: &mut Handle<'_>,
+    inode: &INode<Xtfs>,
+    info: &mut InodeInfo,
+    completed: Option<i64>,
+) -> Result {
+    let between = |h: &mut Handle<'_>| {
+        let Some(pos) = completed else {
+            return Ok(());
+        };
+        let pause = || control::pause(PausePoint::FsStoreExtents, inode.as_inode(), pos);
+        if fix_enabled(Fix::FsFsyncSerialize) {
+            pause();
+            Ok(())
+        } else {
+            h.split(pause)
         }
     };
-    let ret = store_records(
-        inode.super_block(),
-        inode.ino() as u32,
-        &inode.attrs(),
-        info,
-        pause,
-    );
+    let ret = store_records(h, inode.ino() as u32, &inode.attrs(), info, between);
     // A shut down filesystem stores nothing any more: nobody need try again.
     info.store_failed = ret.is_err() && live(inode.super_block()).is_ok();
     if info.store_failed {
@@ -441,16 +472,21 @@ fn store_inode_locked(inode: &INode<Xtfs>, info: &mut InodeInfo, completed: Opti
     ret
 }
 
-/// Writes the records of inode `ino`, whose attributes are `a` and extents `info`; `between`
-/// runs after the chain is written, before the inode is.
-fn store_records(
-    sb: &SuperBlock<Xtfs>,
+/// Writes the records of inode `ino`, whose attributes are `a` and extents `info`, in the
+/// transaction of `h`; `between` runs after the chain is written, before the inode is. An
+/// inode without links is left as it is on disk: eviction deletes it.
+fn store_records<'a>(
+    h: &mut Handle<'a>,
     ino: u32,
     a: &inode::Attrs,
     info: &mut InodeInfo,
-    between: impl FnOnce(),
+    between: impl FnOnce(&mut Handle<'a>) -> Result,
 ) -> Result {
+    let sb = h.sb();
     live(sb)?;
+    if a.nlink == 0 {
+        return Ok(());
+    }
     let m = sb.data();
     let s = &m.sb;
     let t = |t: inode::Time| (t.sec, t.nsec);
@@ -462,8 +498,7 @@ fn store_records(
     let rest = on_disk.get(format::INLINE_EXTENTS..).unwrap_or(&[]);
     let need = rest.len().div_ceil(per_block);
     // Memory first, then the chain grown (each block recorded as it is allocated), the chain
-    // and the inode written, and only then the blocks the chain no longer needs freed: until
-    // the inode is written, the disk's chain may still hold them.
+    // and the inode written, and the blocks the chain no longer needs freed.
     let mut buf = KVec::from_elem(0u8, s.block_size() as usize, GFP_KERNEL)?;
     let mut kept = if info.chain.len() > need {
         let mut kept = KVec::with_capacity(need, GFP_KERNEL)?;
@@ -477,7 +512,7 @@ fn store_records(
     {
         let mut alloc = m.alloc.lock();
         while info.chain.len() < need {
-            let block = alloc.allocate_metadata(sb, s)?;
+            let block = alloc.allocate_metadata(h, s)?;
             info.chain.push(block, GFP_NOWAIT)?;
             let n = info.chain.len();
             info.extents.set_chain_blocks(n);
@@ -486,9 +521,9 @@ fn store_records(
     for (i, records) in rest.chunks(per_block).enumerate() {
         let next = if i + 1 < need { info.chain[i + 1] } else { 0 };
         format::encode_extent_block(&mut buf, records, next, ino, format::crc32c);
-        sb.write(info.chain[i] * s.block_size(), &buf)?;
+        h.write(info.chain[i] * s.block_size(), &buf)?;
     }
-    between();
+    between(h)?;
     let mut inline = [Extent::default(); format::INLINE_EXTENTS];
     for (slot, e) in inline.iter_mut().zip(on_disk.iter()) {
         *slot = *e;
@@ -510,17 +545,12 @@ fn store_records(
         parent: info.parent,
         inline,
     };
-    sb.write(inode_pos(s, ino), &raw.encode(ino, format::crc32c))?;
+    h.write(inode_pos(s, ino), &raw.encode(ino, format::crc32c))?;
     if let Some(kept) = kept.take() {
-        // Clean in the cache first (a dirty copy written back later would overwrite the data
-        // of whoever gets the block next), then free, which cannot fail (see `alloc`).
-        for &block in &info.chain[need..] {
-            sb.write_back(block * s.block_size(), s.block_size())?;
-        }
         let mut alloc = m.alloc.lock();
         let mut freed = Ok(());
         for &block in &info.chain[need..] {
-            freed = freed.and(alloc.free(sb, s, block, 1));
+            freed = freed.and(alloc.free_metadata(h, s, block, 1));
         }
         info.chain = kept;
         let n = info.chain.len();
@@ -563,7 +593,7 @@ fn read_extents(
                     next
                 ));
             }
-            sb.read(next * bs as u64, &mut buf)?;
+            sb.data().journal.read(sb, next * bs as u64, &mut buf)?;
             let (count, following) = format::decode_extent_block(&buf, next, ino)?;
             chain.push(next, GFP_KERNEL)?;
             if extents.len() + count > total {
@@ -625,7 +655,9 @@ impl inode::Operations for SymlinkOps {
         // The size was checked against the block size when the inode was read.
         let len = inode.as_inode().size() as usize;
         let mut target = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-        sb.read(disk << sb.block_bits(), &mut target)?;
+        sb.data()
+            .journal
+            .read(sb, disk << sb.block_bits(), &mut target)?;
         Ok(target)
     }
 }
@@ -649,7 +681,7 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
         Either::Right(new) => new,
     };
     let mut b = [0u8; format::INODE_SIZE];
-    sb.read(inode_pos(s, ino), &mut b)?;
+    sb.data().journal.read(sb, inode_pos(s, ino), &mut b)?;
     let raw = RawInode::decode(&b, ino, s)?;
     let (extents, chain) = read_extents(sb, s, ino, &raw)?;
     let bs = s.block_size();
@@ -750,17 +782,18 @@ fn init_inode(
 }
 
 /// Creates inode `typ` with `owner`'s attributes, `size` bytes and `extents`, in a free slot
-/// written to the inode table at once (so that the directory entry added next never names a
-/// free slot on disk). Returns it with its first link (two for a directory), still locked
+/// written to the inode table in the transaction of `h`, with the directory entry the caller
+/// adds next. Returns it with its first link (two for a directory), still locked
 /// until the VFS gives it its dentry.
-fn create_inode(
-    sb: &SuperBlock<Xtfs>,
+fn create_inode<'a>(
+    h: &mut Handle<'_>,
+    sb: &'a SuperBlock<Xtfs>,
     typ: inode::Type,
     owner: inode::NewOwner,
     size: u64,
     extents: KVec<Extent>,
     parent: u32,
-) -> Result<inode::Created<'_, Xtfs>> {
+) -> Result<inode::Created<'a, Xtfs>> {
     let m = sb.data();
     let ino = m.alloc.lock().allocate_inode(&m.sb)?;
     let new = match sb.get_or_create_inode(ino as u64) {
@@ -799,7 +832,7 @@ fn create_inode(
             return Err(e);
         }
     };
-    if let Err(e) = <Xtfs as fs::FileSystem>::write_inode(&inode, false) {
+    if let Err(e) = store(h, &inode) {
         // Without links, eviction frees the slot. The extents stay the caller's, as on the
         // errors above (a symlink frees its block itself): eviction must not free them too.
         inode.data().info.lock().extents.set(KVec::new());

@@ -46,25 +46,24 @@
  *   on a linear device-mapper device over DEVICE, so that reading DEVICE
  *   with O_DIRECT does not write back xtfs's cached metadata first) gets 12
  *   one-block extents separated by holes, more than the 7 records its
- *   inode holds: the rest are in a chain block. It is fsynced, then D is
- *   written into a new last block (the inode is dirty again). A
- *   thread fsyncs: it writes the extent records to the device's cache and
- *   parks at fs_fsync_flush, before flushing that cache to the device.
- *   Meanwhile the first page, a hole, is written through a shared mapping
- *   and its writeback started (sync_file_range): the completion converts
- *   the new extent and writes the records again, and parks at
- *   fs_store_extents with the chain written and the inode not. The fsync
- *   resumes and flushes. Right after it returns, the filesystem is read
+ *   inode holds: the rest are in a chain block; its first two blocks are
+ *   one unwritten extent. It is fsynced, then D is written into a new last
+ *   block (the inode is dirty again). A thread fsyncs: it stores the extent
+ *   records in the journal's running transaction and parks at
+ *   fs_fsync_flush, before the commit. Meanwhile the first page is written
+ *   through a shared mapping and its writeback started (sync_file_range):
+ *   the completion converts block 0, which splits the unwritten extent and
+ *   shifts the records in the chain by one, stores the records again, and
+ *   parks at fs_store_extents with the chain written and the inode not. The fsync
+ *   resumes and commits. Right after it returns, the filesystem is read
  *   from DEVICE with O_DIRECT into IMAGE.N (N counts the iterations of a
- *   batch) and checked with fsck.xtfs -n, once per batch: the new chain
- *   under the old inode is a list of extents the file never had (one twice,
- *   one lost, blocks nothing owns). With the fix the fsync holds the extent
- *   lock until the flush is done: the write fault finds it held (it parks at
- *   fs_extent_lock_wait, where the test sees it wait, and never reaches
- *   fs_mkwrite_map while the fsync is parked), gets it after the flush, and
- *   parks at fs_mkwrite_map until the device has been read; the device
- *   holds what the fsync wrote. The same steps run with the fix on and off:
- *   where the fault parks first decides the interleaving.
+ *   batch) and checked with fsck.xtfs -n (which replays the log), once per
+ *   batch: the new chain under the old inode is a list of extents the file
+ *   never had (one twice, one lost, blocks nothing owns). With the fix the
+ *   completion's records are one journal handle: the commit finds it open,
+ *   parks at fs_commit_wait (where the test sees it wait, and lets the
+ *   completion go) and commits the records whole. Without it (the knob
+ *   splits the handle) the commit finds no handle open and returns.
  *   Either way D must be on the device where FIEMAP says the page is.
  *
  * Each mode prints one line per iteration that went wrong and a summary:
@@ -595,7 +594,7 @@ static int check_pending(const char *image)
 
 struct syncer {
 	pthread_t thread;
-	int fd, ret, err;
+	int fd, ret, err, done;
 };
 
 static void *syncer_run(void *arg)
@@ -604,6 +603,7 @@ static void *syncer_run(void *arg)
 
 	s->ret = fsync(s->fd);
 	s->err = errno;
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -623,7 +623,7 @@ static void *mmap_writer_run(void *arg)
 	return NULL;
 }
 
-/* How many iterations found the write fault waiting for the fsync. */
+/* How many iterations found the fsync's commit waiting for the completion. */
 static int fsync_waited;
 /* Whether the directory of fsync-mmap's file has been fsynced. */
 static int dir_synced;
@@ -659,7 +659,7 @@ static enum outcome fsync_mmap_once(const char *path, const char *dev,
 	struct mmap_writer t;
 	struct syncer s;
 	struct statvfs st;
-	int fd, dfd, k, where, missed = 0;
+	int fd, dfd, k, missed = 0;
 
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || fstatvfs(fd, &st))
@@ -673,7 +673,14 @@ static enum outcome fsync_mmap_once(const char *path, const char *dev,
 		sync_directory_of(path);
 		dir_synced = 1;
 	}
-	/* Blocks 2, 4, ..., 24: one extent each, 5 of them in the chain. */
+	/*
+	 * Blocks 0 and 1: one unwritten extent, which the write through the
+	 * mapping splits in two when its completion converts block 0. Blocks
+	 * 2, 4, ..., 24: one written extent each. With D, 14 extents: 7 in
+	 * the inode, 7 in the chain, which the split shifts by one.
+	 */
+	if (fallocate(fd, 0, 0, 2 * PAGE))
+		die("fallocate");
 	memset(page, 0x11, PAGE);
 	for (k = 1; k <= extents; k++)
 		if (pwrite(fd, page, PAGE, 2LL * k * PAGE) != PAGE)
@@ -706,64 +713,57 @@ static enum outcome fsync_mmap_once(const char *path, const char *dev,
 		return MISSED;
 	}
 	/*
-	 * The fsync wrote the records to the cache: now the write fault's and
-	 * its completion's turn. Either the fault finds the extent lock held
-	 * (the fsync keeps it until its flush is done: the fix) and parks at
-	 * fs_extent_lock_wait before it waits for it, or it takes the lock and
-	 * parks at fs_mkwrite_map before it changes anything. In the first
-	 * case it goes on to wait for the lock, gets it after the flush and
-	 * parks at fs_mkwrite_map until the device is read, so that nothing it
-	 * does (an allocation, the records half written) reaches the device
-	 * meanwhile through the flusher. In the second it goes on, and its
-	 * completion writes the records again and parks at fs_store_extents,
-	 * the chain written and the inode not, while the fsync flushes.
+	 * The fsync stored the records in the running transaction: now the
+	 * write fault's and its completion's turn. The completion converts
+	 * block 0, splitting the unwritten extent, stores the records again
+	 * and parks at fs_store_extents, the chain written and the inode not.
 	 */
-	pause_arm("fs_extent_lock_wait", fd, 0, 1LL << 62, TIMEOUT_MS);
-	pause_arm("fs_mkwrite_map", fd, 0, PAGE, TIMEOUT_MS);
 	pause_arm("fs_store_extents", fd, 0, PAGE, TIMEOUT_MS);
 	errno = pthread_create(&t.thread, NULL, mmap_writer_run, &t);
 	if (errno)
 		die("pthread_create");
-	where = pause_wait_either("fs_mkwrite_map", "fs_extent_lock_wait", TIMEOUT_MS);
-	if (where < 0) {
-		printf("iteration %d: the write fault reached neither fs_mkwrite_map nor fs_extent_lock_wait\n",
-		       i);
+	if (pause_wait("fs_store_extents")) {
+		printf("iteration %d: the completion never reached fs_store_extents\n", i);
 		missed = 1;
-	} else if (where == 0) {
-		pause_release("fs_extent_lock_wait");
-		pause_release("fs_mkwrite_map");
-		if (pause_wait("fs_store_extents")) {
-			printf("iteration %d: the completion never reached fs_store_extents\n", i);
+	}
+	/*
+	 * The fsync commits. With the fix the completion's records are one
+	 * journal handle, still open: the commit parks at fs_commit_wait before
+	 * it waits for it, and the completion is let go. Without it the chain's
+	 * handle has ended and the inode's has not begun: the commit finds none
+	 * open and takes the chain without the inode. Either the fsync returns
+	 * or the commit parks: polling decides nothing by time.
+	 */
+	pause_arm("fs_commit_wait", fd, 0, 1, TIMEOUT_MS);
+	pause_release("fs_fsync_flush");
+	for (k = 0; !missed && !__atomic_load_n(&s.done, __ATOMIC_ACQUIRE); k++) {
+		if (pause_parked("fs_commit_wait")) {
+			fsync_waited++;
+			pause_release("fs_store_extents");
+			break;
+		}
+		if (k > TIMEOUT_MS * 5) {
+			printf("iteration %d: the fsync neither returned nor parked at fs_commit_wait\n",
+			       i);
 			missed = 1;
 		}
-	} else {
-		fsync_waited++;
-		pause_release("fs_extent_lock_wait");
+		usleep(200);
 	}
-	pause_release("fs_fsync_flush");
+	pause_release("fs_commit_wait");
+	pause_release("fs_store_extents");
 	errno = pthread_join(s.thread, NULL);
 	if (errno || s.ret) {
 		fprintf(stderr, "iteration %d: fsync failed: %s\n", i, strerror(s.err));
 		exit(1);
 	}
-	/* What the fsync left on the device, before anything else changes it. */
+	/*
+	 * What the fsync left on the device. Without the fix the completion is
+	 * still parked, so nothing after the commit reaches the device until it
+	 * has been read.
+	 */
 	image_path(slot_image, sizeof(slot_image), image, npending);
 	if (!missed)
 		copy_device(dev, slot_image, (long long)st.f_blocks * st.f_frsize);
-	if (!missed && where == 1) {
-		if (pause_wait("fs_mkwrite_map")) {
-			printf("iteration %d: the write fault never reached fs_mkwrite_map\n", i);
-			missed = 1;
-		}
-		pause_release("fs_mkwrite_map");
-		if (!missed && pause_wait("fs_store_extents")) {
-			printf("iteration %d: the completion never reached fs_store_extents\n", i);
-			missed = 1;
-		}
-	}
-	pause_release("fs_extent_lock_wait");
-	pause_release("fs_mkwrite_map");
-	pause_release("fs_store_extents");
 	errno = pthread_join(t.thread, NULL);
 	if (errno)
 		die("pthread_join");
@@ -834,7 +834,7 @@ int main(int argc, char **argv)
 	/* The last batch (fsync-mmap only: nothing is pending otherwise). */
 	corrupt += check_pending(argv[4]);
 	if (!strcmp(mode, "fsync-mmap"))
-		printf("%s: the write fault waited for fsync in %d of %d iterations\n",
+		printf("%s: the fsync's commit waited for the completion in %d of %d iterations\n",
 		       mode, fsync_waited, reached);
 	printf("%s%s%s: %d iterations, pause reached %d, corrupt %d\n", mode,
 	       !strcmp(mode, "stale-map") ? " " : "",

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The on-disk format of xtfs, version 1, for the userspace tools.
+//! The on-disk format of xtfs, version 2, for the userspace tools.
 //!
 //! `Documentation/filesystems/xtfs.rst` is the specification; this file and
 //! `samples/rust/xtfs/format.rs` (the kernel's reader) both follow it. Every
@@ -63,6 +63,8 @@ pub struct Super {
     pub bitmap_blocks: u64,
     pub itable_start: u64,
     pub itable_blocks: u64,
+    pub log_start: u64,
+    pub log_blocks: u64,
     pub data_start: u64,
     pub uuid: [u8; 16],
 }
@@ -72,9 +74,14 @@ impl Super {
         1 << self.block_bits
     }
 
-    /// The geometry mkfs gives a filesystem of `blocks` blocks with `inodes` inodes, or why
-    /// there is none.
-    pub fn layout(block_bits: u32, blocks: u64, inodes: u32) -> Result<Super, String> {
+    /// The geometry mkfs gives a filesystem of `blocks` blocks with `inodes` inodes and a log
+    /// of `log_blocks` blocks, or why there is none.
+    pub fn layout(
+        block_bits: u32,
+        blocks: u64,
+        inodes: u32,
+        log_blocks: u64,
+    ) -> Result<Super, String> {
         if !(MIN_BLOCK_BITS..=MAX_BLOCK_BITS).contains(&block_bits) {
             return Err(format!(
                 "block size {} not supported (512 to 4096)",
@@ -87,6 +94,11 @@ impl Super {
         let bs = 1u64 << block_bits;
         let bitmap_blocks = blocks.div_ceil(8 * bs);
         let itable_blocks = (inodes as u64 * INODE_SIZE as u64).div_ceil(bs);
+        if !(LOG_MIN_BLOCKS..=LOG_MAX_BLOCKS).contains(&log_blocks) {
+            return Err(format!(
+                "a log of {log_blocks} blocks (from {LOG_MIN_BLOCKS} to {LOG_MAX_BLOCKS})"
+            ));
+        }
         let sb = Super {
             block_bits,
             blocks,
@@ -95,7 +107,9 @@ impl Super {
             bitmap_blocks,
             itable_start: 1 + bitmap_blocks,
             itable_blocks,
-            data_start: 1 + bitmap_blocks + itable_blocks,
+            log_start: 1 + bitmap_blocks + itable_blocks,
+            log_blocks,
+            data_start: 1 + bitmap_blocks + itable_blocks + log_blocks,
             uuid: [0; 16],
         };
         if sb.data_start >= blocks {
@@ -121,6 +135,8 @@ impl Super {
         put64(&mut b, 56, self.itable_blocks);
         put64(&mut b, 64, self.data_start);
         put32(&mut b, 72, ROOT_INO);
+        put64(&mut b, SB_LOG_START, self.log_start);
+        put64(&mut b, SB_LOG_BLOCKS, self.log_blocks);
         b[96..112].copy_from_slice(&self.uuid);
         let crc = crc32c(&[&b[..SB_CRC_OFFSET]]);
         put32(&mut b, SB_CRC_OFFSET, crc);
@@ -135,6 +151,9 @@ impl Super {
         if le32(b, SB_CRC_OFFSET) != crc32c(&[&b[..SB_CRC_OFFSET]]) {
             return Err("superblock checksum mismatch".into());
         }
+        if le32(b, 4) == 1 {
+            return Err("format 1 (no journal) is not supported: make the filesystem again".into());
+        }
         if le32(b, 4) != VERSION {
             return Err(format!("unsupported version {}", le32(b, 4)));
         }
@@ -144,12 +163,13 @@ impl Super {
         let block_bits = le32(b, 8);
         let blocks = le64(b, 16);
         let inodes = le32(b, 24);
-        let mut sb = Super::layout(block_bits, blocks, inodes)?;
+        let mut sb = Super::layout(block_bits, blocks, inodes, le64(b, SB_LOG_BLOCKS))?;
         let fields = [
             ("bitmap_start", le64(b, 32), sb.bitmap_start),
             ("bitmap_blocks", le64(b, 40), sb.bitmap_blocks),
             ("itable_start", le64(b, 48), sb.itable_start),
             ("itable_blocks", le64(b, 56), sb.itable_blocks),
+            ("log_start", le64(b, SB_LOG_START), sb.log_start),
             ("data_start", le64(b, 64), sb.data_start),
         ];
         for (name, got, want) in fields {
@@ -171,6 +191,82 @@ impl Super {
         sb.uuid.copy_from_slice(&b[96..112]);
         Ok(sb)
     }
+}
+
+impl Super {
+    /// Whether block `block` may be in the log: the bitmap, the inode table, the data area.
+    pub fn journaled(&self, block: u64) -> bool {
+        (self.bitmap_start..self.log_start).contains(&block)
+            || (self.data_start..self.blocks).contains(&block)
+    }
+}
+
+/// What the log of a filesystem holds.
+pub enum Log {
+    /// A committed transaction: its sequence number and the block images to replay, by home
+    /// block.
+    Committed(u64, Vec<(u64, Vec<u8>)>),
+    /// No transaction (empty after a checkpoint, or torn while it was written): its sequence
+    /// number.
+    Empty(u64),
+}
+
+/// Reads the log of `sb` from `dev`: `Err` names what is wrong with a log no commit writes.
+pub fn read_log(dev: &Device, sb: &Super) -> Result<Log, String> {
+    let bs = sb.block_size();
+    let io = |e: io::Error| format!("reading the log: {e}");
+    let head = dev.read(sb.log_start * bs, bs as usize).map_err(io)?;
+    let h = LogHeader::decode(&head);
+    if h.magic != LOG_MAGIC {
+        return Err(format!("no log header (magic {:#x})", h.magic));
+    }
+    let capacity = log_capacity(sb.log_blocks, bs);
+    let count = h.count as usize;
+    if count > capacity {
+        return Err(format!("{count} blocks in a log of {capacity}"));
+    }
+    let index_blocks = log_index_blocks(count, bs);
+    let index = dev
+        .read((sb.log_start + 1) * bs, (index_blocks * bs) as usize)
+        .map_err(io)?;
+    let images = dev
+        .read((sb.log_start + 1 + index_blocks) * bs, count * bs as usize)
+        .map_err(io)?;
+    let crc = LogHeader::checksum_start(&head, crc32c_update);
+    let crc = !crc32c_update(crc32c_update(crc, &index), &images);
+    if crc != h.crc {
+        // Torn: the transaction before it is home.
+        return Ok(Log::Empty(h.seq));
+    }
+    let mut out = Vec::with_capacity(count);
+    let mut prev = None;
+    for i in 0..count {
+        let block = le64(&index, 8 * i);
+        if !sb.journaled(block) || prev.is_some_and(|p| p >= block) {
+            return Err(format!(
+                "transaction {}: block {block} cannot be in the log",
+                h.seq
+            ));
+        }
+        prev = Some(block);
+        let at = i * bs as usize;
+        out.push((block, images[at..at + bs as usize].to_vec()));
+    }
+    if index[8 * count..].iter().any(|&b| b != 0) {
+        return Err(format!("transaction {}: bad block list", h.seq));
+    }
+    Ok(if count == 0 {
+        Log::Empty(h.seq)
+    } else {
+        Log::Committed(h.seq, out)
+    })
+}
+
+/// Writes an empty log with sequence number `seq` for `sb` on `dev`.
+pub fn write_empty_log(dev: &Device, sb: &Super, seq: u64) -> io::Result<()> {
+    let mut head = vec![0u8; sb.block_size() as usize];
+    LogHeader::encode_empty(&mut head, seq, crc32c_update);
+    dev.write(sb.log_start * sb.block_size(), &head)
 }
 
 impl RawInode {
@@ -274,6 +370,10 @@ impl Dirent {
 pub struct Device {
     pub file: File,
     pub bytes: u64,
+    /// Blocks of `overlay_block_size` bytes that reads take from here, not the device: a log
+    /// replayed in memory.
+    pub overlay: std::collections::BTreeMap<u64, Vec<u8>>,
+    pub overlay_block_size: u64,
 }
 
 impl Device {
@@ -284,7 +384,16 @@ impl Device {
             .open(path)?;
         // lseek(SEEK_END) gives the size of block devices and files alike.
         let bytes = io::Seek::seek(&mut &file, io::SeekFrom::End(0))?;
-        Ok(Device { file, bytes })
+        Ok(Device::from_file(file, bytes))
+    }
+
+    fn from_file(file: File, bytes: u64) -> Device {
+        Device {
+            file,
+            bytes,
+            overlay: Default::default(),
+            overlay_block_size: 0,
+        }
     }
 
     /// Opens `path` for writing, refusing a block device that is in use (mounted: `EBUSY`),
@@ -299,12 +408,23 @@ impl Device {
             .custom_flags(O_EXCL)
             .open(path)?;
         let bytes = io::Seek::seek(&mut &file, io::SeekFrom::End(0))?;
-        Ok(Device { file, bytes })
+        Ok(Device::from_file(file, bytes))
     }
 
     pub fn read(&self, off: u64, len: usize) -> io::Result<Vec<u8>> {
         let mut buf = vec![0u8; len];
         self.file.read_exact_at(&mut buf, off)?;
+        let bs = self.overlay_block_size;
+        if bs > 0 && len > 0 {
+            let end = off + len as u64;
+            for (&block, data) in self.overlay.range(off / bs..end.div_ceil(bs)) {
+                let from = (block * bs).max(off);
+                let to = (block * bs + bs).min(end);
+                buf[(from - off) as usize..(to - off) as usize].copy_from_slice(
+                    &data[(from - block * bs) as usize..(to - block * bs) as usize],
+                );
+            }
+        }
         Ok(buf)
     }
 

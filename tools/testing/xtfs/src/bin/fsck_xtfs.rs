@@ -1127,6 +1127,48 @@ fn check(path: &str, mode: Mode, verbose: bool) -> i32 {
             return 4;
         }
     };
+    // The log first: what it replays is part of the filesystem. Checking replays it in memory;
+    // repairing writes it home and empties the log, as a mount would.
+    let mut dev = dev;
+    let mut log_repaired = false;
+    match read_log(&dev, &sb) {
+        Ok(Log::Empty(_)) => (),
+        Ok(Log::Committed(seq, images)) if mode == Mode::Check => {
+            if verbose {
+                out!(
+                    "journal: transaction {seq} ({} blocks) replayed in memory",
+                    images.len()
+                );
+            }
+            dev.overlay = images.into_iter().collect();
+            dev.overlay_block_size = sb.block_size();
+        }
+        Ok(Log::Committed(seq, images)) => {
+            for (block, data) in &images {
+                let at = block * sb.block_size();
+                dev.write(at, data).unwrap_or_else(|e| {
+                    err!("fsck.xtfs: {path}: replaying the log at byte {at}: {e}");
+                    exit(8)
+                });
+            }
+            sync_and_empty_log(&dev, &sb, seq.wrapping_add(1), path);
+            if verbose {
+                out!(
+                    "journal: transaction {seq} ({} blocks) replayed",
+                    images.len()
+                );
+            }
+        }
+        Err(e) if mode == Mode::Check => {
+            out!("{path}: journal: {e}, not repaired");
+            return 4;
+        }
+        Err(e) => {
+            out!("journal: {e}: emptied");
+            sync_and_empty_log(&dev, &sb, 0, path);
+            log_repaired = true;
+        }
+    }
     let mut c = Checker {
         dev,
         sb,
@@ -1140,6 +1182,10 @@ fn check(path: &str, mode: Mode, verbose: bool) -> i32 {
         not_reconnected: HashSet::new(),
     };
     c.run(verbose);
+    if c.problems == 0 && log_repaired {
+        out!("{path}: repaired (the log)");
+        return 1;
+    }
     if c.problems == 0 {
         out!("{path}: clean");
         return 0;
@@ -1200,6 +1246,20 @@ fn check(path: &str, mode: Mode, verbose: bool) -> i32 {
         c.problems
     );
     4
+}
+
+/// Makes what was written to `dev` durable, then writes an empty log with sequence number
+/// `seq` and makes it durable: the order a checkpoint has.
+fn sync_and_empty_log(dev: &Device, sb: &Super, seq: u64, path: &str) {
+    let done = dev
+        .file
+        .sync_all()
+        .and_then(|()| write_empty_log(dev, sb, seq))
+        .and_then(|()| dev.file.sync_all());
+    done.unwrap_or_else(|e| {
+        err!("fsck.xtfs: {path}: writing the log: {e}");
+        exit(8)
+    });
 }
 
 fn main() {

@@ -134,11 +134,12 @@ fn main() {
     let inodes = o
         .inodes
         .unwrap_or_else(|| (bytes / 16384).clamp(64, 1 << 20) as u32);
-    let mut sb = Super::layout(block_bits, blocks, inodes).unwrap_or_else(|e| fail(&e));
+    let log_blocks = default_log_blocks(blocks);
+    let mut sb = Super::layout(block_bits, blocks, inodes, log_blocks).unwrap_or_else(|e| fail(&e));
     if !o.quiet {
         println!(
             "xtfs: {} blocks of {} bytes, {} inodes; bitmap at {} ({} blocks), inode table at {} \
-             ({} blocks), data from block {}",
+             ({} blocks), log at {} ({} blocks), data from block {}",
             sb.blocks,
             sb.block_size(),
             sb.inodes,
@@ -146,6 +147,8 @@ fn main() {
             sb.bitmap_blocks,
             sb.itable_start,
             sb.itable_blocks,
+            sb.log_start,
+            sb.log_blocks,
             sb.data_start
         );
     }
@@ -192,6 +195,7 @@ fn main() {
     img.write(0, &block0);
     img.write(img.sb.bitmap_start * bs, &img.bitmap.clone());
     img.write(img.sb.itable_start * bs, &img.itable.clone());
+    write_empty_log(&img.dev, &img.sb, 0).unwrap_or_else(|e| fail(&format!("{}: {e}", o.device)));
     img.dev
         .file
         .sync_all()

@@ -24,10 +24,12 @@ const CASES: &[&str] = &[
     "sb_magic",
     "sb_crc",
     "sb_version",
+    "sb_format1",
     "sb_block_bits",
     "sb_geometry",
     "sb_blocks_beyond_device",
     "sb_no_inodes",
+    "log_bad_block",
     "bitmap_metadata_free",
     "bitmap_beyond_end",
     "root_crc",
@@ -144,13 +146,20 @@ impl Img {
                 b[200] ^= 1;
                 self.dev.write(0, &b).unwrap();
             }
-            "sb_version" => self.write_sb(|b| put32(b, 4, 2)),
+            "sb_version" => self.write_sb(|b| put32(b, 4, 3)),
+            "sb_format1" => self.write_sb(|b| put32(b, 4, 1)),
             "sb_block_bits" => self.write_sb(|b| put32(b, 8, 20)),
             "sb_geometry" => self.write_sb(|b| put64(b, 64, self.sb.data_start + 1)),
             "sb_blocks_beyond_device" => {
                 // A consistent geometry for a bigger device than there is.
                 let blocks = self.dev.bytes / bs * 4;
-                let big = Super::layout(self.sb.block_bits, blocks, self.sb.inodes).unwrap();
+                let big = Super::layout(
+                    self.sb.block_bits,
+                    blocks,
+                    self.sb.inodes,
+                    self.sb.log_blocks,
+                )
+                .unwrap();
                 let mut enc = big.encode();
                 enc[96..112].copy_from_slice(&self.sb.uuid);
                 let crc = crc32c(&[&enc[..SB_CRC_OFFSET]]);
@@ -158,6 +167,28 @@ impl Img {
                 self.dev.write(0, &enc).unwrap();
             }
             "sb_no_inodes" => self.write_sb(|b| put32(b, 24, 0)),
+            "log_bad_block" => {
+                // A committed transaction, checksum and all, that would overwrite the
+                // superblock.
+                let mut head = vec![0u8; bs as usize];
+                let mut index = vec![0u8; bs as usize];
+                let image = vec![0u8; bs as usize];
+                LogHeader {
+                    magic: LOG_MAGIC,
+                    count: 1,
+                    seq: 7,
+                    crc: 0,
+                }
+                .encode(&mut head);
+                let crc = LogHeader::checksum_start(&head, crc32c_update);
+                let crc = !crc32c_update(crc32c_update(crc, &index), &image);
+                LogHeader::set_crc(&mut head, crc);
+                put64(&mut index, 0, 0);
+                let log = self.sb.log_start * bs;
+                self.dev.write(log, &head).unwrap();
+                self.dev.write(log + bs, &index).unwrap();
+                self.dev.write(log + 2 * bs, &image).unwrap();
+            }
             "bitmap_metadata_free" => {
                 let off = self.sb.bitmap_start * bs;
                 let mut b = self.dev.read(off, 1).unwrap();
