@@ -116,6 +116,16 @@ impl Alloc {
             .saturating_sub(self.reserved + Self::metadata_reserve(s))
     }
 
+    /// `ENOSPC` unless `inodes` inodes and `blocks` metadata blocks can be allocated now: an
+    /// operation asks before it changes anything, as one that fails halfway shuts the
+    /// filesystem down (see `journal`). A concurrent allocation can still take them.
+    pub(crate) fn room_for(&self, inodes: u64, blocks: u64) -> Result {
+        if self.free_inodes < inodes || self.free_blocks < self.reserved + blocks {
+            return Err(ENOSPC);
+        }
+        Ok(())
+    }
+
     /// Blocks freed in a transaction not committed yet.
     pub(crate) fn pending(&self) -> u64 {
         self.pending_blocks

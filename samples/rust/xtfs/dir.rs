@@ -285,6 +285,8 @@ impl inode::Operations for DirOps {
         if name.len() > format::NAME_MAX {
             return Err(ENAMETOOLONG);
         }
+        // An inode, a directory block and a block of its extent chain.
+        sb.data().alloc.lock().room_for(1, 2)?;
         let mut h = sb.data().journal.start(sb)?;
         let made = create_inode(&mut h, sb, inode::Type::Reg, owner, 0, KVec::new(), 0)
             .and_then(|inode| link_new(&mut h, dir, name, inode));
@@ -304,6 +306,7 @@ impl inode::Operations for DirOps {
         let parent = dir.ino() as u32;
         // The new directory's "..".
         let dir_links = links_more(dir, 1)?;
+        sb.data().alloc.lock().room_for(1, 2)?;
         let mut h = sb.data().journal.start(sb)?;
         let made = (|| {
             let inode = create_inode(&mut h, sb, inode::Type::Dir, owner, 0, KVec::new(), parent)?;
@@ -331,6 +334,8 @@ impl inode::Operations for DirOps {
         // Memory first: once allocated, the block is either the link's or freed.
         let mut block = KVec::from_elem(0u8, bs as usize, GFP_KERNEL)?;
         block[..target.len()].copy_from_slice(target);
+        // The link's block too.
+        m.alloc.lock().room_for(1, 3)?;
         let mut h = m.journal.start(sb)?;
         let disk = m.alloc.lock().allocate_metadata(&h, &m.sb)?;
         let mut extents = KVec::new();
@@ -361,6 +366,7 @@ impl inode::Operations for DirOps {
         let sb = dir.super_block();
         live(sb)?;
         let links = links_more(inode, 1)?;
+        sb.data().alloc.lock().room_for(0, 2)?;
         let mut h = sb.data().journal.start(sb)?;
         let done =
             add_entry(&mut h, dir, name, inode).and_then(|()| set_links(&mut h, inode, links));
@@ -442,6 +448,9 @@ impl inode::Operations for DirOps {
             old_dir.nlink()
         };
         let sb = old_dir.super_block();
+        if target.is_none() {
+            sb.data().alloc.lock().room_for(0, 2)?;
+        }
         let mut h = sb.data().journal.start(sb)?;
         let done = (|| {
             match target {

@@ -379,7 +379,7 @@ impl address_space::Writeback for XtfsMapper {
     /// Keeps the cached mapping while it covers `offset` and the extent tree has not changed;
     /// otherwise maps the extent at `offset`, allocating a delayed allocation (all of it, as
     /// unwritten extents) first.
-    fn map_blocks(inode: &INode<Xtfs>, iomap: &mut Iomap, offset: i64, _len: u32) -> Result {
+    fn map_blocks(inode: &INode<Xtfs>, iomap: &mut Iomap, offset: i64, len: u32) -> Result {
         let sb = inode.super_block();
         // Data written now would go to blocks that no stored extent may ever record.
         crate::live(sb)?;
@@ -423,7 +423,12 @@ impl address_space::Writeback for XtfsMapper {
         // (unwritten until the completion converts them) after a crash too.
         if let Some(mut h) = h.take() {
             let stored = crate::store_locked(&mut h, inode, &mut info);
+            // The lock's guard first: it ends the no-reclaim scope it began inside the handle's.
+            drop(info);
             h.finish(stored)?;
+            // Mapped again under the lock: the extents may have changed meanwhile. The
+            // allocation is made, so this takes no handle.
+            return Self::map_blocks(inode, iomap, offset, len);
         }
         if let Some(e) = e {
             let map = FileMap { inode };

@@ -352,7 +352,8 @@ impl Journal {
         }
         // Room for the images of the handle, while memory is there (an eviction cannot wait
         // for it); a push that finds none allocates then.
-        let _ = st.running.reserve(HANDLE_CREDITS, GFP_KERNEL);
+        let additional = (st.open + 1) * HANDLE_CREDITS;
+        let _ = st.running.reserve(additional, GFP_KERNEL);
         st.hold(pid)
     }
 
@@ -394,6 +395,10 @@ impl Journal {
         let pid = kernel::current!().pid();
         // Memory first: a commit that has taken the transaction cannot give it back.
         let slot = UniqueArc::<Committing>::new_uninit(GFP_KERNEL)?;
+        let bs = 1usize << self.bits;
+        let mut head = KVec::from_elem(0u8, bs, GFP_KERNEL)?;
+        let index_bytes = format::log_index_blocks(self.capacity, bs as u64) as usize * bs;
+        let mut index = KVec::from_elem(0u8, index_bytes, GFP_KERNEL)?;
         let mut st = self.state.lock();
         if st.holds(pid) {
             // It would wait for its own handle.
@@ -426,7 +431,7 @@ impl Journal {
         let seq = st.seq;
         drop(st);
 
-        let ret = self.write(sb, &committing, seq);
+        let ret = self.write(sb, &committing, seq, &mut head, &mut index);
         match ret {
             // The blocks the transaction freed can be handed out: it is on disk. Before new
             // handles may start, so that none frees a block that this releases.
@@ -472,7 +477,15 @@ impl Journal {
     }
 
     /// The three steps of a commit of `c` as transaction `seq`.
-    fn write(&self, sb: &SuperBlock<Xtfs>, c: &Committing, seq: u64) -> Result {
+    /// `head` is a block, `index` room for the block list of a full log.
+    fn write(
+        &self,
+        sb: &SuperBlock<Xtfs>,
+        c: &Committing,
+        seq: u64,
+        head: &mut [u8],
+        index: &mut [u8],
+    ) -> Result {
         let bs = 1u64 << self.bits;
         // 1. The checkpoint: the previous transaction home and flushed, with the data. The one
         // the mount replayed is only in memory: it goes home first, as the log is about to be
@@ -491,27 +504,28 @@ impl Journal {
             return Ok(());
         }
         let index_blocks = format::log_index_blocks(count, bs);
-        let mut index = KVec::from_elem(0u8, (index_blocks * bs) as usize, GFP_KERNEL)?;
+        // `capacity` images at most (type invariant): the list fits.
+        let index = &mut index[..(index_blocks * bs) as usize];
+        index.fill(0);
         for (i, image) in images.iter().filter(|i| i.live).enumerate() {
-            format::put64(&mut index, 8 * i, image.block);
+            format::put64(index, 8 * i, image.block);
         }
-        let mut head = KVec::from_elem(0u8, bs as usize, GFP_KERNEL)?;
         format::LogHeader {
             magic: format::LOG_MAGIC,
             count: count as u32,
             seq,
             crc: 0,
         }
-        .encode(&mut head);
-        let mut crc = format::LogHeader::checksum_start(&head, kernel::crc32c::crc32c);
-        crc = kernel::crc32c::crc32c(crc, &index);
+        .encode(head);
+        let mut crc = format::LogHeader::checksum_start(head, kernel::crc32c::crc32c);
+        crc = kernel::crc32c::crc32c(crc, index);
         for image in images.iter().filter(|i| i.live) {
             crc = kernel::crc32c::crc32c(crc, &image.data);
         }
-        format::LogHeader::set_crc(&mut head, !crc);
+        format::LogHeader::set_crc(head, !crc);
         let log = self.start * bs;
-        sb.write(log, &head)?;
-        sb.write(log + bs, &index)?;
+        sb.write(log, head)?;
+        sb.write(log + bs, index)?;
         let first = log + (1 + index_blocks) * bs;
         for (i, image) in images.iter().filter(|i| i.live).enumerate() {
             sb.write(first + i as u64 * bs, &image.data)?;
@@ -537,6 +551,8 @@ impl Journal {
         while st.commit_running {
             self.changed.wait(&mut st);
         }
+        // A commit that failed meanwhile may have left its transaction only in the log.
+        crate::live(sb)?;
         // Nothing was changed since the commit: an empty log says the same as it.
         let seq = st.seq;
         let ret = (|| {
@@ -589,6 +605,11 @@ impl<'a> Handle<'a> {
         self.sb
     }
 
+    /// Whether something was written or forgotten through the handle.
+    pub(crate) fn wrote(&self) -> bool {
+        self.wrote.get()
+    }
+
     /// Ends the operation of the handle with `result`: an operation that failed after it
     /// changed the running transaction shuts the filesystem down, as a jbd2 abort does, since
     /// a commit would make its half durable (the changes cannot be taken back). `EIO` then.
@@ -636,6 +657,10 @@ impl<'a> Handle<'a> {
                 return Err(crate::shut_down(self.sb, E2BIG));
             }
             let covered = pos <= block << bits && pos + data.len() as u64 >= (block + 1) << bits;
+            // Room first: a spare buffer must not be lost to a failed push.
+            if found.is_none() {
+                st.running.reserve(1, GFP_KERNEL)?;
+            }
             let mut image = match KVec::from_elem(0u8, bs as usize, GFP_KERNEL) {
                 Ok(image) => image,
                 Err(e) => {

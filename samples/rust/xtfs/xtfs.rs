@@ -236,11 +236,12 @@ impl fs::FileSystem for Xtfs {
                     .write(inode_pos(&m.sb, ino), &[0u8; format::INODE_SIZE])
                     .is_ok();
                 failed = !delete;
-            } else if store_records(h, ino, &inode.attrs(), &mut info, |_| Ok(())).is_err() {
-                pr_err!(
-                    "inode {}: could not be written: the disk has it as it was\n",
-                    ino
-                );
+            } else if let Err(e) = store_records(h, ino, &inode.attrs(), &mut info, |_| Ok(())) {
+                pr_err!("inode {}: could not be stored\n", ino);
+                // Half stored (the chain without the inode): no commit may take it.
+                if h.wrote() {
+                    shut_down(sb, e);
+                }
             }
         } else if writes {
             failed = inode.nlink() == 0;
