@@ -66,6 +66,20 @@ dm create "$DM" --table "$(table linear)"
 mkfs.xtfs -q -b 4096 -s 64m "$dev" || fail "mkfs.xtfs $dev failed"
 mount_xtfs "$dev"
 
+# What the workload and the check share: the names under ROOT (Python's
+# global `root`), path -> "d" or "f".
+NAMES=$(cat <<'PY'
+def names():
+    out = {}
+    for d, dirs, files in os.walk(root):
+        for n in dirs:
+            out[os.path.relpath(os.path.join(d, n), root)] = "d"
+        for n in files:
+            out[os.path.relpath(os.path.join(d, n), root)] = "f"
+    return out
+PY
+)
+
 # The workload: OPS random operations on ROOT from seed SEED, then it goes on
 # until killed. LOG gets, line by line and flushed as each is done:
 #   ns J NAMES      the names (JSON: path -> "d" or "f") after operation J
@@ -82,15 +96,6 @@ root, seed, log_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rng = random.Random(seed)
 log = open(log_path, "w", buffering=1)
 
-
-def names():
-    out = {}
-    for d, dirs, files in os.walk(root):
-        for n in dirs:
-            out[os.path.relpath(os.path.join(d, n), root)] = "d"
-        for n in files:
-            out[os.path.relpath(os.path.join(d, n), root)] = "f"
-    return out
 
 
 def sha(path):
@@ -231,15 +236,6 @@ for i, l in enumerate(lines):
         touches.append((int(w[1]), w[2]))
 
 
-def names():
-    out = {}
-    for d, dirs, files in os.walk(root):
-        for n in dirs:
-            out[os.path.relpath(os.path.join(d, n), root)] = "d"
-        for n in files:
-            out[os.path.relpath(os.path.join(d, n), root)] = "f"
-    return out
-
 
 now = names()
 candidates = [j for j in states if j >= durable_op]
@@ -277,7 +273,7 @@ replayed=0 checked=0 ops=0
 for ((round = 0; round < rounds; round++)); do
 	rseed=$((seed * 100 + round))
 	log=$RESULT_DIR/round-$round.log
-	python3 -c "$WORKLOAD" "$SCRATCH_MNT" "$rseed" "$log" 2>"$RESULT_DIR/workload-$round.err" &
+	python3 -c "$NAMES"$'\n'"$WORKLOAD" "$SCRATCH_MNT" "$rseed" "$log" 2>"$RESULT_DIR/workload-$round.err" &
 	load_pid=$!
 	# Counted from its first line (Python takes a while to start).
 	for ((i = 0; i < 600; i++)); do
@@ -300,7 +296,7 @@ for ((round = 0; round < rounds; round++)); do
 	mount_xtfs "$dev"
 	dmesg | tail -n +$((seen + 1)) | grep -q "xtfs: journal: replaying" &&
 		replayed=$((replayed + 1))
-	out=$(python3 -c "$CHECK" "$SCRATCH_MNT" "$log" "$before") ||
+	out=$(python3 -c "$NAMES"$'\n'"$CHECK" "$SCRATCH_MNT" "$log" "$before") ||
 		fail "round $round (seed $rseed): $out"
 	diagnose "round $round (seed $rseed): $out"
 	checked=$((checked + $(echo "$out" | sed -n 's/.*; \([0-9]*\) fsynced files checked/\1/p')))
