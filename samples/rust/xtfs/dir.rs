@@ -227,6 +227,11 @@ fn links_more(inode: &INode<Xtfs>, n: u32) -> Result<u32> {
 
 /// Sets `inode`'s link count, marks its change and stores it.
 fn set_links(h: &mut Handle<'_>, inode: &inode::Locked<'_, Xtfs>, links: u32) -> Result {
+    if links == 0 {
+        // Eviction deletes it, in a later transaction: until then it is an orphan.
+        let sb = inode.super_block();
+        sb.data().orphans.lock().add(h, inode.ino() as u32)?;
+    }
     inode.set_nlink(links);
     inode.touch_ctime();
     store(h, inode)

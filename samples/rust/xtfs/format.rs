@@ -48,11 +48,10 @@ impl Super {
     }
 
     /// Whether block `block` is metadata that transactions change (and the log may hold): the
-    /// bitmap, the inode table, or a block of the data area (extent, directory and symbolic
-    /// link blocks). The superblock and the log itself are not.
+    /// superblock (its orphan list head), the bitmap, the inode table, or a block of the data
+    /// area (extent, directory and symbolic link blocks). The log itself is not.
     pub(crate) fn journaled(&self, block: u64) -> bool {
-        (self.bitmap_start..self.log_start).contains(&block)
-            || (self.data_start..self.blocks).contains(&block)
+        block < self.log_start || (self.data_start..self.blocks).contains(&block)
     }
 
     /// Decodes the first 512 bytes of a device of `device_bytes` bytes, whose pages are
@@ -177,8 +176,14 @@ impl Extent {
 }
 
 impl RawInode {
-    /// Decodes inode `ino`, which must be in use, and checks it.
-    pub(crate) fn decode(b: &[u8; INODE_SIZE], ino: u32, sb: &Super) -> Result<RawInode> {
+    /// Decodes inode `ino`, which must be in use, and checks it: an `orphan` (on the orphan
+    /// list) has no links, any other inode has some.
+    pub(crate) fn decode(
+        b: &[u8; INODE_SIZE],
+        ino: u32,
+        sb: &Super,
+        orphan: bool,
+    ) -> Result<RawInode> {
         let raw = RawInode::fields(b);
         if raw.mode == 0 {
             return Err(corrupt!("inode {} is free but linked\n", ino));
@@ -193,16 +198,27 @@ impl RawInode {
         if raw.times.iter().any(|t| t.1 >= 1_000_000_000) {
             return Err(corrupt!("inode {}: bad time stamp\n", ino));
         }
+        let next = le32(b, INODE_NEXT_ORPHAN);
+        let links_ok = if orphan {
+            raw.nlink == 0 && next <= sb.inodes && next != ino
+        } else {
+            raw.nlink >= if typ == S_IFDIR { 2 } else { 1 } && next == 0
+        };
+        if !links_ok {
+            return Err(corrupt!(
+                "inode {}: {} links{}\n",
+                ino,
+                raw.nlink,
+                if orphan { " on the orphan list" } else { "" }
+            ));
+        }
         if (raw.nextents as usize <= INLINE_EXTENTS) != (raw.extent_block == 0)
             || (typ == S_IFDIR) != (raw.parent != 0)
-            || (typ == S_IFDIR && raw.nlink < 2)
             || raw.parent > sb.inodes
-            || raw.nlink == 0
             || raw.nlink > LINK_MAX
             || raw.size > i64::MAX as u64
             || le16(b, 2) != 0
             || le32(b, 76) != 0
-            || le32(b, 248) != 0
         {
             return Err(corrupt!(
                 "inode {}: inconsistent fields (extents {}, extent block {}, parent {}, \

@@ -19,6 +19,8 @@ pub const VERSION: u32 = 2;
 /// Offsets of the format-2 superblock fields after those of format 1.
 pub const SB_LOG_START: usize = 80;
 pub const SB_LOG_BLOCKS: usize = 88;
+/// The first inode of the orphan list (0: empty), the only superblock field that changes.
+pub const SB_ORPHAN_HEAD: usize = 112;
 /// The smallest and largest log region, in blocks.
 pub const LOG_MIN_BLOCKS: u64 = 16;
 pub const LOG_MAX_BLOCKS: u64 = 1 << 16;
@@ -29,6 +31,8 @@ pub const SB_BYTES: usize = 512;
 pub const SB_CRC_OFFSET: usize = 508;
 pub const INODE_SIZE: usize = 256;
 pub const INODE_CRC_OFFSET: usize = 252;
+/// In an inode without links that is on the orphan list: the next one (0: the last).
+pub const INODE_NEXT_ORPHAN: usize = 248;
 pub const ROOT_INO: u32 = 1;
 pub const INLINE_EXTENTS: usize = 7;
 pub const EXTENT_SIZE: usize = 24;
@@ -172,6 +176,20 @@ impl RawInode {
         put32(&mut b, INODE_CRC_OFFSET, crc);
         b
     }
+}
+
+/// Sets the orphan list's next inode in `b`, the encoded inode `ino`, and its checksum.
+pub fn set_next_orphan(b: &mut [u8], ino: u32, next: u32, crc32c: impl Fn(&[&[u8]]) -> u32) {
+    put32(b, INODE_NEXT_ORPHAN, next);
+    let crc = RawInode::checksum(b, ino, crc32c);
+    put32(b, INODE_CRC_OFFSET, crc);
+}
+
+/// Sets the orphan list's first inode in superblock `b` and its checksum.
+pub fn set_orphan_head(b: &mut [u8], head: u32, crc32c: impl Fn(&[&[u8]]) -> u32) {
+    put32(b, SB_ORPHAN_HEAD, head);
+    let crc = crc32c(&[&b[..SB_CRC_OFFSET]]);
+    put32(b, SB_CRC_OFFSET, crc);
 }
 
 /// Records an extent block of `block_size` bytes holds.

@@ -34,10 +34,12 @@ mod file;
 mod format;
 mod journal;
 mod layout;
+mod orphan;
 use alloc::Alloc;
 use extents::Extents;
 use format::{corrupt, Extent, RawInode, Super};
 use journal::{Handle, Journal};
+use orphan::Orphans;
 
 module! {
     type: XtfsModule,
@@ -73,6 +75,9 @@ struct Mount {
     /// The metadata journal.
     #[pin]
     journal: Journal,
+    /// The inodes without links that still hold their blocks.
+    #[pin]
+    orphans: orphan::OrphanLock,
     /// Where writeback I/O completes (unwritten extent conversion).
     #[pin]
     ioends: address_space::IoendQueue<file::XtfsMapper>,
@@ -139,6 +144,7 @@ impl fs::FileSystem for Xtfs {
         let bs = s.block_size() as usize;
         // The last committed transaction, replayed: every read below goes through it.
         let loaded = Journal::load(sb, &s)?;
+        let orphans = Orphans::load(sb, &s, &loaded)?;
         // The metadata blocks must be in use and nothing beyond the last block.
         let mut bitmap = KVVec::from_elem(0u8, s.bitmap_blocks as usize * bs, GFP_KERNEL)?;
         sb.read(s.bitmap_start * bs as u64, &mut bitmap)?;
@@ -173,16 +179,22 @@ impl fs::FileSystem for Xtfs {
             sb: s,
             alloc <- NoFsMutex::new(new_mutex!(alloc, "xtfs_alloc")),
             journal <- Journal::new(&s, loaded),
+            orphans <- NoFsMutex::new(new_mutex!(orphans, "xtfs_orphans")),
             ioends <- address_space::IoendQueue::new(c_str!("xtfs-ioend")),
             shut_down: AtomicBool::new(false),
             write_errors,
         }? Error))
     }
 
+    /// Reads the root, and deletes the orphans a crash left (unless the mount is read-only:
+    /// they stay until a read-write mount).
     fn root(sb: &SuperBlock<Self>) -> Result<INodeRef<'_, Self>> {
         let root = read_inode(sb, format::ROOT_INO)?;
         if root.mode() & format::S_IFMT != format::S_IFDIR {
             return Err(corrupt!("the root inode is not a directory\n"));
+        }
+        if !sb.read_only() {
+            delete_orphans(sb)?;
         }
         Ok(root)
     }
@@ -232,9 +244,14 @@ impl fs::FileSystem for Xtfs {
         let mut delete = false;
         if let Some(h) = h.as_mut() {
             if inode.nlink() == 0 {
-                delete = h
-                    .write(inode_pos(&m.sb, ino), &[0u8; format::INODE_SIZE])
-                    .is_ok();
+                // Off the orphan list and out of the inode table in one transaction.
+                delete = m.orphans.lock().remove(h, ino).is_ok()
+                    && h.write(inode_pos(&m.sb, ino), &[0u8; format::INODE_SIZE])
+                        .is_ok();
+                if !delete && h.wrote() {
+                    // Off the list but still in the table: no commit may take that.
+                    shut_down(sb, EIO);
+                }
                 failed = !delete;
             } else if let Err(e) = store_records(h, ino, &inode.attrs(), &mut info, |_| Ok(())) {
                 pr_err!("inode {}: could not be stored\n", ino);
@@ -475,7 +492,8 @@ fn store_inode_locked(
 
 /// Writes the records of inode `ino`, whose attributes are `a` and extents `info`, in the
 /// transaction of `h`; `between` runs after the chain is written, before the inode is. An
-/// inode without links is left as it is on disk: eviction deletes it.
+/// inode without links is stored only while it is on the orphan list (a failed creation's is
+/// left as it is on disk): eviction deletes it.
 fn store_records<'a>(
     h: &mut Handle<'a>,
     ino: u32,
@@ -485,10 +503,10 @@ fn store_records<'a>(
 ) -> Result {
     let sb = h.sb();
     live(sb)?;
-    if a.nlink == 0 {
+    let m = sb.data();
+    if a.nlink == 0 && !m.orphans.lock().contains(ino) {
         return Ok(());
     }
-    let m = sb.data();
     let s = &m.sb;
     let t = |t: inode::Time| (t.sec, t.nsec);
     let mut on_disk = KVec::new();
@@ -546,7 +564,19 @@ fn store_records<'a>(
         parent: info.parent,
         inline,
     };
-    h.write(inode_pos(s, ino), &raw.encode(ino, format::crc32c))?;
+    let mut record = raw.encode(ino, format::crc32c);
+    if a.nlink == 0 {
+        // The list's link, under its lock: a removal rewrites it too. (Only an inode without
+        // links is on the list: nothing gives one its links back.)
+        let orphans = m.orphans.lock();
+        let next = orphans.next(ino);
+        if next != 0 {
+            format::set_next_orphan(&mut record, ino, next, format::crc32c);
+        }
+        h.write(inode_pos(s, ino), &record)?;
+    } else {
+        h.write(inode_pos(s, ino), &record)?;
+    }
     if let Some(kept) = kept.take() {
         let mut alloc = m.alloc.lock();
         let mut freed = Ok(());
@@ -683,7 +713,9 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
     };
     let mut b = [0u8; format::INODE_SIZE];
     sb.data().journal.read(sb, inode_pos(s, ino), &mut b)?;
-    let raw = RawInode::decode(&b, ino, s)?;
+    // (`Orphans::load` never lists the root.)
+    let orphan = sb.data().orphans.lock().contains(ino);
+    let raw = RawInode::decode(&b, ino, s, orphan)?;
     let (extents, chain) = read_extents(sb, s, ino, &raw)?;
     let bs = s.block_size();
     let typ = match raw.mode & format::S_IFMT {
@@ -734,8 +766,25 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
     new.init(params)
 }
 
+/// Deletes the inodes on the orphan list, which a crash left: each is read and let go, and its
+/// eviction deletes it (in the running transaction, as any deletion).
+fn delete_orphans(sb: &SuperBlock<Xtfs>) -> Result {
+    let mut todo = KVec::new();
+    todo.extend_from_slice(sb.data().orphans.lock().inodes(), GFP_KERNEL)?;
+    for &ino in todo.iter() {
+        drop(read_inode(sb, ino)?);
+    }
+    let left = sb.data().orphans.lock().inodes().len();
+    if left > 0 {
+        pr_warn!("{} orphan inodes could not be deleted\n", left);
+    } else if !todo.is_empty() {
+        pr_info!("deleted {} orphan inodes\n", todo.len());
+    }
+    live(sb)
+}
+
 /// Byte offset of inode `ino`'s slot in the inode table.
-fn inode_pos(s: &Super, ino: u32) -> u64 {
+pub(crate) fn inode_pos(s: &Super, ino: u32) -> u64 {
     s.itable_start * s.block_size() + (ino as u64 - 1) * format::INODE_SIZE as u64
 }
 

@@ -15,9 +15,9 @@
  *   - with -b SEED, one point chosen at random inside every run of two or
  *     more writes between those: a power failure in the middle, with some
  *     of the writes on the media and not the others;
- *   - the end of the log.
- * A point whose state equals the last one checked (no write in between) is
- * skipped. Nothing is checked before the mark -s MARK (say, the end of
+ *   - the end of the log (always).
+ * Any other point whose state equals the last one checked (no write in
+ * between) is skipped. Nothing is checked before the mark -s MARK (say, the end of
  * mkfs). At a point, DEV is synced and CMD runs through sh -c with
  * LOGWRITES_ENTRY (the entry's index), LOGWRITES_KIND (flush, fua, between
  * or end) and LOGWRITES_POINT (the point's ordinal, from 0); if it fails,
@@ -260,7 +260,7 @@ int main(int argc, char **argv)
 			dirty = 0;
 		}
 	}
-	if (checking && dirty)
+	if (checking)
 		check(nr ? nr - 1 : 0, 3, dev);
 	if (start_mark && !checking) {
 		fprintf(stderr, "log: no mark \"%s\"\n", start_mark);

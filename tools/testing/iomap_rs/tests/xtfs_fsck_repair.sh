@@ -110,13 +110,24 @@ echo "fsck.xtfs -y writing to a closed pipe: repaired"
 
 # Written images: an orphan, then random damage.
 xtfs_written_images "$IMAGES" 4m
+# The image taken with an open unlinked file has it on the orphan list: clean,
+# the next mount's to free. Cut off the list, it is fsck's.
 cp "$IMAGES/live.img" "$IMAGES/orphan.img"
 rc=0
+fsck.xtfs -n "$IMAGES/orphan.img" >"$IMAGES/repair.out" 2>&1 || rc=$?
+[ "$rc" = 0 ] || fail "the image taken with an open unlinked file: fsck.xtfs -n exit status $rc, expected 0: $(head -n 3 "$IMAGES/repair.out")"
+grep -q "^1 orphans" "$IMAGES/repair.out" ||
+	fail "the orphan on the list is not counted: $(cat "$IMAGES/repair.out")"
+# (Its log, which holds the superblock, written home first.)
+fsck.xtfs -y "$IMAGES/orphan.img" >"$IMAGES/repair.out" 2>&1 ||
+	fail "fsck.xtfs -y of a clean image with a log: $(head -n 3 "$IMAGES/repair.out")"
+xtfs_corrupt "$IMAGES/orphan.img" orphan_list_cut || fail "xtfs_corrupt failed"
+rc=0
 fsck.xtfs -y "$IMAGES/orphan.img" >"$IMAGES/repair.out" 2>&1 || rc=$?
-[ "$rc" = 1 ] || fail "the image taken with an open unlinked file: fsck.xtfs -y exit status $rc, expected 1"
-grep -q "orphan" "$IMAGES/repair.out" || fail "no orphan found in the image taken with an open unlinked file"
+[ "$rc" = 1 ] || fail "the orphan off the list: fsck.xtfs -y exit status $rc, expected 1"
+grep -q "orphan" "$IMAGES/repair.out" || fail "no orphan found off the list"
 repaired "the orphan freed" "$IMAGES/orphan.img"
-echo "the open unlinked file's inode freed: $(grep -m1 orphan "$IMAGES/repair.out")"
+echo "the open unlinked file's inode: on the orphan list, clean; off it, freed: $(grep -m1 orphan "$IMAGES/repair.out")"
 
 images=${IOMAP_RS_REPAIR_IMAGES:-100}
 seed=${IOMAP_RS_SEED:-$(date +%s)}

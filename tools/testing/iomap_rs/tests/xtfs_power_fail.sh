@@ -21,6 +21,8 @@
 #     renamed or removed afterwards has the content it had then;
 #   - fsck.xtfs -n finds the filesystem clean after the unmount: no leaked
 #     or doubly claimed block, link counts right.
+# Before the rounds, one power failure between the unlink of an open file
+# and its last close: the next mount deletes it from the orphan list.
 # Rounds follow each other on the same filesystem (each starts from what
 # the last one recovered). Seeds: IOMAP_RS_SEED, printed.
 #
@@ -64,6 +66,36 @@ dmsetup remove "$DM" 2>/dev/null || true
 dm create "$DM" --table "$(table linear)"
 [ -b "$dev" ] || dm mknodes "$DM"
 mkfs.xtfs -q -b 4096 -s 64m "$dev" || fail "mkfs.xtfs $dev failed"
+mount_xtfs "$dev"
+
+# First, the orphan list: a file unlinked while open, and the power cut
+# before its last close. The unlink's transaction put it on the list; the
+# next read-write mount deletes it, and its blocks are free again.
+# (The root's first directory block is allocated first: it stays.)
+: >"$SCRATCH_MNT/first"
+free_before=$(stat -f -c %f "$SCRATCH_MNT")
+exec {orphan_fd}<>"$SCRATCH_MNT/orphan"
+head -c 1M /dev/urandom >&"$orphan_fd"
+rm "$SCRATCH_MNT/orphan"
+sync
+dm_switch drop_writes
+exec {orphan_fd}>&-
+umount "$SCRATCH_MNT" || fail "umount with the orphan deleted failed"
+dm_switch linear
+fsck.xtfs -n "$dev" >"$RESULT_DIR/fsck-orphan.log" 2>&1 ||
+	fail "fsck.xtfs -n with an orphan on the list: $(head -n 5 "$RESULT_DIR/fsck-orphan.log")"
+grep -q "^1 orphans" "$RESULT_DIR/fsck-orphan.log" ||
+	fail "fsck.xtfs -n does not count the orphan: $(cat "$RESULT_DIR/fsck-orphan.log")"
+seen=$(dmesg | wc -l)
+mount_xtfs "$dev"
+dmesg | tail -n +$((seen + 1)) | grep -q "xtfs: deleted 1 orphan inodes" ||
+	fail "the mount did not delete the orphan: $(dmesg | tail -n +$((seen + 1)) | grep xtfs: | tail -n 3)"
+expect_eq "free blocks after the orphan's deletion" "$free_before" "$(stat -f -c %f "$SCRATCH_MNT")"
+umount "$SCRATCH_MNT"
+fsck.xtfs -n "$dev" >"$RESULT_DIR/fsck-orphan.log" 2>&1 ||
+	fail "fsck.xtfs -n after the orphan's deletion: $(head -n 5 "$RESULT_DIR/fsck-orphan.log")"
+! grep -q orphans "$RESULT_DIR/fsck-orphan.log" ||
+	fail "the orphan is still on the list: $(cat "$RESULT_DIR/fsck-orphan.log")"
 mount_xtfs "$dev"
 
 # What the workload and the check share: the names under ROOT (Python's

@@ -67,6 +67,9 @@ pub struct Super {
     pub log_blocks: u64,
     pub data_start: u64,
     pub uuid: [u8; 16],
+    /// The first inode of the orphan list, 0 if it is empty (as the superblock has it: the
+    /// log may hold a newer superblock).
+    pub orphan_head: u32,
 }
 
 impl Super {
@@ -111,6 +114,7 @@ impl Super {
             log_blocks,
             data_start: 1 + bitmap_blocks + itable_blocks + log_blocks,
             uuid: [0; 16],
+            orphan_head: 0,
         };
         if sb.data_start >= blocks {
             return Err(format!(
@@ -138,6 +142,7 @@ impl Super {
         put64(&mut b, SB_LOG_START, self.log_start);
         put64(&mut b, SB_LOG_BLOCKS, self.log_blocks);
         b[96..112].copy_from_slice(&self.uuid);
+        put32(&mut b, SB_ORPHAN_HEAD, self.orphan_head);
         let crc = crc32c(&[&b[..SB_CRC_OFFSET]]);
         put32(&mut b, SB_CRC_OFFSET, crc);
         b
@@ -189,6 +194,7 @@ impl Super {
             ));
         }
         sb.uuid.copy_from_slice(&b[96..112]);
+        sb.orphan_head = le32(b, SB_ORPHAN_HEAD);
         Ok(sb)
     }
 }
@@ -196,8 +202,7 @@ impl Super {
 impl Super {
     /// Whether block `block` may be in the log: the bitmap, the inode table, the data area.
     pub fn journaled(&self, block: u64) -> bool {
-        (self.bitmap_start..self.log_start).contains(&block)
-            || (self.data_start..self.blocks).contains(&block)
+        block < self.log_start || (self.data_start..self.blocks).contains(&block)
     }
 }
 
@@ -310,8 +315,11 @@ impl RawInode {
                 raw.nextents, raw.extent_block
             ));
         }
-        if le16(b, 2) != 0 || le32(b, 76) != 0 || le32(b, 248) != 0 {
+        if le16(b, 2) != 0 || le32(b, 76) != 0 {
             return Err("reserved fields are not zero".into());
+        }
+        if raw.nlink != 0 && le32(b, INODE_NEXT_ORPHAN) != 0 {
+            return Err("an inode with links is on the orphan list".into());
         }
         if (raw.mode & S_IFMT == S_IFDIR) != (raw.parent != 0) {
             return Err(format!("parent {} for mode {:o}", raw.parent, raw.mode));

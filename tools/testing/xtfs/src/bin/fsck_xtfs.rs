@@ -96,8 +96,11 @@ fn repaired_fields(b: &[u8]) -> Option<([u8; INODE_SIZE], String)> {
         }
         how.push("nanoseconds to 0");
     }
-    if le16(b, 2) != 0 || le32(b, 76) != 0 || le32(b, 248) != 0 {
+    if le16(b, 2) != 0 || le32(b, 76) != 0 {
         how.push("reserved fields to 0");
+    }
+    if raw.nlink != 0 && le32(b, INODE_NEXT_ORPHAN) != 0 {
+        how.push("off the orphan list");
     }
     if raw.nextents as usize <= INLINE_EXTENTS && raw.extent_block != 0 {
         raw.extent_block = 0;
@@ -169,6 +172,8 @@ enum Fix {
     Links(u32, u32),
     /// Writes the bitmap of the blocks in use.
     Bitmap,
+    /// Empties the orphan list (the orphans it held are freed as any other).
+    OrphanList,
 }
 
 impl Fix {
@@ -192,6 +197,7 @@ impl Fix {
                 | Fix::Bitmap
                 | Fix::Orphan(_)
                 | Fix::ZeroItableTail
+                | Fix::OrphanList
                 | Fix::EntryType(..)
                 | Fix::Parent(..)
         )
@@ -230,6 +236,8 @@ struct Checker {
     lost_found: Option<u32>,
     /// Inodes that could not be linked into `lost+found`: not tried again.
     not_reconnected: HashSet<u32>,
+    /// Inodes on the orphan list, as the last pass found them.
+    orphans: usize,
 }
 
 struct Inode {
@@ -294,9 +302,15 @@ impl Checker {
         self.read(block, 1)[off as usize..off as usize + INODE_SIZE].to_vec()
     }
 
+    /// Writes inode `ino` as `raw`; one without links keeps its place on the orphan list.
     fn write_inode(&self, ino: u32, raw: &RawInode) {
         let (block, off) = self.inode_pos(ino);
-        self.write(block, off, &raw.encode_with_crc(ino));
+        let mut b = raw.encode_with_crc(ino);
+        if raw.nlink == 0 {
+            let next = le32(&self.read_inode(ino), INODE_NEXT_ORPHAN);
+            set_next_orphan(&mut b, ino, next, crc32c);
+        }
+        self.write(block, off, &b);
     }
 
     fn in_data(&self, block: u64) -> bool {
@@ -530,6 +544,38 @@ impl Checker {
             );
         }
 
+        // The orphan list: inodes in use without links, each once, deleted by the next
+        // read-write mount.
+        let mut listed = HashSet::new();
+        self.orphans = 0;
+        let head = self.dev.read(0, SB_BYTES).map(|b| le32(&b, SB_ORPHAN_HEAD));
+        let mut ino = head.unwrap_or_else(|e| {
+            err!("fsck.xtfs: reading the superblock: {e}");
+            exit(8)
+        });
+        while ino != 0 {
+            let bad = if ino > sb.inodes || ino == ROOT_INO || listed.contains(&ino) {
+                Some("out of range, the root, or a loop")
+            } else {
+                match inodes.get(&ino) {
+                    None => Some("a free inode"),
+                    Some(i) if i.raw.nlink != 0 => Some("an inode with links"),
+                    _ => None,
+                }
+            };
+            if let Some(bad) = bad {
+                self.problem(
+                    format!("orphan list: inode {ino}: {bad}"),
+                    Some(Fix::OrphanList),
+                );
+                listed.clear();
+                break;
+            }
+            listed.insert(ino);
+            let off = (ino as usize - 1) * INODE_SIZE;
+            ino = le32(&itable[off..], INODE_NEXT_ORPHAN);
+        }
+
         // Directories and symlinks.
         let mut refs: HashMap<u32, u32> = HashMap::new();
         let mut subdirs: HashMap<u32, u32> = HashMap::new();
@@ -712,7 +758,10 @@ impl Checker {
             .iter()
             .copied()
             .filter(|&i| {
-                i != ROOT_INO && inodes[&i].raw.mode & S_IFMT == S_IFDIR && !reachable.contains(&i)
+                i != ROOT_INO
+                    && inodes[&i].raw.mode & S_IFMT == S_IFDIR
+                    && inodes[&i].raw.nlink != 0
+                    && !reachable.contains(&i)
             })
             .collect();
         let tops: Vec<u32> = detached
@@ -733,6 +782,18 @@ impl Checker {
         for &ino in &ids {
             let raw = &inodes[&ino].raw;
             let r = refs.get(&ino).copied().unwrap_or(0);
+            // Deleted, of any type: on the list, the mount's to free; off it, fsck's.
+            if r == 0 && raw.nlink == 0 && ino != ROOT_INO {
+                if listed.contains(&ino) {
+                    self.orphans += 1;
+                } else {
+                    self.problem(
+                        format!("inode {ino}: deleted but not freed (orphan)"),
+                        Some(Fix::Orphan(ino)),
+                    );
+                }
+                continue;
+            }
             if raw.mode & S_IFMT == S_IFDIR {
                 if ino != ROOT_INO && !reachable.contains(&ino) {
                     // Reached again once the top of its tree is reconnected.
@@ -758,11 +819,6 @@ impl Checker {
                         fix,
                     );
                 }
-            } else if r == 0 && raw.nlink == 0 {
-                self.problem(
-                    format!("inode {ino}: deleted but not freed (orphan)"),
-                    Some(Fix::Orphan(ino)),
-                );
             } else if r == 0 {
                 self.problem(
                     format!("inode {ino}: in use but not linked from any directory"),
@@ -819,6 +875,12 @@ impl Checker {
                 sb.blocks,
                 bs
             );
+            if self.orphans > 0 {
+                out!(
+                    "{} orphans: inodes without links, deleted by the next read-write mount",
+                    self.orphans
+                );
+            }
         }
     }
 
@@ -862,6 +924,17 @@ impl Checker {
             Fix::ClearInode(ino) | Fix::Orphan(ino) => {
                 let (block, off) = self.inode_pos(*ino);
                 self.write(block, off, &[0u8; INODE_SIZE]);
+            }
+            Fix::OrphanList => {
+                let mut b = self.dev.read(0, SB_BYTES).unwrap_or_else(|e| {
+                    err!("fsck.xtfs: reading the superblock: {e}");
+                    exit(8)
+                });
+                set_orphan_head(&mut b, 0, crc32c);
+                self.dev.write(0, &b).unwrap_or_else(|e| {
+                    err!("fsck.xtfs: writing the superblock: {e}");
+                    exit(8)
+                });
             }
             Fix::Extents(ino, kept, chain) => {
                 let mut raw = fields(self, *ino);
@@ -1180,6 +1253,7 @@ fn check(path: &str, mode: Mode, verbose: bool) -> i32 {
         root_lost: false,
         lost_found: None,
         not_reconnected: HashSet::new(),
+        orphans: 0,
     };
     c.run(verbose);
     if c.problems == 0 && log_repaired {

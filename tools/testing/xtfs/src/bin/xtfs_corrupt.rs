@@ -43,6 +43,8 @@ const CASES: &[&str] = &[
     "inode_extent_beyond_device",
     "inode_extent_overlap",
     "inode_nlink_zero",
+    "orphan_list_linked",
+    "orphan_list_root",
     "dir_extent_unwritten",
     "symlink_size",
     "dir_nlink_max",
@@ -169,7 +171,7 @@ impl Img {
             "sb_no_inodes" => self.write_sb(|b| put32(b, 24, 0)),
             "log_bad_block" => {
                 // A committed transaction, checksum and all, that would overwrite the
-                // superblock.
+                // log's own header.
                 let mut head = vec![0u8; bs as usize];
                 let mut index = vec![0u8; bs as usize];
                 let image = vec![0u8; bs as usize];
@@ -180,10 +182,10 @@ impl Img {
                     crc: 0,
                 }
                 .encode(&mut head);
+                put64(&mut index, 0, self.sb.log_start);
                 let crc = LogHeader::checksum_start(&head, crc32c_update);
                 let crc = !crc32c_update(crc32c_update(crc, &index), &image);
                 LogHeader::set_crc(&mut head, crc);
-                put64(&mut index, 0, 0);
                 let log = self.sb.log_start * bs;
                 self.dev.write(log, &head).unwrap();
                 self.dev.write(log + bs, &index).unwrap();
@@ -312,6 +314,14 @@ impl Img {
                 r.nlink = 0;
                 self.put_inode(ino, &r);
             }
+            // The orphan list naming a file with links, or the root.
+            "orphan_list_linked" => {
+                let (_, ino) = self.root_entry(false);
+                self.write_sb(|b| put32(b, SB_ORPHAN_HEAD, ino));
+            }
+            "orphan_list_root" => self.write_sb(|b| put32(b, SB_ORPHAN_HEAD, ROOT_INO)),
+            // Not a refused case (not in `--list`): the orphans an image has, off the list.
+            "orphan_list_cut" => self.write_sb(|b| put32(b, SB_ORPHAN_HEAD, 0)),
             "dirent_bad_name" => {
                 let (off, _) = self.root_entry(false);
                 self.dev.write(off + 6, b"a/b").unwrap();
