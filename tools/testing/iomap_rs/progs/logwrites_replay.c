@@ -15,12 +15,15 @@
  *   - with -b SEED, one point chosen at random inside every run of two or
  *     more writes between those: a power failure in the middle, with some
  *     of the writes on the media and not the others;
+ *   - every mark (always): what the workload did before it asked for the
+ *     mark (an fsync that returned, say) must be on the media by then, and
+ *     writes that only a later flush covered are not;
  *   - the end of the log (always).
  * Any other point whose state equals the last one checked (no write in
  * between) is skipped. Nothing is checked before the mark -s MARK (say, the end of
  * mkfs). At a point, DEV is synced and CMD runs through sh -c with
- * LOGWRITES_ENTRY (the entry's index), LOGWRITES_KIND (flush, fua, between
- * or end) and LOGWRITES_POINT (the point's ordinal, from 0); if it fails,
+ * LOGWRITES_ENTRY (the entry's index), LOGWRITES_KIND (flush, fua, between,
+ * mark or end) and LOGWRITES_POINT (the point's ordinal, from 0); if it fails,
  * replay stops there (DEV holds that state) and the exit status is 2. Each
  * mark passed is appended to the file MARKS, one per line, before the next
  * check. Discards are replayed as zeroes.
@@ -62,8 +65,8 @@ struct entry {
 
 static const char *check_cmd;
 static const char *marks_path;
-static unsigned long points, by_kind[4];
-static const char *const kinds[] = { "flush", "fua", "between", "end" };
+static unsigned long points, by_kind[5];
+static const char *const kinds[] = { "flush", "fua", "between", "end", "mark" };
 
 static void check(size_t index, int kind, int dev)
 {
@@ -220,6 +223,10 @@ int main(int argc, char **argv)
 			    (write(marks_fd, sector + sizeof(*e), n) != (ssize_t)n ||
 			     write(marks_fd, "\n", 1) != 1))
 				die(marks_path);
+			if (checking) {
+				check(i, 4, dev);
+				dirty = 0;
+			}
 			if (start_mark && !strcmp(sector + sizeof(*e), start_mark))
 				checking = 1;
 			continue;
@@ -267,8 +274,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("%" PRIu64 " entries: %lu writes, %lu flushes, %lu FUA, %lu discards, %lu marks; "
-	       "%lu points checked: %lu after a flush, %lu after a FUA write, %lu between, %lu at the end\n",
+	       "%lu points checked: %lu after a flush, %lu after a FUA write, %lu between, %lu at a mark, %lu at the end\n",
 	       nr, writes, flushes, fuas, discards, marks, points,
-	       by_kind[0], by_kind[1], by_kind[2], by_kind[3]);
+	       by_kind[0], by_kind[1], by_kind[2], by_kind[4], by_kind[3]);
 	return 0;
 }

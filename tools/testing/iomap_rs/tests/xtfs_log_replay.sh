@@ -16,7 +16,9 @@
 # The filesystem is then unmounted, and logwrites_replay replays the log
 # onto another device one entry at a time. At every flush, after every FUA
 # write, at one random point between two of them (some of the writes in
-# between on the media, the others not) and at the end:
+# between on the media, the others not), at every mark (dm-log-writes logs a
+# write only once a flush covers it: an fsync that did not flush has not
+# made its file durable by its mark) and at the end:
 #   - fsck.xtfs -n, which replays the journal in memory, finds the
 #     filesystem clean: no leaked or doubly claimed block, link counts and
 #     directories right;
