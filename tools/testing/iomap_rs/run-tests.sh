@@ -9,11 +9,13 @@
 # Environment: IOMAP_RS_VM_TIMEOUT (seconds, default 3600, 10800 with
 # KCONFIG=debug) bounds the VM run, IOMAP_RS_TEST_TIMEOUT (900, 2700) each test;
 # IOMAP_RS_IMAGES (300, 1000 with KCONFIG=debug) is the number of damaged
-# images xtfs_used_images uses; IOMAP_RS_REPLAY_FILES (30, 150) the fsynced
+# images xtfs_used_images uses; IOMAP_RS_REPLAY_FILES (20, 150) the fsynced
 # files xtfs_log_replay writes; IOMAP_RS_CONCURRENT_OPS (50,000) the
 # operations of each concurrent exerciser test; IOMAP_RS_PRESSURE=1 runs
 # them in a memory cgroup of IOMAP_RS_PRESSURE_MIB (8) MiB (make soak);
-# IOMAP_RS_SEED, if set, replays the random tests' seed (each prints its);
+# IOMAP_RS_SCALE (100) is the size of the random tests that take it (power
+# failures, random images, concurrent operations) in percent of their
+# defaults; IOMAP_RS_SEED, if set, replays the random tests' seed (each prints its);
 # IOMAP_RS_XTRACE=1 leaves a timestamped trace of each test in
 # out/vm/test/share/tests/NAME.d/xtrace (see tests/common.sh).
 
@@ -49,7 +51,7 @@ else
 	VM_TIMEOUT=${IOMAP_RS_VM_TIMEOUT:-3600}
 	TEST_TIMEOUT=${IOMAP_RS_TEST_TIMEOUT:-900}
 	IMAGES=${IOMAP_RS_IMAGES:-300}
-	REPLAY_FILES=${IOMAP_RS_REPLAY_FILES:-30}
+	REPLAY_FILES=${IOMAP_RS_REPLAY_FILES:-20}
 fi
 
 say "boot the kernel and run ${#tests[@]} in-guest tests after the KUnit suites (console: ${LOG_DIR#"$REPO_DIR"/}/test-console.log)"
@@ -60,7 +62,7 @@ start=$SECONDS
 # line, which a list of every test would overflow.
 printf '%s\n' "${tests[@]}" >"$OUT_DIR/tests.list"
 run_vm test "$VM_TIMEOUT" \
-	"SPLAT_PATTERNS='$SPLAT_PATTERNS' IOMAP_RS_BIN=$OUT_DIR/bin IOMAP_RS_TEST_TIMEOUT=$TEST_TIMEOUT IOMAP_RS_IMAGES=$IMAGES IOMAP_RS_REPLAY_FILES=$REPLAY_FILES IOMAP_RS_CONCURRENT_OPS=${IOMAP_RS_CONCURRENT_OPS:-50000} ${IOMAP_RS_PRESSURE:+IOMAP_RS_PRESSURE=$IOMAP_RS_PRESSURE }IOMAP_RS_PRESSURE_MIB=${IOMAP_RS_PRESSURE_MIB:-8} ${IOMAP_RS_SEED:+IOMAP_RS_SEED=$IOMAP_RS_SEED }IOMAP_RS_XTRACE=${IOMAP_RS_XTRACE:-0} $HARNESS_DIR/guest-run-tests.sh @SHARE@ @$OUT_DIR/tests.list" ||
+	"SPLAT_PATTERNS='$SPLAT_PATTERNS' IOMAP_RS_BIN=$OUT_DIR/bin IOMAP_RS_TEST_TIMEOUT=$TEST_TIMEOUT IOMAP_RS_IMAGES=$IMAGES IOMAP_RS_REPLAY_FILES=$REPLAY_FILES IOMAP_RS_CONCURRENT_OPS=${IOMAP_RS_CONCURRENT_OPS:-$((500 * ${IOMAP_RS_SCALE:-100}))} IOMAP_RS_SCALE=${IOMAP_RS_SCALE:-100} ${IOMAP_RS_PRESSURE:+IOMAP_RS_PRESSURE=$IOMAP_RS_PRESSURE }IOMAP_RS_PRESSURE_MIB=${IOMAP_RS_PRESSURE_MIB:-8} ${IOMAP_RS_SEED:+IOMAP_RS_SEED=$IOMAP_RS_SEED }IOMAP_RS_XTRACE=${IOMAP_RS_XTRACE:-0} $HARNESS_DIR/guest-run-tests.sh @SHARE@ @$OUT_DIR/tests.list" ||
 	vm_rc=$?
 printf '    VM run took %ds\n' $((SECONDS - start))
 

@@ -68,12 +68,16 @@ static const char *marks_path;
 static unsigned long points, by_kind[5];
 static const char *const kinds[] = { "flush", "fua", "between", "end", "mark" };
 
-static void check(size_t index, int kind, int dev)
+/*
+ * Runs the check with the replay device closed (a kernel that refuses to
+ * mount a device open for writing elsewhere would refuse it), and reopens it.
+ */
+static void check(size_t index, int kind, int *dev, const char *dev_path)
 {
 	char buf[32];
 	int status;
 
-	if (fsync(dev))
+	if (fsync(*dev) || close(*dev))
 		die("fsync of the replay device");
 	if (check_cmd) {
 		snprintf(buf, sizeof(buf), "%zu", index);
@@ -91,6 +95,9 @@ static void check(size_t index, int kind, int dev)
 			exit(2);
 		}
 	}
+	*dev = open(dev_path, O_WRONLY);
+	if (*dev < 0)
+		die(dev_path);
 	points++;
 	by_kind[kind]++;
 }
@@ -109,8 +116,8 @@ static void read_exact(int fd, void *buf, size_t len, uint64_t off, const char *
 
 int main(int argc, char **argv)
 {
-	const char *start_mark = NULL;
-	uint64_t seed = 0, off, ss, nr, i;
+	const char *start_mark = NULL, *dev_path;
+	uint64_t seed = 0, off, ss, nr, i, log_bytes, dev_bytes;
 	unsigned long writes = 0, flushes = 0, fuas = 0, discards = 0, marks = 0;
 	struct log_super super;
 	struct entry *entries;
@@ -146,9 +153,14 @@ int main(int argc, char **argv)
 	log = open(argv[optind], O_RDONLY);
 	if (log < 0)
 		die(argv[optind]);
-	dev = open(argv[optind + 1], O_WRONLY);
+	dev_path = argv[optind + 1];
+	dev = open(dev_path, O_WRONLY);
 	if (dev < 0)
-		die(argv[optind + 1]);
+		die(dev_path);
+	log_bytes = lseek(log, 0, SEEK_END);
+	dev_bytes = lseek(dev, 0, SEEK_END);
+	if (log_bytes == (uint64_t)-1 || dev_bytes == (uint64_t)-1)
+		die("lseek");
 	if (marks_path) {
 		marks_fd = open(marks_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
 		if (marks_fd < 0)
@@ -163,12 +175,17 @@ int main(int argc, char **argv)
 	}
 	ss = super.sectorsize;
 	nr = super.nr_entries;
-	if (ss < sizeof(struct log_entry) || ss > 65536 || (ss & (ss - 1))) {
+	if (ss < 512 || ss > 65536 || (ss & (ss - 1))) {
 		fprintf(stderr, "log: bad sector size %" PRIu64 "\n", ss);
 		return 1;
 	}
+	if (nr > log_bytes / ss) {
+		fprintf(stderr, "log: %" PRIu64 " entries do not fit it\n", nr);
+		return 1;
+	}
 	entries = calloc(nr ? nr : 1, sizeof(*entries));
-	sector = malloc(ss);
+	/* A mark's text is NUL-terminated in place: one byte more. */
+	sector = malloc(ss + 1);
 	run = calloc(nr ? nr : 1, sizeof(*run));
 	buf = malloc(bufsize);
 	if (!entries || !run || !sector || !buf)
@@ -187,12 +204,18 @@ int main(int argc, char **argv)
 		memcpy(e, sector, sizeof(*e));
 		entries[i].log_off = off;
 		off += ss;
-		if (!(e->flags & (LOG_DISCARD_FLAG | LOG_MARK_FLAG))) {
-			if (e->nr_sectors > UINT64_MAX / ss / 2) {
-				fprintf(stderr, "log entry %" PRIu64 ": bad length\n", i);
-				return 1;
-			}
+		/* Every write within the device, every entry within the log. */
+		if (!(e->flags & LOG_MARK_FLAG) &&
+		    (e->nr_sectors > dev_bytes / ss || e->sector > dev_bytes / ss ||
+		     e->sector + e->nr_sectors > dev_bytes / ss)) {
+			fprintf(stderr, "log entry %" PRIu64 ": beyond the device\n", i);
+			return 1;
+		}
+		if (!(e->flags & (LOG_DISCARD_FLAG | LOG_MARK_FLAG)))
 			off += e->nr_sectors * ss;
+		if (off > log_bytes) {
+			fprintf(stderr, "log entry %" PRIu64 ": beyond the log\n", i);
+			return 1;
 		}
 		if (e->flags & (LOG_FLUSH_FLAG | LOG_FUA_FLAG) || i + 1 == nr) {
 			if (seed && run_len >= 2)
@@ -224,7 +247,7 @@ int main(int argc, char **argv)
 			     write(marks_fd, "\n", 1) != 1))
 				die(marks_path);
 			if (checking) {
-				check(i, 4, dev);
+				check(i, 4, &dev, dev_path);
 				dirty = 0;
 			}
 			if (start_mark && !strcmp(sector + sizeof(*e), start_mark))
@@ -234,7 +257,7 @@ int main(int argc, char **argv)
 		if (e->flags & LOG_FLUSH_FLAG) {
 			flushes++;
 			if (checking && dirty) {
-				check(i, 0, dev);
+				check(i, 0, &dev, dev_path);
 				dirty = 0;
 			}
 		}
@@ -259,16 +282,16 @@ int main(int argc, char **argv)
 		if (e->flags & LOG_FUA_FLAG) {
 			fuas++;
 			if (checking) {
-				check(i, 1, dev);
+				check(i, 1, &dev, dev_path);
 				dirty = 0;
 			}
 		} else if (entries[i].between && checking) {
-			check(i, 2, dev);
+			check(i, 2, &dev, dev_path);
 			dirty = 0;
 		}
 	}
 	if (checking)
-		check(nr ? nr - 1 : 0, 3, dev);
+		check(nr ? nr - 1 : 0, 3, &dev, dev_path);
 	if (start_mark && !checking) {
 		fprintf(stderr, "log: no mark \"%s\"\n", start_mark);
 		return 1;

@@ -451,6 +451,44 @@ linear_scratch_remove() {
 	dmsetup remove "$LINEAR_NAME" 2>>"$RESULT_DIR/dmsetup.log"
 }
 
+# dm ARGS...: dmsetup; its complaints (it says on every call that it manages
+# the device nodes itself) go to dmsetup.log, quoted when a call fails.
+dm() {
+	dmsetup "$@" 2>>"$RESULT_DIR/dmsetup.log" ||
+		fail "dmsetup $1 failed: $(tail -n 3 "$RESULT_DIR/dmsetup.log")"
+}
+
+# flakey_scratch NAME: $SCRATCH_DEV behind the device-mapper device NAME (a
+# name of the lane's own), FLAKEY_DEV, linear until flakey_switch changes its
+# table; flakey_remove (at exit) takes it away.
+flakey_scratch() {
+	command -v dmsetup >/dev/null || fail "no dmsetup"
+	grep -qw flakey <(dmsetup targets) || fail "no dm-flakey target (CONFIG_DM_FLAKEY)"
+	export DM_DISABLE_UDEV=1
+	FLAKEY_NAME=$1
+	FLAKEY_DEV=/dev/mapper/$1
+	FLAKEY_SECTORS=$(blockdev --getsz "$SCRATCH_DEV")
+	dmsetup remove "$FLAKEY_NAME" 2>/dev/null || true
+	dm create "$FLAKEY_NAME" --table "0 $FLAKEY_SECTORS linear $SCRATCH_DEV 0"
+	[ -b "$FLAKEY_DEV" ] || dm mknodes "$FLAKEY_NAME"
+}
+
+# flakey_switch linear|drop_writes|error_writes: swap the live table without
+# freezing the filesystem. dm-flakey up 0 s and down 1 s is always down: with
+# drop_writes every write is acknowledged and lost (what a power cut keeps of
+# a write cache), with error_writes every write fails; reads pass.
+flakey_switch() {
+	local table="0 $FLAKEY_SECTORS linear $SCRATCH_DEV 0"
+	[ "$1" = linear ] || table="0 $FLAKEY_SECTORS flakey $SCRATCH_DEV 0 0 1 1 $1"
+	dm suspend --nolockfs "$FLAKEY_NAME"
+	dm load "$FLAKEY_NAME" --table "$table"
+	dm resume "$FLAKEY_NAME"
+}
+
+flakey_remove() {
+	dmsetup remove "$FLAKEY_NAME" 2>/dev/null || true
+}
+
 # device_sector FILE BYTE: the 512-byte sector of the device that holds byte
 # BYTE of FILE, as FIEMAP reports it (xfs_io's "N: [from..to]: first..last"
 # lines, in sectors); nothing if the byte is in a hole or not yet allocated.

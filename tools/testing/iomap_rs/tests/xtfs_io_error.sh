@@ -21,39 +21,13 @@
 . "$(dirname "$0")/common.sh"
 require_xtfs
 
-command -v dmsetup >/dev/null || fail "no dmsetup"
-grep -qw flakey <(dmsetup targets) || fail "no dm-flakey target (CONFIG_DM_FLAKEY)"
-export DM_DISABLE_UDEV=1
-DM=xtfs-faulty-${SCRATCH_DEV##*/}
-dev=/dev/mapper/$DM
-sectors=$(blockdev --getsz "$SCRATCH_DEV")
-table() {
-	case $1 in
-	linear) echo "0 $sectors linear $SCRATCH_DEV 0" ;;
-	# Up 0 s, down 1 s: always down; writes fail, reads pass.
-	error_writes) echo "0 $sectors flakey $SCRATCH_DEV 0 0 1 1 error_writes" ;;
-	esac
-}
-# dmsetup ARGS...: its complaints (it says on every call that it manages
-# the device nodes itself) go to dmsetup.log, quoted when a call fails.
-dm() {
-	dmsetup "$@" 2>>"$RESULT_DIR/dmsetup.log" ||
-		fail "dmsetup $1 failed: $(tail -n 3 "$RESULT_DIR/dmsetup.log")"
-}
-# dm_switch TABLE: swap the live table without freezing the filesystem.
-dm_switch() {
-	dm suspend --nolockfs "$DM"
-	dm load "$DM" --table "$(table "$1")"
-	dm resume "$DM"
-}
 cleanup() {
 	is_mounted "$SCRATCH_MNT" && umount "$SCRATCH_MNT"
-	dmsetup remove "$DM" 2>/dev/null || true
+	flakey_remove
 }
 trap cleanup EXIT
-dmsetup remove "$DM" 2>/dev/null || true
-dm create "$DM" --table "$(table linear)"
-[ -b "$dev" ] || dm mknodes "$DM"
+flakey_scratch "xtfs-faulty-${SCRATCH_DEV##*/}"
+dev=$FLAKEY_DEV
 
 # fsync_result FILE [mmap]: write 256 KiB (through a shared mapping with
 # "mmap") and fsync; prints "ok" or the error.
@@ -88,7 +62,7 @@ mkdir "$SCRATCH_MNT/d"
 expect_eq "fsync with the device healthy" ok "$(fsync_result "$SCRATCH_MNT/d/before")"
 sync
 
-dm_switch error_writes
+flakey_switch error_writes
 expect_eq "fsync after a buffered write, writes failing" "error Input/output error" \
 	"$(fsync_result "$SCRATCH_MNT/a2")"
 expect_eq "fsync after an mmap write, writes failing" "error Input/output error" \
@@ -109,7 +83,7 @@ case $err in
 esac
 dmesg | grep -q "xtfs: metadata could not be written .* shut down" ||
 	fail "no shutdown message in the kernel log after a metadata write error"
-dm_switch linear
+flakey_switch linear
 # refused WHAT COMMAND...: COMMAND must report EIO (xfs_io reports a failed
 # command but exits 0).
 refused() {

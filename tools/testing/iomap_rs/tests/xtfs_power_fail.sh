@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Power failure at a random moment, as fstests' dm-flakey tests simulate it
-# (generic/321, 322, 335, 336, 341-343 and 376 in spirit): xtfs on a
+# (generic/321, 322, 335, 336, 341-343 and 376 in spirit; xtfs_fsync_crash
+# has the deterministic cases): xtfs on a
 # device-mapper device, a random single-process workload on it (create,
 # write, overwrite, truncate, preallocate, mmap write, rename over files and
 # into new names, link, unlink, mkdir, rmdir, fsync of files and directories,
@@ -31,40 +32,18 @@
 . "$(dirname "$0")/common.sh"
 require_xtfs
 
-command -v dmsetup >/dev/null || fail "no dmsetup"
-grep -qw flakey <(dmsetup targets) || fail "no dm-flakey target (CONFIG_DM_FLAKEY)"
-export DM_DISABLE_UDEV=1
-DM=xtfs-power-${SCRATCH_DEV##*/}
-dev=/dev/mapper/$DM
-sectors=$(blockdev --getsz "$SCRATCH_DEV")
-rounds=${XTFS_POWER_FAIL_ROUNDS:-16}
+# 16 rounds, fewer or more at another IOMAP_RS_SCALE (at least one).
+rounds=${XTFS_POWER_FAIL_ROUNDS:-$(((16 * ${IOMAP_RS_SCALE:-100} + 99) / 100))}
 seed=${IOMAP_RS_SEED:-$RANDOM}
-table() {
-	case $1 in
-	linear) echo "0 $sectors linear $SCRATCH_DEV 0" ;;
-	# Up 0 s, down 1 s: always down; writes are dropped, reads pass.
-	drop_writes) echo "0 $sectors flakey $SCRATCH_DEV 0 0 1 1 drop_writes" ;;
-	esac
-}
-dm() {
-	dmsetup "$@" 2>>"$RESULT_DIR/dmsetup.log" ||
-		fail "dmsetup $1 failed: $(tail -n 3 "$RESULT_DIR/dmsetup.log")"
-}
-dm_switch() {
-	dm suspend --nolockfs "$DM"
-	dm load "$DM" --table "$(table "$1")"
-	dm resume "$DM"
-}
 load_pid=
 cleanup() {
 	[ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null
 	is_mounted "$SCRATCH_MNT" && umount "$SCRATCH_MNT"
-	dmsetup remove "$DM" 2>/dev/null || true
+	flakey_remove
 }
 trap cleanup EXIT
-dmsetup remove "$DM" 2>/dev/null || true
-dm create "$DM" --table "$(table linear)"
-[ -b "$dev" ] || dm mknodes "$DM"
+flakey_scratch "xtfs-power-${SCRATCH_DEV##*/}"
+dev=$FLAKEY_DEV
 mkfs.xtfs -q -b 4096 -s 64m "$dev" || fail "mkfs.xtfs $dev failed"
 mount_xtfs "$dev"
 
@@ -78,10 +57,10 @@ exec {orphan_fd}<>"$SCRATCH_MNT/orphan"
 head -c 1M /dev/urandom >&"$orphan_fd"
 rm "$SCRATCH_MNT/orphan"
 sync
-dm_switch drop_writes
+flakey_switch drop_writes
 exec {orphan_fd}>&-
 umount "$SCRATCH_MNT" || fail "umount with the orphan deleted failed"
-dm_switch linear
+flakey_switch linear
 fsck.xtfs -n "$dev" >"$RESULT_DIR/fsck-orphan.log" 2>&1 ||
 	fail "fsck.xtfs -n with an orphan on the list: $(head -n 5 "$RESULT_DIR/fsck-orphan.log")"
 grep -q "^1 orphans" "$RESULT_DIR/fsck-orphan.log" ||
@@ -317,13 +296,13 @@ for ((round = 0; round < rounds; round++)); do
 	kill -0 "$load_pid" 2>/dev/null ||
 		fail "round $round: the workload died: $(tail -n 3 "$RESULT_DIR/workload-$round.err")"
 	before=$(wc -l <"$log")
-	dm_switch drop_writes
+	flakey_switch drop_writes
 	sleep 0.5
 	kill "$load_pid"
 	wait "$load_pid" 2>/dev/null || true
 	load_pid=
 	umount "$SCRATCH_MNT" || fail "round $round: umount failed"
-	dm_switch linear
+	flakey_switch linear
 	seen=$(dmesg | wc -l)
 	mount_xtfs "$dev"
 	dmesg | tail -n +$((seen + 1)) | grep -q "xtfs: journal: replaying" &&
