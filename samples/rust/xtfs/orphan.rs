@@ -101,9 +101,10 @@ impl Orphans {
         }
     }
 
-    /// Puts inode `ino` at the head of the list in the transaction of `h`. Its record must be
-    /// written next, in the same transaction, under this lock, with the field [`Orphans::next`]
-    /// gives (the caller stores the inode, whose links are gone).
+    /// Puts inode `ino` at the head of the list in the transaction of `h`. The caller then
+    /// stores the inode, whose links are gone, in the same transaction: its record is written
+    /// with the field [`Orphans::next`] gives, under this lock, when it is written (a removal
+    /// in between rewrites the field, and the store writes it again).
     pub(crate) fn add(&mut self, h: &Handle<'_>, ino: u32) -> Result {
         if self.contains(ino) {
             return Ok(());
