@@ -9,7 +9,7 @@
 # Environment: IOMAP_RS_VM_TIMEOUT (seconds, default 3600, 10800 with
 # KCONFIG=debug) bounds the VM run, IOMAP_RS_TEST_TIMEOUT (900, 2700) each test;
 # IOMAP_RS_IMAGES (300, 1000 with KCONFIG=debug) is the number of damaged
-# images xtfs_used_images uses; IOMAP_RS_REPLAY_FILES (20, 150) the fsynced
+# images xtfs_used_images uses; IOMAP_RS_REPLAY_FILES (20, 40) the fsynced
 # files xtfs_log_replay writes; IOMAP_RS_CONCURRENT_OPS (50,000) the
 # operations of each concurrent exerciser test; IOMAP_RS_PRESSURE=1 runs
 # them in a memory cgroup of IOMAP_RS_PRESSURE_MIB (8) MiB (make soak);
@@ -46,7 +46,7 @@ if [ "$KCONFIG" = debug ]; then
 	VM_TIMEOUT=${IOMAP_RS_VM_TIMEOUT:-10800}
 	TEST_TIMEOUT=${IOMAP_RS_TEST_TIMEOUT:-2700}
 	IMAGES=${IOMAP_RS_IMAGES:-1000}
-	REPLAY_FILES=${IOMAP_RS_REPLAY_FILES:-150}
+	REPLAY_FILES=${IOMAP_RS_REPLAY_FILES:-40}
 else
 	VM_TIMEOUT=${IOMAP_RS_VM_TIMEOUT:-3600}
 	TEST_TIMEOUT=${IOMAP_RS_TEST_TIMEOUT:-900}

@@ -31,7 +31,8 @@
 #     fsynced is durable under its name because an xtfs commit holds every
 #     operation before it, which is more than POSIX asks);
 #   - every file of the tree reads without an error.
-# IOMAP_RS_REPLAY_FILES files (20; 150 with KCONFIG=debug) are written.
+# IOMAP_RS_REPLAY_FILES files (20; 40 with KCONFIG=debug, whose points take
+# four times as long) are written.
 # Seeds: IOMAP_RS_SEED, printed.
 #
 # iomap_rs-test: parallel
