@@ -175,6 +175,27 @@ def mark(name):
     subprocess.run(["dmsetup", "message", lw, "0", "mark", name], check=True)
 
 
+def mmap_write(rng, fd, size):
+    """Random bytes at a random place of the first size bytes, through a mapping."""
+    with mmap.mmap(fd, size) as m:
+        at = rng.randrange(size)
+        n = min(size - at, rng.randrange(1, 16 << 10))
+        m[at:at + n] = rng.randbytes(n)
+
+
+def spawn(what, fn, *args):
+    """fn(*args) in a child process; its pid."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fn(*args)
+            os._exit(0)
+        except BaseException as e:
+            print("%s: %r" % (what, e), file=sys.stderr)
+            os._exit(1)
+    return pid
+
+
 def writer(w):
     rng = random.Random(seed * 10 + w)
     out = open(durable_path + ".%d" % w, "w", buffering=1)
@@ -193,10 +214,7 @@ def writer(w):
             os.ftruncate(fd, rng.randrange(0, 192 << 10))
         size = os.fstat(fd).st_size
         if size and rng.random() < 0.3:
-            with mmap.mmap(fd, size) as m:
-                at = rng.randrange(size)
-                n = min(size - at, rng.randrange(1, 16 << 10))
-                m[at:at + n] = rng.randbytes(n)
+            mmap_write(rng, fd, size)
         os.fsync(fd)
         data = os.pread(fd, size, 0)
         os.close(fd)
@@ -242,10 +260,7 @@ def chaos(stop):
                 fd = os.open(f, os.O_RDWR)
                 size = os.fstat(fd).st_size
                 if size:
-                    with mmap.mmap(fd, size) as m:
-                        at = rng.randrange(size)
-                        n = min(size - at, rng.randrange(1, 16 << 10))
-                        m[at:at + n] = rng.randbytes(n)
+                    mmap_write(rng, fd, size)
                 os.close(fd)
             elif op == "rename":
                 src = f if rng.random() < 0.85 or len(dirs) < 2 else rng.choice(dirs[1:])
@@ -272,25 +287,8 @@ def chaos(stop):
 os.makedirs(os.path.join(root, "dur"))
 os.makedirs(os.path.join(root, "chaos"))
 stop = durable_path + ".stop"
-pids = []
-for w in range(2):
-    pid = os.fork()
-    if pid == 0:
-        try:
-            writer(w)
-            os._exit(0)
-        except BaseException as e:
-            print("writer %d: %r" % (w, e), file=sys.stderr)
-            os._exit(1)
-    pids.append(pid)
-pid = os.fork()
-if pid == 0:
-    try:
-        chaos(stop)
-        os._exit(0)
-    except BaseException as e:
-        print("chaos: %r" % e, file=sys.stderr)
-        os._exit(1)
+pids = [spawn("writer %d" % w, writer, w) for w in range(2)]
+pid = spawn("chaos", chaos, stop)
 bad = 0
 for p in pids:
     bad |= os.waitpid(p, 0)[1]
