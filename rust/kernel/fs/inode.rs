@@ -500,6 +500,15 @@ impl Type {
     }
 }
 
+/// A generation number for an inode being created: random, as ext4 and XFS give theirs
+/// (`get_random_u32()`). With the inode number it tells the inodes created in one slot apart,
+/// so that a filesystem can bind its per-inode metadata to one of them (and file handles name
+/// one).
+pub fn new_generation() -> u32 {
+    // SAFETY: `get_random_u32` has no preconditions and may be called in any context.
+    unsafe { bindings::get_random_u32() }
+}
+
 /// A time stamp: seconds and nanoseconds since the epoch.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
 pub struct Time {

@@ -16,7 +16,7 @@
 //! Delayed allocations are counted here as reservations: a write reserves the blocks it will
 //! need, so that writeback, which allocates them, never runs out of space. A few blocks are kept
 //! back from data for metadata that is allocated without a reservation (directory blocks,
-//! extent blocks).
+//! extent tree nodes).
 //!
 //! Lock order: a journal handle, an inode's extent lock, this allocator's lock, the journal's
 //! lock.
@@ -96,6 +96,11 @@ impl Alloc {
     pub(crate) fn available(&self, s: &Super) -> u64 {
         self.free_blocks
             .saturating_sub(self.reserved + Self::metadata_reserve(s))
+    }
+
+    /// Whether block `block` is in use (or beyond the bitmap).
+    pub(crate) fn in_use(&self, block: u64) -> bool {
+        (block / 8) as usize >= self.bitmap.len() || test(&self.bitmap, block)
     }
 
     pub(crate) fn free_blocks(&self) -> u64 {
@@ -306,7 +311,7 @@ impl Alloc {
         self.mark(h, s, start, len, false)
     }
 
-    /// Frees metadata block `block` (an extent block, a directory or symbolic link block),
+    /// Frees metadata block `block` (an extent tree node, a directory or symbolic link block),
     /// taking it out of the running transaction first: file data written to the block once it
     /// is reused bypasses the device's cache, and a copy written home later would overwrite it
     /// (the copies older commits left there dirty are written back before the block is

@@ -17,6 +17,7 @@
 //! Link counts: one per name for files and symbolic links; two plus one per subdirectory for
 //! directories (the name in the parent, "." and each subdirectory's "..").
 
+use crate::extents::{ExtentSet, Lookup};
 use crate::format::{self, corrupt, Extent};
 use crate::journal::Handle;
 use crate::{create_inode, live, read_inode, store, Xtfs};
@@ -71,13 +72,14 @@ pub(crate) fn for_each_entry(
 
 /// The device block of block `index` of directory `dir`.
 fn dir_block(dir: &INode<Xtfs>, index: u64) -> Result<u64> {
-    let info = dir.data().info.lock();
-    info.extents
-        .list()
-        .iter()
-        .find(|e| e.file_block <= index && index < e.end())
-        .map(|e| e.disk_block + (index - e.file_block))
-        .ok_or_else(|| corrupt!("directory {}: hole at block {}\n", dir.ino(), index))
+    match dir.data().info.lock().extents.lookup(index) {
+        Lookup::Extent(e) => Ok(e.disk_block + (index - e.file_block)),
+        Lookup::Hole { .. } => Err(corrupt!(
+            "directory {}: hole at block {}\n",
+            dir.ino(),
+            index
+        )),
+    }
 }
 
 /// The byte offset on the device of slot `slot` of directory `dir`.
@@ -290,10 +292,10 @@ impl inode::Operations for DirOps {
         if name.len() > format::NAME_MAX {
             return Err(ENAMETOOLONG);
         }
-        // An inode, a directory block and a block of its extent chain.
+        // An inode, a directory block and a node of its extent tree.
         sb.data().alloc.lock().room_for(1, 2)?;
         let mut h = sb.data().journal.start(sb)?;
-        let made = create_inode(&mut h, sb, inode::Type::Reg, owner, 0, KVec::new(), 0)
+        let made = create_inode(&mut h, sb, inode::Type::Reg, owner, 0, ExtentSet::new(), 0)
             .and_then(|inode| link_new(&mut h, dir, name, inode));
         h.finish(made)
     }
@@ -314,7 +316,15 @@ impl inode::Operations for DirOps {
         sb.data().alloc.lock().room_for(1, 2)?;
         let mut h = sb.data().journal.start(sb)?;
         let made = (|| {
-            let inode = create_inode(&mut h, sb, inode::Type::Dir, owner, 0, KVec::new(), parent)?;
+            let inode = create_inode(
+                &mut h,
+                sb,
+                inode::Type::Dir,
+                owner,
+                0,
+                ExtentSet::new(),
+                parent,
+            )?;
             let inode = link_new(&mut h, dir, name, inode)?;
             dir.set_nlink(dir_links);
             store(&mut h, dir)?;
@@ -343,17 +353,13 @@ impl inode::Operations for DirOps {
         m.alloc.lock().room_for(1, 3)?;
         let mut h = m.journal.start(sb)?;
         let disk = m.alloc.lock().allocate_metadata(&h, &m.sb)?;
-        let mut extents = KVec::new();
         let made = h.write(disk * bs, &block).and_then(|()| {
-            extents.push(
-                Extent {
-                    file_block: 0,
-                    disk_block: disk,
-                    len: 1,
-                    flags: 0,
-                },
-                GFP_KERNEL,
-            )?;
+            let extents = ExtentSet::from_sorted(&[Extent {
+                file_block: 0,
+                disk_block: disk,
+                len: 1,
+                flags: 0,
+            }])?;
             let size = target.len() as u64;
             create_inode(&mut h, sb, inode::Type::Lnk, owner, size, extents, 0)
         });

@@ -371,7 +371,8 @@ impl IomapOps for FileMap<'_> {
 
     /// Whether `iomap` still describes the file: its cookie is the current generation.
     fn iomap_valid(&mut self, iomap: &Iomap) -> bool {
-        self.inode.data().info.lock().extents.generation() == iomap.validity_cookie()
+        // Without the extent lock, as XFS reads `if_seq` (see `Published::generation`).
+        self.inode.data().published.generation() == iomap.validity_cookie()
     }
 }
 
@@ -379,7 +380,7 @@ impl address_space::Writeback for XtfsMapper {
     /// Keeps the cached mapping while it covers `offset` and the extent tree has not changed;
     /// otherwise maps the extent at `offset`, allocating a delayed allocation (all of it, as
     /// unwritten extents) first.
-    fn map_blocks(inode: &INode<Xtfs>, iomap: &mut Iomap, offset: i64, len: u32) -> Result {
+    fn map_blocks(inode: &INode<Xtfs>, iomap: &mut Iomap, offset: i64, _len: u32) -> Result {
         let sb = inode.super_block();
         // Data written now would go to blocks that no stored extent may ever record.
         crate::live(sb)?;
@@ -428,7 +429,7 @@ impl address_space::Writeback for XtfsMapper {
             h.finish(stored)?;
             // Mapped again under the lock: the extents may have changed meanwhile. The
             // allocation is made, so this takes no handle.
-            return Self::map_blocks(inode, iomap, offset, len);
+            return Self::map_blocks(inode, iomap, offset, _len);
         }
         if let Some(e) = e {
             let map = FileMap { inode };

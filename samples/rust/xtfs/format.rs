@@ -212,20 +212,26 @@ impl RawInode {
                 if orphan { " on the orphan list" } else { "" }
             ));
         }
-        if (raw.nextents as usize <= INLINE_EXTENTS) != (raw.extent_block == 0)
+        let root_ok = if raw.depth == 0 {
+            raw.nextents as usize <= INLINE_EXTENTS && raw.root_count == raw.nextents
+        } else {
+            raw.depth <= MAX_DEPTH
+                && raw.nextents as usize > INLINE_EXTENTS
+                && (1..=ROOT_INDEX as u32).contains(&raw.root_count)
+        };
+        if !root_ok
             || (typ == S_IFDIR) != (raw.parent != 0)
             || raw.parent > sb.inodes
             || raw.nlink > LINK_MAX
             || raw.size > i64::MAX as u64
-            || le16(b, 2) != 0
-            || le32(b, 76) != 0
+            || le32(b, 68) != 0
         {
             return Err(corrupt!(
-                "inode {}: inconsistent fields (extents {}, extent block {}, parent {}, \
+                "inode {}: inconsistent fields (extents {}, tree depth {}, parent {}, \
                  links {}, size {})\n",
                 ino,
                 raw.nextents,
-                raw.extent_block,
+                raw.depth,
                 raw.parent,
                 raw.nlink,
                 raw.size
@@ -235,21 +241,42 @@ impl RawInode {
     }
 }
 
-/// Checks the header of extent block `block` of inode `ino`; returns its record count and the
-/// next block of the chain.
-pub(crate) fn decode_extent_block(b: &[u8], block: u64, ino: u32) -> Result<(usize, u64)> {
-    let count = le32(b, 4) as usize;
-    let crc = extent_block_checksum(b, crc32c);
-    if le32(b, 0) != EXTENT_BLOCK_MAGIC
-        || le32(b, 20) != crc
-        || le32(b, 16) != ino
-        || count == 0
-        || count > extents_per_block(b.len() as u64)
-        || le64(b, 24) != 0
+/// Checks the header of extent tree node `b`, read from device block `block`, as a node of
+/// `level` of the tree of inode `ino` of generation `generation`; returns its record count.
+/// A node of another inode, of an earlier inode in the same slot (another generation) or from
+/// another block, or one that was torn, is refused.
+pub(crate) fn decode_node(
+    b: &[u8],
+    block: u64,
+    ino: u32,
+    generation: u32,
+    level: u16,
+) -> Result<usize> {
+    let h = NodeHeader::decode(b);
+    let bs = b.len() as u64;
+    let cap = if level == 0 {
+        leaf_capacity(bs)
+    } else {
+        index_capacity(bs)
+    };
+    if h.magic != NODE_MAGIC
+        || h.crc != node_checksum(b, crc32c)
+        || h.ino != ino
+        || h.generation != generation
+        || h.block != block
+        || h.level != level
+        || h.reserved != 0
+        || h.count == 0
+        || h.count as usize > cap
     {
-        return Err(corrupt!("inode {}: bad extent block {}\n", ino, block));
+        return Err(corrupt!(
+            "inode {}: bad extent tree node at block {} (level {})\n",
+            ino,
+            block,
+            level
+        ));
     }
-    Ok((count, le64(b, 8)))
+    Ok(h.count as usize)
 }
 
 /// A directory entry.

@@ -3,7 +3,7 @@
 //! The metadata journal of xtfs: a redo log of whole-block images (`Documentation/filesystems/
 //! xtfs.rst`, "Journal").
 //!
-//! Every change of metadata (the bitmap, the inode table, extent blocks, directory and symbolic
+//! Every change of metadata (the bitmap, the inode table, extent tree nodes, directory and symbolic
 //! link blocks) is made in a transaction and reaches the disk only through the log, so that
 //! after a crash the disk holds the metadata as one of the committed transactions left it,
 //! never half of an operation.

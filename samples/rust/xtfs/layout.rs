@@ -14,7 +14,8 @@
 pub const MAGIC: u32 = 0x5346_5458;
 /// The most links an inode may have (a directory: 2 plus its subdirectories), as ext4's.
 pub const LINK_MAX: u32 = 65000;
-pub const EXTENT_BLOCK_MAGIC: u32 = 0x4245_5458;
+/// The magic of an extent tree node (the bytes `XTBN`).
+pub const NODE_MAGIC: u32 = 0x4e42_5458;
 pub const VERSION: u32 = 2;
 /// Offsets of the format-2 superblock fields after those of format 1.
 pub const SB_LOG_START: usize = 80;
@@ -34,9 +35,26 @@ pub const INODE_CRC_OFFSET: usize = 252;
 /// In an inode without links that is on the orphan list: the next one (0: the last).
 pub const INODE_NEXT_ORPHAN: usize = 248;
 pub const ROOT_INO: u32 = 1;
+/// In an inode: the depth of its extent tree (0: its extents are in the inode).
+pub const INODE_DEPTH: usize = 2;
+/// In an inode: its generation, random for each inode created in the slot, which the nodes of
+/// its extent tree carry.
+pub const INODE_GENERATION: usize = 64;
+/// In an inode: the entries of the root of its extent tree, which are at `INODE_ROOT`: extent
+/// records at depth 0, index entries above.
+pub const INODE_ROOT_COUNT: usize = 76;
+pub const INODE_ROOT: usize = 80;
+/// The extent records the inode holds at depth 0.
 pub const INLINE_EXTENTS: usize = 7;
+/// The index entries the inode holds above depth 0.
+pub const ROOT_INDEX: usize = 10;
 pub const EXTENT_SIZE: usize = 24;
-pub const EXTENT_BLOCK_HEADER: usize = 32;
+pub const INDEX_SIZE: usize = 16;
+/// The header of an extent tree node; its records follow.
+pub const NODE_HEADER: usize = 32;
+/// The deepest extent tree: deep enough for more extents than blocks a device of 512-byte
+/// blocks has up to 2^46 bytes.
+pub const MAX_DEPTH: u16 = 8;
 pub const DIRENT_SIZE: usize = 256;
 pub const NAME_MAX: usize = 250;
 pub const EXTENT_UNWRITTEN: u32 = 1;
@@ -105,21 +123,51 @@ impl Extent {
     }
 }
 
-/// An inode's fields as stored; the extents beyond the inline ones are in its extent chain.
+/// An entry of an interior node of an extent tree (or of its root in the inode): the subtree in
+/// node `child` holds the extents of the file from file block `key` on, up to the next entry's
+/// key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub key: u64,
+    pub child: u64,
+}
+
+impl IndexEntry {
+    pub fn decode(b: &[u8]) -> IndexEntry {
+        IndexEntry {
+            key: le64(b, 0),
+            child: le64(b, 8),
+        }
+    }
+
+    pub fn encode(&self, b: &mut [u8]) {
+        put64(b, 0, self.key);
+        put64(b, 8, self.child);
+    }
+}
+
+/// An inode's fields as stored; the root of its extent tree is in it.
 #[derive(Clone, Debug, Default)]
 pub struct RawInode {
     pub mode: u16,
+    /// The depth of the extent tree: 0 when the extents are in the inode.
+    pub depth: u16,
     pub nlink: u32,
     pub uid: u32,
     pub gid: u32,
     pub size: u64,
     /// Access, modification and change times: seconds and nanoseconds.
     pub times: [(i64, u32); 3],
+    /// The number of extents of the inode.
     pub nextents: u32,
-    pub extent_block: u64,
+    pub generation: u32,
     pub parent: u32,
-    /// The first `min(nextents, INLINE_EXTENTS)` are the inode's first extents.
+    /// The entries in the root: `inline` at depth 0, `index` above.
+    pub root_count: u32,
+    /// At depth 0, the first `root_count` are the inode's extents.
     pub inline: [Extent; INLINE_EXTENTS],
+    /// Above depth 0, the first `root_count` are the root's index entries.
+    pub index: [IndexEntry; ROOT_INDEX],
 }
 
 impl RawInode {
@@ -127,25 +175,39 @@ impl RawInode {
     pub fn fields(b: &[u8]) -> RawInode {
         let mut inline = [Extent::default(); INLINE_EXTENTS];
         for (i, e) in inline.iter_mut().enumerate() {
-            *e = Extent::decode(&b[80 + EXTENT_SIZE * i..]);
+            *e = Extent::decode(&b[INODE_ROOT + EXTENT_SIZE * i..]);
+        }
+        let mut index = [IndexEntry::default(); ROOT_INDEX];
+        for (i, e) in index.iter_mut().enumerate() {
+            *e = IndexEntry::decode(&b[INODE_ROOT + INDEX_SIZE * i..]);
         }
         RawInode {
             mode: le16(b, 0),
+            depth: le16(b, INODE_DEPTH),
             nlink: le32(b, 4),
             uid: le32(b, 8),
             gid: le32(b, 12),
             size: le64(b, 16),
             times: [0, 1, 2].map(|i| (le64(b, 24 + 8 * i) as i64, le32(b, 48 + 4 * i))),
             nextents: le32(b, 60),
-            extent_block: le64(b, 64),
+            generation: le32(b, INODE_GENERATION),
             parent: le32(b, 72),
+            root_count: le32(b, INODE_ROOT_COUNT),
             inline,
+            index,
         }
     }
 
-    /// The inline extents in use.
+    /// The extents in the inode (at depth 0).
     pub fn inline_extents(&self) -> &[Extent] {
-        &self.inline[..(self.nextents as usize).min(INLINE_EXTENTS)]
+        let n = if self.depth == 0 { self.root_count } else { 0 };
+        &self.inline[..(n as usize).min(INLINE_EXTENTS)]
+    }
+
+    /// The index entries of the root (above depth 0).
+    pub fn root_index(&self) -> &[IndexEntry] {
+        let n = if self.depth > 0 { self.root_count } else { 0 };
+        &self.index[..(n as usize).min(ROOT_INDEX)]
     }
 
     /// The checksum inode `ino` must carry: `crc32c` of its number and its first 252 bytes,
@@ -158,6 +220,7 @@ impl RawInode {
     pub fn encode(&self, ino: u32, crc32c: impl Fn(&[&[u8]]) -> u32) -> [u8; INODE_SIZE] {
         let mut b = [0u8; INODE_SIZE];
         put16(&mut b, 0, self.mode);
+        put16(&mut b, INODE_DEPTH, self.depth);
         put32(&mut b, 4, self.nlink);
         put32(&mut b, 8, self.uid);
         put32(&mut b, 12, self.gid);
@@ -167,10 +230,14 @@ impl RawInode {
             put32(&mut b, 48 + 4 * i, *nsec);
         }
         put32(&mut b, 60, self.nextents);
-        put64(&mut b, 64, self.extent_block);
+        put32(&mut b, INODE_GENERATION, self.generation);
         put32(&mut b, 72, self.parent);
+        put32(&mut b, INODE_ROOT_COUNT, self.root_count);
         for (i, e) in self.inline_extents().iter().enumerate() {
-            e.encode(&mut b[80 + EXTENT_SIZE * i..]);
+            e.encode(&mut b[INODE_ROOT + EXTENT_SIZE * i..]);
+        }
+        for (i, e) in self.root_index().iter().enumerate() {
+            e.encode(&mut b[INODE_ROOT + INDEX_SIZE * i..]);
         }
         let crc = Self::checksum(&b, ino, crc32c);
         put32(&mut b, INODE_CRC_OFFSET, crc);
@@ -192,35 +259,250 @@ pub fn set_orphan_head(b: &mut [u8], head: u32, crc32c: impl Fn(&[&[u8]]) -> u32
     put32(b, SB_CRC_OFFSET, crc);
 }
 
-/// Records an extent block of `block_size` bytes holds.
-pub fn extents_per_block(block_size: u64) -> usize {
-    (block_size as usize - EXTENT_BLOCK_HEADER) / EXTENT_SIZE
+/// The header of an extent tree node, as stored (not checked).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NodeHeader {
+    pub magic: u32,
+    /// Records in the node: extents in a leaf, index entries above.
+    pub count: u16,
+    /// 0 for a leaf; a node's children are one level below it.
+    pub level: u16,
+    /// The inode whose tree the node is in, and its generation.
+    pub ino: u32,
+    pub generation: u32,
+    /// The device block the node is at.
+    pub block: u64,
+    pub crc: u32,
+    pub reserved: u32,
 }
 
-/// The checksum of extent block `b`: `crc32c` of the block with its checksum field zeroed.
-pub fn extent_block_checksum(b: &[u8], crc32c: impl Fn(&[&[u8]]) -> u32) -> u32 {
-    crc32c(&[&b[..20], &[0; 4], &b[24..]])
-}
-
-/// Encodes into `b` (a whole block, zeroed by this) an extent block of inode `ino` holding
-/// `records` (at most [`extents_per_block`]), followed in the chain by block `next` (0: last).
-pub fn encode_extent_block(
-    b: &mut [u8],
-    records: &[Extent],
-    next: u64,
-    ino: u32,
-    crc32c: impl Fn(&[&[u8]]) -> u32,
-) {
-    b.fill(0);
-    put32(b, 0, EXTENT_BLOCK_MAGIC);
-    put32(b, 4, records.len() as u32);
-    put64(b, 8, next);
-    put32(b, 16, ino);
-    for (j, e) in records.iter().enumerate() {
-        e.encode(&mut b[EXTENT_BLOCK_HEADER + EXTENT_SIZE * j..]);
+impl NodeHeader {
+    pub fn decode(b: &[u8]) -> NodeHeader {
+        NodeHeader {
+            magic: le32(b, 0),
+            count: le16(b, 4),
+            level: le16(b, 6),
+            ino: le32(b, 8),
+            generation: le32(b, 12),
+            block: le64(b, 16),
+            crc: le32(b, 24),
+            reserved: le32(b, 28),
+        }
     }
-    let crc = extent_block_checksum(b, crc32c);
-    put32(b, 20, crc);
+
+    fn encode(&self, b: &mut [u8]) {
+        put32(b, 0, self.magic);
+        put16(b, 4, self.count);
+        put16(b, 6, self.level);
+        put32(b, 8, self.ino);
+        put32(b, 12, self.generation);
+        put64(b, 16, self.block);
+        put32(b, 24, self.crc);
+        put32(b, 28, self.reserved);
+    }
+}
+
+/// The checksum node `b` must carry: `crc32c` of the block with its checksum field zeroed.
+/// The header it covers binds the node to its inode, the inode's generation and its block.
+pub fn node_checksum(b: &[u8], crc32c: impl Fn(&[&[u8]]) -> u32) -> u32 {
+    crc32c(&[&b[..24], &[0; 4], &b[28..]])
+}
+
+/// Encodes header `h` into node `b`, whose records are in place, with its checksum.
+pub fn encode_node(b: &mut [u8], h: &NodeHeader, crc32c: impl Fn(&[&[u8]]) -> u32) {
+    NodeHeader { crc: 0, ..*h }.encode(b);
+    let crc = node_checksum(b, crc32c);
+    put32(b, 24, crc);
+}
+
+/// Extent records a leaf of `block_size` bytes holds.
+pub fn leaf_capacity(block_size: u64) -> usize {
+    (block_size as usize - NODE_HEADER) / EXTENT_SIZE
+}
+
+/// Index entries an interior node of `block_size` bytes holds.
+pub fn index_capacity(block_size: u64) -> usize {
+    (block_size as usize - NODE_HEADER) / INDEX_SIZE
+}
+
+/// Extent record `i` of leaf `b`.
+pub fn leaf_extent(b: &[u8], i: usize) -> Extent {
+    Extent::decode(&b[NODE_HEADER + EXTENT_SIZE * i..])
+}
+
+/// Index entry `i` of interior node `b`.
+pub fn node_entry(b: &[u8], i: usize) -> IndexEntry {
+    IndexEntry::decode(&b[NODE_HEADER + INDEX_SIZE * i..])
+}
+
+/// The shape of the extent tree that holds `n` extents, packed: as few leaves as hold them,
+/// as few nodes on each level above as index the level below, up to a level of at most
+/// [`ROOT_INDEX`] nodes, which the root in the inode indexes. The records of a level are spread
+/// evenly over its nodes (their counts differ by one at most), so that no node is empty.
+///
+/// The tree's nodes, in the order [`write_tree`] takes their blocks: the leaves from left to
+/// right, then the nodes of level 1, and so on up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TreeShape {
+    /// The extents.
+    pub extents: u64,
+    /// 0 when the extents fit in the inode.
+    pub depth: u16,
+    /// The nodes on each level, from the leaves up.
+    pub nodes: [u64; MAX_DEPTH as usize],
+}
+
+impl TreeShape {
+    /// The shape for `n` extents in blocks of `block_size` bytes; `None` if it would be deeper
+    /// than [`MAX_DEPTH`], or `n` does not fit an inode's 32-bit extent count.
+    pub fn new(n: u64, block_size: u64) -> Option<TreeShape> {
+        if n > u32::MAX as u64 {
+            return None;
+        }
+        let mut shape = TreeShape {
+            extents: n,
+            depth: 0,
+            nodes: [0; MAX_DEPTH as usize],
+        };
+        if n <= INLINE_EXTENTS as u64 {
+            return Some(shape);
+        }
+        // (At least 20 and 30 for the smallest block; `max` spares the division a check.)
+        let leaf = leaf_capacity(block_size).max(1) as u64;
+        let index = index_capacity(block_size).max(1) as u64;
+        let mut count = n.div_ceil(leaf);
+        for level in shape.nodes.iter_mut() {
+            *level = count;
+            shape.depth += 1;
+            if count <= ROOT_INDEX as u64 {
+                return Some(shape);
+            }
+            count = count.div_ceil(index);
+        }
+        None
+    }
+
+    /// All the nodes of the tree.
+    pub fn total(&self) -> u64 {
+        self.nodes.iter().sum()
+    }
+
+    /// The entries of the root in the inode: the extents at depth 0, else the nodes of the top
+    /// level.
+    pub fn root_count(&self) -> u64 {
+        match self.depth {
+            0 => self.extents,
+            d => self.nodes[d as usize - 1],
+        }
+    }
+
+    /// The records of `level`: the extents for the leaves, the nodes of the level below above.
+    fn items(&self, level: usize) -> u64 {
+        if level == 0 {
+            self.extents
+        } else {
+            self.nodes[level - 1]
+        }
+    }
+
+    /// The first record of node `j` of `level` (`j` up to the level's node count). The
+    /// product stays below 2^64: both factors are at most the extent count, a `u32`.
+    pub fn first(&self, level: usize, j: u64) -> u64 {
+        j * self.items(level) / self.nodes[level]
+    }
+
+    /// The first extent under node `j` of `level`.
+    fn first_extent(&self, mut level: usize, mut j: u64) -> u64 {
+        loop {
+            j = self.first(level, j);
+            if level == 0 {
+                return j;
+            }
+            level -= 1;
+        }
+    }
+
+    /// The position in the tree's block list of the first node of `level`.
+    pub fn offset(&self, level: usize) -> u64 {
+        self.nodes[..level].iter().sum()
+    }
+
+    /// The index entry for node `j` of `level`, whose block list is `blocks`.
+    pub fn entry(&self, extents: &[Extent], blocks: &[u64], level: usize, j: u64) -> IndexEntry {
+        IndexEntry {
+            key: extents[self.first_extent(level, j) as usize].file_block,
+            child: blocks[(self.offset(level) + j) as usize],
+        }
+    }
+
+    /// The root's entries for the tree of `extents` in `blocks`: the inode's `inline` extents
+    /// at depth 0, its `index` entries above, with its `depth` and `root_count`.
+    pub fn set_root(&self, raw: &mut RawInode, extents: &[Extent], blocks: &[u64]) {
+        raw.depth = self.depth;
+        raw.nextents = self.extents as u32;
+        raw.root_count = self.root_count() as u32;
+        raw.inline = [Extent::default(); INLINE_EXTENTS];
+        raw.index = [IndexEntry::default(); ROOT_INDEX];
+        if self.depth == 0 {
+            raw.inline[..extents.len()].copy_from_slice(extents);
+        } else {
+            let top = self.depth as usize - 1;
+            for j in 0..self.nodes[top] {
+                raw.index[j as usize] = self.entry(extents, blocks, top, j);
+            }
+        }
+    }
+}
+
+/// An extent tree to write: the extents (sorted, not overlapping), the blocks of its nodes (in
+/// the order of [`TreeShape`]) and the inode it is of, with the inode's generation.
+pub struct TreeData<'a> {
+    pub extents: &'a [Extent],
+    pub blocks: &'a [u64],
+    pub ino: u32,
+    pub generation: u32,
+}
+
+/// Encodes the nodes of `tree`, of shape `shape` (for as many extents, in as many blocks): each
+/// is encoded into `buf`, a whole block, and handed to `write` with its block. The root is the
+/// caller's ([`TreeShape::set_root`]).
+pub fn write_tree<E>(
+    shape: &TreeShape,
+    tree: &TreeData<'_>,
+    buf: &mut [u8],
+    crc32c: impl Fn(&[&[u8]]) -> u32,
+    mut write: impl FnMut(u64, &[u8]) -> Result<(), E>,
+) -> Result<(), E> {
+    let (extents, blocks) = (tree.extents, tree.blocks);
+    for level in 0..shape.depth as usize {
+        for j in 0..shape.nodes[level] {
+            let (from, to) = (shape.first(level, j), shape.first(level, j + 1));
+            let block = blocks[(shape.offset(level) + j) as usize];
+            buf.fill(0);
+            for (i, item) in (from..to).enumerate() {
+                if level == 0 {
+                    extents[item as usize].encode(&mut buf[NODE_HEADER + EXTENT_SIZE * i..]);
+                } else {
+                    shape
+                        .entry(extents, blocks, level - 1, item)
+                        .encode(&mut buf[NODE_HEADER + INDEX_SIZE * i..]);
+                }
+            }
+            let h = NodeHeader {
+                magic: NODE_MAGIC,
+                count: (to - from) as u16,
+                level: level as u16,
+                ino: tree.ino,
+                generation: tree.generation,
+                block,
+                crc: 0,
+                reserved: 0,
+            };
+            encode_node(buf, &h, &crc32c);
+            write(block, buf)?;
+        }
+    }
+    Ok(())
 }
 
 /// Encodes directory entry `name` for inode `ino` of type `file_type` into the 256 bytes at

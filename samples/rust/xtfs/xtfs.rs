@@ -15,7 +15,7 @@
 //! `fsync`, `sync`, `syncfs`, a freeze and the unmount commit: after a crash, the mount replays
 //! the last committed transaction, and the disk holds whole operations.
 
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::c_str;
 use kernel::fs::reclaim::NoFsMutex;
 use kernel::fs::{
@@ -35,11 +35,13 @@ mod format;
 mod journal;
 mod layout;
 mod orphan;
+mod tree;
 use alloc::Alloc;
-use extents::Extents;
+use extents::{ExtentSet, Extents, Published};
 use format::{corrupt, Extent, RawInode, Super};
 use journal::{Handle, Journal};
 use orphan::Orphans;
+use tree::DiskTree;
 
 module! {
     type: XtfsModule,
@@ -93,8 +95,10 @@ struct InodeInfo {
     extents: Extents,
     /// Directories: the parent directory.
     parent: u32,
-    /// The blocks of the chain holding the extents beyond the inline ones, in order.
-    chain: KVec<u64>,
+    /// The extent tree on disk (none when the extents fit in the inode), as it was last stored.
+    tree: DiskTree,
+    /// The inode's generation, which its extent tree nodes carry.
+    generation: u32,
     /// The last store failed: the inode is dirty again, and eviction stores it once more
     /// (writeback retries no inode being evicted).
     store_failed: bool,
@@ -105,9 +109,9 @@ struct InodeData {
     /// Taken by eviction and I/O completion, as `Mount::alloc`.
     #[pin]
     info: NoFsMutex<InodeInfo>,
-    /// The blocks the inode holds (data, delayed allocations and extent blocks), as the
-    /// extents publish them: `stat` reads it without the extent lock.
-    blocks: Arc<AtomicU64>,
+    /// The extents' generation and the blocks the inode holds (data, delayed allocations and
+    /// extent tree nodes), which `iomap_valid` and `stat` read without the extent lock.
+    published: Arc<Published>,
 }
 
 #[vtable]
@@ -117,15 +121,16 @@ impl fs::FileSystem for Xtfs {
     type INodeData = InodeData;
 
     fn inode_data() -> impl PinInit<InodeData, Error> {
-        let blocks = Arc::new(AtomicU64::new(0), GFP_KERNEL);
+        let published = Arc::new(Published::new(), GFP_KERNEL);
         try_pin_init!(InodeData {
             info <- NoFsMutex::new(new_mutex!(InodeInfo {
-                extents: Extents::new(blocks.clone()?),
+                extents: Extents::new(published.clone()?),
                 parent: 0,
-                chain: KVec::new(),
+                tree: DiskTree::new(),
+                generation: 0,
                 store_failed: false,
             }, "xtfs_inode_info")),
-            blocks: blocks?,
+            published: published?,
         }? Error)
     }
 
@@ -209,7 +214,7 @@ impl fs::FileSystem for Xtfs {
         }
     }
 
-    /// Deletes an inode without links: frees its blocks, reservations, extent chain and slot,
+    /// Deletes an inode without links: frees its blocks, reservations, extent tree and slot,
     /// in one transaction. An inode that stays gives back reservations no dirty data needs any
     /// more (its cache is empty by now).
     ///
@@ -255,7 +260,7 @@ impl fs::FileSystem for Xtfs {
                 failed = !delete;
             } else if let Err(e) = store_records(h, ino, &inode.attrs(), &mut info, |_| Ok(())) {
                 pr_err!("inode {}: could not be stored\n", ino);
-                // Half stored (the chain without the inode): no commit may take it.
+                // Half stored (the tree without the inode): no commit may take it.
                 if h.wrote() {
                     shut_down(sb, e);
                 }
@@ -267,7 +272,7 @@ impl fs::FileSystem for Xtfs {
         if delete {
             alloc.free_inode(ino);
         }
-        // The inode's last use: its extents and chain are taken, not rebuilt.
+        // The inode's last use: its extents and tree are taken, not rebuilt.
         let extents = info.extents.take();
         for e in extents.iter() {
             match h.as_ref() {
@@ -277,11 +282,11 @@ impl fs::FileSystem for Xtfs {
             }
         }
         if let Some(h) = h.as_ref().filter(|_| delete) {
-            for &block in info.chain.iter() {
+            info.tree.for_each_block(|block| {
                 failed |= alloc.free_metadata(h, &m.sb, block, 1).is_err();
-            }
-            info.chain = KVec::new();
-            info.extents.set_chain_blocks(0);
+            });
+            info.tree = DiskTree::new();
+            info.extents.set_node_blocks(0);
         }
         if failed {
             pr_err!("inode {}: could not free all its space\n", ino);
@@ -346,11 +351,11 @@ pub(crate) fn fsync_change(sb: &SuperBlock<Xtfs>) -> Option<sb::IntWrite<'_, Xtf
 }
 
 /// `stat(2)`'s `st_blocks` of `inode`: its data blocks, delayed allocations included, and its
-/// extent blocks, as XFS and ext4 count them, read without the extent lock (writeback and
+/// extent tree nodes, as XFS and ext4 count them, read without the extent lock (writeback and
 /// completions hold it while they store the inode, which may wait for a commit: `stat` must
 /// not wait for that).
 pub(crate) fn stat_blocks(inode: &INode<Xtfs>, stat: &mut inode::Stat) -> Result {
-    let blocks = inode.data().blocks.load(Ordering::Relaxed);
+    let blocks = inode.data().published.blocks();
     stat.blocks = blocks << (inode.super_block().block_bits() - 9);
     Ok(())
 }
@@ -363,13 +368,13 @@ pub(crate) fn stat_blocks(inode: &INode<Xtfs>, stat: &mut inode::Stat) -> Result
 /// `fsync` holds no lock that keeps out a write fault or the writeback of the page it dirtied
 /// (xtfs's takes no `i_rwsem`, which would keep out only writes and truncation anyway), and the
 /// completion of that writeback converts the extent it wrote and stores the records again
-/// (`complete_ioend`): the chain of extent blocks first, the inode last. Were the commit to
+/// (`complete_ioend`): the nodes of the extent tree first, the inode last. Were the commit to
 /// take the records while such a completion is between the two, the disk would hold the new
-/// chain under the old inode: a list of extents the file never had, with an extent twice and
-/// blocks it does not own (the race of the btrfs fix 885f46d87f, in xtfs's terms). The records
+/// nodes under the old inode: extents the file never had, with an extent twice and blocks it
+/// does not own (the race of the btrfs fix 885f46d87f, in xtfs's terms). The records
 /// are stored under one journal handle, and a commit waits for every handle open (it parks at
 /// `fs_commit_wait` first): the disk gets a state the extents really had. The debug knob
-/// `fs_skip_fsync_serialize` splits the completion's handle between the chain and the inode
+/// `fs_skip_fsync_serialize` splits the completion's handle between the nodes and the inode
 /// ([`Handle::split`]) to show the race.
 pub(crate) fn persist_inode(inode: &INode<Xtfs>) -> Result {
     store_inode(inode)?;
@@ -424,8 +429,8 @@ pub(crate) fn write_back_and_flush(sb: &SuperBlock<Xtfs>) -> Result {
     sb.flush_cache()
 }
 
-/// Stores inode `inode` and its extents beyond the inline ones in its extent chain, grown or
-/// shrunk to fit, in a transaction of its own. Delayed allocations are not on disk.
+/// Stores inode `inode` and its extent tree, in a transaction of its own. Delayed allocations
+/// are not on disk.
 fn store_inode(inode: &INode<Xtfs>) -> Result {
     let sb = inode.super_block();
     let mut h = sb.data().journal.start(sb)?;
@@ -448,8 +453,8 @@ pub(crate) fn store_locked(
 }
 
 /// [`store_inode`] at the completion of a write at file offset `pos`, which converted
-/// unwritten extents: the `fs_store_extents` pause point can stop it between the chain and the
-/// inode.
+/// unwritten extents: the `fs_store_extents` pause point can stop it between the tree's nodes
+/// and the inode.
 fn store_inode_completed(inode: &INode<Xtfs>, pos: i64) -> Result {
     let sb = inode.super_block();
     let mut h = sb.data().journal.start(sb)?;
@@ -458,11 +463,11 @@ fn store_inode_completed(inode: &INode<Xtfs>, pos: i64) -> Result {
 }
 
 /// [`store_inode`] in the transaction of `h`, with the inode's extent lock held (`info`), for
-/// the completion of a write at `completed` if it is one. The chain is written first, the
-/// inode last.
+/// the completion of a write at `completed` if it is one. The tree's nodes are written first,
+/// the inode last.
 ///
 /// An inode that could not be stored is marked dirty again, so that writeback retries (the VFS
-/// does not): until it is stored, the disk may not have the blocks its extents and chain hold.
+/// does not): until it is stored, the disk may not have the blocks its extents and tree hold.
 fn store_inode_locked(
     h: &mut Handle<'_>,
     inode: &INode<Xtfs>,
@@ -491,9 +496,15 @@ fn store_inode_locked(
 }
 
 /// Writes the records of inode `ino`, whose attributes are `a` and extents `info`, in the
-/// transaction of `h`; `between` runs after the chain is written, before the inode is. An
-/// inode without links is stored only while it is on the orphan list (a failed creation's is
+/// transaction of `h`; `between` runs after the tree's nodes are written, before the inode is.
+/// An inode without links is stored only while it is on the orphan list (a failed creation's is
 /// left as it is on disk): eviction deletes it.
+///
+/// Up to [`format::INLINE_EXTENTS`] extents go in the inode, and a tree the inode had is freed.
+/// More go in the extent tree: built whole when the inode had none, else changed where its
+/// extents changed since the last store ([`tree::DiskTree::plan`]). The blocks the tree needs
+/// are allocated before anything is written, and those it no longer needs freed after the
+/// inode is.
 fn store_records<'a>(
     h: &mut Handle<'a>,
     ino: u32,
@@ -508,62 +519,81 @@ fn store_records<'a>(
         return Ok(());
     }
     let s = &m.sb;
+    let bs = s.block_size();
     let t = |t: inode::Time| (t.sec, t.nsec);
-    let mut on_disk = KVec::new();
-    for e in info.extents.on_disk() {
-        on_disk.push(*e, GFP_KERNEL)?;
-    }
-    let per_block = format::extents_per_block(s.block_size());
-    let rest = on_disk.get(format::INLINE_EXTENTS..).unwrap_or(&[]);
-    let need = rest.len().div_ceil(per_block);
-    // Memory first, then the chain grown (each block recorded as it is allocated), the chain
-    // and the inode written, and the blocks the chain no longer needs freed.
-    let mut buf = KVec::from_elem(0u8, s.block_size() as usize, GFP_KERNEL)?;
-    let mut kept = if info.chain.len() > need {
-        let mut kept = KVec::with_capacity(need, GFP_KERNEL)?;
-        kept.extend_from_slice(&info.chain[..need], GFP_KERNEL)?;
-        Some(kept)
-    } else {
-        None
-    };
-    info.chain
-        .reserve(need.saturating_sub(info.chain.len()), GFP_KERNEL)?;
-    {
-        let mut alloc = m.alloc.lock();
-        while info.chain.len() < need {
-            let block = alloc.allocate_metadata(h, s)?;
-            info.chain.push(block, GFP_NOWAIT)?;
-            let n = info.chain.len();
-            info.extents.set_chain_blocks(n);
-        }
-    }
-    for (i, records) in rest.chunks(per_block).enumerate() {
-        let next = if i + 1 < need { info.chain[i + 1] } else { 0 };
-        format::encode_extent_block(&mut buf, records, next, ino, format::crc32c);
-        h.write(info.chain[i] * s.block_size(), &buf)?;
-    }
-    between(h)?;
-    let mut inline = [Extent::default(); format::INLINE_EXTENTS];
-    for (slot, e) in inline.iter_mut().zip(on_disk.iter()) {
-        *slot = *e;
-    }
-    let raw = RawInode {
+    let mut raw = RawInode {
         mode: a.mode,
         nlink: a.nlink,
         uid: a.uid,
         gid: a.gid,
         size: a.size as u64,
         times: [t(a.atime), t(a.mtime), t(a.ctime)],
-        nextents: on_disk.len() as u32,
-        extent_block: info
-            .chain
-            .first()
-            .copied()
-            .filter(|_| need > 0)
-            .unwrap_or(0),
+        generation: info.generation,
         parent: info.parent,
-        inline,
+        ..RawInode::default()
     };
+    let n = info.extents.disk_len();
+    if n > u32::MAX as usize {
+        return Err(EFBIG);
+    }
+    // Memory first: everything but the blocks, then the blocks, then the writes.
+    let mut buf = KVec::from_elem(0u8, bs as usize, GFP_KERNEL)?;
+    let plan = if n > format::INLINE_EXTENTS && info.tree.depth() > 0 {
+        let dirty = *info.extents.dirty();
+        match info.tree.plan(info.extents.set_mut(), &dirty, bs) {
+            // Deeper than a tree may be: built again, packed, it is shallower.
+            Err(e) if e == EFBIG => None,
+            plan => Some(plan?),
+        }
+    } else {
+        None
+    };
+    let (new_tree, freed) = if let Some(mut plan) = plan {
+        let blocks = allocate_nodes(h, m, plan.new_blocks())?;
+        plan.assign(&blocks)?;
+        let generation = info.generation;
+        plan.write(
+            info.extents.set_mut(),
+            ino,
+            generation,
+            &mut buf,
+            |block, b| h.write(block * bs, b),
+        )?;
+        let (depth, root) = plan.root();
+        raw.depth = depth;
+        raw.nextents = n as u32;
+        raw.root_count = root.len() as u32;
+        raw.index[..root.len()].copy_from_slice(root);
+        let freed = plan.take_freed();
+        (Either::Right(plan), freed)
+    } else {
+        // In the inode, or a tree built whole; the tree the inode had is freed.
+        let mut on_disk = KVec::with_capacity(n, GFP_KERNEL)?;
+        for e in info.extents.on_disk() {
+            on_disk.push(*e, GFP_KERNEL)?;
+        }
+        let shape = format::TreeShape::new(n as u64, bs).ok_or(EFBIG)?;
+        let mut freed = KVec::with_capacity(info.tree.blocks() as usize, GFP_KERNEL)?;
+        info.tree.for_each_block(|b| {
+            // Within the capacity reserved above.
+            let _ = freed.push(b, GFP_NOWAIT);
+        });
+        let built = tree::DiskTree::built(&shape, &on_disk)?;
+        let blocks = allocate_nodes(h, m, shape.total())?;
+        let built = built.assign(&blocks)?;
+        let tree = format::TreeData {
+            extents: &on_disk,
+            blocks: &blocks,
+            ino,
+            generation: info.generation,
+        };
+        format::write_tree(&shape, &tree, &mut buf, format::crc32c, |block, b| {
+            h.write(block * bs, b)
+        })?;
+        shape.set_root(&mut raw, &on_disk, &blocks);
+        (Either::Left(built), freed)
+    };
+    between(h)?;
     let mut record = raw.encode(ino, format::crc32c);
     if a.nlink == 0 {
         // The list's link, under its lock: a removal rewrites it too. (Only an inode without
@@ -577,64 +607,83 @@ fn store_records<'a>(
     } else {
         h.write(inode_pos(s, ino), &record)?;
     }
-    if let Some(kept) = kept.take() {
-        let mut alloc = m.alloc.lock();
-        let mut freed = Ok(());
-        for &block in &info.chain[need..] {
-            freed = freed.and(alloc.free_metadata(h, s, block, 1));
-        }
-        info.chain = kept;
-        let n = info.chain.len();
-        info.extents.set_chain_blocks(n);
-        freed?;
+    match new_tree {
+        Either::Left(built) => info.tree = built,
+        Either::Right(plan) => info.tree.apply(plan),
     }
-    Ok(())
+    info.extents.stored();
+    let blocks = info.tree.blocks() as usize;
+    info.extents.set_node_blocks(blocks);
+    free_nodes(h, m, &freed)
 }
 
-/// Reads the extent records of inode `ino`: the inline ones, then the chain of extent blocks.
-/// Returns them and the blocks of the chain.
+/// Allocates `n` blocks for extent tree nodes: all of them, or none (`ENOSPC`).
+fn allocate_nodes(h: &Handle<'_>, m: &Mount, n: u64) -> Result<KVec<u64>> {
+    let mut blocks = KVec::with_capacity(n as usize, GFP_KERNEL)?;
+    if n == 0 {
+        return Ok(blocks);
+    }
+    let mut alloc = m.alloc.lock();
+    alloc.room_for(0, n)?;
+    for _ in 0..n {
+        match alloc.allocate_metadata(h, &m.sb) {
+            // Within the capacity reserved above.
+            Ok(b) => blocks.push(b, GFP_NOWAIT)?,
+            Err(e) => {
+                for &b in blocks.iter() {
+                    let _ = alloc.free_metadata(h, &m.sb, b, 1);
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(blocks)
+}
+
+/// Frees extent tree nodes `blocks`; the first error, after trying them all.
+fn free_nodes(h: &Handle<'_>, m: &Mount, blocks: &[u64]) -> Result {
+    let mut alloc = m.alloc.lock();
+    let mut freed = Ok(());
+    for &b in blocks {
+        freed = freed.and(alloc.free_metadata(h, &m.sb, b, 1));
+    }
+    freed
+}
+
+/// Reads the extents of inode `ino` from the inode and the nodes of its extent tree, checking
+/// every node ([`format::decode_node`]) and that each holds only extents within the range its
+/// parent's entry gives it. Returns them and the tree's mirror.
 fn read_extents(
     sb: &SuperBlock<Xtfs>,
     s: &Super,
     ino: u32,
     raw: &RawInode,
-) -> Result<(KVec<Extent>, KVec<u64>)> {
+) -> Result<(KVec<Extent>, DiskTree)> {
     let total = raw.nextents as usize;
     // Every extent holds at least one block of the device.
     if total as u64 > s.blocks {
         return Err(corrupt!("inode {}: {} extents\n", ino, total));
     }
-    // Grown as the chain is read, not from the count on disk: a count that no chain backs
-    // (up to the device's size in blocks) must not make a huge allocation before it is found
-    // out.
+    // Grown as the tree is read, not from the count on disk: a count that no tree backs (up
+    // to the device's size in blocks) must not make a huge allocation before it is found out.
     let mut extents = KVec::with_capacity(total.min(format::INLINE_EXTENTS), GFP_KERNEL)?;
-    for e in raw.inline.iter().take(total) {
-        extents.push(*e, GFP_KERNEL)?;
-    }
-    let mut chain = KVec::new();
-    let mut next = raw.extent_block;
-    if next != 0 {
-        let bs = s.block_size() as usize;
-        let mut buf = KVec::from_elem(0u8, bs, GFP_KERNEL)?;
-        while next != 0 {
-            if next < s.data_start || next >= s.blocks || extents.len() >= total {
-                return Err(corrupt!(
-                    "inode {}: bad extent chain at block {}\n",
-                    ino,
-                    next
-                ));
-            }
-            sb.data().journal.read(sb, next * bs as u64, &mut buf)?;
-            let (count, following) = format::decode_extent_block(&buf, next, ino)?;
-            chain.push(next, GFP_KERNEL)?;
-            if extents.len() + count > total {
-                return Err(corrupt!("inode {}: more extents than {}\n", ino, total));
-            }
-            for i in 0..count {
-                let at = format::EXTENT_BLOCK_HEADER + format::EXTENT_SIZE * i;
-                extents.push(Extent::decode(&buf[at..]), GFP_KERNEL)?;
-            }
-            next = following;
+    let mut tree = DiskTree::reading(raw.depth, raw.root_index())?;
+    if raw.depth == 0 {
+        extents.extend_from_slice(raw.inline_extents(), GFP_KERNEL)?;
+    } else {
+        let mut reader = TreeReader {
+            sb,
+            s,
+            ino,
+            generation: raw.generation,
+            total,
+            extents: &mut extents,
+            tree: &mut tree,
+        };
+        let root = raw.root_index();
+        for (i, e) in root.iter().enumerate() {
+            let end = root.get(i + 1).map_or(u64::MAX, |n| n.key);
+            reader.subtree(raw.depth - 1, e, end)?;
         }
     }
     if extents.len() != total {
@@ -650,7 +699,98 @@ fn read_extents(
         e.check(s, ino, prev_end)?;
         prev_end = e.end();
     }
-    Ok((extents, chain))
+    Ok((extents, tree))
+}
+
+/// Reads an inode's extent tree, depth first (see [`read_extents`]).
+struct TreeReader<'a> {
+    sb: &'a SuperBlock<Xtfs>,
+    s: &'a Super,
+    ino: u32,
+    generation: u32,
+    total: usize,
+    extents: &'a mut KVec<Extent>,
+    tree: &'a mut DiskTree,
+}
+
+impl TreeReader<'_> {
+    /// Reads the subtree of `entry`, whose node is on `level`, holding extents from its key up
+    /// to `end`. Recursion is bounded by the depth, at most [`format::MAX_DEPTH`].
+    fn subtree(&mut self, level: u16, entry: &format::IndexEntry, end: u64) -> Result {
+        let (ino, s) = (self.ino, self.s);
+        let block = entry.child;
+        if block < s.data_start || block >= s.blocks || entry.key >= end {
+            return Err(corrupt!(
+                "inode {}: bad extent tree entry (key {}, block {})\n",
+                ino,
+                entry.key,
+                block
+            ));
+        }
+        // A node in a block the bitmap calls free could be handed out again as another.
+        if !self.sb.data().alloc.lock().in_use(block) {
+            return Err(corrupt!(
+                "inode {}: extent tree node {} is free in the bitmap\n",
+                ino,
+                block
+            ));
+        }
+        let bs = s.block_size() as usize;
+        let mut buf = KVec::from_elem(0u8, bs, GFP_KERNEL)?;
+        self.sb
+            .data()
+            .journal
+            .read(self.sb, block * bs as u64, &mut buf)?;
+        let count = format::decode_node(&buf, block, ino, self.generation, level)?;
+        if level == 0 {
+            self.tree.read_leaf();
+            if self.extents.len() + count > self.total {
+                return Err(corrupt!(
+                    "inode {}: more extents than {}\n",
+                    ino,
+                    self.total
+                ));
+            }
+            for i in 0..count {
+                let e = format::leaf_extent(&buf, i);
+                if e.file_block < entry.key || e.file_block >= end {
+                    return Err(corrupt!(
+                        "inode {}: extent at file block {} in the node of {}..{}\n",
+                        ino,
+                        e.file_block,
+                        entry.key,
+                        end
+                    ));
+                }
+                self.extents.push(e, GFP_KERNEL)?;
+            }
+            return Ok(());
+        }
+        let mut entries = KVec::with_capacity(count, GFP_KERNEL)?;
+        for i in 0..count {
+            entries.push(format::node_entry(&buf, i), GFP_KERNEL)?;
+        }
+        self.tree.read_node(block, level, &entries)?;
+        for i in 0..count {
+            let e = format::node_entry(&buf, i);
+            let next = if i + 1 < count {
+                format::node_entry(&buf, i + 1).key
+            } else {
+                end
+            };
+            if e.key < entry.key || next > end {
+                return Err(corrupt!(
+                    "inode {}: extent tree entry {} out of {}..{}\n",
+                    ino,
+                    e.key,
+                    entry.key,
+                    end
+                ));
+            }
+            self.subtree(level - 1, &e, next)?;
+        }
+        Ok(())
+    }
 }
 
 /// Inode operations of symbolic links.
@@ -675,14 +815,8 @@ impl inode::Operations for SymlinkOps {
 
     fn get_link(inode: &INode<Xtfs>) -> Result<KVec<u8>> {
         let sb = inode.super_block();
-        let disk = {
-            let info = inode.data().info.lock();
-            info.extents
-                .list()
-                .first()
-                .map(|e| e.disk_block)
-                .ok_or(EUCLEAN)?
-        };
+        let first = inode.data().info.lock().extents.iter().next().copied();
+        let disk = first.map(|e| e.disk_block).ok_or(EUCLEAN)?;
         // The size was checked against the block size when the inode was read.
         let len = inode.as_inode().size() as usize;
         let mut target = KVec::from_elem(0u8, len, GFP_KERNEL)?;
@@ -716,7 +850,7 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
     // (`Orphans::load` never lists the root.)
     let orphan = sb.data().orphans.lock().contains(ino);
     let raw = RawInode::decode(&b, ino, s, orphan)?;
-    let (extents, chain) = read_extents(sb, s, ino, &raw)?;
+    let (extents, disk_tree) = read_extents(sb, s, ino, &raw)?;
     let bs = s.block_size();
     let typ = match raw.mode & format::S_IFMT {
         format::S_IFDIR => {
@@ -762,7 +896,12 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
         mtime: time(raw.times[1]),
         ctime: time(raw.times[2]),
     };
-    let params = init_inode(&new, typ, attrs, extents, chain, raw.parent);
+    let tree = Tree {
+        extents: ExtentSet::from_sorted(&extents)?,
+        disk: disk_tree,
+        generation: raw.generation,
+    };
+    let params = init_inode(&new, typ, attrs, tree, raw.parent);
     new.init(params)
 }
 
@@ -788,22 +927,30 @@ pub(crate) fn inode_pos(s: &Super, ino: u32) -> u64 {
     s.itable_start * s.block_size() + (ino as u64 - 1) * format::INODE_SIZE as u64
 }
 
+/// An inode's extents, read or new: their set, the blocks of the nodes of its extent tree on
+/// disk and the inode's generation, which the nodes carry.
+struct Tree {
+    extents: ExtentSet,
+    disk: DiskTree,
+    generation: u32,
+}
+
 /// Fills the data of a new in-memory inode and returns what it is initialised with.
 fn init_inode(
     new: &inode::NewINode<'_, Xtfs>,
     typ: inode::Type,
     attrs: inode::Attrs,
-    extents: KVec<Extent>,
-    chain: KVec<u64>,
+    tree: Tree,
     parent: u32,
 ) -> inode::Params<Xtfs> {
     {
         let mut info = new.data().info.lock();
-        info.extents.set(extents);
+        info.extents.set(tree.extents);
         info.parent = parent;
-        info.chain = chain;
-        let n = info.chain.len();
-        info.extents.set_chain_blocks(n);
+        info.tree = tree.disk;
+        info.generation = tree.generation;
+        let n = info.tree.blocks() as usize;
+        info.extents.set_node_blocks(n);
     }
     let (inode_ops, file_ops, kind) = match typ {
         inode::Type::Dir => (
@@ -841,7 +988,7 @@ fn create_inode<'a>(
     typ: inode::Type,
     owner: inode::NewOwner,
     size: u64,
-    extents: KVec<Extent>,
+    extents: ExtentSet,
     parent: u32,
 ) -> Result<inode::Created<'a, Xtfs>> {
     let m = sb.data();
@@ -873,7 +1020,12 @@ fn create_inode<'a>(
         mtime: now,
         ctime: now,
     };
-    let params = init_inode(&new, typ, attrs, extents, KVec::new(), parent);
+    let tree = Tree {
+        extents,
+        disk: DiskTree::new(),
+        generation: inode::new_generation(),
+    };
+    let params = init_inode(&new, typ, attrs, tree, parent);
     let inode = match new.init_created(params) {
         Ok(inode) => inode,
         Err(e) => {
@@ -885,7 +1037,7 @@ fn create_inode<'a>(
     if let Err(e) = store(h, &inode) {
         // Without links, eviction frees the slot. The extents stay the caller's, as on the
         // errors above (a symlink frees its block itself): eviction must not free them too.
-        inode.data().info.lock().extents.set(KVec::new());
+        drop(inode.data().info.lock().extents.take());
         inode.set_nlink(0);
         return Err(e);
     }

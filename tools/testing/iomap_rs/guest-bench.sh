@@ -136,5 +136,62 @@ for size in $SIZES; do
 		summarize "$(printf '%-9s %-7s %-9s' "$size" 1 "$mode")" 10.1f "${x[*]}" "${t[*]}"
 	done
 done
+
+# fsync latency, xtfs against XFS, both through iomap_rs: a 4 KiB write and
+# an fsync, FSYNCS times per run (appending: new blocks, the size and the
+# extent reach the disk; overwriting: the data and the timestamps), runs
+# alternating as above; the ratio is xtfs's write+fsync pairs per second
+# over XFS's (above 1: xtfs's fsync is faster).
+FSYNCS=${IOMAP_RS_BENCH_FSYNCS:-200}
+echo
+echo "fsync latency, xtfs against XFS, both through iomap_rs: $FSYNCS 4 KiB write+fsync pairs per run, $PAIRS runs per case, runs alternating"
+printf '%-9s %-9s %10s %10s %10s %10s %8s %8s %8s\n' size mode 'XFS ops/s' 'xtfs ops/s' 'XFS us' 'xtfs us' 'min' 'median' 'max'
+fsync_run() { # DIR MODE -> "OPS/S MEDIAN_US"
+	sync
+	"$IOMAP_RS_BIN/bench_fsync" "$1/fsync-bench" "$2" "$FSYNCS" 4096 | awk '{ print $2, $4 }'
+	rm -f "$1/fsync-bench"
+}
+for mode in append overwrite; do
+	x=() t=() xl=() tl=()
+	for ((p = 0; p < PAIRS; p++)); do
+		if ((p % 2)); then
+			read -r ops us < <(fsync_run "$XMNT" $mode) && t+=("$ops") tl+=("$us")
+			read -r ops us < <(fsync_run "$MNT_XFS" $mode) && x+=("$ops") xl+=("$us")
+		else
+			read -r ops us < <(fsync_run "$MNT_XFS" $mode) && x+=("$ops") xl+=("$us")
+			read -r ops us < <(fsync_run "$XMNT" $mode) && t+=("$ops") tl+=("$us")
+		fi
+	done
+	lat=$(printf '%s\n' "${xl[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	tlat=$(printf '%s\n' "${tl[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	summarize "$(printf '%-9s %-9s' 4096 "$mode")" 10.1f "${x[*]}" "${t[*]}" |
+		awk -v a="$lat" -v b="$tlat" '{ printf "%s %s %s %s %10s %10s %s %s %s\n", $1, $2, $3, $4, a, b, $5, $6, $7 }'
+done
 umount "$XMNT"
 umount "$MNT_XFS"
+
+# The cost of a write by the number of extents of the file (xtfs's extent
+# tree): a file of N extents (one 1 KiB block preallocated in every two),
+# then 1 KiB writes into random preallocated blocks, each fdatasynced (its
+# writeback converts the extent, the tree stores the change, the journal
+# commits). The ratio is to the file of 10 extents: a flat line means the
+# cost does not grow with the file's extents.
+echo
+EXTENTS=${IOMAP_RS_BENCH_EXTENTS:-10 1000 100000 1000000}
+EWRITES=${IOMAP_RS_BENCH_EXTENT_WRITES:-200}
+echo "write cost by extent count on xtfs (1 KiB blocks): $EWRITES 1 KiB write+fdatasync pairs into random preallocated blocks"
+printf '%-9s %10s %10s %12s\n' extents 'ops/s' 'vs 10' 'setup s'
+EDEV=/dev/vdc
+EMNT=/tmp/iomap_rs-bench-extents
+"$IOMAP_RS_BIN/mkfs.xtfs" -q -b 1024 -N 64 "$EDEV"
+mkdir -p "$EMNT"
+mount -t xtfs "$EDEV" "$EMNT"
+base=
+for n in $EXTENTS; do
+	read -r _ ops _ setup < <("$IOMAP_RS_BIN/bench_extents" "$EMNT/f" "$n" "$EWRITES" 1024)
+	base=${base:-$ops}
+	printf '%-9s %10s %10s %12s\n' "$n" "$ops" "$(awk -v a="$ops" -v b="$base" 'BEGIN { printf "%.3f", a / b }')" "$setup"
+	rm -f "$EMNT/f"
+	sync
+done
+umount "$EMNT"

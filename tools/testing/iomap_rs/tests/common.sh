@@ -352,8 +352,9 @@ mkfs_scratch_xtfs() {
 
 # xtfs_image_dir: a private tmpfs in $IMAGES, unmounted at exit, holding
 # base.img: a 2 MiB xtfs image (1 KiB blocks, 128 inodes) made by mkfs.xtfs
-# -d from a small tree (a file, a directory of 20 files with a subdirectory,
-# a symlink), fsck-clean. The bad-image tests damage copies of it.
+# -d from a small tree (a file, a sparse file of 100 extents, whose extent
+# tree has 3 leaves, a directory of 20 files with a subdirectory, a symlink),
+# fsck-clean. The bad-image tests damage copies of it.
 xtfs_image_dir() {
 	IMAGES=$(mktemp -d)
 	mount -t tmpfs none "$IMAGES"
@@ -363,6 +364,9 @@ xtfs_image_dir() {
 	local i
 	for ((i = 1; i <= 20; i++)); do echo "$i" >"$IMAGES/src/dir/f$i"; done
 	ln -s file "$IMAGES/src/link"
+	local frag=()
+	for ((i = 0; i < 100; i++)); do frag+=(-c "pwrite -q $((i * 2048)) 1"); done
+	xfs_io -f "${frag[@]}" "$IMAGES/src/frag"
 	truncate -s 2m "$IMAGES/base.img"
 	mkfs.xtfs -q -b 1024 -N 128 -d "$IMAGES/src" "$IMAGES/base.img" ||
 		fail "mkfs.xtfs of the base image failed"
@@ -371,7 +375,7 @@ xtfs_image_dir() {
 
 # xtfs_written_images DIR SIZE: two images of a filesystem of SIZE bytes
 # written by xtfs itself on the scratch disk (nested directories of files of
-# many sizes, a sparse file with a chain of extent blocks, preallocated
+# many sizes, a sparse file with an extent tree, preallocated
 # unwritten extents, short and long symbolic links, a hard link): DIR/live.img
 # taken while mounted, after sync, with a file open and unlinked (an orphan
 # on disk), and DIR/clean.img taken after unmounting, fsck-clean.

@@ -7,7 +7,7 @@
 # getattr, and every file's contents and symlink's target read back
 # (through C iomap and xtfs's extents); again after dropping the caches and
 # after a remount; for 1 KiB and 4 KiB blocks. Sparse files (100 extents,
-# most in a chain of extent blocks) give the same SEEK_DATA/SEEK_HOLE
+# in an extent tree) give the same SEEK_DATA/SEEK_HOLE
 # answers as on the source and FIEMAP reports their data where it is. A directory of 300 entries lists completely with a
 # 128-byte getdents64 buffer (each call resuming where the last stopped,
 # every offset sought back to). Lookups of a missing name fail with ENOENT
@@ -32,7 +32,7 @@ ln "$src/hello" "$src/a/hard-1"
 ln "$src/hello" "$src/a/b/hard-2"
 ln -s ../hello "$src/a/link"
 # Sparse files: mkfs.xtfs -d leaves blocks of zeroes as holes. 100 runs of
-# data make 100 extents, most of them in a chain of extent blocks.
+# data make 100 extents, in an extent tree.
 for i in $(seq 0 99); do
 	head -c 4096 /dev/urandom | dd of="$src/sparse" bs=4096 seek=$((2 * i)) conv=notrunc status=none
 done

@@ -3,7 +3,7 @@
 #
 # st_blocks counts the space a file takes, as XFS and ext4 count it: data
 # blocks written, unwritten (preallocated, with and without KEEP_SIZE) and
-# delayed (written, not yet written back), and the extent blocks that map
+# delayed (written, not yet written back), and the extent tree nodes that map
 # them; nothing for holes. It follows writes, preallocation, punching and
 # truncation, is the same after writeback and after a remount, and covers
 # directories (their blocks) and symbolic links (one block). du(1) and every
@@ -48,12 +48,12 @@ expect_blocks "truncated to 768 KiB (the blocks beyond EOF go too)" "$m/prealloc
 xfs_io -c "truncate 0" "$m/prealloc"
 expect_blocks "truncated to 0" "$m/prealloc" 0
 
-# Every other block: 16 extents, 7 in the inode and 9 in an extent block,
-# which counts once the extents are stored (at writeback). Any sync(2) (of
+# Every other block: 16 extents, more than the inode holds: an extent tree
+# with one leaf, which counts once the extents are stored (at writeback). Any sync(2) (of
 # another test running beside this one) or the flusher may write the file
 # back between the write and stat(2). Writeback only ever turns delayed
 # extents into stored ones, so if FIEMAP after the stat still reports all 16
-# delayed, the stat saw none stored and must not count the extent block;
+# delayed, the stat saw none stored and must not count the leaf;
 # otherwise the sample says nothing and a new file is tried.
 args=()
 for ((i = 0; i < 16; i++)); do args+=(-c "pwrite -q $((i * 8))k 4k"); done
@@ -67,7 +67,7 @@ for ((try = 0; ; try++)); do
 done
 expect_eq "16 blocks apart, not yet written back: st_blocks of fragmented" $((16 * per)) "$b"
 sync
-expect_blocks "16 extents written back: 16 blocks and an extent block" "$m/fragmented" 17
+expect_blocks "16 extents written back: 16 blocks and the extent tree's leaf" "$m/fragmented" 17
 
 mkdir "$m/dir"
 expect_blocks "an empty directory" "$m/dir" 0
@@ -84,4 +84,4 @@ expect_eq "st_blocks after a remount" "$before" \
 	"$(cd "$m" && stat -c '%n %b' delalloc sparse prealloc fragmented dir link)"
 rm "$m/fragmented"
 check_xtfs "$SCRATCH_DEV"
-echo "st_blocks right for delayed, written, unwritten, punched and truncated blocks, extent blocks, directories and links, and after a remount"
+echo "st_blocks right for delayed, written, unwritten, punched and truncated blocks, extent tree nodes, directories and links, and after a remount"

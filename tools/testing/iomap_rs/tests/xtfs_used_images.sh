@@ -3,7 +3,7 @@
 #
 # Damaged images of written filesystems, used: two base images are made by
 # xtfs itself (nested directories of files of many sizes, a sparse file with
-# a chain of extent blocks, preallocated unwritten extents, short and long
+# an extent tree, preallocated unwritten extents, short and long
 # symbolic links, hard links), one taken after unmounting and one taken
 # while mounted after sync with an open-unlinked file. Each of the images
 # (IOMAP_RS_IMAGES: 300, 1000 on the debug configuration) is a base with 3

@@ -309,13 +309,25 @@ impl RawInode {
         if let Some(t) = raw.times.iter().find(|t| t.1 >= 1_000_000_000) {
             return Err(format!("nanoseconds {} out of range", t.1));
         }
-        if (raw.nextents as usize <= INLINE_EXTENTS) != (raw.extent_block == 0) {
+        if raw.depth > MAX_DEPTH {
             return Err(format!(
-                "{} extents but extent block {}",
-                raw.nextents, raw.extent_block
+                "extent tree depth {} beyond {MAX_DEPTH}",
+                raw.depth
             ));
         }
-        if le16(b, 2) != 0 || le32(b, 76) != 0 {
+        let root_ok = if raw.depth == 0 {
+            raw.nextents as usize <= INLINE_EXTENTS && raw.root_count == raw.nextents
+        } else {
+            raw.nextents as usize > INLINE_EXTENTS
+                && (1..=ROOT_INDEX as u32).contains(&raw.root_count)
+        };
+        if !root_ok {
+            return Err(format!(
+                "{} extents, extent tree depth {} with {} entries in the root",
+                raw.nextents, raw.depth, raw.root_count
+            ));
+        }
+        if le32(b, 68) != 0 {
             return Err("reserved fields are not zero".into());
         }
         if raw.nlink != 0 && le32(b, INODE_NEXT_ORPHAN) != 0 {
@@ -331,9 +343,56 @@ impl RawInode {
     }
 }
 
-/// The checksum of an extent block (its crc field counted as zero).
-pub fn extent_block_crc(b: &[u8]) -> u32 {
-    extent_block_checksum(b, crc32c)
+/// What is wrong with the header of extent tree node `b`, read from device block `block` as a
+/// node of `level` of the tree of inode `ino` of generation `generation`; its record count if
+/// nothing is.
+pub fn check_node(
+    b: &[u8],
+    block: u64,
+    ino: u32,
+    generation: u32,
+    level: u16,
+) -> Result<usize, String> {
+    let h = NodeHeader::decode(b);
+    let cap = if level == 0 {
+        leaf_capacity(b.len() as u64)
+    } else {
+        index_capacity(b.len() as u64)
+    };
+    if h.magic != NODE_MAGIC {
+        return Err(format!("bad magic {:#x}", h.magic));
+    }
+    if h.crc != node_checksum(b, crc32c) {
+        return Err("checksum mismatch".into());
+    }
+    if h.ino != ino || h.generation != generation {
+        return Err(format!(
+            "a node of inode {} generation {} (a stale node, or another's)",
+            h.ino, h.generation
+        ));
+    }
+    if h.block != block {
+        return Err(format!("written for block {}", h.block));
+    }
+    if h.level != level {
+        return Err(format!("level {}, expected {level}", h.level));
+    }
+    if h.reserved != 0 || h.count == 0 || h.count as usize > cap {
+        return Err(format!(
+            "{} records (at most {cap}), reserved field {}",
+            h.count, h.reserved
+        ));
+    }
+    Ok(h.count as usize)
+}
+
+/// A random inode generation (from the kernel's random pool), as the kernel gives new inodes.
+pub fn new_generation() -> u32 {
+    let mut b = [0u8; 4];
+    if let Ok(f) = File::open("/dev/urandom") {
+        let _ = f.read_exact_at(&mut b, 0);
+    }
+    u32::from_le_bytes(b)
 }
 
 /// A directory entry.

@@ -6,8 +6,9 @@
 //! fsck.xtfs [-n | -y | -p | -a] [-f] [-v] device...
 //! ```
 //!
-//! Every inconsistency is printed on a line of its own: bad superblock, inode or extent block
-//! checksums and fields, extents beyond the device or overlapping, blocks claimed twice, blocks
+//! Every inconsistency is printed on a line of its own: bad superblock, inode or extent tree
+//! node checksums and fields (a node of another inode, or a stale one of an earlier inode in
+//! the same slot), extent tree keys out of order, extents beyond the device or overlapping, blocks claimed twice, blocks
 //! in use but free in the bitmap and blocks marked in use that nothing owns (leaks), bad
 //! directory entries, directories not reachable from the root, wrong link counts. Each device's
 //! report ends with a line that names it: `DEVICE: clean`, `DEVICE: N problems found, not
@@ -21,8 +22,9 @@
 //!
 //! - an inode whose checksum is wrong but whose fields make sense is written with the right
 //!   checksum; one whose fields do not is cleared (and so are the entries that name it);
-//! - bad extent records are dropped, and so is the rest of a chain at a bad extent block; of
-//!   two inodes claiming a block, the one found first (by inode number) keeps it;
+//! - bad extent records are dropped, and so is the rest of an extent tree, in file order, from
+//!   a bad node on (the tree is rebuilt from the records kept, in the nodes it had); of two
+//!   inodes claiming a block, the one found first (by inode number) keeps it;
 //! - bad, duplicate and dangling directory entries are cleared, and all but the first name of
 //!   a directory; a directory with a hole is cut at the hole, and its size set to its blocks;
 //! - an inode without links that no name reaches (an orphan: a file unlinked while open when
@@ -79,9 +81,9 @@ enum Mode {
 /// Inode slot `b` (in use) with the fields that [`RawInode::decode_fields`] refuses set right
 /// where that loses nothing it holds, and what was done; `None` if a field cannot be (a file
 /// type that is none of xtfs's, a size beyond the largest file). Nanoseconds out of range
-/// become 0; reserved fields are zeroed; an extent block named by an inode whose extents fit
-/// inline is dropped (the bitmap repair frees it), and an inode with more extents than fit
-/// inline but no extent block keeps its inline ones; a directory without a parent gets the
+/// become 0; reserved fields are zeroed; an extent tree whose root does not match the inode's
+/// extent count is dropped (the bitmap repair frees its nodes), and so are the extents of an
+/// inode whose root does not hold them; a directory without a parent gets the
 /// root (the check of its `..` sets it right), anything else loses its parent.
 fn repaired_fields(b: &[u8]) -> Option<([u8; INODE_SIZE], String)> {
     let mut raw = RawInode::fields(b);
@@ -96,18 +98,22 @@ fn repaired_fields(b: &[u8]) -> Option<([u8; INODE_SIZE], String)> {
         }
         how.push("nanoseconds to 0");
     }
-    if le16(b, 2) != 0 || le32(b, 76) != 0 {
+    if le32(b, 68) != 0 {
         how.push("reserved fields to 0");
     }
     if raw.nlink != 0 && le32(b, INODE_NEXT_ORPHAN) != 0 {
         how.push("off the orphan list");
     }
-    if raw.nextents as usize <= INLINE_EXTENTS && raw.extent_block != 0 {
-        raw.extent_block = 0;
-        how.push("drop the extent block");
-    } else if raw.nextents as usize > INLINE_EXTENTS && raw.extent_block == 0 {
-        raw.nextents = INLINE_EXTENTS as u32;
-        how.push("drop the extents beyond the inline ones");
+    let root_ok = if raw.depth == 0 {
+        raw.nextents as usize <= INLINE_EXTENTS && raw.root_count == raw.nextents
+    } else {
+        raw.depth <= MAX_DEPTH
+            && raw.nextents as usize > INLINE_EXTENTS
+            && (1..=ROOT_INDEX as u32).contains(&raw.root_count)
+    };
+    if !root_ok {
+        (raw.depth, raw.nextents, raw.root_count) = (0, 0, 0);
+        how.push("drop the extents");
     }
     if dir && raw.parent == 0 {
         raw.parent = ROOT_INO;
@@ -155,8 +161,8 @@ enum Fix {
     /// Links inode `.0`, which no name reaches, into `lost+found` (made if need be) as
     /// `#INO`; a directory gets `lost+found` as its parent.
     Reconnect(u32),
-    /// Gives inode `.0` the extent records `.1` (a subset of its own, in order), in its
-    /// inline slots and the first blocks of its chain as it was read.
+    /// Gives inode `.0` the extent records `.1` (a subset of its own, in order), in an extent
+    /// tree built in the nodes `.2` of its tree as it was read that are its own.
     Extents(u32, Vec<Extent>, Vec<u64>),
     /// Clears the entry in slot `.1` of directory block `.0`.
     ClearEntry(u64, usize),
@@ -243,17 +249,17 @@ struct Checker {
 struct Inode {
     raw: RawInode,
     extents: Vec<Extent>,
-    /// The blocks of its extent chain that are its own.
-    chain: Vec<u64>,
+    /// The nodes of its extent tree that are its own.
+    nodes: Vec<u64>,
 }
 
-/// The extent records of an inode as read: the inline ones, then those of each block of its
-/// chain, up to the first bad block.
+/// The extent records of an inode as read: those in the inode, or those of the leaves of its
+/// tree in file order, up to the first bad node.
 struct Records {
     extents: Vec<Extent>,
-    /// The chain blocks read, with the index of their first record.
-    chain: Vec<(u64, usize)>,
-    /// What is wrong with the chain after the blocks read.
+    /// The tree's nodes read, depth first, with the number of records read before each.
+    nodes: Vec<(u64, usize)>,
+    /// What is wrong with the tree after the nodes read.
     bad: Option<String>,
 }
 
@@ -343,66 +349,97 @@ impl Checker {
     fn read_records(&self, ino: u32, raw: &RawInode) -> Records {
         let mut r = Records {
             extents: raw.inline_extents().to_vec(),
-            chain: Vec::new(),
+            nodes: Vec::new(),
             bad: None,
         };
-        let per_block = extents_per_block(self.sb.block_size());
-        let mut seen = HashSet::new();
-        let mut next = raw.extent_block;
-        while next != 0 {
-            if !self.in_data(next) {
-                r.bad = Some(format!("extent block {next} is outside the data region"));
+        let root = raw.root_index();
+        for (i, e) in root.iter().enumerate() {
+            let end = root.get(i + 1).map_or(u64::MAX, |n| n.key);
+            if let Err(bad) = self.read_subtree(ino, raw.generation, raw.depth - 1, e, end, &mut r)
+            {
+                r.bad = Some(bad);
                 break;
             }
-            if !seen.insert(next) {
-                r.bad = Some(format!("extent block chain loops at block {next}"));
-                break;
-            }
-            let b = self.read(next, 1);
-            let count = le32(&b, 4) as usize;
-            if le32(&b, 0) != EXTENT_BLOCK_MAGIC {
-                r.bad = Some(format!("extent block {next}: bad magic"));
-                break;
-            }
-            if le32(&b, 20) != extent_block_crc(&b) {
-                r.bad = Some(format!("extent block {next}: checksum mismatch"));
-                break;
-            }
-            if le32(&b, 16) != ino || count == 0 || count > per_block || le64(&b, 24) != 0 {
-                r.bad = Some(format!(
-                    "extent block {next}: owner {}, count {count}",
-                    le32(&b, 16)
-                ));
-                break;
-            }
-            r.chain.push((next, r.extents.len()));
-            r.extents.extend(
-                (0..count).map(|i| Extent::decode(&b[EXTENT_BLOCK_HEADER + EXTENT_SIZE * i..])),
-            );
-            next = le64(&b, 8);
         }
         r
     }
 
-    /// The extents of inode `ino`, checked, with their blocks and those of its chain claimed,
-    /// and the chain blocks: records that are bad or whose blocks are another's are reported
+    /// Reads the subtree of root or node entry `entry`, a node of `level` holding the extents
+    /// from its key up to `end`, into `r`; `Err` says what is wrong at the first bad node.
+    fn read_subtree(
+        &self,
+        ino: u32,
+        generation: u32,
+        level: u16,
+        entry: &IndexEntry,
+        end: u64,
+        r: &mut Records,
+    ) -> Result<(), String> {
+        let block = entry.child;
+        if !self.in_data(block) {
+            return Err(format!(
+                "extent tree node {block} is outside the data region"
+            ));
+        }
+        if entry.key >= end {
+            return Err(format!(
+                "extent tree entry for node {block}: key {} not below the next one, {end}",
+                entry.key
+            ));
+        }
+        let b = self.read(block, 1);
+        let count = check_node(&b, block, ino, generation, level)
+            .map_err(|e| format!("extent tree node {block} (level {level}): {e}"))?;
+        r.nodes.push((block, r.extents.len()));
+        for i in 0..count {
+            if level == 0 {
+                let e = leaf_extent(&b, i);
+                if e.file_block < entry.key || e.file_block >= end {
+                    return Err(format!(
+                        "extent tree leaf {block}: an extent at file block {} outside its \
+                         range {}..{end}",
+                        e.file_block, entry.key
+                    ));
+                }
+                r.extents.push(e);
+            } else {
+                let e = node_entry(&b, i);
+                let next = if i + 1 < count {
+                    node_entry(&b, i + 1).key
+                } else {
+                    end
+                };
+                if e.key < entry.key || next > end {
+                    return Err(format!(
+                        "extent tree node {block}: key {} outside its range {}..{end}",
+                        e.key, entry.key
+                    ));
+                }
+                self.read_subtree(ino, generation, level - 1, &e, next, r)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The extents of inode `ino`, checked, with their blocks and those of its tree's nodes
+    /// claimed, and the nodes: records that are bad or whose blocks are another's are reported
     /// and left out, with a repair that drops them.
     fn extents(&mut self, ino: u32, raw: &RawInode) -> (Vec<Extent>, Vec<u64>) {
         let records = self.read_records(ino, raw);
         let owner = Owner::Inode(ino);
         let mut usable = records.extents.len();
-        let mut chain = Vec::new();
+        let mut nodes = Vec::new();
         let mut found = Vec::new();
         if let Some(bad) = &records.bad {
             found.push(format!("inode {ino}: {bad}"));
         }
-        for &(block, first) in &records.chain {
-            if let Err(e) = self.claim(block, 1, owner, "extent block") {
+        for &(block, first) in &records.nodes {
+            if let Err(e) = self.claim(block, 1, owner, "extent tree node") {
                 usable = first;
                 found.push(e);
                 break;
             }
-            chain.push(block);
+            nodes.push(block);
         }
         if found.is_empty() && records.extents.len() != raw.nextents as usize {
             found.push(format!(
@@ -441,13 +478,13 @@ impl Checker {
             kept.push(*e);
         }
         if !found.is_empty() {
-            // The records kept fit in the chain blocks read that are its own.
-            let fix = Fix::Extents(ino, kept.clone(), chain.clone());
+            // The records kept fit in the nodes read that are its own.
+            let fix = Fix::Extents(ino, kept.clone(), nodes.clone());
             for msg in found {
                 self.problem(msg, Some(fix.clone()));
             }
         }
-        (kept, chain)
+        (kept, nodes)
     }
 
     /// The blocks of a directory or symlink, in file order, if they are all written and
@@ -524,13 +561,13 @@ impl Checker {
                     }
                 },
             };
-            let (extents, chain) = self.extents(ino, &raw);
+            let (extents, nodes) = self.extents(ino, &raw);
             inodes.insert(
                 ino,
                 Inode {
                     raw,
                     extents,
-                    chain,
+                    nodes,
                 },
             );
         }
@@ -602,7 +639,7 @@ impl Checker {
                     let fix = if mode == S_IFLNK && !whole {
                         Fix::ClearInode(ino)
                     } else {
-                        Fix::Extents(ino, keep, inode.chain.clone())
+                        Fix::Extents(ino, keep, inode.nodes.clone())
                     };
                     let what = if whole {
                         "an unwritten extent"
@@ -882,6 +919,13 @@ impl Checker {
                 );
             }
         }
+        let trees = inodes.values().filter(|i| i.raw.depth > 0);
+        let (count, deepest, nodes) = trees.fold((0, 0, 0), |(c, d, n), i| {
+            (c + 1, d.max(i.raw.depth), n + i.nodes.len())
+        });
+        if verbose && count > 0 && !self.quiet {
+            out!("extent trees: {count}, of {nodes} nodes; the deepest has {deepest} levels");
+        }
     }
 
     /// Applies `fixes`; a cleared inode gets no other repair.
@@ -936,25 +980,27 @@ impl Checker {
                     exit(8)
                 });
             }
-            Fix::Extents(ino, kept, chain) => {
+            Fix::Extents(ino, kept, nodes) => {
                 let mut raw = fields(self, *ino);
-                let per_block = extents_per_block(bs);
-                let rest = kept.get(INLINE_EXTENTS..).unwrap_or(&[]);
-                let need = rest.len().div_ceil(per_block);
-                // The records kept came from the inline slots and these chain blocks.
-                assert!(need <= chain.len(), "records kept beyond the chain read");
+                // The records kept came from the inode or the leaves of these nodes, which
+                // hold them packed: every level of a packed tree has at most as many nodes as
+                // the one they were read from.
+                let shape = TreeShape::new(kept.len() as u64, bs).expect("fewer extents");
+                let need = shape.total() as usize;
+                assert!(need <= nodes.len(), "records kept beyond the tree read");
                 let mut buf = vec![0u8; bs as usize];
-                for (i, records) in rest.chunks(per_block).enumerate() {
-                    let next = if i + 1 < need { chain[i + 1] } else { 0 };
-                    encode_extent_block(&mut buf, records, next, *ino, crc32c);
-                    self.write(chain[i], 0, &buf);
-                }
-                raw.nextents = kept.len() as u32;
-                raw.extent_block = if need > 0 { chain[0] } else { 0 };
-                raw.inline = [Extent::default(); INLINE_EXTENTS];
-                for (slot, e) in raw.inline.iter_mut().zip(kept.iter()) {
-                    *slot = *e;
-                }
+                let tree = TreeData {
+                    extents: kept,
+                    blocks: &nodes[..need],
+                    ino: *ino,
+                    generation: raw.generation,
+                };
+                write_tree::<()>(&shape, &tree, &mut buf, crc32c, |block, b| {
+                    self.write(block, 0, b);
+                    Ok(())
+                })
+                .unwrap();
+                shape.set_root(&mut raw, kept, &nodes[..need]);
                 self.write_inode(*ino, &raw);
             }
             Fix::ClearEntry(block, slot) => {
@@ -1045,7 +1091,8 @@ impl Checker {
             return true;
         }
         let n = raw.nextents as usize;
-        if records.bad.is_some() || records.extents.len() != n {
+        // Only a directory whose extents are in its inode grows here.
+        if records.bad.is_some() || records.extents.len() != n || raw.depth != 0 {
             return false;
         }
         // The block after the last one extends the last extent (while its length fits).
@@ -1084,6 +1131,7 @@ impl Checker {
                 flags: 0,
             };
             raw.nextents += 1;
+            raw.root_count = raw.nextents;
         }
         raw.size = (blocks.len() as u64 + 1) * bs;
         self.write_inode(dir, &raw);
@@ -1113,6 +1161,8 @@ impl Checker {
             size: bs,
             times: [(now, 0); 3],
             nextents: 1,
+            root_count: 1,
+            generation: new_generation(),
             parent: ROOT_INO,
             ..Default::default()
         };

@@ -292,24 +292,30 @@ impl Image {
         extents
     }
 
-    /// Gives inode `ino` its extents: the first ones in the inode, the rest in a chain of
-    /// extent blocks.
+    /// Gives inode `ino` its extents: in the inode, or in an extent tree whose root it holds.
     fn set_extents(&mut self, ino: u32, raw: &mut RawInode, extents: Vec<Extent>) {
-        raw.nextents = extents.len() as u32;
-        let rest = extents.get(INLINE_EXTENTS..).unwrap_or(&[]).to_vec();
-        for (slot, e) in raw.inline.iter_mut().zip(extents.iter()) {
-            *slot = *e;
-        }
         let bs = self.sb.block_size();
-        let chunks: Vec<&[Extent]> = rest.chunks(extents_per_block(bs)).collect();
-        let blocks: Vec<u64> = chunks.iter().map(|_| self.alloc(1)).collect();
-        raw.extent_block = blocks.first().copied().unwrap_or(0);
-        for (i, chunk) in chunks.iter().enumerate() {
-            let mut b = vec![0u8; bs as usize];
-            let next = blocks.get(i + 1).copied().unwrap_or(0);
-            encode_extent_block(&mut b, chunk, next, ino, crc32c);
-            self.write(blocks[i] * bs, &b);
+        let shape = TreeShape::new(extents.len() as u64, bs)
+            .unwrap_or_else(|| fail(&format!("inode {ino}: too many extents")));
+        let blocks: Vec<u64> = (0..shape.total()).map(|_| self.alloc(1)).collect();
+        raw.generation = new_generation();
+        let mut b = vec![0u8; bs as usize];
+        let mut nodes = Vec::new();
+        let tree = TreeData {
+            extents: &extents,
+            blocks: &blocks,
+            ino,
+            generation: raw.generation,
+        };
+        write_tree::<()>(&shape, &tree, &mut b, crc32c, |block, node| {
+            nodes.push((block, node.to_vec()));
+            Ok(())
+        })
+        .unwrap();
+        for (block, node) in nodes {
+            self.write(block * bs, &node);
         }
+        shape.set_root(raw, &extents, &blocks);
     }
 
     fn attrs(meta: &std::fs::Metadata, mode: u16) -> RawInode {

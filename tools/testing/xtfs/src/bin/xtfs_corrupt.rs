@@ -13,9 +13,11 @@
 //!
 //! Hand-made cases break one thing each and keep checksums right, so that the check behind
 //! the checksum is the one that must catch them. Random mutations hit the superblock, the
-//! bitmap, the inode table, the first directory and extent blocks and, in images of written
+//! bitmap, the inode table, the first directory and extent tree blocks and, in images of written
 //! filesystems, any block in use up to the last one, checksums or not. The
-//! image must have been made by `mkfs.xtfs -d` with at least one subdirectory and file.
+//! image must have been made by `mkfs.xtfs -d` with at least one subdirectory and file, and,
+//! for the `tree_` cases, a file in the root directory whose extents need an extent tree with
+//! two entries in its root at least.
 
 use std::process::exit;
 use xtfs::*;
@@ -39,7 +41,14 @@ const CASES: &[&str] = &[
     "inode_bad_mode",
     "inode_bad_nsec",
     "inode_reserved",
-    "inode_stray_extent_block",
+    "inode_root_mismatch",
+    "tree_root_key_order",
+    "tree_node_other_inode",
+    "tree_node_stale",
+    "tree_node_moved",
+    "tree_node_level",
+    "tree_leaf_out_of_range",
+    "tree_node_free",
     "inode_extent_beyond_device",
     "inode_extent_overlap",
     "inode_nlink_zero",
@@ -112,7 +121,8 @@ impl Img {
         self.root_entry_where(|t| (t == DT_DIR) == want_dir)
     }
 
-    /// The first entry of the root directory whose type `want` accepts: where it is, its inode.
+    /// The first entry of the root directory whose type `want` accepts and whose inode holds
+    /// its extents itself (no extent tree): where it is, its inode.
     fn root_entry_where(&self, want: impl Fn(u8) -> bool) -> (u64, u32) {
         let root = self.inode(ROOT_INO);
         for e in root.inline_extents() {
@@ -121,7 +131,7 @@ impl Img {
                 for slot in 0..(self.bs() as usize / DIRENT_SIZE) {
                     let at = slot * DIRENT_SIZE;
                     if let Ok(Some(d)) = Dirent::decode(&data[at..]) {
-                        if want(d.file_type) {
+                        if want(d.file_type) && self.inode(d.ino).depth == 0 {
                             return (b * self.bs() + at as u64, d.ino);
                         }
                     }
@@ -129,6 +139,37 @@ impl Img {
             }
         }
         fail("the root directory has no suitable entry")
+    }
+
+    /// A regular file of the root directory with an extent tree of two root entries at least.
+    fn tree_file(&self) -> (u32, RawInode) {
+        let root = self.inode(ROOT_INO);
+        for e in root.inline_extents() {
+            for b in e.disk_block..e.disk_block + e.len as u64 {
+                let data = self.dev.read(b * self.bs(), self.bs() as usize).unwrap();
+                for slot in 0..(self.bs() as usize / DIRENT_SIZE) {
+                    if let Ok(Some(d)) = Dirent::decode(&data[slot * DIRENT_SIZE..]) {
+                        let r = self.inode(d.ino);
+                        if d.file_type == DT_REG && r.depth >= 1 && r.root_count >= 2 {
+                            return (d.ino, r);
+                        }
+                    }
+                }
+            }
+        }
+        fail("the root directory has no file with an extent tree of two root entries")
+    }
+
+    /// Changes extent tree node `block` with `edit`, and gives it the right checksum.
+    fn edit_node(&self, block: u64, edit: impl FnOnce(&mut [u8])) {
+        let mut b = self
+            .dev
+            .read(block * self.bs(), self.bs() as usize)
+            .unwrap();
+        edit(&mut b);
+        let crc = node_checksum(&b, crc32c);
+        put32(&mut b, 24, crc);
+        self.dev.write(block * self.bs(), &b).unwrap();
     }
 
     fn write_sb(&self, edit: impl FnOnce(&mut [u8])) {
@@ -242,20 +283,75 @@ impl Img {
                 // A reserved field that is not zero, under a right checksum.
                 let (_, ino) = self.root_entry_where(|t| t == DT_REG);
                 let mut b = self.dev.read(self.inode_off(ino), INODE_SIZE).unwrap();
-                put32(&mut b, 76, 0x5a5a);
+                put32(&mut b, 68, 0x5a5a);
                 let crc = RawInode::checksum(&b, ino, crc32c);
                 put32(&mut b, INODE_CRC_OFFSET, crc);
                 self.dev.write(self.inode_off(ino), &b).unwrap();
             }
-            "inode_stray_extent_block" => {
-                // An extent block named by an inode whose extents all fit inline.
+            "inode_root_mismatch" => {
+                // Extents in the inode, and a root that says it holds one more than it does.
                 let (_, ino) = self.root_entry_where(|t| t == DT_REG);
                 let mut r = self.inode(ino);
-                if r.nextents as usize > INLINE_EXTENTS {
-                    fail("the file has an extent chain");
+                if r.depth != 0 || r.nextents as usize >= INLINE_EXTENTS {
+                    fail("the file has an extent tree");
                 }
-                r.extent_block = self.sb.blocks - 1;
+                r.root_count = r.nextents + 1;
                 self.put_inode(ino, &r);
+            }
+            "tree_root_key_order" => {
+                // The root's first two entries in the wrong order.
+                let (ino, mut r) = self.tree_file();
+                r.index.swap(0, 1);
+                self.put_inode(ino, &r);
+            }
+            "tree_node_other_inode" => {
+                // A node that says it is another inode's (as a block freed by one file and
+                // reused by another, still holding the first one's node, would).
+                let (ino, r) = self.tree_file();
+                self.edit_node(r.index[0].child, |b| put32(b, 8, ino + 1));
+            }
+            "tree_node_stale" => {
+                // A node of an earlier inode in the same slot: another generation.
+                let (_, r) = self.tree_file();
+                self.edit_node(r.index[0].child, |b| put32(b, 12, r.generation ^ 1));
+            }
+            "tree_node_moved" => {
+                // A node written for another block (a misdirected write).
+                let (_, r) = self.tree_file();
+                let block = r.index[0].child;
+                self.edit_node(block, |b| put64(b, 16, block + 1));
+            }
+            "tree_node_level" => {
+                // A node that says it is on another level of the tree.
+                let (_, r) = self.tree_file();
+                self.edit_node(r.index[0].child, |b| put16(b, 6, r.depth));
+            }
+            "tree_node_free" => {
+                // A node whose block the bitmap calls free: it could be handed out again.
+                let (_, r) = self.tree_file();
+                let block = r.index[0].child;
+                let off = self.sb.bitmap_start * bs + block / 8;
+                let mut b = self.dev.read(off, 1).unwrap();
+                b[0] &= !(1 << (block % 8));
+                self.dev.write(off, &b).unwrap();
+            }
+            "tree_leaf_out_of_range" => {
+                // The first extent of the first leaf under the root's second entry moved below
+                // the key the entry gives it.
+                let (_, r) = self.tree_file();
+                let mut leaf = r.index[1];
+                for _ in 1..r.depth {
+                    let node = self
+                        .dev
+                        .read(leaf.child * self.bs(), self.bs() as usize)
+                        .unwrap();
+                    leaf = node_entry(&node, 0);
+                }
+                self.edit_node(leaf.child, |b| {
+                    let mut e = leaf_extent(b, 0);
+                    e.file_block = leaf.key - 1;
+                    e.encode(&mut b[NODE_HEADER..]);
+                });
             }
             "inode_extent_beyond_device" => {
                 let (_, ino) = self.root_entry(false);
@@ -285,6 +381,7 @@ impl Img {
                     ..e
                 };
                 r.nextents = n as u32 + 1;
+                r.root_count = r.nextents;
                 self.put_inode(ino, &r);
             }
             "dir_extent_unwritten" => {
