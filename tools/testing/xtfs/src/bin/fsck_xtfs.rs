@@ -657,7 +657,12 @@ impl Checker {
                 }
             };
             if mode == S_IFLNK {
-                if blocks.len() != 1 || size == 0 || size >= bs {
+                // The kernel refuses a target with a NUL in it, as the VFS would misread it.
+                let nul = blocks.len() == 1
+                    && size > 0
+                    && size < bs
+                    && self.read(blocks[0], 1)[..size as usize].contains(&0);
+                if blocks.len() != 1 || size == 0 || size >= bs || nul {
                     // One block whose target ends within it, the rest of the block zeroes
                     // as xtfs and mkfs.xtfs leave it: the size is set to it. Anything else
                     // is not a symlink's block.
