@@ -212,14 +212,7 @@ impl RawInode {
                 if orphan { " on the orphan list" } else { "" }
             ));
         }
-        let root_ok = if raw.depth == 0 {
-            raw.nextents as usize <= INLINE_EXTENTS && raw.root_count == raw.nextents
-        } else {
-            raw.depth <= MAX_DEPTH
-                && raw.nextents as usize > INLINE_EXTENTS
-                && (1..=ROOT_INDEX as u32).contains(&raw.root_count)
-        };
-        if !root_ok
+        if !raw.root_consistent()
             || (typ == S_IFDIR) != (raw.parent != 0)
             || raw.parent > sb.inodes
             || raw.nlink > LINK_MAX

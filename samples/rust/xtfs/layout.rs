@@ -198,6 +198,19 @@ impl RawInode {
         }
     }
 
+    /// Whether the root agrees with the extent count and depth: at depth 0 it holds the
+    /// extents, at most [`INLINE_EXTENTS`]; deeper (at most [`MAX_DEPTH`]), a tree holds more,
+    /// and the root 1 to [`ROOT_INDEX`] entries.
+    pub fn root_consistent(&self) -> bool {
+        if self.depth == 0 {
+            self.nextents as usize <= INLINE_EXTENTS && self.root_count == self.nextents
+        } else {
+            self.depth <= MAX_DEPTH
+                && self.nextents as usize > INLINE_EXTENTS
+                && (1..=ROOT_INDEX as u32).contains(&self.root_count)
+        }
+    }
+
     /// The extents in the inode (at depth 0).
     pub fn inline_extents(&self) -> &[Extent] {
         let n = if self.depth == 0 { self.root_count } else { 0 };

@@ -315,13 +315,7 @@ impl RawInode {
                 raw.depth
             ));
         }
-        let root_ok = if raw.depth == 0 {
-            raw.nextents as usize <= INLINE_EXTENTS && raw.root_count == raw.nextents
-        } else {
-            raw.nextents as usize > INLINE_EXTENTS
-                && (1..=ROOT_INDEX as u32).contains(&raw.root_count)
-        };
-        if !root_ok {
+        if !raw.root_consistent() {
             return Err(format!(
                 "{} extents, extent tree depth {} with {} entries in the root",
                 raw.nextents, raw.depth, raw.root_count

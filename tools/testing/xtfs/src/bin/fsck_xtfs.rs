@@ -104,14 +104,7 @@ fn repaired_fields(b: &[u8]) -> Option<([u8; INODE_SIZE], String)> {
     if raw.nlink != 0 && le32(b, INODE_NEXT_ORPHAN) != 0 {
         how.push("off the orphan list");
     }
-    let root_ok = if raw.depth == 0 {
-        raw.nextents as usize <= INLINE_EXTENTS && raw.root_count == raw.nextents
-    } else {
-        raw.depth <= MAX_DEPTH
-            && raw.nextents as usize > INLINE_EXTENTS
-            && (1..=ROOT_INDEX as u32).contains(&raw.root_count)
-    };
-    if !root_ok {
+    if !raw.root_consistent() {
         (raw.depth, raw.nextents, raw.root_count) = (0, 0, 0);
         how.push("drop the extents");
     }
