@@ -40,6 +40,14 @@ int rust_helper_mapping_writably_mapped(struct address_space *mapping)
 	return mapping_writably_mapped(mapping);
 }
 
+/* Rust's `Mapping::has_dirty()` passes the dirty tag as 0. */
+static_assert((__force unsigned int)PAGECACHE_TAG_DIRTY == 0);
+
+bool rust_helper_mapping_tagged(struct address_space *mapping, xa_mark_t tag)
+{
+	return mapping_tagged(mapping, tag);
+}
+
 gfp_t rust_helper_mapping_gfp_mask(struct address_space *mapping)
 {
 	return mapping_gfp_mask(mapping);

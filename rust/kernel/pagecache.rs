@@ -394,6 +394,17 @@ impl Mapping {
         unsafe { bindings::mapping_writably_mapped(self.as_raw()) != 0 }
     }
 
+    /// Whether a folio of the mapping is dirty (`mapping_tagged(PAGECACHE_TAG_DIRTY)`): a
+    /// snapshot. The tag is set with a folio's dirty flag, and cleared when its writeback
+    /// starts or it is cleaned.
+    #[inline]
+    pub fn has_dirty(&self) -> bool {
+        // `PAGECACHE_TAG_DIRTY`, which is 0 (checked where the helper is defined).
+        const DIRTY: bindings::xa_mark_t = 0;
+        // SAFETY: The mapping is alive (type invariant).
+        unsafe { bindings::mapping_tagged(self.as_raw(), DIRTY) }
+    }
+
     /// Finds or creates the folio holding `pos`, locked and stable for writing, as
     /// `iomap_get_folio()`: a new folio is sized for up to `len` bytes (large folios), and with
     /// `nowait` the call returns `EAGAIN` rather than blocking.

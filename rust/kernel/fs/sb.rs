@@ -613,6 +613,30 @@ impl<T: FileSystem> SuperBlock<T> {
         started.then(|| IntWrite(self, PhantomData))
     }
 
+    /// Writes back the dirty data of every inode of the filesystem and waits for it
+    /// (`sync_inodes_sb()`), as a filesystem that ran out of space does to turn the worst-case
+    /// reservations of its dirty data into what writeback really used (XFS's
+    /// `xfs_flush_inodes()`). Returns whether it did: not while a mount change, an unmount or a
+    /// freeze holds `s_umount`, which it only tries to take (a writer holds freeze protection,
+    /// which a freeze waits for under `s_umount`).
+    ///
+    /// Sleeps; must not be called with a folio of the filesystem locked, nor with a lock that
+    /// its writeback or I/O completion takes.
+    pub fn write_back_data(&self) -> bool {
+        let sb = self.as_raw();
+        // SAFETY: The superblock is alive (type invariant), and `s_umount` is initialised
+        // with it.
+        if unsafe { bindings::down_read_trylock(core::ptr::addr_of_mut!((*sb).s_umount)) } == 0 {
+            return false;
+        }
+        // SAFETY: `s_umount` is held for reading, as `sync_inodes_sb()` requires, which keeps
+        // the superblock from being shut down meanwhile.
+        unsafe { bindings::sync_inodes_sb(sb) };
+        // SAFETY: Taken above.
+        unsafe { bindings::up_read(core::ptr::addr_of_mut!((*sb).s_umount)) };
+        true
+    }
+
     /// Whether the filesystem is frozen: [`FileSystem::freeze_fs`] has completed, and
     /// nothing writes to it until it is thawed. A snapshot: it may change right after.
     ///

@@ -9,14 +9,19 @@
 //! in the transaction, so that it is all or nothing.
 //!
 //! Blocks freed in the running transaction are pending: free on disk once it is committed, but
-//! not handed out before, as a crash until then brings back the metadata that uses them
-//! ([`Alloc::release_pending`] after each commit). They are not counted as free meanwhile, so
-//! that a reservation always finds its blocks.
+//! not handed out for data before, as a crash until then brings back the metadata that uses
+//! them, and data is written in place before the commit ([`Alloc::release_pending`] after each
+//! commit). They are not counted as free meanwhile, so that a data reservation always finds its
+//! blocks. Metadata may take them at once (as XFS reuses busy extents for metadata): it is
+//! written through the journal, so until the commit the disk keeps what the blocks held, and
+//! the device's cache holds every copy written home, the newest last.
 //!
 //! Delayed allocations are counted here as reservations: a write reserves the blocks it will
-//! need, so that writeback, which allocates them, never runs out of space. A few blocks are kept
-//! back from data for metadata that is allocated without a reservation (directory blocks,
-//! extent tree nodes).
+//! need, so that writeback, which allocates them, never runs out of space. Data reservations
+//! are backed by free blocks. The extent tree blocks that writeback and I/O completions may need
+//! are reserved too (`reserve`), backed by free or pending blocks. A few blocks are kept back
+//! from data for metadata: that allocated without a reservation (directory blocks, extent tree
+//! nodes of other changes), and those tree blocks.
 //!
 //! Lock order: a journal handle, an inode's extent lock, this allocator's lock, the journal's
 //! lock.
@@ -37,7 +42,10 @@ pub(crate) struct Alloc {
     /// One bit per inode, set if its slot is in use (inode `n` is bit `n - 1`).
     inodes: KVVec<u8>,
     free_blocks: u64,
+    /// Blocks reserved for data (delayed allocations).
     reserved: u64,
+    /// Blocks reserved for metadata (extent tree blocks of writeback and completions).
+    meta_reserved: u64,
     free_inodes: u64,
     /// Where the next search for free blocks starts.
     cursor: u64,
@@ -82,6 +90,7 @@ impl Alloc {
             inodes,
             free_blocks: s.blocks - used,
             reserved: 0,
+            meta_reserved: 0,
             free_inodes: (s.inodes - used_inodes) as u64,
             cursor: s.data_start,
         })
@@ -92,10 +101,17 @@ impl Alloc {
         (s.blocks / 64).clamp(8, 1024)
     }
 
-    /// Free blocks (counting reservations as used), as `statfs` reports them.
+    /// Blocks available for data reservations: free blocks, less those reserved and those kept
+    /// back for metadata, and less the metadata reservations pending blocks do not back.
     pub(crate) fn available(&self, s: &Super) -> u64 {
+        let meta = self.meta_reserved.saturating_sub(self.pending_blocks);
         self.free_blocks
-            .saturating_sub(self.reserved + Self::metadata_reserve(s))
+            .saturating_sub(self.reserved + meta + Self::metadata_reserve(s))
+    }
+
+    /// Blocks metadata can still take: free and pending blocks less every reservation.
+    fn metadata_room(&self) -> u64 {
+        (self.free_blocks + self.pending_blocks).saturating_sub(self.reserved + self.meta_reserved)
     }
 
     /// Whether block `block` is in use (or beyond the bitmap).
@@ -107,8 +123,9 @@ impl Alloc {
         self.free_blocks
     }
 
+    /// Blocks reserved, for data and for metadata.
     pub(crate) fn reserved(&self) -> u64 {
-        self.reserved
+        self.reserved + self.meta_reserved
     }
 
     pub(crate) fn free_inodes(&self) -> u64 {
@@ -118,14 +135,14 @@ impl Alloc {
     /// [`Alloc::available`] once the running transaction is committed, for `statfs`.
     pub(crate) fn available_after_commit(&self, s: &Super) -> u64 {
         (self.free_blocks + self.pending_blocks)
-            .saturating_sub(self.reserved + Self::metadata_reserve(s))
+            .saturating_sub(self.reserved + self.meta_reserved + Self::metadata_reserve(s))
     }
 
     /// `ENOSPC` unless `inodes` inodes and `blocks` metadata blocks can be allocated now: an
     /// operation asks before it changes anything, as one that fails halfway shuts the
     /// filesystem down (see `journal`). A concurrent allocation can still take them.
     pub(crate) fn room_for(&self, inodes: u64, blocks: u64) -> Result {
-        if self.free_inodes < inodes || self.free_blocks < self.reserved + blocks {
+        if self.free_inodes < inodes || self.metadata_room() < blocks {
             return Err(ENOSPC);
         }
         Ok(())
@@ -168,6 +185,29 @@ impl Alloc {
         }
         self.reserved += n;
         Ok(n)
+    }
+
+    /// Reserves `n` blocks for metadata that writeback and I/O completions will allocate
+    /// (see `reserve`), from the space kept back for metadata and from pending blocks too:
+    /// `ENOSPC` if there are fewer.
+    pub(crate) fn reserve_metadata(&mut self, n: u64) -> Result {
+        if self.metadata_room() < n {
+            return Err(ENOSPC);
+        }
+        self.meta_reserved += n;
+        Ok(())
+    }
+
+    /// Reserves `n` blocks for metadata whether or not they are there: for a reservation that
+    /// must not fail (see `reserve`). The reservations then exceed the blocks, and every other
+    /// reservation and metadata allocation fails until blocks are freed.
+    pub(crate) fn reserve_metadata_force(&mut self, n: u64) {
+        self.meta_reserved = self.meta_reserved.saturating_add(n);
+    }
+
+    /// Gives back a reservation of `n` metadata blocks.
+    pub(crate) fn unreserve_metadata(&mut self, n: u64) {
+        self.meta_reserved = self.meta_reserved.saturating_sub(n);
     }
 
     /// Gives back a reservation of `n` blocks that will not be allocated.
@@ -244,7 +284,15 @@ impl Alloc {
                 return Err(e);
             }
             if on {
-                self.free_blocks -= to - from;
+                // Metadata may take pending blocks (see `allocate_metadata`).
+                for b in from..to {
+                    if test(&self.pending, b) {
+                        set(&mut self.pending, b, false);
+                        self.pending_blocks -= 1;
+                    } else {
+                        self.free_blocks -= 1;
+                    }
+                }
             } else {
                 for b in from..to {
                     set(&mut self.pending, b, true);
@@ -275,12 +323,24 @@ impl Alloc {
         Ok((start, len))
     }
 
-    /// Allocates one block for metadata, from the space kept back for it if need be.
+    /// Allocates one block for metadata, from the space kept back for it if need be: a block
+    /// pending in the running transaction first (it is no use to data until the commit), else
+    /// a free one.
     pub(crate) fn allocate_metadata(&mut self, h: &Handle<'_>, s: &Super) -> Result<u64> {
-        if self.free_blocks <= self.reserved {
+        if self.metadata_room() == 0 {
             return Err(ENOSPC);
         }
-        let (start, _) = self.find_run(s, 1).ok_or(ENOSPC)?;
+        let start = if self.pending_blocks > 0 {
+            let byte = (s.data_start / 8) as usize;
+            let i = self.pending[byte..]
+                .iter()
+                .position(|&b| b != 0)
+                .ok_or(EUCLEAN)?;
+            let first = self.pending[byte + i].trailing_zeros() as u64;
+            ((byte + i) as u64) * 8 + first
+        } else {
+            self.find_run(s, 1).ok_or(ENOSPC)?.0
+        };
         self.mark(h, s, start, 1, true)?;
         Ok(start)
     }

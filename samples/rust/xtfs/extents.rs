@@ -119,17 +119,27 @@ impl Published {
 /// # Invariants
 ///
 /// Every value is an extent of at least one block whose key is its last block; no two overlap;
-/// `disk` is the number of extents on disk (not delayed allocations) and `blocks` the sum of
-/// the lengths of all.
+/// `disk` is the number of extents on disk (not delayed allocations), `blocks` the sum of
+/// the lengths of all and `delalloc` that of the delayed allocations.
 pub(crate) struct ExtentSet {
     tree: RBTree<u64, Extent>,
     disk: usize,
     blocks: u64,
+    delalloc: u64,
 }
 
 /// 1 for an extent on disk (not a delayed allocation), else 0.
 fn disk(e: &Extent) -> usize {
     !e.is_delalloc() as usize
+}
+
+/// The blocks of `e` if it is a delayed allocation, else 0.
+fn delalloc(e: &Extent) -> u64 {
+    if e.is_delalloc() {
+        e.len as u64
+    } else {
+        0
+    }
 }
 
 impl ExtentSet {
@@ -138,6 +148,7 @@ impl ExtentSet {
             tree: RBTree::new(),
             disk: 0,
             blocks: 0,
+            delalloc: 0,
         }
     }
 
@@ -155,6 +166,7 @@ impl ExtentSet {
             set.tree.try_create_and_insert(e.last(), *e, GFP_KERNEL)?;
             set.disk += disk(e);
             set.blocks += e.len as u64;
+            set.delalloc += delalloc(e);
         }
         Ok(set)
     }
@@ -359,6 +371,16 @@ impl Extents {
         self.set.disk_len()
     }
 
+    /// The blocks of all the extents, delayed allocations included.
+    pub(crate) fn blocks(&self) -> u64 {
+        self.set.blocks
+    }
+
+    /// The blocks of the delayed allocations.
+    pub(crate) fn delalloc_blocks(&self) -> u64 {
+        self.set.delalloc
+    }
+
     /// The extents in file order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Extent> {
         self.set.iter()
@@ -416,6 +438,7 @@ impl Extents {
                 Some(r) if r.file_block == old.file_block && r.len == old.len => {
                     *e = r;
                     set.disk = set.disk + disk(&r) - disk(&old);
+                    set.delalloc = set.delalloc + delalloc(&r) - delalloc(&old);
                 }
                 Some(_) => {
                     // The callers replace pieces by pieces of the same blocks.
@@ -426,6 +449,7 @@ impl Extents {
                     drop(c.remove_current());
                     set.disk -= disk(&old);
                     set.blocks -= old.len as u64;
+                    set.delalloc -= delalloc(&old);
                 }
             }
         }
@@ -472,6 +496,7 @@ impl Extents {
         self.set.tree.insert(node.into_node(merged.last(), merged));
         self.set.disk += disk(&merged);
         self.set.blocks += e.len as u64;
+        self.set.delalloc += delalloc(&e);
         self.set.merge(merged.file_block, merged.end());
         if !e.is_delalloc() {
             // The records that changed are all in the extent `e` ended up in (merged with the

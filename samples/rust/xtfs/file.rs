@@ -33,7 +33,9 @@ use crate::alloc::Alloc;
 use crate::extents::{Extents, Lookup};
 use crate::format::{Extent, EXTENT_UNWRITTEN};
 use crate::journal::Handle;
+use crate::reserve;
 use crate::Xtfs;
+use core::sync::atomic::Ordering;
 use kernel::fs::{
     self, address_space,
     file::{Fallocate, FallocateMode, File},
@@ -59,6 +61,21 @@ pub(crate) fn check_no_size_change(inode: &INode<Xtfs>, change: &inode::AttrChan
     match change.size {
         Some(size) if size != inode.as_inode().size() => Err(EPERM),
         _ => Ok(()),
+    }
+}
+
+/// The extents a buffered write or write fault through a mapping of type `ty` is charged per
+/// block ([`reserve`](crate::reserve)), `new` if it made the mapping (a delayed allocation over
+/// a hole); 0 for no charge. A delayed allocation is charged once, when it is made: it keeps
+/// its charge until it is allocated or removed, however often its blocks are written.
+fn charge_per_block(flags: IterFlags, ty: MappingType, new: bool) -> u64 {
+    if !flags.contains(IterFlags::WRITE) || flags.contains(IterFlags::DIRECT) {
+        return 0;
+    }
+    match ty {
+        MappingType::Delalloc if new => reserve::DELALLOC_CHARGE,
+        MappingType::Unwritten if !flags.contains(IterFlags::ZERO) => reserve::UNWRITTEN_CHARGE,
+        _ => 0,
     }
 }
 
@@ -107,7 +124,7 @@ impl address_space::DirectWrite for XtfsMapper {
         if end > inode.as_inode().size() {
             lock.write_size(end)?;
         }
-        crate::store_inode_completed(inode, offset)
+        crate::store_inode_completed(inode, offset, false)
     }
 }
 
@@ -136,6 +153,36 @@ impl FileMap<'_> {
         }
     }
 
+    /// Charges the inode's tree reservation for a write through a mapping of type `ty` that
+    /// covers `blocks` blocks, `new` if the write made it ([`reserve`](crate::reserve)).
+    /// `ENOSPC` if the space is not there.
+    fn charge(
+        &self,
+        info: &mut crate::InodeInfo,
+        flags: IterFlags,
+        ty: MappingType,
+        new: bool,
+        blocks: u64,
+    ) -> Result {
+        let per_block = charge_per_block(flags, ty, new);
+        if per_block == 0 {
+            return Ok(());
+        }
+        let m = self.inode.super_block().data();
+        let inode = reserve::Inode {
+            disk: info.extents.disk_len() as u64,
+            // A new delayed allocation is not in the extents yet.
+            blocks: info.extents.blocks() + if new { blocks } else { 0 },
+            tree: info.tree.blocks(),
+        };
+        info.reserve.charge(
+            &mut m.alloc.lock(),
+            per_block.saturating_mul(blocks),
+            inode,
+            &m.sb,
+        )
+    }
+
     /// The mapping of file blocks `[block, end_block)` for direct I/O. Reads see holes,
     /// unwritten extents (C iomap reads both as zeroes) and blocks; a delayed allocation reads
     /// as a hole (its data, if any, is in the cache, which C iomap wrote back before the read).
@@ -157,7 +204,7 @@ impl FileMap<'_> {
             match info.extents.lookup(block) {
                 Lookup::Extent(e) if e.is_delalloc() => match h.as_deref() {
                     Some(h) => {
-                        allocate_delalloc(h, &mut info.extents, &e)?;
+                        allocate_delalloc(h, info, &e)?;
                         allocated = true;
                     }
                     None => {
@@ -195,7 +242,7 @@ impl FileMap<'_> {
     }
 
     /// Removes the delayed allocations within the bytes `range`, giving back their
-    /// reservation.
+    /// reservation and their charge of the tree reservation.
     fn punch_delalloc(inode: &INode<Xtfs>, range: FileRange) -> Result {
         let sb = inode.super_block();
         let m = sb.data();
@@ -204,12 +251,22 @@ impl FileMap<'_> {
         let end = (range.end() as u64).div_ceil(1 << bits);
         let mut info = inode.data().info.lock();
         let mut alloc = m.alloc.lock();
+        let mut removed = 0;
         info.extents.remove(
             start,
             end,
             |e| e.is_delalloc(),
-            |e| alloc.unreserve(e.len as u64),
-        )
+            |e| {
+                alloc.unreserve(e.len as u64);
+                removed += e.len as u64;
+            },
+        )?;
+        info.uncharge(
+            &mut alloc,
+            &m.sb,
+            reserve::DELALLOC_CHARGE.saturating_mul(removed),
+        );
+        Ok(())
     }
 }
 
@@ -263,12 +320,14 @@ impl IomapOps for FileMap<'_> {
         }
         let (ty, blocks, disk, new) = loop {
             break match info.extents.lookup(block) {
-                Lookup::Extent(e) => (
-                    mapping_type(&e),
-                    e.end().min(end_block) - block,
-                    (!e.is_delalloc()).then(|| e.disk_block + (block - e.file_block)),
-                    false,
-                ),
+                Lookup::Extent(e) => {
+                    let ty = mapping_type(&e);
+                    let blocks = e.end().min(end_block) - block;
+                    // (Pending blocks back the charge too: a commit would not help.)
+                    self.charge(&mut info, flags, ty, false, blocks)?;
+                    let disk = (!e.is_delalloc()).then(|| e.disk_block + (block - e.file_block));
+                    (ty, blocks, disk, false)
+                }
                 Lookup::Hole { end } if reserve => {
                     // A delayed allocation for the part of the hole the write covers (as much
                     // of it as there is space for: a write that fills the filesystem ends
@@ -308,7 +367,12 @@ impl IomapOps for FileMap<'_> {
                         // replaced, its blocks leaked.
                         info.extents.remove(block, block + n, |_| true, |_| {})?;
                     }
-                    if let Err(e) = info.extents.insert_delalloc(block, n as u32) {
+                    // The space its writeback and completion may need for the extent tree, then
+                    // the delayed allocation (nothing to undo in the tree if that fails).
+                    let charged = self.charge(&mut info, flags, MappingType::Delalloc, true, n);
+                    if let Err(e) =
+                        charged.and_then(|()| info.extents.insert_delalloc(block, n as u32))
+                    {
                         m.alloc.lock().unreserve(n);
                         return Err(e);
                     }
@@ -327,6 +391,13 @@ impl IomapOps for FileMap<'_> {
         if new {
             iomap.mark_new();
         }
+        if charge_per_block(flags, ty, new) > 0 {
+            // Until `end`: its folios may not be dirty before (see `store_inode`).
+            self.inode
+                .data()
+                .charged_writers
+                .fetch_add(1, Ordering::Relaxed);
+        }
         Ok(())
     }
 
@@ -334,6 +405,9 @@ impl IomapOps for FileMap<'_> {
     /// not use, except under dirty folios (see `write_delalloc_release`). A page fault's
     /// mapping is left alone: the fault holds `invalidate_lock` shared, and a failed fault
     /// leaves a reservation that truncation or eviction gives back.
+    ///
+    /// A write that charged the tree reservation (`begin`) ends here: its folios are dirty,
+    /// and the charge of the blocks it did not write goes.
     fn end(
         &mut self,
         pos: i64,
@@ -342,6 +416,34 @@ impl IomapOps for FileMap<'_> {
         flags: IterFlags,
         iomap: &mut Iomap,
     ) -> Result {
+        let new = iomap.flags().contains(IomapFlags::NEW);
+        let ty = iomap.mapping_type();
+        let per_block = ty.map_or(0, |ty| charge_per_block(flags, ty, new));
+        // A new delayed allocation's charge for the blocks it did not write goes with them
+        // (`punch_delalloc`, below).
+        if per_block > 0 && matches!(ty, Ok(MappingType::Unwritten)) {
+            let bits = self.inode.super_block().block_bits();
+            let start = pos.max(0) as u64;
+            let blocks_to = |bytes: u64| start.saturating_add(bytes).div_ceil(1 << bits);
+            let used = if written == 0 {
+                start >> bits
+            } else {
+                blocks_to(written)
+            };
+            let unused = blocks_to(len).saturating_sub(used);
+            if unused > 0 {
+                let m = self.inode.super_block().data();
+                let mut info = self.inode.data().info.lock();
+                info.uncharge(&mut m.alloc.lock(), &m.sb, per_block.saturating_mul(unused));
+            }
+        }
+        if per_block > 0 {
+            // Release: the dirtying before it is seen by whoever sees the count drop.
+            self.inode
+                .data()
+                .charged_writers
+                .fetch_sub(1, Ordering::Release);
+        }
         if !matches!(iomap.mapping_type(), Ok(MappingType::Delalloc))
             || !iomap.flags().contains(IomapFlags::NEW)
             || flags.contains(IterFlags::FAULT)
@@ -404,7 +506,7 @@ impl address_space::Writeback for XtfsMapper {
                         info = inode.data().info.lock();
                         continue;
                     };
-                    allocate_delalloc(h, &mut info.extents, &e)?;
+                    allocate_delalloc(h, &mut info, &e)?;
                 }
                 Lookup::Extent(e) => break Some(e),
                 Lookup::Hole { end } => {
@@ -423,7 +525,7 @@ impl address_space::Writeback for XtfsMapper {
         // The allocation recorded in the transaction that makes it: the blocks are the file's
         // (unwritten until the completion converts them) after a crash too.
         if let Some(mut h) = h.take() {
-            let stored = crate::store_locked(&mut h, inode, &mut info);
+            let stored = crate::store_allocated(&mut h, inode, &mut info);
             // The lock's guard first: it ends the no-reclaim scope it began inside the handle's.
             drop(info);
             h.finish(stored)?;
@@ -459,7 +561,9 @@ impl address_space::Writeback for XtfsMapper {
     }
 
     /// Converts the unwritten extents the I/O wrote to written, and marks the inode dirty so
-    /// that the extents are written back with it.
+    /// that the extents are written back with it. The tree blocks the store may need were
+    /// reserved when the data was dirtied, and the charge of the blocks the I/O wrote goes
+    /// ([`reserve`](crate::reserve)), also when it failed.
     ///
     /// The inode is written to the inode table here, not only marked dirty: writeback and
     /// `sync` write a dirty inode right after submitting its data, before this completion
@@ -472,12 +576,28 @@ impl address_space::Writeback for XtfsMapper {
         }
         if ioend.error.is_none() {
             control::pause(PausePoint::FsIoendConvert, inode.as_inode(), ioend.offset);
-            let bits = inode.super_block().block_bits();
-            let start = ioend.offset as u64 >> bits;
-            let end = (ioend.offset as u64 + ioend.size).div_ceil(1 << bits);
-            inode.data().info.lock().extents.convert(start, end)?;
         }
-        crate::store_inode_completed(inode, ioend.offset)
+        let bits = inode.super_block().block_bits();
+        let start = ioend.offset as u64 >> bits;
+        let end = (ioend.offset as u64)
+            .saturating_add(ioend.size)
+            .div_ceil(1 << bits)
+            .max(start);
+        {
+            let mut info = inode.data().info.lock();
+            if ioend.error.is_none() {
+                info.extents.convert(start, end)?;
+            }
+            // Held until the store settles the reservation.
+            info.reserve
+                .uncharge(reserve::CONVERTED.saturating_mul(end - start));
+            let io_end = ioend.offset.saturating_add(ioend.size as i64);
+            if info.reserve.charged() && crate::quiet(inode, ioend.offset, io_end) {
+                let delalloc = info.extents.delalloc_blocks();
+                info.reserve.quiet(delalloc);
+            }
+        }
+        crate::store_inode_completed(inode, ioend.offset, true)
     }
 }
 
@@ -555,20 +675,23 @@ fn remove_and_store(
 }
 
 /// Allocates blocks for (the start of) delayed allocation `e` out of its reservation, as an
-/// unwritten extent. If the extent cannot be recorded, the blocks are freed and reserved again:
-/// nothing changed.
-fn allocate_delalloc(h: &Handle<'_>, extents: &mut Extents, e: &Extent) -> Result {
+/// unwritten extent, and gives back their charge of the inode's tree reservation (the store
+/// that records them settles it). If the extent cannot be recorded, the blocks are freed and
+/// reserved again: nothing changed.
+fn allocate_delalloc(h: &Handle<'_>, info: &mut crate::InodeInfo, e: &Extent) -> Result {
     let sb = h.sb();
     let s = &sb.data().sb;
     let mut alloc = sb.data().alloc.lock();
     let (disk, got) = alloc.allocate_reserved(h, s, e.len as u64)?;
-    extents
+    info.extents
         .allocate(e.file_block, got as u32, disk)
         .inspect_err(|_| {
             // The bitmap blocks are in the transaction already (the allocation put them
             // there): freeing needs no memory and cannot fail.
             let _ = alloc.unallocate_reserved(h, s, disk, got);
-        })
+        })?;
+    info.reserve.uncharge(reserve::ALLOCATED * got);
+    Ok(())
 }
 
 /// Allocates up to `want` blocks of the caller's reservation for the file blocks from `block`
@@ -753,41 +876,22 @@ impl fs::file::Operations for RegFileOps {
     /// as XFS does: the folio at EOF may hold bytes past it (written through a shared mapping,
     /// or read from a block whose tail was never zeroed) that the larger size would expose.
     fn write_iter(inode: &INode<Xtfs>, kiocb: &mut Kiocb, from: &mut IovIter) -> Result<usize> {
-        let written = {
-            let lock = inode.as_inode().lock_exclusive();
-            crate::live(inode.super_block())?;
-            if fs::file::write_checks(kiocb, from, &lock)? == 0 {
-                return Ok(0);
-            }
-            let old_size = inode.as_inode().size();
-            if kiocb.pos() > old_size {
-                let invalidate = inode.as_inode().mapping().invalidate_lock_write();
-                let gap = FileRange::new(old_size, kiocb.pos())?;
-                zero::zero_range(&mut FileMap { inode }, &invalidate, inode.as_inode(), gap)?;
-            }
-            let direct = if kiocb.is_direct() {
-                // A range a page fault keeps mapped cannot be dropped from the cache: then
-                // the write goes through the cache instead (`ENOTBLK`), as in C filesystems.
-                match address_space::direct_write::<XtfsMapper>(inode, kiocb, from, &lock) {
-                    Err(e) if e == ENOTBLK => None,
-                    done => Some(done),
+        let mut flushed = false;
+        let written = loop {
+            match write_once(inode, kiocb, from) {
+                // Nothing written for want of space: the dirty data's reservations are worst
+                // cases ([`reserve`](crate::reserve)), writeback turns them into what it really
+                // needs. Once, without `i_rwsem`, as XFS does.
+                Err(e) if e == ENOSPC && !flushed && !kiocb.is_direct() => {
+                    flushed = inode.super_block().write_back_data();
+                    if !flushed {
+                        break Err(e);
+                    }
                 }
-            } else {
-                None
-            };
-            let written = match direct {
-                Some(done) => done,
-                None if rust_writes_enabled() => {
-                    buffered_write(&mut FileMap { inode }, kiocb, from, &lock)
-                }
-                None => address_space::c_buffered_write::<XtfsMapper>(inode, kiocb, from, &lock),
-            };
-            if inode.as_inode().size() != old_size {
-                inode.mark_dirty();
+                done => break done,
             }
-            written?
         };
-        fs::file::write_sync(kiocb, written)
+        fs::file::write_sync(kiocb, written?)
     }
 
     /// Write faults through `kernel::iomap`: a delayed allocation is reserved under the
@@ -881,6 +985,40 @@ impl fs::file::Operations for RegFileOps {
     fn seek_data_hole(inode: &INode<Xtfs>, offset: i64, data: bool) -> Result<i64> {
         address_space::seek_hole_data::<XtfsMapper>(inode, offset, data)
     }
+}
+
+/// One attempt of `write_iter`: the bytes written (0 if there was nothing to write).
+fn write_once(inode: &INode<Xtfs>, kiocb: &mut Kiocb, from: &mut IovIter) -> Result<usize> {
+    let lock = inode.as_inode().lock_exclusive();
+    crate::live(inode.super_block())?;
+    if fs::file::write_checks(kiocb, from, &lock)? == 0 {
+        return Ok(0);
+    }
+    let old_size = inode.as_inode().size();
+    if kiocb.pos() > old_size {
+        let invalidate = inode.as_inode().mapping().invalidate_lock_write();
+        let gap = FileRange::new(old_size, kiocb.pos())?;
+        zero::zero_range(&mut FileMap { inode }, &invalidate, inode.as_inode(), gap)?;
+    }
+    let direct = if kiocb.is_direct() {
+        // A range a page fault keeps mapped cannot be dropped from the cache: then the write
+        // goes through the cache instead (`ENOTBLK`), as in C filesystems.
+        match address_space::direct_write::<XtfsMapper>(inode, kiocb, from, &lock) {
+            Err(e) if e == ENOTBLK => None,
+            done => Some(done),
+        }
+    } else {
+        None
+    };
+    let written = match direct {
+        Some(done) => done,
+        None if rust_writes_enabled() => buffered_write(&mut FileMap { inode }, kiocb, from, &lock),
+        None => address_space::c_buffered_write::<XtfsMapper>(inode, kiocb, from, &lock),
+    };
+    if inode.as_inode().size() != old_size {
+        inode.mark_dirty();
+    }
+    written
 }
 
 /// Reserves up to `n` blocks for delayed allocation ([`Alloc::reserve_up_to`]). Blocks freed in

@@ -605,6 +605,17 @@ impl<'a> Handle<'a> {
         self.sb
     }
 
+    /// Blocks the handle can still add to the running transaction without outgrowing the log,
+    /// leaving the other open handles their credits: at least [`HANDLE_CREDITS`] less what it
+    /// added. An operation that may need more asks first, so that it can fail with `ENOSPC`
+    /// (and nothing changed) rather than shut the filesystem down.
+    pub(crate) fn room(&self) -> usize {
+        let j = self.journal;
+        let st = j.state.lock();
+        j.capacity
+            .saturating_sub(st.running.len() + st.open.saturating_sub(1) * HANDLE_CREDITS)
+    }
+
     /// Whether something was written or forgotten through the handle.
     pub(crate) fn wrote(&self) -> bool {
         self.wrote.get()

@@ -541,6 +541,16 @@ impl DiskTree {
 }
 
 impl Plan {
+    /// The tree blocks the plan writes.
+    pub(crate) fn writes(&self) -> usize {
+        self.leaves.len() + self.nodes.iter().count()
+    }
+
+    /// The tree blocks the plan frees.
+    pub(crate) fn freed(&self) -> usize {
+        self.freed.len()
+    }
+
     /// The blocks the plan needs allocated.
     pub(crate) fn new_blocks(&self) -> u64 {
         self.new_blocks

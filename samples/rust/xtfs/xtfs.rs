@@ -15,7 +15,7 @@
 //! `fsync`, `sync`, `syncfs`, a freeze and the unmount commit: after a crash, the mount replays
 //! the last committed transaction, and the disk holds whole operations.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::c_str;
 use kernel::fs::reclaim::NoFsMutex;
 use kernel::fs::{
@@ -35,12 +35,14 @@ mod format;
 mod journal;
 mod layout;
 mod orphan;
+mod reserve;
 mod tree;
 use alloc::Alloc;
 use extents::{ExtentSet, Extents, Published};
 use format::{corrupt, Extent, RawInode, Super};
 use journal::{Handle, Journal};
 use orphan::Orphans;
+use reserve::TreeReserve;
 use tree::DiskTree;
 
 module! {
@@ -102,6 +104,27 @@ struct InodeInfo {
     /// The last store failed: the inode is dirty again, and eviction stores it once more
     /// (writeback retries no inode being evicted).
     store_failed: bool,
+    /// The tree blocks reserved for writeback and I/O completions.
+    reserve: TreeReserve,
+}
+
+impl InodeInfo {
+    /// What the tree reservation is measured against ([`reserve`]) as things are.
+    fn reserve_inode(&self) -> reserve::Inode {
+        reserve::Inode {
+            disk: self.extents.disk_len() as u64,
+            blocks: self.extents.blocks(),
+            tree: self.tree.blocks(),
+        }
+    }
+
+    /// Gives back `extents` of the tree reservation's charge, and the blocks that it no longer
+    /// needs.
+    pub(crate) fn uncharge(&mut self, alloc: &mut Alloc, s: &Super, extents: u64) {
+        self.reserve.uncharge(extents);
+        let inode = self.reserve_inode();
+        self.reserve.settle(alloc, inode, s);
+    }
 }
 
 #[pin_data]
@@ -112,6 +135,9 @@ struct InodeData {
     /// The extents' generation and the blocks the inode holds (data, delayed allocations and
     /// extent tree nodes), which `iomap_valid` and `stat` read without the extent lock.
     published: Arc<Published>,
+    /// Buffered writes and write faults that charged `info.reserve` and have not ended: their
+    /// folios may not be dirty yet. Raised under the extent lock, lowered without it.
+    charged_writers: AtomicU32,
 }
 
 #[vtable]
@@ -129,8 +155,10 @@ impl fs::FileSystem for Xtfs {
                 tree: DiskTree::new(),
                 generation: 0,
                 store_failed: false,
+                reserve: TreeReserve::default(),
             }, "xtfs_inode_info")),
             published: published?,
+            charged_writers: AtomicU32::new(0),
         }? Error)
     }
 
@@ -258,7 +286,9 @@ impl fs::FileSystem for Xtfs {
                     shut_down(sb, EIO);
                 }
                 failed = !delete;
-            } else if let Err(e) = store_records(h, ino, &inode.attrs(), &mut info, |_| Ok(())) {
+            } else if let Err(e) =
+                store_records(h, ino, &inode.attrs(), &mut info, false, |_| Ok(()))
+            {
                 pr_err!("inode {}: could not be stored\n", ino);
                 // Half stored (the tree without the inode): no commit may take it.
                 if h.wrote() {
@@ -269,6 +299,7 @@ impl fs::FileSystem for Xtfs {
             failed = inode.nlink() == 0;
         }
         let mut alloc = m.alloc.lock();
+        info.reserve.release_all(&mut alloc);
         if delete {
             alloc.free_inode(ino);
         }
@@ -431,16 +462,39 @@ pub(crate) fn write_back_and_flush(sb: &SuperBlock<Xtfs>) -> Result {
 
 /// Stores inode `inode` and its extent tree, in a transaction of its own. Delayed allocations
 /// are not on disk.
+///
+/// This is where writeback and `fsync` leave an inode once its data is written: if it is
+/// quiet, what its reservation for writeback still holds goes back ([`reserve`]).
 fn store_inode(inode: &INode<Xtfs>) -> Result {
     let sb = inode.super_block();
     let mut h = sb.data().journal.start(sb)?;
-    let stored = store_inode_locked(&mut h, inode, &mut inode.data().info.lock(), None);
+    let mut info = inode.data().info.lock();
+    if info.reserve.charged() && quiet(inode, 0, 0) {
+        let delalloc = info.extents.delalloc_blocks();
+        info.reserve.quiet(delalloc);
+    }
+    let stored = store_inode_locked(&mut h, inode, &mut info, None, false);
+    drop(info);
     h.finish(stored)
+}
+
+/// Whether `inode` is quiet ([`reserve`]): no charged write between its mapping and its end,
+/// no dirty folio, and none under writeback or locked outside the bytes `[start, end)`, whose
+/// writeback is completing. To be called with the extent lock held, under which writes charge.
+pub(crate) fn quiet(inode: &INode<Xtfs>, start: i64, end: i64) -> bool {
+    let mapping = inode.as_inode().mapping();
+    // Acquire: pairs with the release of a write's end, which follows its folios' dirtying.
+    // Cheapest first; writeback completes in file order, so the folios after `end` are the
+    // likelier to be busy (a walk of the cache stops at the first busy folio).
+    inode.data().charged_writers.load(Ordering::Acquire) == 0
+        && !mapping.has_dirty()
+        && !mapping.range_needs_writeback(end, i64::MAX)
+        && !mapping.range_needs_writeback(0, start)
 }
 
 /// [`store_inode`] in the transaction of `h`.
 pub(crate) fn store(h: &mut Handle<'_>, inode: &INode<Xtfs>) -> Result {
-    store_inode_locked(h, inode, &mut inode.data().info.lock(), None)
+    store_inode_locked(h, inode, &mut inode.data().info.lock(), None, false)
 }
 
 /// [`store`], with the inode's extent lock held (`info`).
@@ -449,17 +503,46 @@ pub(crate) fn store_locked(
     inode: &INode<Xtfs>,
     info: &mut InodeInfo,
 ) -> Result {
-    store_inode_locked(h, inode, info, None)
+    store_inode_locked(h, inode, info, None, false)
+}
+
+/// [`store_locked`] for writeback's allocation of delayed allocations, which may take the
+/// tree blocks its writes reserved ([`reserve`]).
+pub(crate) fn store_allocated(
+    h: &mut Handle<'_>,
+    inode: &INode<Xtfs>,
+    info: &mut InodeInfo,
+) -> Result {
+    store_inode_locked(h, inode, info, None, true)
 }
 
 /// [`store_inode`] at the completion of a write at file offset `pos`, which converted
 /// unwritten extents: the `fs_store_extents` pause point can stop it between the tree's nodes
-/// and the inode.
-fn store_inode_completed(inode: &INode<Xtfs>, pos: i64) -> Result {
+/// and the inode. With `charged` (writeback), the tree blocks the writes reserved may be taken
+/// ([`reserve`]).
+///
+/// A store that does not fit in what is left of the running transaction fails with `ENOSPC`
+/// before it writes anything: the transaction is committed, and the store tried once more in
+/// the next one. (No handle is held while the completion waits for the commit, and no task
+/// waits for this completion with a handle open: writeback and truncation wait for folios'
+/// writeback before they start one.)
+fn store_inode_completed(inode: &INode<Xtfs>, pos: i64, charged: bool) -> Result {
     let sb = inode.super_block();
-    let mut h = sb.data().journal.start(sb)?;
-    let stored = store_inode_locked(&mut h, inode, &mut inode.data().info.lock(), Some(pos));
-    h.finish(stored)
+    let m = sb.data();
+    let mut retried = false;
+    loop {
+        let mut h = m.journal.start(sb)?;
+        let mut info = inode.data().info.lock();
+        let stored = store_inode_locked(&mut h, inode, &mut info, Some(pos), charged);
+        drop(info);
+        if matches!(stored, Err(e) if e == ENOSPC) && !h.wrote() && !retried {
+            h.finish(Ok(()))?;
+            m.journal.commit(sb, None)?;
+            retried = true;
+            continue;
+        }
+        return h.finish(stored);
+    }
 }
 
 /// [`store_inode`] in the transaction of `h`, with the inode's extent lock held (`info`), for
@@ -473,6 +556,7 @@ fn store_inode_locked(
     inode: &INode<Xtfs>,
     info: &mut InodeInfo,
     completed: Option<i64>,
+    charged: bool,
 ) -> Result {
     let between = |h: &mut Handle<'_>| {
         let Some(pos) = completed else {
@@ -486,7 +570,14 @@ fn store_inode_locked(
             h.split(pause)
         }
     };
-    let ret = store_records(h, inode.ino() as u32, &inode.attrs(), info, between);
+    let ret = store_records(
+        h,
+        inode.ino() as u32,
+        &inode.attrs(),
+        info,
+        charged,
+        between,
+    );
     // A shut down filesystem stores nothing any more: nobody need try again.
     info.store_failed = ret.is_err() && live(inode.super_block()).is_ok();
     if info.store_failed {
@@ -503,13 +594,17 @@ fn store_inode_locked(
 /// Up to [`format::INLINE_EXTENTS`] extents go in the inode, and a tree the inode had is freed.
 /// More go in the extent tree: built whole when the inode had none, else changed where its
 /// extents changed since the last store ([`tree::DiskTree::plan`]). The blocks the tree needs
-/// are allocated before anything is written, and those it no longer needs freed after the
-/// inode is.
+/// are allocated before anything is written (from the inode's reservation first: see
+/// [`reserve`]), and those it no longer needs freed after the inode is. When the change needs
+/// more blocks than there are, the tree is built whole, packed, in its old blocks and as few
+/// new ones as it needs: no more than the reservation holds. Then the reservation is set to
+/// what is still charged.
 fn store_records<'a>(
     h: &mut Handle<'a>,
     ino: u32,
     a: &inode::Attrs,
     info: &mut InodeInfo,
+    charged: bool,
     between: impl FnOnce(&mut Handle<'a>) -> Result,
 ) -> Result {
     let sb = h.sb();
@@ -548,8 +643,27 @@ fn store_records<'a>(
     } else {
         None
     };
-    let (new_tree, freed) = if let Some(mut plan) = plan {
-        let blocks = allocate_nodes(h, m, plan.new_blocks())?;
+    // What a store writes to the transaction at most: its tree blocks, the inode, and a
+    // bitmap block for each block it allocates or frees. One that does not fit in what is
+    // left of the running transaction fails with `ENOSPC` before it changes anything.
+    let fits = |tree: usize, allocated: u64, freed: usize| {
+        if h.room() < tree + 1 + allocated as usize + freed {
+            return Err(ENOSPC);
+        }
+        Ok(())
+    };
+    let plan = match plan {
+        Some(plan) => match fits(plan.writes(), plan.new_blocks(), plan.freed())
+            .and_then(|()| allocate_nodes(h, m, plan.new_blocks(), &mut info.reserve, charged))
+        {
+            Ok(blocks) => Some((plan, blocks)),
+            // Packed, in the blocks it has, the tree needs fewer.
+            Err(e) if e == ENOSPC => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let (new_tree, freed) = if let Some((mut plan, blocks)) = plan {
         plan.assign(&blocks)?;
         let generation = info.generation;
         plan.write(
@@ -567,19 +681,29 @@ fn store_records<'a>(
         let freed = plan.take_freed();
         (Either::Right(plan), freed)
     } else {
-        // In the inode, or a tree built whole; the tree the inode had is freed.
+        // In the inode, or a tree built whole in the blocks the inode's tree has and new ones;
+        // the old blocks it does not need are freed.
         let mut on_disk = KVVec::with_capacity(n, GFP_KERNEL)?;
         for e in info.extents.on_disk() {
             on_disk.push(*e, GFP_KERNEL)?;
         }
         let shape = format::TreeShape::new(n as u64, bs).ok_or(EFBIG)?;
-        let mut freed = KVec::with_capacity(info.tree.blocks() as usize, GFP_KERNEL)?;
+        let mut old = KVec::with_capacity(info.tree.blocks() as usize, GFP_KERNEL)?;
         info.tree.for_each_block(|b| {
             // Within the capacity reserved above.
-            let _ = freed.push(b, GFP_NOWAIT);
+            let _ = old.push(b, GFP_NOWAIT);
         });
+        let total = shape.total() as usize;
+        let reused = old.len().min(total);
+        let mut blocks = KVec::with_capacity(total, GFP_KERNEL)?;
+        blocks.extend_from_slice(&old[..reused], GFP_KERNEL)?;
+        let mut freed = KVec::with_capacity(old.len() - reused, GFP_KERNEL)?;
+        freed.extend_from_slice(&old[reused..], GFP_KERNEL)?;
         let built = tree::DiskTree::built(&shape, &on_disk)?;
-        let blocks = allocate_nodes(h, m, shape.total())?;
+        fits(total, (total - reused) as u64, freed.len())?;
+        let new = allocate_nodes(h, m, (total - reused) as u64, &mut info.reserve, charged)?;
+        // Within the capacity reserved above.
+        blocks.extend_from_slice(&new, GFP_NOWAIT)?;
         let built = built.assign(&blocks)?;
         let tree = format::TreeData {
             extents: &on_disk,
@@ -612,42 +736,57 @@ fn store_records<'a>(
         Either::Right(plan) => info.tree.apply(plan),
     }
     info.extents.stored();
-    let blocks = info.tree.blocks() as usize;
-    info.extents.set_node_blocks(blocks);
-    free_nodes(h, m, &freed)
+    let blocks = info.tree.blocks();
+    info.extents.set_node_blocks(blocks as usize);
+    let mut alloc = m.alloc.lock();
+    let mut result = Ok(());
+    for &b in freed.iter() {
+        result = result.and(alloc.free_metadata(h, s, b, 1));
+    }
+    let stored = info.reserve_inode();
+    info.reserve.settle(&mut alloc, stored, s);
+    result
 }
 
-/// Allocates `n` blocks for extent tree nodes: all of them, or none (`ENOSPC`).
-fn allocate_nodes(h: &Handle<'_>, m: &Mount, n: u64) -> Result<KVec<u64>> {
+/// Allocates `n` blocks for extent tree nodes, with `charged` from `reserve` first: all of
+/// them, or none (`ENOSPC`, and the reservation is as it was). A store that was not charged
+/// (one of a system call, or of a direct write's completion) leaves the reservation to the
+/// writeback and completions it is for.
+fn allocate_nodes(
+    h: &Handle<'_>,
+    m: &Mount,
+    n: u64,
+    reserve: &mut TreeReserve,
+    charged: bool,
+) -> Result<KVec<u64>> {
     let mut blocks = KVec::with_capacity(n as usize, GFP_KERNEL)?;
     if n == 0 {
         return Ok(blocks);
     }
     let mut alloc = m.alloc.lock();
-    alloc.room_for(0, n)?;
-    for _ in 0..n {
-        match alloc.allocate_metadata(h, &m.sb) {
+    let taken = if charged {
+        reserve.take(&mut alloc, n)
+    } else {
+        0
+    };
+    let mut result = alloc.room_for(0, n);
+    while result.is_ok() && (blocks.len() as u64) < n {
+        result = alloc.allocate_metadata(h, &m.sb).and_then(|b| {
             // Within the capacity reserved above.
-            Ok(b) => blocks.push(b, GFP_NOWAIT)?,
-            Err(e) => {
-                for &b in blocks.iter() {
-                    let _ = alloc.free_metadata(h, &m.sb, b, 1);
-                }
-                return Err(e);
-            }
+            blocks.push(b, GFP_NOWAIT).map_err(|e| {
+                let _ = alloc.free_metadata(h, &m.sb, b, 1);
+                e.into()
+            })
+        });
+    }
+    if let Err(e) = result {
+        for &b in blocks.iter() {
+            let _ = alloc.free_metadata(h, &m.sb, b, 1);
         }
+        reserve.put_back(&mut alloc, taken);
+        return Err(e);
     }
     Ok(blocks)
-}
-
-/// Frees extent tree nodes `blocks`; the first error, after trying them all.
-fn free_nodes(h: &Handle<'_>, m: &Mount, blocks: &[u64]) -> Result {
-    let mut alloc = m.alloc.lock();
-    let mut freed = Ok(());
-    for &b in blocks {
-        freed = freed.and(alloc.free_metadata(h, &m.sb, b, 1));
-    }
-    freed
 }
 
 /// Reads the extents of inode `ino` from the inode and the nodes of its extent tree, checking

@@ -12,7 +12,8 @@
 # touches.
 #
 # cleanup_after LANE TEST_DEV SCRATCH_DEV [all]: take away what is not in
-# the snapshot and belongs to LANE, and print one line per thing taken away.
+# the snapshot and belongs to LANE, and print one line per thing taken away
+# (with "all", set the library's switches back as well).
 # What belongs to a lane: mounts on the lane's directories (not the lanes'
 # reference tmpfs themselves, which live from test to test) or of its disks,
 # device-mapper devices over its disks, loop devices over files in its
@@ -40,7 +41,24 @@ cleanup_processes() {
 	echo "cleanup: killed processes the test left running: $left"
 }
 
+# The library's debugfs switches (yes-or-no files, such as the write path and
+# the fixes) as they were before any test: a test that ran alone gets them
+# back after it, as a failed test may not have set them back itself.
+CLEANUP_KNOB_DIR=/sys/kernel/debug/iomap_rs
+CLEANUP_KNOBS=
+
+# _cleanup_switches: "FILE VALUE" for each switch of $CLEANUP_KNOB_DIR.
+_cleanup_switches() {
+	local f v
+	for f in "$CLEANUP_KNOB_DIR"/*; do
+		[ -f "$f" ] || continue
+		v=$(cat "$f" 2>/dev/null) || continue
+		case $v in Y | N) echo "$f $v" ;; esac
+	done
+}
+
 cleanup_snapshot() {
+	CLEANUP_KNOBS=$(_cleanup_switches)
 	CLEANUP_MOUNTS=$(findmnt -rn -o ID)
 	CLEANUP_DM=$(dmsetup ls 2>/dev/null | cut -f1)
 	CLEANUP_LOOPS=$(losetup -n -O NAME 2>/dev/null)
@@ -70,7 +88,7 @@ _cleanup_under() {
 
 cleanup_after() {
 	local lane=$1 tdev=$2 sdev=$3 all=${4:-}
-	local dirs name deps loop back target source pattern
+	local dirs name deps loop back target source pattern file value
 	local devs=("$tdev" "$sdev") dms=() loops=() mounts=()
 	read -ra dirs <<<"$(cleanup_lane_dirs "$lane")"
 	# Loop devices over files in the lane's directories, device-mapper
@@ -130,5 +148,17 @@ cleanup_after() {
 			echo "cleanup: could not detach loop device $loop"
 		fi
 	done
+	# The switches, after a test that ran alone (tests in lanes may be
+	# using them).
+	[ -n "$all" ] || return 0
+	while read -r file value; do
+		[ -n "$file" ] || continue
+		[ "$(cat "$file" 2>/dev/null)" = "$value" ] && continue
+		if echo "$value" >"$file" 2>/dev/null; then
+			echo "cleanup: set ${file##*/} back to $value"
+		else
+			echo "cleanup: could not set ${file##*/} back to $value"
+		fi
+	done <<<"$CLEANUP_KNOBS"
 	return 0
 }
