@@ -430,7 +430,16 @@ impl IomapOps for FileMap<'_> {
             } else {
                 blocks_to(written)
             };
-            let unused = blocks_to(len).saturating_sub(used);
+            // What `begin` charged: the mapping's blocks within the request (the iterator
+            // passes the request itself when it refuses a mapping).
+            let mapped = iomap
+                .range()
+                .map_or(0, |r| (r.end().saturating_sub(pos).max(0) as u64).min(len));
+            let unused = if mapped == 0 {
+                0
+            } else {
+                blocks_to(mapped).saturating_sub(used)
+            };
             if unused > 0 {
                 let m = self.inode.super_block().data();
                 let mut info = self.inode.data().info.lock();

@@ -605,15 +605,14 @@ impl<'a> Handle<'a> {
         self.sb
     }
 
-    /// Blocks the handle can still add to the running transaction without outgrowing the log,
-    /// leaving the other open handles their credits: at least [`HANDLE_CREDITS`] less what it
-    /// added. An operation that may need more asks first, so that it can fail with `ENOSPC`
-    /// (and nothing changed) rather than shut the filesystem down.
+    /// Blocks that can still be added to the running transaction before it outgrows the log
+    /// (the other open handles may take some of them). An operation that may need many asks
+    /// first, so that it can fail with `ENOSPC` (and nothing changed) rather than shut the
+    /// filesystem down.
     pub(crate) fn room(&self) -> usize {
         let j = self.journal;
         let st = j.state.lock();
-        j.capacity
-            .saturating_sub(st.running.len() + st.open.saturating_sub(1) * HANDLE_CREDITS)
+        j.capacity.saturating_sub(st.running.len())
     }
 
     /// Whether something was written or forgotten through the handle.

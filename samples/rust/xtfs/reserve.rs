@@ -41,9 +41,9 @@
 //! leave the reservation short of what the charge needs: the shortfall is reserved even when
 //! the blocks are not there, so that the next reservation fails rather than a completion.
 //!
-//! A store also needs room in the running transaction: one that does not fit fails with
-//! `ENOSPC` before it changes anything, and a completion's then commits the transaction and
-//! tries again (`store_inode_completed`).
+//! A store also needs room in the running transaction: one that is the first change of its
+//! handle and does not fit fails with `ENOSPC` before it changes anything, and a completion's
+//! then commits the transaction and tries again (`store_inode_completed`).
 //!
 //! The charges are worst cases: a `write` that finds no space for its data or its charge writes
 //! back the filesystem's dirty data, turning their charges into what writeback really needed,

@@ -644,23 +644,29 @@ fn store_records<'a>(
         None
     };
     // What a store writes to the transaction at most: its tree blocks, the inode, and a
-    // bitmap block for each block it allocates or frees. One that does not fit in what is
-    // left of the running transaction fails with `ENOSPC` before it changes anything.
+    // bitmap block for each block it allocates or frees. One that is the first change of its
+    // handle and cannot fit in what is left of the running transaction fails with `ENOSPC`
+    // before it changes anything, rather than outgrow the log (a completion's then commits
+    // and tries again). After other changes of its handle, nothing would be gained: its
+    // operation would fail halfway all the same.
+    let first = !h.wrote();
     let fits = |tree: usize, allocated: u64, freed: usize| {
-        if h.room() < tree + 1 + allocated as usize + freed {
+        if first && h.room() < tree + 1 + allocated as usize + freed {
             return Err(ENOSPC);
         }
         Ok(())
     };
     let plan = match plan {
-        Some(plan) => match fits(plan.writes(), plan.new_blocks(), plan.freed())
-            .and_then(|()| allocate_nodes(h, m, plan.new_blocks(), &mut info.reserve, charged))
-        {
-            Ok(blocks) => Some((plan, blocks)),
-            // Packed, in the blocks it has, the tree needs fewer.
-            Err(e) if e == ENOSPC => None,
-            Err(e) => return Err(e),
-        },
+        Some(plan) => {
+            // A packed tree writes more.
+            fits(plan.writes(), plan.new_blocks(), plan.freed())?;
+            match allocate_nodes(h, m, plan.new_blocks(), &mut info.reserve, charged) {
+                Ok(blocks) => Some((plan, blocks)),
+                // Packed, in the blocks it has, the tree needs fewer.
+                Err(e) if e == ENOSPC => None,
+                Err(e) => return Err(e),
+            }
+        }
         None => None,
     };
     let (new_tree, freed) = if let Some((mut plan, blocks)) = plan {

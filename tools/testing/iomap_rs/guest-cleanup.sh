@@ -41,19 +41,21 @@ cleanup_processes() {
 	echo "cleanup: killed processes the test left running: $left"
 }
 
-# The library's debugfs switches (yes-or-no files, such as the write path and
-# the fixes) as they were before any test: a test that ran alone gets them
-# back after it, as a failed test may not have set them back itself.
+# The library's debugfs switches (fs/iomap_rs/iomap_rs_control.c: the write
+# path, the fixes, the validation delay) as they were before any test: a
+# test that ran alone gets them back after it, as a failed test may not have
+# set them back itself. Only these files are read: reading some others runs
+# something (bench_release).
 CLEANUP_KNOB_DIR=/sys/kernel/debug/iomap_rs
+CLEANUP_KNOB_NAMES="enabled skip_validation validate_delay_ms release_punch_all fs_skip_mkwrite_recheck fs_skip_fsync_serialize"
 CLEANUP_KNOBS=
 
-# _cleanup_switches: "FILE VALUE" for each switch of $CLEANUP_KNOB_DIR.
+# _cleanup_switches: "FILE VALUE" for each switch.
 _cleanup_switches() {
-	local f v
-	for f in "$CLEANUP_KNOB_DIR"/*; do
-		[ -f "$f" ] || continue
-		v=$(cat "$f" 2>/dev/null) || continue
-		case $v in Y | N) echo "$f $v" ;; esac
+	local name v
+	for name in $CLEANUP_KNOB_NAMES; do
+		v=$(cat "$CLEANUP_KNOB_DIR/$name" 2>/dev/null) || continue
+		echo "$CLEANUP_KNOB_DIR/$name $v"
 	done
 }
 

@@ -86,6 +86,21 @@ unmount_scratch() {
 	umount "$SCRATCH_MNT" || fail "umount $SCRATCH_MNT failed"
 }
 
+# umount_settled MNT: umount MNT, tried again for up to 5 s while it is busy
+# (a reference another lane's test holds for an instant); if it stays busy,
+# prints who uses it and fails (returns 1).
+umount_settled() {
+	local i
+	for i in $(seq 1 25); do
+		umount "$1" 2>/dev/null && return 0
+		is_mounted "$1" || return 1
+		sleep 0.2
+	done
+	umount "$1" && return 0
+	echo "still busy after 5 s: $(fuser -vm "$1" 2>&1 | tail -n +2 | head -n 5 | tr '\n' ' ')"
+	return 1
+}
+
 # Unmount and check the scratch filesystem; a repair finding is a failure.
 check_scratch_xfs() {
 	is_mounted "$SCRATCH_MNT" && unmount_scratch

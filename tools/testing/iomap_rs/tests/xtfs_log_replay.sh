@@ -102,7 +102,7 @@ check_point() {
 		{ mkdir -p "$mnt/after" && echo "$p" >"$mnt/after/$p" && rm -rf "$mnt/chaos" && sync; } 2>"$RESULT_DIR/rw.log" ||
 			{ echo "$at: changing the replayed filesystem: $(head -n 3 "$RESULT_DIR/rw.log")"; ok=0; }
 	fi
-	umount "$mnt" || { echo "$at: umount failed"; return 1; }
+	umount_settled "$mnt" || { echo "$at: umount failed"; return 1; }
 	[ "$ok" = 1 ] || return 1
 	echo "$checked" >>"$RESULT_DIR/verified"
 	[ "$opts" = ro ] || echo "$n $checked" >"$RESULT_DIR/verified-all"
