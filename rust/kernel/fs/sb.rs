@@ -626,7 +626,8 @@ impl<T: FileSystem> SuperBlock<T> {
         let sb = self.as_raw();
         // SAFETY: The superblock is alive (type invariant), and `s_umount` is initialised
         // with it.
-        if unsafe { bindings::down_read_trylock(core::ptr::addr_of_mut!((*sb).s_umount)) } == 0 {
+        let taken = unsafe { bindings::down_read_trylock(core::ptr::addr_of_mut!((*sb).s_umount)) };
+        if taken == 0 {
             return false;
         }
         // SAFETY: `s_umount` is held for reading, as `sync_inodes_sb()` requires, which keeps

@@ -175,12 +175,10 @@ impl FileMap<'_> {
             blocks: info.extents.blocks() + if new { blocks } else { 0 },
             tree: info.tree.blocks(),
         };
-        info.reserve.charge(
-            &mut m.alloc.lock(),
-            per_block.saturating_mul(blocks),
-            inode,
-            &m.sb,
-        )
+        info.reserve
+            .charge(per_block.saturating_mul(blocks), inode, &m.sb, |n| {
+                m.alloc.lock().reserve_metadata(n)
+            })
     }
 
     /// The mapping of file blocks `[block, end_block)` for direct I/O. Reads see holes,

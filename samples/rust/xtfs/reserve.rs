@@ -110,20 +110,20 @@ impl Inode {
 
 impl TreeReserve {
     /// Charges `extents` more for `inode` (its blocks counting those the charge is for),
-    /// reserving the blocks that needs in `alloc` (from the space kept back for metadata too:
-    /// writes into preallocated space go on when data cannot): `ENOSPC` if they are not
-    /// there, and nothing changes.
+    /// reserving the blocks more that needs through `reserve` (the allocator's
+    /// [`Alloc::reserve_metadata`], called only then: most charges need none): its error
+    /// (`ENOSPC`), and nothing changes, if they are not there.
     pub(crate) fn charge(
         &mut self,
-        alloc: &mut Alloc,
         extents: u64,
         inode: Inode,
         s: &Super,
+        reserve: impl FnOnce(u64) -> Result,
     ) -> Result {
         let charge = self.charge.saturating_add(extents);
         let need = inode.need(charge, s.block_size())?;
         if need > self.held {
-            alloc.reserve_metadata(need - self.held)?;
+            reserve(need - self.held)?;
             self.held = need;
         }
         self.charge = charge;
