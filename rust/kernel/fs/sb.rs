@@ -69,6 +69,18 @@ impl Metadata {
         unsafe { u32::from((*self.as_ptr()).s_blocksize_bits) }
     }
 
+    /// The superblock's name for log messages (`s_id`): its block device's, such as `vdb` or
+    /// `dm-3`, which C filesystems print first (`XFS (vdb): ...`), so that the messages of two
+    /// mounts can be told apart.
+    pub fn id(&self) -> &CStr {
+        // SAFETY: The superblock is alive (type invariant). `setup_bdev_super()` writes `s_id`
+        // with `snprintf()`, so NUL-terminated within the array, before `fill_super` runs, so
+        // before any `Metadata` exists. After that, `fs.h` lets only the filesystem itself
+        // change it, and `kernel::fs` gives a filesystem no means to: it stays as it is for as
+        // long as the superblock, so for as long as `self` is borrowed.
+        unsafe { CStr::from_char_ptr((*self.as_ptr()).s_id.as_ptr()) }
+    }
+
     /// The size of the block device in bytes.
     pub fn device_bytes(&self) -> u64 {
         // SAFETY: `s_bdev` is valid (type invariant).

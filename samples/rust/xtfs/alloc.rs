@@ -255,7 +255,9 @@ impl Alloc {
             return Err(EUCLEAN);
         }
         if let Some(b) = (start..end).find(|&b| test(&self.bitmap, b) == on) {
-            pr_err!(
+            sb_log!(
+                pr_err,
+                h.sb(),
                 "block {} is already {}\n",
                 b,
                 if on { "in use" } else { "free" }

@@ -559,7 +559,12 @@ impl address_space::Writeback for XtfsMapper {
     /// truncated or evicted.)
     fn discard_folio(inode: &INode<Xtfs>, range: FileRange) {
         if FileMap::punch_delalloc(inode, range).is_err() {
-            pr_warn!("inode {}: a reservation outlives lost data\n", inode.ino());
+            sb_log!(
+                pr_warn,
+                inode.super_block(),
+                "inode {}: a reservation outlives lost data\n",
+                inode.ino()
+            );
         }
     }
 

@@ -261,7 +261,9 @@ impl Journal {
         }
         if !crc != h.crc {
             if count > 0 {
-                pr_info!(
+                sb_log!(
+                    pr_info,
+                    sb,
                     "journal: transaction {} was torn while it was written: the one before it \
                      is on disk\n",
                     h.seq
@@ -276,7 +278,9 @@ impl Journal {
             ));
         }
         if count > 0 {
-            pr_info!(
+            sb_log!(
+                pr_info,
+                sb,
                 "journal: replaying transaction {} ({} blocks)\n",
                 h.seq,
                 count
@@ -402,7 +406,7 @@ impl Journal {
         let mut st = self.state.lock();
         if st.holds(pid) {
             // It would wait for its own handle.
-            pr_err!("journal: commit with a handle open\n");
+            sb_log!(pr_err, sb, "journal: commit with a handle open\n");
             return Err(EINVAL);
         }
         while st.commit_running {
@@ -626,7 +630,12 @@ impl<'a> Handle<'a> {
     pub(crate) fn finish<T>(self, result: Result<T>) -> Result<T> {
         match result {
             Err(e) if self.wrote.get() => {
-                pr_err!("an operation failed halfway (error {})\n", e.to_errno());
+                sb_log!(
+                    pr_err,
+                    self.sb,
+                    "an operation failed halfway (error {})\n",
+                    e.to_errno()
+                );
                 Err(crate::shut_down(self.sb, e))
             }
             result => result,
@@ -660,7 +669,9 @@ impl<'a> Handle<'a> {
             }
             if found.is_none() && st.running.len() >= j.capacity {
                 drop(st);
-                pr_err!(
+                sb_log!(
+                    pr_err,
+                    self.sb,
                     "journal: a transaction needs more than the log's {} blocks\n",
                     j.capacity
                 );

@@ -27,6 +27,14 @@ use kernel::iomap::control::{self, fix_enabled, Fix, PausePoint};
 use kernel::prelude::*;
 use kernel::sync::{new_mutex, Arc};
 
+/// Logs a message about the filesystem on `sb` with its device's name first (`xtfs: vdb: ...`),
+/// as C filesystems do (`XFS (vdb): ...`): the messages of two mounts can be told apart. The
+/// level is that of `pr_err!`, `pr_warn!` or `pr_info!`, named first.
+macro_rules! sb_log {
+    ($pr:ident, $sb:expr, $fmt:literal $($arg:tt)*) => {
+        $pr!(concat!("{}: ", $fmt), $sb.id() $($arg)*)
+    };
+}
 mod alloc;
 mod dir;
 mod extents;
@@ -167,7 +175,12 @@ impl fs::FileSystem for Xtfs {
         sb.read(0, &mut head)?;
         let s = Super::decode(&head, sb.device_bytes(), kernel::page::PAGE_SIZE as u64)?;
         sb.set_block_size(s.block_size() as u32).inspect_err(|_| {
-            pr_err!("the device cannot use {}-byte blocks\n", s.block_size());
+            sb_log!(
+                pr_err,
+                sb,
+                "the device cannot use {}-byte blocks\n",
+                s.block_size()
+            );
         })?;
         sb.set_magic(format::MAGIC as u64);
         sb.set_max_links(format::LINK_MAX);
@@ -289,7 +302,7 @@ impl fs::FileSystem for Xtfs {
             } else if let Err(e) =
                 store_records(h, ino, &inode.attrs(), &mut info, false, |_| Ok(()))
             {
-                pr_err!("inode {}: could not be stored\n", ino);
+                sb_log!(pr_err, sb, "inode {}: could not be stored\n", ino);
                 // Half stored (the tree without the inode): no commit may take it.
                 if h.wrote() {
                     shut_down(sb, e);
@@ -320,7 +333,7 @@ impl fs::FileSystem for Xtfs {
             info.extents.set_node_blocks(0);
         }
         if failed {
-            pr_err!("inode {}: could not free all its space\n", ino);
+            sb_log!(pr_err, sb, "inode {}: could not free all its space\n", ino);
         }
     }
 
@@ -437,7 +450,9 @@ pub(crate) fn live(sb: &SuperBlock<Xtfs>) -> Result {
 /// Shuts the filesystem down ([`live`]) for error `e`: returns `EIO`.
 pub(crate) fn shut_down(sb: &SuperBlock<Xtfs>, e: Error) -> Error {
     if !sb.data().shut_down.swap(true, Ordering::AcqRel) {
-        pr_err!(
+        sb_log!(
+            pr_err,
+            sb,
             "metadata could not be written (error {}): shut down, changes fail with EIO until \
              the filesystem is unmounted\n",
             e.to_errno()
@@ -1061,9 +1076,9 @@ fn delete_orphans(sb: &SuperBlock<Xtfs>) -> Result {
     }
     let left = sb.data().orphans.lock().inodes().len();
     if left > 0 {
-        pr_warn!("{} orphan inodes could not be deleted\n", left);
+        sb_log!(pr_warn, sb, "{} orphan inodes could not be deleted\n", left);
     } else if !todo.is_empty() {
-        pr_info!("deleted {} orphan inodes\n", todo.len());
+        sb_log!(pr_info, sb, "deleted {} orphan inodes\n", todo.len());
     }
     live(sb)
 }

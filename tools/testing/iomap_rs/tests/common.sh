@@ -153,6 +153,15 @@ ref_dir() {
 	rm -rf "${REF_DIR:?}"/*
 }
 
+# kernel_name DEV: the kernel's name of block device DEV (vdb, dm-3), which
+# xtfs puts first in its messages ("xtfs: vdb: ..."), so that a test can tell
+# its own from the other lane's.
+kernel_name() {
+	local mm
+	mm=$(stat -L -c '%t:%T' "$1") || fail "kernel_name: no device $1"
+	basename "$(readlink -f "/sys/dev/block/$((16#${mm%:*})):$((16#${mm#*:}))")"
+}
+
 drop_caches() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches

@@ -15,6 +15,14 @@
 # write: every change fails with EIO, and it must unmount) or fsck find the
 # damage; the sweep goes on on a new filesystem, and the count of such
 # faults is reported.
+#
+# It may run beside another test: fail-nth fails only the calling thread's
+# allocations and bios, and bios only to a device whose make-it-fail is set,
+# its lane's scratch device; the global settings fault_nth_setup changes
+# (verbosity, what the injection ignores) matter to no other thread. Its
+# messages name its device.
+#
+# iomap_rs-test: parallel
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -13,8 +13,10 @@
 # clean again after. An inode whose fields can be set right without losing
 # anything is kept. The image taken while a file was open and unlinked
 # has that orphan freed; a root directory whose block is gone gets a
-# lost+found holding everything it named. Preening (-p) repairs a bitmap and link counts
-# but leaves a bad entry to -y, saying so. A mounted device is refused.
+# lost+found holding everything it named. Preening (-p) repairs a bitmap and link counts,
+# gives a block claimed twice to its second owner as a copy (the symbolic link
+# whose block a file claimed keeps its target), but leaves a bad entry to -y,
+# saying so. A mounted device is refused.
 #
 # iomap_rs-test: parallel
 
@@ -96,6 +98,24 @@ fsck.xtfs -y "$IMAGES/c.img" >"$IMAGES/repair.out" 2>&1 || rc=$?
 expect_eq "fsck.xtfs -y after -p" 1 "$rc"
 repaired "-y after -p" "$IMAGES/c.img"
 echo "preening repaired a bitmap and a link count, and left a bad entry to -y"
+
+# A block claimed twice (the regular file's first block is the symbolic
+# link's): preening gives the second owner a copy of it, and both keep what
+# they held. (Dropping the second owner's extent would lose the link.)
+cp "$IMAGES/base.img" "$IMAGES/c.img"
+xtfs_corrupt "$IMAGES/c.img" extent_cross_linked
+rc=0
+fsck.xtfs -p "$IMAGES/c.img" >"$IMAGES/repair.out" 2>&1 || rc=$?
+expect_eq "fsck.xtfs -p exit status, a block claimed twice" 1 "$rc"
+fsck.xtfs -n "$IMAGES/c.img" >"$IMAGES/fsck.out" 2>&1 ||
+	fail "a block claimed twice: not clean after fsck.xtfs -p: $(head -n 3 "$IMAGES/fsck.out")"
+dd if="$IMAGES/c.img" of="$SCRATCH_DEV" bs=1M status=none conv=notrunc || fail "cannot write $SCRATCH_DEV"
+mount_xtfs "$SCRATCH_DEV"
+expect_eq "the symbolic link's target after the copy" file "$(readlink "$SCRATCH_MNT/link")"
+expect_eq "the file's first bytes (the link's block, as before)" file "$(head -c 4 "$SCRATCH_MNT/file")"
+unmount_scratch
+repaired "a block claimed twice, preened" "$IMAGES/c.img"
+echo "a block claimed twice: preening copied it for its second owner: $(head -n 1 "$IMAGES/repair.out")"
 
 # Output that cannot be written (a closed pipe) stops no repair halfway: the
 # reader is gone before fsck.xtfs starts, so each of its writes fails (EPIPE).

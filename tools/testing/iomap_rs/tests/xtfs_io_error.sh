@@ -81,7 +81,7 @@ case $err in
 *"Input/output error"*) ;;
 *) fail "syncfs with metadata writes failing: expected EIO, got '$err'" ;;
 esac
-dmesg | grep -q "xtfs: metadata could not be written .* shut down" ||
+dmesg | grep -q "xtfs: $(kernel_name "$dev"): metadata could not be written .* shut down" ||
 	fail "no shutdown message in the kernel log after a metadata write error"
 flakey_switch linear
 # refused WHAT COMMAND...: COMMAND must report EIO (xfs_io reports a failed

@@ -17,14 +17,18 @@
 //!
 //! `-n` (the default) changes nothing. `-y` repairs everything it can; `-p` and `-a` (preen, as at
 //! boot) repair only what loses nothing: the bitmap (leaked blocks and blocks in use but free),
-//! link counts, a directory's `..`, entry types, the inode table's padding, orphans. What else `-y`
-//! does, each chosen so that the result is a filesystem the kernel mounts and uses:
+//! link counts, a directory's `..`, entry types, the inode table's padding, orphans, and data
+//! blocks claimed twice, which are copied: of two inodes (or two extents) claiming a block, the
+//! one found first (by inode number) keeps it, and the other's extent is given a copy of its
+//! blocks in free ones, as e2fsck clones multiply-claimed blocks, so that neither loses what it
+//! held (only where no free run is long enough is the extent dropped). What else `-y` does,
+//! each chosen so that the result is a filesystem the kernel mounts and uses:
 //!
 //! - an inode whose checksum is wrong but whose fields make sense is written with the right
 //!   checksum; one whose fields do not is cleared (and so are the entries that name it);
 //! - bad extent records are dropped, and so is the rest of an extent tree, in file order, from
-//!   a bad node on (the tree is rebuilt from the records kept, in the nodes it had); of two
-//!   inodes claiming a block, the one found first (by inode number) keeps it;
+//!   a bad node on (the tree is rebuilt from the records kept, in the nodes it had), and so
+//!   is the rest of a tree from a node that another inode claimed first;
 //! - bad, duplicate and dangling directory entries are cleared, and all but the first name of
 //!   a directory; a directory with a hole is cut at the hole, and its size set to its blocks;
 //! - an inode without links that no name reaches (an orphan: a file unlinked while open when
@@ -155,8 +159,15 @@ enum Fix {
     /// `#INO`; a directory gets `lost+found` as its parent.
     Reconnect(u32),
     /// Gives inode `.0` the extent records `.1` (a subset of its own, in order), in an extent
-    /// tree built in the nodes `.2` of its tree as it was read that are its own.
-    Extents(u32, Vec<Extent>, Vec<u64>),
+    /// tree built in the nodes `.2` of its tree as it was read that are its own. The records
+    /// at the indexes `.3` have blocks that another owner claimed first: each is given a copy
+    /// of its blocks in free ones ([`Checker::clone_extent`]), or dropped if no free run is
+    /// long enough.
+    Extents(u32, Vec<Extent>, Vec<u64>, Vec<usize>),
+    /// [`Fix::Extents`] that keeps every record: only blocks claimed twice, each copied for
+    /// the second owner, as e2fsck clones multiply-claimed blocks. Loses nothing, so preening
+    /// makes it.
+    Clone(u32, Vec<Extent>, Vec<u64>, Vec<usize>),
     /// Clears the entry in slot `.1` of directory block `.0`.
     ClearEntry(u64, usize),
     /// Sets the file type of the entry in slot `.1` of directory block `.0` to `.2`.
@@ -194,6 +205,7 @@ impl Fix {
             self,
             Fix::Links(..)
                 | Fix::Bitmap
+                | Fix::Clone(..)
                 | Fix::Orphan(_)
                 | Fix::ZeroItableTail
                 | Fix::OrphanList
@@ -211,6 +223,7 @@ impl Fix {
             | Fix::Orphan(i)
             | Fix::Reconnect(i)
             | Fix::Extents(i, ..)
+            | Fix::Clone(i, ..)
             | Fix::Parent(i, _)
             | Fix::Size(i, _)
             | Fix::Links(i, _) => Some(*i),
@@ -316,11 +329,15 @@ impl Checker {
         block >= self.sb.data_start && block < self.sb.blocks
     }
 
+    /// Whether the `len` blocks from `start` are all in the data region.
+    fn in_data_range(&self, start: u64, len: u64) -> bool {
+        start >= self.sb.data_start && start.checked_add(len).is_some_and(|e| e <= self.sb.blocks)
+    }
+
     /// Claims `len` blocks from `start` for `owner`: `Err` with the reason (and nothing
     /// claimed) if they are outside the data region or another's.
     fn claim(&mut self, start: u64, len: u64, owner: Owner, what: &str) -> Result<(), String> {
-        let end = start.checked_add(len);
-        if start < self.sb.data_start || end.is_none_or(|e| e > self.sb.blocks) {
+        if !self.in_data_range(start, len) {
             return Err(format!(
                 "{owner}: {what} at blocks {start}+{len} is outside the data region [{}, {})",
                 self.sb.data_start, self.sb.blocks
@@ -443,6 +460,10 @@ impl Checker {
         }
         let max_block = (i64::MAX as u64) >> self.sb.block_bits;
         let mut kept = Vec::new();
+        let mut clones = Vec::new();
+        // Whether the repair changes more than where blocks claimed twice are (a node or a
+        // record dropped, the record count).
+        let mut dropped = !found.is_empty();
         let mut prev_end = 0u64;
         for (i, e) in records.extents[..usable].iter().enumerate() {
             let what = format!("extent {i} (file block {}, {} blocks)", e.file_block, e.len);
@@ -461,18 +482,29 @@ impl Checker {
             };
             if let Some(why) = bad {
                 found.push(format!("inode {ino}: {what}: {why}"));
+                dropped = true;
                 continue;
             }
-            if let Err(e) = self.claim(e.disk_block, e.len as u64, owner, &what) {
-                found.push(e);
-                continue;
+            if let Err(why) = self.claim(e.disk_block, e.len as u64, owner, &what) {
+                found.push(why);
+                if !self.in_data_range(e.disk_block, e.len as u64) {
+                    dropped = true;
+                    continue;
+                }
+                // Inside the data region but another's (or its own, twice): kept, to be
+                // given a copy of its blocks. Nothing of it is claimed until then.
+                clones.push(kept.len());
             }
             prev_end = e.file_block + e.len as u64;
             kept.push(*e);
         }
         if !found.is_empty() {
             // The records kept fit in the nodes read that are its own.
-            let fix = Fix::Extents(ino, kept.clone(), nodes.clone());
+            let fix = if dropped {
+                Fix::Extents(ino, kept.clone(), nodes.clone(), clones)
+            } else {
+                Fix::Clone(ino, kept.clone(), nodes.clone(), clones)
+            };
             for msg in found {
                 self.problem(msg, Some(fix.clone()));
             }
@@ -632,7 +664,7 @@ impl Checker {
                     let fix = if mode == S_IFLNK && !whole {
                         Fix::ClearInode(ino)
                     } else {
-                        Fix::Extents(ino, keep, inode.nodes.clone())
+                        Fix::Extents(ino, keep, inode.nodes.clone(), Vec::new())
                     };
                     let what = if whole {
                         "an unwritten extent"
@@ -918,11 +950,19 @@ impl Checker {
             }
         }
         let trees = inodes.values().filter(|i| i.raw.depth > 0);
-        let (count, deepest, nodes) = trees.fold((0, 0, 0), |(c, d, n), i| {
-            (c + 1, d.max(i.raw.depth), n + i.nodes.len())
+        let (count, deepest, nodes, extents) = trees.fold((0, 0, 0, 0), |(c, d, n, e), i| {
+            (
+                c + 1,
+                d.max(i.raw.depth),
+                n + i.nodes.len(),
+                e + i.extents.len(),
+            )
         });
         if verbose && count > 0 && !self.quiet {
-            out!("extent trees: {count}, of {nodes} nodes; the deepest has {deepest} levels");
+            out!(
+                "extent trees: {count}, of {nodes} nodes holding {extents} extents; the deepest \
+                 has {deepest} levels"
+            );
         }
     }
 
@@ -978,7 +1018,23 @@ impl Checker {
                     exit(8)
                 });
             }
-            Fix::Extents(ino, kept, nodes) => {
+            Fix::Extents(ino, kept, nodes, clones) | Fix::Clone(ino, kept, nodes, clones) => {
+                let mut kept = kept.clone();
+                for &i in clones.iter().rev() {
+                    match self.clone_extent(*ino, &kept[i]) {
+                        Some(block) => kept[i].disk_block = block,
+                        None => {
+                            out!(
+                                "inode {ino}: no room to copy the {} blocks of file block {} \
+                                 claimed twice: dropped",
+                                kept[i].len,
+                                kept[i].file_block
+                            );
+                            kept.remove(i);
+                        }
+                    }
+                }
+                let kept = &kept;
                 let mut raw = fields(self, *ino);
                 // The records kept came from the inode or the leaves of these nodes, which
                 // hold them packed: every level of a packed tree has at most as many nodes as
@@ -1049,6 +1105,39 @@ impl Checker {
         let mut v = self.read(block, 1)[(byte % bs) as usize];
         v |= 1 << (b % 8);
         self.write(block, byte % bs, &[v]);
+    }
+
+    /// Copies the blocks of `e`, an extent of inode `ino` some of whose blocks another owner
+    /// claimed first, into the first run of free blocks long enough (in the owners of this
+    /// pass, which it is then given to): its first block, or `None` if there is no such run.
+    /// The copy is written before the tree that points to it; the bitmap marks it in use at
+    /// once ([`Checker::mark_in_use`]).
+    fn clone_extent(&mut self, ino: u32, e: &Extent) -> Option<u64> {
+        let len = e.len as u64;
+        let mut start = self.sb.data_start;
+        let mut b = start;
+        while b < self.sb.blocks && b - start < len {
+            if self.owners[b as usize] != Owner::Free {
+                start = b + 1;
+            }
+            b += 1;
+        }
+        if b - start < len {
+            return None;
+        }
+        // At most 256 blocks a copy: an extent can be long.
+        let mut done = 0;
+        while done < len {
+            let n = (len - done).min(256);
+            let data = self.read(e.disk_block + done, n);
+            self.write(start + done, 0, &data);
+            done += n;
+        }
+        for b in start..start + len {
+            self.owners[b as usize] = Owner::Inode(ino);
+            self.mark_in_use(b);
+        }
+        Some(start)
     }
 
     /// A free block (in the owners of this pass, which it is then given to).
