@@ -17,10 +17,11 @@ run:
 test:
 	KCONFIG=$(KCONFIG) tools/testing/iomap_rs/test-matrix.sh $(TESTS)
 
-# The concurrent exercisers at 10^6 operations each under memory pressure on
-# the debug configuration: hours, not in CI.
+# The concurrent exercisers at 10^6 operations each under memory pressure,
+# and crash replay at 1000 flush points, on the debug configuration: hours,
+# not in CI. Select tests with TESTS="name ...".
 soak:
-	tools/testing/iomap_rs/soak.sh
+	tools/testing/iomap_rs/soak.sh $(TESTS)
 
 # C iomap against iomap_rs in one boot: MB/s and Rust/C ratios per case.
 bench:

@@ -18,7 +18,8 @@
 #
 # Two lanes: a test whose script has the line "# iomap_rs-test: parallel"
 # uses only its own disks, mount point and reference directory, and no
-# global switch, counter, trace event, fault injection or module; such tests
+# global switch, counter, trace event, module or fault injection but its own
+# thread's (the rules are in tests/common.sh); such tests
 # run two at a time, one per lane, each lane with its own disks (lane 0:
 # /dev/vda and /dev/vdb, lane 1: /dev/vdc and /dev/vdd), taking the next
 # test from one queue. Every other test then runs alone, in lane 0. The TAP

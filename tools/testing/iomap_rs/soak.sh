@@ -1,15 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make soak: the concurrent exercisers (xtfs_concurrent_exerciser and
+# make soak: on the debug configuration (KASAN, lockdep, DEBUG_VM, ...), the
+# concurrent exercisers (xtfs_concurrent_exerciser and
 # xfs_rs_concurrent_exerciser) at 10^6 operations each, in a memory cgroup
 # held at 8 MiB (memory.high) so that reclaim takes the files' pages from
-# under them, on the debug configuration (KASAN, lockdep, DEBUG_VM, ...).
+# under them, and xtfs_log_replay with 160 files, which must reach 1000
+# replay points (about 90 minutes).
 # Not part of `make test` or CI: it takes hours. Ends with "N passed, N failed" like `make test`.
 #
+# Usage: soak.sh [TEST...] (default: the three above)
 # Environment: IOMAP_RS_CONCURRENT_OPS (1000000) per test,
-# IOMAP_RS_PRESSURE_MIB (8), IOMAP_RS_SEED to replay a run; the bounds are
-# IOMAP_RS_TEST_TIMEOUT (6 h per test) and IOMAP_RS_VM_TIMEOUT (7 h).
+# IOMAP_RS_PRESSURE_MIB (8), IOMAP_RS_REPLAY_FILES (160),
+# IOMAP_RS_REPLAY_MIN_POINTS (1000), IOMAP_RS_SEED to replay a run; the
+# bounds are IOMAP_RS_TEST_TIMEOUT (6 h per test) and IOMAP_RS_VM_TIMEOUT
+# (8 h).
 
 set -o errexit -o nounset -o pipefail
 HARNESS_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -17,6 +22,11 @@ HARNESS_DIR=$(cd "$(dirname "$0")" && pwd)
 export KCONFIG=debug
 export IOMAP_RS_CONCURRENT_OPS=${IOMAP_RS_CONCURRENT_OPS:-1000000}
 export IOMAP_RS_PRESSURE=1
+export IOMAP_RS_REPLAY_FILES=${IOMAP_RS_REPLAY_FILES:-160}
+export IOMAP_RS_REPLAY_MIN_POINTS=${IOMAP_RS_REPLAY_MIN_POINTS:-1000}
 export IOMAP_RS_TEST_TIMEOUT=${IOMAP_RS_TEST_TIMEOUT:-21600}
-export IOMAP_RS_VM_TIMEOUT=${IOMAP_RS_VM_TIMEOUT:-25200}
-exec "$HARNESS_DIR/run-tests.sh" xtfs_concurrent_exerciser xfs_rs_concurrent_exerciser
+export IOMAP_RS_VM_TIMEOUT=${IOMAP_RS_VM_TIMEOUT:-28800}
+if [ $# -eq 0 ]; then
+	set -- xtfs_concurrent_exerciser xfs_rs_concurrent_exerciser xtfs_log_replay
+fi
+exec "$HARNESS_DIR/run-tests.sh" "$@"

@@ -114,8 +114,8 @@ static int check(int fd, uint64_t limit)
 			int unwritten = !!(e->fe_flags & FIEMAP_EXTENT_UNWRITTEN);
 
 			if (e->fe_logical != 2 * next * bs || e->fe_length != bs)
-				return fail("extent %llu: at byte %llu, or not one block long", next,
-					    e->fe_logical);
+				return fail("extent %llu: at byte %llu, or not one block long",
+					    next, e->fe_logical);
 			if (next >= limit)
 				return fail("extent %llu of %llu expected: more", next, limit);
 			if (unwritten == is_written[next])
@@ -154,7 +154,8 @@ int main(int argc, char **argv)
 
 	if (argc < 5 || (strcmp(argv[1], "make") && argc < 7) ||
 	    (!strcmp(argv[1], "check") && argc < 8)) {
-		fprintf(stderr, "usage: many_extents make|write|check FILE N BS [COUNT SEED [LIMIT]]\n");
+		fprintf(stderr,
+			"usage: many_extents make|write|check FILE N BS [COUNT SEED [LIMIT]]\n");
 		return 2;
 	}
 	n = strtoull(argv[3], NULL, 0);

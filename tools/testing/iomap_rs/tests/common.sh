@@ -15,10 +15,17 @@
 # A test with the line "# iomap_rs-test: parallel" may run while another
 # test runs in the other lane (guest-run-tests.sh). It then must not use a
 # global switch or counter (knob, use_write_path c, writes_start, the race
-# and fault injection knobs), a trace event, pause points, another module or
-# a fixed name outside its lane (device-mapper or loop names included), and
-# must not rely on the kernel log holding only its own lines. Writing the
-# defaults (use_write_path rust) is allowed: every parallel test does.
+# and fault injection knobs of the library), a trace event, pause points,
+# another module or a fixed name outside its lane (device-mapper or loop
+# names included), and must not rely on the kernel log holding only its own
+# lines (xtfs's messages name their device: kernel_name). Writing the
+# defaults (use_write_path rust) is allowed: every parallel test does. So is
+# fail-nth (fault_nth_setup, with make-it-fail on its lane's scratch device
+# only): it fails the armed thread's allocations and bios only, and no other
+# thread's, as the failslab, fail_page_alloc and fail_make_request
+# probabilities stay 0. What the armed thread runs on another's behalf can
+# still fail: direct reclaim and shrinkers evicting the other lane's inodes,
+# which the other filesystem must survive as any allocation failure.
 #
 # Exit 0: pass, 4: skip (print the reason last), anything else: fail. Print
 # what was expected and what was found before failing: it ends up in the TAP
@@ -158,7 +165,7 @@ ref_dir() {
 # its own from the other lane's.
 kernel_name() {
 	local mm
-	mm=$(stat -L -c '%t:%T' "$1") || fail "kernel_name: no device $1"
+	mm=$(stat -L -c '%t:%T' "$1") || return 1
 	basename "$(readlink -f "/sys/dev/block/$((16#${mm%:*})):$((16#${mm#*:}))")"
 }
 

@@ -44,6 +44,7 @@ cleanup() {
 trap cleanup EXIT
 flakey_scratch "xtfs-power-${SCRATCH_DEV##*/}"
 dev=$FLAKEY_DEV
+kname=$(kernel_name "$dev") || fail "no kernel name for $dev"
 mkfs.xtfs -q -b 4096 -s 64m "$dev" || fail "mkfs.xtfs $dev failed"
 mount_xtfs "$dev"
 
@@ -67,7 +68,7 @@ grep -q "^1 orphans" "$RESULT_DIR/fsck-orphan.log" ||
 	fail "fsck.xtfs -n does not count the orphan: $(cat "$RESULT_DIR/fsck-orphan.log")"
 seen=$(dmesg | wc -l)
 mount_xtfs "$dev"
-dmesg | tail -n +$((seen + 1)) | grep -q "xtfs: $(kernel_name "$dev"): deleted 1 orphan inodes" ||
+dmesg | tail -n +$((seen + 1)) | grep -q "xtfs: $kname: deleted 1 orphan inodes" ||
 	fail "the mount did not delete the orphan: $(dmesg | tail -n +$((seen + 1)) | grep xtfs: | tail -n 3)"
 expect_eq "free blocks after the orphan's deletion" "$free_before" "$(stat -f -c %f "$SCRATCH_MNT")"
 umount "$SCRATCH_MNT"
@@ -302,14 +303,15 @@ for ((round = 0; round < rounds; round++)); do
 	# metadata block that reclaim (or the other lane's drop_caches) took from
 	# the cache is read back as it was before the cut, and the workload can
 	# find its tree changed under it. Only the state after the remount counts.
-	kill "$load_pid" 2>/dev/null || true
+	kill "$load_pid" 2>/dev/null ||
+		diagnose "round $round: the workload ended after the cut: $(tail -n 1 "$RESULT_DIR/workload-$round.err")"
 	wait "$load_pid" 2>/dev/null || true
 	load_pid=
 	umount "$SCRATCH_MNT" || fail "round $round: umount failed"
 	flakey_switch linear
 	seen=$(dmesg | wc -l)
 	mount_xtfs "$dev"
-	dmesg | tail -n +$((seen + 1)) | grep -q "xtfs: $(kernel_name "$dev"): journal: replaying" &&
+	dmesg | tail -n +$((seen + 1)) | grep -q "xtfs: $kname: journal: replaying" &&
 		replayed=$((replayed + 1))
 	out=$(python3 -c "$NAMES"$'\n'"$CHECK" "$SCRATCH_MNT" "$log" "$before") ||
 		fail "round $round (seed $rseed): $out"

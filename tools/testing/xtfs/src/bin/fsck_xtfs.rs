@@ -20,9 +20,10 @@
 //! link counts, a directory's `..`, entry types, the inode table's padding, orphans, and data
 //! blocks claimed twice, which are copied: of two inodes (or two extents) claiming a block, the
 //! one found first (by inode number) keeps it, and the other's extent is given a copy of its
-//! blocks in free ones, as e2fsck clones multiply-claimed blocks, so that neither loses what it
-//! held (only where no free run is long enough is the extent dropped). What else `-y` does,
-//! each chosen so that the result is a filesystem the kernel mounts and uses:
+//! blocks in free ones, as `e2fsck -y` clones multiply-claimed blocks, so that neither loses
+//! what it held (e2fsck's preening stops there instead; the copy loses nothing, so `-p` makes
+//! it). Where no free run is long enough, `-y` drops the extent and `-p` leaves it. What else
+//! `-y` does, each chosen so that the result is a filesystem the kernel mounts and uses:
 //!
 //! - an inode whose checksum is wrong but whose fields make sense is written with the right
 //!   checksum; one whose fields do not is cleared (and so are the entries that name it);
@@ -165,8 +166,9 @@ enum Fix {
     /// long enough.
     Extents(u32, Vec<Extent>, Vec<u64>, Vec<usize>),
     /// [`Fix::Extents`] that keeps every record: only blocks claimed twice, each copied for
-    /// the second owner, as e2fsck clones multiply-claimed blocks. Loses nothing, so preening
-    /// makes it.
+    /// the second owner, as `e2fsck -y` clones multiply-claimed blocks. Loses nothing, so
+    /// preening makes it; where a copy finds no room, preening leaves the inode as it is
+    /// (and the repair becomes a [`Fix::Extents`], for `-y`).
     Clone(u32, Vec<Extent>, Vec<u64>, Vec<usize>),
     /// Clears the entry in slot `.1` of directory block `.0`.
     ClearEntry(u64, usize),
@@ -248,6 +250,14 @@ struct Checker {
     lost_found: Option<u32>,
     /// Inodes that could not be linked into `lost+found`: not tried again.
     not_reconnected: HashSet<u32>,
+    /// Inodes whose blocks claimed twice found no free run long enough for their copy under
+    /// preening: their repair, which drops the extent, is left to `-y`.
+    not_cloned: HashSet<u32>,
+    /// Inodes with a copy of blocks claimed twice pending in this pass: until it is made,
+    /// their data blocks are another's, and nothing is written to them.
+    cloning: HashSet<u32>,
+    /// Whether only repairs that lose nothing are made (`-p`).
+    preen: bool,
     /// Inodes on the orphan list, as the last pass found them.
     orphans: usize,
 }
@@ -275,6 +285,12 @@ impl Checker {
         if self.problems <= MAX_REPORTS && !self.quiet {
             out!("{msg}");
         }
+        let fix = match fix {
+            Some(Fix::Clone(i, kept, nodes, clones)) if self.not_cloned.contains(&i) => {
+                Some(Fix::Extents(i, kept, nodes, clones))
+            }
+            fix => fix,
+        };
         match fix.filter(|f| !matches!(f, Fix::Reconnect(i) if self.not_reconnected.contains(i))) {
             Some(f) => {
                 if !self.fixes.contains(&f) {
@@ -492,7 +508,15 @@ impl Checker {
                     continue;
                 }
                 // Inside the data region but another's (or its own, twice): kept, to be
-                // given a copy of its blocks. Nothing of it is claimed until then.
+                // given a copy of its blocks. Those nobody claimed yet are its own for
+                // now, so that no copy lands on them before they are copied (a later
+                // claimant of them gets a copy too); the next pass frees them.
+                for b in e.disk_block..e.disk_block + e.len as u64 {
+                    if self.owners[b as usize] == Owner::Free {
+                        self.owners[b as usize] = owner;
+                    }
+                }
+                self.cloning.insert(ino);
                 clones.push(kept.len());
             }
             prev_end = e.file_block + e.len as u64;
@@ -653,6 +677,9 @@ impl Checker {
             if mode == S_IFREG {
                 continue;
             }
+            // Its blocks are another's until the copy is made: their problems are reported,
+            // and repaired in the next pass, in the copy.
+            let cloning = self.cloning.contains(&ino);
             let blocks = match Self::data_blocks(inode) {
                 Ok(blocks) => blocks,
                 Err((at, keep, whole)) => {
@@ -662,10 +689,11 @@ impl Checker {
                         .flat_map(|e| e.disk_block..e.disk_block + e.len as u64)
                         .collect();
                     let fix = if mode == S_IFLNK && !whole {
-                        Fix::ClearInode(ino)
+                        Some(Fix::ClearInode(ino))
                     } else {
-                        Fix::Extents(ino, keep, inode.nodes.clone(), Vec::new())
+                        Some(Fix::Extents(ino, keep, inode.nodes.clone(), Vec::new()))
                     };
+                    let fix = fix.filter(|_| !cloning);
                     let what = if whole {
                         "an unwritten extent"
                     } else {
@@ -673,7 +701,7 @@ impl Checker {
                     };
                     self.problem(
                         format!("inode {ino}: directory or symlink has {what} at file block {at}"),
-                        Some(fix),
+                        fix,
                     );
                     if mode == S_IFLNK && !whole {
                         continue;
@@ -699,6 +727,7 @@ impl Checker {
                         });
                     let fix = match target_len {
                         Some(n) => Fix::Size(ino, n as u64),
+                        None if cloning => continue,
                         None => Fix::ClearInode(ino),
                     };
                     self.problem(
@@ -726,7 +755,7 @@ impl Checker {
                 let data = self.read(b, 1);
                 for slot in 0..(bs as usize / DIRENT_SIZE) {
                     let here = format!("directory {ino}: block {i} slot {slot}");
-                    let clear = Some(Fix::ClearEntry(b, slot));
+                    let clear = Some(Fix::ClearEntry(b, slot)).filter(|_| !cloning);
                     let d = match Dirent::decode(&data[slot * DIRENT_SIZE..]) {
                         Err(e) => {
                             self.problem(format!("{here}: {e}"), clear);
@@ -769,7 +798,7 @@ impl Checker {
                                 "{here}: {name:?} has type {} but inode {} is {want}",
                                 d.file_type, d.ino
                             ),
-                            Some(Fix::EntryType(b, slot, want)),
+                            Some(Fix::EntryType(b, slot, want)).filter(|_| !cloning),
                         );
                     }
                     if want == DT_DIR {
@@ -1020,8 +1049,18 @@ impl Checker {
             }
             Fix::Extents(ino, kept, nodes, clones) | Fix::Clone(ino, kept, nodes, clones) => {
                 let mut kept = kept.clone();
-                for &i in clones.iter().rev() {
-                    match self.clone_extent(*ino, &kept[i]) {
+                let copies: Vec<_> = clones
+                    .iter()
+                    .map(|&i| self.free_run(kept[i].len as u64))
+                    .collect();
+                if self.preen && copies.contains(&None) {
+                    // Preening loses nothing: the inode stays as it is, for -y.
+                    out!("inode {ino}: no room to copy its blocks claimed twice: left to -y");
+                    self.not_cloned.insert(*ino);
+                    return;
+                }
+                for (&i, copy) in clones.iter().zip(copies).rev() {
+                    match copy.and_then(|to| self.clone_extent(*ino, &kept[i], to)) {
                         Some(block) => kept[i].disk_block = block,
                         None => {
                             out!(
@@ -1096,28 +1135,34 @@ impl Checker {
         }
     }
 
-    /// Sets block `b`'s bit in the bitmap on disk at once, so that a repair that stops
-    /// before the bitmap is recounted leaves no block in use marked free.
-    fn mark_in_use(&mut self, b: u64) {
+    /// Sets the bits of the `len` blocks from `start` in the bitmap on disk at once, so that
+    /// a repair that stops before the bitmap is recounted leaves no block in use marked free.
+    fn mark_in_use(&mut self, start: u64, len: u64) {
         let bs = self.sb.block_size();
-        let byte = b / 8;
-        let block = self.sb.bitmap_start + byte / bs;
-        let mut v = self.read(block, 1)[(byte % bs) as usize];
-        v |= 1 << (b % 8);
-        self.write(block, byte % bs, &[v]);
+        let (first, last) = (start / 8, (start + len - 1) / 8);
+        let at = self.sb.bitmap_start + first / bs;
+        let blocks = last / bs - first / bs + 1;
+        let mut bytes = self.read(at, blocks);
+        for b in start..start + len {
+            bytes[(b / 8 - (first / bs) * bs) as usize] |= 1 << (b % 8);
+        }
+        let (from, to) = ((first % bs) as usize, (last - (first / bs) * bs) as usize);
+        self.write(at, from as u64, &bytes[from..=to]);
     }
 
-    /// Copies the blocks of `e`, an extent of inode `ino` some of whose blocks another owner
-    /// claimed first, into the first run of free blocks long enough (in the owners of this
-    /// pass, which it is then given to): its first block, or `None` if there is no such run.
-    /// The copy is written before the tree that points to it; the bitmap marks it in use at
-    /// once ([`Checker::mark_in_use`]).
-    fn clone_extent(&mut self, ino: u32, e: &Extent) -> Option<u64> {
-        let len = e.len as u64;
+    /// The first run of `len` blocks free both in the owners of this pass and in the bitmap
+    /// on disk (a block in use there that nothing owns may be leaked, or may be something
+    /// this check does not know of: it is not taken), given to [`Owner::Metadata`] so that
+    /// no other run overlaps it until [`Checker::clone_extent`] gives it its owner.
+    fn free_run(&mut self, len: u64) -> Option<u64> {
+        let bitmap = self.read(self.sb.bitmap_start, self.sb.bitmap_blocks);
+        let free = |c: &Self, b: u64| {
+            c.owners[b as usize] == Owner::Free && bitmap[(b / 8) as usize] & (1 << (b % 8)) == 0
+        };
         let mut start = self.sb.data_start;
         let mut b = start;
         while b < self.sb.blocks && b - start < len {
-            if self.owners[b as usize] != Owner::Free {
+            if !free(self, b) {
                 start = b + 1;
             }
             b += 1;
@@ -1125,19 +1170,33 @@ impl Checker {
         if b - start < len {
             return None;
         }
-        // At most 256 blocks a copy: an extent can be long.
+        for o in &mut self.owners[start as usize..(start + len) as usize] {
+            *o = Owner::Metadata;
+        }
+        Some(start)
+    }
+
+    /// Copies the blocks of `e`, an extent of inode `ino` some of whose blocks another owner
+    /// claimed first, to the run at `to` ([`Checker::free_run`]), which becomes the inode's:
+    /// returns `to`. The copy is written before the tree that points to it, and the bitmap
+    /// marks it in use at once, so that a repair that stops halfway leaves no block of a file
+    /// free.
+    fn clone_extent(&mut self, ino: u32, e: &Extent, to: u64) -> Option<u64> {
+        let len = e.len as u64;
+        // At most 256 blocks a copy: an extent can be long. The source is not free, so the
+        // run does not overlap it.
         let mut done = 0;
         while done < len {
             let n = (len - done).min(256);
             let data = self.read(e.disk_block + done, n);
-            self.write(start + done, 0, &data);
+            self.write(to + done, 0, &data);
             done += n;
         }
-        for b in start..start + len {
+        for b in to..to + len {
             self.owners[b as usize] = Owner::Inode(ino);
-            self.mark_in_use(b);
         }
-        Some(start)
+        self.mark_in_use(to, len);
+        Some(to)
     }
 
     /// A free block (in the owners of this pass, which it is then given to).
@@ -1204,7 +1263,7 @@ impl Checker {
                 None => return false,
             },
         };
-        self.mark_in_use(b);
+        self.mark_in_use(b, 1);
         let mut block = vec![0u8; bs as usize];
         block[..DIRENT_SIZE].copy_from_slice(&entry);
         self.write(b, 0, &block);
@@ -1236,7 +1295,7 @@ impl Checker {
             itable[off..off + INODE_SIZE].iter().all(|&b| b == 0)
         })?;
         let block = self.allocate_block(Owner::Inode(ino))?;
-        self.mark_in_use(block);
+        self.mark_in_use(block, 1);
         let bs = self.sb.block_size();
         self.write(block, 0, &vec![0u8; bs as usize]);
         let now = std::time::SystemTime::now()
@@ -1311,6 +1370,7 @@ impl Checker {
         self.problems = 0;
         self.unfixable = 0;
         self.fixes.clear();
+        self.cloning.clear();
     }
 }
 
@@ -1390,6 +1450,9 @@ fn check(path: &str, mode: Mode, verbose: bool) -> i32 {
         root_lost: false,
         lost_found: None,
         not_reconnected: HashSet::new(),
+        not_cloned: HashSet::new(),
+        cloning: HashSet::new(),
+        preen: mode == Mode::Preen,
         orphans: 0,
     };
     c.run(verbose);
