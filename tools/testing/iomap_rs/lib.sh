@@ -125,13 +125,14 @@ series_hash() {
 	} | sha256sum | cut -d' ' -f1
 }
 
-# Test programs run in the guest straight from the host's filesystem.
+# Test programs run in the guest straight from the host's filesystem. They
+# take the kernel's tools/include for its compiler macros, as selftests do.
 build_progs() {
 	local src
 	mkdir -p "$OUT_DIR/bin"
 	for src in "$HARNESS_DIR"/progs/*.c; do
 		[ -e "$src" ] || continue
-		gcc -O2 -g -Wall -Wextra -Werror -pthread -D_GNU_SOURCE \
+		gcc -O2 -g -Wall -Wextra -Werror -pthread -D_GNU_SOURCE -I"$KSRC/tools/include" \
 			-o "$OUT_DIR/bin/$(basename "$src" .c)" "$src"
 	done
 	# xtfs's tools (Rust, std only), under the names mkfs(8) and fsck(8)

@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 	size_t total, nops, op, per_chunk, page = sysconf(_SC_PAGESIZE);
 	char path[4096], buf[APPEND];
 	int fd, mkwrite, chunks, c;
-	volatile char *map = NULL;
+	char *map = NULL;
 
 	if (argc != 6 || (strcmp(argv[2], "zero") && strcmp(argv[2], "mkwrite"))) {
 		fprintf(stderr, "usage: %s DIR zero|mkwrite MIB KNOB ROUNDS\n", argv[0]);
@@ -78,18 +78,17 @@ int main(int argc, char **argv)
 		set_knob(argv[4], rust ? "Y" : "N");
 		t0 = now();
 		for (; op < end; op++) {
-			if (mkwrite) {
-				map[op * page] = 1;
-			} else if (pwrite(fd, buf, APPEND, op * (APPEND + GAP) + GAP) != APPEND) {
+			if (mkwrite)
+				WRITE_ONCE(map[op * page], 1);
+			else if (pwrite(fd, buf, APPEND, op * (APPEND + GAP) + GAP) != APPEND)
 				die("pwrite");
-			}
 		}
 		secs[rust] += now() - t0;
 		ops[rust] += end - start;
 	}
 	set_knob(argv[4], "Y");
 	if (map)
-		munmap((void *)map, total);
+		munmap(map, total);
 	close(fd);
 	printf("C_ops/s %.0f RUST_ops/s %.0f\n", ops[0] / secs[0], ops[1] / secs[1]);
 	return 0;

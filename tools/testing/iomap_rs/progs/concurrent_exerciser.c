@@ -459,11 +459,13 @@ static long long fsize(int fd)
 }
 
 static sigjmp_buf sigbus_jmp;
-static volatile sig_atomic_t in_mwrite;
+static sig_atomic_t in_mwrite;
+/* The bytes copy_mapped() copied: static, so that siglongjmp() keeps it. */
+static long long copied;
 
 static void on_sigbus(int sig)
 {
-	if (!in_mwrite) {
+	if (!READ_ONCE(in_mwrite)) {
 		signal(sig, SIG_DFL);
 		raise(sig);
 	}
@@ -477,19 +479,21 @@ static void on_sigbus(int sig)
  */
 static long long copy_mapped(unsigned char *map, unsigned char *buf, long long len, int store)
 {
-	volatile long long done = 0;
+	long long i;
 
+	WRITE_ONCE(copied, 0);
 	if (!sigsetjmp(sigbus_jmp, 1)) {
-		in_mwrite = 1;
-		for (; done < len; done++) {
+		WRITE_ONCE(in_mwrite, 1);
+		for (i = 0; i < len; i++) {
 			if (store)
-				map[done] = buf[done];
+				WRITE_ONCE(map[i], buf[i]);
 			else
-				buf[done] = map[done];
+				buf[i] = READ_ONCE(map[i]);
+			WRITE_ONCE(copied, i + 1);
 		}
 	}
-	in_mwrite = 0;
-	return done;
+	WRITE_ONCE(in_mwrite, 0);
+	return READ_ONCE(copied);
 }
 
 static void evict(int fd, long long off, long long len)
@@ -568,7 +572,7 @@ static void do_op(int w, uint64_t op_seed, struct entry *e, unsigned char *buf)
 		long long i, done = 0;
 
 		len = io_len();
-		off = below(size + MAX_IO < max_size ? size + MAX_IO : max_size) ;
+		off = below(size + MAX_IO < max_size ? size + MAX_IO : max_size);
 		if (off + len > max_size)
 			len = max_size - off;
 		e->off = off;
@@ -915,9 +919,9 @@ static void drop_caches(void)
 	/* Not root (the model tried out on the host): only the sync. */
 	if (geteuid())
 		return;
-	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	fd = open(DROP_CACHES, O_WRONLY);
 	if (fd < 0 || write(fd, "3", 1) != 1)
-		die("/proc/sys/vm/drop_caches");
+		die(DROP_CACHES);
 	close(fd);
 }
 

@@ -182,7 +182,7 @@ static struct result from_ret(long ret)
 	return r;
 }
 
-static char wbuf[64 * 1024] __attribute__((aligned(4096)));
+static char wbuf[64 * 1024] __aligned(4096);
 
 static struct result op_pwrite(const char *name, off_t off, size_t len, int direct)
 {
@@ -226,13 +226,13 @@ static struct result op_mkwrite(const char *name, off_t off, char before)
 {
 	int fd = open_or_die(name, O_RDWR);
 	struct result r = { .ok = 1 };
-	volatile char *p;
+	char *p;
 	char c;
 
 	p = mmap(NULL, off + 4 * KiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		die("mmap");
-	c = p[off];	/* read fault now: the store below is a write fault only */
+	c = READ_ONCE(p[off]);	/* read fault now: the store below is a write fault only */
 	if (c != before) {
 		fprintf(stderr, "%s: read 0x%x through the mapping before the write\n", name, c);
 		exit(1);
@@ -244,7 +244,7 @@ static struct result op_mkwrite(const char *name, off_t off, char before)
 		return r;
 	}
 	arm();
-	p[off] = NEW;
+	WRITE_ONCE(p[off], NEW);
 	return r;
 }
 
@@ -325,7 +325,7 @@ static struct result run(const char *op)
 static const char *op_name;
 static const char *stage;
 
-static void mismatch(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void mismatch(const char *fmt, ...) __printf(1, 2);
 static void mismatch(const char *fmt, ...)
 {
 	va_list ap;
@@ -709,7 +709,7 @@ static unsigned long long free_blocks(const char *mnt)
 
 static void drop_caches(void)
 {
-	set_knob("/proc/sys/vm/drop_caches", "3");
+	set_knob(DROP_CACHES, "3");
 }
 
 /* Runs FSCK: its exit status; its report on stderr if `loud`, else nowhere. */
@@ -755,7 +755,7 @@ static void fsck(char **argv, struct result r)
 		return;
 	run_fsck(argv, 1);
 	if (!r.ok && r.err == EIO && lost_metadata_write) {
-		printf("%s fault %u: the I/O error left the disk for fsck to repair\n", op_name, nth);
+		printf("%s fault %u: the I/O error left the disk to be repaired\n", op_name, nth);
 		exit(3);
 	}
 	mismatch("%s found the problems above (status 0x%x)", argv[0], status);
@@ -871,16 +871,16 @@ static int sweep(const char *dev, const char *mnt, const char *fstype, const cha
 		 * the background: its free space is compared empty against empty.
 		 */
 		if (!xfs && free_blocks(mnt) != before)
-			mismatch("%llu free blocks after sync, %llu after a remount: the difference "
-				 "was left reserved (or freed twice)", before, free_blocks(mnt));
+			mismatch("%llu free blocks after sync, %llu after a remount: the difference was left reserved (or freed twice)",
+				 before, free_blocks(mnt));
 		check(op, r);
 		if (xfs) {
 			remove_tree(tdir);
 			sync();
 			remount(dev, mnt, fstype, NULL, r);
 			if (free_blocks(mnt) != empty)
-				mismatch("%llu free blocks with the test's files removed, %llu "
-					 "before the first fault", free_blocks(mnt), empty);
+				mismatch("%llu free blocks with the test's files removed, %llu before the first fault",
+					 free_blocks(mnt), empty);
 		}
 	}
 	printf("%s: %u fault sites\n", op, nth - 2);

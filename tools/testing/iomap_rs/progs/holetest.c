@@ -57,12 +57,10 @@ static void *worker(void *arg)
 	int t = (int)(long)arg, k;
 	long long per = total / nthreads, j;
 	char buf[PAGE];
-	volatile char sink;
 
 	if (prefault)
 		for (j = 0; j < total; j++)
-			sink = map[j * PAGE];
-	(void)sink;
+			(void)READ_ONCE(map[j * PAGE]);
 	pthread_barrier_wait(&start);
 	/* Thread t's pages, a stride apart, visited from both ends inwards. */
 	for (k = 0; k < per; k++) {

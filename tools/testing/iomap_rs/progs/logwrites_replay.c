@@ -48,14 +48,14 @@ struct log_super {
 	uint64_t version;
 	uint64_t nr_entries;
 	uint32_t sectorsize;
-} __attribute__((packed));
+} __packed;
 
 struct log_entry {
 	uint64_t sector;
 	uint64_t nr_sectors;
 	uint64_t flags;
 	uint64_t data_len;
-} __attribute__((packed));
+} __packed;
 
 struct entry {
 	uint64_t log_off;	/* byte offset of the entry's header in LOG */
@@ -90,7 +90,7 @@ static void check(size_t index, int kind, int *dev, const char *dev_path)
 		if (status == -1)
 			die("system");
 		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-			printf("check failed at entry %zu (%s, point %lu)\n",
+			printf("the point's command failed at entry %zu (%s, point %lu)\n",
 			       index, kinds[kind], points);
 			exit(2);
 		}

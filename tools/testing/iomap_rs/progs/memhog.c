@@ -23,7 +23,8 @@ int main(int argc, char **argv)
 	char *p, *end;
 	FILE *adj;
 
-	if (argc != 2 || (mib = strtoul(argv[1], &end, 10)) == 0 || *end) {
+	mib = argc == 2 ? strtoul(argv[1], &end, 10) : 0;
+	if (!mib || *end) {
 		fprintf(stderr, "usage: memhog MIB\n");
 		return 2;
 	}

@@ -177,7 +177,7 @@ struct race {
 	long long runs;
 	char *map;
 	unsigned char *expected;
-	volatile int done;
+	int done;
 	long long mmap_writes, pwrites, faulted_pwrites, short_pwrites;
 	pthread_mutex_t lock;
 };
@@ -265,7 +265,7 @@ static void *race_flusher(void *arg)
 	unsigned long long seed = 42;
 	long long size = r->runs * RUN;
 
-	while (!r->done) {
+	while (!READ_ONCE(r->done)) {
 		long long off = (next_rand(&seed) % (size / PAGE)) * PAGE;
 		long long len = (1 + next_rand(&seed) % 64) * PAGE;
 
@@ -310,7 +310,7 @@ static int race(const char *path, int threads, int ops, const char *ref,
 	}
 	for (i = 0; i < threads; i++)
 		pthread_join(tids[i], NULL);
-	r.done = 1;
+	WRITE_ONCE(r.done, 1);
 	pthread_join(flusher, NULL);
 	set_knob(knob, "0");
 	printf("%d threads: %lld mmap writes, %lld pwrites (%lld from a faulting buffer, %lld other short ones)\n",

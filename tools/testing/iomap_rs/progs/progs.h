@@ -6,8 +6,15 @@
 #ifndef IOMAP_RS_PROGS_H
 #define IOMAP_RS_PROGS_H
 
+#define DROP_CACHES "/proc/sys/vm/drop_caches"
+
 #include <errno.h>
 #include <fcntl.h>
+/*
+ * The kernel's tools/include (build_progs passes it): __packed, __aligned(),
+ * __printf() and READ_ONCE()/WRITE_ONCE(), as in the kernel and its selftests.
+ */
+#include <linux/compiler.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -473,7 +473,7 @@ static unsigned long long physical(int fd, off_t off)
 static void copy_device(const char *dev, const char *image, long long bytes)
 {
 	enum { CHUNK = 1024 * 1024 };
-	static char buf[CHUNK] __attribute__((aligned(PAGE)));
+	static char buf[CHUNK] __aligned(PAGE);
 	long long done;
 	int in, out;
 
@@ -654,7 +654,7 @@ static enum outcome fsync_mmap_once(const char *path, const char *dev,
 {
 	const int extents = 12;
 	const off_t d_at = 2LL * (extents + 1) * PAGE;
-	static char page[PAGE] __attribute__((aligned(PAGE)));
+	static char page[PAGE] __aligned(PAGE);
 	char slot_image[256];
 	struct mmap_writer t;
 	struct syncer s;

@@ -150,7 +150,7 @@ static int atime_case(const char *path, const char *mode, int n,
 	return updated != expect;
 }
 
-static int atime(const char *path, const char *mode)
+static int atime_modes(const char *path, const char *mode)
 {
 	struct stat st;
 	int bad = 0;
@@ -173,7 +173,7 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "order"))
 		return order(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "atime"))
-		return atime(argv[2], argv[3]);
+		return atime_modes(argv[2], argv[3]);
 	fprintf(stderr, "usage: timestamps order DIR N\n"
 			"       timestamps atime PATH relatime|strictatime|noatime\n");
 	return 2;
