@@ -167,15 +167,6 @@ impl Alloc {
         !test(&self.bitmap, b) && !test(&self.pending, b)
     }
 
-    /// Reserves `n` blocks for delayed allocation: `ENOSPC` if they are not available.
-    pub(crate) fn reserve(&mut self, s: &Super, n: u64) -> Result {
-        if n > self.available(s) {
-            return Err(ENOSPC);
-        }
-        self.reserved += n;
-        Ok(())
-    }
-
     /// Reserves up to `n` blocks for delayed allocation, as many as are available: returns how
     /// many (at least one), or `ENOSPC` if none are.
     pub(crate) fn reserve_up_to(&mut self, s: &Super, n: u64) -> Result<u64> {

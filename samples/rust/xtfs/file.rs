@@ -735,41 +735,78 @@ fn allocate_unwritten(
     Ok(got)
 }
 
+/// Extents a preallocation makes in one operation of the journal at most: its bitmap blocks
+/// and the tree blocks that record them must fit in what is left of the running transaction.
+const PREALLOCATE_EXTENTS: u64 = 32;
+
 /// Allocates unwritten extents over the holes among file blocks `[start, end)`
 /// (preallocation): they read as zeroes until written, and writes to them need no more space.
 /// Delayed allocations stay as they are: their space is already reserved. `ENOSPC` if the
-/// free space runs out; what was allocated until then stays.
+/// free space runs out, or the tree blocks that would record another extent; what was
+/// allocated until then stays.
+///
+/// In free space cut into pieces, a range can take as many extents as blocks: it is done in
+/// operations of [`PREALLOCATE_EXTENTS`] extents at most, as XFS allocates file space in a
+/// transaction per extent, and each extent is charged to the tree reservation ([`reserve`])
+/// before it is made, so that the store that records them finds its tree blocks. (One store
+/// of thousands of extents once took the last blocks metadata had, failed, and shut the
+/// filesystem down.)
 fn preallocate(inode: &INode<Xtfs>, start: u64, end: u64) -> Result {
     let sb = inode.super_block();
     let m = sb.data();
-    let done = preallocate_once(inode, start, end);
-    // Blocks freed in the running transaction are available once it is committed.
-    if !matches!(done, Err(e) if e == ENOSPC) || m.alloc.lock().pending() == 0 {
-        return done;
+    let mut block = start;
+    while block < end {
+        block = match preallocate_once(inode, block, end) {
+            // Blocks freed in the running transaction are available once it is committed.
+            Err(e) if e == ENOSPC && m.alloc.lock().pending() > 0 => {
+                m.journal.commit(sb, None)?;
+                preallocate_once(inode, block, end)?
+            }
+            done => done?,
+        };
     }
-    m.journal.commit(sb, None)?;
-    preallocate_once(inode, start, end)
+    Ok(())
 }
 
-/// [`preallocate`], with the space available now.
-fn preallocate_once(inode: &INode<Xtfs>, start: u64, end: u64) -> Result {
+/// [`preallocate`] in one operation, with the space available now: returns the file block
+/// it got to.
+fn preallocate_once(inode: &INode<Xtfs>, start: u64, end: u64) -> Result<u64> {
     let sb = inode.super_block();
     let m = sb.data();
     let mut h = m.journal.start(sb)?;
     let mut info = inode.data().info.lock();
     let done = preallocate_locked(&h, &mut info, start, end);
-    // What was allocated is recorded, also on failure (`ENOSPC` leaves what it got).
-    let stored = crate::store_locked(&mut h, inode, &mut info);
+    // What was allocated is recorded, also on failure (`ENOSPC` leaves what it got), with
+    // the tree blocks its charges reserved.
+    let stored = crate::store_allocated(&mut h, inode, &mut info);
     drop(info);
     h.finish(stored)?;
     done
 }
 
-/// [`preallocate`] in the transaction of `h`, with the extent lock held (`info`).
-fn preallocate_locked(h: &Handle<'_>, info: &mut crate::InodeInfo, start: u64, end: u64) -> Result {
+/// [`preallocate_once`] in the transaction of `h`, with the extent lock held (`info`).
+///
+/// An operation ends after [`PREALLOCATE_EXTENTS`] extents, or sooner if what is left of the
+/// running transaction might not hold another's bitmap block and the tree blocks its store
+/// writes (an incremental update: a few leaves and the path to them; the rebuild of a tree
+/// whole, when the blocks for that are not there, writes more).
+fn preallocate_locked(
+    h: &Handle<'_>,
+    info: &mut crate::InodeInfo,
+    start: u64,
+    end: u64,
+) -> Result<u64> {
     let m = h.sb().data();
+    let mut made = 0u64;
+    // Bitmap blocks, tree blocks and the inode of the extents made until now and one more.
+    let room = |made: u64, info: &crate::InodeInfo| {
+        (2 * (made + 1) + 2 * info.tree.depth() as u64 + 8) as usize <= h.room()
+    };
     let mut block = start;
     while block < end {
+        if made > 0 && (made == PREALLOCATE_EXTENTS || !room(made, info)) {
+            return Ok(block);
+        }
         let hole_end = match info.extents.lookup(block) {
             Lookup::Extent(e) => {
                 block = e.end();
@@ -778,17 +815,35 @@ fn preallocate_locked(h: &Handle<'_>, info: &mut crate::InodeInfo, start: u64, e
             Lookup::Hole { end: hole_end } => hole_end.min(end),
         };
         let mut alloc = m.alloc.lock();
-        let mut left = hole_end - block;
         // Reserved first, so that preallocation cannot take the space that delayed
-        // allocations and metadata count on.
-        alloc.reserve(&m.sb, left)?;
+        // allocations and metadata count on: as much of the hole as is available (the
+        // extents' tree blocks made since the last operation took some), `ENOSPC` if none.
+        let mut left = alloc.reserve_up_to(&m.sb, hole_end - block)?;
         while left > 0 {
-            let got = allocate_unwritten(h, &mut alloc, &mut info.extents, block, left)?;
+            if made > 0 && (made == PREALLOCATE_EXTENTS || !room(made, info)) {
+                alloc.unreserve(left);
+                return Ok(block);
+            }
+            // The extent is charged before it is made, its blocks counted in the file's; once
+            // made, it counts among the extents, and the charge goes (the blocks reserved
+            // for it stay until the store settles the reservation).
+            let now = info.reserve_inode();
+            let inode = reserve::Inode {
+                blocks: now.blocks + left,
+                ..now
+            };
+            info.reserve
+                .charge(1, inode, &m.sb, |more| alloc.reserve_metadata(more))
+                .inspect_err(|_| alloc.unreserve(left))?;
+            let got = allocate_unwritten(h, &mut alloc, &mut info.extents, block, left);
+            info.reserve.uncharge(1);
+            let got = got?;
+            made += 1;
             block += got;
             left -= got;
         }
     }
-    Ok(())
+    Ok(end)
 }
 
 /// Makes the bytes `range` of `inode` a hole: its cached data written back and dropped, the

@@ -36,10 +36,16 @@
 //! then from the free space; after each, the reservation is set to what is still needed. The
 //! old blocks a packed tree does not need are freed, pending until the commit: metadata may
 //! take pending blocks at once (`alloc`), so they back the reservation as well as free blocks
-//! do. Stores that were not charged (those of system calls and of direct writes' completions)
-//! do not take from the reservation. One that added extents (fallocate, a punched hole) can
-//! leave the reservation short of what the charge needs: the shortfall is reserved even when
-//! the blocks are not there, so that the next reservation fails rather than a completion.
+//! do. Preallocation charges 1 per extent it makes, before it makes it, and its store takes from
+//! the reservation too: in free space cut into pieces one range can make thousands of extents,
+//! whose tree blocks it must find (`file::preallocate`). Stores that were not charged (those
+//! of other system calls and of direct writes' completions) do not take from the reservation.
+//! One that adds extents (a punched hole, a direct write's completion) raises what the charge
+//! needs: as the first change of its operation, it reserves that before it changes anything,
+//! and fails with `ENOSPC` if the blocks are not there (`store_records`), so that the writeback
+//! and completions the charge is for never find the reservation short. Should a store still
+//! leave it short (a punch, which frees blocks first), the shortfall is reserved even when the
+//! blocks are not there, so that the next reservation fails rather than a completion.
 //!
 //! A store also needs room in the running transaction: one that is the first change of its
 //! handle and does not fit fails with `ENOSPC` before it changes anything, and a completion's

@@ -126,6 +126,17 @@ impl InodeInfo {
         }
     }
 
+    /// Reserves what the tree reservation's charge needs once the inode is as `after` says,
+    /// before a change without a charge of its own leaves it so ([`reserve`]): `ENOSPC`, and
+    /// nothing reserved, if the blocks are not there. Nothing when nothing is charged.
+    fn reserve_for(&mut self, alloc: &mut Alloc, s: &Super, after: reserve::Inode) -> Result {
+        if !self.reserve.charged() {
+            return Ok(());
+        }
+        self.reserve
+            .charge(0, after, s, |more| alloc.reserve_metadata(more))
+    }
+
     /// Gives back `extents` of the tree reservation's charge, and the blocks that it no longer
     /// needs.
     pub(crate) fn uncharge(&mut self, alloc: &mut Alloc, s: &Super, extents: u64) {
@@ -286,6 +297,9 @@ impl fs::FileSystem for Xtfs {
             None
         };
         let mut info = inode.data().info.lock();
+        // No writeback or completion is to come: the tree reservation goes first, so that
+        // the last store does not reserve for them ([`reserve`]).
+        info.reserve.release_all(&mut m.alloc.lock());
         let mut failed = false;
         let mut delete = false;
         if let Some(h) = h.as_mut() {
@@ -521,8 +535,8 @@ pub(crate) fn store_locked(
     store_inode_locked(h, inode, info, None, false)
 }
 
-/// [`store_locked`] for writeback's allocation of delayed allocations, which may take the
-/// tree blocks its writes reserved ([`reserve`]).
+/// [`store_locked`] for writeback's allocation of delayed allocations and for preallocation,
+/// which may take the tree blocks their charges reserved ([`reserve`]).
 pub(crate) fn store_allocated(
     h: &mut Handle<'_>,
     inode: &INode<Xtfs>,
@@ -671,11 +685,32 @@ fn store_records<'a>(
         }
         Ok(())
     };
+    // A store that was not charged (a system call's, a direct write's completion) can leave the
+    // inode with more extents than the charge of its writeback and completions to come was
+    // measured against ([`reserve`]): what the charge then needs is reserved before anything
+    // changes, so that this store fails with `ENOSPC`, not those. Only as the first change of
+    // its handle: after others, its operation would fail halfway and shut the filesystem down,
+    // so an operation that changes things before it stores extents charges them first, as
+    // preallocation does, or leaves a shortfall to `settle`.
+    let ahead = |info: &mut InodeInfo, tree: u64| -> Result {
+        if charged || !first {
+            return Ok(());
+        }
+        let after = reserve::Inode {
+            disk: n as u64,
+            blocks: info.extents.blocks(),
+            tree,
+        };
+        info.reserve_for(&mut m.alloc.lock(), s, after)
+    };
     let plan = match plan {
         Some(plan) => {
             // A packed tree writes more.
             fits(plan.writes(), plan.new_blocks(), plan.freed())?;
-            match allocate_nodes(h, m, plan.new_blocks(), &mut info.reserve, charged) {
+            let tree = (info.tree.blocks() + plan.new_blocks()).saturating_sub(plan.freed() as u64);
+            let blocks = ahead(info, tree)
+                .and_then(|()| allocate_nodes(h, m, plan.new_blocks(), &mut info.reserve, charged));
+            match blocks {
                 Ok(blocks) => Some((plan, blocks)),
                 // Packed, in the blocks it has, the tree needs fewer.
                 Err(e) if e == ENOSPC => None,
@@ -722,6 +757,7 @@ fn store_records<'a>(
         freed.extend_from_slice(&old[reused..], GFP_KERNEL)?;
         let built = tree::DiskTree::built(&shape, &on_disk)?;
         fits(total, (total - reused) as u64, freed.len())?;
+        ahead(info, total as u64)?;
         let new = allocate_nodes(h, m, (total - reused) as u64, &mut info.reserve, charged)?;
         // Within the capacity reserved above.
         blocks.extend_from_slice(&new, GFP_NOWAIT)?;

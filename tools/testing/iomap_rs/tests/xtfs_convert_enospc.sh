@@ -13,6 +13,14 @@
 # succeeds, the data reads back after dropping the caches and after a remount,
 # and the blocks not written read as zeroes. Nothing stays reserved after a
 # sync, and fsck.xtfs -n is clean.
+#
+# Then one fallocate(2) of all the space there is, on 512-byte blocks whose
+# free space is every other block (two files preallocated a block at a time
+# in turn, one removed): every block it takes is an extent of its own, and
+# their tree needs more blocks than metadata has left. It must end with
+# ENOSPC (or succeed) and leave the filesystem working: no shutdown, the
+# extents it made recorded, fsck clean. (One store of all its extents took
+# the last metadata blocks, failed, and shut xtfs down.)
 
 . "$(dirname "$0")/common.sh"
 require_xtfs
@@ -120,3 +128,49 @@ for path in rust c; do
 	check_xtfs "$SCRATCH_DEV"
 done
 echo "writes into preallocated space on a full filesystem: ENOSPC from write() (Rust and C paths) once the extent tree cannot grow, never at completion; every write that succeeded persisted; fsck clean"
+
+mkfs_scratch_xtfs -b 512 -N 64 -s 8m
+out=$(python3 - "$SCRATCH_MNT" <<'PY'
+import os, sys
+root = sys.argv[1]
+a = os.open(root + "/a", os.O_RDWR | os.O_CREAT, 0o644)
+b = os.open(root + "/b", os.O_RDWR | os.O_CREAT, 0o644)
+n = 0
+try:
+    while True:
+        os.posix_fallocate(a, n * 512, 512)
+        os.posix_fallocate(b, n * 512, 512)
+        n += 1
+except OSError as e:
+    if e.errno != 28:
+        raise
+os.close(a)
+os.close(b)
+os.unlink(root + "/b")
+os.sync()
+avail = os.statvfs(root).f_bavail
+c = os.open(root + "/c", os.O_RDWR | os.O_CREAT, 0o644)
+try:
+    os.posix_fallocate(c, 0, avail * 512)
+    result = "ok"
+except OSError as e:
+    result = os.strerror(e.errno)
+os.close(c)
+print("%d blocks free in pieces; fallocate of them all: %s" % (avail, result))
+PY
+) || fail "the fragmented preallocation: $out"
+echo "$out"
+case $out in
+*": ok" | *": No space left on device") ;;
+*) fail "one fallocate into free space in pieces: expected success or ENOSPC: $out" ;;
+esac
+: >"$SCRATCH_MNT/after" || fail "the filesystem after the fragmented preallocation: creating a file failed"
+sync
+extents=$(xfs_io -c "fiemap" "$SCRATCH_MNT/c" | tail -n +2 | grep -vc hole)
+unmount_scratch
+mount_xtfs "$SCRATCH_DEV"
+expect_eq "the preallocated file's extents after a remount" "$extents" \
+	"$(xfs_io -c "fiemap" "$SCRATCH_MNT/c" | tail -n +2 | grep -vc hole)"
+echo "the fragmented preallocation made $extents extents, kept after a remount"
+xtfs_expect_no_reservations "after the fragmented preallocation"
+check_xtfs "$SCRATCH_DEV"
