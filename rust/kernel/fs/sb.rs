@@ -73,11 +73,13 @@ impl Metadata {
     /// `dm-3`, which C filesystems print first (`XFS (vdb): ...`), so that the messages of two
     /// mounts can be told apart.
     pub fn id(&self) -> &CStr {
-        // SAFETY: The superblock is alive (type invariant). `setup_bdev_super()` writes `s_id`
-        // with `snprintf()`, so NUL-terminated within the array, before `fill_super` runs, so
-        // before any `Metadata` exists. After that, `fs.h` lets only the filesystem itself
-        // change it, and `kernel::fs` gives a filesystem no means to: it stays as it is for as
-        // long as the superblock, so for as long as `self` is borrowed.
+        // SAFETY: The superblock is alive (type invariant). Generic code writes `s_id` in
+        // `alloc_super()`'s callers `sget()`/`sget_fc()` (the type's name, before anyone else
+        // sees the superblock) and in `setup_bdev_super()` (`snprintf()` of the device's name,
+        // so NUL-terminated within the array), which `get_tree_bdev()` runs before
+        // `fill_super`, so before any `Metadata` exists. Nothing else in `fs/`, `block/` or
+        // `drivers/md/` writes it; only some filesystems do, and `kernel::fs` gives one no
+        // means to. So it stays as it is for as long as `self` is borrowed.
         unsafe { CStr::from_char_ptr((*self.as_ptr()).s_id.as_ptr()) }
     }
 

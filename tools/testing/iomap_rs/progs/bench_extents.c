@@ -64,14 +64,7 @@ int main(int argc, char **argv)
 		if (!done)
 			setup = now() - start;
 		/* A random order of the blocks, the first ROUND of it written. */
-		for (i = 0; i < n; i++)
-			order[i] = i;
-		for (i = 0; i < round; i++) {
-			uint64_t j = i + xorshift64star(&seed) % (n - i), t = order[i];
-
-			order[i] = order[j];
-			order[j] = t;
-		}
+		random_order(order, n, round, &seed);
 		start = now();
 		for (i = 0; i < round; i++) {
 			if (pwrite(fd, buf, bs, (off_t)(2 * order[i]) * bs) != (ssize_t)bs)

@@ -51,18 +51,11 @@ static double now(void)
 /* The blocks write writes, in its order: the first COUNT of a permutation. */
 static uint64_t *chosen(void)
 {
-	uint64_t *order = calloc(n, sizeof(*order)), i, s = seed | 1;
+	uint64_t *order = calloc(n, sizeof(*order)), s = seed | 1;
 
 	if (!order)
 		die("calloc");
-	for (i = 0; i < n; i++)
-		order[i] = i;
-	for (i = 0; i < count; i++) {
-		uint64_t j = i + xorshift64star(&s) % (n - i), t = order[i];
-
-		order[i] = order[j];
-		order[j] = t;
-	}
+	random_order(order, n, count, &s);
 	return order;
 }
 

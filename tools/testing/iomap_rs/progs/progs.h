@@ -34,6 +34,25 @@ static inline uint64_t xorshift64star(uint64_t *state)
 	return *state * 0x2545f4914f6cdd1dULL;
 }
 
+/*
+ * Sets order[0..n) to a random permutation's first k entries (the rest a
+ * permutation of what is left): a Fisher-Yates shuffle stopped after k steps,
+ * drawn from *state.
+ */
+static inline void random_order(uint64_t *order, uint64_t n, uint64_t k, uint64_t *state)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	for (i = 0; i < k; i++) {
+		uint64_t j = i + xorshift64star(state) % (n - i), t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+}
+
 /* perror(what) and exit 1: an error, not a verdict on the kernel. */
 static inline void die(const char *what)
 {
