@@ -786,9 +786,8 @@ fn preallocate_once(inode: &INode<Xtfs>, start: u64, end: u64) -> Result<u64> {
 
 /// [`preallocate_once`] in the transaction of `h`, with the extent lock held (`info`).
 ///
-/// An operation ends after [`PREALLOCATE_EXTENTS`] extents, or sooner if what is left of the
-/// running transaction might not hold another's bitmap block and the tree blocks its store
-/// writes (an incremental update: a few leaves and the path to them; the rebuild of a tree
+/// An operation ends after [`PREALLOCATE_EXTENTS`] extents, or sooner if its handle cannot
+/// claim the credits for another's bitmap blocks and the tree blocks its store writes (an incremental update: a few leaves and the path to them; the rebuild of a tree
 /// whole, when the blocks for that are not there, writes more).
 fn preallocate_locked(
     h: &Handle<'_>,
@@ -798,9 +797,13 @@ fn preallocate_locked(
 ) -> Result<u64> {
     let m = h.sb().data();
     let mut made = 0u64;
-    // Bitmap blocks, tree blocks and the inode of the extents made until now and one more.
+    // What is still to be written for the extents made until now and one more: the bitmap
+    // blocks of the next (those of the others are in the transaction), a tree block for each
+    // and the paths, and the inode. Claimed as credits of the handle, so that another
+    // operation cannot take the room meanwhile.
     let room = |made: u64, info: &crate::InodeInfo| {
-        (2 * (made + 1) + 2 * info.tree.depth() as u64 + 8) as usize <= h.room()
+        let blocks = (made + 1) + 2 + 2 * info.tree.depth() as u64 + 8;
+        h.extend(blocks as usize).is_ok()
     };
     let mut block = start;
     while block < end {

@@ -104,32 +104,60 @@ impl State {
         patch(&self.running, bits, pos, buf);
     }
 
-    /// Whether task `pid` has a handle open.
-    fn holds(&self, pid: Pid) -> bool {
-        self.holders.iter().any(|h| h.0 == pid && h.1 > 0)
+    /// The operation of task `pid`, if it has a handle open.
+    fn holder(&mut self, pid: Pid) -> Option<&mut Holder> {
+        self.holders
+            .iter_mut()
+            .find(|h| h.pid == pid && h.handles > 0)
     }
 
-    /// Counts a handle of task `pid`.
+    /// Whether task `pid` has a handle open.
+    fn holds(&self, pid: Pid) -> bool {
+        self.holders.iter().any(|h| h.pid == pid && h.handles > 0)
+    }
+
+    /// Counts a handle of task `pid`: the first of its operation brings its credits.
     fn hold(&mut self, pid: Pid) -> Result {
-        if let Some(h) = self.holders.iter_mut().find(|h| h.0 == pid && h.1 > 0) {
-            h.1 += 1;
-        } else if let Some(h) = self.holders.iter_mut().find(|h| h.1 == 0) {
-            *h = (pid, 1);
+        if let Some(h) = self.holder(pid) {
+            h.handles += 1;
         } else {
-            self.holders.push((pid, 1), GFP_KERNEL)?;
+            let first = Holder {
+                pid,
+                handles: 1,
+                credits: HANDLE_CREDITS,
+            };
+            if let Some(h) = self.holders.iter_mut().find(|h| h.handles == 0) {
+                *h = first;
+            } else {
+                self.holders.push(first, GFP_KERNEL)?;
+            }
+            self.outstanding += HANDLE_CREDITS;
         }
         self.open += 1;
         Ok(())
     }
 }
 
+/// A task with handles open: one operation (a nested start joins the handle already open).
+#[derive(Clone, Copy)]
+struct Holder {
+    pid: Pid,
+    /// Its handles open (0: a free slot).
+    handles: u32,
+    /// Its credits not used yet ([`HANDLE_CREDITS`]), counted in `outstanding`.
+    credits: usize,
+}
+
 struct State {
     /// The running transaction.
     running: Images,
-    /// The tasks with a handle open and how many each (a slot whose count is 0 is free).
-    holders: KVec<(Pid, u32)>,
+    /// The tasks with a handle open.
+    holders: KVec<Holder>,
     /// The handles open.
     open: usize,
+    /// The credits of the operations open not used yet: blocks they may still add to
+    /// `running`.
+    outstanding: usize,
     /// A commit is under way: new handles wait for it.
     commit_running: bool,
     /// The transaction replayed at mount, until a commit has written it home.
@@ -153,16 +181,20 @@ struct Committing {
     images: Images,
 }
 
-/// Blocks a handle may add to the running transaction without outgrowing the log: a new handle
-/// waits until they fit, with those of the handles open (an operation that needs more may use
-/// what is left; one that outgrows the log shuts the filesystem down).
+/// Blocks an operation may add to the running transaction without outgrowing the log, its
+/// credits, as jbd2 gives a handle: its first handle waits until they fit beside the credits
+/// that the operations open have not used yet. An operation that needs more claims them before
+/// it changes anything ([`Handle::extend`]); one that writes more blocks than it holds credits
+/// for takes room that no operation holds, and one that outgrows the log shuts the filesystem
+/// down.
 const HANDLE_CREDITS: usize = 8;
 
 /// The journal of one mounted filesystem.
 ///
 /// # Invariants
 ///
-/// `running` never holds more than `capacity` images, and `capacity` images fit in the log
+/// `running` and the credits of the operations open (`outstanding`, the sum of the holders'
+/// credits) never add up to more than `capacity` images, and `capacity` images fit in the log
 /// region `[start, start + blocks)` ([`format::log_capacity`]).
 #[pin_data]
 pub(crate) struct Journal {
@@ -182,7 +214,7 @@ pub(crate) struct Loaded {
     /// Spare block buffers and room for images and handles, allocated at mount.
     spare: KVec<Option<KVec<u8>>>,
     running: Images,
-    holders: KVec<(Pid, u32)>,
+    holders: KVec<Holder>,
 }
 
 /// Spare block buffers: enough for the bitmap and inode table blocks of an eviction.
@@ -299,6 +331,7 @@ impl Journal {
                 running: loaded.running,
                 holders: loaded.holders,
                 open: 0,
+                outstanding: 0,
                 commit_running: false,
                 replayed: loaded.images,
                 committing: None,
@@ -313,14 +346,16 @@ impl Journal {
         })
     }
 
-    /// Whether a handle more fits in the running transaction (see [`HANDLE_CREDITS`]).
-    fn fits(&self, st: &State) -> bool {
-        st.running.len() + (st.open + 1) * HANDLE_CREDITS <= self.capacity
+    /// Whether `credits` more fit in the running transaction beside the credits that the
+    /// operations open hold (see [`HANDLE_CREDITS`]).
+    fn fits(&self, st: &State, credits: usize) -> bool {
+        st.running.len() + st.outstanding + credits <= self.capacity
     }
 
     /// Opens a handle on the running transaction: waits for a commit under way, and for room
-    /// in the transaction ([`HANDLE_CREDITS`]), committing it first if need be. A task that holds a handle joins it
-    /// (see the module documentation).
+    /// in the transaction for the operation's credits ([`HANDLE_CREDITS`]), committing it
+    /// first if need be. A task that holds a handle joins it, and its credits (see the module
+    /// documentation).
     pub(crate) fn start<'a>(&'a self, sb: &'a SuperBlock<Xtfs>) -> Result<Handle<'a>> {
         crate::live(sb)?;
         let scope = NoFsScope::enter();
@@ -341,11 +376,11 @@ impl Journal {
         let mut st = self.state.lock();
         if !st.holds(pid) {
             loop {
-                if st.commit_running || (!self.fits(&st) && st.open > 0) {
+                if st.commit_running || (!self.fits(&st, HANDLE_CREDITS) && st.open > 0) {
                     // A commit under way, or room only once the handles open have ended and
                     // their transaction is committed.
                     self.changed.wait(&mut st);
-                } else if !self.fits(&st) {
+                } else if !self.fits(&st, HANDLE_CREDITS) {
                     drop(st);
                     self.commit(sb, None)?;
                     st = self.state.lock();
@@ -356,7 +391,7 @@ impl Journal {
         }
         // Room for the images of the handle, while memory is there (an eviction cannot wait
         // for it); a push that finds none allocates then.
-        let additional = (st.open + 1) * HANDLE_CREDITS;
+        let additional = st.outstanding + HANDLE_CREDITS;
         let _ = st.running.reserve(additional, GFP_KERNEL);
         st.hold(pid)
     }
@@ -364,8 +399,15 @@ impl Journal {
     /// Ends a handle of task `pid`.
     fn leave(&self, pid: Pid) {
         let mut st = self.state.lock();
-        if let Some(h) = st.holders.iter_mut().find(|h| h.0 == pid && h.1 > 0) {
-            h.1 -= 1;
+        if let Some(h) = st.holder(pid) {
+            h.handles -= 1;
+            // The operation's last handle: its credits go back.
+            let unused = if h.handles == 0 {
+                core::mem::take(&mut h.credits)
+            } else {
+                0
+            };
+            st.outstanding -= unused;
             st.open -= 1;
         }
         if st.open == 0 {
@@ -609,14 +651,28 @@ impl<'a> Handle<'a> {
         self.sb
     }
 
-    /// Blocks that can still be added to the running transaction before it outgrows the log
-    /// (the other open handles may take some of them). An operation that may need many asks
-    /// first, so that it can fail with `ENOSPC` (and nothing changed) rather than shut the
-    /// filesystem down.
-    pub(crate) fn room(&self) -> usize {
+    /// Makes sure that the operation of the handle holds credits for `blocks` more blocks
+    /// ([`HANDLE_CREDITS`]): claims what it lacks from the room that no operation holds, or
+    /// fails with `ENOSPC` and claims nothing. An operation that may need many blocks claims
+    /// them before it changes anything, so that it can fail with `ENOSPC` (and nothing
+    /// changed) rather than shut the filesystem down, and no other operation can take them
+    /// meanwhile.
+    pub(crate) fn extend(&self, blocks: usize) -> Result {
         let j = self.journal;
-        let st = j.state.lock();
-        j.capacity.saturating_sub(st.running.len())
+        let mut st = j.state.lock();
+        let has = st.holder(self.pid).map_or(0, |h| h.credits);
+        let lacking = blocks.saturating_sub(has);
+        if lacking == 0 {
+            return Ok(());
+        }
+        if !j.fits(&st, lacking) {
+            return Err(ENOSPC);
+        }
+        st.outstanding += lacking;
+        if let Some(h) = st.holder(self.pid) {
+            h.credits = blocks;
+        }
+        Ok(())
     }
 
     /// Whether something was written or forgotten through the handle.
@@ -667,7 +723,9 @@ impl<'a> Handle<'a> {
             if found == Some(true) {
                 continue;
             }
-            if found.is_none() && st.running.len() >= j.capacity {
+            // A new block takes a credit of the operation, or room that none holds.
+            let credit = found.is_none() && st.holder(self.pid).is_some_and(|h| h.credits > 0);
+            if found.is_none() && !credit && !j.fits(&st, 1) {
                 drop(st);
                 sb_log!(
                     pr_err,
@@ -713,6 +771,12 @@ impl<'a> Handle<'a> {
                     GFP_KERNEL,
                 )?;
                 st.running[at..].rotate_right(1);
+                if credit {
+                    if let Some(h) = st.holder(self.pid) {
+                        h.credits -= 1;
+                    }
+                    st.outstanding -= 1;
+                }
             }
         }
         patch_in(&mut st.running, bits, pos, data);

@@ -673,17 +673,18 @@ fn store_records<'a>(
         None
     };
     // What a store writes to the transaction at most: its tree blocks, the inode, and a
-    // bitmap block for each block it allocates or frees. One that is the first change of its
-    // handle and cannot fit in what is left of the running transaction fails with `ENOSPC`
-    // before it changes anything, rather than outgrow the log (a completion's then commits
-    // and tries again). After other changes of its handle, nothing would be gained: its
-    // operation would fail halfway all the same.
+    // bitmap block for each block it allocates or frees, claimed as credits of its handle
+    // before it writes, so that no other operation takes the room meanwhile. One that is the
+    // first change of its handle and cannot claim them fails with `ENOSPC` before it changes
+    // anything, rather than outgrow the log (a completion's then commits and tries again).
+    // After other changes of its handle, nothing would be gained: its operation would fail
+    // halfway all the same, so it goes on with the room there is.
     let first = !h.wrote();
-    let fits = |tree: usize, allocated: u64, freed: usize| {
-        if first && h.room() < tree + 1 + allocated as usize + freed {
-            return Err(ENOSPC);
-        }
-        Ok(())
+    let fits = |tree: usize, allocated: u64, freed: usize| match h
+        .extend(tree + 1 + allocated as usize + freed)
+    {
+        Err(e) if first => Err(e),
+        _ => Ok(()),
     };
     // A store that was not charged (a system call's, a direct write's completion) can leave the
     // inode with more extents than the charge of its writeback and completions to come was
