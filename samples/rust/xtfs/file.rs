@@ -786,9 +786,10 @@ fn preallocate_once(inode: &INode<Xtfs>, start: u64, end: u64) -> Result<u64> {
 
 /// [`preallocate_once`] in the transaction of `h`, with the extent lock held (`info`).
 ///
-/// An operation ends after [`PREALLOCATE_EXTENTS`] extents, or sooner if its handle cannot
-/// claim the credits for another's bitmap blocks and the tree blocks its store writes (an incremental update: a few leaves and the path to them; the rebuild of a tree
-/// whole, when the blocks for that are not there, writes more).
+/// An operation ends after [`PREALLOCATE_EXTENTS`] extents, or sooner if its handle cannot claim
+/// the credits for another's bitmap blocks and the tree blocks its store writes (an incremental
+/// update: a few leaves and the path to them; the rebuild of a tree whole, when the blocks for that
+/// are not there, writes more).
 fn preallocate_locked(
     h: &Handle<'_>,
     info: &mut crate::InodeInfo,

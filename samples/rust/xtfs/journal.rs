@@ -15,6 +15,12 @@
 //!   scope, as an XFS transaction is: reclaim cannot evict an inode of this filesystem while
 //!   it is open, which would open a second handle and wait for a commit that waits for the
 //!   first.
+//! - **Credits**, as jbd2 counts them: an operation may add [`HANDLE_CREDITS`] blocks to the
+//!   running transaction, and its first handle waits until they fit beside those that the
+//!   operations open have not used yet. One that may need more claims them before it changes
+//!   anything ([`Handle::extend`]), or fails with `ENOSPC` with nothing changed: what an
+//!   operation has claimed no other can take, so one that keeps to its credits never makes the
+//!   transaction outgrow the log.
 //! - **Commit** ([`Journal::commit`]: `fsync`, `sync`, a full transaction) waits until no
 //!   handle is open and new ones wait for it, so a transaction holds whole operations. Then:
 //!   1. the checkpoint: the home blocks the previous commit put in the device's cache are

@@ -27,29 +27,30 @@
 //! no charged write between its mapping and its end. The charge is then that of the delayed
 //! allocations left (a failed write fault's, which no dirty folio covers).
 //!
-//! The blocks reserved are those a packed tree for the on-disk extents plus the charge needs
-//! beyond the blocks the inode's tree has now; as every extent holds a block, no more extents
-//! than the file's blocks are counted, so that a small file needs none. A store first tries the incremental update of
-//! the tree (`tree`), which may need more blocks than that; when they are not there, it builds
-//! the tree whole, packed, in its old blocks and as few new ones as it needs: no more than the
-//! reservation holds (see `store_records`). Stores take blocks from the reservation first,
-//! then from the free space; after each, the reservation is set to what is still needed. The
-//! old blocks a packed tree does not need are freed, pending until the commit: metadata may
-//! take pending blocks at once (`alloc`), so they back the reservation as well as free blocks
-//! do. Preallocation charges 1 per extent it makes, before it makes it, and its store takes from
-//! the reservation too: in free space cut into pieces one range can make thousands of extents,
-//! whose tree blocks it must find (`file::preallocate`). Stores that were not charged (those
-//! of other system calls and of direct writes' completions) do not take from the reservation.
-//! One that adds extents (a punched hole, a direct write's completion) raises what the charge
-//! needs: as the first change of its operation, it reserves that before it changes anything,
-//! and fails with `ENOSPC` if the blocks are not there (`store_records`), so that the writeback
-//! and completions the charge is for never find the reservation short. Should a store still
-//! leave it short (a punch, which frees blocks first), the shortfall is reserved even when the
-//! blocks are not there, so that the next reservation fails rather than a completion.
+//! The blocks reserved are those a packed tree for the on-disk extents plus the charge needs beyond
+//! the blocks the inode's tree has now; as every extent holds a block, no more extents than the
+//! file's blocks are counted, so that a small file needs none. A store first tries the incremental
+//! update of the tree (`tree`), which may need more blocks than that; when they are not there, it
+//! builds the tree whole, packed, in its old blocks and as few new ones as it needs: no more than
+//! the reservation holds (see `store_records`). Stores take blocks from the reservation first, then
+//! from the free space; after each, the reservation is set to what is still needed. The old blocks
+//! a packed tree does not need are freed, pending until the commit: metadata may take pending
+//! blocks at once (`alloc`), so they back the reservation as well as free blocks do. Preallocation
+//! charges 1 per extent it makes, before it makes it, and its store takes from the reservation too:
+//! in free space cut into pieces one range can make thousands of extents, whose tree blocks it must
+//! find (`file::preallocate`). Stores that were not charged (those of other system calls and of
+//! direct writes' completions) do not take from the reservation. One that adds extents (a punched
+//! hole, a direct write's completion) raises what the charge needs: as the first change of its
+//! operation, it reserves that before it changes anything, and fails with `ENOSPC` if the blocks
+//! are not there (`store_records`), so that the writeback and completions the charge is for never
+//! find the reservation short. Should a store still leave it short (a punch, which frees blocks
+//! first), the shortfall is reserved even when the blocks are not there, so that the next
+//! reservation fails rather than a completion.
 //!
-//! A store also needs room in the running transaction: one that is the first change of its
-//! handle and does not fit fails with `ENOSPC` before it changes anything, and a completion's
-//! then commits the transaction and tries again (`store_inode_completed`).
+//! A store also needs room in the running transaction, which it claims as credits of its
+//! operation before it writes (`journal`): one that is the first change of its handle and
+//! cannot claim them fails with `ENOSPC` before it changes anything, and a completion's then
+//! commits the transaction and tries again (`store_inode_completed`).
 //!
 //! The charges are worst cases: a `write` that finds no space for its data or its charge writes
 //! back the filesystem's dirty data, turning their charges into what writeback really needed,

@@ -6,14 +6,14 @@
 //! fsck.xtfs [-n | -y | -p | -a] [-f] [-v] device...
 //! ```
 //!
-//! Every inconsistency is printed on a line of its own: bad superblock, inode or extent tree
-//! node checksums and fields (a node of another inode, or a stale one of an earlier inode in
-//! the same slot), extent tree keys out of order, extents beyond the device or overlapping, blocks claimed twice, blocks
-//! in use but free in the bitmap and blocks marked in use that nothing owns (leaks), bad
-//! directory entries, directories not reachable from the root, wrong link counts. Each device's
+//! Every inconsistency is printed on a line of its own: bad superblock, inode or extent tree node
+//! checksums and fields (a node of another inode, or a stale one of an earlier inode in the same
+//! slot), extent tree keys out of order, extents beyond the device or overlapping, blocks claimed
+//! twice, blocks in use but free in the bitmap and blocks marked in use that nothing owns (leaks),
+//! bad directory entries, directories not reachable from the root, wrong link counts. Each device's
 //! report ends with a line that names it: `DEVICE: clean`, `DEVICE: N problems found, not
-//! repaired`, `DEVICE: repaired` or `DEVICE: superblock: ...`; the devices are checked in the
-//! order given (a test that checks many images pays for one process start).
+//! repaired`, `DEVICE: repaired` or `DEVICE: superblock: ...`; the devices are checked in the order
+//! given (a test that checks many images pays for one process start).
 //!
 //! `-n` (the default) changes nothing. `-y` repairs everything it can; `-p` and `-a` (preen, as at
 //! boot) repair only what loses nothing: the bitmap (leaked blocks and blocks in use but free),
