@@ -799,11 +799,12 @@ fn preallocate_locked(
     let m = h.sb().data();
     let mut made = 0u64;
     // What is still to be written for the extents made until now and one more: the bitmap
-    // blocks of the next (those of the others are in the transaction), a tree block for each
-    // and the paths, and the inode. Claimed as credits of the handle, so that another
-    // operation cannot take the room meanwhile.
+    // blocks of the next (those of the others are in the transaction; a run is within a page
+    // of the bitmap), a tree block for each and the paths, and the inode. Claimed as credits
+    // of the handle, so that another operation cannot take the room meanwhile.
+    let bitmap_blocks = (kernel::page::PAGE_SIZE >> h.sb().block_bits()) as u64;
     let room = |made: u64, info: &crate::InodeInfo| {
-        let blocks = (made + 1) + 2 + 2 * info.tree.depth() as u64 + 8;
+        let blocks = (made + 1) + bitmap_blocks + 2 * info.tree.depth() as u64 + 8;
         h.extend(blocks as usize).is_ok()
     };
     let mut block = start;

@@ -16,11 +16,13 @@
 //!   it is open, which would open a second handle and wait for a commit that waits for the
 //!   first.
 //! - **Credits**, as jbd2 counts them: an operation may add [`HANDLE_CREDITS`] blocks to the
-//!   running transaction, and its first handle waits until they fit beside those that the
-//!   operations open have not used yet. One that may need more claims them before it changes
-//!   anything ([`Handle::extend`]), or fails with `ENOSPC` with nothing changed: what an
-//!   operation has claimed no other can take, so one that keeps to its credits never makes the
-//!   transaction outgrow the log.
+//!   running transaction (more if it starts with [`Journal::start_for`]), and its first handle
+//!   waits until they fit beside those that the operations open have not used yet. One that
+//!   may need more claims them before it changes anything ([`Handle::extend`]), or fails with
+//!   `ENOSPC` with nothing changed, and then starts again asking for them. An operation that
+//!   writes more than it claimed takes what others claimed and have not used: those may then
+//!   find the log full and shut the filesystem down, so the operations that can write many
+//!   blocks (extent tree stores, preallocation) claim them first.
 //! - **Commit** ([`Journal::commit`]: `fsync`, `sync`, a full transaction) waits until no
 //!   handle is open and new ones wait for it, so a transaction holds whole operations. Then:
 //!   1. the checkpoint: the home blocks the previous commit put in the device's cache are
@@ -122,22 +124,22 @@ impl State {
         self.holders.iter().any(|h| h.pid == pid && h.handles > 0)
     }
 
-    /// Counts a handle of task `pid`: the first of its operation brings its credits.
-    fn hold(&mut self, pid: Pid) -> Result {
+    /// Counts a handle of task `pid`: the first of its operation brings `credits`.
+    fn hold(&mut self, pid: Pid, credits: usize) -> Result {
         if let Some(h) = self.holder(pid) {
             h.handles += 1;
         } else {
             let first = Holder {
                 pid,
                 handles: 1,
-                credits: HANDLE_CREDITS,
+                credits,
             };
             if let Some(h) = self.holders.iter_mut().find(|h| h.handles == 0) {
                 *h = first;
             } else {
                 self.holders.push(first, GFP_KERNEL)?;
             }
-            self.outstanding += HANDLE_CREDITS;
+            self.outstanding += credits;
         }
         self.open += 1;
         Ok(())
@@ -191,17 +193,18 @@ struct Committing {
 /// credits, as jbd2 gives a handle: its first handle waits until they fit beside the credits
 /// that the operations open have not used yet. An operation that needs more claims them before
 /// it changes anything ([`Handle::extend`]); one that writes more blocks than it holds credits
-/// for takes room that no operation holds, and one that outgrows the log shuts the filesystem
-/// down.
+/// for takes room that other operations may hold, and one that outgrows the log shuts the
+/// filesystem down.
 const HANDLE_CREDITS: usize = 8;
 
 /// The journal of one mounted filesystem.
 ///
 /// # Invariants
 ///
-/// `running` and the credits of the operations open (`outstanding`, the sum of the holders'
-/// credits) never add up to more than `capacity` images, and `capacity` images fit in the log
-/// region `[start, start + blocks)` ([`format::log_capacity`]).
+/// `running` never holds more than `capacity` images, and `capacity` images fit in the log
+/// region `[start, start + blocks)` ([`format::log_capacity`]). `outstanding` is the sum of
+/// the holders' credits; with `running`, it adds up to no more than `capacity` unless an
+/// operation wrote more blocks than it held credits for ([`Handle::extend`]).
 #[pin_data]
 pub(crate) struct Journal {
     #[pin]
@@ -363,30 +366,61 @@ impl Journal {
     /// first if need be. A task that holds a handle joins it, and its credits (see the module
     /// documentation).
     pub(crate) fn start<'a>(&'a self, sb: &'a SuperBlock<Xtfs>) -> Result<Handle<'a>> {
+        self.start_handle(sb, HANDLE_CREDITS, false)
+    }
+
+    /// Opens a handle as [`Journal::start`] does, for an operation that needs `credits` blocks
+    /// of the running transaction: waits until they fit, as jbd2's start does. Its
+    /// [`Handle::extend`] is strict: it fails rather than take room other operations hold, so
+    /// that the caller can start again with the credits it asked for ([`Handle::wanted`]).
+    /// `ENOSPC` if the log cannot hold that many.
+    pub(crate) fn start_for<'a>(
+        &'a self,
+        sb: &'a SuperBlock<Xtfs>,
+        credits: usize,
+    ) -> Result<Handle<'a>> {
+        self.start_handle(sb, credits.max(HANDLE_CREDITS), true)
+    }
+
+    fn start_handle<'a>(
+        &'a self,
+        sb: &'a SuperBlock<Xtfs>,
+        credits: usize,
+        strict: bool,
+    ) -> Result<Handle<'a>> {
         crate::live(sb)?;
+        if credits > self.capacity {
+            return Err(ENOSPC);
+        }
         let scope = NoFsScope::enter();
         let pid = kernel::current!().pid();
-        self.enter(sb, pid)?;
+        self.enter(sb, pid, credits)?;
         Ok(Handle {
             journal: self,
             sb,
             pid,
             open: true,
+            strict,
+            wanted: Cell::new(0),
             wrote: Cell::new(false),
             _scope: scope,
         })
     }
 
-    /// Counts a handle of task `pid`, once the transaction has room for it.
-    fn enter(&self, sb: &SuperBlock<Xtfs>, pid: Pid) -> Result {
+    /// Counts a handle of task `pid`, once the transaction has room for `credits` (at most
+    /// `capacity`) more, unless the task holds a handle: then it joins its operation, and the
+    /// operation's credits.
+    fn enter(&self, sb: &SuperBlock<Xtfs>, pid: Pid, credits: usize) -> Result {
         let mut st = self.state.lock();
         if !st.holds(pid) {
             loop {
-                if st.commit_running || (!self.fits(&st, HANDLE_CREDITS) && st.open > 0) {
-                    // A commit under way, or room only once the handles open have ended and
-                    // their transaction is committed.
+                if st.commit_running || (!self.fits(&st, credits) && st.open > 0) {
+                    // A commit under way, or room only once the handles open have ended (or
+                    // given credits back) and their transaction is committed.
                     self.changed.wait(&mut st);
-                } else if !self.fits(&st, HANDLE_CREDITS) {
+                } else if !self.fits(&st, credits) {
+                    // No handle open: after the commit the transaction is empty, and
+                    // `credits` fit.
                     drop(st);
                     self.commit(sb, None)?;
                     st = self.state.lock();
@@ -397,9 +431,9 @@ impl Journal {
         }
         // Room for the images of the handle, while memory is there (an eviction cannot wait
         // for it); a push that finds none allocates then.
-        let additional = st.outstanding + HANDLE_CREDITS;
+        let additional = st.outstanding + credits;
         let _ = st.running.reserve(additional, GFP_KERNEL);
-        st.hold(pid)
+        st.hold(pid, credits)
     }
 
     /// Ends a handle of task `pid`.
@@ -415,6 +449,10 @@ impl Journal {
             };
             st.outstanding -= unused;
             st.open -= 1;
+            if unused > 0 {
+                // Room for a handle waiting for credits.
+                self.changed.notify_all();
+            }
         }
         if st.open == 0 {
             self.changed.notify_all();
@@ -630,6 +668,11 @@ pub(crate) struct Handle<'a> {
     pid: Pid,
     /// Counted in the journal's open handles (see [`Handle::split`]).
     open: bool,
+    /// Opened by [`Journal::start_for`]: [`Handle::extend`] takes no room that other
+    /// operations hold.
+    strict: bool,
+    /// The credits a failed [`Handle::extend`] asked for (0: none failed).
+    wanted: Cell<usize>,
     /// Something was written or forgotten through it.
     wrote: Cell<bool>,
     _scope: NoFsScope,
@@ -647,7 +690,7 @@ impl<'a> Handle<'a> {
         self.journal.leave(self.pid);
         self.open = false;
         between();
-        self.journal.enter(self.sb, self.pid)?;
+        self.journal.enter(self.sb, self.pid, HANDLE_CREDITS)?;
         self.open = true;
         Ok(())
     }
@@ -658,27 +701,43 @@ impl<'a> Handle<'a> {
     }
 
     /// Makes sure that the operation of the handle holds credits for `blocks` more blocks
-    /// ([`HANDLE_CREDITS`]): claims what it lacks from the room that no operation holds, or
-    /// fails with `ENOSPC` and claims nothing. An operation that may need many blocks claims
-    /// them before it changes anything, so that it can fail with `ENOSPC` (and nothing
-    /// changed) rather than shut the filesystem down, and no other operation can take them
-    /// meanwhile.
+    /// ([`HANDLE_CREDITS`]): claims what it lacks from the room that no operation holds. An
+    /// operation that may need many blocks claims them before it changes anything, so that no
+    /// other operation can take them meanwhile, and so that it can fail with `ENOSPC` (and
+    /// nothing changed) rather than shut the filesystem down.
+    ///
+    /// When the room is not there, a handle of [`Journal::start_for`] fails with `ENOSPC`,
+    /// and its caller starts again with [`Handle::wanted`] credits, waiting for them. Any
+    /// other goes on with the room that other operations hold but have not used, if that is
+    /// enough (those may then find the log full), and fails with `ENOSPC` if not.
     pub(crate) fn extend(&self, blocks: usize) -> Result {
         let j = self.journal;
         let mut st = j.state.lock();
-        let has = st.holder(self.pid).map_or(0, |h| h.credits);
+        let Some(has) = st.holder(self.pid).map(|h| h.credits) else {
+            return Err(EINVAL);
+        };
         let lacking = blocks.saturating_sub(has);
         if lacking == 0 {
             return Ok(());
         }
-        if !j.fits(&st, lacking) {
-            return Err(ENOSPC);
+        if j.fits(&st, lacking) {
+            st.outstanding += lacking;
+            if let Some(h) = st.holder(self.pid) {
+                h.credits = blocks;
+            }
+            return Ok(());
         }
-        st.outstanding += lacking;
-        if let Some(h) = st.holder(self.pid) {
-            h.credits = blocks;
+        if !self.strict && st.running.len() + blocks <= j.capacity {
+            return Ok(());
         }
-        Ok(())
+        self.wanted.set(blocks);
+        Err(ENOSPC)
+    }
+
+    /// The credits that a [`Handle::extend`] of the handle asked for and could not claim, if
+    /// one failed: those to start again with ([`Journal::start_for`]).
+    pub(crate) fn wanted(&self) -> Option<usize> {
+        Some(self.wanted.get()).filter(|&n| n > 0)
     }
 
     /// Whether something was written or forgotten through the handle.
@@ -729,9 +788,10 @@ impl<'a> Handle<'a> {
             if found == Some(true) {
                 continue;
             }
-            // A new block takes a credit of the operation, or room that none holds.
+            // A new block takes a credit of the operation, or room, if need be room that
+            // other operations hold but have not used (see [`Handle::extend`]).
             let credit = found.is_none() && st.holder(self.pid).is_some_and(|h| h.credits > 0);
-            if found.is_none() && !credit && !j.fits(&st, 1) {
+            if found.is_none() && st.running.len() >= j.capacity {
                 drop(st);
                 sb_log!(
                     pr_err,
