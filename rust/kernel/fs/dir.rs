@@ -24,6 +24,14 @@ pub enum EntryType {
     Dir = bindings::DT_DIR as u8,
     /// A symbolic link.
     Lnk = bindings::DT_LNK as u8,
+    /// A character device node.
+    Chr = bindings::DT_CHR as u8,
+    /// A block device node.
+    Blk = bindings::DT_BLK as u8,
+    /// A FIFO.
+    Fifo = bindings::DT_FIFO as u8,
+    /// A socket.
+    Sock = bindings::DT_SOCK as u8,
 }
 
 /// Where a directory listing stands and where its entries go: C's `struct dir_context`.

@@ -478,6 +478,14 @@ pub enum Type {
     Dir,
     /// A symbolic link.
     Lnk,
+    /// A character device node.
+    Chr,
+    /// A block device node.
+    Blk,
+    /// A FIFO (named pipe).
+    Fifo,
+    /// A socket.
+    Sock,
 }
 
 impl Type {
@@ -487,16 +495,112 @@ impl Type {
             bindings::S_IFREG => Some(Type::Reg),
             bindings::S_IFDIR => Some(Type::Dir),
             bindings::S_IFLNK => Some(Type::Lnk),
+            bindings::S_IFCHR => Some(Type::Chr),
+            bindings::S_IFBLK => Some(Type::Blk),
+            bindings::S_IFIFO => Some(Type::Fifo),
+            bindings::S_IFSOCK => Some(Type::Sock),
             _ => None,
         }
     }
 
-    fn mode_bits(self) -> u16 {
+    /// The file type bits of a mode (`S_IFMT`) of this type.
+    pub fn mode_bits(self) -> u16 {
         (match self {
             Type::Reg => bindings::S_IFREG,
             Type::Dir => bindings::S_IFDIR,
             Type::Lnk => bindings::S_IFLNK,
+            Type::Chr => bindings::S_IFCHR,
+            Type::Blk => bindings::S_IFBLK,
+            Type::Fifo => bindings::S_IFIFO,
+            Type::Sock => bindings::S_IFSOCK,
         }) as u16
+    }
+}
+
+/// A device number (`dev_t`): a major number below 2^12 and a minor number below 2^20, as the
+/// kernel holds them (`MKDEV()`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct DevNum(u32);
+
+impl DevNum {
+    const MINOR_BITS: u32 = 20;
+    const MINOR_MASK: u32 = (1 << Self::MINOR_BITS) - 1;
+
+    /// The device number `major:minor`; `None` if either is too large for a `dev_t`.
+    pub fn new(major: u32, minor: u32) -> Option<DevNum> {
+        (major < 1 << (32 - Self::MINOR_BITS) && minor <= Self::MINOR_MASK)
+            .then_some(DevNum(major << Self::MINOR_BITS | minor))
+    }
+
+    /// The major number.
+    pub fn major(self) -> u32 {
+        self.0 >> Self::MINOR_BITS
+    }
+
+    /// The minor number.
+    pub fn minor(self) -> u32 {
+        self.0 & Self::MINOR_MASK
+    }
+
+    /// The device number in the 32-bit encoding that does not depend on the kernel's `dev_t`
+    /// layout, for a filesystem to store (`new_encode_dev()`).
+    pub fn encode(self) -> u32 {
+        let (major, minor) = (self.major(), self.minor());
+        (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
+    }
+
+    /// The device number a filesystem stored with [`DevNum::encode`] (`new_decode_dev()`);
+    /// every `u32` decodes to a valid one.
+    pub fn decode(stored: u32) -> DevNum {
+        let major = (stored & 0xfff00) >> 8;
+        let minor = (stored & 0xff) | ((stored >> 12) & 0xfff00);
+        DevNum(major << Self::MINOR_BITS | minor)
+    }
+}
+
+/// A special file: what a device node, FIFO or socket is made with (`mknod(2)`). It has no
+/// data of its own: opening it reaches a driver, a pipe or nothing (`init_special_inode()`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Special {
+    /// A character device node for the device.
+    Chr(DevNum),
+    /// A block device node for the device.
+    Blk(DevNum),
+    /// A FIFO.
+    Fifo,
+    /// A socket.
+    Sock,
+}
+
+impl Special {
+    /// The file type.
+    pub fn typ(self) -> Type {
+        match self {
+            Special::Chr(_) => Type::Chr,
+            Special::Blk(_) => Type::Blk,
+            Special::Fifo => Type::Fifo,
+            Special::Sock => Type::Sock,
+        }
+    }
+
+    /// The device number (none for a FIFO or socket).
+    pub fn dev(self) -> Option<DevNum> {
+        match self {
+            Special::Chr(dev) | Special::Blk(dev) => Some(dev),
+            Special::Fifo | Special::Sock => None,
+        }
+    }
+
+    /// The special file of type `typ` and device number `dev` (ignored but for devices);
+    /// `None` if `typ` is not a special file's.
+    pub fn new(typ: Type, dev: DevNum) -> Option<Special> {
+        match typ {
+            Type::Chr => Some(Special::Chr(dev)),
+            Type::Blk => Some(Special::Blk(dev)),
+            Type::Fifo => Some(Special::Fifo),
+            Type::Sock => Some(Special::Sock),
+            Type::Reg | Type::Dir | Type::Lnk => None,
+        }
     }
 }
 
@@ -623,6 +727,9 @@ pub enum Kind<T: FileSystem> {
     Dir,
     /// A symbolic link (its target is read by [`Operations::get_link`]).
     Lnk,
+    /// A device node, FIFO or socket: the VFS gives it the file operations of its kind
+    /// (`init_special_inode()`), and [`Params::file_ops`] is not used.
+    Special(Special),
     /// Without address-space operations no regular file can be made; this variant, which
     /// cannot be built, keeps `T` used.
     #[cfg(not(CONFIG_IOMAP_RS))]
@@ -638,6 +745,7 @@ impl<T: FileSystem> Kind<T> {
             Kind::Reg(_) => Type::Reg,
             Kind::Dir => Type::Dir,
             Kind::Lnk => Type::Lnk,
+            Kind::Special(special) => special.typ(),
             #[cfg(not(CONFIG_IOMAP_RS))]
             Kind::Never(never, _) => match *never {},
         }
@@ -737,7 +845,16 @@ impl<'a, T: FileSystem> NewINode<'a, T> {
             bindings::inode_set_mtime_to_ts(ptr, a.mtime.to_c());
             bindings::inode_set_ctime_to_ts(ptr, a.ctime.to_c());
             (*ptr).i_op = params.inode_ops.0;
-            (*ptr).__bindgen_anon_3.i_fop = fops;
+            // A special file keeps the file operations `inode_init_always()` gave it (those
+            // that refuse to open, a socket's) unless `init_special_inode` sets its kind's.
+            if !matches!(params.kind, Kind::Special(_)) {
+                (*ptr).__bindgen_anon_3.i_fop = fops;
+            }
+            if let Kind::Special(special) = params.kind {
+                // Sets `i_fop` to those of the kind, and `i_rdev`.
+                let rdev = special.dev().map_or(0, |d| d.0);
+                bindings::init_special_inode(ptr, (*ptr).i_mode, rdev);
+            }
             #[cfg(CONFIG_IOMAP_RS)]
             if let Kind::Reg(aops) = params.kind {
                 (*(*ptr).i_mapping).a_ops = aops.table();
@@ -794,6 +911,58 @@ impl<'a, T: FileSystem> Created<'a, T> {
         // SAFETY: `this` is not used or dropped again: the reference moves out once, to the
         // caller.
         unsafe { core::ptr::read(&this.0) }.into_raw()
+    }
+}
+
+/// The file an `O_TMPFILE` open is making ([`Operations::tmpfile`]): the new inode gets its
+/// unnamed dentry from [`TmpFile::instantiate`].
+///
+/// # Invariants
+///
+/// `file` is the file the VFS passed to the `tmpfile` callback, valid for `'a`, whose
+/// `f_path.dentry` is negative and unhashed until `instantiate` gives it an inode (`done`);
+/// `dir` is the live directory the VFS passed with it.
+pub struct TmpFile<'a, T: FileSystem> {
+    file: *mut bindings::file,
+    dir: *mut bindings::inode,
+    done: bool,
+    _p: PhantomData<(&'a bindings::file, T)>,
+}
+
+impl<'a, T: FileSystem> TmpFile<'a, T> {
+    /// Gives the new regular file `inode` (made by [`NewINode::init_created`] with one link)
+    /// the open file's unnamed dentry: drops its link (`d_tmpfile()`), so that it has none,
+    /// marks it dirty and unlocks it. The filesystem records that it has no links in the same
+    /// transaction that made it (on its orphan list: should the system crash, nothing names
+    /// it), and a later `linkat()` may give it a name ([`Operations::link`] of an inode without
+    /// links); else the last close deletes it ([`super::FileSystem::evict_inode`]).
+    ///
+    /// `EINVAL` if a dentry was given already, or if the inode is not a regular file of this
+    /// superblock with one link: it is dropped without links, so that eviction deletes it.
+    pub fn instantiate(&mut self, inode: Created<'_, T>) -> Result<&'a INode<T>> {
+        // SAFETY: Both inodes are live (`dir`: type invariant).
+        let same_sb = unsafe { (*inode.as_raw()).i_sb == (*self.dir).i_sb };
+        if self.done
+            || !same_sb
+            || Type::from_mode(inode.mode()) != Some(Type::Reg)
+            || inode.nlink() != 1
+        {
+            inode.set_nlink(0);
+            return Err(EINVAL);
+        }
+        let ptr = inode.into_raw();
+        // SAFETY: `file`'s dentry is negative and unhashed (type invariant: `done` is false),
+        // as `d_tmpfile()` needs, and the inode has one link to drop; the dentry takes over our
+        // reference. The inode is `I_NEW` (`Created`'s invariant): this unlocks it, once.
+        unsafe {
+            bindings::d_tmpfile(self.file, ptr);
+            bindings::unlock_new_inode(ptr);
+        }
+        // INVARIANT: the dentry has its inode now.
+        self.done = true;
+        // SAFETY: The file's dentry holds the inode for as long as the file is open, which is
+        // longer than `'a`, the `tmpfile` call.
+        Ok(unsafe { INode::from_raw(ptr) })
     }
 }
 
@@ -883,8 +1052,33 @@ pub trait Operations {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// Creates the special file `name` in `dir` (`mknod(2)`: a device node, FIFO or socket),
+    /// as [`Operations::create`] does files; its inode is initialised with
+    /// [`Kind::Special`]. The VFS has checked the caller's right to make device nodes.
+    fn mknod<'a>(
+        _dir: &'a LockedDir<'_, Self::FileSystem>,
+        _name: &[u8],
+        _special: Special,
+        _owner: NewOwner,
+    ) -> Result<Created<'a, Self::FileSystem>> {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Creates an unnamed regular file in `dir`'s filesystem for an `O_TMPFILE` open, as
+    /// [`Operations::create`] does files, and gives it to `file` with
+    /// [`TmpFile::instantiate`], which leaves it without links. The VFS does not lock `dir`.
+    /// Returning `Ok` without a call of `instantiate` fails the open with `EIO`.
+    fn tmpfile<'a>(
+        _dir: &'a INode<Self::FileSystem>,
+        _file: &mut TmpFile<'a, Self::FileSystem>,
+        _owner: NewOwner,
+    ) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Adds `name` in `dir` for the existing non-directory `inode` (locked by the VFS) and
-    /// raises its link count.
+    /// raises its link count. The inode may have no links: one made by
+    /// [`Operations::tmpfile`], which `linkat()` names.
     fn link(
         _inode: &Locked<'_, Self::FileSystem>,
         _dir: &LockedDir<'_, Self::FileSystem>,
@@ -988,6 +1182,16 @@ impl<T: FileSystem> Ops<T> {
                 } else {
                     None
                 },
+                mknod: if U::HAS_MKNOD {
+                    Some(Self::mknod_callback)
+                } else {
+                    None
+                },
+                tmpfile: if U::HAS_TMPFILE {
+                    Some(Self::tmpfile_callback)
+                } else {
+                    None
+                },
                 link: if U::HAS_LINK {
                     Some(Self::link_callback)
                 } else {
@@ -1087,16 +1291,29 @@ impl<T: FileSystem> Ops<T> {
                 }
                 from_result(|| {
                     // SAFETY: The VFS passes a positive dentry of this filesystem, with its
-                    // inode locked, and the requested change, valid for the call.
+                    // inode locked, and the requested change, valid for the call and ours to
+                    // change (`notify_change()`'s copy, which `xfs_setattr_size()` changes too).
                     unsafe {
                         crate::error::to_result(bindings::setattr_prepare(idmap, dentry, iattr))?;
                         let inode_ptr = (*dentry).d_inode;
                         let inode = INode::<U::FileSystem>::from_raw(inode_ptr);
-                        let size = ((*iattr).ia_valid & bindings::ATTR_SIZE != 0)
-                            .then(|| (*iattr).ia_size);
+                        let valid = (*iattr).ia_valid;
+                        let size = (valid & bindings::ATTR_SIZE != 0).then(|| (*iattr).ia_size);
+                        // A change of size marks the modification and change times, as POSIX
+                        // requires of truncate(2): `ftruncate(2)` and `O_TRUNC` ask for it,
+                        // `truncate(2)` does not (`vfs_truncate()`), and every filesystem
+                        // stamps them in its `setattr` then, as `xfs_setattr_size()` does.
+                        let stamp = size.is_some_and(|s| s != inode.as_inode().size())
+                            && valid & (bindings::ATTR_MTIME | bindings::ATTR_CTIME) == 0;
                         // The VFS calls `setattr` with `i_rwsem` held exclusively.
                         let lock = inode.as_inode().assume_locked_exclusive();
                         U::setattr(inode, &lock, &AttrChange { size })?;
+                        if stamp {
+                            let now = bindings::current_time(inode_ptr);
+                            (*iattr).ia_mtime = now;
+                            (*iattr).ia_ctime = now;
+                            (*iattr).ia_valid |= bindings::ATTR_MTIME | bindings::ATTR_CTIME;
+                        }
                         bindings::setattr_copy(idmap, inode_ptr, iattr);
                         bindings::mark_inode_dirty(inode_ptr);
                     }
@@ -1213,6 +1430,71 @@ impl<T: FileSystem> Ops<T> {
                         U::symlink(dir, name, target, owner)
                     })
                 }
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `mknod` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn mknod_callback(
+                _idmap: *mut bindings::mnt_idmap,
+                dir: *mut bindings::inode,
+                dentry: *mut bindings::dentry,
+                mode: bindings::umode_t,
+                rdev: bindings::dev_t,
+            ) -> crate::ffi::c_int {
+                // `vfs_mknod()` passes only these types (regular files go to `create`).
+                let Some(special) =
+                    Type::from_mode(mode).and_then(|t| Special::new(t, DevNum(rdev)))
+                else {
+                    return EINVAL.to_errno();
+                };
+                // SAFETY: The arguments of the `mknod` callback.
+                unsafe {
+                    Self::create_with(dir, dentry, mode, special.typ(), |dir, name, owner| {
+                        U::mknod(dir, name, special, owner)
+                    })
+                }
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `tmpfile` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn tmpfile_callback(
+                _idmap: *mut bindings::mnt_idmap,
+                dir: *mut bindings::inode,
+                file: *mut bindings::file,
+                mode: bindings::umode_t,
+            ) -> crate::ffi::c_int {
+                from_result(|| {
+                    // SAFETY: `vfs_tmpfile()` passes a live directory of this filesystem and
+                    // the file being opened, whose dentry is a new, negative and unhashed one
+                    // (`d_alloc()`), valid for the call.
+                    let (owner, dir_inode) = unsafe {
+                        (
+                            NewOwner::new(dir, mode),
+                            INode::<U::FileSystem>::from_raw(dir),
+                        )
+                    };
+                    // INVARIANT: as above.
+                    let mut tmp = TmpFile {
+                        file,
+                        dir,
+                        done: false,
+                        _p: PhantomData,
+                    };
+                    U::tmpfile(dir_inode, &mut tmp, owner)?;
+                    if !tmp.done {
+                        return Err(EIO);
+                    }
+                    // SAFETY: The file and its dentry, which has its inode now
+                    // (`finish_open_simple()`).
+                    crate::error::to_result(unsafe {
+                        bindings::finish_open(file, (*file).f_path.dentry, None)
+                    })?;
+                    Ok(0)
+                })
             }
 
             /// # Safety

@@ -30,11 +30,8 @@ use kernel::prelude::*;
 
 /// The directory entry type of `inode`.
 fn entry_type(inode: &INode<Xtfs>) -> u8 {
-    match inode.mode() & format::S_IFMT {
-        format::S_IFDIR => format::DT_DIR,
-        format::S_IFLNK => format::DT_LNK,
-        _ => format::DT_REG,
-    }
+    // Every inode xtfs has is of one of its types (checked when it was read or made).
+    format::entry_type(inode.mode()).unwrap_or(format::DT_REG)
 }
 
 /// Calls `f(slot, entry)` for each entry of directory `dir` from slot `start` on, until `f`
@@ -229,10 +226,13 @@ fn links_more(inode: &INode<Xtfs>, n: u32) -> Result<u32> {
 
 /// Sets `inode`'s link count, marks its change and stores it.
 fn set_links(h: &mut Handle<'_>, inode: &inode::Locked<'_, Xtfs>, links: u32) -> Result {
+    let sb = inode.super_block();
     if links == 0 {
         // Eviction deletes it, in a later transaction: until then it is an orphan.
-        let sb = inode.super_block();
         sb.data().orphans.lock().add(h, inode.ino() as u32)?;
+    } else if inode.nlink() == 0 {
+        // An `O_TMPFILE` inode getting its first name: no longer an orphan.
+        sb.data().orphans.lock().remove(h, inode.ino() as u32)?;
     }
     inode.set_nlink(links);
     inode.touch_ctime();
@@ -295,8 +295,17 @@ impl inode::Operations for DirOps {
         // An inode, a directory block and a node of its extent tree.
         sb.data().alloc.lock().room_for(1, 2)?;
         let mut h = sb.data().journal.start(sb)?;
-        let made = create_inode(&mut h, sb, inode::Type::Reg, owner, 0, ExtentSet::new(), 0)
-            .and_then(|inode| link_new(&mut h, dir, name, inode));
+        let made = create_inode(
+            &mut h,
+            sb,
+            inode::Type::Reg,
+            owner,
+            0,
+            ExtentSet::new(),
+            0,
+            0,
+        )
+        .and_then(|inode| link_new(&mut h, dir, name, inode));
         h.finish(made)
     }
 
@@ -324,6 +333,7 @@ impl inode::Operations for DirOps {
                 0,
                 ExtentSet::new(),
                 parent,
+                0,
             )?;
             let inode = link_new(&mut h, dir, name, inode)?;
             dir.set_nlink(dir_links);
@@ -361,7 +371,7 @@ impl inode::Operations for DirOps {
                 flags: 0,
             }])?;
             let size = target.len() as u64;
-            create_inode(&mut h, sb, inode::Type::Lnk, owner, size, extents, 0)
+            create_inode(&mut h, sb, inode::Type::Lnk, owner, size, extents, 0, 0)
         });
         let made = match made {
             Ok(inode) => link_new(&mut h, dir, name, inode),
@@ -370,6 +380,57 @@ impl inode::Operations for DirOps {
                 Err(e)
             }
         };
+        h.finish(made)
+    }
+
+    fn tmpfile<'a>(
+        dir: &'a INode<Xtfs>,
+        file: &mut inode::TmpFile<'a, Xtfs>,
+        owner: NewOwner,
+    ) -> Result {
+        let sb = dir.super_block();
+        live(sb)?;
+        // An inode; no directory entry.
+        sb.data().alloc.lock().room_for(1, 0)?;
+        let mut h = sb.data().journal.start(sb)?;
+        let made = (|| {
+            let inode = create_inode(
+                &mut h,
+                sb,
+                inode::Type::Reg,
+                owner,
+                0,
+                ExtentSet::new(),
+                0,
+                0,
+            )?;
+            // Without links from here on: on the orphan list in the transaction that made it,
+            // so that after a crash the mount deletes it (unless `linkat()` named it).
+            let inode = file.instantiate(inode)?;
+            sb.data().orphans.lock().add(&h, inode.ino() as u32)?;
+            store(&mut h, inode)
+        })();
+        h.finish(made)
+    }
+
+    fn mknod<'a>(
+        dir: &'a LockedDir<'_, Xtfs>,
+        name: &[u8],
+        special: inode::Special,
+        owner: NewOwner,
+    ) -> Result<inode::Created<'a, Xtfs>> {
+        let sb = dir.super_block();
+        live(sb)?;
+        if name.len() > format::NAME_MAX {
+            return Err(ENAMETOOLONG);
+        }
+        // An inode and a directory block with a node of its extent tree: no data.
+        sb.data().alloc.lock().room_for(1, 2)?;
+        let rdev = special.dev().map_or(0, |d| d.encode());
+        let mut h = sb.data().journal.start(sb)?;
+        let typ = special.typ();
+        let made = create_inode(&mut h, sb, typ, owner, 0, ExtentSet::new(), 0, rdev)
+            .and_then(|inode| link_new(&mut h, dir, name, inode));
         h.finish(made)
     }
 
@@ -528,6 +589,10 @@ impl fs::file::Operations for DirFileOps {
                 format::DT_DIR => dir::EntryType::Dir,
                 format::DT_REG => dir::EntryType::Reg,
                 format::DT_LNK => dir::EntryType::Lnk,
+                format::DT_CHR => dir::EntryType::Chr,
+                format::DT_BLK => dir::EntryType::Blk,
+                format::DT_FIFO => dir::EntryType::Fifo,
+                format::DT_SOCK => dir::EntryType::Sock,
                 _ => dir::EntryType::Unknown,
             };
             emitter

@@ -192,7 +192,7 @@ impl RawInode {
             return Err(corrupt!("inode {}: checksum mismatch\n", ino));
         }
         let typ = raw.mode & S_IFMT;
-        if !matches!(typ, S_IFREG | S_IFDIR | S_IFLNK) {
+        if entry_type(raw.mode).is_none() {
             return Err(corrupt!("inode {}: bad mode {:o}\n", ino, raw.mode));
         }
         if raw.times.iter().any(|t| t.1 >= 1_000_000_000) {
@@ -217,7 +217,8 @@ impl RawInode {
             || raw.parent > sb.inodes
             || raw.nlink > LINK_MAX
             || raw.size > i64::MAX as u64
-            || le32(b, 68) != 0
+            || (raw.rdev != 0 && !matches!(typ, S_IFCHR | S_IFBLK))
+            || (is_special(raw.mode) && (raw.size != 0 || raw.nextents != 0))
         {
             return Err(corrupt!(
                 "inode {}: inconsistent fields (extents {}, tree depth {}, parent {}, \

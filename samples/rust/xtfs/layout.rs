@@ -35,6 +35,8 @@ pub const INODE_CRC_OFFSET: usize = 252;
 /// In an inode without links that is on the orphan list: the next one (0: the last).
 pub const INODE_NEXT_ORPHAN: usize = 248;
 pub const ROOT_INO: u32 = 1;
+/// In the inode of a device node: its device number (`new_encode_dev()`); 0 in others.
+pub const INODE_RDEV: usize = 68;
 /// In an inode: the depth of its extent tree (0: its extents are in the inode).
 pub const INODE_DEPTH: usize = 2;
 /// In an inode: its generation, random for each inode created in the slot, which the nodes of
@@ -63,9 +65,38 @@ pub const S_IFMT: u16 = 0o170000;
 pub const S_IFREG: u16 = 0o100000;
 pub const S_IFDIR: u16 = 0o040000;
 pub const S_IFLNK: u16 = 0o120000;
+pub const S_IFCHR: u16 = 0o020000;
+pub const S_IFBLK: u16 = 0o060000;
+pub const S_IFIFO: u16 = 0o010000;
+pub const S_IFSOCK: u16 = 0o140000;
 pub const DT_REG: u8 = 8;
 pub const DT_DIR: u8 = 4;
 pub const DT_LNK: u8 = 10;
+pub const DT_CHR: u8 = 2;
+pub const DT_BLK: u8 = 6;
+pub const DT_FIFO: u8 = 1;
+pub const DT_SOCK: u8 = 12;
+
+/// The directory entry type of an inode of mode `mode` (`DT_*`); `None` for a mode of no
+/// type xtfs has.
+pub fn entry_type(mode: u16) -> Option<u8> {
+    Some(match mode & S_IFMT {
+        S_IFREG => DT_REG,
+        S_IFDIR => DT_DIR,
+        S_IFLNK => DT_LNK,
+        S_IFCHR => DT_CHR,
+        S_IFBLK => DT_BLK,
+        S_IFIFO => DT_FIFO,
+        S_IFSOCK => DT_SOCK,
+        _ => return None,
+    })
+}
+
+/// Whether inodes of mode `mode` are special files: device nodes, FIFOs and sockets, which
+/// have no data (no size, no extents).
+pub fn is_special(mode: u16) -> bool {
+    matches!(mode & S_IFMT, S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK)
+}
 
 pub fn le16(b: &[u8], off: usize) -> u16 {
     u16::from_le_bytes([b[off], b[off + 1]])
@@ -162,6 +193,8 @@ pub struct RawInode {
     pub nextents: u32,
     pub generation: u32,
     pub parent: u32,
+    /// A device node's device number, encoded as `new_encode_dev()` does.
+    pub rdev: u32,
     /// The entries in the root: `inline` at depth 0, `index` above.
     pub root_count: u32,
     /// At depth 0, the first `root_count` are the inode's extents.
@@ -192,6 +225,7 @@ impl RawInode {
             nextents: le32(b, 60),
             generation: le32(b, INODE_GENERATION),
             parent: le32(b, 72),
+            rdev: le32(b, INODE_RDEV),
             root_count: le32(b, INODE_ROOT_COUNT),
             inline,
             index,
@@ -244,6 +278,7 @@ impl RawInode {
         }
         put32(&mut b, 60, self.nextents);
         put32(&mut b, INODE_GENERATION, self.generation);
+        put32(&mut b, INODE_RDEV, self.rdev);
         put32(&mut b, 72, self.parent);
         put32(&mut b, INODE_ROOT_COUNT, self.root_count);
         for (i, e) in self.inline_extents().iter().enumerate() {

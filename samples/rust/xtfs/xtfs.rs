@@ -105,6 +105,8 @@ struct InodeInfo {
     extents: Extents,
     /// Directories: the parent directory.
     parent: u32,
+    /// Device nodes: the device number as stored ([`format::INODE_RDEV`]).
+    rdev: u32,
     /// The extent tree on disk (none when the extents fit in the inode), as it was last stored.
     tree: DiskTree,
     /// The inode's generation, which its extent tree nodes carry.
@@ -171,6 +173,7 @@ impl fs::FileSystem for Xtfs {
             info <- NoFsMutex::new(new_mutex!(InodeInfo {
                 extents: Extents::new(published.clone()?),
                 parent: 0,
+                rdev: 0,
                 tree: DiskTree::new(),
                 generation: 0,
                 store_failed: false,
@@ -496,15 +499,37 @@ pub(crate) fn write_back_and_flush(sb: &SuperBlock<Xtfs>) -> Result {
 /// quiet, what its reservation for writeback still holds goes back ([`reserve`]).
 fn store_inode(inode: &INode<Xtfs>) -> Result {
     let sb = inode.super_block();
-    let mut h = sb.data().journal.start(sb)?;
-    let mut info = inode.data().info.lock();
-    if info.reserve.charged() && quiet(inode, 0, 0) {
-        let delalloc = info.extents.delalloc_blocks();
-        info.reserve.quiet(delalloc);
+    with_credits(sb, |h| {
+        let mut info = inode.data().info.lock();
+        if info.reserve.charged() && quiet(inode, 0, 0) {
+            let delalloc = info.extents.delalloc_blocks();
+            info.reserve.quiet(delalloc);
+        }
+        store_inode_locked(h, inode, &mut info, None, false)
+    })
+}
+
+/// Runs `op` in a handle of its own ([`Journal::start_for`]), for an operation whose first
+/// change is a store: one that ends with `ENOSPC` because its handle could not claim the
+/// credits it needs, before it changed anything, runs again in a handle that starts with
+/// them, once they fit (the handles holding the room have ended, or their transaction is
+/// committed), as a jbd2 handle restarts. Its credits only grow, up to the log's capacity.
+fn with_credits<T>(
+    sb: &SuperBlock<Xtfs>,
+    mut op: impl FnMut(&mut Handle<'_>) -> Result<T>,
+) -> Result<T> {
+    let mut credits = 0;
+    loop {
+        let mut h = sb.data().journal.start_for(sb, credits)?;
+        let done = op(&mut h);
+        match h.wanted() {
+            Some(n) if n > credits && matches!(done, Err(e) if e == ENOSPC) && !h.wrote() => {
+                h.finish(Ok(()))?;
+                credits = n;
+            }
+            _ => return h.finish(done),
+        }
     }
-    let stored = store_inode_locked(&mut h, inode, &mut info, None, false);
-    drop(info);
-    h.finish(stored)
 }
 
 /// Whether `inode` is quiet ([`reserve`]): no charged write between its mapping and its end,
@@ -550,27 +575,25 @@ pub(crate) fn store_allocated(
 /// and the inode. With `charged` (writeback), the tree blocks the writes reserved may be taken
 /// ([`reserve`]).
 ///
-/// A store that does not fit in what is left of the running transaction fails with `ENOSPC`
-/// before it writes anything: the transaction is committed, and the store tried once more in
-/// the next one. (No handle is held while the completion waits for the commit, and no task
-/// waits for this completion with a handle open: writeback and truncation wait for folios'
-/// writeback before they start one.)
+/// A store whose handle cannot claim the credits it needs fails with `ENOSPC` before it
+/// writes anything, and starts again with them ([`with_credits`]). One that fails with
+/// `ENOSPC` for want of blocks, before it writes anything, is tried once more after a commit,
+/// which makes the blocks freed in the running transaction available. (No handle is held while
+/// the completion waits for room or for the commit, and no task waits for this completion with
+/// a handle open: writeback and truncation wait for folios' writeback before they start one.)
 fn store_inode_completed(inode: &INode<Xtfs>, pos: i64, charged: bool) -> Result {
     let sb = inode.super_block();
-    let m = sb.data();
-    let mut retried = false;
-    loop {
-        let mut h = m.journal.start(sb)?;
+    let store = |h: &mut Handle<'_>| {
         let mut info = inode.data().info.lock();
-        let stored = store_inode_locked(&mut h, inode, &mut info, Some(pos), charged);
-        drop(info);
-        if matches!(stored, Err(e) if e == ENOSPC) && !h.wrote() && !retried {
-            h.finish(Ok(()))?;
-            m.journal.commit(sb, None)?;
-            retried = true;
-            continue;
+        store_inode_locked(h, inode, &mut info, Some(pos), charged)
+    };
+    match with_credits(sb, store) {
+        // Nothing written: the handle would have shut the filesystem down (`EIO`).
+        Err(e) if e == ENOSPC => {
+            sb.data().journal.commit(sb, None)?;
+            with_credits(sb, store)
         }
-        return h.finish(stored);
+        stored => stored,
     }
 }
 
@@ -654,6 +677,7 @@ fn store_records<'a>(
         times: [t(a.atime), t(a.mtime), t(a.ctime)],
         generation: info.generation,
         parent: info.parent,
+        rdev: info.rdev,
         ..RawInode::default()
     };
     let n = info.extents.disk_len();
@@ -676,9 +700,9 @@ fn store_records<'a>(
     // bitmap block for each block it allocates or frees, claimed as credits of its handle
     // before it writes, so that no other operation takes the room meanwhile. One that is the
     // first change of its handle and cannot claim them fails with `ENOSPC` before it changes
-    // anything, rather than outgrow the log (a completion's then commits and tries again).
-    // After other changes of its handle, nothing would be gained: its operation would fail
-    // halfway all the same, so it goes on with the room there is.
+    // anything, rather than outgrow the log (and starts again asking for them:
+    // [`with_credits`]). After other changes of its handle, nothing would be gained: its
+    // operation would fail halfway all the same, so it goes on with the room there is.
     let first = !h.wrote();
     let fits = |tree: usize, allocated: u64, freed: usize| match h
         .extend(tree + 1 + allocated as usize + freed)
@@ -1025,7 +1049,30 @@ impl inode::Operations for SymlinkOps {
     }
 }
 
-/// File operations of symbolic links: none (they are not opened).
+/// Inode operations of special files (device nodes, FIFOs, sockets): their data is not
+/// xtfs's.
+struct SpecialOps;
+
+#[vtable]
+impl inode::Operations for SpecialOps {
+    type FileSystem = Xtfs;
+
+    fn setattr(
+        inode: &INode<Xtfs>,
+        _lock: &kernel::pagecache::InodeLock<'_>,
+        change: &inode::AttrChange,
+    ) -> Result {
+        live(inode.super_block())?;
+        file::check_no_size_change(inode, change)
+    }
+
+    fn getattr(inode: &INode<Xtfs>, stat: &mut inode::Stat) -> Result {
+        stat_blocks(inode, stat)
+    }
+}
+
+/// File operations of symbolic links (which are not opened) and of special files (whose
+/// open files have those of their kind): none.
 struct NoFileOps;
 
 #[vtable]
@@ -1081,7 +1128,7 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
             }
             inode::Type::Lnk
         }
-        _ => inode::Type::Reg,
+        _ => inode::Type::from_mode(raw.mode).ok_or(EUCLEAN)?,
     };
     let time = |(sec, nsec): (i64, u32)| inode::Time { sec, nsec };
     let attrs = inode::Attrs {
@@ -1099,7 +1146,7 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
         disk: disk_tree,
         generation: raw.generation,
     };
-    let params = init_inode(&new, typ, attrs, tree, raw.parent);
+    let params = init_inode(&new, typ, attrs, tree, raw.parent, raw.rdev);
     new.init(params)
 }
 
@@ -1140,11 +1187,13 @@ fn init_inode(
     attrs: inode::Attrs,
     tree: Tree,
     parent: u32,
+    rdev: u32,
 ) -> inode::Params<Xtfs> {
     {
         let mut info = new.data().info.lock();
         info.extents.set(tree.extents);
         info.parent = parent;
+        info.rdev = rdev;
         info.tree = tree.disk;
         info.generation = tree.generation;
         let n = info.tree.blocks() as usize;
@@ -1165,6 +1214,15 @@ fn init_inode(
             inode::Ops::new::<file::FileOps>(),
             fs::file::Ops::new::<file::RegFileOps>(),
             inode::Kind::Reg(address_space::Ops::iomap_writeback::<file::XtfsMapper>()),
+        ),
+        special => (
+            inode::Ops::new::<SpecialOps>(),
+            fs::file::Ops::new::<NoFileOps>(),
+            // Every other type is special.
+            inode::Kind::Special(
+                inode::Special::new(special, inode::DevNum::decode(rdev))
+                    .unwrap_or(inode::Special::Sock),
+            ),
         ),
     };
     inode::Params {
@@ -1188,6 +1246,7 @@ fn create_inode<'a>(
     size: u64,
     extents: ExtentSet,
     parent: u32,
+    rdev: u32,
 ) -> Result<inode::Created<'a, Xtfs>> {
     let m = sb.data();
     let ino = m.alloc.lock().allocate_inode(&m.sb)?;
@@ -1203,11 +1262,7 @@ fn create_inode<'a>(
         }
     };
     let now = inode::Time::now();
-    let mode = match typ {
-        inode::Type::Reg => format::S_IFREG,
-        inode::Type::Dir => format::S_IFDIR,
-        inode::Type::Lnk => format::S_IFLNK,
-    } | owner.mode;
+    let mode = typ.mode_bits() | owner.mode;
     let attrs = inode::Attrs {
         mode,
         nlink: if typ == inode::Type::Dir { 2 } else { 1 },
@@ -1223,7 +1278,7 @@ fn create_inode<'a>(
         disk: DiskTree::new(),
         generation: inode::new_generation(),
     };
-    let params = init_inode(&new, typ, attrs, tree, parent);
+    let params = init_inode(&new, typ, attrs, tree, parent, rdev);
     let inode = match new.init_created(params) {
         Ok(inode) => inode,
         Err(e) => {

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * listdir DIR BUFSIZE: list DIR with getdents64() into a buffer of BUFSIZE
- * bytes, so that a directory of many entries takes many calls and each call
- * resumes from the position the previous one left. Then, for every position
- * seen, lseek() there and check that the next entry read is the one that
- * followed it (what telldir()/seekdir() rely on). Prints one name per line
- * in the order read; exits 1 on any error or mismatch.
+ * listdir DIR BUFSIZE [types]: list DIR with getdents64() into a buffer of
+ * BUFSIZE bytes, so that a directory of many entries takes many calls and
+ * each call resumes from the position the previous one left. Then, for every
+ * position seen, lseek() there and check that the next entry read is the one
+ * that followed it (what telldir()/seekdir() rely on). Prints one name per
+ * line in the order read, with "types" preceded by the entry's d_type as
+ * ls -l shows a type (- d l c b p s, ? for DT_UNKNOWN); exits 1 on any error
+ * or mismatch.
  */
+#include <dirent.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include "progs.h"
@@ -23,6 +26,30 @@ struct dirent64_hdr {
 
 static char *names[MAX_ENTRIES];
 static int64_t offs[MAX_ENTRIES];
+static char types[MAX_ENTRIES];
+
+/* d_type as ls -l shows a type. */
+static char type_char(unsigned char type)
+{
+	switch (type) {
+	case DT_REG:
+		return '-';
+	case DT_DIR:
+		return 'd';
+	case DT_LNK:
+		return 'l';
+	case DT_CHR:
+		return 'c';
+	case DT_BLK:
+		return 'b';
+	case DT_FIFO:
+		return 'p';
+	case DT_SOCK:
+		return 's';
+	default:
+		return '?';
+	}
+}
 
 int main(int argc, char **argv)
 {
@@ -31,8 +58,8 @@ int main(int argc, char **argv)
 	int fd, n = 0, i;
 	long got;
 
-	if (argc != 3)
-		die("usage: listdir DIR BUFSIZE");
+	if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "types")))
+		die("usage: listdir DIR BUFSIZE [types]");
 	bufsize = strtoul(argv[2], NULL, 0);
 	buf = malloc(bufsize);
 	fd = open(argv[1], O_RDONLY | O_DIRECTORY);
@@ -44,6 +71,7 @@ int main(int argc, char **argv)
 
 			if (n == MAX_ENTRIES)
 				die("too many entries");
+			types[n] = type_char(d->type);
 			names[n] = strdup(d->name);
 			offs[n++] = d->off;
 			at += d->reclen;
@@ -65,6 +93,9 @@ int main(int argc, char **argv)
 		}
 	}
 	for (i = 0; i < n; i++)
-		puts(names[i]);
+		if (argc == 4)
+			printf("%c %s\n", types[i], names[i]);
+		else
+			puts(names[i]);
 	return 0;
 }

@@ -303,7 +303,7 @@ impl RawInode {
                 Err("free inode (mode 0) is not all zero".into())
             };
         }
-        if !matches!(raw.mode & S_IFMT, S_IFREG | S_IFDIR | S_IFLNK) {
+        if entry_type(raw.mode).is_none() {
             return Err(format!("bad file type in mode {:o}", raw.mode));
         }
         if let Some(t) = raw.times.iter().find(|t| t.1 >= 1_000_000_000) {
@@ -321,8 +321,17 @@ impl RawInode {
                 raw.nextents, raw.depth, raw.root_count
             ));
         }
-        if le32(b, 68) != 0 {
-            return Err("reserved fields are not zero".into());
+        if raw.rdev != 0 && !matches!(raw.mode & S_IFMT, S_IFCHR | S_IFBLK) {
+            return Err(format!(
+                "device number {:#x} for mode {:o}",
+                raw.rdev, raw.mode
+            ));
+        }
+        if is_special(raw.mode) && (raw.size != 0 || raw.nextents != 0) {
+            return Err(format!(
+                "special file (mode {:o}) with size {} and {} extents",
+                raw.mode, raw.size, raw.nextents
+            ));
         }
         if raw.nlink != 0 && le32(b, INODE_NEXT_ORPHAN) != 0 {
             return Err("an inode with links is on the orphan list".into());

@@ -674,7 +674,8 @@ impl Checker {
             let inode = &inodes[&ino];
             let mode = inode.raw.mode & S_IFMT;
             let size = inode.raw.size;
-            if mode == S_IFREG {
+            // Files, and special files, which have no blocks.
+            if mode == S_IFREG || is_special(mode) {
                 continue;
             }
             // Its blocks are another's until the copy is made: their problems are reported,
@@ -780,11 +781,8 @@ impl Checker {
                         );
                         continue;
                     };
-                    let want = match target.raw.mode & S_IFMT {
-                        S_IFDIR => DT_DIR,
-                        S_IFLNK => DT_LNK,
-                        _ => DT_REG,
-                    };
+                    // (Every inode read has a type of the format's.)
+                    let want = entry_type(target.raw.mode).unwrap_or(DT_REG);
                     if want == DT_DIR && named.contains_key(&d.ino) {
                         self.problem(
                             format!("{here}: {name:?} is another name of directory {}", d.ino),
@@ -1342,11 +1340,7 @@ impl Checker {
             return false;
         };
         let mut raw = RawInode::fields(&self.read_inode(ino));
-        let file_type = match raw.mode & S_IFMT {
-            S_IFDIR => DT_DIR,
-            S_IFLNK => DT_LNK,
-            _ => DT_REG,
-        };
+        let file_type = entry_type(raw.mode).unwrap_or(DT_REG);
         let name = (0..100)
             .map(|i| match i {
                 0 => format!("#{ino}"),

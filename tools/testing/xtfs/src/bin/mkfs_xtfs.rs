@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 use std::process::exit;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -23,6 +23,29 @@ use xtfs::*;
 
 const USAGE: &str = "usage: mkfs.xtfs [-b block-size] [-N inodes] [-s size[k|m|g]] \
                      [-d root-directory] [-n] [-q] [--] device";
+
+/// The mode's file type of a special file (device node, FIFO, socket) of type `ft`.
+fn special_type(ft: &std::fs::FileType) -> Option<u16> {
+    Some(if ft.is_char_device() {
+        S_IFCHR
+    } else if ft.is_block_device() {
+        S_IFBLK
+    } else if ft.is_fifo() {
+        S_IFIFO
+    } else if ft.is_socket() {
+        S_IFSOCK
+    } else {
+        return None;
+    })
+}
+
+/// A device number as `stat(2)` gives it (glibc's `dev_t`) in the encoding xtfs stores, the
+/// kernel's `new_encode_dev()`.
+fn encode_dev(dev: u64) -> u32 {
+    let major = (((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0xfff)) as u32;
+    let minor = (((dev >> 12) & 0xffff_ff00) | (dev & 0xff)) as u32;
+    (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
+}
 
 fn fail(msg: &str) -> ! {
     eprintln!("mkfs.xtfs: {msg}");
@@ -390,7 +413,7 @@ impl Image {
                 self.set_extents(cino, &mut raw, extents);
                 self.put_inode(cino, &raw);
                 (cino, DT_LNK)
-            } else if ft.is_file() {
+            } else if ft.is_file() || special_type(&ft).is_some() {
                 let key = (meta.dev(), meta.ino());
                 if let Some(&cino) = self.links.get(&key) {
                     let mut raw = self.inode(cino);
@@ -402,7 +425,19 @@ impl Image {
                     }
                     raw.nlink += 1;
                     self.put_inode(cino, &raw);
-                    (cino, DT_REG)
+                    (cino, entry_type(raw.mode).unwrap_or(DT_REG))
+                } else if let Some(typ) = special_type(&ft) {
+                    // A device node, FIFO or socket: no data, a device number for a device.
+                    let cino = self.new_ino();
+                    let mut raw = Self::attrs(&meta, typ);
+                    if matches!(typ, S_IFCHR | S_IFBLK) {
+                        raw.rdev = encode_dev(meta.rdev());
+                    }
+                    self.put_inode(cino, &raw);
+                    if meta.nlink() > 1 {
+                        self.links.insert(key, cino);
+                    }
+                    (cino, entry_type(typ).unwrap_or(DT_REG))
                 } else {
                     let data = std::fs::read(&child)
                         .unwrap_or_else(|e| fail(&format!("{}: {e}", child.display())));
@@ -419,7 +454,7 @@ impl Image {
                 }
             } else {
                 eprintln!(
-                    "mkfs.xtfs: {}: skipped (not a file, directory or symlink)",
+                    "mkfs.xtfs: {}: skipped (of no type xtfs has)",
                     child.display()
                 );
                 continue;
