@@ -38,7 +38,10 @@ prepare_source() {
 		echo "applying $p"
 		patch -d "$new" -p1 --forward --batch --fuzz=0 \
 			--no-backup-if-mismatch <"$PATCH_DIR/$p" ||
-			{ echo "patch $p does not apply to $KERNEL_PKG $KERNEL_PKG_VERSION"; return 1; }
+			{
+				echo "patch $p does not apply to $KERNEL_PKG $KERNEL_PKG_VERSION"
+				return 1
+			}
 	done < <(patch_list)
 
 	# Files patched by the previous series lose their patches and get the
@@ -73,7 +76,8 @@ sync_overlay() {
 	overlay_files >"$OVERLAY_MANIFEST.new"
 	# The overlay only adds files. Changing a kernel file is a patch.
 	if comm -12 "$OVERLAY_MANIFEST.new" "$PRISTINE_LIST" | grep .; then
-		echo "the files above exist in the kernel tree: change them with a patch in patches/, not the overlay"
+		echo "the files above exist in the kernel tree:" \
+			"change them with a patch in patches/, not the overlay"
 		return 1
 	fi
 	# Files removed from the overlay since the last sync.
@@ -100,7 +104,9 @@ dropped_options() {
 	cat "${CONFIG_FRAGMENTS[@]}" | while read -r line; do
 		case $line in
 		CONFIG_*=*)
-			grep -qxF -- "$line" "$config" || echo "$line (got: $(grep -E "^(# )?${line%%=*}[= ]" "$config" || echo unset))"
+			grep -qxF -- "$line" "$config" ||
+				echo "$line (got: $(grep -E "^(# )?${line%%=*}[= ]" "$config" ||
+					echo unset))"
 			;;
 		"# CONFIG_"*" is not set")
 			opt=${line#\# }

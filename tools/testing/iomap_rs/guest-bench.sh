@@ -28,7 +28,7 @@ WHAT=${IOMAP_RS_BENCH:-all}
 exec > >(tee "$SHARE/bench.txt") 2>&1
 trap 'dmesg >"$SHARE/dmesg.log"' EXIT
 
-mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 if [ "$WHAT" != write ] && [ "$WHAT" != xtfs ]; then
 	cat /sys/kernel/debug/iomap_rs/bench_release
 	echo
@@ -65,8 +65,10 @@ one_pair() { # SIZE WRITERS MODE -> "C_MB/s N RUST_MB/s N"
 # write_table FS: the Rust/C write table on the filesystem mounted at $MNT.
 write_table() {
 	local size writers mode c r p cm rm
-	echo "buffered write throughput on $1, kernel $(uname -r), $MIB MiB per run in $((2 * ROUNDS)) interleaved chunks, $PAIRS runs per case"
-	printf '%-9s %-7s %-9s %10s %10s %8s %8s %8s\n' size writers mode 'C MB/s' 'Rust MB/s' 'min' 'median' 'max'
+	echo "buffered write throughput on $1, kernel $(uname -r)," \
+		"$MIB MiB per run in $((2 * ROUNDS)) interleaved chunks, $PAIRS runs per case"
+	printf '%-9s %-7s %-9s %10s %10s %8s %8s %8s\n' \
+		size writers mode 'C MB/s' 'Rust MB/s' 'min' 'median' 'max'
 	for size in $SIZES; do
 		for writers in 1 2; do
 			for mode in new overwrite; do
@@ -76,7 +78,8 @@ write_table() {
 					c+=("$cm")
 					r+=("$rm")
 				done
-				summarize "$(printf '%-9s %-7s %-9s' "$size" "$writers" "$mode")" 10.1f "${c[*]}" "${r[*]}"
+				summarize "$(printf '%-9s %-7s %-9s' "$size" "$writers" "$mode")" \
+					10.1f "${c[*]}" "${r[*]}"
 			done
 		done
 	done
@@ -85,14 +88,16 @@ write_table() {
 if [ "$WHAT" != xtfs ]; then
 	write_table XFS
 	echo
-	echo "zeroing and write faults on XFS: ops/s, $MIB MiB per run in $((2 * ROUNDS)) interleaved chunks, $PAIRS runs per case"
+	echo "zeroing and write faults on XFS: ops/s," \
+		"$MIB MiB per run in $((2 * ROUNDS)) interleaved chunks, $PAIRS runs per case"
 	printf '%-9s %10s %10s %8s %8s %8s\n' path 'C ops/s' 'Rust ops/s' 'min' 'median' 'max'
 	for path in zero mkwrite; do
 		c=() r=()
 		for ((p = 0; p < PAIRS; p++)); do
 			sync
 			echo 3 >/proc/sys/vm/drop_caches
-			read -r _ cm _ rm < <("$IOMAP_RS_BIN/bench_paths" "$MNT" "$path" "$MIB" "$KNOB" "$ROUNDS")
+			read -r _ cm _ rm < <("$IOMAP_RS_BIN/bench_paths" "$MNT" "$path" "$MIB" \
+				"$KNOB" "$ROUNDS")
 			c+=("$cm")
 			r+=("$rm")
 		done
@@ -114,8 +119,10 @@ echo Y >"$KNOB"
 # xtfs against XFS, both writing through iomap_rs: whole runs alternate
 # between the two (which goes first alternates too); ratio xtfs/XFS per pair.
 echo
-echo "xtfs against XFS, both through iomap_rs: $MIB MiB per run, $PAIRS runs per case, runs alternating"
-printf '%-9s %-7s %-9s %10s %10s %8s %8s %8s\n' size writers mode 'XFS MB/s' 'xtfs MB/s' 'min' 'median' 'max'
+echo "xtfs against XFS, both through iomap_rs:" \
+	"$MIB MiB per run, $PAIRS runs per case, runs alternating"
+printf '%-9s %-7s %-9s %10s %10s %8s %8s %8s\n' \
+	size writers mode 'XFS MB/s' 'xtfs MB/s' 'min' 'median' 'max'
 one_run() { # DIR SIZE MODE -> MB/s
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
@@ -144,8 +151,10 @@ done
 # over XFS's (above 1: xtfs's fsync is faster).
 FSYNCS=${IOMAP_RS_BENCH_FSYNCS:-200}
 echo
-echo "fsync latency, xtfs against XFS, both through iomap_rs: $FSYNCS 4 KiB write+fsync pairs per run, $PAIRS runs per case, runs alternating"
-printf '%-9s %-9s %10s %10s %10s %10s %8s %8s %8s\n' size mode 'XFS ops/s' 'xtfs ops/s' 'XFS us' 'xtfs us' 'min' 'median' 'max'
+echo "fsync latency, xtfs against XFS, both through iomap_rs:" \
+	"$FSYNCS 4 KiB write+fsync pairs per run, $PAIRS runs per case, runs alternating"
+printf '%-9s %-9s %10s %10s %10s %10s %8s %8s %8s\n' \
+	size mode 'XFS ops/s' 'xtfs ops/s' 'XFS us' 'xtfs us' 'min' 'median' 'max'
 fsync_run() { # DIR MODE -> "OPS/S MEDIAN_US"
 	sync
 	"$IOMAP_RS_BIN/bench_fsync" "$1/fsync-bench" "$2" "$FSYNCS" 4096 | awk '{ print $2, $4 }'
@@ -162,10 +171,15 @@ for mode in append overwrite; do
 			read -r ops us < <(fsync_run "$XMNT" $mode) && t+=("$ops") tl+=("$us")
 		fi
 	done
-	lat=$(printf '%s\n' "${xl[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	tlat=$(printf '%s\n' "${tl[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	lat=$(printf '%s\n' "${xl[@]}" | sort -n |
+		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	tlat=$(printf '%s\n' "${tl[@]}" | sort -n |
+		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 	summarize "$(printf '%-9s %-9s' 4096 "$mode")" 10.1f "${x[*]}" "${t[*]}" |
-		awk -v a="$lat" -v b="$tlat" '{ printf "%s %s %s %s %10s %10s %s %s %s\n", $1, $2, $3, $4, a, b, $5, $6, $7 }'
+		awk -v a="$lat" -v b="$tlat" '{
+			printf "%s %s %s %s %10s %10s %s %s %s\n",
+				$1, $2, $3, $4, a, b, $5, $6, $7
+		}'
 done
 umount "$XMNT"
 umount "$MNT_XFS"
@@ -179,7 +193,9 @@ umount "$MNT_XFS"
 echo
 EXTENTS=${IOMAP_RS_BENCH_EXTENTS:-10 1000 100000 1000000}
 EWRITES=${IOMAP_RS_BENCH_EXTENT_WRITES:-200}
-echo "write cost by extent count on xtfs (1 KiB blocks): $EWRITES 1 KiB write+fdatasync pairs into random preallocated blocks; the file read back after a remount"
+echo "write cost by extent count on xtfs (1 KiB blocks):" \
+	"$EWRITES 1 KiB write+fdatasync pairs into random preallocated blocks;" \
+	"the file read back after a remount"
 printf '%-9s %10s %10s %12s %12s\n' extents 'ops/s' 'vs 10' 'setup s' 'read back s'
 EDEV=/dev/vdc
 EMNT=/tmp/iomap_rs-bench-extents
@@ -197,7 +213,9 @@ for n in $EXTENTS; do
 	blocks=$(stat -c %b "$EMNT/f") || blocks=error
 	reread=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 	[ "$blocks" != error ] || reread="failed"
-	printf '%-9s %10s %10s %12s %12s\n' "$n" "$ops" "$(awk -v a="$ops" -v b="$base" 'BEGIN { printf "%.3f", a / b }')" "$setup" "$reread"
+	printf '%-9s %10s %10s %12s %12s\n' "$n" "$ops" \
+		"$(awk -v a="$ops" -v b="$base" 'BEGIN { printf "%.3f", a / b }')" \
+		"$setup" "$reread"
 	rm -f "$EMNT/f"
 	sync
 done

@@ -47,7 +47,8 @@ cleanup_processes() {
 # set them back itself. Only these files are read: reading some others runs
 # something (bench_release).
 CLEANUP_KNOB_DIR=/sys/kernel/debug/iomap_rs
-CLEANUP_KNOB_NAMES="enabled skip_validation validate_delay_ms release_punch_all fs_skip_mkwrite_recheck fs_skip_fsync_serialize"
+CLEANUP_KNOB_NAMES="enabled skip_validation validate_delay_ms release_punch_all"
+CLEANUP_KNOB_NAMES+=" fs_skip_mkwrite_recheck fs_skip_fsync_serialize"
 CLEANUP_KNOBS=
 
 # _cleanup_switches: "FILE VALUE" for each switch.
@@ -111,7 +112,8 @@ cleanup_after() {
 		deps=$(dmsetup deps -o devname "$name" 2>/dev/null)
 		if [ -n "$all" ] || grep -qE -- "$pattern" <<<"$deps"; then
 			dms+=("$name")
-			devs+=("/dev/mapper/$name" "/dev/$(dmsetup info -c --noheadings -o blkdevname "$name" 2>/dev/null)")
+			devs+=("/dev/mapper/$name" "/dev/$(dmsetup info -c --noheadings \
+				-o blkdevname "$name" 2>/dev/null)")
 		fi
 	done < <(dmsetup ls 2>/dev/null | cut -f1)
 	# Mounts, last mounted first.
@@ -129,13 +131,15 @@ cleanup_after() {
 		if umount "$target" 2>/dev/null; then
 			echo "cleanup: unmounted $target"
 		elif umount -l "$target" 2>/dev/null; then
-			echo "cleanup: detached $target lazily: a process still uses it, and its device stays busy"
+			echo "cleanup: detached $target lazily:" \
+				"a process still uses it, and its device stays busy"
 		else
 			echo "cleanup: could not unmount $target"
 		fi
 	done
 	for name in "${dms[@]}"; do
-		if dmsetup remove "$name" 2>/dev/null || dmsetup remove --retry "$name" 2>/dev/null; then
+		if dmsetup remove "$name" 2>/dev/null ||
+			dmsetup remove --retry "$name" 2>/dev/null; then
 			echo "cleanup: removed device-mapper device $name"
 		else
 			echo "cleanup: could not remove device-mapper device $name"

@@ -64,13 +64,15 @@ stale_map() {
 punch_mmap() {
 	local f=$2/punch at=$((384 * 1024 + 100))
 	echo
-	echo "== $1: a short write releasing delalloc next to a page written through mmap (generic/346)"
+	echo "== $1: a short write releasing delalloc next to a page" \
+		"written through mmap (generic/346)"
 	echo "A write of 512 KiB from a buffer whose page at 256 KiB is unmapped reserves"
 	echo "delalloc over [0, 512 KiB) and parks on its first folio; 1000 bytes of 0x6d"
 	echo "are written at $at through a shared mapping; the write resumes, ends short at"
 	echo "256 KiB and releases [256 KiB, 512 KiB)."
 	echo
-	echo "-- with the release as before the fix (release_punch_all=Y: drop the cache, punch all):"
+	echo "-- with the release as before the fix" \
+		"(release_punch_all=Y: drop the cache, punch all):"
 	knob release_punch_all Y
 	run race punch-mmap "$f" 1
 	knob release_punch_all N
@@ -81,8 +83,8 @@ punch_mmap() {
 	hexdump "$f" $((at - 4))
 }
 
-mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
-mountpoint -q "$TRACEFS" || mount -t tracefs tracefs "$TRACEFS"
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+mountpoint -q "$TRACEFS" || mount -t tracefs none "$TRACEFS"
 echo "== kernel $(uname -r)"
 run cat "$DEBUGFS/status"
 knob enabled Y

@@ -46,8 +46,8 @@ TESTS_DIR=$(cd "$(dirname "$0")/tests" && pwd)
 TEST_TIMEOUT=${IOMAP_RS_TEST_TIMEOUT:-900}
 SPLAT_PATTERNS=${SPLAT_PATTERNS:?}
 
-mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
-mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+mountpoint -q /sys/kernel/tracing || mount -t tracefs none /sys/kernel/tracing 2>/dev/null
 
 mkdir -p "$SHARE/kunit" "$SHARE/tests" "$SHARE/tap.d"
 for d in /sys/kernel/debug/kunit/*/; do
@@ -69,15 +69,19 @@ test_window() {
 # go to $SHARE/tap.d/N. "all": the test runs alone, and whatever it left
 # anywhere is taken away after it.
 run_test() {
-	local n=$1 t=$2 lane=$3 all=${4:-} out=$SHARE/tests/$2.out tap=$SHARE/tap.d/$1 start rc secs splats
-	local test_dev=/dev/vda scratch_dev=/dev/vdb tmp=/tmp/iomap_rs-tmp-$3 cleaned reason pid left=
+	local n=$1 t=$2 lane=$3 all=${4:-}
+	local out=$SHARE/tests/$2.out tap=$SHARE/tap.d/$1 start rc secs splats
+	local test_dev=/dev/vda scratch_dev=/dev/vdb tmp=/tmp/iomap_rs-tmp-$3
+	local cleaned reason pid left=
 	[ "$lane" = 0 ] || { test_dev=/dev/vdc scratch_dev=/dev/vdd; }
 	echo "iomap_rs-test: start $t" >/dev/kmsg
 	start=$(date +%s)
 	mkdir -p "$tmp"
 	if [ -x "$TESTS_DIR/$t.sh" ]; then
-		TEST_NAME=$t RESULT_DIR=$SHARE/tests/$t.d TEST_DEV=$test_dev SCRATCH_DEV=$scratch_dev \
-			SCRATCH_MNT=/tmp/iomap_rs-scratch-$lane REF_DIR=/tmp/iomap_rs-ref-$lane TMPDIR=$tmp \
+		TEST_NAME=$t RESULT_DIR=$SHARE/tests/$t.d \
+			TEST_DEV=$test_dev SCRATCH_DEV=$scratch_dev \
+			SCRATCH_MNT=/tmp/iomap_rs-scratch-$lane REF_DIR=/tmp/iomap_rs-ref-$lane \
+			TMPDIR=$tmp \
 			timeout -k 5 "$TEST_TIMEOUT" "$TESTS_DIR/$t.sh" >"$out" 2>&1 </dev/null &
 		# timeout leads a process group of its own: what the test left
 		# running in the background (a memory hog, say) is killed with it.

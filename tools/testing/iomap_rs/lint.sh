@@ -49,7 +49,8 @@ checkpatch() {
 		# TRACE_EVENT() has a layout of its own that --strict flags.
 		ignore=
 		case $f in *_trace.h) ignore=--ignore=OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT ;; esac
-		"$KSRC/scripts/checkpatch.pl" --no-tree --strict --show-types $ignore -f "$f" || rc=1
+		"$KSRC/scripts/checkpatch.pl" --no-tree --strict --show-types $ignore -f "$f" ||
+			rc=1
 	done
 	return $rc
 }
@@ -63,7 +64,8 @@ kernel_doc() {
 	out=$(perl "$KSRC/scripts/kernel-doc" -none -Wall "${c_files[@]}" 2>&1 |
 		grep -v 'Sphinx version not found' || true)
 	[ -z "$out" ] || { echo "$out"; return 1; }
-	perl "$KSRC/scripts/kernel-doc" -rst include/linux/iomap_rs.h 2>/dev/null | grep -c '^\.\. c:' |
+	perl "$KSRC/scripts/kernel-doc" -rst include/linux/iomap_rs.h 2>/dev/null |
+		grep -c '^\.\. c:' |
 		sed 's/$/ documented items in include\/linux\/iomap_rs.h/'
 }
 

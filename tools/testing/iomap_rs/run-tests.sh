@@ -55,15 +55,26 @@ else
 	REPLAY_FILES=${IOMAP_RS_REPLAY_FILES:-20}
 fi
 
-say "boot the kernel and run ${#tests[@]} in-guest tests after the KUnit suites (console: ${LOG_DIR#"$REPO_DIR"/}/test-console.log)"
+say "boot the kernel and run ${#tests[@]} in-guest tests after the KUnit suites" \
+	"(console: ${LOG_DIR#"$REPO_DIR"/}/test-console.log)"
 export SPLAT_PATTERNS IOMAP_RS_OUT=$OUT_DIR
 vm_rc=0
 start=$SECONDS
 # The names go in a file: the guest command travels on the kernel command
 # line, which a list of every test would overflow.
 printf '%s\n' "${tests[@]}" >"$OUT_DIR/tests.list"
+guest_cmd="SPLAT_PATTERNS='$SPLAT_PATTERNS' IOMAP_RS_BIN=$OUT_DIR/bin"
+guest_cmd+=" IOMAP_RS_TEST_TIMEOUT=$TEST_TIMEOUT IOMAP_RS_IMAGES=$IMAGES"
+guest_cmd+=" IOMAP_RS_REPLAY_FILES=$REPLAY_FILES "
+guest_cmd+="${IOMAP_RS_REPLAY_MIN_POINTS:+IOMAP_RS_REPLAY_MIN_POINTS=$IOMAP_RS_REPLAY_MIN_POINTS }"
+guest_cmd+="IOMAP_RS_CONCURRENT_OPS=${IOMAP_RS_CONCURRENT_OPS:-$((500 * ${IOMAP_RS_SCALE:-100}))}"
+guest_cmd+=" IOMAP_RS_SCALE=${IOMAP_RS_SCALE:-100} "
+guest_cmd+="${IOMAP_RS_PRESSURE:+IOMAP_RS_PRESSURE=$IOMAP_RS_PRESSURE }"
+guest_cmd+="IOMAP_RS_PRESSURE_MIB=${IOMAP_RS_PRESSURE_MIB:-8} "
+guest_cmd+="${IOMAP_RS_SEED:+IOMAP_RS_SEED=$IOMAP_RS_SEED }"
+guest_cmd+="IOMAP_RS_XTRACE=${IOMAP_RS_XTRACE:-0}"
 run_vm test "$VM_TIMEOUT" \
-	"SPLAT_PATTERNS='$SPLAT_PATTERNS' IOMAP_RS_BIN=$OUT_DIR/bin IOMAP_RS_TEST_TIMEOUT=$TEST_TIMEOUT IOMAP_RS_IMAGES=$IMAGES IOMAP_RS_REPLAY_FILES=$REPLAY_FILES ${IOMAP_RS_REPLAY_MIN_POINTS:+IOMAP_RS_REPLAY_MIN_POINTS=$IOMAP_RS_REPLAY_MIN_POINTS }IOMAP_RS_CONCURRENT_OPS=${IOMAP_RS_CONCURRENT_OPS:-$((500 * ${IOMAP_RS_SCALE:-100}))} IOMAP_RS_SCALE=${IOMAP_RS_SCALE:-100} ${IOMAP_RS_PRESSURE:+IOMAP_RS_PRESSURE=$IOMAP_RS_PRESSURE }IOMAP_RS_PRESSURE_MIB=${IOMAP_RS_PRESSURE_MIB:-8} ${IOMAP_RS_SEED:+IOMAP_RS_SEED=$IOMAP_RS_SEED }IOMAP_RS_XTRACE=${IOMAP_RS_XTRACE:-0} $HARNESS_DIR/guest-run-tests.sh @SHARE@ @$OUT_DIR/tests.list" ||
+	"$guest_cmd $HARNESS_DIR/guest-run-tests.sh @SHARE@ @$OUT_DIR/tests.list" ||
 	vm_rc=$?
 printf '    VM run took %ds\n' $((SECONDS - start))
 
@@ -74,7 +85,8 @@ if [ ! -f "$share/complete" ]; then
 	if [ "$vm_rc" = 124 ]; then
 		run_errors+=("the VM timed out after ${VM_TIMEOUT}s; console log: $VM_CONSOLE_LOG")
 	else
-		run_errors+=("the guest did not finish the run (vng exit status $vm_rc); console log: $VM_CONSOLE_LOG")
+		msg="the guest did not finish the run (vng exit status $vm_rc);"
+		run_errors+=("$msg console log: $VM_CONSOLE_LOG")
 	fi
 	splats=$(vm_kernel_splats "$VM_CONSOLE_LOG")
 else
@@ -85,11 +97,13 @@ else
 		grep -E -- "$SPLAT_PATTERNS" | head -n 20 || true)
 fi
 if [ -n "$splats" ]; then
-	run_errors+=("kernel log splat outside any test (boot or KUnit); full log: $LOG_DIR/test-dmesg.log
+	msg="kernel log splat outside any test (boot or KUnit); full log: $LOG_DIR/test-dmesg.log"
+	run_errors+=("$msg
 $splats")
 fi
 
-args=("$share" --host-tap "$OUT_DIR/ui.tap" --expect-suites "$HARNESS_DIR/kunit-suites" --expect-tests "${tests[@]}")
+args=("$share" --host-tap "$OUT_DIR/ui.tap" --expect-suites "$HARNESS_DIR/kunit-suites"
+	--expect-tests "${tests[@]}")
 for e in "${run_errors[@]}"; do
 	args+=(--run-error "$e")
 done

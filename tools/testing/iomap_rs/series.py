@@ -152,12 +152,12 @@ def held_ranges(lines, hold, file):
     return range(s, e + 1)
 
 
-def staged(repo, file, upto, patches):
-    """FILE's content in the tree of patch UPTO: without the lines that later
+def staged(repo, file, up_to, patches):
+    """FILE's content in the tree of patch UP_TO: without the lines that later
     patches hold for themselves."""
     with open(os.path.join(repo, file), "rb") as f:
         data = f.read()
-    later = [h for p in patches[upto + 1:] for h in p.holds if h[0] == file]
+    later = [h for p in patches[up_to + 1:] for h in p.holds if h[0] == file]
     if not later:
         return data
     lines = data.decode().split("\n")

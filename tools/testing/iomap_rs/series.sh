@@ -68,8 +68,8 @@ compare() {
 	local f diff=0 only
 	# One collation for sort and comm.
 	export LC_ALL=C
-	only=$(git -C "$CHECK" diff --name-only base HEAD | grep -v '^tools/testing/\|^MAINTAINERS$' |
-		sort)
+	only=$(git -C "$CHECK" diff --name-only base HEAD |
+		grep -v '^tools/testing/\|^MAINTAINERS$' | sort)
 	[ -f "$KSRC/.iomap_rs-series" ] || die "no harness tree in $KSRC: make kernel first"
 	[ "$(cat "$KSRC/.iomap_rs-series")" = "$(series_hash)" ] ||
 		die "the harness tree in $KSRC is from other patches: make kernel first"
@@ -117,7 +117,8 @@ step "generate the series (out/series)" "$LOG_DIR/series.log" generate
 if [ "${1:-}" = --check ]; then
 	# checkpatch.pl's SPDX check runs Debian's python3 with these (not needed by make test).
 	/usr/bin/python3 -c 'import ply, git' 2>/dev/null ||
-		die "make check-series needs python3-ply and python3-git: apt-get install python3-ply python3-git"
+		die "make check-series needs python3-ply and python3-git:" \
+			"apt-get install python3-ply python3-git"
 	step "git am of the series onto the pristine tree" "$LOG_DIR/series-am.log" git_am
 	step "the series' tree against the harness's" "$LOG_DIR/series-compare.log" compare
 	step "checkpatch --strict on each patch" "$LOG_DIR/series-checkpatch.log" checkpatch

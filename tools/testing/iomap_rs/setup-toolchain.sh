@@ -22,7 +22,8 @@ check_disk() {
 	mkdir -p "$CACHE_DIR"
 	avail_kb=$(df -Pk "$CACHE_DIR" | awk 'NR == 2 { print $4 }')
 	if [ ! -d "$KBUILD" ] && [ "$avail_kb" -lt $((need_gb * 1024 * 1024)) ]; then
-		die "step 'disk space': $CACHE_DIR has $((avail_kb / 1024)) MiB free, a cold build needs about ${need_gb} GiB"
+		die "step 'disk space': $CACHE_DIR has $((avail_kb / 1024)) MiB free," \
+			"a cold build needs about ${need_gb} GiB"
 	fi
 }
 
@@ -95,7 +96,9 @@ fi
 if ! vng_ok; then
 	step "install virtme-ng $VIRTME_NG_VERSION" "$LOG_DIR/setup-vng.log" install_vng
 fi
-[ -r "$KERNEL_TARBALL" ] || die "step 'toolchain': $KERNEL_TARBALL missing after installing $KERNEL_PKG"
+[ -r "$KERNEL_TARBALL" ] ||
+	die "step 'toolchain': $KERNEL_TARBALL missing after installing $KERNEL_PKG"
 /usr/bin/rustc --version | grep -q '^rustc 1\.96' ||
 	die "step 'toolchain': /usr/bin/rustc is not 1.96 ($(/usr/bin/rustc --version))"
-say "toolchain ready: $(/usr/bin/rustc --version | cut -d' ' -f1-2), bindgen $BINDGEN_VERSION, clang$LLVM_SUFFIX, virtme-ng $VIRTME_NG_VERSION"
+say "toolchain ready: $(/usr/bin/rustc --version | cut -d' ' -f1-2), bindgen $BINDGEN_VERSION," \
+	"clang$LLVM_SUFFIX, virtme-ng $VIRTME_NG_VERSION"

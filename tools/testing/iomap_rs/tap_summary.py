@@ -6,8 +6,9 @@ Reads what guest-run-tests.sh left in the share directory (the KTAP of each
 KUnit suite and the TAP of the in-guest tests) plus the host's checks of the
 kernel log, prints one TAP line per test with stable names (KUnit suites by
 suite name, in-guest tests by test name), the diagnostics of every test that
-failed and those a passing test chose to report, and as its last line "N passed, N failed" (", N skipped" when some
-were). Exit status 0 only when nothing failed.
+failed and those a passing test chose to report, and as its last line
+"N passed, N failed" (", N skipped" when some were). Exit status 0 only when
+nothing failed.
 """
 
 import argparse
@@ -78,9 +79,11 @@ def main():
     ap.add_argument("--host-tap", action="append", default=[],
                     help="TAP of tests run on the host (compile checks), reported first")
     ap.add_argument("--expect-suites", help="file listing KUnit suites that must have run")
-    ap.add_argument("--expect-tests", nargs="*", default=[], help="in-guest tests that must have run")
-    ap.add_argument("--run-error", action="append", default=[],
-                    help="a failure of the run itself (timeout, boot splat); reported as a failed test")
+    ap.add_argument("--expect-tests", nargs="*", default=[],
+                    help="in-guest tests that must have run")
+    ap.add_argument(
+        "--run-error", action="append", default=[],
+        help="a failure of the run itself (timeout, boot splat); reported as a failed test")
     args = ap.parse_args()
 
     results = []
@@ -103,8 +106,9 @@ def main():
             for line in f:
                 s = line.split("#", 1)[0].strip()
                 if s and s not in seen_suites:
-                    results.append(Result(s, "fail", "KUnit suite did not run",
-                                          [f"expected suite {s} in /sys/kernel/debug/kunit, not found"]))
+                    results.append(Result(
+                        s, "fail", "KUnit suite did not run",
+                        [f"expected suite {s} in /sys/kernel/debug/kunit, not found"]))
 
     tap = os.path.join(args.share, "tests.tap")
     tap_d = os.path.join(args.share, "tap.d")

@@ -23,7 +23,8 @@ if [ -n "${KCONFIG:-}" ] || [ $# -gt 0 ]; then
 fi
 
 # The subset: one name per line, comments after '#'.
-mapfile -t subset < <(sed 's/#.*//; /^[[:space:]]*$/d; s/[[:space:]]//g' "$HARNESS_DIR/debug-subset")
+mapfile -t subset < <(sed 's/#.*//; /^[[:space:]]*$/d; s/[[:space:]]//g' \
+	"$HARNESS_DIR/debug-subset")
 # The rest: the debug configuration has every option of the default one, so
 # a test it runs gains nothing from running again on the default one.
 rest=()
@@ -66,9 +67,11 @@ for config in default debug; do
 		# within the hour.
 		start=$SECONDS
 		wait "$bg" || true
-		printf '==> the debug kernel build beside it ended (waited %ds for it)\n' $((SECONDS - start))
+		printf '==> the debug kernel build beside it ended (waited %ds for it)\n' \
+			$((SECONDS - start))
 		printf '==> the debug configuration: %s\n' "${subset[*]}"
-		KCONFIG=debug IOMAP_RS_SCALE=${IOMAP_RS_SCALE:-50} "$HARNESS_DIR/run-tests.sh" "${subset[@]}" 2>&1 |
+		KCONFIG=debug IOMAP_RS_SCALE=${IOMAP_RS_SCALE:-50} \
+			"$HARNESS_DIR/run-tests.sh" "${subset[@]}" 2>&1 |
 			tee "$log" || rc=1
 	fi
 	last=$(tail -n 1 "$log")

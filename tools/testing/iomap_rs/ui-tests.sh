@@ -18,7 +18,8 @@ cmd_file=$KBUILD/fs/iomap_rs/.iomap_rs.o.cmd
 [ -f "$cmd_file" ] || die "no $cmd_file: build the kernel first"
 # The command without the variable assignment, the outputs and the source.
 base=$(sed -n 's/^savedcmd_[^ ]* := RUST_MODFILE=[^ ]* //p' "$cmd_file" |
-	sed -e 's/ --out-dir [^ ]*//' -e 's/ --emit=[^ ]*//g' -e 's/ --crate-name [^ ]*//' -e 's/ [^ ]*\.rs *$//')
+	sed -e 's/ --out-dir [^ ]*//' -e 's/ --emit=[^ ]*//g' -e 's/ --crate-name [^ ]*//' \
+		-e 's/ [^ ]*\.rs *$//')
 [ -n "$base" ] || die "could not read the rustc command from $cmd_file"
 
 work=$(mktemp -d)
@@ -33,7 +34,9 @@ programs=("$HARNESS_DIR"/ui/*.rs)
 		name=$(basename "$src" .rs)
 		expect=$(sed -n '2s|^// expect: *||p' "$src")
 		rc=0
-		(cd "$KBUILD" && export RUSTC_BOOTSTRAP=1 && eval "$base --crate-name ui_$name --out-dir $work --emit=obj=$work/$name.o $src") \
+		(cd "$KBUILD" && export RUSTC_BOOTSTRAP=1 &&
+			eval "$base --crate-name ui_$name --out-dir $work" \
+				"--emit=obj=$work/$name.o $src") \
 			>"$work/$name.log" 2>&1 || rc=$?
 		if [ "$expect" = pass ]; then
 			if [ "$rc" = 0 ]; then

@@ -35,7 +35,9 @@ VM_ROOTFLAGS=rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cac
 # (including lockdep's "BUG: MAX_LOCKDEP..." and sleeping-in-atomic),
 # oopses, sanitizer reports, lockdep switching itself off after a report,
 # panics, hung tasks and RCU stalls.
-SPLAT_PATTERNS='WARNING:|BUG:|Oops|KASAN|UBSAN|Kernel panic|general protection fault|turning off the locking correctness validator|INFO: task .* blocked for more than|rcu: INFO: .* detected stalls'
+SPLAT_PATTERNS='WARNING:|BUG:|Oops|KASAN|UBSAN|Kernel panic|general protection fault'
+SPLAT_PATTERNS+='|turning off the locking correctness validator'
+SPLAT_PATTERNS+='|INFO: task .* blocked for more than|rcu: INFO: .* detected stalls'
 
 # vm_kernel_splats LOG...: print the splat lines found in the logs.
 vm_kernel_splats() {

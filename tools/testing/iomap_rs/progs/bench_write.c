@@ -78,7 +78,6 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-
 int main(int argc, char **argv)
 {
 	struct writer w[64];
@@ -90,7 +89,8 @@ int main(int argc, char **argv)
 	const char *knob = NULL;
 
 	if (argc != 6 && argc != 8) {
-		fprintf(stderr, "usage: %s DIR WRITE_SIZE WRITERS new|overwrite MIB [KNOB ROUNDS]\n",
+		fprintf(stderr,
+			"usage: %s DIR WRITE_SIZE WRITERS new|overwrite MIB [KNOB ROUNDS]\n",
 			argv[0]);
 		return 2;
 	}

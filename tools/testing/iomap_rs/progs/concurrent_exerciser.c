@@ -190,12 +190,13 @@ static void print_round(int file)
 
 			if (e->file != file)
 				continue;
-			printf("  worker %d: %-8s [%lld, %lld) seed %#llx size %lld%s%s %llu-%llu\n",
-			       p, kind_names[e->kind], e->off, e->off + e->len,
-			       (unsigned long long)e->seed, e->size, e->grows ? " grows" : "",
-			       e->partial ? " partial" : "",
-			       (unsigned long long)atomic_load(&e->start),
-			       (unsigned long long)atomic_load(&e->end));
+			printf(
+				"  worker %d: %-8s [%lld, %lld) seed %#llx size %lld%s%s %llu-%llu\n",
+				p, kind_names[e->kind], e->off, e->off + e->len,
+				(unsigned long long)e->seed, e->size, e->grows ? " grows" : "",
+				e->partial ? " partial" : "",
+				(unsigned long long)atomic_load(&e->start),
+				(unsigned long long)atomic_load(&e->end));
 		}
 	}
 }
@@ -275,7 +276,8 @@ static int check_read(int f, long long off, long long n, const unsigned char *bu
 
 		s->whole = s->end && !s->e->partial;
 		for (k = 0; s->whole && s->e->kind == K_MWRITE && k < ns; k++)
-			if (seen[k].e->kind == K_TRUNCATE && (!seen[k].start || seen[k].start < s->end) &&
+			if (seen[k].e->kind == K_TRUNCATE &&
+			    (!seen[k].start || seen[k].start < s->end) &&
 			    (!seen[k].end || seen[k].end > s->start))
 				s->whole = 0;
 	}
@@ -311,7 +313,8 @@ static int check_read(int f, long long off, long long n, const unsigned char *bu
 		if (!nd) {
 			for (q = a; q < b; q++)
 				if (buf[q - off] != base[f][q])
-					mismatch(f, "byte %lld is %#llx; nothing wrote it this round",
+					mismatch(f,
+						 "byte %lld is %#llx; nothing wrote it this round",
 						 q, buf[q - off]);
 			continue;
 		}
@@ -331,13 +334,15 @@ static int check_read(int f, long long off, long long n, const unsigned char *bu
 			for (j = 0; !ok && j < ncand; j++)
 				ok = value(cand[j]->e, q) == v;
 			if (!ok) {
-				printf("read stamps %llu-%llu; the byte may be: %s", (unsigned long long)rs,
-				       (unsigned long long)re, base_ok ? "the old" : "");
+				printf("read stamps %llu-%llu; the byte may be: %s",
+				       (unsigned long long)rs, (unsigned long long)re,
+				       base_ok ? "the old" : "");
 				for (j = 0; j < ncand; j++)
 					printf(" %#x (seed %#llx)", value(cand[j]->e, q),
 					       (unsigned long long)cand[j]->e->seed);
 				printf("\n");
-				mismatch(f, "byte %lld is %#llx, which no operation may have left there",
+				mismatch(f,
+					 "byte %lld is %#llx, which no operation may have left there",
 					 q, v);
 			}
 		}
@@ -627,7 +632,8 @@ static void do_op(int w, uint64_t op_seed, struct entry *e, unsigned char *buf)
 		atomic_store(&e->end, me);
 		/* SIGBUS below the size seen: only a truncate may cause it. */
 		if (done < len && !truncated_before(f, me))
-			mismatch(f, "SIGBUS at byte %lld, below the size %lld, and nothing truncated",
+			mismatch(f,
+				 "SIGBUS at byte %lld, below the size %lld, and nothing truncated",
 				 off + done, size);
 		if (kind == K_MREAD && done > 0 && check_read(f, off, done, buf, ms, me))
 			atomic_fetch_add(&sh->reads_overlapping, 1);
@@ -683,7 +689,8 @@ static void do_op(int w, uint64_t op_seed, struct entry *e, unsigned char *buf)
 		atomic_store(&e->end, re);
 		/* Only a truncate shrinks a file: short of the size before it? */
 		if (off + n < off + len && off + n < sh->size[f] && !truncated_before(f, re))
-			mismatch(f, "a read at %lld returned %lld bytes, short of the size, and nothing truncated",
+			mismatch(f,
+				 "a read at %lld returned %lld bytes, short of the size, and nothing truncated",
 				 off, n);
 		if (n > 0 && check_read(f, off, n, buf, rs, re))
 			atomic_fetch_add(&sh->reads_overlapping, 1);
@@ -884,7 +891,8 @@ static void check_round(unsigned char *buf, long long round, int dropped)
 			mismatch(f, "size %lld is past the largest any operation asked for (%lld)",
 				 size, max_size);
 		if (!size_possible(f, size))
-			mismatch(f, "size %lld after round %lld: no order of the round's operations gives it",
+			mismatch(f,
+				 "size %lld after round %lld: no order of the round's operations gives it",
 				 size, round);
 		read_whole(f, buf, size);
 		if (dropped) {

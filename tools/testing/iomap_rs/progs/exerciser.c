@@ -266,8 +266,10 @@ int main(int argc, char **argv)
 			len = io_len();
 			off = below(size + 8192);
 			note("punch %lld +%lld", off, len, f);
-			if (fallocate(fd[f], FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) ||
-			    fallocate(mfd[f], FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len))
+			if (fallocate(fd[f], FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				      off, len) ||
+			    fallocate(mfd[f], FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				      off, len))
 				die("punch");
 			break;
 		case 7: {
@@ -276,7 +278,8 @@ int main(int argc, char **argv)
 			len = io_len();
 			off = below(max_size - len);
 			note(keep ? "zero -k %lld +%lld" : "zero %lld +%lld", off, len, f);
-			if (fallocate(fd[f], FALLOC_FL_ZERO_RANGE | (keep ? FALLOC_FL_KEEP_SIZE : 0),
+			if (fallocate(fd[f],
+				      FALLOC_FL_ZERO_RANGE | (keep ? FALLOC_FL_KEEP_SIZE : 0),
 				      off, len))
 				die("zero range");
 			end = off + len;
@@ -302,7 +305,8 @@ int main(int argc, char **argv)
 		}
 		default:
 			note(below(2) ? "fsync%.0lld%.0lld" : "fdatasync%.0lld%.0lld", 0, 0, f);
-			if (strstr(history[nops % HISTORY], "fdatasync") ? fdatasync(fd[f]) : fsync(fd[f]))
+			if (strstr(history[nops % HISTORY], "fdatasync") ?
+			    fdatasync(fd[f]) : fsync(fd[f]))
 				die("fsync");
 			break;
 		}

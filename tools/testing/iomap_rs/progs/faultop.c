@@ -871,16 +871,18 @@ static int sweep(const char *dev, const char *mnt, const char *fstype, const cha
 		 * the background: its free space is compared empty against empty.
 		 */
 		if (!xfs && free_blocks(mnt) != before)
-			mismatch("%llu free blocks after sync, %llu after a remount: the difference was left reserved (or freed twice)",
-				 before, free_blocks(mnt));
+			mismatch(
+				"%llu free blocks after sync, %llu after a remount: the difference was left reserved (or freed twice)",
+				before, free_blocks(mnt));
 		check(op, r);
 		if (xfs) {
 			remove_tree(tdir);
 			sync();
 			remount(dev, mnt, fstype, NULL, r);
 			if (free_blocks(mnt) != empty)
-				mismatch("%llu free blocks with the test's files removed, %llu before the first fault",
-					 free_blocks(mnt), empty);
+				mismatch(
+					"%llu free blocks with the test's files removed, %llu before the first fault",
+					free_blocks(mnt), empty);
 		}
 	}
 	printf("%s: %u fault sites\n", op, nth - 2);

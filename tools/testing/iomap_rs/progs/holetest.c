@@ -164,9 +164,10 @@ int main(int argc, char **argv)
 		rc = verify("after writeback and eviction");
 	}
 	if (!rc)
-		printf("%d threads%s%s: %lld pages right (hole, preallocated, truncated up), cached and from disk\n",
-		       nthreads, prefault ? ", prefaulted" : "",
-		       use_pwrite ? ", half with pwrite" : "", total);
+		printf(
+			"%d threads%s%s: %lld pages right (hole, preallocated, truncated up), cached and from disk\n",
+			nthreads, prefault ? ", prefaulted" : "",
+			use_pwrite ? ", half with pwrite" : "", total);
 	munmap(map, total * PAGE);
 	close(fd);
 	return rc;

@@ -140,7 +140,8 @@ int main(int argc, char **argv)
 			seed = strtoull(optarg, NULL, 0) | 1;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-c CMD] [-m MARKS] [-s MARK] [-b SEED] LOG DEV\n",
+			fprintf(stderr,
+				"usage: %s [-c CMD] [-m MARKS] [-s MARK] [-b SEED] LOG DEV\n",
 				argv[0]);
 			return 1;
 		}
@@ -169,7 +170,9 @@ int main(int argc, char **argv)
 
 	read_exact(log, &super, sizeof(super), 0, "log super");
 	if (super.magic != WRITE_LOG_MAGIC || super.version != WRITE_LOG_VERSION) {
-		fprintf(stderr, "%s: not a dm-log-writes log (magic %#" PRIx64 ", version %" PRIu64 ")\n",
+		fprintf(stderr,
+			"%s: not a dm-log-writes log (magic %#" PRIx64
+			", version %" PRIu64 ")\n",
 			argv[optind], super.magic, super.version);
 		return 1;
 	}

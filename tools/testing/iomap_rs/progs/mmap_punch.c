@@ -108,8 +108,9 @@ static int no_delalloc_after_sync(int fd, long long eof)
 	printf("extents after fsync:\n");
 	n = count_delalloc(fd, eof, &beyond);
 	if (n) {
-		printf("leak: %d delalloc extent(s) left after fsync, %lld bytes of them beyond EOF %lld\n",
-		       n, beyond, eof);
+		printf(
+			"leak: %d delalloc extent(s) left after fsync, %lld bytes of them beyond EOF %lld\n",
+			n, beyond, eof);
 		return 3;
 	}
 	return 0;
@@ -313,9 +314,10 @@ static int race(const char *path, int threads, int ops, const char *ref,
 	WRITE_ONCE(r.done, 1);
 	pthread_join(flusher, NULL);
 	set_knob(knob, "0");
-	printf("%d threads: %lld mmap writes, %lld pwrites (%lld from a faulting buffer, %lld other short ones)\n",
-	       threads, r.mmap_writes, r.pwrites, r.faulted_pwrites,
-	       r.short_pwrites);
+	printf(
+		"%d threads: %lld mmap writes, %lld pwrites (%lld from a faulting buffer, %lld other short ones)\n",
+		threads, r.mmap_writes, r.pwrites, r.faulted_pwrites,
+		r.short_pwrites);
 
 	if (msync(r.map, size, MS_SYNC) || munmap(r.map, size))
 		die("msync/munmap");

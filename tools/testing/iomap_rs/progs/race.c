@@ -248,8 +248,9 @@ static enum outcome stale_map_once(const char *path, int small, int i)
 	/* The seed's case: one extent, so one mapping reaches the last page. */
 	x = fiemap_extents(fd, size);
 	if (x.unwritten != 1 || x.written || x.delalloc) {
-		printf("iteration %d: the preallocation is %d extents, not one: use a larger filesystem\n",
-		       i, x.unwritten + x.written + x.delalloc);
+		printf(
+			"iteration %d: the preallocation is %d extents, not one: use a larger filesystem\n",
+			i, x.unwritten + x.written + x.delalloc);
 		close(fd);
 		return MISSED;
 	}
@@ -350,7 +351,8 @@ static enum outcome punch_mmap_once(const char *path, int i)
 	pause_release("write_validate");
 	writer_join(&w);
 	if (w.ret != hole) {
-		fprintf(stderr, "iteration %d: the write returned %zd (%s), expected a short write of %lld\n",
+		fprintf(stderr,
+			"iteration %d: the write returned %zd (%s), expected a short write of %lld\n",
 			i, w.ret, strerror(w.err), hole);
 		exit(1);
 	}
@@ -361,8 +363,9 @@ static enum outcome punch_mmap_once(const char *path, int i)
 		die("fsync");
 	x = fiemap_extents(fd, size);
 	if (x.delalloc) {
-		printf("iteration %d: %d delalloc extent(s) left after fsync: a leaked reservation\n",
-		       i, x.delalloc);
+		printf(
+			"iteration %d: %d delalloc extent(s) left after fsync: a leaked reservation\n",
+			i, x.delalloc);
 		bad = 1;
 	}
 	/* And on disk. */
@@ -437,12 +440,14 @@ static enum outcome mkwrite_falloc_once(const char *path, int i)
 	x = fiemap_extents(fd, size);
 	if (x.delalloc || x.written != 1 || x.written_bytes != PAGE ||
 	    x.unwritten != 1) {
-		printf("iteration %d: after fsync %d delalloc, %d written (%lld bytes), %d unwritten extents; expected 0, 1 (4096), 1\n",
-		       i, x.delalloc, x.written, x.written_bytes, x.unwritten);
+		printf(
+			"iteration %d: after fsync %d delalloc, %d written (%lld bytes), %d unwritten extents; expected 0, 1 (4096), 1\n",
+			i, x.delalloc, x.written, x.written_bytes, x.unwritten);
 		bad = 1;
 	} else if (x.written_at + PAGE != x.unwritten_at) {
-		printf("iteration %d: the page went to device offset %llu, not into the preallocation at %llu\n",
-		       i, x.written_at, x.unwritten_at - PAGE);
+		printf(
+			"iteration %d: the page went to device offset %llu, not into the preallocation at %llu\n",
+			i, x.written_at, x.unwritten_at - PAGE);
 		bad = 1;
 	}
 	if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) || evict(fd, 0))
@@ -576,10 +581,12 @@ static int check_pending(const char *image)
 		if (strcmp(end, ": clean")) {
 			int k;
 
-			printf("iteration %d: the device after fsync is inconsistent (fsck.xtfs):\n",
-			       pending[slot].iteration);
+			printf(
+				"iteration %d: the device after fsync is inconsistent (fsck.xtfs):\n",
+				pending[slot].iteration);
 			for (k = 0; k < nproblems; k++)
-				printf("iteration %d:   %s\n", pending[slot].iteration, problems[k]);
+				printf("iteration %d:   %s\n", pending[slot].iteration,
+				       problems[k]);
 			printf("iteration %d:   %s\n", pending[slot].iteration, end + 2);
 			pending[slot].bad = 1;
 		}
@@ -743,8 +750,9 @@ static enum outcome fsync_mmap_once(const char *path, const char *dev,
 			break;
 		}
 		if (k > TIMEOUT_MS * 5) {
-			printf("iteration %d: the fsync neither returned nor parked at fs_commit_wait\n",
-			       i);
+			printf(
+				"iteration %d: the fsync neither returned nor parked at fs_commit_wait\n",
+				i);
 			missed = 1;
 		}
 		usleep(200);

@@ -64,10 +64,11 @@ int main(int argc, char **argv)
 				;
 			for (j = i; j < n && a[j] != b[j]; j++)
 				;
-			printf("%s %s differ: byte %lld is 0x%02x, not 0x%02x; %lld bytes differ from there%s\n",
-			       argv[1], argv[2], off + i, (unsigned char)a[i],
-			       (unsigned char)b[i], (long long)(j - i),
-			       j == n ? " on" : "");
+			printf(
+				"%s %s differ: byte %lld is 0x%02x, not 0x%02x; %lld bytes differ from there%s\n",
+				argv[1], argv[2], off + i, (unsigned char)a[i],
+				(unsigned char)b[i], (long long)(j - i),
+				j == n ? " on" : "");
 			return 1;
 		}
 		if (na != nb) {

@@ -76,15 +76,16 @@ static int order(const char *dir, int n)
 		if (cmp_ts(changed.st_mtim, made.st_mtim) < 0 ||
 		    cmp_ts(changed.st_ctim, made.st_ctim) < 0) {
 			if (backwards++ < 5)
-				printf("%s: created at mtime %ld.%09ld ctime %ld.%09ld, then written at mtime %ld.%09ld ctime %ld.%09ld: backwards\n",
-				       path, made.st_mtim.tv_sec,
-				       made.st_mtim.tv_nsec,
-				       made.st_ctim.tv_sec,
-				       made.st_ctim.tv_nsec,
-				       changed.st_mtim.tv_sec,
-				       changed.st_mtim.tv_nsec,
-				       changed.st_ctim.tv_sec,
-				       changed.st_ctim.tv_nsec);
+				printf(
+					"%s: created at mtime %ld.%09ld ctime %ld.%09ld, then written at mtime %ld.%09ld ctime %ld.%09ld: backwards\n",
+					path, made.st_mtim.tv_sec,
+					made.st_mtim.tv_nsec,
+					made.st_ctim.tv_sec,
+					made.st_ctim.tv_nsec,
+					changed.st_mtim.tv_sec,
+					changed.st_mtim.tv_nsec,
+					changed.st_ctim.tv_sec,
+					changed.st_ctim.tv_nsec);
 		}
 		close(fd);
 	}

@@ -18,7 +18,8 @@ expect_eq "abi_version in $status" "$want_abi" "$(sed -n 's/^abi_version: //p' "
 expect_eq "rust_initialized in $status" yes "$(sed -n 's/^rust_initialized: //p' "$status")"
 
 grep -q 'iomap_rs: Rust buffered write library ready' <(dmesg) ||
-	fail "expected the Rust init message 'iomap_rs: Rust buffered write library ready' in dmesg, not found"
+	fail "expected the Rust init message 'iomap_rs: Rust buffered write library ready'" \
+		"in dmesg, not found"
 
 grep -qw xfs /proc/filesystems || fail "expected xfs in /proc/filesystems, not found"
 echo "kernel $(uname -r): iomap_rs ABI $want_abi initialised, xfs registered"

@@ -76,7 +76,9 @@ is_mounted() {
 # mkfs_scratch_xfs [MKFS_OPTIONS...] and mount it on $SCRATCH_MNT.
 mkfs_scratch_xfs() {
 	# A failed test before may have left it mounted.
-	if is_mounted "$SCRATCH_MNT"; then umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"; fi
+	if is_mounted "$SCRATCH_MNT"; then
+		umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"
+	fi
 	mkfs.xfs -f -q "$@" "$SCRATCH_DEV" || fail "mkfs.xfs $* $SCRATCH_DEV failed"
 	mount_scratch
 }
@@ -112,7 +114,10 @@ umount_settled() {
 check_scratch_xfs() {
 	is_mounted "$SCRATCH_MNT" && unmount_scratch
 	xfs_repair -n "$SCRATCH_DEV" >"$RESULT_DIR/xfs_repair.log" 2>&1 ||
-		{ cat "$RESULT_DIR/xfs_repair.log"; fail "xfs_repair -n found problems on $SCRATCH_DEV"; }
+		{
+			cat "$RESULT_DIR/xfs_repair.log"
+			fail "xfs_repair -n found problems on $SCRATCH_DEV"
+		}
 }
 
 # knob NAME [VALUE]: read or set /sys/kernel/debug/iomap_rs/NAME.
@@ -199,7 +204,8 @@ randwrite_cases() {
 	local max_len align ops f
 	while read -r max_len align ops; do
 		f=$SCRATCH_MNT/$1-$max_len-$align
-		"$IOMAP_RS_BIN/randwrite" "$f" "$REF_DIR/${f##*/}" "$3" "$ops" "$max_len" "$2" "$align"
+		"$IOMAP_RS_BIN/randwrite" "$f" "$REF_DIR/${f##*/}" "$3" "$ops" "$max_len" \
+			"$2" "$align"
 	done
 }
 
@@ -240,16 +246,18 @@ writes_start() {
 
 expect_rust_writes() {
 	local n=$(($(knob buffered_writes) - WRITES_BEFORE))
-	[ "$n" -gt 0 ] || fail "expected the writes to go through iomap_rs, buffered_writes did not move"
+	[ "$n" -gt 0 ] ||
+		fail "expected the writes to go through iomap_rs, buffered_writes did not move"
 	echo "$n buffered writes went through iomap_rs"
 }
 
 TRACEFS=/sys/kernel/tracing
 # Enable the iomap_rs_stale trace event, clearing the trace buffer.
 trace_stale_start() {
-	is_mounted "$TRACEFS" || mount -t tracefs tracefs "$TRACEFS" || fail "cannot mount tracefs"
+	is_mounted "$TRACEFS" || mount -t tracefs none "$TRACEFS" || fail "cannot mount tracefs"
 	echo >"$TRACEFS/trace"
-	echo 1 >"$TRACEFS/events/iomap_rs/iomap_rs_stale/enable" || fail "no iomap_rs_stale trace event"
+	echo 1 >"$TRACEFS/events/iomap_rs/iomap_rs_stale/enable" ||
+		fail "no iomap_rs_stale trace event"
 }
 
 trace_stale_stop() {
@@ -277,20 +285,25 @@ stress_mmap_writes() {
 		"$IOMAP_RS_BIN/mmap_punch" race "$SCRATCH_MNT/race-$threads" "$threads" "$ops" \
 			"$REF_DIR/race-$threads" "$IOMAP_RS_DEBUGFS/validate_delay_ms" 1 || rc=$?
 		knob validate_delay_ms 0
-		[ "$rc" = 0 ] || fail "$threads threads: mmap_punch race exited $rc (3: wrong content or leaked delalloc)"
+		[ "$rc" = 0 ] || fail "$threads threads: mmap_punch race exited $rc" \
+			"(3: wrong content or leaked delalloc)"
 		n=$(($(knob stale_detections) - before))
 		total=$((total + n))
-		echo "$threads threads: $n stale mappings (each ends a write pass short; over new delalloc the rest is released)"
+		echo "$threads threads: $n stale mappings" \
+			"(each ends a write pass short; over new delalloc the rest is released)"
 	done
-	[ "$total" -gt 0 ] || fail "no write found its mapping stale: the test did not exercise short writes"
+	[ "$total" -gt 0 ] ||
+		fail "no write found its mapping stale: the test did not exercise short writes"
 	drop_caches
 	for threads in 1 16 256; do
-		expect_same "$threads threads, after dropping caches" "$SCRATCH_MNT/race-$threads" "$REF_DIR/race-$threads"
+		expect_same "$threads threads, after dropping caches" "$SCRATCH_MNT/race-$threads" \
+			"$REF_DIR/race-$threads"
 	done
 	unmount_scratch
 	mount_scratch
 	for threads in 1 16 256; do
-		expect_same "$threads threads, after remount" "$SCRATCH_MNT/race-$threads" "$REF_DIR/race-$threads"
+		expect_same "$threads threads, after remount" "$SCRATCH_MNT/race-$threads" \
+			"$REF_DIR/race-$threads"
 	done
 }
 
@@ -316,8 +329,10 @@ write_bad_input_both_paths() {
 		size=${out##*size=}
 		[ "$size" -gt 0 ] || echo "note: the write was killed before it wrote anything"
 		drop_caches
-		cmp -n "$size" "$SCRATCH_MNT/kill-$path" <(tr '\0' '\132' </dev/zero) >/dev/null 2>&1 ||
-			fail "killed write ($path): the first $size bytes are not all the written 0x5a"
+		cmp -n "$size" "$SCRATCH_MNT/kill-$path" <(tr '\0' '\132' </dev/zero) \
+			>/dev/null 2>&1 ||
+			fail "killed write ($path): the first $size bytes are not all" \
+				"the written 0x5a"
 	done
 	expect_eq "fsize" "fsize: error File too large" "${got[rust-fsize]}"
 	expect_eq "zero" "zero: wrote 0" "${got[rust-zero]}"
@@ -346,9 +361,11 @@ faulting_buffer_both_paths() {
 		expect_eq "write into a new file ($path)" "wrote 4096" "$new"
 		drop_caches
 		# [0, 4K) and [8K, 64K) still 0x5a, [4K, 8K) 0xab.
-		xfs_io -f -c "pwrite -q -S 0x5a 0 65536" -c "pwrite -q -S 0xab 4096 4096" "$REF_DIR/fault"
+		xfs_io -f -c "pwrite -q -S 0x5a 0 65536" -c "pwrite -q -S 0xab 4096 4096" \
+			"$REF_DIR/fault"
 		expect_same "the written file ($path)" "$f" "$REF_DIR/fault"
-		expect_eq "size of the new file ($path)" 4096 "$(stat -c %s "$SCRATCH_MNT/new-$path")"
+		expect_eq "size of the new file ($path)" 4096 \
+			"$(stat -c %s "$SCRATCH_MNT/new-$path")"
 		xfs_io -f -c "pwrite -q -S 0xab 0 4096" "$REF_DIR/new"
 		expect_same "the new file ($path)" "$SCRATCH_MNT/new-$path" "$REF_DIR/new"
 	done
@@ -369,14 +386,19 @@ require_xtfs() {
 # mount_xtfs DEVICE: mount it on $SCRATCH_MNT.
 mount_xtfs() {
 	[ -d "$SCRATCH_MNT" ] || mkdir -p "$SCRATCH_MNT"
-	if is_mounted "$SCRATCH_MNT"; then umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"; fi
-	mount -t xtfs "$1" "$SCRATCH_MNT" || fail "mount -t xtfs $1 failed: $(dmesg | grep xtfs: | tail -n 3)"
+	if is_mounted "$SCRATCH_MNT"; then
+		umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"
+	fi
+	mount -t xtfs "$1" "$SCRATCH_MNT" ||
+		fail "mount -t xtfs $1 failed: $(dmesg | grep xtfs: | tail -n 3)"
 	SCRATCH_FSTYPE=xtfs
 }
 
 # mkfs_scratch_xtfs [MKFS_OPTIONS...]: a new xtfs on $SCRATCH_DEV, mounted.
 mkfs_scratch_xtfs() {
-	if is_mounted "$SCRATCH_MNT"; then umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"; fi
+	if is_mounted "$SCRATCH_MNT"; then
+		umount "$SCRATCH_MNT" || fail "cannot unmount $SCRATCH_MNT"
+	fi
 	mkfs.xtfs -q "$@" "$SCRATCH_DEV" || fail "mkfs.xtfs $* $SCRATCH_DEV failed"
 	mount_xtfs "$SCRATCH_DEV"
 }
@@ -389,7 +411,8 @@ mkfs_scratch_xtfs() {
 xtfs_image_dir() {
 	IMAGES=$(mktemp -d)
 	mount -t tmpfs none "$IMAGES"
-	trap 'is_mounted "$SCRATCH_MNT" && umount "$SCRATCH_MNT"; umount "$IMAGES"; rmdir "$IMAGES"' EXIT
+	trap 'is_mounted "$SCRATCH_MNT" && umount "$SCRATCH_MNT"
+		umount "$IMAGES"; rmdir "$IMAGES"' EXIT
 	mkdir -p "$IMAGES/src/dir/sub" "$SCRATCH_MNT"
 	echo data >"$IMAGES/src/file"
 	local i
@@ -477,7 +500,8 @@ linear_scratch() {
 	# (dmsetup says on stderr that it manages the device nodes itself.)
 	echo "0 $(blockdev --getsz "$SCRATCH_DEV") linear $SCRATCH_DEV 0" |
 		dmsetup create "$LINEAR_NAME" 2>"$RESULT_DIR/dmsetup.log" ||
-		fail "cannot create a linear device over $SCRATCH_DEV: $(cat "$RESULT_DIR/dmsetup.log")"
+		fail "cannot create a linear device over $SCRATCH_DEV:" \
+			"$(cat "$RESULT_DIR/dmsetup.log")"
 	LINEAR_DEV=/dev/mapper/$LINEAR_NAME
 }
 
@@ -558,13 +582,13 @@ xtfs_dir_with_room() {
 # counts (reservations taken off) is what a fresh mount finds in the bitmap:
 # no delayed allocation is left reserved without dirty data over it.
 xtfs_expect_no_reservations() {
-	local before
+	local before what
 	sync
 	before=$(xtfs_statfs_free)
 	unmount_scratch
 	mount_xtfs "$SCRATCH_DEV"
-	expect_eq "$1: free blocks after sync against a fresh mount (the difference is left reserved)" \
-		"$before" "$(xtfs_statfs_free)"
+	what="$1: free blocks after sync against a fresh mount (the difference is left reserved)"
+	expect_eq "$what" "$before" "$(xtfs_statfs_free)"
 }
 
 # check_xtfs DEVICE: unmount if mounted; fsck.xtfs -n must find it clean.
@@ -607,7 +631,8 @@ race_fix_off_on() {
 	echo "$out" >"$RESULT_DIR/race-fix-on.log"
 	RACE_OFF="fix off ($knob_name=Y): ${off#*: }"
 	RACE_ON="fix on: ${on#*: }"
-	diagnose "$label: $RACE_OFF; $RACE_ON; $((2 * n)) iterations in $((($(date +%s%N) - t0) / 1000000)) ms"
+	diagnose "$label: $RACE_OFF; $RACE_ON;" \
+		"$((2 * n)) iterations in $((($(date +%s%N) - t0) / 1000000)) ms"
 	expect_eq "$label, fix off" "$n iterations, pause reached $n, corrupt $n" "${off#*: }"
 	expect_eq "$label, fix on" "$n iterations, pause reached $n, corrupt 0" "${on#*: }"
 }
@@ -623,7 +648,8 @@ race_stale_map_both_folio_sizes() {
 			stale-map "$SCRATCH_MNT/stale-$folios" "$folios"
 		n=$(($(knob stale_detections) - RACE_ON_STALE_BEFORE))
 		[ "$n" -ge "$RACE_ITERATIONS" ] ||
-			fail "$folios folios: $n stale mappings detected in $RACE_ITERATIONS iterations with the fix on"
+			fail "$folios folios: $n stale mappings detected" \
+				"in $RACE_ITERATIONS iterations with the fix on"
 		diagnose "$folios folios: $n stale mappings detected and remapped with the fix on"
 	done
 }
@@ -648,8 +674,10 @@ exerciser_rounds() {
 	mkdir "$SCRATCH_MNT/ex"
 	for round in "$@"; do
 		rc=0
-		"$IOMAP_RS_BIN/exerciser" "$SCRATCH_MNT/ex" "$REF_DIR" $((seed * 100 + round)) "$ops" || rc=$?
-		[ "$rc" = 0 ] || fail "round $round: exerciser exited $rc (seed $((seed * 100 + round)))"
+		"$IOMAP_RS_BIN/exerciser" "$SCRATCH_MNT/ex" "$REF_DIR" $((seed * 100 + round)) \
+			"$ops" || rc=$?
+		[ "$rc" = 0 ] ||
+			fail "round $round: exerciser exited $rc (seed $((seed * 100 + round)))"
 		drop_caches
 		for i in 0 1 2; do
 			expect_same "after dropping caches (round $round, seed $seed)" \
@@ -664,7 +692,9 @@ exerciser_rounds() {
 		mount_xtfs "$SCRATCH_DEV"
 	done
 	unmount_scratch
-	echo "$(($# * ops)) random operations in $# rounds matched the model, cached, dropped and remounted; nothing left reserved; fsck clean after every round"
+	echo "$(($# * ops)) random operations in $# rounds matched the model," \
+		"cached, dropped and remounted; nothing left reserved;" \
+		"fsck clean after every round"
 }
 
 # holetest_runs SPEC...: progs/holetest on the scratch filesystem for each
@@ -711,7 +741,8 @@ pause_release() {
 FAULT_DEBUGFS=/sys/kernel/debug
 fault_nth_setup() {
 	local a
-	[ -e /proc/thread-self/fail-nth ] || fail "no /proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION)"
+	[ -e /proc/thread-self/fail-nth ] ||
+		fail "no /proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION)"
 	for a in failslab fail_page_alloc fail_make_request; do
 		[ -d "$FAULT_DEBUGFS/$a" ] || fail "no $FAULT_DEBUGFS/$a"
 		echo 0 >"$FAULT_DEBUGFS/$a/verbose"
@@ -753,7 +784,8 @@ FAULT_SWEEP_LIMIT=${FAULT_SWEEP_LIMIT:-2000}
 FAULT_SITES=()
 FAULT_FAILURES=()
 FAULT_ESCAPES=0
-FAULT_ESCAPE="metadata writes lost to an injected I/O error (reported as EIO, left for fsck to repair)"
+FAULT_ESCAPE="metadata writes lost to an injected I/O error"
+FAULT_ESCAPE+=" (reported as EIO, left for fsck to repair)"
 FAULT_MKFS=false
 fault_sweep() {
 	local op=$1 out first=1 rc
@@ -783,7 +815,8 @@ fault_sweep_report() {
 	diagnose "fault sites per operation: $(IFS=,; echo "${FAULT_SITES[*]}" | sed 's/,/, /g')"
 	[ "$FAULT_ESCAPES" = 0 ] || diagnose "$FAULT_ESCAPE: $FAULT_ESCAPES"
 	[ ${#FAULT_FAILURES[@]} -eq 0 ] ||
-		fail "fault injection found problems in: ${FAULT_FAILURES[*]} (per fault: fault-OP.log)"
+		fail "fault injection found problems in: ${FAULT_FAILURES[*]}" \
+			"(per fault: fault-OP.log)"
 }
 
 # concurrent_exerciser_run CHECK_FUNCTION: progs/concurrent_exerciser on the
@@ -802,7 +835,8 @@ fault_sweep_report() {
 # replays it).
 concurrent_exerciser_run() {
 	local check=$1 ops=${IOMAP_RS_CONCURRENT_OPS:-50000} seed=${IOMAP_RS_SEED:-$RANDOM}
-	local procs=4 rc=0 i out=$RESULT_DIR/concurrent_exerciser.log pressure=${IOMAP_RS_PRESSURE:-0}
+	local procs=4 rc=0 i out=$RESULT_DIR/concurrent_exerciser.log
+	local pressure=${IOMAP_RS_PRESSURE:-0}
 	local run=("$IOMAP_RS_BIN/concurrent_exerciser") max_size=$((1 << 20))
 	ref_dir
 	mkdir "$SCRATCH_MNT/cx"
@@ -811,15 +845,19 @@ concurrent_exerciser_run() {
 		run+=(-c "$MEMCG")
 		max_size=$((2 << 20))
 	fi
-	echo "seed $seed, $ops operations by $procs processes$([ "$pressure" = 0 ] || echo ", under memory pressure")"
-	"${run[@]}" "$SCRATCH_MNT/cx" "$REF_DIR" "$procs" "$ops" "$seed" "$max_size" >"$out" 2>&1 || rc=$?
+	echo "seed $seed, $ops operations" \
+		"by $procs processes$([ "$pressure" = 0 ] || echo ", under memory pressure")"
+	"${run[@]}" "$SCRATCH_MNT/cx" "$REF_DIR" "$procs" "$ops" "$seed" "$max_size" \
+		>"$out" 2>&1 || rc=$?
 	tail -n 40 "$out"
-	[ "$rc" = 0 ] || fail "concurrent_exerciser exited $rc (3: a read or a file did not match; seed $seed)"
+	[ "$rc" = 0 ] || fail \
+		"concurrent_exerciser exited $rc (3: a read or a file did not match; seed $seed)"
 	diagnose "$(tail -n 1 "$out")"
 	[ "$pressure" = 0 ] || memory_cgroup_stop
 	drop_caches
 	for i in 0 1 2 3; do
-		expect_same "after dropping caches (seed $seed)" "$SCRATCH_MNT/cx/d0/f$i" "$REF_DIR/f$i"
+		expect_same "after dropping caches (seed $seed)" "$SCRATCH_MNT/cx/d0/f$i" \
+			"$REF_DIR/f$i"
 	done
 	"$check"
 	is_mounted "$SCRATCH_MNT" || mount_scratch
@@ -840,8 +878,10 @@ memory_cgroup_start() {
 	[ -e "$root/cgroup.controllers" ] || mount -t cgroup2 cgroup2 "$root" ||
 		fail "cannot mount the cgroup2 filesystem on $root"
 	grep -qw memory "$root/cgroup.controllers" ||
-		fail "no memory controller (CONFIG_MEMCG): memory pressure needs KCONFIG=debug or distro"
-	grep -qw memory "$root/cgroup.subtree_control" || echo +memory >"$root/cgroup.subtree_control" ||
+		fail "no memory controller (CONFIG_MEMCG):" \
+			"memory pressure needs KCONFIG=debug or distro"
+	grep -qw memory "$root/cgroup.subtree_control" ||
+		echo +memory >"$root/cgroup.subtree_control" ||
 		fail "cannot enable the memory controller"
 	MEMCG=$root/iomap_rs-$TEST_NAME
 	[ -d "$MEMCG" ] || mkdir "$MEMCG" || fail "cannot make $MEMCG"
@@ -853,8 +893,10 @@ memory_cgroup_stop() {
 	local steal high
 	steal=$(sed -n 's/^pgsteal \([0-9]*\)$/\1/p' "$MEMCG/memory.stat")
 	high=$(sed -n 's/^high \([0-9]*\)$/\1/p' "$MEMCG/memory.events")
-	diagnose "memory pressure: the cgroup went over memory.high $high times; reclaim took $steal pages from it"
-	[ "${steal:-0}" -gt 0 ] || fail "reclaim took nothing from the cgroup: no memory pressure, the run proves nothing about it"
+	diagnose "memory pressure: the cgroup went over memory.high $high times;" \
+		"reclaim took $steal pages from it"
+	[ "${steal:-0}" -gt 0 ] || fail "reclaim took nothing from the cgroup:" \
+		"no memory pressure, the run proves nothing about it"
 	memory_cgroup_remove
 	trap - EXIT
 }
@@ -862,5 +904,6 @@ memory_cgroup_stop() {
 memory_cgroup_remove() {
 	[ -d "${MEMCG:-}" ] || return 0
 	# Its processes have exited; an empty cgroup goes with rmdir.
-	rmdir "$MEMCG" 2>/dev/null || echo "could not remove $MEMCG: processes $(tr '\n' ' ' <"$MEMCG/cgroup.procs")"
+	rmdir "$MEMCG" 2>/dev/null ||
+		echo "could not remove $MEMCG: processes $(tr '\n' ' ' <"$MEMCG/cgroup.procs")"
 }

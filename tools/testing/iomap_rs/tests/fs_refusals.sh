@@ -125,10 +125,12 @@ expect_log "iomap_rs_fs_refusals: dio-deviceless: ok"
 expect_log "iomap_rs_fs_refusals: deviceless: end at 0 after 0 bytes"
 # Remounting cannot make it read-only behind the filesystem's back.
 expect_error "remount read-only" "" mount -o remount,ro "$mnt"
-grep -q " $mnt iomap_rs_refusals rw[, ]" /proc/mounts || fail "the mount is not read-write any more: $(grep " $mnt " /proc/mounts)"
+grep -q " $mnt iomap_rs_refusals rw[, ]" /proc/mounts ||
+	fail "the mount is not read-write any more: $(grep " $mnt " /proc/mounts)"
 umount "$mnt" || fail "umount failed"
 no_failure
-echo "refused: negative positions and sizes, page cache file operations on a directory, the library on a directory, bad entry names, mkdir of a file, device-less direct I/O"
+echo "refused: negative positions and sizes, page cache file operations on a directory," \
+	"the library on a directory, bad entry names, mkdir of a file, device-less direct I/O"
 
 # A mount that fails after root dirtied an inode.
 set_mark
@@ -148,7 +150,8 @@ mount -t iomap_rs_refusals -o ro "$loop" "$mnt" || fail "read-only mount failed"
 stat "$mnt/ro-write" >/dev/null 2>&1 || true
 expect_log "iomap_rs_fs_refusals: ro-write: ok"
 expect_error "remount read-write" "" mount -o remount,rw "$mnt"
-grep -q " $mnt iomap_rs_refusals ro[, ]" /proc/mounts || fail "the mount is not read-only any more: $(grep " $mnt " /proc/mounts)"
+grep -q " $mnt iomap_rs_refusals ro[, ]" /proc/mounts ||
+	fail "the mount is not read-only any more: $(grep " $mnt " /proc/mounts)"
 umount "$mnt"
 losetup -d "$loop"
 loop=
@@ -160,14 +163,16 @@ echo "read-only: Metadata::write refused with EROFS, remount rw refused, the dev
 set_mark
 mount -t iomap_rs_refusals -o loop "$work/a.img" "$mnt" || fail "mount failed"
 grep -qw iomap_rs_refusals_b /proc/filesystems || fail "iomap_rs_refusals_b is not registered"
-mount -t iomap_rs_refusals_b -o loop "$work/b.img" "$mnt_b" || fail "mount of iomap_rs_refusals_b failed"
+mount -t iomap_rs_refusals_b -o loop "$work/b.img" "$mnt_b" ||
+	fail "mount of iomap_rs_refusals_b failed"
 stat "$mnt/drop-registration-b" >/dev/null 2>&1 || true
 expect_log "drop-registration-b: dropped"
 expect_log "filesystem type iomap_rs_refusals_b unregistered while its module is live: not freed"
 if grep -qw iomap_rs_refusals_b /proc/filesystems; then
 	fail "iomap_rs_refusals_b is still registered"
 fi
-expect_error "mount of an unregistered type" "" mount -t iomap_rs_refusals_b -o loop "$work/c.img" "$mnt_c"
+expect_error "mount of an unregistered type" "" \
+	mount -t iomap_rs_refusals_b -o loop "$work/c.img" "$mnt_c"
 ls "$mnt_b" >/dev/null || fail "the mounted iomap_rs_refusals_b cannot be listed"
 umount "$mnt_b" || fail "umount of iomap_rs_refusals_b after its registration was dropped failed"
 umount "$mnt" || fail "umount failed"

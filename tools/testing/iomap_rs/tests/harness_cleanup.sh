@@ -78,13 +78,16 @@ if grep -q "could not" <<<"$report"; then
 	fail "the cleanup left something behind"
 fi
 for t in "$other" "$other2"; do
-	[ "$(findmnt -rn -o TARGET | grep -cxF "$t")" = "$([ "$t" = "$other" ] && echo 2 || echo 1)" ] ||
+	[ "$(findmnt -rn -o TARGET | grep -cxF "$t")" = \
+		"$([ "$t" = "$other" ] && echo 2 || echo 1)" ] ||
 		fail "the cleanup unmounted a tmpfs on $t, which is no lane's"
 done
 for t in "$scratch" "$tmp/dm" "$tmp/mnt"; do
 	if findmnt -rn -o TARGET | grep -qxF "$t"; then fail "$t is still mounted"; fi
 done
-if dmsetup ls | grep -q iomap_rs-cleanup-test; then fail "the device-mapper device is still there"; fi
+if dmsetup ls | grep -q iomap_rs-cleanup-test; then
+	fail "the device-mapper device is still there"
+fi
 if losetup -n -O BACK-FILE | grep -qF "$ref/" || losetup -n -O BACK-FILE | grep -qF "$tmp/"; then
 	fail "a loop device over the lane's files is still there"
 fi
@@ -114,4 +117,5 @@ losetup -j "$ref/spare.img" -n -O NAME | xargs -r losetup -d
 report=$(cleanup_after $lane "$tdev" "$sdev")
 expect_eq "the cleanup after a test that cleaned up" "" "$report"
 umount "$other" "$other2"
-echo "a failed test's mounts, device-mapper and loop devices taken away and reported; the test after it set up the same names"
+echo "a failed test's mounts, device-mapper and loop devices taken away and reported;" \
+	"the test after it set up the same names"

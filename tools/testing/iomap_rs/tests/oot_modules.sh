@@ -29,11 +29,13 @@ expect_oot() {
 }
 
 writes_before=$(knob buffered_writes)
-insmod "$oot/fs/iomap_rs/iomap_rs_modtest.ko" || fail "insmod of the out-of-tree iomap_rs_modtest failed"
+insmod "$oot/fs/iomap_rs/iomap_rs_modtest.ko" ||
+	fail "insmod of the out-of-tree iomap_rs_modtest failed"
 expect_oot iomap_rs_modtest
 grep -q 'iomap_rs_modtest: buffered writes through kernel::iomap from a module: ok' <(dmesg) ||
 	fail "the out-of-tree iomap_rs_modtest loaded without reporting its writes"
-expect_eq "buffered writes of the out-of-tree test module" 4 $(($(knob buffered_writes) - writes_before))
+expect_eq "buffered writes of the out-of-tree test module" 4 \
+	$(($(knob buffered_writes) - writes_before))
 rmmod iomap_rs_modtest || fail "rmmod iomap_rs_modtest failed"
 
 rmmod xtfs || fail "cannot unload the in-tree xtfs"
@@ -47,9 +49,11 @@ mkdir "$SCRATCH_MNT/dir"
 sync
 unmount_scratch
 mount_xtfs "$SCRATCH_DEV"
-expect_same "a file written through the out-of-tree xtfs, remounted" "$SCRATCH_MNT/file" "$REF_DIR/oot"
+expect_same "a file written through the out-of-tree xtfs, remounted" "$SCRATCH_MNT/file" \
+	"$REF_DIR/oot"
 check_xtfs "$SCRATCH_DEV"
 rmmod xtfs || fail "cannot unload the out-of-tree xtfs"
 insmod "$in_tree" || fail "cannot load the in-tree xtfs back"
 trap - EXIT
-echo "out-of-tree iomap_rs_modtest and xtfs built from the top-level Kbuild, loaded (taint O) and worked; in-tree xtfs back"
+echo "out-of-tree iomap_rs_modtest and xtfs built from the top-level Kbuild," \
+	"loaded (taint O) and worked; in-tree xtfs back"

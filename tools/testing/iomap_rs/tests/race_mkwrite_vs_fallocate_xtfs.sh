@@ -25,7 +25,9 @@ leaks_then_fresh_fs() {
 	if fsck.xtfs -n "$SCRATCH_DEV" >"$RESULT_DIR/fsck-fix-off.log" 2>&1; then
 		fail "fsck.xtfs found nothing wrong after the run without the recheck"
 	fi
-	diagnose "fsck.xtfs after the run without the recheck: $(grep -c . "$RESULT_DIR/fsck-fix-off.log") line(s), first: $(head -n 1 "$RESULT_DIR/fsck-fix-off.log")"
+	diagnose "fsck.xtfs after the run without the recheck:" \
+		"$(grep -c . "$RESULT_DIR/fsck-fix-off.log") line(s)," \
+		"first: $(head -n 1 "$RESULT_DIR/fsck-fix-off.log")"
 	mkfs_scratch_xtfs -s 64m
 }
 RACE_BETWEEN=leaks_then_fresh_fs

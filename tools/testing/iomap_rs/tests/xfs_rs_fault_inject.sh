@@ -28,13 +28,15 @@ OPS=(write_inplace write_eof write_beyond write_hole mkwrite mkwrite_hole falloc
 # then a new file system.
 xfs_repaired_then_new() {
 	if ! xfs_repair -n "$SCRATCH_DEV" >"$RESULT_DIR/xfs_repair-$op-shutdown.log" 2>&1; then
-		echo "$op: xfs_repair -n after log recovery: $(head -n 20 "$RESULT_DIR/xfs_repair-$op-shutdown.log")"
+		echo "$op: xfs_repair -n after log recovery:" \
+			"$(head -n 20 "$RESULT_DIR/xfs_repair-$op-shutdown.log")"
 		FAULT_FAILURES+=("$op (xfs_repair after a shutdown)")
 	fi
 	mkfs_scratch_xfs
 }
 FAULT_MKFS=xfs_repaired_then_new
-FAULT_ESCAPE="XFS shutdowns after an injected allocation failure (the operation failed; log recovery mounted it, xfs_repair -n clean)"
+FAULT_ESCAPE="XFS shutdowns after an injected allocation failure"
+FAULT_ESCAPE+=" (the operation failed; log recovery mounted it, xfs_repair -n clean)"
 
 use_write_path rust
 writes_start

@@ -31,7 +31,8 @@ for bsize in 4096 1024; do
 		for k in 1 2 3; do
 			off=$((region * mib + k * 70001)) len=$((k * 3001))
 			args+=(-c "mwrite -S $((0x40 + region * 4 + k)) $off $len")
-			xfs_io -c "pwrite -q -S $((0x40 + region * 4 + k)) $off $len" "$ref" >/dev/null
+			xfs_io -c "pwrite -q -S $((0x40 + region * 4 + k)) $off $len" "$ref" \
+				>/dev/null
 		done
 	done
 	xfs_io -c "mmap -rw 0 $((4 * mib))" "${args[@]}" -c "msync -s 0 $((4 * mib))" "$f" ||
@@ -49,12 +50,14 @@ xfs_io -f -c "truncate $((4 * mib))" "$f" || fail "creating $f failed"
 		# A writer dies of SIGBUS when a truncate races it past EOF: expected.
 		xfs_io -c "mmap -rw 0 $((4 * mib))" \
 			-c "mwrite -S $((i % 200 + 1)) $(((i * 104729) % (3 * mib))) 200000" \
-			-c "mwrite -S $((i % 200 + 2)) $(((i * 7919) % mib)) 5000" "$f" 2>/dev/null || true
+			-c "mwrite -S $((i % 200 + 2)) $(((i * 7919) % mib)) 5000" "$f" \
+			2>/dev/null || true
 	done
 ) &
 writer=$!
 for ((i = 0; i < 40; i++)); do
-	xfs_io -c "fpunch $(((i * 65537) % (3 * mib))) $((i * 1000 + 1))" "$f" || fail "fpunch failed"
+	xfs_io -c "fpunch $(((i * 65537) % (3 * mib))) $((i * 1000 + 1))" "$f" ||
+		fail "fpunch failed"
 	if ((i % 5 == 0)); then
 		xfs_io -c "truncate $(((i * 12345) % mib + 1))" -c "truncate $((4 * mib))" "$f" ||
 			fail "truncate failed"

@@ -17,7 +17,8 @@ f=$SCRATCH_MNT/eof
 writes_start
 rc=0
 "$IOMAP_RS_BIN/mmap_punch" eof "$f" || rc=$?
-[ "$rc" = 0 ] || fail "mmap_punch eof exited $rc (3: delalloc left beyond EOF, 2: the write did not fail as planned)"
+[ "$rc" = 0 ] || fail "mmap_punch eof exited $rc" \
+	"(3: delalloc left beyond EOF, 2: the write did not fail as planned)"
 expect_rust_writes
 expect_eq "file size" 9216 "$(stat -c %s "$f")"
 xfs_io -f -c "pwrite -q -S 0x11 0 8192" -c "pwrite -q -S 0x22 8192 1024" "$REF_DIR/eof" >/dev/null

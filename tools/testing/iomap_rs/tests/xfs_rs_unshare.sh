@@ -44,11 +44,13 @@ shared_in_range() {
 	done < <(xfs_io -c "fiemap -v" "$copy")
 }
 # The check below must be able to fail: before funshare the range is shared.
-[ -n "$(shared_in_range)" ] || fail "the reflinked copy reports no shared extent in the range before funshare"
+[ -n "$(shared_in_range)" ] ||
+	fail "the reflinked copy reports no shared extent in the range before funshare"
 xfs_io -c "funshare $start $len" "$copy" || fail "funshare $start $len failed"
 xfs_io -c fsync "$copy"
 
-[ -z "$(shared_in_range)" ] || fail "extents still shared within the unshared range: $(shared_in_range)"
+[ -z "$(shared_in_range)" ] ||
+	fail "extents still shared within the unshared range: $(shared_in_range)"
 
 # A write into the unshared range changes the copy only.
 xfs_io -c "pwrite -q -S 0x33 $((start + 4096)) 8192" "$copy" || fail "write after funshare failed"

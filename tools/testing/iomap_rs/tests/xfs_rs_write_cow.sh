@@ -24,7 +24,8 @@ cp --reflink=always "$orig" "$copy" || fail "cp --reflink=always failed"
 cp "$REF_DIR/orig" "$REF_DIR/copy"
 drop_caches
 for max_len in 100 3000 70000; do
-	"$IOMAP_RS_BIN/randwrite" "$copy" "$REF_DIR/copy" "$((seed + max_len))" 100 "$max_len" "$size"
+	"$IOMAP_RS_BIN/randwrite" "$copy" "$REF_DIR/copy" "$((seed + max_len))" 100 "$max_len" \
+		"$size"
 done
 verify_cached_dropped_remounted "$copy" "$REF_DIR/copy"
 expect_same "the reflinked original" "$orig" "$REF_DIR/orig"

@@ -15,10 +15,12 @@
 use_write_path rust
 is_mounted "$SCRATCH_MNT" && unmount_scratch
 mkfs.xfs -f -q -b size=16384 "$SCRATCH_DEV" >"$RESULT_DIR/mkfs.log" 2>&1 ||
-	skip "mkfs.xfs $(mkfs.xfs -V | awk '{print $NF}') cannot make 16 KiB blocks: $(tail -n 1 "$RESULT_DIR/mkfs.log")"
+	skip "mkfs.xfs $(mkfs.xfs -V | awk '{print $NF}') cannot make 16 KiB blocks:" \
+		"$(tail -n 1 "$RESULT_DIR/mkfs.log")"
 mkdir -p "$SCRATCH_MNT"
 mount -t xfs "$SCRATCH_DEV" "$SCRATCH_MNT" 2>"$RESULT_DIR/mount.log" ||
-	skip "kernel $(uname -r) cannot mount 16 KiB XFS blocks on $(getconf PAGESIZE)-byte pages: $(dmesg | grep XFS | tail -n 1)"
+	skip "kernel $(uname -r) cannot mount 16 KiB XFS blocks" \
+		"on $(getconf PAGESIZE)-byte pages: $(dmesg | grep XFS | tail -n 1)"
 bsize=$(stat -f -c %S "$SCRATCH_MNT")
 expect_eq "block size of the mounted filesystem" 16384 "$bsize"
 

@@ -30,7 +30,8 @@ xfs_io -f "${args[@]}" -c "truncate $size" -c fsync "$f" || fail "xfs_io could n
 drop_caches
 cp "$f" "$REF_DIR/subpage"
 for max_len in 1 700 1500 5000 20000; do
-	"$IOMAP_RS_BIN/randwrite" "$f" "$REF_DIR/subpage" "$((seed + max_len))" 300 "$max_len" "$size"
+	"$IOMAP_RS_BIN/randwrite" "$f" "$REF_DIR/subpage" "$((seed + max_len))" 300 "$max_len" \
+		"$size"
 done
 "$IOMAP_RS_BIN/randwrite" "$f" "$REF_DIR/subpage" "$seed" 100 3000 "$size" 1024
 verify_cached_dropped_remounted "$f" "$REF_DIR/subpage"

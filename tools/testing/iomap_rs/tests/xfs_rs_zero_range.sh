@@ -67,7 +67,8 @@ for bsize in 4096 1024; do
 		3) # truncate down or up, unaligned
 			rnd $max; size=$r
 			both "truncate $size" ;;
-		4 | 5 | 6) # zero (4, 5) or punch (6) a range within EOF, partial blocks at both ends
+		4 | 5 | 6) # zero (4, 5) or punch (6) a range within EOF, partial
+			# blocks at both ends
 			[ "$size" -gt 2 ] || continue
 			op=fzero
 			[ "$r" != 6 ] || op=fpunch

@@ -27,7 +27,8 @@ for c in $(xtfs_corrupt --list); do
 	xtfs_corrupt "$IMAGES/c.img" "$c" || fail "xtfs_corrupt $c failed"
 	rc=0
 	fsck.xtfs -n "$IMAGES/c.img" >"$IMAGES/fsck.out" 2>&1 || rc=$?
-	[ "$rc" = 4 ] || fail "$c: fsck.xtfs exit status $rc, expected 4: $(head -n 3 "$IMAGES/fsck.out")"
+	[ "$rc" = 4 ] ||
+		fail "$c: fsck.xtfs exit status $rc, expected 4: $(head -n 3 "$IMAGES/fsck.out")"
 	mark="xtfs-bad-images: case $c"
 	echo "$mark" >/dev/kmsg
 	xtfs_try_image "$IMAGES/c.img"
@@ -38,7 +39,8 @@ for c in $(xtfs_corrupt --list); do
 	msg=$(dmesg | sed -n "/$mark\$/,\$p" | grep -m1 'xtfs:' || true)
 	[ -n "$msg" ] || fail "$c: no xtfs: message in the kernel log"
 	printf '%-28s %-12s fsck: %s | kernel: %s\n' "$c" "$outcome" \
-		"$(head -n 1 "$IMAGES/fsck.out" | cut -c1-60)" "$(echo "$msg" | sed 's/.*xtfs: //' | cut -c1-60)"
+		"$(head -n 1 "$IMAGES/fsck.out" | cut -c1-60)" \
+		"$(echo "$msg" | sed 's/.*xtfs: //' | cut -c1-60)"
 	cases=$((cases + 1))
 done
 
@@ -50,7 +52,8 @@ for c in $(xtfs_corrupt --list-accepted); do
 	xtfs_corrupt "$IMAGES/c.img" "$c" || fail "xtfs_corrupt $c failed"
 	rc=0
 	fsck.xtfs -n "$IMAGES/c.img" >"$IMAGES/fsck.out" 2>&1 || rc=$?
-	[ "$rc" = 4 ] || fail "$c: fsck.xtfs exit status $rc, expected 4: $(head -n 3 "$IMAGES/fsck.out")"
+	[ "$rc" = 4 ] ||
+		fail "$c: fsck.xtfs exit status $rc, expected 4: $(head -n 3 "$IMAGES/fsck.out")"
 	mark="xtfs-bad-images: accepted case $c"
 	echo "$mark" >/dev/kmsg
 	mount -t xtfs -o loop "$IMAGES/c.img" "$SCRATCH_MNT" || fail "$c: the mount failed"
@@ -58,7 +61,8 @@ for c in $(xtfs_corrupt --list-accepted); do
 	sync
 	free=$(xtfs_statfs_free)
 	umount "$SCRATCH_MNT"
-	mount -t xtfs -o loop "$IMAGES/c.img" "$SCRATCH_MNT" || fail "$c: the mount after use failed"
+	mount -t xtfs -o loop "$IMAGES/c.img" "$SCRATCH_MNT" ||
+		fail "$c: the mount after use failed"
 	expect_eq "$c: free blocks after removing everything against a fresh mount" \
 		"$free" "$(xtfs_statfs_free)"
 	umount "$SCRATCH_MNT"
@@ -68,4 +72,5 @@ for c in $(xtfs_corrupt --list-accepted); do
 		"$(echo "$msg" | sed 's/.*xtfs: //' | cut -c1-60)"
 	accepted=$((accepted + 1))
 done
-echo "$accepted hand-made cases a mount accepts: found by fsck.xtfs, used without counting a block twice"
+echo "$accepted hand-made cases a mount accepts:" \
+	"found by fsck.xtfs, used without counting a block twice"

@@ -47,15 +47,18 @@ block_of() {
 shared=0
 for i in $(seq $((n - 1))); do
 	b=$(block_of "$m/f$i") c=$(block_of "$m/f$((i + 1))")
-	[ -n "$b" ] && [ -n "$c" ] || fail "no block for f$i or f$((i + 1)): $(xfs_io -c fiemap "$m/f$i")"
+	[ -n "$b" ] && [ -n "$c" ] ||
+		fail "no block for f$i or f$((i + 1)): $(xfs_io -c fiemap "$m/f$i")"
 	if [ $((b % 4)) != 3 ] && [ "$c" != $((b + 1)) ]; then shared=$((shared + 1)); fi
 done
 [ "$shared" -ge $((n / 2)) ] ||
-	fail "only $shared of $((n - 1)) file blocks share their page with a metadata block after them"
+	fail "only $shared of $((n - 1)) file blocks share their page" \
+		"with a metadata block after them"
 drop_caches
 dd if="$SCRATCH_DEV" of=/dev/null bs=1M count=16 status=none || fail "reading the device failed"
 for i in $(seq "$n"); do
-	dd if="$REF_DIR/new.$i" of="$m/f$i" bs=1024 conv=notrunc status=none || fail "overwriting f$i failed"
+	dd if="$REF_DIR/new.$i" of="$m/f$i" bs=1024 conv=notrunc status=none ||
+		fail "overwriting f$i failed"
 done
 sync
 for i in $(seq "$n"); do
@@ -72,4 +75,6 @@ for i in $(seq "$n"); do
 	[ -e "$m/d$i/a" ] && [ -e "$m/d$i/b" ] || fail "d$i lost an entry"
 done
 check_xtfs "$SCRATCH_DEV"
-echo "$n one-block files overwritten next to directory blocks, the device read buffered in between: the metadata writes left the new data alone; fsck clean"
+echo "$n one-block files overwritten next to directory blocks," \
+	"the device read buffered in between: the metadata writes left the new data alone;" \
+	"fsck clean"

@@ -27,4 +27,5 @@ xtfs_check_between() {
 }
 concurrent_exerciser_run xtfs_check_between
 check_xtfs "$SCRATCH_DEV"
-echo "concurrent operations matched the model, cached, dropped and remounted; nothing left reserved; fsck clean"
+echo "concurrent operations matched the model, cached, dropped and remounted;" \
+	"nothing left reserved; fsck clean"

@@ -79,8 +79,10 @@ for path in rust c; do
 	mkfs_scratch_xtfs -b $bs -N 32 -s 16m
 	d=$SCRATCH_MNT/d
 	xtfs_dir_with_room "$d" 8
-	xfs_io -f -c "falloc 0 $((blocks * bs))" "$d/pre" || fail "preallocating $blocks blocks failed"
-	dd if=/dev/zero of="$d/fill" bs=64k 2>/dev/null && fail "filling the filesystem did not fail"
+	xfs_io -f -c "falloc 0 $((blocks * bs))" "$d/pre" ||
+		fail "preallocating $blocks blocks failed"
+	dd if=/dev/zero of="$d/fill" bs=64k 2>/dev/null &&
+		fail "filling the filesystem did not fail"
 	sync
 	expect_eq "available blocks when full ($path)" 0 "$(stat -f -c %a "$SCRATCH_MNT")"
 
@@ -91,7 +93,8 @@ for path in rust c; do
 	expect_eq "fsync after the writes of even blocks ($path)" ok "$sync0"
 	# A leaf holds 41 extents: the tree had to grow well past one leaf.
 	[ "$w0" -ge 1000 ] || fail "only $w0 writes of even blocks succeeded ($path)"
-	[ "$w0" -lt $((blocks / 2)) ] || fail "every write of an even block succeeded: the filesystem never ran out ($path)"
+	[ "$w0" -lt $((blocks / 2)) ] ||
+		fail "every write of an even block succeeded: the filesystem never ran out ($path)"
 	# Odd blocks: each write joins three extents into one once converted,
 	# but is charged as one that splits an extent: it may fail too.
 	read -r w1 err1 sync1 < <(every_other "$d/pre" $((2 * w0)) $bs 1)
@@ -102,7 +105,8 @@ for path in rust c; do
 	faults=0
 	for b in $(seq $((2 * w0 + 8)) 4 $((2 * w0 + 88))); do
 		rc=0
-		err=$(xfs_io -c "mmap -w 0 $((blocks * bs))" -c "mwrite -S $((b % 251 + 1)) $((b * bs)) $bs" \
+		err=$(xfs_io -c "mmap -w 0 $((blocks * bs))" \
+			-c "mwrite -S $((b % 251 + 1)) $((b * bs)) $bs" \
 			-c "msync -s 0 $((blocks * bs))" "$d/pre" 2>&1 >/dev/null) || rc=$?
 		# 128 + SIGBUS: the fault was refused. Anything else (msync
 		# reporting a failed writeback, say) is a failure.
@@ -118,7 +122,8 @@ for path in rust c; do
 	for i in $(seq 1 "$faults"); do
 		b=$((2 * w0 + 4 + 4 * i))
 		got=$(od -An -tx1 -N1 -j $((b * bs)) "$d/pre" | tr -d ' ')
-		expect_eq "block $b written by a fault ($path)" "$(printf '%02x' $((b % 251 + 1)))" "$got"
+		expect_eq "block $b written by a fault ($path)" \
+			"$(printf '%02x' $((b % 251 + 1)))" "$got"
 	done
 	xtfs_expect_no_reservations "after the conversions ($path)"
 	res=$(check_blocks "$d/pre" $((2 * w0 + 2)) $bs "$w0" "$w1")
@@ -127,7 +132,9 @@ for path in rust c; do
 	echo "$path: $extents extents in the file after the remount"
 	check_xtfs "$SCRATCH_DEV"
 done
-echo "writes into preallocated space on a full filesystem: ENOSPC from write() (Rust and C paths) once the extent tree cannot grow, never at completion; every write that succeeded persisted; fsck clean"
+echo "writes into preallocated space on a full filesystem:" \
+	"ENOSPC from write() (Rust and C paths) once the extent tree cannot grow," \
+	"never at completion; every write that succeeded persisted; fsck clean"
 
 mkfs_scratch_xtfs -b 512 -N 64 -s 8m
 out=$(python3 - "$SCRATCH_MNT" <<'PY'
@@ -164,7 +171,8 @@ case $out in
 *": ok" | *": No space left on device") ;;
 *) fail "one fallocate into free space in pieces: expected success or ENOSPC: $out" ;;
 esac
-: >"$SCRATCH_MNT/after" || fail "the filesystem after the fragmented preallocation: creating a file failed"
+: >"$SCRATCH_MNT/after" ||
+	fail "the filesystem after the fragmented preallocation: creating a file failed"
 sync
 extents=$(xfs_io -c "fiemap" "$SCRATCH_MNT/c" | tail -n +2 | grep -vc hole)
 unmount_scratch

@@ -24,7 +24,8 @@ ref_dir
 # direct_same WHAT: the file read with O_DIRECT matches the reference.
 direct_same() {
 	cmp <(dd if="$f" bs=1M iflag=direct status=none) "$r" >"$RESULT_DIR/cmp.log" 2>&1 ||
-		fail "$1: read with O_DIRECT, $f differs from its reference: $(head -c 300 "$RESULT_DIR/cmp.log")"
+		fail "$1: read with O_DIRECT, $f differs from its reference:" \
+			"$(head -c 300 "$RESULT_DIR/cmp.log")"
 }
 
 # step MODE CMD: CMD (an xfs_io pwrite or mwrite) on the file, through
@@ -82,9 +83,10 @@ for bs in 1024 4096; do
 	# Reads: holes read as zeroes, nothing past EOF.
 	size=$(stat -c %s "$f")
 	expect_eq "direct read at EOF" 0 \
-		"$(dd if="$f" bs=4096 skip=$(((size + 4095) / 4096)) iflag=direct status=none | wc -c)"
-	cmp -n 4096 <(dd if="$f" bs=4096 skip=$((160 * K / 4096)) count=1 iflag=direct status=none) \
-		/dev/zero || fail "a hole read with O_DIRECT is not zeroes"
+		"$(dd if="$f" bs=4096 skip=$(((size + 4095) / 4096)) iflag=direct status=none |
+			wc -c)"
+	cmp -n 4096 <(dd if="$f" bs=4096 skip=$((160 * K / 4096)) count=1 iflag=direct \
+		status=none) /dev/zero || fail "a hole read with O_DIRECT is not zeroes"
 	err=$(xfs_io -d -c "pwrite 100 512" "$f" 2>&1) || true
 	case $err in
 	*"Invalid argument"*) ;;
@@ -102,4 +104,5 @@ for bs in 1024 4096; do
 	expect_eq "free blocks after removal ($bs-byte blocks)" "$free0" "$(xtfs_statfs_free)"
 	check_xtfs "$SCRATCH_DEV"
 done
-echo "direct writes and reads mixed with buffered I/O and mmap match the model through the cache and O_DIRECT, persisted; space returned; fsck clean"
+echo "direct writes and reads mixed with buffered I/O and mmap match the model" \
+	"through the cache and O_DIRECT, persisted; space returned; fsck clean"

@@ -59,7 +59,8 @@ for bs in 1024 4096; do
 	*"No space left"*) ;;
 	*) fail "filling the filesystem: expected ENOSPC, got: $err" ;;
 	esac
-	expect_eq "bytes written until ENOSPC ($bs-byte blocks)" $((avail0 * bs)) "$(stat -c %s "$d/fill")"
+	expect_eq "bytes written until ENOSPC ($bs-byte blocks)" $((avail0 * bs)) \
+		"$(stat -c %s "$d/fill")"
 	expect_eq "available blocks when full" 0 "$(avail)"
 	expect_eq "a write into a hole when full" "error No space left on device" \
 		"$(pwrite1 "$d/hole" 0 100 0x11)"
@@ -98,8 +99,8 @@ for bs in 1024 4096; do
 		truncate -s $((size - k * bs)) "$d/fill"
 		sync
 		expect_eq "available blocks after giving $k back ($path)" "$k" "$(avail)"
-		expect_eq "a 1 MiB write with $k blocks free ($path, $bs-byte blocks)" "wrote $((k * bs))" \
-			"$(pwrite1 "$d/mid-$path" 0 $((1 << 20)) 0x22)"
+		expect_eq "a 1 MiB write with $k blocks free ($path, $bs-byte blocks)" \
+			"wrote $((k * bs))" "$(pwrite1 "$d/mid-$path" 0 $((1 << 20)) 0x22)"
 		expect_eq "the next write ($path)" "error No space left on device" \
 			"$(pwrite1 "$d/mid-$path" $((k * bs)) 100 0x22)"
 		drop_caches
@@ -110,7 +111,8 @@ for bs in 1024 4096; do
 	use_write_path rust
 	rm "$d"/*
 	sync
-	expect_eq "free blocks after removing everything ($bs-byte blocks)" "$free0" "$(xtfs_statfs_free)"
+	expect_eq "free blocks after removing everything ($bs-byte blocks)" "$free0" \
+		"$(xtfs_statfs_free)"
 
 	# Four writers at once.
 	for i in 1 2 3 4; do
@@ -122,15 +124,19 @@ for bs in 1024 4096; do
 	for i in 1 2 3 4; do
 		total=$((total + $(stat -c %s "$d/par-$i")))
 	done
-	expect_eq "bytes four writers wrote until ENOSPC ($bs-byte blocks)" $((avail0 * bs)) "$total"
+	expect_eq "bytes four writers wrote until ENOSPC ($bs-byte blocks)" $((avail0 * bs)) \
+		"$total"
 	drop_caches
 	xtfs_expect_no_reservations "after four writers filled it"
 	for i in 1 2 3 4; do
-		filled "$d/par-$i" $((0x40 + i)) || fail "writer $i's file has wrong data after remount"
+		filled "$d/par-$i" $((0x40 + i)) ||
+			fail "writer $i's file has wrong data after remount"
 	done
 	rm "$d"/*
 	sync
 	expect_eq "free blocks after removing the writers' files" "$free0" "$(xtfs_statfs_free)"
 	check_xtfs "$SCRATCH_DEV"
 done
-echo "ENOSPC from write() at exactly the available space (single, mid-write on both paths, parallel); data right and persisted; nothing left reserved; fsck clean"
+echo "ENOSPC from write() at exactly the available space" \
+	"(single, mid-write on both paths, parallel);" \
+	"data right and persisted; nothing left reserved; fsck clean"

@@ -40,7 +40,8 @@ fsck_extents() {
 	fsck.xtfs -n -v "$SCRATCH_DEV" >"$RESULT_DIR/fsck.log" 2>&1 ||
 		fail "$1: fsck.xtfs -n found problems: $(head -n 5 "$RESULT_DIR/fsck.log")"
 	tree=$(sed -n 's/^extent trees: //p' "$RESULT_DIR/fsck.log")
-	[[ $tree == *" holding $2 extents;"* ]] || fail "$1: expected a tree of $2 extents, fsck says: ${tree:-no tree}"
+	[[ $tree == *" holding $2 extents;"* ]] ||
+		fail "$1: expected a tree of $2 extents, fsck says: ${tree:-no tree}"
 	diagnose "$1: fsck: extent trees: $tree"
 }
 
@@ -61,7 +62,8 @@ fsck_extents "written" "$N"
 start=$(date +%s%N)
 mount_xtfs "$SCRATCH_DEV"
 stat "$f" >/dev/null || fail "stat after the remount failed"
-diagnose "the mount and the first stat, which reads the tree: $((($(date +%s%N) - start) / 1000000)) ms"
+diagnose "the mount and the first stat, which reads the tree:" \
+	"$((($(date +%s%N) - start) / 1000000)) ms"
 check "remounted" "$N"
 
 # Cut to half the extents: the tree drops half its leaves.

@@ -71,7 +71,8 @@ step() {
 for ((k = 0; k < 7; k++)); do every $((k * 2000)) 1000 2; done
 step "7000 blocks, one in two"
 expect_eq "extents of the fragmented file" 7000 "$(extents)"
-[[ $TREE == *"deepest has 3 levels"* ]] || fail "7000 extents: expected a tree of 3 levels, fsck says: $TREE"
+[[ $TREE == *"deepest has 3 levels"* ]] ||
+	fail "7000 extents: expected a tree of 3 levels, fsck says: $TREE"
 # 7000 blocks of data and the tree's nodes: at least 350 leaves, and the
 # leaves written in order are full.
 blocks=$(stat -c %b "$f")
@@ -103,4 +104,5 @@ expect_eq "st_blocks of 3 data blocks and no tree" 3 "$blocks"
 
 rm "$f"
 check_xtfs "$SCRATCH_DEV"
-echo "a tree of 3 levels built, punched, split, converted, cut and dropped in place; the file always the model's, fsck always clean"
+echo "a tree of 3 levels built, punched, split, converted, cut and dropped in place;" \
+	"the file always the model's, fsck always clean"

@@ -65,7 +65,8 @@ apply() {
 	esac
 	case $op in
 	punch | zero | zero_keep)
-		[ "$off" -ge "$end" ] || xfs_io -c "pwrite -S 0 $off $((end - off))" "$r" >/dev/null ;;
+		[ "$off" -ge "$end" ] ||
+			xfs_io -c "pwrite -S 0 $off $((end - off))" "$r" >/dev/null ;;
 	esac
 	expect_same "after $op $off $len ($pass, $bs-byte blocks)" "$f" "$r"
 }
@@ -81,12 +82,15 @@ for bs in 1024 4096; do
 	free0=$(xtfs_statfs_free)
 	xfs_io -f -c "falloc -k 0 1m" "$g"
 	[ "$(xtfs_statfs_free)" = $((free0 - (1 << 20) / bs)) ] ||
-		fail "free blocks after preallocating 1 MiB ($bs-byte blocks): expected $((free0 - (1 << 20) / bs)), got $(xtfs_statfs_free); $(xfs_io -c "fiemap -v" "$g")"
+		fail "free blocks after preallocating 1 MiB ($bs-byte blocks):" \
+			"expected $((free0 - (1 << 20) / bs)), got $(xtfs_statfs_free);" \
+			"$(xfs_io -c "fiemap -v" "$g")"
 	expect_eq "size after a KEEP_SIZE preallocation" 0 "$(stat -c %s "$g")"
 	expect_eq "FIEMAP of the preallocation" unwritten "$(kinds "$g" 0 1m)"
 	xfs_io -c "falloc 0 $((300 * K + 5))" "$g"
 	expect_eq "size after a preallocation" $((300 * K + 5)) "$(stat -c %s "$g")"
-	cmp -n $((300 * K + 5)) "$g" /dev/zero || fail "a preallocated range does not read as zeroes"
+	cmp -n $((300 * K + 5)) "$g" /dev/zero ||
+		fail "a preallocated range does not read as zeroes"
 	xfs_io -c "fpunch 0 1m" "$g"
 	expect_eq "FIEMAP after punching it all" hole "$(kinds "$g" 0 1m)"
 	expect_eq "free blocks after punching it all" "$free0" "$(xtfs_statfs_free)"
@@ -104,11 +108,14 @@ for bs in 1024 4096; do
 	# All the space available to users works (statfs's f_bavail: free space
 	# less what is kept back for metadata).
 	avail=$(stat -f -c %a "$SCRATCH_MNT")
-	xfs_io -f -c "falloc 0 $((avail * bs))" "$g" || fail "preallocating the available space failed"
-	expect_eq "available blocks after preallocating them all" 0 "$(stat -f -c %a "$SCRATCH_MNT")"
+	xfs_io -f -c "falloc 0 $((avail * bs))" "$g" ||
+		fail "preallocating the available space failed"
+	expect_eq "available blocks after preallocating them all" 0 \
+		"$(stat -f -c %a "$SCRATCH_MNT")"
 	rm "$g"
 	sync
-	expect_eq "free blocks after a large preallocation and removal" "$free0" "$(xtfs_statfs_free)"
+	expect_eq "free blocks after a large preallocation and removal" "$free0" \
+		"$(xtfs_statfs_free)"
 
 	for mode in fcollapse finsert funshare; do
 		err=$(xfs_io -f -c "$mode 0 $((2 * bs))" "$g" 2>&1) || true
@@ -140,29 +147,31 @@ for bs in 1024 4096; do
 			# Whole blocks FIEMAP must show after the call.
 			if [ -n "$check" ] && [ "$pass" = written ]; then
 				set -- ${check//:/ }
-				expect_eq "FIEMAP of [$1, +$2) after $op $off $len ($pass, $bs-byte blocks)" \
+				what="FIEMAP of [$1, +$2) after $op $off $len"
+				expect_eq "$what ($pass, $bs-byte blocks)" \
 					"$3" "$(kinds "$f" "$1" "$2")"
 			fi
 		done <<-EOF
-			punch $((100 * K + 123)) $((200 * K - 46)) $((104 * K)):$((152 * K)):hole
-			zero $((500 * K + 1)) $((300 * K + 510)) $((504 * K)):$((96 * K)):unwritten
-			alloc $((200 * K + 5)) $((400 * K + 4)) $((256 * K)):$((240 * K)):unwritten
-			punch $((700 * K + 3)) $((324 * K - 1003)) $((704 * K)):$((64 * K)):hole
-			punch $((900 * K + 10)) 10
-			zero_keep $((1024 * K - 500)) $((64 * K + 503)) $((1028 * K)):$((60 * K)):unwritten
-			alloc_keep $((1152 * K)) $((128 * K)) $((1152 * K)):$((128 * K)):unwritten
-			zero $((1324 * K + 7)) $((100 * K - 6))
-			alloc $((2048 * K + 3)) 5000
-			zero_keep 0 $((2 * bs))
-			punch $((3 * bs + 1)) $((bs - 2))
+		punch $((100 * K + 123)) $((200 * K - 46)) $((104 * K)):$((152 * K)):hole
+		zero $((500 * K + 1)) $((300 * K + 510)) $((504 * K)):$((96 * K)):unwritten
+		alloc $((200 * K + 5)) $((400 * K + 4)) $((256 * K)):$((240 * K)):unwritten
+		punch $((700 * K + 3)) $((324 * K - 1003)) $((704 * K)):$((64 * K)):hole
+		punch $((900 * K + 10)) 10
+		zero_keep $((1024 * K - 500)) $((64 * K + 503)) $((1028 * K)):$((60 * K)):unwritten
+		alloc_keep $((1152 * K)) $((128 * K)) $((1152 * K)):$((128 * K)):unwritten
+		zero $((1324 * K + 7)) $((100 * K - 6))
+		alloc $((2048 * K + 3)) 5000
+		zero_keep 0 $((2 * bs))
+		punch $((3 * bs + 1)) $((bs - 2))
 		EOF
 		# Writes into preallocated ranges: below EOF, through a shared
 		# mapping, and beyond EOF into a KEEP_SIZE preallocation.
 		xfs_io -c "pwrite -S 0x71 $((260 * K + 3)) 5000" "$f" "$r" >/dev/null
-		xfs_io -c "mmap -rw $((512 * K)) $((64 * K))" -c "mwrite -S 0x5a $((520 * K + 9)) 3000" \
-			-c msync "$f" >/dev/null
+		xfs_io -c "mmap -rw $((512 * K)) $((64 * K))" \
+			-c "mwrite -S 0x5a $((520 * K + 9)) 3000" -c msync "$f" >/dev/null
 		xfs_io -c "pwrite -S 0x5a $((520 * K + 9)) 3000" "$r" >/dev/null
-		expect_same "after writes into preallocated ranges ($pass, $bs-byte blocks)" "$f" "$r"
+		expect_same "after writes into preallocated ranges ($pass, $bs-byte blocks)" \
+			"$f" "$r"
 		size=$(stat -c %s "$r")
 		xfs_io -c "falloc -k $size $((64 * K))" "$f"
 		xfs_io -c "pwrite -S 0x2d $((size + 5000)) 1000" "$f" "$r" >/dev/null
@@ -183,7 +192,10 @@ for bs in 1024 4096; do
 		"$(kinds "$SCRATCH_MNT/file-cached" $((1152 * K)) $((128 * K)))"
 	rm "$SCRATCH_MNT"/file-*
 	sync
-	expect_eq "free blocks after removing the files ($bs-byte blocks)" "$free0" "$(xtfs_statfs_free)"
+	expect_eq "free blocks after removing the files ($bs-byte blocks)" "$free0" \
+		"$(xtfs_statfs_free)"
 	check_xtfs "$SCRATCH_DEV"
 done
-echo "preallocation, punch and zero range over written, hole, unwritten and delalloc ranges match the model cached, dropped and remounted; FIEMAP, space accounting, ENOSPC and EOPNOTSUPP as expected; fsck clean"
+echo "preallocation, punch and zero range over written, hole, unwritten and delalloc ranges" \
+	"match the model cached, dropped and remounted;" \
+	"FIEMAP, space accounting, ENOSPC and EOPNOTSUPP as expected; fsck clean"

@@ -13,7 +13,7 @@
 # that fails leaves damage only a journal could undo: the operation must then
 # report EIO, and either xtfs shut itself down (a sync found the failed
 # write: every change fails with EIO, and it must unmount) or fsck find the
-# damage; the sweep goes on on a new filesystem, and the count of such
+# damage; the sweep continues on a new filesystem, and the count of such
 # faults is reported.
 #
 # It may run beside another test: fail-nth fails only the calling thread's
@@ -36,7 +36,8 @@ OPS=(write_inplace write_eof write_beyond write_hole mkwrite mkwrite_hole falloc
 # next fsync of the device, even by a process that opened it later (errseq):
 # that of sync(1), not mkfs's.
 FAULT_MKFS=new_xtfs
-FAULT_ESCAPE="metadata writes lost to an injected I/O error (EIO reported; xtfs shut down, or fsck found the damage)"
+FAULT_ESCAPE="metadata writes lost to an injected I/O error"
+FAULT_ESCAPE+=" (EIO reported; xtfs shut down, or fsck found the damage)"
 new_xtfs() {
 	if is_mounted "$SCRATCH_MNT"; then unmount_scratch; fi
 	sync "$SCRATCH_DEV" 2>/dev/null || true

@@ -30,7 +30,8 @@ xtfs_image_dir
 repaired() {
 	fsck.xtfs -n "$2" >"$IMAGES/fsck.out" 2>&1 ||
 		fail "$1: not clean after fsck.xtfs -y: $(head -n 3 "$IMAGES/fsck.out")"
-	dd if="$2" of="$SCRATCH_DEV" bs=1M status=none conv=notrunc || fail "cannot write $SCRATCH_DEV"
+	dd if="$2" of="$SCRATCH_DEV" bs=1M status=none conv=notrunc ||
+		fail "cannot write $SCRATCH_DEV"
 	local out
 	out=$(useimage "$SCRATCH_DEV" "$SCRATCH_MNT" xtfs) || fail "$1: the unmount failed: $out"
 	case $out in
@@ -59,10 +60,12 @@ for c in $(xtfs_corrupt --list | grep -v '^sb_') $(xtfs_corrupt --list-accepted)
 			fail "$c: fsck.xtfs -y changed an image it cannot repair"
 		continue
 	fi
-	[ "$rc" = 1 ] || fail "$c: fsck.xtfs -y exit status $rc, expected 1: $(tail -n 3 "$IMAGES/repair.out")"
+	[ "$rc" = 1 ] || fail "$c: fsck.xtfs -y exit status $rc, expected 1:" \
+		"$(tail -n 3 "$IMAGES/repair.out")"
 	repaired "$c" "$IMAGES/c.img"
 	case $c in
-	inode_bad_nsec | inode_reserved | inode_stray_extent_block | dir_extent_unwritten | symlink_size)
+	inode_bad_nsec | inode_reserved | inode_stray_extent_block | \
+		dir_extent_unwritten | symlink_size)
 		# Fields set right in place: the inode and what it holds stay.
 		expect_eq "$c: inodes in use after the repair (the inode kept)" \
 			"$(inodes_in_use "$IMAGES/base.img")" "$(inodes_in_use "$IMAGES/c.img")"
@@ -71,7 +74,8 @@ for c in $(xtfs_corrupt --list | grep -v '^sb_') $(xtfs_corrupt --list-accepted)
 	if [ "$c" = root_bad_extent ]; then
 		# The root's only block is gone: everything it named goes to lost+found.
 		expect_eq "$c: inodes in use after the repair (lost+found added, nothing freed)" \
-			"$(($(inodes_in_use "$IMAGES/base.img") + 1))" "$(inodes_in_use "$IMAGES/c.img")"
+			"$(($(inodes_in_use "$IMAGES/base.img") + 1))" \
+			"$(inodes_in_use "$IMAGES/c.img")"
 	fi
 	printf '%-28s %s\n' "$c" "$(tail -n 1 "$IMAGES/repair.out" | sed 's/.*: //')"
 	cases=$((cases + 1))
@@ -109,13 +113,16 @@ fsck.xtfs -p "$IMAGES/c.img" >"$IMAGES/repair.out" 2>&1 || rc=$?
 expect_eq "fsck.xtfs -p exit status, a block claimed twice" 1 "$rc"
 fsck.xtfs -n "$IMAGES/c.img" >"$IMAGES/fsck.out" 2>&1 ||
 	fail "a block claimed twice: not clean after fsck.xtfs -p: $(head -n 3 "$IMAGES/fsck.out")"
-dd if="$IMAGES/c.img" of="$SCRATCH_DEV" bs=1M status=none conv=notrunc || fail "cannot write $SCRATCH_DEV"
+dd if="$IMAGES/c.img" of="$SCRATCH_DEV" bs=1M status=none conv=notrunc ||
+	fail "cannot write $SCRATCH_DEV"
 mount_xtfs "$SCRATCH_DEV"
 expect_eq "the symbolic link's target after the copy" file "$(readlink "$SCRATCH_MNT/link")"
-expect_eq "the file's first bytes (the link's block, as before)" file "$(head -c 4 "$SCRATCH_MNT/file")"
+expect_eq "the file's first bytes (the link's block, as before)" file \
+	"$(head -c 4 "$SCRATCH_MNT/file")"
 unmount_scratch
 repaired "a block claimed twice, preened" "$IMAGES/c.img"
-echo "a block claimed twice: preening copied it for its second owner: $(head -n 1 "$IMAGES/repair.out")"
+echo "a block claimed twice: preening copied it for its second owner:" \
+	"$(head -n 1 "$IMAGES/repair.out")"
 
 # Output that cannot be written (a closed pipe) stops no repair halfway: the
 # reader is gone before fsck.xtfs starts, so each of its writes fails (EPIPE).
@@ -135,7 +142,8 @@ xtfs_written_images "$IMAGES" 4m
 cp "$IMAGES/live.img" "$IMAGES/orphan.img"
 rc=0
 fsck.xtfs -n "$IMAGES/orphan.img" >"$IMAGES/repair.out" 2>&1 || rc=$?
-[ "$rc" = 0 ] || fail "the image taken with an open unlinked file: fsck.xtfs -n exit status $rc, expected 0: $(head -n 3 "$IMAGES/repair.out")"
+[ "$rc" = 0 ] || fail "the image taken with an open unlinked file:" \
+	"fsck.xtfs -n exit status $rc, expected 0: $(head -n 3 "$IMAGES/repair.out")"
 grep -q "^1 orphans" "$IMAGES/repair.out" ||
 	fail "the orphan on the list is not counted: $(cat "$IMAGES/repair.out")"
 # (Its log, which holds the superblock, written home first.)
@@ -147,7 +155,8 @@ fsck.xtfs -y "$IMAGES/orphan.img" >"$IMAGES/repair.out" 2>&1 || rc=$?
 [ "$rc" = 1 ] || fail "the orphan off the list: fsck.xtfs -y exit status $rc, expected 1"
 grep -q "orphan" "$IMAGES/repair.out" || fail "no orphan found off the list"
 repaired "the orphan freed" "$IMAGES/orphan.img"
-echo "the open unlinked file's inode: on the orphan list, clean; off it, freed: $(grep -m1 orphan "$IMAGES/repair.out")"
+echo "the open unlinked file's inode: on the orphan list, clean; off it, freed:" \
+	"$(grep -m1 orphan "$IMAGES/repair.out")"
 
 images=${IOMAP_RS_REPAIR_IMAGES:-100}
 seed=${IOMAP_RS_SEED:-$(date +%s)}
@@ -162,13 +171,15 @@ for ((i = 1; i <= images; i++)); do
 	case $rc in
 	0 | 1) repaired "image $((seed + i)) ($base)" "$IMAGES/d.img" ;;
 	4) grep -q "superblock:\|root inode 1 is not a directory" "$IMAGES/repair.out" ||
-		fail "image $((seed + i)) ($base): left unrepaired: $(tail -n 3 "$IMAGES/repair.out")" ;;
+		fail "image $((seed + i)) ($base): left unrepaired:" \
+			"$(tail -n 3 "$IMAGES/repair.out")" ;;
 	*) fail "image $((seed + i)) ($base): fsck.xtfs -y exit status $rc" ;;
 	esac
 	count[$rc]=$((${count[$rc]:-0} + 1))
 done
 echo "$images damaged images: ${count[1]:-0} repaired, ${count[0]:-0} with nothing to repair," \
-	"${count[4]:-0} with a broken superblock or root left alone; every repaired one clean and used"
+	"${count[4]:-0} with a broken superblock or root left alone;" \
+	"every repaired one clean and used"
 
 mkfs_scratch_xtfs
 rc=0

@@ -198,4 +198,6 @@ links j/a 2
 umount "$m"
 fsck.xtfs -n "$FLAKEY_DEV" >"$RESULT_DIR/fsck.log" 2>&1 ||
 	fail "fsck.xtfs -n at the end: $(head -n 5 "$RESULT_DIR/fsck.log")"
-echo "8 power cuts after renames, links and fsync (analogues of generic/321, 322, 335, 336, 341, 342, 343, 376): fsck clean, names, contents and link counts as fsynced"
+echo "8 power cuts after renames, links and fsync" \
+	"(analogues of generic/321, 322, 335, 336, 341, 342, 343, 376):" \
+	"fsck clean, names, contents and link counts as fsynced"

@@ -25,17 +25,21 @@ mount_xtfs "$LINEAR_DEV"
 copy=$(mktemp -d)
 mount -t tmpfs none "$copy"
 mkdir "$copy/mnt"
-trap 'is_mounted "$copy/mnt" && umount "$copy/mnt"; umount "$copy"; rmdir "$copy"; linear_scratch_remove' EXIT
+trap 'is_mounted "$copy/mnt" && umount "$copy/mnt"; umount "$copy"; rmdir "$copy"
+	linear_scratch_remove' EXIT
 
 # on_disk WHAT FILE: the disk as it is now holds FILE as cached.
 on_disk() {
 	dd if="$SCRATCH_DEV" of="$copy/image" bs=1M count=32 iflag=direct status=none ||
 		fail "$1: cannot read the disk"
 	fsck.xtfs -n "$copy/image" >"$RESULT_DIR/fsck.log" 2>&1 ||
-		fail "$1: fsck.xtfs finds the disk inconsistent: $(head -n 3 "$RESULT_DIR/fsck.log")"
-	mount -t xtfs -o loop,ro "$copy/image" "$copy/mnt" || fail "$1: the disk's copy does not mount"
+		fail "$1: fsck.xtfs finds the disk inconsistent:" \
+			"$(head -n 3 "$RESULT_DIR/fsck.log")"
+	mount -t xtfs -o loop,ro "$copy/image" "$copy/mnt" ||
+		fail "$1: the disk's copy does not mount"
 	samefile "$copy/mnt/${2#"$SCRATCH_MNT"/}" "$2" >"$RESULT_DIR/cmp.log" 2>&1 ||
-		fail "$1: the file on the disk differs from the cached one: $(head -c 300 "$RESULT_DIR/cmp.log")"
+		fail "$1: the file on the disk differs from the cached one:" \
+			"$(head -c 300 "$RESULT_DIR/cmp.log")"
 	umount "$copy/mnt"
 	echo "$1: on the disk"
 }

@@ -84,7 +84,8 @@ case $err in
 *"Input/output error"*) ;;
 *) fail "syncfs with metadata writes failing: expected EIO, got '$err'" ;;
 esac
-dmesg | tail -n +$((seen + 1)) | grep -q "xtfs: $kname: metadata could not be written .* shut down" ||
+dmesg | tail -n +$((seen + 1)) |
+	grep -q "xtfs: $kname: metadata could not be written .* shut down" ||
 	fail "no shutdown message in the kernel log after a metadata write error"
 flakey_switch linear
 # refused WHAT COMMAND...: COMMAND must report EIO (xfs_io reports a failed
@@ -113,14 +114,18 @@ expect_eq "exit status of an mmap write on a shut down filesystem (SIGBUS)" 135 
 refused "fallocate" xfs_io -c "falloc 0 8m" "$SCRATCH_MNT/a"
 refused "truncate" xfs_io -c "truncate 0" "$SCRATCH_MNT/a"
 refused "fsync" xfs_io -c fsync "$SCRATCH_MNT/a"
-echo "a metadata write error shut the filesystem down: every change fails with EIO, the device working again or not"
+echo "a metadata write error shut the filesystem down:" \
+	"every change fails with EIO, the device working again or not"
 expect_same "synced data, shut down" "$SCRATCH_MNT/a" "$REF_DIR/a"
 drop_caches 2>/dev/null || true
 expect_same "synced data after dropping caches, writes failing" "$SCRATCH_MNT/a" "$REF_DIR/a"
 umount "$SCRATCH_MNT" || fail "unmount of the shut down filesystem failed"
 
 fsck.xtfs -n "$dev" >"$RESULT_DIR/fsck.log" 2>&1 ||
-	{ cat "$RESULT_DIR/fsck.log"; fail "fsck.xtfs -n finds the device inconsistent after the write errors"; }
+	{
+		cat "$RESULT_DIR/fsck.log"
+		fail "fsck.xtfs -n finds the device inconsistent after the write errors"
+	}
 mount_xtfs "$dev"
 expect_same "synced data after the errors, remounted" "$SCRATCH_MNT/a" "$REF_DIR/a"
 [ -f "$SCRATCH_MNT/d/before" ] || fail "a file synced before the errors is gone"
@@ -129,4 +134,5 @@ expect_eq "fsync with the device healthy again" ok "$(fsync_result "$SCRATCH_MNT
 unmount_scratch
 fsck.xtfs -n "$dev" >"$RESULT_DIR/fsck.log" 2>&1 ||
 	{ cat "$RESULT_DIR/fsck.log"; fail "fsck.xtfs -n after the device recovered"; }
-echo "write errors reached fsync (buffered and mmap) and O_DIRECT writes; synced data intact; consistent and usable once remounted"
+echo "write errors reached fsync (buffered and mmap) and O_DIRECT writes;" \
+	"synced data intact; consistent and usable once remounted"

@@ -48,10 +48,15 @@
 # others check the durable files of the last 8 marks replayed and 8 more in
 # turn, and stat every name.
 check_point() {
-	local p=$LOGWRITES_POINT at="point $LOGWRITES_POINT (log entry $LOGWRITES_ENTRY, $LOGWRITES_KIND)"
+	local p=$LOGWRITES_POINT
+	local at="point $LOGWRITES_POINT (log entry $LOGWRITES_ENTRY, $LOGWRITES_KIND)"
 	local mnt=$SCRATCH_MNT dev=$REPLAY_DEV opts=ro lines name path sha n i
 	fsck.xtfs -n -v "$dev" >"$RESULT_DIR/fsck.log" 2>&1 ||
-		{ echo "$at: fsck.xtfs -n:"; grep -v '^journal:' "$RESULT_DIR/fsck.log" | head -n 8; return 1; }
+		{
+			echo "$at: fsck.xtfs -n:"
+			grep -v '^journal:' "$RESULT_DIR/fsck.log" | head -n 8
+			return 1
+		}
 	mapfile -t lines <"$RESULT_DIR/fsck.log"
 	[[ ${lines[*]} == *"replayed in memory"* ]] && echo "$p" >>"$RESULT_DIR/replayed"
 	if ((p % RW_EVERY == 0)) || [ "$LOGWRITES_KIND" = end ]; then
@@ -81,13 +86,15 @@ check_point() {
 	for i in "${check[@]}"; do files+=("$mnt/${paths[i]}"); done
 	if [ "$opts" = rw ]; then
 		# Every file read whole.
-		find "$mnt" -type f -exec sha256sum {} + >"$RESULT_DIR/sha.log" 2>"$RESULT_DIR/read.log" ||
+		find "$mnt" -type f -exec sha256sum {} + \
+			>"$RESULT_DIR/sha.log" 2>"$RESULT_DIR/read.log" ||
 			{ echo "$at: reading the tree: $(head -n 3 "$RESULT_DIR/read.log")"; ok=0; }
 	else
 		find "$mnt" -printf '%s\n' >/dev/null 2>"$RESULT_DIR/read.log" ||
 			{ echo "$at: walking the tree: $(head -n 3 "$RESULT_DIR/read.log")"; ok=0; }
 		if ((${#files[@]})); then
-			sha256sum "${files[@]}" >"$RESULT_DIR/sha.log" 2>"$RESULT_DIR/read.log" || true
+			sha256sum "${files[@]}" >"$RESULT_DIR/sha.log" 2>"$RESULT_DIR/read.log" ||
+				true
 		else
 			: >"$RESULT_DIR/sha.log"
 		fi
@@ -97,12 +104,24 @@ check_point() {
 	for i in "${check[@]}"; do
 		path=${paths[i]}
 		[ "${got[$path]:-missing}" = "${shas[i]}" ] ||
-			{ echo "$at: $path, fsynced before mark ${names[i]}, is ${got[$path]:-missing}, not ${shas[i]} $(head -n 2 "$RESULT_DIR/read.log")"; ok=0; }
+			{
+				echo "$at: $path, fsynced before mark ${names[i]}," \
+					"is ${got[$path]:-missing}, not ${shas[i]}" \
+					"$(head -n 2 "$RESULT_DIR/read.log")"
+				ok=0
+			}
 		checked=$((checked + 1))
 	done
 	if [ "$opts" = rw ] && [ "$ok" = 1 ]; then
-		{ mkdir -p "$mnt/after" && echo "$p" >"$mnt/after/$p" && rm -rf "$mnt/chaos" && sync; } 2>"$RESULT_DIR/rw.log" ||
-			{ echo "$at: changing the replayed filesystem: $(head -n 3 "$RESULT_DIR/rw.log")"; ok=0; }
+		{
+			mkdir -p "$mnt/after" && echo "$p" >"$mnt/after/$p" &&
+				rm -rf "$mnt/chaos" && sync
+		} 2>"$RESULT_DIR/rw.log" ||
+			{
+				echo "$at: changing the replayed filesystem:" \
+					"$(head -n 3 "$RESULT_DIR/rw.log")"
+				ok=0
+			}
 	fi
 	umount_settled "$mnt" || { echo "$at: umount failed"; return 1; }
 	[ "$ok" = 1 ] || return 1
@@ -110,7 +129,11 @@ check_point() {
 	[ "$opts" = ro ] || echo "$n $checked" >"$RESULT_DIR/verified-all"
 	if [ "$opts" = rw ]; then
 		fsck.xtfs -n "$dev" >"$RESULT_DIR/fsck.log" 2>&1 ||
-			{ echo "$at: after a read-write mount, fsck.xtfs -n:"; head -n 8 "$RESULT_DIR/fsck.log"; return 1; }
+			{
+				echo "$at: after a read-write mount, fsck.xtfs -n:"
+				head -n 8 "$RESULT_DIR/fsck.log"
+				return 1
+			}
 	fi
 }
 
@@ -173,7 +196,8 @@ mount_xtfs "$dev"
 WORKLOAD=$(cat <<'PY'
 import hashlib, mmap, os, random, subprocess, sys
 
-root, seed, files, lw, durable_path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+root, seed, files, lw, durable_path = (
+    sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
 
 
 def mark(name):
@@ -253,7 +277,8 @@ def chaos(stop):
             if op in ("write", "create") or f is None:
                 p = f if op == "write" and f else new
                 fd = os.open(p, os.O_WRONLY | os.O_CREAT, 0o644)
-                os.pwrite(fd, rng.randbytes(rng.randrange(1, 48 << 10)), rng.randrange(0, 192 << 10))
+                os.pwrite(fd, rng.randbytes(rng.randrange(1, 48 << 10)),
+                          rng.randrange(0, 192 << 10))
                 os.close(fd)
             elif op == "truncate":
                 os.truncate(f, rng.randrange(0, 200 << 10))
@@ -305,7 +330,8 @@ PY
 
 durable=$RESULT_DIR/durable
 rm -f "$durable" "$durable".*
-python3 -c "$WORKLOAD" "$SCRATCH_MNT" "$seed" "$files" "$LW" "$durable" 2>"$RESULT_DIR/workload.err" ||
+python3 -c "$WORKLOAD" "$SCRATCH_MNT" "$seed" "$files" "$LW" "$durable" \
+	2>"$RESULT_DIR/workload.err" ||
 	fail "the workload failed (seed $seed): $(tail -n 5 "$RESULT_DIR/workload.err")"
 cat "$durable".* >"$durable"
 umount "$SCRATCH_MNT" || fail "umount failed"
@@ -315,7 +341,8 @@ dm remove "$LW"
 export REPLAY_DEV=/dev/mapper/xtfs-lw-replay-$lane COPY_DEV=/dev/mapper/xtfs-lw-copy-$lane
 export MARKS=$RESULT_DIR/marks DURABLE=$durable RESULT_DIR SCRATCH_MNT RW_EVERY
 rm -f "$RESULT_DIR/replayed" "$RESULT_DIR/verified" "$RESULT_DIR/verified-all"
-if ! out=$(logwrites_replay -c "$(realpath "$0") --check-point" -m "$MARKS" -s mkfs -b "$seed" "$TEST_DEV" "$REPLAY_DEV" 2>&1); then
+if ! out=$(logwrites_replay -c "$(realpath "$0") --check-point" -m "$MARKS" -s mkfs -b "$seed" \
+		"$TEST_DEV" "$REPLAY_DEV" 2>&1); then
 	# For the post-mortem: the log, and the device as the failed point had it.
 	dd if="$TEST_DEV" of="$RESULT_DIR/log.img" bs=1M count=1024 conv=sparse status=none
 	dd if="$REPLAY_DEV" of="$RESULT_DIR/replay.img" bs=1M conv=sparse status=none
@@ -325,7 +352,8 @@ diagnose "seed $seed: $(echo "$out" | tail -n 1)"
 points=$(echo "$out" | sed -n 's/.* \([0-9]*\) points checked.*/\1/p')
 replayed=$(wc -l <"$RESULT_DIR/replayed" 2>/dev/null || echo 0)
 verified=$(awk '{ n += $1 } END { print n + 0 }' "$RESULT_DIR/verified")
-diagnose "$replayed points had a committed transaction in the log to replay; $verified checks of fsynced files' content"
+diagnose "$replayed points had a committed transaction in the log to replay;" \
+	"$verified checks of fsynced files' content"
 # The replay's end is the unmounted filesystem: every file there.
 # The end, a read-write point, had every durable file, and checked each.
 read -r n checked <"$RESULT_DIR/verified-all"

@@ -4,9 +4,10 @@
 # mkfs.xtfs, called as mkfs -t xtfs, makes a filesystem that xtfs.ko mounts;
 # statfs reports exactly the geometry mkfs printed (blocks, free blocks,
 # available blocks (free less the metadata reserve), inodes, free inodes,
-# block size, name length, magic); the empty root lists only . and ..; it survives unmount and remount; fsck -t xtfs -n finds it
-# clean. For 1 KiB and 4 KiB blocks. A device that holds no xtfs fails the
-# mount with EUCLEAN and a message, and fsck.xtfs with exit status 4.
+# block size, name length, magic); the empty root lists only . and ..; it
+# survives unmount and remount; fsck -t xtfs -n finds it clean. For 1 KiB and
+# 4 KiB blocks. A device that holds no xtfs fails the mount with EUCLEAN and a
+# message, and fsck.xtfs with exit status 4.
 
 . "$(dirname "$0")/common.sh"
 require_xtfs
@@ -37,8 +38,12 @@ for bs in 1024 4096; do
 	expect_eq "statfs after remount" "$want" "$(statfs)"
 	unmount_scratch
 	fsck -t xtfs -n "$SCRATCH_DEV" >"$RESULT_DIR/fsck.log" 2>&1 ||
-		{ cat "$RESULT_DIR/fsck.log"; fail "fsck -t xtfs -n found problems ($bs-byte blocks)"; }
-	echo "$bs-byte blocks: $blocks blocks, data from block $data_start, statfs and remount ok, fsck clean"
+		{
+			cat "$RESULT_DIR/fsck.log"
+			fail "fsck -t xtfs -n found problems ($bs-byte blocks)"
+		}
+	echo "$bs-byte blocks: $blocks blocks, data from block $data_start," \
+		"statfs and remount ok, fsck clean"
 done
 
 # Not an xtfs filesystem.
@@ -50,7 +55,8 @@ if mount -t xtfs "$SCRATCH_DEV" "$SCRATCH_MNT" 2>"$RESULT_DIR/mount.err"; then
 fi
 grep -q 'Structure needs cleaning' "$RESULT_DIR/mount.err" ||
 	fail "mount of a zeroed device: expected EUCLEAN, got: $(cat "$RESULT_DIR/mount.err")"
-dmesg | tail -n 20 | grep -q 'xtfs: no xtfs superblock' || fail "no message naming the bad superblock"
+dmesg | tail -n 20 | grep -q 'xtfs: no xtfs superblock' ||
+	fail "no message naming the bad superblock"
 rc=0
 fsck.xtfs -n "$SCRATCH_DEV" >/dev/null 2>&1 || rc=$?
 expect_eq "fsck.xtfs exit status on a zeroed device" 4 "$rc"

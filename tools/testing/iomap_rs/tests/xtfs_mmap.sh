@@ -24,7 +24,8 @@ for bs in 1024 4096; do
 		size=$(stat -c %s "$f")
 		xfs_io -c "mmap -rw 0 $size" -c "mwrite -S $1 $2 $3" -c "msync -s 0 $size" "$f" \
 			>"$RESULT_DIR/xfs_io.log" 2>&1 ||
-			fail "mapped write of $3 bytes at $2 failed: $(cat "$RESULT_DIR/xfs_io.log")"
+			fail "mapped write of $3 bytes at $2 failed:" \
+				"$(cat "$RESULT_DIR/xfs_io.log")"
 		xfs_io -c "pwrite -S $1 $2 $3" "$r" >/dev/null
 	}
 	mw 0x11 0 4096
@@ -46,4 +47,6 @@ for bs in 1024 4096; do
 done
 n=$(($(knob page_mkwrites) - before))
 [ "$n" -gt 0 ] || fail "no write fault went through kernel::iomap (page_mkwrites did not move)"
-echo "$n write faults through kernel::iomap; mapped writes into holes, over clean and dirty data, near EOF and after truncation persist; fsck clean"
+echo "$n write faults through kernel::iomap;" \
+	"mapped writes into holes, over clean and dirty data," \
+	"near EOF and after truncation persist; fsck clean"

@@ -29,7 +29,8 @@ expect_eq "read through the symlink" "one" "$(cat "$m/c/sym")"
 links() {
 	stat -c %h "$@" | tr '\n' ' ' | sed 's/ $//'
 }
-expect_eq "link counts of a, the root, c, a/f1, a/b/f2" "3 4 2 2 1" "$(links "$m/a" "$m/" "$m/c" "$m/a/f1" "$m/a/b/f2")"
+expect_eq "link counts of a, the root, c, a/f1, a/b/f2" "3 4 2 2 1" \
+	"$(links "$m/a" "$m/" "$m/c" "$m/a/f1" "$m/a/b/f2")"
 
 # Names.
 long=$(printf 'n%.0s' $(seq 250))
@@ -46,8 +47,11 @@ mv "$m/c/f1" "$m/c/victim" || fail "rename over a file failed"
 expect_eq "renamed over" "one" "$(cat "$m/c/victim")"
 expect_eq "links after rename over" "2" "$(stat -c %h "$m/c/victim")"
 mkdir "$m/c/empty" "$m/c/full" && touch "$m/c/full/x"
-if mv -T "$m/a/b" "$m/c/full" 2>"$RESULT_DIR/err"; then fail "rename over a non-empty directory worked"; fi
-grep -q 'not empty\|exists' "$RESULT_DIR/err" || fail "rename over non-empty dir: $(cat "$RESULT_DIR/err")"
+if mv -T "$m/a/b" "$m/c/full" 2>"$RESULT_DIR/err"; then
+	fail "rename over a non-empty directory worked"
+fi
+grep -q 'not empty\|exists' "$RESULT_DIR/err" ||
+	fail "rename over non-empty dir: $(cat "$RESULT_DIR/err")"
 mv -T "$m/a/b" "$m/c/empty" || fail "rename of a directory over an empty one failed"
 expect_eq "moved directory" "two" "$(cat "$m/c/empty/f2")"
 expect_eq "link counts after moving a directory" "2 4" "$(links "$m/a" "$m/c")"
@@ -93,6 +97,8 @@ expect_eq "tree after dropping caches" "$want" "$(tree)"
 unmount_scratch
 mount_xtfs "$SCRATCH_DEV"
 expect_eq "tree after remount" "$want" "$(tree)"
-expect_eq "content after remount" "one two" "$(cat "$m/c/victim" "$m/c/empty/f2" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "content after remount" "one two" \
+	"$(cat "$m/c/victim" "$m/c/empty/f2" | tr '\n' ' ' | sed 's/ $//')"
 check_xtfs "$SCRATCH_DEV"
-echo "create, mkdir, link, symlink, rename (all cases), unlink, rmdir, long names, a 300-entry directory and an open-unlinked file work and persist; fsck clean"
+echo "create, mkdir, link, symlink, rename (all cases), unlink, rmdir, long names," \
+	"a 300-entry directory and an open-unlinked file work and persist; fsck clean"

@@ -69,7 +69,8 @@ grep -q "^1 orphans" "$RESULT_DIR/fsck-orphan.log" ||
 seen=$(dmesg | wc -l)
 mount_xtfs "$dev"
 dmesg | tail -n +$((seen + 1)) | grep -q "xtfs: $kname: deleted 1 orphan inodes" ||
-	fail "the mount did not delete the orphan: $(dmesg | tail -n +$((seen + 1)) | grep xtfs: | tail -n 3)"
+	fail "the mount did not delete the orphan:" \
+		"$(dmesg | tail -n +$((seen + 1)) | grep xtfs: | tail -n 3)"
 expect_eq "free blocks after the orphan's deletion" "$free_before" "$(stat -f -c %f "$SCRATCH_MNT")"
 umount "$SCRATCH_MNT"
 fsck.xtfs -n "$dev" >"$RESULT_DIR/fsck-orphan.log" 2>&1 ||
@@ -285,7 +286,8 @@ replayed=0 checked=0 ops=0
 for ((round = 0; round < rounds; round++)); do
 	rseed=$((seed * 100 + round))
 	log=$RESULT_DIR/round-$round.log
-	python3 -c "$NAMES"$'\n'"$WORKLOAD" "$SCRATCH_MNT" "$rseed" "$log" 2>"$RESULT_DIR/workload-$round.err" &
+	python3 -c "$NAMES"$'\n'"$WORKLOAD" "$SCRATCH_MNT" "$rseed" "$log" \
+		2>"$RESULT_DIR/workload-$round.err" &
 	load_pid=$!
 	# Counted from its first line (Python takes a while to start).
 	for ((i = 0; i < 600; i++)); do
@@ -295,7 +297,8 @@ for ((round = 0; round < rounds; round++)); do
 	# A moment from 0.2 to 6 s in, chosen by the round's seed.
 	sleep "$(awk -v s="$rseed" 'BEGIN { srand(s); printf "%.2f", 0.2 + 5.8 * rand() }')"
 	kill -0 "$load_pid" 2>/dev/null ||
-		fail "round $round: the workload died: $(tail -n 3 "$RESULT_DIR/workload-$round.err")"
+		fail "round $round: the workload died:" \
+			"$(tail -n 3 "$RESULT_DIR/workload-$round.err")"
 	before=$(wc -l <"$log")
 	flakey_switch drop_writes
 	sleep 0.5
@@ -304,7 +307,8 @@ for ((round = 0; round < rounds; round++)); do
 	# the cache is read back as it was before the cut, and the workload can
 	# find its tree changed under it. Only the state after the remount counts.
 	kill "$load_pid" 2>/dev/null ||
-		diagnose "round $round: the workload ended after the cut: $(tail -n 1 "$RESULT_DIR/workload-$round.err")"
+		diagnose "round $round: the workload ended after the cut:" \
+			"$(tail -n 1 "$RESULT_DIR/workload-$round.err")"
 	wait "$load_pid" 2>/dev/null || true
 	load_pid=
 	umount "$SCRATCH_MNT" || fail "round $round: umount failed"
@@ -320,8 +324,11 @@ for ((round = 0; round < rounds; round++)); do
 	ops=$((ops + $(grep -c '^ns' "$log")))
 	umount "$SCRATCH_MNT" || fail "round $round: umount after the check failed"
 	fsck.xtfs -n "$dev" >"$RESULT_DIR/fsck-$round.log" 2>&1 ||
-		fail "round $round (seed $rseed): fsck.xtfs -n: $(head -n 5 "$RESULT_DIR/fsck-$round.log")"
+		fail "round $round (seed $rseed): fsck.xtfs -n:" \
+			"$(head -n 5 "$RESULT_DIR/fsck-$round.log")"
 	mount_xtfs "$dev"
 done
-diagnose "seed $seed: $rounds power failures after $ops operations, $replayed replayed a committed transaction, $checked fsynced files checked"
-[ "$replayed" -gt 0 ] || fail "no round replayed a transaction: the power failures all hit an empty log"
+diagnose "seed $seed: $rounds power failures after $ops operations," \
+	"$replayed replayed a committed transaction, $checked fsynced files checked"
+[ "$replayed" -gt 0 ] ||
+	fail "no round replayed a transaction: the power failures all hit an empty log"

@@ -35,9 +35,11 @@ for ((i = 1; i <= n; i++)); do
 	fi
 	if [ "$rc" = 0 ]; then
 		clean=$((clean + 1))
-		[ "$outcome" = ok ] || fail "image $((seed + i)) is clean for fsck.xtfs but xtfs gave $outcome: $(cat "$IMAGES/err")"
+		[ "$outcome" = ok ] || fail "image $((seed + i)) is clean for fsck.xtfs" \
+			"but xtfs gave $outcome: $(cat "$IMAGES/err")"
 	fi
 	count[$outcome]=$((${count[$outcome]:-0} + 1))
 done
 echo "$n random images: ${count[mount-failed]:-0} refused at mount," \
-	"${count[walk-failed]:-0} at lookup or readdir, ${count[ok]:-0} mounted and walked ($clean of them fsck-clean)"
+	"${count[walk-failed]:-0} at lookup or readdir," \
+	"${count[ok]:-0} mounted and walked ($clean of them fsck-clean)"

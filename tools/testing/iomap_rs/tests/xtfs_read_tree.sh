@@ -7,12 +7,12 @@
 # getattr, and every file's contents and symlink's target read back
 # (through C iomap and xtfs's extents); again after dropping the caches and
 # after a remount; for 1 KiB and 4 KiB blocks. Sparse files (100 extents,
-# in an extent tree) give the same SEEK_DATA/SEEK_HOLE
-# answers as on the source and FIEMAP reports their data where it is. A directory of 300 entries lists completely with a
-# 128-byte getdents64 buffer (each call resuming where the last stopped,
-# every offset sought back to). Lookups of a missing name fail with ENOENT
-# and of a name longer than 250 bytes with ENAMETOOLONG. fsck.xtfs -n finds
-# each image clean.
+# in an extent tree) give the same SEEK_DATA/SEEK_HOLE answers as on the
+# source and FIEMAP reports their data where it is. A directory of 300 entries
+# lists completely with a 128-byte getdents64 buffer (each call resuming where
+# the last stopped, every offset sought back to). Lookups of a missing name
+# fail with ENOENT and of a name longer than 250 bytes with ENAMETOOLONG.
+# fsck.xtfs -n finds each image clean.
 #
 # iomap_rs-test: parallel
 
@@ -34,7 +34,8 @@ ln -s ../hello "$src/a/link"
 # Sparse files: mkfs.xtfs -d leaves blocks of zeroes as holes. 100 runs of
 # data make 100 extents, in an extent tree.
 for i in $(seq 0 99); do
-	head -c 4096 /dev/urandom | dd of="$src/sparse" bs=4096 seek=$((2 * i)) conv=notrunc status=none
+	head -c 4096 /dev/urandom |
+		dd of="$src/sparse" bs=4096 seek=$((2 * i)) conv=notrunc status=none
 done
 head -c 65536 /dev/urandom >"$src/sparse-64k"
 head -c 65536 /dev/urandom | dd of="$src/sparse-64k" bs=65536 seek=3 conv=notrunc status=none
@@ -63,11 +64,15 @@ for bs in 1024 4096; do
 		esac
 		listing "$SCRATCH_MNT" >"$RESULT_DIR/xtfs.list"
 		diff -u "$RESULT_DIR/src.list" "$RESULT_DIR/xtfs.list" ||
-			fail "the tree read from xtfs ($bs-byte blocks, $pass) differs from its source"
+			fail "the tree read from xtfs ($bs-byte blocks, $pass)" \
+				"differs from its source"
 		# Contents, read through C iomap with xtfs's mapping, and link
 		# targets.
 		diff -r --no-dereference "$src" "$SCRATCH_MNT" >"$RESULT_DIR/diff.out" 2>&1 ||
-			{ head -n 5 "$RESULT_DIR/diff.out"; fail "contents differ ($bs-byte blocks, $pass)"; }
+			{
+				head -n 5 "$RESULT_DIR/diff.out"
+				fail "contents differ ($bs-byte blocks, $pass)"
+			}
 		expect_eq "read through a symlink" hello "$(cat "$SCRATCH_MNT/a/link")"
 	done
 	# SEEK_DATA/SEEK_HOLE: the same answers as tmpfs gives on the source.
@@ -77,9 +82,12 @@ for bs in 1024 4096; do
 	done
 	# FIEMAP: data where the source has data, in 512-byte units.
 	expect_eq "FIEMAP data extents of sparse-64k" "[0..127] [384..511]" \
-		"$(xfs_io -r -c fiemap "$SCRATCH_MNT/sparse-64k" | awk '$2 ~ /^\[/ && $3 != "hole" { printf "%s%s", sep, $2; sep = " " }' | tr -d :)"
+		"$(xfs_io -r -c fiemap "$SCRATCH_MNT/sparse-64k" |
+			awk '$2 ~ /^\[/ && $3 != "hole" { printf "%s%s", sep, $2; sep = " " }' |
+			tr -d :)"
 	expect_eq "FIEMAP data extents of sparse" 100 \
-		"$(xfs_io -r -c fiemap "$SCRATCH_MNT/sparse" | awk '$2 ~ /^\[/ && $3 != "hole"' | wc -l)"
+		"$(xfs_io -r -c fiemap "$SCRATCH_MNT/sparse" |
+			awk '$2 ~ /^\[/ && $3 != "hole"' | wc -l)"
 	# 128 bytes of getdents64 buffer: a few entries per call, each call
 	# resuming where the last stopped, then every offset sought back to.
 	"$IOMAP_RS_BIN/listdir" "$SCRATCH_MNT/big" 128 >"$RESULT_DIR/big.list" ||
@@ -88,8 +96,10 @@ for bs in 1024 4096; do
 		"$(ls -a "$src/big" | LC_ALL=C sort)" "$(LC_ALL=C sort "$RESULT_DIR/big.list")"
 	err=$(stat "$SCRATCH_MNT/a/missing" 2>&1) && fail "stat of a missing name succeeded"
 	echo "$err" | grep -q 'No such file or directory' || fail "missing name: $err"
-	err=$(stat "$SCRATCH_MNT/$(printf 'y%.0s' $(seq 1 251))" 2>&1) && fail "stat of a 251-byte name succeeded"
+	err=$(stat "$SCRATCH_MNT/$(printf 'y%.0s' $(seq 1 251))" 2>&1) &&
+		fail "stat of a 251-byte name succeeded"
 	echo "$err" | grep -q 'File name too long' || fail "251-byte name: $err"
 	check_xtfs "$SCRATCH_DEV"
-	echo "$bs-byte blocks: $(wc -l <"$RESULT_DIR/xtfs.list") entries match, cached, after drop_caches and after remount"
+	echo "$bs-byte blocks: $(wc -l <"$RESULT_DIR/xtfs.list") entries match," \
+		"cached, after drop_caches and after remount"
 done

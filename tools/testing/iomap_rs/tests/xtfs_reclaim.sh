@@ -67,11 +67,14 @@ rm -rf "$m/d"
 # held locks with fs_reclaim before one of xtfs's (/proc/lockdep lists only
 # direct dependencies, and the shrinker holds the superblock's s_umount
 # between).
-grep -qE '^ *debug_locks: *1$' /proc/lockdep_stats || fail "lockdep is off: $(grep debug_locks /proc/lockdep_stats)"
+grep -qE '^ *debug_locks: *1$' /proc/lockdep_stats ||
+	fail "lockdep is off: $(grep debug_locks /proc/lockdep_stats)"
 chains=$(tr '\n' '\t' </proc/lockdep_chains | sed 's/\t\t/\n/g' |
 	grep -E 'fs_reclaim.*(xtfs_inode_info|xtfs_alloc)' || true)
 [ -n "$chains" ] ||
-	fail "reclaim never took an xtfs lock here (no lock chain fs_reclaim ... xtfs): the test proves nothing"
-diagnose "lockdep saw reclaim take: $(grep -oE 'xtfs_(inode_info|alloc)' <<<"$chains" | sort -u | tr '\n' ' ')"
+	fail "reclaim never took an xtfs lock here (no lock chain fs_reclaim ... xtfs):" \
+		"the test proves nothing"
+diagnose "lockdep saw reclaim take:" \
+	"$(grep -oE 'xtfs_(inode_info|alloc)' <<<"$chains" | sort -u | tr '\n' ' ')"
 check_xtfs "$SCRATCH_DEV"
 echo "xtfs inodes evicted by reclaim under memory pressure: no lockdep report; fsck clean"

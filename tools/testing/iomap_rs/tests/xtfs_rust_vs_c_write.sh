@@ -29,7 +29,8 @@ for bs in 1024 4096; do
 		# Writes into unwritten extents: a preallocated file, then
 		# unaligned writes across it and past its end.
 		f=$SCRATCH_MNT/files/$path-prealloc
-		xfs_io -f -c "falloc 0 1m" -c "pwrite -S 0x61 1000 70000" -c "pwrite -S 0x62 500000 600000" \
+		xfs_io -f -c "falloc 0 1m" -c "pwrite -S 0x61 1000 70000" \
+			-c "pwrite -S 0x62 500000 600000" \
 			-c "pwrite -S 0x63 $((1 << 20)) 3" "$f" >/dev/null
 		n=$(($(knob buffered_writes) - WRITES_BEFORE))
 		case $path in
@@ -38,14 +39,16 @@ for bs in 1024 4096; do
 		esac
 	done
 	use_write_path rust
-	xfs_io -f -c "falloc 0 1m" -c "pwrite -S 0x61 1000 70000" -c "pwrite -S 0x62 500000 600000" \
+	xfs_io -f -c "falloc 0 1m" -c "pwrite -S 0x61 1000 70000" \
+		-c "pwrite -S 0x62 500000 600000" \
 		-c "pwrite -S 0x63 $((1 << 20)) 3" "$REF_DIR/prealloc" >/dev/null
 	check_both() {
 		local f name
 		for f in "$SCRATCH_MNT"/files/rust-*; do
 			name=${f##*/rust-}
 			samefile "$f" "$SCRATCH_MNT/files/c-$name" >/dev/null ||
-				fail "$1: the Rust and the C path wrote $name differently ($bs-byte blocks)"
+				fail "$1: the Rust and the C path wrote $name differently" \
+					"($bs-byte blocks)"
 			case $name in
 			prealloc) expect_same "$1 ($bs-byte blocks)" "$f" "$REF_DIR/prealloc" ;;
 			*) expect_same "$1 ($bs-byte blocks)" "$f" "$REF_DIR/rust-$name" ;;
@@ -60,7 +63,9 @@ for bs in 1024 4096; do
 	check_both "after remount"
 	rm -r "$SCRATCH_MNT"/files/*
 	sync
-	expect_eq "free blocks after removing the files ($bs-byte blocks)" "$free_empty" "$(xtfs_statfs_free)"
+	expect_eq "free blocks after removing the files ($bs-byte blocks)" "$free_empty" \
+		"$(xtfs_statfs_free)"
 	check_xtfs "$SCRATCH_DEV"
 done
-echo "the Rust and the C write path give identical files (random writes, preallocated ranges, 1 KiB and 4 KiB blocks), persisted; fsck clean"
+echo "the Rust and the C write path give identical files" \
+	"(random writes, preallocated ranges, 1 KiB and 4 KiB blocks), persisted; fsck clean"

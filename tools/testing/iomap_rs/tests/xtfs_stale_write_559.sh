@@ -37,17 +37,22 @@ for run in $(seq 10); do
 	xfs_io -c "pwrite -q -S 0x57 -b $len 0 $len" "$f" &
 	writer=$!
 	pause_wait write_validate
-	xfs_io -c "sync_range -b -w -a $((filesz - bs)) $bs" -c "fadvise -d $((filesz - bs)) $bs" "$f" ||
+	xfs_io -c "sync_range -b -w -a $((filesz - bs)) $bs" \
+		-c "fadvise -d $((filesz - bs)) $bs" "$f" ||
 		fail "sync_range/fadvise"
 	pause_release write_validate
 	wait "$writer" || fail "run $run: the write failed"
 	events=$(trace_stale_stop)
 	echo "$events" | grep -q "ino 0x$ino " ||
-		fail "run $run: no iomap_rs_stale event for inode 0x$ino; trace has: ${events:-nothing}"
-	[ "$run" -gt 1 ] || echo "run 1: $(echo "$events" | grep -o 'iomap_rs_stale:.*' | head -n 1)"
+		fail "run $run: no iomap_rs_stale event for inode 0x$ino;" \
+			"trace has: ${events:-nothing}"
+	[ "$run" -gt 1 ] ||
+		echo "run 1: $(echo "$events" | grep -o 'iomap_rs_stale:.*' | head -n 1)"
 	unmount_scratch
 	mount_scratch
-	samefile "$f" "$REF_DIR/559" || fail "run $run: the file differs from the reference after a remount"
+	samefile "$f" "$REF_DIR/559" ||
+		fail "run $run: the file differs from the reference after a remount"
 done
-diagnose "10 runs: the write found its mapping stale every time (trace event), the file right after a remount"
+diagnose "10 runs: the write found its mapping stale every time (trace event)," \
+	"the file right after a remount"
 check_xtfs "$SCRATCH_DEV"

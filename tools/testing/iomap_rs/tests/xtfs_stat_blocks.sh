@@ -84,4 +84,5 @@ expect_eq "st_blocks after a remount" "$before" \
 	"$(cd "$m" && stat -c '%n %b' delalloc sparse prealloc fragmented dir link)"
 rm "$m/fragmented"
 check_xtfs "$SCRATCH_DEV"
-echo "st_blocks right for delayed, written, unwritten, punched and truncated blocks, extent tree nodes, directories and links, and after a remount"
+echo "st_blocks right for delayed, written, unwritten, punched and truncated blocks," \
+	"extent tree nodes, directories and links, and after a remount"

@@ -92,7 +92,8 @@ out=$(timeout 60 xfs_io -r -c fsync "$m/other" 2>&1) && [ -z "$out" ] ||
 # sync(2) syncs frozen filesystems too.
 sync
 sleep 3
-[ -e "/proc/$holder" ] || fail "the last close of an unlinked file ended while the filesystem was frozen"
+[ -e "/proc/$holder" ] ||
+	fail "the last close of an unlinked file ended while the filesystem was frozen"
 expect_eq "the device while frozen" "$frozen" "$(device_sum)"
 expect_eq "requests to the disk while frozen" "$io" "$(requests)"
 echo "the device did not change while frozen: a deletion waited, an fsync wrote nothing"

@@ -86,7 +86,9 @@ for bs in 1024 4096; do
 	rm "$eof_file" "$gap_file"
 	truncate -s 0 "$f"
 	sync
-	expect_eq "free blocks after truncating to 0 ($bs-byte blocks)" "$free_empty" "$(xtfs_statfs_free)"
+	expect_eq "free blocks after truncating to 0 ($bs-byte blocks)" "$free_empty" \
+		"$(xtfs_statfs_free)"
 	check_xtfs "$SCRATCH_DEV"
 done
-echo "truncation down (aligned, mid-block, to 0) and up on dirty, written and uncached data matches the reference and persists; space returned; fsck clean"
+echo "truncation down (aligned, mid-block, to 0) and up on dirty, written and uncached data" \
+	"matches the reference and persists; space returned; fsck clean"

@@ -8,12 +8,13 @@
 # while mounted after sync with an open-unlinked file. Each of the images
 # (IOMAP_RS_IMAGES: 300, 1000 on the debug configuration) is a base with 3
 # random bytes changed anywhere in its metadata or its blocks in use (seed
-# printed), written to the scratch disk. fsck.xtfs -n classifies it; then progs/useimage.c mounts it, reads
-# every file and symbolic link, lists every directory, creates, writes,
-# fsyncs, renames, appends, truncates and removes, and unmounts. An image
-# the mount refuses must be refused with EUCLEAN; an image fsck finds clean
-# must be used without a single error and be clean again after; any image
-# may fail operations, but never with a kernel splat (the harness checks).
+# printed), written to the scratch disk. fsck.xtfs -n classifies it; then
+# progs/useimage.c mounts it, reads every file and symbolic link, lists every
+# directory, creates, writes, fsyncs, renames, appends, truncates and removes,
+# and unmounts. An image the mount refuses must be refused with EUCLEAN; an
+# image fsck finds clean must be used without a single error and be clean
+# again after; any image may fail operations, but never with a kernel splat
+# (the harness checks).
 
 . "$(dirname "$0")/common.sh"
 require_xtfs
@@ -21,7 +22,8 @@ require_xtfs
 images=${IOMAP_RS_IMAGES:-300}
 IMAGES_DIR=$(mktemp -d)
 mount -t tmpfs none "$IMAGES_DIR"
-trap 'is_mounted "$SCRATCH_MNT" && umount "$SCRATCH_MNT"; umount "$IMAGES_DIR"; rmdir "$IMAGES_DIR"' EXIT
+trap 'is_mounted "$SCRATCH_MNT" && umount "$SCRATCH_MNT"
+	umount "$IMAGES_DIR"; rmdir "$IMAGES_DIR"' EXIT
 size=4m
 
 # The base images, written through xtfs on the first 4 MiB of the scratch disk.
@@ -48,7 +50,10 @@ for ((i = 1; i <= images; i++)); do
 		[ "$outcome" = used ] ||
 			fail "image $((seed + i)) ($base) is clean for fsck.xtfs but: $out"
 		fsck.xtfs -n "$SCRATCH_DEV" >"$RESULT_DIR/fsck.out" 2>&1 ||
-			{ cat "$RESULT_DIR/fsck.out"; fail "image $((seed + i)) ($base): not clean after use"; }
+			{
+				cat "$RESULT_DIR/fsck.out"
+				fail "image $((seed + i)) ($base): not clean after use"
+			}
 		outcome=clean-$outcome
 	fi
 	count[$outcome]=$((${count[$outcome]:-0} + 1))

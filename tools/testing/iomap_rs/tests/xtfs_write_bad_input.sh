@@ -23,13 +23,17 @@ for bs in 1024 4096; do
 	mount_xtfs "$SCRATCH_DEV"
 	for path in c rust; do
 		size=$(stat -c %s "$SCRATCH_MNT/d/kill-$path")
-		cmp -n "$size" "$SCRATCH_MNT/d/kill-$path" <(tr '\0' '\132' </dev/zero) >/dev/null 2>&1 ||
-			fail "killed write ($path, $bs-byte blocks): not all 0x5a up to $size after remount"
+		cmp -n "$size" "$SCRATCH_MNT/d/kill-$path" <(tr '\0' '\132' </dev/zero) \
+			>/dev/null 2>&1 ||
+			fail "killed write ($path, $bs-byte blocks):" \
+				"not all 0x5a up to $size after remount"
 	done
 	rm -f "$SCRATCH_MNT"/d/*
 	sync
-	expect_eq "free blocks after removing the files ($bs-byte blocks)" "$free0" "$(xtfs_statfs_free)"
+	expect_eq "free blocks after removing the files ($bs-byte blocks)" "$free0" \
+		"$(xtfs_statfs_free)"
 	check_xtfs "$SCRATCH_DEV"
 done
 use_write_path rust
-echo "the write edge cases give the same results through the Rust and the C write path; persisted; no leak; fsck clean"
+echo "the write edge cases give the same results through the Rust and the C write path;" \
+	"persisted; no leak; fsck clean"

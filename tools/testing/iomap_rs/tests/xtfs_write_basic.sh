@@ -29,7 +29,8 @@ randwrite_cases files/basic $((16 << 20)) "$seed" <<<"$BASIC_WRITE_CASES"
 # the extents converted when the I/O completed reached the inode table before
 # sync returned.
 sync
-dd if="$SCRATCH_DEV" of="$TEST_DEV" bs=1M count=512 iflag=direct status=none || fail "cannot copy $SCRATCH_DEV"
+dd if="$SCRATCH_DEV" of="$TEST_DEV" bs=1M count=512 iflag=direct status=none ||
+	fail "cannot copy $SCRATCH_DEV"
 copy=/tmp/xtfs-copy
 mkdir -p "$copy"
 mount -t xtfs -o ro "$TEST_DEV" "$copy" || fail "the copy taken after sync does not mount"
@@ -38,7 +39,10 @@ for f in "$copy"/files/basic-*; do
 done
 umount "$copy"
 fsck.xtfs -n "$TEST_DEV" >"$RESULT_DIR/fsck-copy.log" 2>&1 ||
-	{ cat "$RESULT_DIR/fsck-copy.log"; fail "fsck.xtfs -n finds the copy taken after sync inconsistent"; }
+	{
+		cat "$RESULT_DIR/fsck-copy.log"
+		fail "fsck.xtfs -n finds the copy taken after sync inconsistent"
+	}
 verify_files files/basic
 expect_rust_writes
 check_xtfs "$SCRATCH_DEV"
@@ -49,4 +53,5 @@ rm -r "$SCRATCH_MNT/files"
 sync
 expect_eq "free blocks after removing the files" "$free_empty" "$(xtfs_statfs_free)"
 check_xtfs "$SCRATCH_DEV"
-echo "random writes match their references cached, after dropping caches and after a remount; space freed; fsck clean"
+echo "random writes match their references cached, after dropping caches and after a remount;" \
+	"space freed; fsck clean"

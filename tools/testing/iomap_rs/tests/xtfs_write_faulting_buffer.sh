@@ -30,13 +30,17 @@ for bs in 1024 4096; do
 	unmount_scratch
 	mount_xtfs "$SCRATCH_DEV"
 	for path in c rust; do
-		expect_same "after remount ($path, $bs-byte blocks)" "$SCRATCH_MNT/d/fault-$path" "$REF_DIR/fault"
-		expect_same "new file after remount ($path)" "$SCRATCH_MNT/d/new-$path" "$REF_DIR/new"
+		expect_same "after remount ($path, $bs-byte blocks)" "$SCRATCH_MNT/d/fault-$path" \
+			"$REF_DIR/fault"
+		expect_same "new file after remount ($path)" "$SCRATCH_MNT/d/new-$path" \
+			"$REF_DIR/new"
 	done
 	rm -f "$SCRATCH_MNT"/d/*
 	sync
-	expect_eq "free blocks after removing the files ($bs-byte blocks)" "$free0" "$(xtfs_statfs_free)"
+	expect_eq "free blocks after removing the files ($bs-byte blocks)" "$free0" \
+		"$(xtfs_statfs_free)"
 	check_xtfs "$SCRATCH_DEV"
 done
 use_write_path rust
-echo "short writes from a faulting buffer are the same through both paths and persist; no leak; fsck clean"
+echo "short writes from a faulting buffer are the same through both paths and persist;" \
+	"no leak; fsck clean"

@@ -34,7 +34,9 @@ pub fn evicting_data<'a, T: FileSystem>(inode: &'a Evicting<'_, T>) -> &'a T::IN
 }
 
 /// A regular file's kind, with the iomap address-space operations of a mapper.
-pub fn regular_kind<M: kernel::fs::address_space::Mapper>() -> kernel::fs::inode::Kind<M::FileSystem>
+pub fn regular_kind<M>() -> kernel::fs::inode::Kind<M::FileSystem>
+where
+    M: kernel::fs::address_space::Mapper,
 {
     kernel::fs::inode::Kind::Reg(kernel::fs::address_space::Ops::iomap::<M>())
 }
