@@ -147,9 +147,25 @@ impl Inode {
     /// nothing, as a directory's), reclaim would take it for something else.
     #[inline]
     pub fn iomap_managed(&self) -> bool {
-        // SAFETY: The inode is alive (type invariant); its mapping's `a_ops` is set when the
-        // inode is initialised and not changed while it is in use.
-        unsafe { bindings::iomap_rs_mapping_is_iomap((*self.as_raw()).i_mapping) }
+        // SAFETY: The inode is alive (type invariant), and so is its mapping
+        // ([`Inode::mapping`]); its `a_ops` is set when the inode is initialised and not
+        // changed while it is in use.
+        unsafe { bindings::iomap_rs_mapping_is_iomap(self.mapping().as_raw()) }
+    }
+
+    /// Whether the inode is a device node, FIFO or socket. Its `i_mapping` may be another
+    /// object's (opening a DAX character device points it at the device's, `dax_open()`), so
+    /// its page cache is left alone: [`Inode::mapping`] is the inode's own, which holds
+    /// nothing, and the operations that reach the page cache through the inode refuse it.
+    #[inline]
+    fn is_special(&self) -> bool {
+        // SAFETY: The inode is alive (type invariant); the file type bits of `i_mode` are set
+        // before it is in use and never change (`chmod` changes only the others).
+        let mode = u32::from(unsafe { core::ptr::read_volatile(&(*self.as_raw()).i_mode) });
+        matches!(
+            mode & bindings::S_IFMT,
+            bindings::S_IFCHR | bindings::S_IFBLK | bindings::S_IFIFO | bindings::S_IFSOCK
+        )
     }
 
     /// Checks that `size` is a valid file size for the inode: `0 ..= s_maxbytes`. `EINVAL`
@@ -162,11 +178,16 @@ impl Inode {
         Ok(())
     }
 
-    /// The page cache of the inode's data (`inode->i_mapping`).
+    /// The page cache of the inode's data (`inode->i_mapping`); for a special file, the inode's
+    /// own (`inode->i_data`, see [`Inode::is_special`]).
     #[inline]
     pub fn mapping(&self) -> &Mapping {
+        if self.is_special() {
+            // SAFETY: The inode is alive (type invariant), and `i_data` is part of it.
+            return unsafe { Mapping::from_raw(core::ptr::addr_of_mut!((*self.as_raw()).i_data)) };
+        }
         // SAFETY: The inode is alive (type invariant), and so is its `i_mapping`, which does not
-        // change while the inode is in use as a regular file.
+        // change while the inode is in use, unless it is a special file (above).
         unsafe { Mapping::from_raw((*self.as_raw()).i_mapping) }
     }
 
@@ -206,7 +227,11 @@ impl Inode {
     /// the old EOF that is mapped into user space gets write-protected again.
     #[inline]
     pub fn pagecache_size_extended(&self, from: i64, to: i64) {
-        // SAFETY: The inode is alive (type invariant).
+        if self.is_special() {
+            return;
+        }
+        // SAFETY: The inode is alive (type invariant) and not a special file, so its
+        // `i_mapping` is its own.
         unsafe { bindings::pagecache_isize_extended(self.as_raw(), from, to) };
     }
 }
@@ -262,9 +287,10 @@ impl InodeLock<'_> {
     ///
     /// `invalidate` proves that the mapping's `invalidate_lock` is held exclusively, so that no
     /// page fault maps a folio beyond the new EOF while the cache is cut: `EINVAL` if it is
-    /// another mapping's lock, or if `size` is not a file size (`0 ..= s_maxbytes`).
+    /// another mapping's lock, if `size` is not a file size (`0 ..= s_maxbytes`), or if the
+    /// inode is a special file ([`Inode::is_special`]).
     pub fn set_size_truncate(&self, invalidate: &InvalidateLockWrite<'_>, size: i64) -> Result {
-        if !core::ptr::eq(invalidate.mapping(), self.inode.mapping()) {
+        if !core::ptr::eq(invalidate.mapping(), self.inode.mapping()) || self.inode.is_special() {
             return Err(EINVAL);
         }
         self.inode.check_size(size)?;
@@ -285,7 +311,8 @@ impl InodeLock<'_> {
     /// ([`InodeLock::write_size`] only grows it). So no data of the file is lost.
     pub fn truncate_pagecache_beyond_eof(&self, start: i64, end: i64) {
         let start = start.max(self.inode.size());
-        if start < end {
+        // A special file's `i_mapping` may be another object's (see [`Inode::is_special`]).
+        if start < end && !self.inode.is_special() {
             // SAFETY: The inode is alive and `start < end`, so the inclusive end is not before
             // the start.
             unsafe { bindings::truncate_pagecache_range(self.inode.as_raw(), start, end - 1) };
@@ -301,16 +328,16 @@ impl InodeLock<'_> {
     /// straddling the range are kept, zeroed over the part inside it (and not dirtied).
     ///
     /// `invalidate` proves that page faults cannot bring the range back meanwhile, and this
-    /// guard that writes cannot: `EINVAL` if `invalidate` is another mapping's lock. Dirty data
-    /// is written before anything is dropped: on a writeback error nothing is dropped and the
-    /// error is returned.
+    /// guard that writes cannot: `EINVAL` if `invalidate` is another mapping's lock, or if the
+    /// inode is a special file ([`Inode::is_special`]). Dirty data is written before anything
+    /// is dropped: on a writeback error nothing is dropped and the error is returned.
     pub fn write_and_drop_range(
         &self,
         invalidate: &InvalidateLockWrite<'_>,
         start: i64,
         end: i64,
     ) -> Result {
-        if !core::ptr::eq(invalidate.mapping(), self.inode.mapping()) {
+        if !core::ptr::eq(invalidate.mapping(), self.inode.mapping()) || self.inode.is_special() {
             return Err(EINVAL);
         }
         if start < 0 {
@@ -771,7 +798,7 @@ impl InvalidateLockWrite<'_> {
     /// this is the lock of another mapping; an empty range does nothing.
     #[cfg(CONFIG_IOMAP_RS_DEBUG)]
     pub(crate) fn discard_cached_range(&self, inode: &Inode, start: i64, end: i64) -> Result {
-        if !core::ptr::eq(self.mapping, inode.mapping()) {
+        if !core::ptr::eq(self.mapping, inode.mapping()) || inode.is_special() {
             return Err(EINVAL);
         }
         if start < 0 || start >= end {

@@ -266,6 +266,68 @@ pub trait Operations {
     fn seek_data_hole(_inode: &INode<Self::FileSystem>, _offset: i64, _data: bool) -> Result<i64> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// Carries out `request`, an `ioctl(2)` on `file` that the VFS does not handle itself,
+    /// decoded and checked ([`Ioctl`]). Commands of no [`Ioctl`] fail with `ENOTTY` before the
+    /// call, as do those the filesystem answers with `ENOTTY`.
+    fn ioctl(_file: &File<Self::FileSystem>, _request: Ioctl) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// How a filesystem is shut down ([`Ioctl::Shutdown`]): the flags of ext4's, XFS's, f2fs's and
+/// exfat's shutdown ioctl.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Shutdown {
+    /// Write back everything first, data and metadata, as a sync does (`0`,
+    /// `EXT4_GOING_FLAGS_DEFAULT`).
+    Sync,
+    /// Make the metadata journal durable first, not the data (`1`,
+    /// `EXT4_GOING_FLAGS_LOGFLUSH`).
+    FlushLog,
+    /// Write nothing more: what is not durable now is lost, as in a power cut (`2`,
+    /// `EXT4_GOING_FLAGS_NOLOGFLUSH`).
+    NoFlush,
+}
+
+/// An `ioctl(2)` request for [`Operations::ioctl`], decoded from the command and its argument
+/// with the checks the command needs done.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum Ioctl {
+    /// Shut the filesystem down (`FS_IOC_SHUTDOWN`: `_IOR('X', 125, __u32)`, the number of
+    /// ext4's, XFS's `XFS_IOC_GOINGDOWN`, f2fs's and exfat's, which `xfs_io -c shutdown` and
+    /// fstests use): after it, every operation fails with `EIO` and the filesystem can only
+    /// be unmounted. The caller has `CAP_SYS_ADMIN` (checked before the call).
+    Shutdown(Shutdown),
+}
+
+impl Ioctl {
+    /// `_IOR('X', 125, __u32)`.
+    pub const SHUTDOWN: u32 = (2 << 30) | (4 << 16) | ((b'X' as u32) << 8) | 125;
+
+    /// Decodes command `cmd` with the argument `arg` (a user address for these), reading what
+    /// the command passes in user memory. `ENOTTY` for commands of no [`Ioctl`], `EPERM` if
+    /// the caller lacks the capability the command needs, `EFAULT` for a bad address,
+    /// `EINVAL` for a bad argument.
+    fn decode(cmd: u32, arg: usize) -> Result<Ioctl> {
+        match cmd {
+            Self::SHUTDOWN => {
+                // SAFETY: `capable()` only reads the current task's credentials.
+                if !unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as i32) } {
+                    return Err(EPERM);
+                }
+                let flags: u32 = crate::uaccess::UserSlice::new(arg, 4).reader().read()?;
+                Ok(Ioctl::Shutdown(match flags {
+                    0 => Shutdown::Sync,
+                    1 => Shutdown::FlushLog,
+                    2 => Shutdown::NoFlush,
+                    _ => return Err(EINVAL),
+                }))
+            }
+            _ => Err(ENOTTY),
+        }
+    }
 }
 
 /// A `file_operations` table for filesystem `T`.
@@ -343,6 +405,19 @@ impl<T: FileSystem> Ops<T> {
                     Some(Self::llseek_callback)
                 } else {
                     Some(bindings::generic_file_llseek)
+                },
+                unlocked_ioctl: if U::HAS_IOCTL {
+                    Some(Self::ioctl_callback)
+                } else {
+                    None
+                },
+                // The argument is a user address (or unused): converted, as it is for every
+                // command of `Ioctl`.
+                #[cfg(CONFIG_COMPAT)]
+                compat_ioctl: if U::HAS_IOCTL {
+                    Some(bindings::compat_ptr_ioctl)
+                } else {
+                    None
                 },
                 // SAFETY: All-zeroes (no callback) is valid for the other fields.
                 ..unsafe { core::mem::zeroed() }
@@ -509,6 +584,27 @@ impl<T: FileSystem> Ops<T> {
                     // SAFETY: The VFS passes an open file of this filesystem.
                     let file = unsafe { File::<U::FileSystem>::from_raw(file) };
                     U::fallocate(file, &request)
+                })();
+                match result {
+                    Ok(()) => 0,
+                    Err(e) => e.to_errno() as crate::ffi::c_long,
+                }
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `unlocked_ioctl` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn ioctl_callback(
+                file: *mut bindings::file,
+                cmd: crate::ffi::c_uint,
+                arg: crate::ffi::c_ulong,
+            ) -> crate::ffi::c_long {
+                let result = (|| {
+                    let request = Ioctl::decode(cmd, arg)?;
+                    // SAFETY: The VFS passes an open file of this filesystem.
+                    let file = unsafe { File::<U::FileSystem>::from_raw(file) };
+                    U::ioctl(file, request)
                 })();
                 match result {
                     Ok(()) => 0,

@@ -920,29 +920,31 @@ impl<'a, T: FileSystem> Created<'a, T> {
 /// # Invariants
 ///
 /// `file` is the file the VFS passed to the `tmpfile` callback, valid for `'a`, whose
-/// `f_path.dentry` is negative and unhashed until `instantiate` gives it an inode (`done`);
-/// `dir` is the live directory the VFS passed with it.
+/// `f_path.dentry` is negative and unhashed until `instantiate` gives it `inode` (non-null
+/// from then on), which stays `I_NEW` until the callback unlocks it; `dir` is the live
+/// directory the VFS passed with it.
 pub struct TmpFile<'a, T: FileSystem> {
     file: *mut bindings::file,
     dir: *mut bindings::inode,
-    done: bool,
+    inode: *mut bindings::inode,
     _p: PhantomData<(&'a bindings::file, T)>,
 }
 
 impl<'a, T: FileSystem> TmpFile<'a, T> {
     /// Gives the new regular file `inode` (made by [`NewINode::init_created`] with one link)
-    /// the open file's unnamed dentry: drops its link (`d_tmpfile()`), so that it has none,
-    /// marks it dirty and unlocks it. The filesystem records that it has no links in the same
-    /// transaction that made it (on its orphan list: should the system crash, nothing names
-    /// it), and a later `linkat()` may give it a name ([`Operations::link`] of an inode without
-    /// links); else the last close deletes it ([`super::FileSystem::evict_inode`]).
+    /// the open file's unnamed dentry: drops its link (`d_tmpfile()`), so that it has none, and
+    /// marks it dirty. The filesystem records that it has no links in the same transaction
+    /// that made it (on its orphan list: should the system crash, nothing names it), while the
+    /// inode is still locked (`I_NEW`: the VFS unlocks it when [`Operations::tmpfile`]
+    /// returns); a later `linkat()` may give it a name ([`Operations::link`] of an inode
+    /// without links); else the last close deletes it ([`super::FileSystem::evict_inode`]).
     ///
     /// `EINVAL` if a dentry was given already, or if the inode is not a regular file of this
     /// superblock with one link: it is dropped without links, so that eviction deletes it.
     pub fn instantiate(&mut self, inode: Created<'_, T>) -> Result<&'a INode<T>> {
         // SAFETY: Both inodes are live (`dir`: type invariant).
         let same_sb = unsafe { (*inode.as_raw()).i_sb == (*self.dir).i_sb };
-        if self.done
+        if !self.inode.is_null()
             || !same_sb
             || Type::from_mode(inode.mode()) != Some(Type::Reg)
             || inode.nlink() != 1
@@ -951,17 +953,15 @@ impl<'a, T: FileSystem> TmpFile<'a, T> {
             return Err(EINVAL);
         }
         let ptr = inode.into_raw();
-        // SAFETY: `file`'s dentry is negative and unhashed (type invariant: `done` is false),
-        // as `d_tmpfile()` needs, and the inode has one link to drop; the dentry takes over our
-        // reference. The inode is `I_NEW` (`Created`'s invariant): this unlocks it, once.
-        unsafe {
-            bindings::d_tmpfile(self.file, ptr);
-            bindings::unlock_new_inode(ptr);
-        }
-        // INVARIANT: the dentry has its inode now.
-        self.done = true;
-        // SAFETY: The file's dentry holds the inode for as long as the file is open, which is
-        // longer than `'a`, the `tmpfile` call.
+        // SAFETY: `file`'s dentry is negative and unhashed (type invariant: no inode given
+        // yet), as `d_tmpfile()` needs, and the inode has one link to drop; the dentry takes
+        // over our reference.
+        unsafe { bindings::d_tmpfile(self.file, ptr) };
+        // INVARIANT: The dentry has its inode, still `I_NEW` (`Created`'s invariant), which
+        // the callback unlocks.
+        self.inode = ptr;
+        // SAFETY: The dentry holds the inode, and `vfs_tmpfile()` holds the dentry until the
+        // `tmpfile` call, `'a`, returns.
         Ok(unsafe { INode::from_raw(ptr) })
     }
 }
@@ -1347,6 +1347,7 @@ impl<T: FileSystem> Ops<T> {
                 dentry: *mut bindings::dentry,
                 mode: bindings::umode_t,
                 typ: Type,
+                rdev: Option<DevNum>,
                 create: impl for<'a> FnOnce(
                     &'a LockedDir<'_, U::FileSystem>,
                     &[u8],
@@ -1370,6 +1371,12 @@ impl<T: FileSystem> Ops<T> {
                     if !same_sb || Type::from_mode(inode.mode()) != Some(typ) {
                         return Err(EIO);
                     }
+                    // A device node for the device the VFS checked the caller may make
+                    // (`devcgroup_inode_mknod()`, the LSM hook), not another.
+                    // SAFETY: The inode is live; `i_rdev` was set when it was initialised.
+                    if rdev.is_some_and(|d| unsafe { (*inode.as_raw()).i_rdev } != d.0) {
+                        return Err(EIO);
+                    }
                     // The inode is `I_NEW` (`Created`'s invariant), so it has no dentry:
                     // `lookup` refuses `I_NEW` inodes, and nothing else gives them one.
                     // SAFETY: `dentry` is the callback's negative dentry (the caller's contract);
@@ -1391,7 +1398,7 @@ impl<T: FileSystem> Ops<T> {
                 _excl: bool,
             ) -> crate::ffi::c_int {
                 // SAFETY: The arguments of the `create` callback.
-                unsafe { Self::create_with(dir, dentry, mode, Type::Reg, U::create) }
+                unsafe { Self::create_with(dir, dentry, mode, Type::Reg, None, U::create) }
             }
 
             /// # Safety
@@ -1406,7 +1413,7 @@ impl<T: FileSystem> Ops<T> {
             ) -> crate::ffi::c_int {
                 let mode = mode | bindings::S_IFDIR as bindings::umode_t;
                 // SAFETY: The arguments of the `mkdir` callback.
-                unsafe { Self::create_with(dir, dentry, mode, Type::Dir, U::mkdir) }
+                unsafe { Self::create_with(dir, dentry, mode, Type::Dir, None, U::mkdir) }
             }
 
             /// # Safety
@@ -1426,7 +1433,7 @@ impl<T: FileSystem> Ops<T> {
                 }
                 // SAFETY: The arguments of the `symlink` callback.
                 unsafe {
-                    Self::create_with(dir, dentry, 0o777, Type::Lnk, |dir, name, owner| {
+                    Self::create_with(dir, dentry, 0o777, Type::Lnk, None, |dir, name, owner| {
                         U::symlink(dir, name, target, owner)
                     })
                 }
@@ -1451,7 +1458,8 @@ impl<T: FileSystem> Ops<T> {
                 };
                 // SAFETY: The arguments of the `mknod` callback.
                 unsafe {
-                    Self::create_with(dir, dentry, mode, special.typ(), |dir, name, owner| {
+                    let typ = special.typ();
+                    Self::create_with(dir, dentry, mode, typ, special.dev(), |dir, name, owner| {
                         U::mknod(dir, name, special, owner)
                     })
                 }
@@ -1477,17 +1485,22 @@ impl<T: FileSystem> Ops<T> {
                             INode::<U::FileSystem>::from_raw(dir),
                         )
                     };
-                    // INVARIANT: as above.
+                    // INVARIANT: as above; no inode given yet.
                     let mut tmp = TmpFile {
                         file,
                         dir,
-                        done: false,
+                        inode: core::ptr::null_mut(),
                         _p: PhantomData,
                     };
-                    U::tmpfile(dir_inode, &mut tmp, owner)?;
-                    if !tmp.done {
-                        return Err(EIO);
+                    let made = U::tmpfile(dir_inode, &mut tmp, owner);
+                    if tmp.inode.is_null() {
+                        return made.and(Err(EIO));
                     }
+                    // SAFETY: The inode `instantiate` gave the dentry, which holds it, is still
+                    // `I_NEW` (`TmpFile`'s invariant): unlocked once, before `vfs_tmpfile()`
+                    // drops the dentry (whose last reference would find it `I_NEW`).
+                    unsafe { bindings::unlock_new_inode(tmp.inode) };
+                    made?;
                     // SAFETY: The file and its dentry, which has its inode now
                     // (`finish_open_simple()`).
                     crate::error::to_result(unsafe {

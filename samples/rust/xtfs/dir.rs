@@ -20,7 +20,7 @@
 use crate::extents::{ExtentSet, Lookup};
 use crate::format::{self, corrupt, Extent};
 use crate::journal::Handle;
-use crate::{create_inode, live, read_inode, store, Xtfs};
+use crate::{create_inode, live, read_inode, store, NewInode, Xtfs};
 use kernel::fs::{
     self, dir,
     file::File,
@@ -295,17 +295,8 @@ impl inode::Operations for DirOps {
         // An inode, a directory block and a node of its extent tree.
         sb.data().alloc.lock().room_for(1, 2)?;
         let mut h = sb.data().journal.start(sb)?;
-        let made = create_inode(
-            &mut h,
-            sb,
-            inode::Type::Reg,
-            owner,
-            0,
-            ExtentSet::new(),
-            0,
-            0,
-        )
-        .and_then(|inode| link_new(&mut h, dir, name, inode));
+        let made = create_inode(&mut h, sb, NewInode::new(inode::Type::Reg, owner))
+            .and_then(|inode| link_new(&mut h, dir, name, inode));
         h.finish(made)
     }
 
@@ -328,12 +319,10 @@ impl inode::Operations for DirOps {
             let inode = create_inode(
                 &mut h,
                 sb,
-                inode::Type::Dir,
-                owner,
-                0,
-                ExtentSet::new(),
-                parent,
-                0,
+                NewInode {
+                    parent,
+                    ..NewInode::new(inode::Type::Dir, owner)
+                },
             )?;
             let inode = link_new(&mut h, dir, name, inode)?;
             dir.set_nlink(dir_links);
@@ -371,7 +360,15 @@ impl inode::Operations for DirOps {
                 flags: 0,
             }])?;
             let size = target.len() as u64;
-            create_inode(&mut h, sb, inode::Type::Lnk, owner, size, extents, 0, 0)
+            create_inode(
+                &mut h,
+                sb,
+                NewInode {
+                    size,
+                    extents,
+                    ..NewInode::new(inode::Type::Lnk, owner)
+                },
+            )
         });
         let made = match made {
             Ok(inode) => link_new(&mut h, dir, name, inode),
@@ -394,16 +391,7 @@ impl inode::Operations for DirOps {
         sb.data().alloc.lock().room_for(1, 0)?;
         let mut h = sb.data().journal.start(sb)?;
         let made = (|| {
-            let inode = create_inode(
-                &mut h,
-                sb,
-                inode::Type::Reg,
-                owner,
-                0,
-                ExtentSet::new(),
-                0,
-                0,
-            )?;
+            let inode = create_inode(&mut h, sb, NewInode::new(inode::Type::Reg, owner))?;
             // Without links from here on: on the orphan list in the transaction that made it,
             // so that after a crash the mount deletes it (unless `linkat()` named it).
             let inode = file.instantiate(inode)?;
@@ -429,8 +417,15 @@ impl inode::Operations for DirOps {
         let rdev = special.dev().map_or(0, |d| d.encode());
         let mut h = sb.data().journal.start(sb)?;
         let typ = special.typ();
-        let made = create_inode(&mut h, sb, typ, owner, 0, ExtentSet::new(), 0, rdev)
-            .and_then(|inode| link_new(&mut h, dir, name, inode));
+        let made = create_inode(
+            &mut h,
+            sb,
+            NewInode {
+                rdev,
+                ..NewInode::new(typ, owner)
+            },
+        )
+        .and_then(|inode| link_new(&mut h, dir, name, inode));
         h.finish(made)
     }
 
@@ -568,6 +563,15 @@ pub(crate) struct DirFileOps;
 #[vtable]
 impl fs::file::Operations for DirFileOps {
     type FileSystem = Xtfs;
+
+    fn ioctl(file: &fs::file::File<Xtfs>, request: fs::file::Ioctl) -> Result {
+        match request {
+            fs::file::Ioctl::Shutdown(how) => {
+                crate::shut_down_on_request(file.inode().super_block(), how)
+            }
+            _ => Err(ENOTTY),
+        }
+    }
 
     /// Positions: 0 is ".", 1 is "..", `3 + n` follows slot `n` of the directory's blocks.
     fn read_dir(dir: &INode<Xtfs>, emitter: &mut dir::Emitter<'_>) -> Result {

@@ -931,6 +931,15 @@ pub(crate) struct RegFileOps;
 impl fs::file::Operations for RegFileOps {
     type FileSystem = Xtfs;
 
+    fn ioctl(file: &fs::file::File<Xtfs>, request: fs::file::Ioctl) -> Result {
+        match request {
+            fs::file::Ioctl::Shutdown(how) => {
+                crate::shut_down_on_request(file.inode().super_block(), how)
+            }
+            _ => Err(ENOTTY),
+        }
+    }
+
     /// Reads through the page cache, or directly from the device for `O_DIRECT` (holding
     /// `i_rwsem`, as direct writes do).
     fn read_iter(inode: &INode<Xtfs>, kiocb: &mut Kiocb, to: &mut IovIter) -> Result<usize> {

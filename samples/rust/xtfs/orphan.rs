@@ -7,7 +7,8 @@
 //! between would leave an inode in use that no directory names, and its blocks with it. So the
 //! transaction that takes the last link also puts the inode on the orphan list, and the one
 //! that deletes it takes it off; the mount after a crash deletes what the list still holds, as
-//! ext4's orphan list does.
+//! ext4's orphan list does. An `O_TMPFILE` inode is on the list from the transaction that
+//! makes it, and the `linkat()` that names it takes it off.
 //!
 //! On disk the list is singly linked: the superblock's `orphan_head` names the first inode and
 //! each orphan's `next_orphan` field the one after it (0 ends the list). Insertion is at the

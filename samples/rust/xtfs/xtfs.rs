@@ -478,6 +478,34 @@ pub(crate) fn shut_down(sb: &SuperBlock<Xtfs>, e: Error) -> Error {
     EIO
 }
 
+/// Shuts the filesystem down on request (`FS_IOC_SHUTDOWN`), after writing back what `how`
+/// says: data and metadata, the journal only, or nothing. From then on every change and every
+/// writeback fails with `EIO` ([`live`]): what was not durable is lost, as in a power cut,
+/// and the mount after it replays the log. A shutdown whose flush fails still shuts down.
+pub(crate) fn shut_down_on_request(sb: &SuperBlock<Xtfs>, how: fs::file::Shutdown) -> Result {
+    live(sb)?;
+    let flushed = match how {
+        fs::file::Shutdown::Sync => {
+            // Freeze protection keeps a freeze out, which would wait for this change.
+            let _change = sb.start_intwrite();
+            sb.write_back_data();
+            sync_metadata(sb)
+        }
+        fs::file::Shutdown::FlushLog => sync_metadata(sb),
+        fs::file::Shutdown::NoFlush => Ok(()),
+    };
+    if !sb.data().shut_down.swap(true, Ordering::AcqRel) {
+        sb_log!(
+            pr_warn,
+            sb,
+            "shut down on request ({:?}): changes fail with EIO until the filesystem is \
+             unmounted\n",
+            how
+        );
+    }
+    flushed
+}
+
 /// Commits the running transaction ([`Journal::commit`]).
 pub(crate) fn sync_metadata(sb: &SuperBlock<Xtfs>) -> Result {
     sb.data().journal.commit(sb, None)
@@ -803,7 +831,8 @@ fn store_records<'a>(
     let mut record = raw.encode(ino, format::crc32c);
     if a.nlink == 0 {
         // The list's link, under its lock: a removal rewrites it too. (Only an inode without
-        // links is on the list: nothing gives one its links back.)
+        // links is on the list: the `linkat()` that names an `O_TMPFILE` inode takes it off
+        // before it stores the link count, in the same transaction.)
         let orphans = m.orphans.lock();
         let next = orphans.next(ino);
         if next != 0 {
@@ -1234,20 +1263,49 @@ fn init_inode(
     }
 }
 
-/// Creates inode `typ` with `owner`'s attributes, `size` bytes and `extents`, in a free slot
-/// written to the inode table in the transaction of `h`, with the directory entry the caller
-/// adds next. Returns it with its first link (two for a directory), still locked
-/// until the VFS gives it its dentry.
+/// What a new inode is made with ([`create_inode`]).
+pub(crate) struct NewInode {
+    pub(crate) typ: inode::Type,
+    pub(crate) owner: inode::NewOwner,
+    /// Bytes, in `extents`.
+    pub(crate) size: u64,
+    pub(crate) extents: ExtentSet,
+    /// A directory's parent.
+    pub(crate) parent: u32,
+    /// A device node's device number, as stored ([`format::INODE_RDEV`]).
+    pub(crate) rdev: u32,
+}
+
+impl NewInode {
+    /// An inode of type `typ` with `owner`'s attributes and nothing else.
+    pub(crate) fn new(typ: inode::Type, owner: inode::NewOwner) -> NewInode {
+        NewInode {
+            typ,
+            owner,
+            size: 0,
+            extents: ExtentSet::new(),
+            parent: 0,
+            rdev: 0,
+        }
+    }
+}
+
+/// Creates the inode `new` describes in a free slot written to the inode table in the
+/// transaction of `h`, with the directory entry the caller adds next. Returns it with its
+/// first link (two for a directory), still locked until the VFS gives it its dentry.
 fn create_inode<'a>(
     h: &mut Handle<'_>,
     sb: &'a SuperBlock<Xtfs>,
-    typ: inode::Type,
-    owner: inode::NewOwner,
-    size: u64,
-    extents: ExtentSet,
-    parent: u32,
-    rdev: u32,
+    new_inode: NewInode,
 ) -> Result<inode::Created<'a, Xtfs>> {
+    let NewInode {
+        typ,
+        owner,
+        size,
+        extents,
+        parent,
+        rdev,
+    } = new_inode;
     let m = sb.data();
     let ino = m.alloc.lock().allocate_inode(&m.sb)?;
     let new = match sb.get_or_create_inode(ino as u64) {

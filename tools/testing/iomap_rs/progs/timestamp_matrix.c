@@ -92,11 +92,23 @@ static const char *at(const char *name)
 	return p;
 }
 
+/*
+ * Waits until the coarse clock is past where it was: every time stamp given
+ * before is then older than any given after.
+ */
 static void tick(void)
 {
-	struct timespec ts = { 0, TICK_NS };
+	struct timespec ts = { 0, TICK_NS }, start, now;
 
+	clock_gettime(CLOCK_REALTIME_COARSE, &start);
 	nanosleep(&ts, NULL);
+	ts.tv_nsec = 1000000;
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME_COARSE, &now);
+		if (cmp_ts(start, now) < 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
 }
 
 static void make_file(const char *name, int bytes)

@@ -48,8 +48,7 @@ p fifo2
 c null
 s sock
 c zero" "$got"
-	expect_eq "$1: reading the /dev/zero node" "$(head -c 4096 /dev/zero | od -An | tr -d '\n')" \
-		"$(head -c 4096 "$m/zero" | od -An | tr -d '\n')"
+	cmp -n 4096 "$m/zero" /dev/zero || fail "$1: the /dev/zero node does not read zeroes"
 	echo discarded >"$m/null" || fail "$1: writing to the /dev/null node failed"
 	cmp -n 4096 "$m/blk" "$TEST_DEV" ||
 		fail "$1: the block device node ($blk) does not read $TEST_DEV"
@@ -78,7 +77,8 @@ PY
 	) || fail "$1: the socket did not work"
 	expect_eq "$1: data through a socket in xtfs" "over the socket" "$got"
 	rm "$sock"
-	echo "$1: types, modes, device numbers and links right; each special file reaches what it names"
+	echo "$1: types, modes, device numbers and links right;" \
+		"each special file reaches what it names"
 }
 
 expect_special "cached"
@@ -88,7 +88,8 @@ unmount_scratch
 mount_xtfs "$SCRATCH_DEV"
 expect_special "after a remount"
 
-err=$(truncate -s 0 "$m/fifo" 2>&1) && fail "truncating a FIFO succeeded"
+err=$(python3 -c 'import os, sys; os.truncate(sys.argv[1], 0)' "$m/fifo" 2>&1) &&
+	fail "truncating a FIFO succeeded"
 case $err in
 *"Invalid argument"*) ;;
 *) fail "truncating a FIFO: expected EINVAL, got '$err'" ;;

@@ -41,18 +41,21 @@ mkfs_scratch_xtfs -s 256m
 table xtfs
 
 for mode in $MODES; do
-	if ! diff -u "$RESULT_DIR/xfs.$mode" "$RESULT_DIR/xtfs.$mode" >"$RESULT_DIR/diff.$mode"; then
+	if ! diff -u "$RESULT_DIR/xfs.$mode" "$RESULT_DIR/xtfs.$mode" \
+		>"$RESULT_DIR/diff.$mode"; then
 		cat "$RESULT_DIR/diff.$mode"
 		fail "time stamps under $mode: xtfs (+) differs from XFS (-)"
 	fi
-	echo "$mode: $(wc -l <"$RESULT_DIR/xtfs.$mode") operations, the same time stamps change as on XFS"
+	echo "$mode: $(wc -l <"$RESULT_DIR/xtfs.$mode") operations," \
+		"the same time stamps change as on XFS"
 done
 
 # What POSIX requires, whatever XFS does.
 # required MODE LINE: LINE is in xtfs's table under MODE.
 required() {
 	grep -qxF -- "$2" "$RESULT_DIR/xtfs.$1" ||
-		fail "$1: expected the line '$2', got '$(grep -F "${2%%:*}:" "$RESULT_DIR/xtfs.$1")'"
+		fail "$1: expected the line '$2'," \
+			"got '$(grep -F "${2%%:*}:" "$RESULT_DIR/xtfs.$1")'"
 }
 for mode in $MODES; do
 	required "$mode" "truncate(2) up: file a= m+ c+"

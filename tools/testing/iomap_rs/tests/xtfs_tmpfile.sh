@@ -36,14 +36,16 @@ data = os.urandom(1 << 20)
 fd = os.open(d, os.O_TMPFILE | os.O_RDWR, 0o640)
 os.write(fd, data)
 print("unnamed: %d links, %d bytes" % (os.fstat(fd).st_nlink, os.fstat(fd).st_size))
-os.link("/proc/self/fd/%d" % fd, d + "/named")
+# linkat(AT_SYMLINK_FOLLOW), which os.link uses only with a directory fd.
+dfd = os.open(d, os.O_RDONLY)
+os.link("/proc/self/fd/%d" % fd, "named", dst_dir_fd=dfd)
 print("named: %d links" % os.fstat(fd).st_nlink)
 os.close(fd)
 with open(ref, "wb") as f:
     f.write(data)
 fd = os.open(d, os.O_TMPFILE | os.O_RDWR | os.O_EXCL, 0o600)
 try:
-    os.link("/proc/self/fd/%d" % fd, d + "/excl")
+    os.link("/proc/self/fd/%d" % fd, "excl", dst_dir_fd=dfd)
     print("O_EXCL: named")
 except OSError as e:
     print("O_EXCL: " + errno.errorcode[e.errno])

@@ -86,7 +86,8 @@ enum Mode {
 /// Inode slot `b` (in use) with the fields that [`RawInode::decode_fields`] refuses set right
 /// where that loses nothing it holds, and what was done; `None` if a field cannot be (a file
 /// type that is none of xtfs's, a size beyond the largest file). Nanoseconds out of range
-/// become 0; reserved fields are zeroed; an extent tree whose root does not match the inode's
+/// become 0; a device number in an inode that is no device node is zeroed, and a special file
+/// loses its size and extents; an extent tree whose root does not match the inode's
 /// extent count is dropped (the bitmap repair frees its nodes), and so are the extents of an
 /// inode whose root does not hold them; a directory without a parent gets the
 /// root (the check of its `..` sets it right), anything else loses its parent.
@@ -103,8 +104,14 @@ fn repaired_fields(b: &[u8]) -> Option<([u8; INODE_SIZE], String)> {
         }
         how.push("nanoseconds to 0");
     }
-    if le32(b, 68) != 0 {
-        how.push("reserved fields to 0");
+    if raw.rdev != 0 && !matches!(raw.mode & S_IFMT, S_IFCHR | S_IFBLK) {
+        raw.rdev = 0;
+        how.push("the device number of an inode that is no device to 0");
+    }
+    if is_special(raw.mode) && (raw.size != 0 || raw.nextents != 0) {
+        raw.size = 0;
+        (raw.depth, raw.nextents, raw.root_count) = (0, 0, 0);
+        how.push("a special file's size and extents dropped");
     }
     if raw.nlink != 0 && le32(b, INODE_NEXT_ORPHAN) != 0 {
         how.push("off the orphan list");

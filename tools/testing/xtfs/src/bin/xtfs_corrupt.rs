@@ -280,10 +280,10 @@ impl Img {
                 self.put_inode(ino, &r);
             }
             "inode_reserved" => {
-                // A reserved field that is not zero, under a right checksum.
+                // A device number in a regular file, under a right checksum.
                 let (_, ino) = self.root_entry_where(|t| t == DT_REG);
                 let mut b = self.dev.read(self.inode_off(ino), INODE_SIZE).unwrap();
-                put32(&mut b, 68, 0x5a5a);
+                put32(&mut b, INODE_RDEV, 0x5a5a);
                 let crc = RawInode::checksum(&b, ino, crc32c);
                 put32(&mut b, INODE_CRC_OFFSET, crc);
                 self.dev.write(self.inode_off(ino), &b).unwrap();
