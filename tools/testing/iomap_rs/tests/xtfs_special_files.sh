@@ -34,13 +34,13 @@ python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])'
 # reaching what it names.
 expect_special() {
 	local got sock=$m/live-sock
-	got=$(cd "$m" && stat -c '%n %F %a %t:%T %h %s' blk fifo fifo2 null sock zero)
-	expect_eq "$1: stat of the special files" "blk block special file 644 $major:$minor 1 0
-fifo fifo 640 0:0 2 0
-fifo2 fifo 640 0:0 2 0
-null character special file 600 1:3 1 0
-sock socket 755 0:0 1 0
-zero character special file 644 1:5 1 0" "$got"
+	got=$(cd "$m" && stat -c '%n: %F, %a %t:%T %h %s' blk fifo fifo2 null sock zero)
+	expect_eq "$1: stat of the special files" "blk: block special file, 644 $major:$minor 1 0
+fifo: fifo, 640 0:0 2 0
+fifo2: fifo, 640 0:0 2 0
+null: character special file, 600 1:3 1 0
+sock: socket, 755 0:0 1 0
+zero: character special file, 644 1:5 1 0" "$got"
 	got=$("$IOMAP_RS_BIN/listdir" "$m" 4096 types | grep -v ' \.\.*$' | LC_ALL=C sort -k2)
 	expect_eq "$1: the directory's entry types (d_type)" "b blk
 p fifo
