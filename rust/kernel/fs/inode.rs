@@ -526,6 +526,10 @@ impl DevNum {
     const MINOR_BITS: u32 = 20;
     const MINOR_MASK: u32 = (1 << Self::MINOR_BITS) - 1;
 
+    /// `0:0`: a character device node of this number is a whiteout, which hides a name of a
+    /// lower layer in overlayfs (`WHITEOUT_DEV`).
+    pub const WHITEOUT: DevNum = DevNum(0);
+
     /// The device number `major:minor`; `None` if either is too large for a `dev_t`.
     pub fn new(major: u32, minor: u32) -> Option<DevNum> {
         (major < 1 << (32 - Self::MINOR_BITS) && minor <= Self::MINOR_MASK)
@@ -1113,8 +1117,10 @@ pub trait Operations {
     /// and that neither is an ancestor of the other directory; the filesystem checks that a
     /// directory `target` is empty). The VFS locks both directories and `target`, but not `inode`
     /// when it is a directory that stays in the same parent: so `inode`'s link count cannot change
-    /// here. `RENAME_NOREPLACE` is handled by the VFS; other flags are refused with `EINVAL` before
-    /// this is called.
+    /// here. `RENAME_NOREPLACE` is handled by the VFS. With `RENAME_WHITEOUT`, `whiteout` is the
+    /// owner of the whiteout (a character device node for [`DevNum::WHITEOUT`], as overlayfs
+    /// reads it) the filesystem leaves at the old name in the same operation, or it fails with
+    /// `EINVAL`. `RENAME_EXCHANGE` is [`Operations::exchange`]'s.
     fn rename(
         _old_dir: &LockedDir<'_, Self::FileSystem>,
         _old_name: &[u8],
@@ -1122,6 +1128,24 @@ pub trait Operations {
         _new_dir: &LockedDir<'_, Self::FileSystem>,
         _new_name: &[u8],
         _target: Option<&Locked<'_, Self::FileSystem>>,
+        _whiteout: Option<NewOwner>,
+    ) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Swaps the names `old_name` in `old_dir`, of `inode`, and `new_name` in `new_dir`, of
+    /// `other`, atomically (`RENAME_EXCHANGE`): each inode ends up under the other's name, and a
+    /// directory that changes parent gets its new `..`. Without this operation exchanges fail
+    /// with `EINVAL`. The VFS locks both directories, and each inode unless it is a directory
+    /// that stays in its parent; it has checked that neither is an ancestor of the other
+    /// directory, and the parents' link counts against the filesystem's maximum.
+    fn exchange(
+        _old_dir: &LockedDir<'_, Self::FileSystem>,
+        _old_name: &[u8],
+        _inode: &INode<Self::FileSystem>,
+        _new_dir: &LockedDir<'_, Self::FileSystem>,
+        _new_name: &[u8],
+        _other: &INode<Self::FileSystem>,
     ) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
@@ -1603,12 +1627,46 @@ impl<T: FileSystem> Ops<T> {
                 new_dentry: *mut bindings::dentry,
                 flags: u32,
             ) -> crate::ffi::c_int {
-                if flags & !bindings::RENAME_NOREPLACE != 0 {
+                let known = bindings::RENAME_NOREPLACE
+                    | bindings::RENAME_WHITEOUT
+                    | bindings::RENAME_EXCHANGE;
+                if flags & !known != 0 {
                     return EINVAL.to_errno();
                 }
+                if flags & bindings::RENAME_EXCHANGE != 0 {
+                    if !U::HAS_EXCHANGE {
+                        return EINVAL.to_errno();
+                    }
+                    return from_result(|| {
+                        // SAFETY: The VFS passes two locked directories of this filesystem and
+                        // a positive dentry in each (`do_renameat2` checked that the new name
+                        // exists); their inodes are live.
+                        unsafe {
+                            let target = (*new_dentry).d_inode;
+                            if target.is_null() {
+                                return Err(ENOENT);
+                            }
+                            U::exchange(
+                                &LockedDir::new(INode::<U::FileSystem>::from_raw(old_dir)),
+                                Self::name(old_dentry),
+                                INode::<U::FileSystem>::from_raw((*old_dentry).d_inode),
+                                &LockedDir::new(INode::<U::FileSystem>::from_raw(new_dir)),
+                                Self::name(new_dentry),
+                                INode::<U::FileSystem>::from_raw(target),
+                            )?;
+                        }
+                        Ok(0)
+                    });
+                }
                 from_result(|| {
+                    // The owner of a whiteout, as `vfs_mknod()` would make it in `old_dir`.
+                    let whiteout = (flags & bindings::RENAME_WHITEOUT != 0).then(|| {
+                        let mode = bindings::S_IFCHR as bindings::umode_t;
+                        // SAFETY: `old_dir` is a live directory (the callback's contract).
+                        unsafe { NewOwner::new(old_dir, mode) }
+                    });
                     // `vfs_rename` locks the moved inode unless it is a directory staying in the
-                    // same parent, and without `RENAME_EXCHANGE` (refused above) the target.
+                    // same parent, and without `RENAME_EXCHANGE` (above) the target.
                     // SAFETY: The VFS passes two locked directories of this filesystem, a
                     // positive dentry in the first and one in the second, positive if the
                     // name exists; their inodes are live.
@@ -1624,6 +1682,7 @@ impl<T: FileSystem> Ops<T> {
                             &LockedDir::new(INode::<U::FileSystem>::from_raw(new_dir)),
                             Self::name(new_dentry),
                             target.as_ref(),
+                            whiteout,
                         )?;
                     }
                     Ok(0)

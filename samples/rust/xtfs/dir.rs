@@ -486,6 +486,7 @@ impl inode::Operations for DirOps {
         new_dir: &LockedDir<'_, Xtfs>,
         new_name: &[u8],
         target: Option<&inode::Locked<'_, Xtfs>>,
+        whiteout: Option<NewOwner>,
     ) -> Result {
         live(old_dir.super_block())?;
         if new_name.len() > format::NAME_MAX {
@@ -515,8 +516,11 @@ impl inode::Operations for DirOps {
             old_dir.nlink()
         };
         let sb = old_dir.super_block();
-        if target.is_none() {
-            sb.data().alloc.lock().room_for(0, 2)?;
+        // A new entry may need a directory block and a node of its tree, a whiteout an inode.
+        let new_blocks = if target.is_none() { 2 } else { 0 };
+        let whiteouts = u64::from(whiteout.is_some());
+        if new_blocks > 0 || whiteouts > 0 {
+            sb.data().alloc.lock().room_for(whiteouts, new_blocks)?;
         }
         let mut h = sb.data().journal.start(sb)?;
         let done = (|| {
@@ -535,8 +539,27 @@ impl inode::Operations for DirOps {
                 }
                 None => add_entry(&mut h, new_dir, new_name, inode)?,
             }
-            // Entries never move: the old name is still in `old_slot`.
-            clear_slot(&h, old_dir, old_slot)?;
+            // Entries never move: the old name is still in `old_slot`, which a whiteout takes
+            // over (an inode with its one link there, unlocked and let go when it is made).
+            match whiteout {
+                Some(owner) => {
+                    let special = inode::Special::Chr(inode::DevNum::WHITEOUT);
+                    let new = NewInode {
+                        rdev: inode::DevNum::WHITEOUT.encode(),
+                        ..NewInode::new(special.typ(), owner)
+                    };
+                    let made = create_inode(&mut h, sb, new)?;
+                    write_slot(
+                        &h,
+                        old_dir,
+                        old_slot,
+                        made.ino() as u32,
+                        format::DT_CHR,
+                        old_name,
+                    )?;
+                }
+                None => clear_slot(&h, old_dir, old_slot)?,
+            }
             old_dir.touch_mtime_ctime();
             if cross {
                 inode.data().info.lock().parent = new_dir.ino() as u32;
@@ -552,6 +575,75 @@ impl inode::Operations for DirOps {
                 store(&mut h, new_dir)?;
             }
             store(&mut h, inode)
+        })();
+        h.finish(done)
+    }
+
+    fn exchange(
+        old_dir: &LockedDir<'_, Xtfs>,
+        old_name: &[u8],
+        inode: &INode<Xtfs>,
+        new_dir: &LockedDir<'_, Xtfs>,
+        new_name: &[u8],
+        other: &INode<Xtfs>,
+    ) -> Result {
+        live(old_dir.super_block())?;
+        let (old_slot, ino) = find(old_dir, old_name)?.ok_or(ENOENT)?;
+        let (new_slot, other_ino) = find(new_dir, new_name)?.ok_or(ENOENT)?;
+        if ino as u64 != inode.ino() || other_ino as u64 != other.ino() {
+            return Err(ENOENT);
+        }
+        let is_dir = |i: &INode<Xtfs>| i.mode() & format::S_IFMT == format::S_IFDIR;
+        let cross = old_dir.ino() != new_dir.ino();
+        // A directory that changes parent takes its ".." along: checked before anything
+        // changes, as the VFS checked the maximum.
+        let (mut old_links, mut new_links) = (old_dir.nlink(), new_dir.nlink());
+        if cross {
+            match (is_dir(inode), is_dir(other)) {
+                (true, false) => {
+                    old_links = dir_links_less(old_dir)?;
+                    new_links = links_more(new_dir, 1)?;
+                }
+                (false, true) => {
+                    old_links = links_more(old_dir, 1)?;
+                    new_links = dir_links_less(new_dir)?;
+                }
+                _ => (),
+            }
+        }
+        let sb = old_dir.super_block();
+        let mut h = sb.data().journal.start(sb)?;
+        let done = (|| {
+            write_slot(
+                &h,
+                old_dir,
+                old_slot,
+                other_ino,
+                entry_type(other),
+                old_name,
+            )?;
+            write_slot(&h, new_dir, new_slot, ino, entry_type(inode), new_name)?;
+            if cross {
+                if is_dir(inode) {
+                    inode.data().info.lock().parent = new_dir.ino() as u32;
+                }
+                if is_dir(other) {
+                    other.data().info.lock().parent = old_dir.ino() as u32;
+                }
+                old_dir.set_nlink(old_links);
+                new_dir.set_nlink(new_links);
+            }
+            old_dir.touch_mtime_ctime();
+            new_dir.touch_mtime_ctime();
+            inode.touch_ctime();
+            other.touch_ctime();
+            // One transaction: both names and every inode changed.
+            store(&mut h, old_dir)?;
+            if cross {
+                store(&mut h, new_dir)?;
+            }
+            store(&mut h, inode)?;
+            store(&mut h, other)
         })();
         h.finish(done)
     }

@@ -5,7 +5,10 @@
 # blocks): create, mkdir, symlink, hard links, unlink, rmdir (ENOTEMPTY on a
 # non-empty directory), rename within and across directories, over an
 # existing file and over an empty directory (ENOTEMPTY over a non-empty one),
-# RENAME_NOREPLACE (EEXIST), names of 250 bytes (ok) and 251 (ENAMETOOLONG),
+# RENAME_NOREPLACE (EEXIST), RENAME_EXCHANGE (two files; a file and a
+# directory across directories, whose ".." and parents' link counts follow),
+# RENAME_WHITEOUT (a character device 0:0 left at the old name), names of 250
+# bytes (ok) and 251 (ENAMETOOLONG),
 # a directory of 300 entries with holes punched into it and refilled, and an
 # open-unlinked file that keeps working until closed and then gives its space
 # back. Link counts follow POSIX (directories: 2 + subdirectories); the tree
@@ -57,10 +60,29 @@ expect_eq "moved directory" "two" "$(cat "$m/c/empty/f2")"
 expect_eq "link counts after moving a directory" "2 4" "$(links "$m/a" "$m/c")"
 expect_eq "moved directory's .." "$(stat -c %i "$m/c")" "$(stat -c %i "$m/c/empty/..")"
 touch "$m/c/noreplace"
-if "$IOMAP_RS_BIN/rename_noreplace" "$m/c/victim" "$m/c/noreplace" 2>"$RESULT_DIR/err"; then
+if "$IOMAP_RS_BIN/rename2" noreplace "$m/c/victim" "$m/c/noreplace" 2>"$RESULT_DIR/err"; then
 	fail "RENAME_NOREPLACE replaced a file"
 fi
 grep -q 'File exists' "$RESULT_DIR/err" || fail "RENAME_NOREPLACE: $(cat "$RESULT_DIR/err")"
+
+# RENAME_EXCHANGE: two files in one directory; a file and a directory across
+# directories (the directory's ".." and both parents' link counts follow).
+mkdir "$m/x" "$m/y" "$m/y/sub"
+echo left >"$m/x/l" && echo right >"$m/x/r" || fail "create failed"
+"$IOMAP_RS_BIN/rename2" exchange "$m/x/l" "$m/x/r" || fail "RENAME_EXCHANGE of two files failed"
+expect_eq "exchanged files" "right left" "$(cat "$m/x/l" "$m/x/r" | tr '\n' ' ' | sed 's/ $//')"
+"$IOMAP_RS_BIN/rename2" exchange "$m/x/l" "$m/y/sub" ||
+	fail "RENAME_EXCHANGE of a file and a directory failed"
+[ -d "$m/x/l" ] && [ -f "$m/y/sub" ] || fail "RENAME_EXCHANGE: the names did not swap their inodes"
+expect_eq "the exchanged file" "right" "$(cat "$m/y/sub")"
+expect_eq "link counts of the parents after the exchange" "3 2" "$(links "$m/x" "$m/y")"
+expect_eq "the exchanged directory's .." "$(stat -c %i "$m/x")" "$(stat -c %i "$m/x/l/..")"
+# RENAME_WHITEOUT: the old name becomes a whiteout (character device 0:0).
+echo moved >"$m/x/w" || fail "create failed"
+"$IOMAP_RS_BIN/rename2" whiteout "$m/x/w" "$m/y/w" || fail "RENAME_WHITEOUT failed"
+expect_eq "the file moved with RENAME_WHITEOUT" "moved" "$(cat "$m/y/w")"
+expect_eq "the whiteout left behind" "character special file 0:0 1" \
+	"$(stat -c '%F %t:%T %h' "$m/x/w")"
 
 # Removal.
 if rmdir "$m/c/full" 2>"$RESULT_DIR/err"; then fail "rmdir of a non-empty directory worked"; fi
@@ -100,5 +122,6 @@ expect_eq "tree after remount" "$want" "$(tree)"
 expect_eq "content after remount" "one two" \
 	"$(cat "$m/c/victim" "$m/c/empty/f2" | tr '\n' ' ' | sed 's/ $//')"
 check_xtfs "$SCRATCH_DEV"
-echo "create, mkdir, link, symlink, rename (all cases), unlink, rmdir, long names," \
+echo "create, mkdir, link, symlink, rename (all cases, exchange, whiteout), unlink, rmdir," \
+	"long names," \
 	"a 300-entry directory and an open-unlinked file work and persist; fsck clean"
