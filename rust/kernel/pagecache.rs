@@ -158,7 +158,7 @@ impl Inode {
     /// its page cache is left alone: [`Inode::mapping`] is the inode's own, which holds
     /// nothing, and the operations that reach the page cache through the inode refuse it.
     #[inline]
-    fn is_special(&self) -> bool {
+    pub(crate) fn is_special(&self) -> bool {
         // SAFETY: The inode is alive (type invariant); the file type bits of `i_mode` are set
         // before it is in use and never change (`chmod` changes only the others).
         let mode = u32::from(unsafe { core::ptr::read_volatile(&(*self.as_raw()).i_mode) });
@@ -179,7 +179,8 @@ impl Inode {
     }
 
     /// The page cache of the inode's data (`inode->i_mapping`); for a special file, the inode's
-    /// own (`inode->i_data`, see [`Inode::is_special`]).
+    /// own (`inode->i_data`: a device node's `i_mapping` may be another object's, a DAX
+    /// device's).
     #[inline]
     pub fn mapping(&self) -> &Mapping {
         if self.is_special() {
@@ -288,7 +289,7 @@ impl InodeLock<'_> {
     /// `invalidate` proves that the mapping's `invalidate_lock` is held exclusively, so that no
     /// page fault maps a folio beyond the new EOF while the cache is cut: `EINVAL` if it is
     /// another mapping's lock, if `size` is not a file size (`0 ..= s_maxbytes`), or if the
-    /// inode is a special file ([`Inode::is_special`]).
+    /// inode is a device node, FIFO or socket (whose `i_mapping` may be another object's).
     pub fn set_size_truncate(&self, invalidate: &InvalidateLockWrite<'_>, size: i64) -> Result {
         if !core::ptr::eq(invalidate.mapping(), self.inode.mapping()) || self.inode.is_special() {
             return Err(EINVAL);
@@ -311,7 +312,7 @@ impl InodeLock<'_> {
     /// ([`InodeLock::write_size`] only grows it). So no data of the file is lost.
     pub fn truncate_pagecache_beyond_eof(&self, start: i64, end: i64) {
         let start = start.max(self.inode.size());
-        // A special file's `i_mapping` may be another object's (see [`Inode::is_special`]).
+        // A special file's `i_mapping` may be another object's (a DAX device's).
         if start < end && !self.inode.is_special() {
             // SAFETY: The inode is alive and `start < end`, so the inclusive end is not before
             // the start.
@@ -329,8 +330,9 @@ impl InodeLock<'_> {
     ///
     /// `invalidate` proves that page faults cannot bring the range back meanwhile, and this
     /// guard that writes cannot: `EINVAL` if `invalidate` is another mapping's lock, or if the
-    /// inode is a special file ([`Inode::is_special`]). Dirty data is written before anything
-    /// is dropped: on a writeback error nothing is dropped and the error is returned.
+    /// inode is a device node, FIFO or socket (whose `i_mapping` may be another object's).
+    /// Dirty data is written before anything is dropped: on a writeback error nothing is
+    /// dropped and the error is returned.
     pub fn write_and_drop_range(
         &self,
         invalidate: &InvalidateLockWrite<'_>,

@@ -398,12 +398,17 @@ pub fn c_buffered_write<M: Mapper>(
 }
 
 /// `SEEK_DATA` (`data`) or `SEEK_HOLE` from `offset` in `inode`, through mapper `M`
-/// (`iomap_seek_data()`, `iomap_seek_hole()`): the offset found, `ENXIO` at or beyond EOF.
+/// (`iomap_seek_data()`, `iomap_seek_hole()`): the offset found, `ENXIO` at or beyond EOF,
+/// and for a special file, whose `i_mapping` may be another object's (see
+/// [`crate::pagecache::Inode::mapping`]).
 pub fn seek_hole_data<M: Mapper>(
     inode: &INode<M::FileSystem>,
     offset: i64,
     data: bool,
 ) -> Result<i64> {
+    if inode.as_inode().is_special() {
+        return Err(ENXIO);
+    }
     let ops = iomap_ops::<M>();
     // SAFETY: `inode` is live and initialised and of `M::FileSystem`, as the table requires.
     let ret = unsafe {
@@ -437,13 +442,17 @@ impl FiemapInfo<'_> {
 }
 
 /// Reports the extents of `[start, start + len)` of `inode` through mapper `M`
-/// (`iomap_fiemap()`).
+/// (`iomap_fiemap()`); `EOPNOTSUPP` for a special file, whose `i_mapping` may be another
+/// object's (see [`crate::pagecache::Inode::mapping`]).
 pub fn fiemap<M: Mapper>(
     inode: &INode<M::FileSystem>,
     info: &mut FiemapInfo<'_>,
     start: u64,
     len: u64,
 ) -> Result {
+    if inode.as_inode().is_special() {
+        return Err(EOPNOTSUPP);
+    }
     // SAFETY: `inode` is live and of `M::FileSystem`; `info.0` is valid (type invariant).
     crate::error::to_result(unsafe {
         bindings::iomap_fiemap(inode.as_raw(), info.0, start, len, iomap_ops::<M>())

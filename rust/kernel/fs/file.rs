@@ -103,6 +103,28 @@ impl<T: FileSystem> File<T> {
         // SAFETY: The file is open (type invariant).
         crate::error::to_result(unsafe { bindings::file_check_and_advance_wb_err(self.0.get()) })
     }
+
+    /// Writes back the whole filesystem of the file and waits for it, as `syncfs(2)` on it
+    /// does: dirty data and inodes, then [`FileSystem::sync_fs`] (`sync_filesystem()`, with
+    /// `s_umount` held shared, which it waits for while a mount change or a freeze holds it).
+    /// Sleeps; a caller holding a lock that the filesystem's writeback or `sync_fs` takes
+    /// deadlocks.
+    ///
+    /// [`FileSystem::sync_fs`]: super::FileSystem::sync_fs
+    pub fn sync_filesystem(&self) -> Result {
+        // SAFETY: The file is open (type invariant), so its inode and superblock are alive, and
+        // the superblock active: its `s_umount` is initialised. A `&File` is only lent to
+        // `file_operations` callbacks, which the VFS never calls with `s_umount` held, so this
+        // task does not hold it (`syncfs(2)` takes it the same way).
+        unsafe {
+            let sb = (*self.inode().as_raw()).i_sb;
+            let umount = core::ptr::addr_of_mut!((*sb).s_umount);
+            bindings::down_read(umount);
+            let ret = bindings::sync_filesystem(sb);
+            bindings::up_read(umount);
+            crate::error::to_result(ret)
+        }
+    }
 }
 
 impl<T: FileSystem> File<T> {

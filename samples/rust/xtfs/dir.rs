@@ -523,40 +523,59 @@ impl inode::Operations for DirOps {
             sb.data().alloc.lock().room_for(whiteouts, new_blocks)?;
         }
         let mut h = sb.data().journal.start(sb)?;
+        // The checks first: nothing is written until they pass.
+        let replaced = (|| {
+            let Some(target) = target else {
+                return Ok(None);
+            };
+            if target_is_dir && !is_empty(target)? {
+                return Err(ENOTEMPTY);
+            }
+            let (new_slot, tino) = find(new_dir, new_name)?.ok_or(ENOENT)?;
+            if tino as u64 != target.ino() {
+                return Err(ENOENT);
+            }
+            Ok(Some((target, new_slot)))
+        })();
+        let replaced = match replaced {
+            Ok(replaced) => replaced,
+            Err(e) => return h.finish(Err(e)),
+        };
+        // Two entries, up to five inodes (the directories, the moved one, the replaced one, a
+        // whiteout), the orphan list's head, and a new directory block with its tree path and
+        // bitmap: more than an operation's credits. (If they cannot be claimed, the rename
+        // takes room other operations hold, as before.)
+        let _ = h.extend(16);
+        // The whiteout first, which can fail (no free inode, no memory) before anything is
+        // written: a failure after the first write shuts the filesystem down.
+        let made = match whiteout {
+            Some(owner) => {
+                let new = NewInode {
+                    rdev: inode::DevNum::WHITEOUT.encode(),
+                    ..NewInode::new(inode::Type::Chr, owner)
+                };
+                match create_inode(&mut h, sb, new) {
+                    Ok(made) => Some(made),
+                    Err(e) => return h.finish(Err(e)),
+                }
+            }
+            None => None,
+        };
         let done = (|| {
-            match target {
-                Some(target) => {
-                    if target_is_dir && !is_empty(target)? {
-                        return Err(ENOTEMPTY);
-                    }
-                    let (new_slot, tino) = find(new_dir, new_name)?.ok_or(ENOENT)?;
-                    if tino as u64 != target.ino() {
-                        return Err(ENOENT);
-                    }
+            match replaced {
+                Some((target, new_slot)) => {
                     write_slot(&h, new_dir, new_slot, ino, entry_type(inode), new_name)?;
                     set_links(&mut h, target, target_links)?;
                     new_dir.touch_mtime_ctime();
                 }
                 None => add_entry(&mut h, new_dir, new_name, inode)?,
             }
-            // Entries never move: the old name is still in `old_slot`, which a whiteout takes
-            // over (an inode with its one link there, unlocked and let go when it is made).
-            match whiteout {
-                Some(owner) => {
-                    let special = inode::Special::Chr(inode::DevNum::WHITEOUT);
-                    let new = NewInode {
-                        rdev: inode::DevNum::WHITEOUT.encode(),
-                        ..NewInode::new(special.typ(), owner)
-                    };
-                    let made = create_inode(&mut h, sb, new)?;
-                    write_slot(
-                        &h,
-                        old_dir,
-                        old_slot,
-                        made.ino() as u32,
-                        format::DT_CHR,
-                        old_name,
-                    )?;
+            // Entries never move: the old name is still in `old_slot`, which the whiteout
+            // takes over (an inode with its one link there, unlocked and let go below).
+            match &made {
+                Some(made) => {
+                    let ino = made.ino() as u32;
+                    write_slot(&h, old_dir, old_slot, ino, format::DT_CHR, old_name)?
                 }
                 None => clear_slot(&h, old_dir, old_slot)?,
             }
@@ -576,6 +595,12 @@ impl inode::Operations for DirOps {
             }
             store(&mut h, inode)
         })();
+        if let (Err(_), Some(made)) = (&done, &made) {
+            // No name: eviction deletes it (the failure shut the filesystem down, so that
+            // nothing of the operation is committed).
+            made.set_nlink(0);
+        }
+        drop(made);
         h.finish(done)
     }
 
@@ -658,9 +683,7 @@ impl fs::file::Operations for DirFileOps {
 
     fn ioctl(file: &fs::file::File<Xtfs>, request: fs::file::Ioctl) -> Result {
         match request {
-            fs::file::Ioctl::Shutdown(how) => {
-                crate::shut_down_on_request(file.inode().super_block(), how)
-            }
+            fs::file::Ioctl::Shutdown(how) => crate::shut_down_on_request(file, how),
             _ => Err(ENOTTY),
         }
     }

@@ -933,9 +933,7 @@ impl fs::file::Operations for RegFileOps {
 
     fn ioctl(file: &fs::file::File<Xtfs>, request: fs::file::Ioctl) -> Result {
         match request {
-            fs::file::Ioctl::Shutdown(how) => {
-                crate::shut_down_on_request(file.inode().super_block(), how)
-            }
+            fs::file::Ioctl::Shutdown(how) => crate::shut_down_on_request(file, how),
             _ => Err(ENOTTY),
         }
     }

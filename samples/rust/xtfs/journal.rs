@@ -588,6 +588,9 @@ impl Journal {
         if images.is_empty() {
             return Ok(());
         }
+        // A shutdown meanwhile (on request, without a flush) stops the commit between its
+        // steps, each of which leaves the disk as one committed transaction or the next.
+        crate::live(sb)?;
         // 2. The log.
         let count = images.iter().filter(|i| i.live).count();
         if count == 0 {
@@ -625,6 +628,7 @@ impl Journal {
         sb.sync()?;
         sb.write_errors_since(&sb.data().write_errors)?;
         sb.flush_cache()?;
+        crate::live(sb)?;
         // 3. Home, in the device's cache.
         for image in images.iter().filter(|i| i.live) {
             sb.write(image.block * bs, &image.data)?;

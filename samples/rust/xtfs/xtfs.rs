@@ -478,19 +478,19 @@ pub(crate) fn shut_down(sb: &SuperBlock<Xtfs>, e: Error) -> Error {
     EIO
 }
 
-/// Shuts the filesystem down on request (`FS_IOC_SHUTDOWN`), after writing back what `how`
-/// says: data and metadata, the journal only, or nothing. From then on every change and every
-/// writeback fails with `EIO` ([`live`]): what was not durable is lost, as in a power cut,
-/// and the mount after it replays the log. A shutdown whose flush fails still shuts down.
-pub(crate) fn shut_down_on_request(sb: &SuperBlock<Xtfs>, how: fs::file::Shutdown) -> Result {
-    live(sb)?;
+/// Shuts the filesystem of `file` down on request (`FS_IOC_SHUTDOWN`), after writing back what
+/// `how` says: data and metadata (as `syncfs(2)` does), the journal only, or nothing. From then
+/// on every change and every writeback fails with `EIO` ([`live`]): what was not durable is
+/// lost, as in a power cut, and the mount after it replays the log. A shutdown whose flush
+/// fails still shuts down; one of a filesystem already shut down does nothing, as ext4's and
+/// XFS's.
+pub(crate) fn shut_down_on_request(file: &fs::file::File<Xtfs>, how: fs::file::Shutdown) -> Result {
+    let sb = file.inode().super_block();
+    if live(sb).is_err() {
+        return Ok(());
+    }
     let flushed = match how {
-        fs::file::Shutdown::Sync => {
-            // Freeze protection keeps a freeze out, which would wait for this change.
-            let _change = sb.start_intwrite();
-            sb.write_back_data();
-            sync_metadata(sb)
-        }
+        fs::file::Shutdown::Sync => file.sync_filesystem(),
         fs::file::Shutdown::FlushLog => sync_metadata(sb),
         fs::file::Shutdown::NoFlush => Ok(()),
     };
