@@ -325,7 +325,8 @@ pub enum Ioctl {
 }
 
 impl Ioctl {
-    /// `_IOR('X', 125, __u32)`.
+    /// `_IOR('X', 125, __u32)`, in the generic `_IOC` layout of every architecture Rust
+    /// builds for in this kernel (not that of powerpc, mips, sparc or alpha).
     pub const SHUTDOWN: u32 = (2 << 30) | (4 << 16) | ((b'X' as u32) << 8) | 125;
 
     /// Decodes command `cmd` with the argument `arg` (a user address for these), reading what
