@@ -337,7 +337,8 @@ impl Ioctl {
         match cmd {
             Self::SHUTDOWN => {
                 // SAFETY: `capable()` only reads the current task's credentials.
-                if !unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as i32) } {
+                let allowed = unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as i32) };
+                if !allowed {
                     return Err(EPERM);
                 }
                 let flags: u32 = crate::uaccess::UserSlice::new(arg, 4).reader().read()?;
