@@ -145,6 +145,46 @@ impl fs::FileSystem for RefusalsFs {
     fn evict_inode(inode: &inode::Evicting<'_, Self>) {
         check_data(inode.super_block(), "evict_inode", inode.ino());
     }
+
+    /// `user.small` is 10 bytes, given to buffers of any size; `user.huge` tries a value over
+    /// `XATTR_SIZE_MAX` (refused with `E2BIG`); `user.none` returns `Ok` without a value.
+    fn xattr_get(
+        _inode: &INode<Self>,
+        name: &fs::xattr::Name<'_>,
+        value: &mut fs::xattr::Value<'_>,
+    ) -> Result {
+        match name.suffix() {
+            b"small" => value.set(b"0123456789"),
+            b"huge" => {
+                let huge = KVec::from_elem(0u8, fs::xattr::SIZE_MAX + 1, GFP_KERNEL)?;
+                let result = value.set(&huge);
+                report("xattr-huge", refused(result, E2BIG));
+                result
+            }
+            b"none" => Ok(()),
+            _ => Err(ENODATA),
+        }
+    }
+
+    fn xattr_set(
+        _inode: &INode<Self>,
+        _name: &fs::xattr::Name<'_>,
+        _value: Option<&[u8]>,
+        _flags: fs::xattr::SetFlags,
+    ) -> Result {
+        Err(EOPNOTSUPP)
+    }
+
+    /// Lists `user.small`, then names of 250 bytes until the list refuses one: past the
+    /// caller's buffer (`ERANGE`) or past `XATTR_LIST_MAX` (`E2BIG`).
+    fn xattr_list(_inode: &INode<Self>, list: &mut fs::xattr::List<'_>) -> Result {
+        let ns = fs::xattr::Namespace::User;
+        list.add(&fs::xattr::Name::new(ns, b"small")?)?;
+        let long = [b'n'; 250];
+        loop {
+            list.add(&fs::xattr::Name::new(ns, &long)?)?;
+        }
+    }
 }
 
 /// Returns inode `ino`: the root directory, the regular file, or anything else as a directory.
@@ -182,6 +222,7 @@ fn file_params() -> inode::Params<RefusalsFs> {
         inode_ops: inode::Ops::new::<DirOps>(),
         file_ops: fs::file::Ops::new::<FileOps>(),
         large_folios: false,
+        flags: inode::Flags::empty(),
     }
 }
 
@@ -193,6 +234,7 @@ fn dir_params(size: i64) -> inode::Params<RefusalsFs> {
         inode_ops: inode::Ops::new::<DirOps>(),
         file_ops: fs::file::Ops::new::<DirFileOps>(),
         large_folios: false,
+        flags: inode::Flags::empty(),
     }
 }
 
@@ -489,6 +531,7 @@ impl fs::FileSystem for FsB {
                 inode_ops: inode::Ops::new::<EmptyDirOps>(),
                 file_ops: fs::file::Ops::new::<EmptyDirFileOps>(),
                 large_folios: false,
+                flags: inode::Flags::empty(),
             }),
         }
     }

@@ -62,6 +62,7 @@ pub mod file;
 pub mod inode;
 pub mod reclaim;
 pub mod sb;
+pub mod xattr;
 
 /// A byte offset in a file (C's `loff_t`).
 pub type Offset = i64;
@@ -133,6 +134,38 @@ pub trait FileSystem: Sized + Send + Sync + 'static {
     /// are all blocked by then, and [`FileSystem::sync_fs`] has run. An error cancels the
     /// freeze. The filesystem writes again when the writers blocked by the freeze go on.
     fn freeze_fs(_sb: &sb::SuperBlock<Self>) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Gives the value of extended attribute `name` of `inode` to `value` (`getxattr(2)`);
+    /// `ENODATA` if the inode has no such attribute (which returning `Ok` without a value also
+    /// reports). The VFS has checked the caller's right to read it and holds no lock: the
+    /// filesystem serialises this against [`FileSystem::xattr_set`]. See [`xattr`].
+    fn xattr_get(
+        _inode: &inode::INode<Self>,
+        _name: &xattr::Name<'_>,
+        _value: &mut xattr::Value<'_>,
+    ) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Sets extended attribute `name` of `inode` to `value`, or removes it (`None`), as `flags`
+    /// allow ([`xattr::SetFlags::check`]), and updates the inode's change time
+    /// (`setxattr(2)`, `removexattr(2)`). The VFS has checked the caller's right to change it;
+    /// the system calls hold `inode`'s `i_rwsem`, not every kernel caller does (see [`xattr`]).
+    /// `ENOSPC` when the filesystem cannot hold the value.
+    fn xattr_set(
+        _inode: &inode::INode<Self>,
+        _name: &xattr::Name<'_>,
+        _value: Option<&[u8]>,
+        _flags: xattr::SetFlags,
+    ) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Adds the name of each extended attribute of `inode` to `list` (`listxattr(2)`). The VFS
+    /// holds no lock.
+    fn xattr_list(_inode: &inode::INode<Self>, _list: &mut xattr::List<'_>) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -315,6 +348,16 @@ const SB_FORCE: u32 = 1 << 27;
 struct Tables<T: FileSystem>(PhantomData<T>);
 
 impl<T: FileSystem> Tables<T> {
+    /// Whether the filesystem stores extended attributes: it implements all three operations, or
+    /// none (a build error otherwise).
+    const XATTRS: bool = {
+        assert!(
+            T::HAS_XATTR_GET == T::HAS_XATTR_SET && T::HAS_XATTR_SET == T::HAS_XATTR_LIST,
+            "a filesystem implements xattr_get, xattr_set and xattr_list, or none of them"
+        );
+        T::HAS_XATTR_GET
+    };
+
     const CONTEXT: bindings::fs_context_operations = bindings::fs_context_operations {
         free: None,
         parse_param: None,
@@ -420,6 +463,11 @@ impl<T: FileSystem> Tables<T> {
             (*sb_ptr).s_time_gran = 1;
             (*sb_ptr).s_time_min = i64::MIN;
             (*sb_ptr).s_time_max = i64::MAX;
+            // Before any inode is allocated: `inode_init_always()` gives `IOP_XATTR` to the
+            // inodes of a superblock with handlers.
+            if Self::XATTRS {
+                (*sb_ptr).s_xattr = xattr::Handlers::<T>::table();
+            }
         }
         from_result(|| {
             // SAFETY: As above; the superblock has no data yet.

@@ -657,6 +657,9 @@ pub struct Stat {
     /// data and of the metadata that maps them, including those reserved for data not yet
     /// written back, as XFS and ext4 count them. The VFS fills in the inode's `i_blocks`.
     pub blocks: u64,
+    /// The inode's creation time (`statx(2)`'s `stx_btime`), if the filesystem keeps it: `None`
+    /// from the VFS.
+    pub btime: Option<Time>,
 }
 
 /// The attributes of an inode, as [`INode::attrs`] reads them.
@@ -769,6 +772,101 @@ pub struct Params<T: FileSystem> {
     pub file_ops: file::Ops<T>,
     /// Whether the page cache may hold folios larger than a page.
     pub large_folios: bool,
+    /// The inode's flags, as stored ([`Operations::set_flags`]).
+    pub flags: Flags,
+}
+
+/// Inode flags of `FS_IOC_GETFLAGS` and `FS_IOC_SETFLAGS` (`lsattr(1)`, `chattr(1)`, and XFS's
+/// `FS_IOC_FSGETXATTR`) that the VFS enforces, or that ask nothing of the filesystem but to keep
+/// them.
+///
+/// # Invariants
+///
+/// Only the bits of [`Flags::ALL`] are set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flags(u32);
+
+impl Flags {
+    /// `FS_IMMUTABLE_FL` (`chattr +i`): no change of the inode's data, attributes, extended
+    /// attributes or names (`S_IMMUTABLE`, which the VFS checks).
+    pub const IMMUTABLE: Flags = Flags(bindings::FS_IMMUTABLE_FL);
+    /// `FS_APPEND_FL` (`chattr +a`): opened for writing only to append, never truncated,
+    /// unlinked or renamed (`S_APPEND`).
+    pub const APPEND: Flags = Flags(bindings::FS_APPEND_FL);
+    /// `FS_NODUMP_FL` (`chattr +d`): for backup programs only.
+    pub const NODUMP: Flags = Flags(bindings::FS_NODUMP_FL);
+    /// `FS_NOATIME_FL` (`chattr +A`): reads do not update the access time (`S_NOATIME`).
+    pub const NOATIME: Flags = Flags(bindings::FS_NOATIME_FL);
+    /// Every flag of this type.
+    pub const ALL: Flags = Flags(
+        bindings::FS_IMMUTABLE_FL
+            | bindings::FS_APPEND_FL
+            | bindings::FS_NODUMP_FL
+            | bindings::FS_NOATIME_FL,
+    );
+
+    /// No flag.
+    pub const fn empty() -> Flags {
+        Flags(0)
+    }
+
+    /// The flags of `FS_*_FL` bits `bits`: `None` if one is not of this type.
+    pub const fn from_bits(bits: u32) -> Option<Flags> {
+        if bits & !Self::ALL.0 != 0 {
+            None
+        } else {
+            // INVARIANT: Checked above.
+            Some(Flags(bits))
+        }
+    }
+
+    /// The `FS_*_FL` bits.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// Whether every flag of `other` is set.
+    pub const fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The `S_*` bits of `i_flags` the VFS acts on for these flags.
+    fn inode_flags(self) -> u32 {
+        let mut f = 0;
+        if self.contains(Flags::IMMUTABLE) {
+            f |= bindings::S_IMMUTABLE;
+        }
+        if self.contains(Flags::APPEND) {
+            f |= bindings::S_APPEND;
+        }
+        if self.contains(Flags::NOATIME) {
+            f |= bindings::S_NOATIME;
+        }
+        f
+    }
+
+    /// The `S_*` bits of `i_flags` that [`Flags::inode_flags`] sets.
+    const INODE_MASK: u32 = bindings::S_IMMUTABLE | bindings::S_APPEND | bindings::S_NOATIME;
+
+    /// Sets the `S_*` bits of `inode` for these flags (`inode_set_flags()`).
+    ///
+    /// # Safety
+    ///
+    /// `inode` is live, and new (`I_NEW`) or its `i_rwsem` is held exclusively.
+    unsafe fn apply(self, inode: *mut bindings::inode) {
+        // SAFETY: The caller's contract: nobody else changes `i_flags` meanwhile (those who
+        // do hold `i_rwsem`, or own a new inode).
+        unsafe { bindings::inode_set_flags(inode, self.inode_flags(), Self::INODE_MASK) };
+    }
+}
+
+impl core::ops::BitOr for Flags {
+    type Output = Flags;
+
+    fn bitor(self, other: Flags) -> Flags {
+        // INVARIANT: Both have only bits of `ALL`.
+        Flags(self.0 | other.0)
+    }
 }
 
 /// A new inode, locked and not yet visible to anybody else, that must be initialised.
@@ -866,6 +964,8 @@ impl<'a, T: FileSystem> NewINode<'a, T> {
             if params.large_folios {
                 bindings::mapping_set_large_folios((*ptr).i_mapping);
             }
+            // A new inode (`I_NEW`), which nobody else sees yet.
+            params.flags.apply(ptr);
             // INVARIANT: The inode's fields are initialised; it stays `I_NEW` and we pass on
             // our reference.
             Ok(Created(INodeRef::from_raw(this.0)))
@@ -1157,6 +1257,23 @@ pub trait Operations {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// Returns `inode`'s flags (`FS_IOC_GETFLAGS`, `FS_IOC_FSGETXATTR`): those it stores.
+    /// Without this operation (and [`Operations::set_flags`]) both ioctls fail with `ENOTTY`.
+    fn get_flags(_inode: &INode<Self::FileSystem>) -> Result<Flags> {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Sets `inode`'s flags to `flags` (`FS_IOC_SETFLAGS`, `FS_IOC_FSSETXATTR`): the filesystem
+    /// stores them and updates the change time. The VFS holds `i_rwsem`, and has checked that
+    /// the caller owns the inode (or has `CAP_FOWNER`) and, for a change of
+    /// [`Flags::IMMUTABLE`] or [`Flags::APPEND`], has `CAP_LINUX_IMMUTABLE`. Flags of no
+    /// [`Flags`] and XFS attributes beyond them were refused (`EOPNOTSUPP`). Once this
+    /// returns `Ok`, the inode's `S_IMMUTABLE`, `S_APPEND` and `S_NOATIME` follow `flags`, so
+    /// that the VFS enforces them.
+    fn set_flags(_inode: &Locked<'_, Self::FileSystem>, _flags: Flags) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Returns the target of symbolic link `inode`, without a terminating NUL.
     fn get_link(_inode: &INode<Self::FileSystem>) -> Result<KVec<u8>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
@@ -1243,6 +1360,21 @@ impl<T: FileSystem> Ops<T> {
                 },
                 get_link: if U::HAS_GET_LINK {
                     Some(Self::get_link_callback)
+                } else {
+                    None
+                },
+                fileattr_get: if U::HAS_GET_FLAGS {
+                    Some(Self::fileattr_get_callback)
+                } else {
+                    None
+                },
+                fileattr_set: if U::HAS_SET_FLAGS {
+                    Some(Self::fileattr_set_callback)
+                } else {
+                    None
+                },
+                listxattr: if <U::FileSystem as FileSystem>::HAS_XATTR_LIST {
+                    Some(super::xattr::listxattr_callback::<U::FileSystem>)
                 } else {
                     None
                 },
@@ -1747,10 +1879,83 @@ impl<T: FileSystem> Ops<T> {
                         let inode = INode::<U::FileSystem>::from_raw(inode_ptr);
                         let mut st = Stat {
                             blocks: (*stat).blocks,
+                            btime: None,
                         };
                         U::getattr(inode, &mut st)?;
                         (*stat).blocks = st.blocks;
+                        // Reported when asked for, as XFS and ext4 do.
+                        if let Some(t) = st
+                            .btime
+                            .filter(|_| request_mask & bindings::STATX_BTIME != 0)
+                        {
+                            (*stat).btime = bindings::timespec64 {
+                                tv_sec: t.sec,
+                                tv_nsec: t.nsec.min(999_999_999) as _,
+                            };
+                            (*stat).result_mask |= bindings::STATX_BTIME;
+                        }
                     }
+                    Ok(0)
+                })
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `fileattr_get` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn fileattr_get_callback(
+                dentry: *mut bindings::dentry,
+                fa: *mut bindings::fileattr,
+            ) -> crate::ffi::c_int {
+                from_result(|| {
+                    // SAFETY: `vfs_fileattr_get()` passes a positive dentry it holds, whose
+                    // inode's operations are this table's: a live, initialised inode of this
+                    // filesystem.
+                    let inode = unsafe { INode::<U::FileSystem>::from_raw((*dentry).d_inode) };
+                    let flags = U::get_flags(inode)?;
+                    // SAFETY: `fa` is the caller's, valid for writes for the call.
+                    unsafe { bindings::fileattr_fill_flags(fa, flags.bits()) };
+                    Ok(0)
+                })
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `fileattr_set` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn fileattr_set_callback(
+                _idmap: *mut bindings::mnt_idmap,
+                dentry: *mut bindings::dentry,
+                fa: *mut bindings::fileattr,
+            ) -> crate::ffi::c_int {
+                from_result(|| {
+                    // SAFETY: `vfs_fileattr_set()` (its only caller) passes a positive dentry
+                    // it holds and the attributes to set, valid for the call, with the inode's
+                    // `i_rwsem` held exclusively; the inode's operations are this table's.
+                    let (inode, fa) =
+                        unsafe { (INode::<U::FileSystem>::from_raw((*dentry).d_inode), &*fa) };
+                    // XFS attributes no `FS_*_FL` flag stands for (`fileattr_has_fsx()`).
+                    let common = bindings::FS_XFLAG_SYNC
+                        | bindings::FS_XFLAG_IMMUTABLE
+                        | bindings::FS_XFLAG_APPEND
+                        | bindings::FS_XFLAG_NODUMP
+                        | bindings::FS_XFLAG_NOATIME
+                        | bindings::FS_XFLAG_DAX
+                        | bindings::FS_XFLAG_PROJINHERIT;
+                    if fa.fsx_valid()
+                        && (fa.fsx_xflags & !common != 0
+                            || fa.fsx_extsize != 0
+                            || fa.fsx_projid != 0
+                            || fa.fsx_cowextsize != 0)
+                    {
+                        return Err(EOPNOTSUPP);
+                    }
+                    let flags = Flags::from_bits(fa.flags).ok_or(EOPNOTSUPP)?;
+                    // SAFETY: The lock is held for the call (above).
+                    let locked = unsafe { Locked::new(inode) };
+                    U::set_flags(&locked, flags)?;
+                    // SAFETY: The inode is live and its `i_rwsem` held exclusively (above).
+                    unsafe { flags.apply(inode.as_raw()) };
                     Ok(0)
                 })
             }

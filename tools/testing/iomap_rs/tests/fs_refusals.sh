@@ -27,6 +27,9 @@
 #                   ui/fs_data_holds_inode.rs)
 #   ro-write        Metadata::write on a read-only mount (EROFS), the
 #                   device unchanged; remount cannot flip read-only
+#   xattr           values and name lists only within the caller's buffer
+#                   (ERANGE), a value over 64 KiB (E2BIG, "xattr-huge"), a
+#                   list over 64 KiB (E2BIG), no value given (ENODATA)
 #   registration    a Registration dropped while a filesystem of its type is
 #                   mounted is unregistered, not freed: the unmount after it
 #                   goes through the type's kill_sb safely
@@ -123,6 +126,29 @@ expect_log "iomap_rs_fs_refusals: set-pos: ok"
 expect_log "iomap_rs_fs_refusals: dio-deviceless: ok"
 # The mapper's end releases what its begin took, though C never sees the mapping.
 expect_log "iomap_rs_fs_refusals: deviceless: end at 0 after 0 bytes"
+# Extended attributes: what getxattr(2) and listxattr(2) return for buffers of each size (a
+# length, or minus the errno).
+got=$(python3 - "$mnt" <<'PY'
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.getxattr.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t]
+libc.listxattr.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t]
+libc.getxattr.restype = libc.listxattr.restype = ctypes.c_ssize_t
+p = sys.argv[1].encode()
+def call(f, *args):
+    size = args[-1]
+    buf = ctypes.create_string_buffer(size + 1)
+    n = f(p, *args[:-1], buf if size else None, size)
+    return str(n if n >= 0 else -ctypes.get_errno())
+print(call(libc.getxattr, b"user.small", 4), call(libc.getxattr, b"user.small", 0),
+      call(libc.getxattr, b"user.small", 64), call(libc.getxattr, b"user.none", 64),
+      call(libc.getxattr, b"user.huge", 0), call(libc.getxattr, b"user.huge", 65536),
+      call(libc.listxattr, 10), call(libc.listxattr, 0), call(libc.listxattr, 65536))
+PY
+) || fail "the extended attribute calls failed"
+# ERANGE 34, ENODATA 61, E2BIG 7.
+expect_eq "getxattr and listxattr results" "-34 10 10 -61 -7 -7 -34 -7 -7" "$got"
+expect_log "iomap_rs_fs_refusals: xattr-huge: ok"
 # Remounting cannot make it read-only behind the filesystem's back.
 expect_error "remount read-only" "" mount -o remount,ro "$mnt"
 grep -q " $mnt iomap_rs_refusals rw[, ]" /proc/mounts ||
