@@ -276,6 +276,14 @@ impl inode::Operations for DirOps {
         crate::stat_blocks(inode, stat)
     }
 
+    fn get_flags(inode: &INode<Xtfs>) -> Result<inode::Flags> {
+        crate::get_flags(inode)
+    }
+
+    fn set_flags(inode: &inode::Locked<'_, Xtfs>, flags: inode::Flags) -> Result {
+        crate::set_flags(inode, flags)
+    }
+
     fn lookup<'a>(dir: &'a INode<Xtfs>, name: &[u8]) -> Result<Option<INodeRef<'a, Xtfs>>> {
         find(dir, name)?
             .map(|(_, ino)| read_inode(dir.super_block(), ino))

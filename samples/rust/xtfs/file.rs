@@ -914,6 +914,14 @@ impl inode::Operations for FileOps {
         crate::stat_blocks(inode, stat)
     }
 
+    fn get_flags(inode: &INode<Xtfs>) -> Result<inode::Flags> {
+        crate::get_flags(inode)
+    }
+
+    fn set_flags(inode: &inode::Locked<'_, Xtfs>, flags: inode::Flags) -> Result {
+        crate::set_flags(inode, flags)
+    }
+
     fn fiemap(
         inode: &INode<Xtfs>,
         info: &mut address_space::FiemapInfo<'_>,

@@ -72,6 +72,12 @@ impl Super {
         if le32(b, 4) != VERSION {
             return Err(corrupt!("unsupported version {}\n", le32(b, 4)));
         }
+        if le32(b, 28) == 256 {
+            return Err(corrupt!(
+                "256-byte inodes, from before extended attributes, are not supported: copy the \
+                 files out with a kernel that mounts it, and make the filesystem again\n"
+            ));
+        }
         if le32(b, 12) != 0 || le32(b, 28) != INODE_SIZE as u32 || le32(b, 72) != ROOT_INO {
             return Err(corrupt!(
                 "bad flags, inode size or root inode in the superblock\n"
@@ -195,7 +201,7 @@ impl RawInode {
         if entry_type(raw.mode).is_none() {
             return Err(corrupt!("inode {}: bad mode {:o}\n", ino, raw.mode));
         }
-        if raw.times.iter().any(|t| t.1 >= 1_000_000_000) {
+        if raw.times.iter().any(|t| t.1 >= 1_000_000_000) || raw.btime.1 >= 1_000_000_000 {
             return Err(corrupt!("inode {}: bad time stamp\n", ino));
         }
         let next = le32(b, INODE_NEXT_ORPHAN);
@@ -231,7 +237,38 @@ impl RawInode {
                 raw.size
             ));
         }
+        if raw.flags & !INODE_FLAGS_KNOWN != 0 {
+            return Err(corrupt!("inode {}: unknown flags {:#x}\n", ino, raw.flags));
+        }
+        let xattrs_ok = raw.xattr_bytes as usize <= INLINE_XATTR_BYTES
+            && XattrEntries::new(raw.inline_xattrs()).all(|e| e.is_ok())
+            && (raw.xattr_block == 0 || (sb.data_start..sb.blocks).contains(&raw.xattr_block));
+        if !xattrs_ok {
+            return Err(corrupt!("inode {}: bad extended attributes\n", ino));
+        }
         Ok(raw)
+    }
+}
+
+/// Checks extended attribute block `b`, read from device block `block` for inode `ino` of
+/// generation `generation`, and returns its entries' bytes.
+pub(crate) fn decode_xattr_block(b: &[u8], block: u64, ino: u32, generation: u32) -> Result<&[u8]> {
+    let h = XattrHeader::decode(b);
+    let entries = b.get(XATTR_HEADER..XATTR_HEADER + h.bytes as usize);
+    let ok = h.magic == XATTR_MAGIC
+        && h.crc == XattrHeader::checksum(b, crc32c)
+        && h.ino == ino
+        && h.generation == generation
+        && h.bytes > 0
+        && b[20..XATTR_HEADER].iter().all(|&x| x == 0)
+        && entries.is_some_and(|e| XattrEntries::new(e).all(|e| e.is_ok()));
+    match entries {
+        Some(entries) if ok => Ok(entries),
+        _ => Err(corrupt!(
+            "inode {}: bad extended attribute block {}\n",
+            ino,
+            block
+        )),
     }
 }
 

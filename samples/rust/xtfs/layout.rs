@@ -30,11 +30,39 @@ pub const LOG_MAGIC: u32 = 0x4c47_5458;
 pub const LOG_HEADER: usize = 32;
 pub const SB_BYTES: usize = 512;
 pub const SB_CRC_OFFSET: usize = 508;
-pub const INODE_SIZE: usize = 256;
-pub const INODE_CRC_OFFSET: usize = 252;
+pub const INODE_SIZE: usize = 512;
+pub const INODE_CRC_OFFSET: usize = 508;
 /// In an inode without links that is on the orphan list: the next one (0: the last).
 pub const INODE_NEXT_ORPHAN: usize = 248;
 pub const ROOT_INO: u32 = 1;
+/// In an inode: its flags, `FS_*_FL` values of [`INODE_FLAGS_KNOWN`].
+pub const INODE_FLAGS: usize = 252;
+/// In an inode: its creation (birth) time, seconds (8 bytes) and nanoseconds (4 bytes).
+pub const INODE_BTIME: usize = 256;
+pub const INODE_BTIME_NSEC: usize = 264;
+/// In an inode: the bytes of extended attribute entries at [`INODE_XATTRS`] (2 bytes).
+pub const INODE_XATTR_BYTES: usize = 268;
+/// In an inode: the block of its extended attributes that do not fit in it (0: none).
+pub const INODE_XATTR_BLOCK: usize = 272;
+/// In an inode: the extended attribute entries stored in it, [`INLINE_XATTR_BYTES`] at most.
+pub const INODE_XATTRS: usize = 280;
+pub const INLINE_XATTR_BYTES: usize = INODE_CRC_OFFSET - INODE_XATTRS;
+/// The inode flags xtfs stores (`FS_IMMUTABLE_FL`, `FS_APPEND_FL`, `FS_NODUMP_FL`,
+/// `FS_NOATIME_FL`); an inode with others is corrupt.
+pub const INODE_FLAGS_KNOWN: u32 = 0x10 | 0x20 | 0x40 | 0x80;
+/// The magic of an extended attribute block (the bytes `XTXA`).
+pub const XATTR_MAGIC: u32 = 0x4158_5458;
+/// The header of an extended attribute block; its entries follow.
+pub const XATTR_HEADER: usize = 32;
+/// The header of an extended attribute entry: namespace (1 byte), name length (1 byte), value
+/// length (2 bytes); the name and the value follow, unpadded.
+pub const XATTR_ENTRY_HEADER: usize = 4;
+/// The longest name of an extended attribute with its namespace's prefix (`XATTR_NAME_MAX`).
+pub const XATTR_NAME_MAX: usize = 255;
+/// The namespaces of extended attribute entries, with the prefix each stands for.
+pub const XATTR_USER: u8 = 1;
+pub const XATTR_TRUSTED: u8 = 2;
+pub const XATTR_SECURITY: u8 = 3;
 /// In the inode of a device node: its device number (`new_encode_dev()`); 0 in others.
 pub const INODE_RDEV: usize = 68;
 /// In an inode: the depth of its extent tree (0: its extents are in the inode).
@@ -178,7 +206,7 @@ impl IndexEntry {
 }
 
 /// An inode's fields as stored; the root of its extent tree is in it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RawInode {
     pub mode: u16,
     /// The depth of the extent tree: 0 when the extents are in the inode.
@@ -201,10 +229,45 @@ pub struct RawInode {
     pub inline: [Extent; INLINE_EXTENTS],
     /// Above depth 0, the first `root_count` are the root's index entries.
     pub index: [IndexEntry; ROOT_INDEX],
+    /// `FS_*_FL` flags ([`INODE_FLAGS_KNOWN`]).
+    pub flags: u32,
+    /// Creation time: seconds and nanoseconds.
+    pub btime: (i64, u32),
+    /// The extended attribute entries in the inode: the first `xattr_bytes` of `xattrs`.
+    pub xattr_bytes: u16,
+    pub xattrs: [u8; INLINE_XATTR_BYTES],
+    /// The block of the other extended attributes, 0 if none.
+    pub xattr_block: u64,
+}
+
+impl Default for RawInode {
+    fn default() -> RawInode {
+        RawInode {
+            mode: 0,
+            depth: 0,
+            nlink: 0,
+            uid: 0,
+            gid: 0,
+            size: 0,
+            times: [(0, 0); 3],
+            nextents: 0,
+            generation: 0,
+            parent: 0,
+            rdev: 0,
+            root_count: 0,
+            inline: [Extent::default(); INLINE_EXTENTS],
+            index: [IndexEntry::default(); ROOT_INDEX],
+            flags: 0,
+            btime: (0, 0),
+            xattr_bytes: 0,
+            xattrs: [0; INLINE_XATTR_BYTES],
+            xattr_block: 0,
+        }
+    }
 }
 
 impl RawInode {
-    /// The fields of the 256 bytes at `b`, unchecked.
+    /// The fields of the [`INODE_SIZE`] bytes at `b`, unchecked.
     pub fn fields(b: &[u8]) -> RawInode {
         let mut inline = [Extent::default(); INLINE_EXTENTS];
         for (i, e) in inline.iter_mut().enumerate() {
@@ -229,7 +292,20 @@ impl RawInode {
             root_count: le32(b, INODE_ROOT_COUNT),
             inline,
             index,
+            flags: le32(b, INODE_FLAGS),
+            btime: (le64(b, INODE_BTIME) as i64, le32(b, INODE_BTIME_NSEC)),
+            xattr_bytes: le16(b, INODE_XATTR_BYTES),
+            xattrs: b[INODE_XATTRS..INODE_CRC_OFFSET]
+                .try_into()
+                .unwrap_or([0; INLINE_XATTR_BYTES]),
+            xattr_block: le64(b, INODE_XATTR_BLOCK),
         }
+    }
+
+    /// The extended attribute entries in the inode, as far as `xattr_bytes` says (all of the
+    /// area if it says more: the entries' check then fails).
+    pub fn inline_xattrs(&self) -> &[u8] {
+        &self.xattrs[..(self.xattr_bytes as usize).min(INLINE_XATTR_BYTES)]
     }
 
     /// Whether the root agrees with the extent count and depth: at depth 0 it holds the
@@ -257,7 +333,7 @@ impl RawInode {
         &self.index[..(n as usize).min(ROOT_INDEX)]
     }
 
-    /// The checksum inode `ino` must carry: `crc32c` of its number and its first 252 bytes,
+    /// The checksum inode `ino` must carry: `crc32c` of its number and its first 508 bytes,
     /// with `crc32c(parts)` the checksum of the concatenation of `parts`.
     pub fn checksum(b: &[u8], ino: u32, crc32c: impl Fn(&[&[u8]]) -> u32) -> u32 {
         crc32c(&[&ino.to_le_bytes(), &b[..INODE_CRC_OFFSET]])
@@ -287,9 +363,175 @@ impl RawInode {
         for (i, e) in self.root_index().iter().enumerate() {
             e.encode(&mut b[INODE_ROOT + INDEX_SIZE * i..]);
         }
+        put32(&mut b, INODE_FLAGS, self.flags);
+        put64(&mut b, INODE_BTIME, self.btime.0 as u64);
+        put32(&mut b, INODE_BTIME_NSEC, self.btime.1);
+        put16(&mut b, INODE_XATTR_BYTES, self.xattr_bytes);
+        put64(&mut b, INODE_XATTR_BLOCK, self.xattr_block);
+        let n = self.inline_xattrs().len();
+        b[INODE_XATTRS..INODE_XATTRS + n].copy_from_slice(self.inline_xattrs());
         let crc = Self::checksum(&b, ino, crc32c);
         put32(&mut b, INODE_CRC_OFFSET, crc);
         b
+    }
+}
+
+/// One extended attribute as stored: its namespace ([`XATTR_USER`] and so on), its name without
+/// the namespace's prefix, and its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct XattrEntry<'a> {
+    pub namespace: u8,
+    pub name: &'a [u8],
+    pub value: &'a [u8],
+}
+
+impl XattrEntry<'_> {
+    /// The bytes the entry takes.
+    pub fn size(&self) -> usize {
+        XATTR_ENTRY_HEADER + self.name.len() + self.value.len()
+    }
+
+    /// Whether the entry could be stored: a known namespace, a name of 1 to 255 bytes with its
+    /// prefix and no NUL, a value of at most 65535 bytes.
+    pub fn valid(&self) -> bool {
+        xattr_prefix(self.namespace).is_some_and(|p| {
+            !self.name.is_empty()
+                && p.len() + self.name.len() <= XATTR_NAME_MAX
+                && !self.name.contains(&0)
+                && self.value.len() <= u16::MAX as usize
+        })
+    }
+
+    /// Writes the entry at the start of `b`, which holds [`XattrEntry::size`] bytes at least.
+    pub fn encode(&self, b: &mut [u8]) {
+        let (n, v) = (self.name.len(), self.value.len());
+        b[0] = self.namespace;
+        b[1] = n as u8;
+        put16(b, 2, v as u16);
+        b[XATTR_ENTRY_HEADER..XATTR_ENTRY_HEADER + n].copy_from_slice(self.name);
+        b[XATTR_ENTRY_HEADER + n..XATTR_ENTRY_HEADER + n + v].copy_from_slice(self.value);
+    }
+}
+
+/// The prefix of the names of extended attribute namespace `namespace`.
+pub fn xattr_prefix(namespace: u8) -> Option<&'static [u8]> {
+    match namespace {
+        XATTR_USER => Some(b"user."),
+        XATTR_TRUSTED => Some(b"trusted."),
+        XATTR_SECURITY => Some(b"security."),
+        _ => None,
+    }
+}
+
+/// The extended attribute entries packed in `b` (an inode's or a block's), in order. An entry
+/// that is not valid ([`XattrEntry::valid`]) or does not fit in `b` gives `Err` with its
+/// offset, and ends the walk.
+pub struct XattrEntries<'a> {
+    b: &'a [u8],
+    off: usize,
+}
+
+impl<'a> XattrEntries<'a> {
+    pub fn new(b: &'a [u8]) -> XattrEntries<'a> {
+        XattrEntries { b, off: 0 }
+    }
+}
+
+impl<'a> Iterator for XattrEntries<'a> {
+    type Item = Result<XattrEntry<'a>, usize>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (b, off) = (self.b, self.off);
+        if off >= b.len() {
+            return None;
+        }
+        let entry = (|| {
+            let head = b.get(off..off + XATTR_ENTRY_HEADER)?;
+            let (n, v) = (head[1] as usize, le16(head, 2) as usize);
+            let start = off + XATTR_ENTRY_HEADER;
+            let e = XattrEntry {
+                namespace: head[0],
+                name: b.get(start..start + n)?,
+                value: b.get(start + n..start + n + v)?,
+            };
+            e.valid().then_some(e)
+        })();
+        match entry {
+            Some(e) => {
+                self.off += e.size();
+                Some(Ok(e))
+            }
+            None => {
+                self.off = b.len();
+                Some(Err(off))
+            }
+        }
+    }
+}
+
+/// Packs `entries` in order into an inode's area `inline` and a block's entry area `block`:
+/// each where it first fits, the inode first. Returns the bytes used in each, or `None` if one
+/// fits in neither.
+pub fn place_xattrs<'a>(
+    entries: impl Iterator<Item = XattrEntry<'a>>,
+    inline: &mut [u8],
+    block: &mut [u8],
+) -> Option<(usize, usize)> {
+    let (mut i, mut k) = (0, 0);
+    for e in entries {
+        let size = e.size();
+        if i + size <= inline.len() {
+            e.encode(&mut inline[i..]);
+            i += size;
+        } else if k + size <= block.len() {
+            e.encode(&mut block[k..]);
+            k += size;
+        } else {
+            return None;
+        }
+    }
+    Some((i, k))
+}
+
+/// The header of an extended attribute block, as stored (not checked).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XattrHeader {
+    pub magic: u32,
+    pub crc: u32,
+    /// The inode whose attributes the block holds, and its generation.
+    pub ino: u32,
+    pub generation: u32,
+    /// The bytes of entries after the header.
+    pub bytes: u32,
+}
+
+impl XattrHeader {
+    pub fn decode(b: &[u8]) -> XattrHeader {
+        XattrHeader {
+            magic: le32(b, 0),
+            crc: le32(b, 4),
+            ino: le32(b, 8),
+            generation: le32(b, 12),
+            bytes: le32(b, 16),
+        }
+    }
+
+    /// The checksum block `b` must carry: `crc32c` of the block with its checksum zeroed.
+    pub fn checksum(b: &[u8], crc32c: impl Fn(&[&[u8]]) -> u32) -> u32 {
+        crc32c(&[&b[..4], &[0; 4], &b[8..]])
+    }
+
+    /// Writes the header of block `b`, whose entries are in place and the rest zero, with its
+    /// checksum.
+    pub fn encode(&self, b: &mut [u8], crc32c: impl Fn(&[&[u8]]) -> u32) {
+        put32(b, 0, XATTR_MAGIC);
+        put32(b, 4, 0);
+        put32(b, 8, self.ino);
+        put32(b, 12, self.generation);
+        put32(b, 16, self.bytes);
+        b[20..XATTR_HEADER].fill(0);
+        let crc = Self::checksum(b, crc32c);
+        put32(b, 4, crc);
     }
 }
 

@@ -15,7 +15,7 @@
 //! `fsync`, `sync`, `syncfs`, a freeze and the unmount commit: after a crash, the mount replays
 //! the last committed transaction, and the disk holds whole operations.
 
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
 use kernel::c_str;
 use kernel::fs::reclaim::NoFsMutex;
 use kernel::fs::{
@@ -25,7 +25,7 @@ use kernel::fs::{
 };
 use kernel::iomap::control::{self, fix_enabled, Fix, PausePoint};
 use kernel::prelude::*;
-use kernel::sync::{new_mutex, Arc};
+use kernel::sync::{new_mutex, Arc, Mutex};
 
 /// Logs a message about the filesystem on `sb` with its device's name first (`xtfs: vdb: ...`),
 /// as C filesystems do (`XFS (vdb): ...`): the messages of two mounts can be told apart. The
@@ -45,6 +45,7 @@ mod layout;
 mod orphan;
 mod reserve;
 mod tree;
+mod xattr;
 use alloc::Alloc;
 use extents::{ExtentSet, Extents, Published};
 use format::{corrupt, Extent, RawInode, Super};
@@ -116,6 +117,11 @@ struct InodeInfo {
     store_failed: bool,
     /// The tree blocks reserved for writeback and I/O completions.
     reserve: TreeReserve,
+    /// `FS_*_FL` flags, as stored ([`format::INODE_FLAGS`]).
+    flags: u32,
+    /// The extended attribute entries stored in the inode, and the block of the others (0:
+    /// none): see [`xattr`].
+    xattrs: xattr::InInode,
 }
 
 impl InodeInfo {
@@ -159,6 +165,13 @@ struct InodeData {
     /// Buffered writes and write faults that charged `info.reserve` and have not ended: their
     /// folios may not be dirty yet. Raised under the extent lock, lowered without it.
     charged_writers: AtomicU32,
+    /// Serialises the readers of the extended attributes against their writers, which also
+    /// hold `i_rwsem`; taken before a journal handle ([`xattr`]).
+    #[pin]
+    xattr_lock: Mutex<()>,
+    /// The creation time, set once before the inode is initialised (so `stat` reads it
+    /// without a lock): seconds, nanoseconds.
+    btime: (AtomicI64, AtomicU32),
 }
 
 #[vtable]
@@ -178,9 +191,13 @@ impl fs::FileSystem for Xtfs {
                 generation: 0,
                 store_failed: false,
                 reserve: TreeReserve::default(),
+                flags: 0,
+                xattrs: xattr::InInode::default(),
             }, "xtfs_inode_info")),
             published: published?,
             charged_writers: AtomicU32::new(0),
+            xattr_lock <- new_mutex!((), "xtfs_xattr_lock"),
+            btime: (AtomicI64::new(0), AtomicU32::new(0)),
         }? Error)
     }
 
@@ -316,9 +333,14 @@ impl fs::FileSystem for Xtfs {
                     shut_down(sb, EIO);
                 }
                 failed = !delete;
-            } else if let Err(e) =
-                store_records(h, ino, &inode.attrs(), &mut info, false, |_| Ok(()))
-            {
+            } else if let Err(e) = store_records(
+                h,
+                ino,
+                &(inode.attrs(), btime(inode.data())),
+                &mut info,
+                false,
+                |_| Ok(()),
+            ) {
                 sb_log!(pr_err, sb, "inode {}: could not be stored\n", ino);
                 // Half stored (the tree without the inode): no commit may take it.
                 if h.wrote() {
@@ -328,6 +350,12 @@ impl fs::FileSystem for Xtfs {
         } else if writes {
             failed = inode.nlink() == 0;
         }
+        // Freed only if it is the inode's: a corrupt pointer must not free another's block.
+        let xattr_block = if delete {
+            xattr::own_block(sb, ino, &mut info)
+        } else {
+            None
+        };
         let mut alloc = m.alloc.lock();
         info.reserve.release_all(&mut alloc);
         if delete {
@@ -348,10 +376,34 @@ impl fs::FileSystem for Xtfs {
             });
             info.tree = DiskTree::new();
             info.extents.set_node_blocks(0);
+            if let Some(block) = xattr_block {
+                failed |= alloc.free_metadata(h, &m.sb, block, 1).is_err();
+            }
         }
         if failed {
             sb_log!(pr_err, sb, "inode {}: could not free all its space\n", ino);
         }
+    }
+
+    fn xattr_get(
+        inode: &INode<Self>,
+        name: &fs::xattr::Name<'_>,
+        value: &mut fs::xattr::Value<'_>,
+    ) -> Result {
+        xattr::get(inode, name, value)
+    }
+
+    fn xattr_set(
+        inode: &INode<Self>,
+        name: &fs::xattr::Name<'_>,
+        value: Option<&[u8]>,
+        flags: fs::xattr::SetFlags,
+    ) -> Result {
+        xattr::set(inode, name, value, flags)
+    }
+
+    fn xattr_list(inode: &INode<Self>, list: &mut fs::xattr::List<'_>) -> Result {
+        xattr::list(inode, list)
     }
 
     /// Commits the running transaction, which holds the inodes the VFS wrote before this, so
@@ -418,7 +470,38 @@ pub(crate) fn fsync_change(sb: &SuperBlock<Xtfs>) -> Option<sb::IntWrite<'_, Xtf
 pub(crate) fn stat_blocks(inode: &INode<Xtfs>, stat: &mut inode::Stat) -> Result {
     let blocks = inode.data().published.blocks();
     stat.blocks = blocks << (inode.super_block().block_bits() - 9);
+    stat.btime = Some(btime(inode.data()));
     Ok(())
+}
+
+/// The creation time of an inode of data `data`.
+fn btime(data: &InodeData) -> inode::Time {
+    let (sec, nsec) = &data.btime;
+    inode::Time {
+        sec: sec.load(Ordering::Relaxed),
+        nsec: nsec.load(Ordering::Relaxed),
+    }
+}
+
+/// `FS_IOC_GETFLAGS`: the flags as stored.
+pub(crate) fn get_flags(inode: &INode<Xtfs>) -> Result<inode::Flags> {
+    // Checked when the inode was read ([`format::INODE_FLAGS_KNOWN`]) or set.
+    inode::Flags::from_bits(inode.data().info.lock().flags).ok_or(EUCLEAN)
+}
+
+/// `FS_IOC_SETFLAGS`: stores `flags` and the change time, in a transaction of its own.
+pub(crate) fn set_flags(inode: &inode::Locked<'_, Xtfs>, flags: inode::Flags) -> Result {
+    let sb = inode.super_block();
+    live(sb)?;
+    let mut h = sb.data().journal.start(sb)?;
+    let result = {
+        let mut info = inode.data().info.lock();
+        let old = info.flags;
+        info.flags = flags.bits();
+        inode.touch_ctime();
+        store_locked(&mut h, inode, &mut info).inspect_err(|_| info.flags = old)
+    };
+    h.finish(result)
 }
 
 /// Stores inode `inode` and its extent records ([`store_inode`]) and commits the transaction,
@@ -525,7 +608,7 @@ pub(crate) fn write_back_and_flush(sb: &SuperBlock<Xtfs>) -> Result {
 ///
 /// This is where writeback and `fsync` leave an inode once its data is written: if it is
 /// quiet, what its reservation for writeback still holds goes back ([`reserve`]).
-fn store_inode(inode: &INode<Xtfs>) -> Result {
+pub(crate) fn store_inode(inode: &INode<Xtfs>) -> Result {
     let sb = inode.super_block();
     with_credits(sb, |h| {
         let mut info = inode.data().info.lock();
@@ -653,7 +736,7 @@ fn store_inode_locked(
     let ret = store_records(
         h,
         inode.ino() as u32,
-        &inode.attrs(),
+        &(inode.attrs(), btime(inode.data())),
         info,
         charged,
         between,
@@ -666,8 +749,9 @@ fn store_inode_locked(
     ret
 }
 
-/// Writes the records of inode `ino`, whose attributes are `a` and extents `info`, in the
-/// transaction of `h`; `between` runs after the tree's nodes are written, before the inode is.
+/// Writes the records of inode `ino`, whose attributes and creation time are `a` and extents
+/// `info`, in the transaction of `h`; `between` runs after the tree's nodes are written, before
+/// the inode is.
 /// An inode without links is stored only while it is on the orphan list (a failed creation's is
 /// left as it is on disk): eviction deletes it.
 ///
@@ -682,7 +766,7 @@ fn store_inode_locked(
 fn store_records<'a>(
     h: &mut Handle<'a>,
     ino: u32,
-    a: &inode::Attrs,
+    (a, btime): &(inode::Attrs, inode::Time),
     info: &mut InodeInfo,
     charged: bool,
     between: impl FnOnce(&mut Handle<'a>) -> Result,
@@ -706,8 +790,11 @@ fn store_records<'a>(
         generation: info.generation,
         parent: info.parent,
         rdev: info.rdev,
+        flags: info.flags,
+        btime: t(*btime),
         ..RawInode::default()
     };
+    info.xattrs.put(&mut raw);
     let n = info.extents.disk_len();
     if n > u32::MAX as usize {
         return Err(EFBIG);
@@ -1098,6 +1185,14 @@ impl inode::Operations for SpecialOps {
     fn getattr(inode: &INode<Xtfs>, stat: &mut inode::Stat) -> Result {
         stat_blocks(inode, stat)
     }
+
+    fn get_flags(inode: &INode<Xtfs>) -> Result<inode::Flags> {
+        get_flags(inode)
+    }
+
+    fn set_flags(inode: &inode::Locked<'_, Xtfs>, flags: inode::Flags) -> Result {
+        set_flags(inode, flags)
+    }
 }
 
 /// File operations of symbolic links (which are not opened) and of special files (whose
@@ -1175,7 +1270,14 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
         disk: disk_tree,
         generation: raw.generation,
     };
-    let params = init_inode(&new, typ, attrs, tree, raw.parent, raw.rdev);
+    let rest = Rest {
+        parent: raw.parent,
+        rdev: raw.rdev,
+        flags: raw.flags,
+        btime: time(raw.btime),
+        xattrs: xattr::InInode::from_raw(&raw)?,
+    };
+    let params = init_inode(&new, typ, attrs, tree, rest);
     new.init(params)
 }
 
@@ -1209,20 +1311,33 @@ struct Tree {
     generation: u32,
 }
 
+/// What an inode keeps besides its attributes and extents.
+struct Rest {
+    /// A directory's parent.
+    parent: u32,
+    /// A device node's device number, as stored ([`format::INODE_RDEV`]).
+    rdev: u32,
+    flags: u32,
+    btime: inode::Time,
+    xattrs: xattr::InInode,
+}
+
 /// Fills the data of a new in-memory inode and returns what it is initialised with.
 fn init_inode(
     new: &inode::NewINode<'_, Xtfs>,
     typ: inode::Type,
     attrs: inode::Attrs,
     tree: Tree,
-    parent: u32,
-    rdev: u32,
+    rest: Rest,
 ) -> inode::Params<Xtfs> {
+    let rdev = rest.rdev;
     {
         let mut info = new.data().info.lock();
         info.extents.set(tree.extents);
-        info.parent = parent;
-        info.rdev = rdev;
+        info.parent = rest.parent;
+        info.rdev = rest.rdev;
+        info.flags = rest.flags;
+        info.xattrs = rest.xattrs;
         info.tree = tree.disk;
         info.generation = tree.generation;
         let n = info.tree.blocks() as usize;
@@ -1254,12 +1369,17 @@ fn init_inode(
             ),
         ),
     };
+    let (sec, nsec) = &new.data().btime;
+    sec.store(rest.btime.sec, Ordering::Relaxed);
+    nsec.store(rest.btime.nsec, Ordering::Relaxed);
     inode::Params {
         kind,
         attrs,
         inode_ops,
         file_ops,
         large_folios: typ == inode::Type::Reg,
+        // Checked when the inode was read ([`format::INODE_FLAGS_KNOWN`]); a new one has none.
+        flags: inode::Flags::from_bits(rest.flags).unwrap_or_default(),
     }
 }
 
@@ -1336,7 +1456,14 @@ fn create_inode<'a>(
         disk: DiskTree::new(),
         generation: inode::new_generation(),
     };
-    let params = init_inode(&new, typ, attrs, tree, parent, rdev);
+    let rest = Rest {
+        parent,
+        rdev,
+        flags: 0,
+        btime: now,
+        xattrs: xattr::InInode::default(),
+    };
+    let params = init_inode(&new, typ, attrs, tree, rest);
     let inode = match new.init_created(params) {
         Ok(inode) => inode,
         Err(e) => {

@@ -306,7 +306,12 @@ impl RawInode {
         if entry_type(raw.mode).is_none() {
             return Err(format!("bad file type in mode {:o}", raw.mode));
         }
-        if let Some(t) = raw.times.iter().find(|t| t.1 >= 1_000_000_000) {
+        if let Some(t) = raw
+            .times
+            .iter()
+            .chain([&raw.btime])
+            .find(|t| t.1 >= 1_000_000_000)
+        {
             return Err(format!("nanoseconds {} out of range", t.1));
         }
         if raw.depth > MAX_DEPTH {
@@ -342,8 +347,53 @@ impl RawInode {
         if raw.size > i64::MAX as u64 {
             return Err(format!("size {} beyond the largest file", raw.size));
         }
+        if raw.flags & !INODE_FLAGS_KNOWN != 0 {
+            return Err(format!("unknown flags {:#x}", raw.flags));
+        }
+        if raw.xattr_bytes as usize > INLINE_XATTR_BYTES {
+            return Err(format!(
+                "{} bytes of extended attributes in the inode (at most {INLINE_XATTR_BYTES})",
+                raw.xattr_bytes
+            ));
+        }
+        if let Some(Err(off)) = XattrEntries::new(raw.inline_xattrs()).find(|e| e.is_err()) {
+            return Err(format!(
+                "bad extended attribute entry at byte {off} of the inode's"
+            ));
+        }
         Ok(Some(raw))
     }
+}
+
+/// What is wrong with extended attribute block `b`, read from device block `block` as the block
+/// of inode `ino` of generation `generation`; its entries' bytes if nothing is.
+pub fn check_xattr_block(b: &[u8], ino: u32, generation: u32) -> Result<&[u8], String> {
+    let h = XattrHeader::decode(b);
+    if h.magic != XATTR_MAGIC {
+        return Err(format!("bad magic {:#x}", h.magic));
+    }
+    if h.crc != XattrHeader::checksum(b, crc32c) {
+        return Err("checksum mismatch".into());
+    }
+    if h.ino != ino || h.generation != generation {
+        return Err(format!(
+            "a block of inode {} generation {} (a stale block, or another's)",
+            h.ino, h.generation
+        ));
+    }
+    let Some(entries) = b.get(XATTR_HEADER..XATTR_HEADER + h.bytes as usize) else {
+        return Err(format!("{} bytes of entries", h.bytes));
+    };
+    if h.bytes == 0 {
+        return Err("no entries".into());
+    }
+    if let Some(Err(off)) = XattrEntries::new(entries).find(|e| e.is_err()) {
+        return Err(format!("bad entry at byte {off} of the entries"));
+    }
+    if b[20..XATTR_HEADER].iter().any(|&x| x != 0) {
+        return Err("reserved header bytes are not zero".into());
+    }
+    Ok(entries)
 }
 
 /// What is wrong with the header of extent tree node `b`, read from device block `block` as a

@@ -86,7 +86,8 @@ enum Mode {
 /// Inode slot `b` (in use) with the fields that [`RawInode::decode_fields`] refuses set right
 /// where that loses nothing it holds, and what was done; `None` if a field cannot be (a file
 /// type that is none of xtfs's, a size beyond the largest file). Nanoseconds out of range
-/// become 0; a device number in an inode that is no device node is zeroed, and a special file
+/// become 0; unknown flags are cleared; extended attribute entries in the inode that are not
+/// valid are dropped with those after them; a device number in an inode that is no device node is zeroed, and a special file
 /// loses its size and extents; an extent tree whose root does not match the inode's
 /// extent count is dropped (the bitmap repair frees its nodes), and so are the extents of an
 /// inode whose root does not hold them; a directory without a parent gets the
@@ -98,11 +99,33 @@ fn repaired_fields(b: &[u8]) -> Option<([u8; INODE_SIZE], String)> {
         return None;
     }
     let mut how = Vec::new();
-    if raw.times.iter().any(|t| t.1 >= 1_000_000_000) {
-        for t in raw.times.iter_mut().filter(|t| t.1 >= 1_000_000_000) {
+    if raw
+        .times
+        .iter()
+        .chain([&raw.btime])
+        .any(|t| t.1 >= 1_000_000_000)
+    {
+        for t in raw
+            .times
+            .iter_mut()
+            .chain([&mut raw.btime])
+            .filter(|t| t.1 >= 1_000_000_000)
+        {
             t.1 = 0;
         }
         how.push("nanoseconds to 0");
+    }
+    if raw.flags & !INODE_FLAGS_KNOWN != 0 {
+        raw.flags &= INODE_FLAGS_KNOWN;
+        how.push("unknown flags cleared");
+    }
+    let bytes = (raw.xattr_bytes as usize).min(INLINE_XATTR_BYTES);
+    let bad = XattrEntries::new(&raw.xattrs[..bytes]).find_map(|e| e.err());
+    if bad.is_some() || bytes < raw.xattr_bytes as usize {
+        let good = bad.unwrap_or(bytes);
+        raw.xattr_bytes = good as u16;
+        raw.xattrs[good..].fill(0);
+        how.push("the bad extended attributes in the inode dropped");
     }
     if raw.rdev != 0 && !matches!(raw.mode & S_IFMT, S_IFCHR | S_IFBLK) {
         raw.rdev = 0;
@@ -183,6 +206,9 @@ enum Fix {
     EntryType(u64, usize, u8),
     /// Sets directory `.0`'s parent to `.1`.
     Parent(u32, u32),
+    /// Drops inode `.0`'s extended attribute block (the bitmap repair frees it): those in the
+    /// inode stay.
+    XattrBlock(u32),
     /// Sets the size of directory or symlink `.0` to `.1`.
     Size(u32, u64),
     /// Zeroes the bytes of the inode table after the last inode.
@@ -234,6 +260,7 @@ impl Fix {
             | Fix::Extents(i, ..)
             | Fix::Clone(i, ..)
             | Fix::Parent(i, _)
+            | Fix::XattrBlock(i)
             | Fix::Size(i, _)
             | Fix::Links(i, _) => Some(*i),
             _ => None,
@@ -376,6 +403,56 @@ impl Checker {
             self.owners[b as usize] = owner;
         }
         Ok(())
+    }
+
+    /// Checks the extended attributes of inode `ino` and claims their block: a block that is not
+    /// the inode's, or holds entries that make no sense, is dropped (with what it holds). A name
+    /// found twice cannot be repaired: which value is right is not known.
+    fn xattrs(&mut self, ino: u32, raw: &RawInode) {
+        let name = |e: XattrEntry<'_>| (e.namespace, e.name.to_vec());
+        let mut names: Vec<(u8, Vec<u8>)> = XattrEntries::new(raw.inline_xattrs())
+            .flatten()
+            .map(name)
+            .collect();
+        let block = raw.xattr_block;
+        if block != 0 {
+            // Claimed only once it is known to be the inode's: a bad pointer must not take a
+            // block from its owner.
+            let checked = if self.in_data(block) {
+                let b = self.read(block, 1);
+                check_xattr_block(&b, ino, raw.generation)
+                    .map(|entries| {
+                        XattrEntries::new(entries)
+                            .flatten()
+                            .map(name)
+                            .collect::<Vec<_>>()
+                    })
+                    .and_then(|more| {
+                        self.claim(block, 1, Owner::Inode(ino), "extended attribute block")
+                            .map(|()| more)
+                    })
+            } else {
+                Err("outside the data region".into())
+            };
+            match checked {
+                Ok(more) => names.extend::<Vec<_>>(more),
+                Err(e) => self.problem(
+                    format!("inode {ino}: extended attribute block {block}: {e}"),
+                    Some(Fix::XattrBlock(ino)),
+                ),
+            }
+        }
+        let mut seen = HashSet::new();
+        if let Some((ns, n)) = names.into_iter().find(|k| !seen.insert(k.clone())) {
+            let p = String::from_utf8_lossy(xattr_prefix(ns).unwrap_or_default()).into_owned();
+            self.problem(
+                format!(
+                    "inode {ino}: extended attribute {p}{} twice",
+                    String::from_utf8_lossy(&n)
+                ),
+                None,
+            );
+        }
     }
 
     /// Reads the extent records of inode `ino` (nothing is claimed).
@@ -618,6 +695,7 @@ impl Checker {
                 },
             };
             let (extents, nodes) = self.extents(ino, &raw);
+            self.xattrs(ino, &raw);
             inodes.insert(
                 ino,
                 Inode {
@@ -1112,6 +1190,11 @@ impl Checker {
                 raw.parent = *parent;
                 self.write_inode(*ino, &raw);
             }
+            Fix::XattrBlock(ino) => {
+                let mut raw = fields(self, *ino);
+                raw.xattr_block = 0;
+                self.write_inode(*ino, &raw);
+            }
             Fix::Size(ino, size) => {
                 let mut raw = fields(self, *ino);
                 raw.size = *size;
@@ -1311,6 +1394,7 @@ impl Checker {
             nlink: 2,
             size: bs,
             times: [(now, 0); 3],
+            btime: (now, 0),
             nextents: 1,
             root_count: 1,
             generation: new_generation(),

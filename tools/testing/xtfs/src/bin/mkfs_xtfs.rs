@@ -9,7 +9,8 @@
 //! `-s` makes the filesystem smaller than the device (the rest is not used), as fstests'
 //! `_scratch_mkfs_sized` asks; `--` ends the options, as getopt's convention has it.
 //! `-n` prints the layout without writing anything, as mke2fs does. `-d` copies a directory
-//! tree (directories, regular files, symbolic links, hard links, modes, owners and times) into
+//! tree (directories, regular files, symbolic links, special files, hard links, modes, owners,
+//! times and the extended attributes of the `user.`, `trusted.` and `security.` namespaces) into
 //! the new filesystem, as `mke2fs -d` does. Exit status 0 on success,
 //! 1 on any error (bad option, device too small, I/O error).
 
@@ -23,6 +24,74 @@ use xtfs::*;
 
 const USAGE: &str = "usage: mkfs.xtfs [-b block-size] [-N inodes] [-s size[k|m|g]] \
                      [-d root-directory] [-n] [-q] [--] device";
+
+/// Extended attributes of the source tree, through the C library (`std` has no calls for them).
+mod xattr {
+    use std::ffi::{c_char, CString};
+    use std::io;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+
+    extern "C" {
+        fn llistxattr(path: *const c_char, list: *mut u8, size: usize) -> isize;
+        fn lgetxattr(
+            path: *const c_char,
+            name: *const c_char,
+            value: *mut u8,
+            size: usize,
+        ) -> isize;
+    }
+
+    fn c_path(path: &Path) -> io::Result<CString> {
+        CString::new(path.as_os_str().as_bytes()).map_err(|_| io::ErrorKind::InvalidInput.into())
+    }
+
+    /// Calls `f` with a buffer of the size it asks for (with an empty one), again if the value
+    /// grew in between (`ERANGE`).
+    fn sized(mut f: impl FnMut(*mut u8, usize) -> isize) -> io::Result<Vec<u8>> {
+        loop {
+            let n = f(std::ptr::null_mut(), 0);
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                // A filesystem without extended attributes has none.
+                return match e.raw_os_error() {
+                    Some(95) => Ok(Vec::new()), // EOPNOTSUPP
+                    _ => Err(e),
+                };
+            }
+            let mut buf = vec![0u8; n as usize];
+            let got = f(buf.as_mut_ptr(), buf.len());
+            if got >= 0 {
+                buf.truncate(got as usize);
+                return Ok(buf);
+            }
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() != Some(34 /* ERANGE */) {
+                return Err(e);
+            }
+        }
+    }
+
+    /// The names of the extended attributes of `path`.
+    pub fn list(path: &Path) -> io::Result<Vec<Vec<u8>>> {
+        let p = c_path(path)?;
+        // SAFETY: `p` is a C string and the buffer is valid for `size` bytes.
+        let names = sized(|buf, size| unsafe { llistxattr(p.as_ptr(), buf, size) })?;
+        Ok(names
+            .split(|&b| b == 0)
+            .filter(|n| !n.is_empty())
+            .map(|n| n.to_vec())
+            .collect())
+    }
+
+    /// The value of extended attribute `name` of `path`.
+    pub fn get(path: &Path, name: &[u8]) -> io::Result<Vec<u8>> {
+        let p = c_path(path)?;
+        let n = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        // SAFETY: `p` and `n` are C strings and the buffer is valid for `size` bytes.
+        sized(|buf, size| unsafe { lgetxattr(p.as_ptr(), n.as_ptr(), buf, size) })
+    }
+}
 
 /// The mode's file type of a special file (device node, FIFO, socket) of type `ft`.
 fn special_type(ft: &std::fs::FileType) -> Option<u16> {
@@ -203,12 +272,15 @@ fn main() {
         mode: S_IFDIR | 0o755,
         nlink: 2,
         times: [t; 3],
+        btime: t,
+        generation: new_generation(),
         parent: ROOT_INO,
         ..Default::default()
     };
     if let Some(dir) = &o.root_dir {
         let meta = std::fs::metadata(dir).unwrap_or_else(|e| fail(&format!("{dir}: {e}")));
         root = img.copy_dir(Path::new(dir), ROOT_INO, ROOT_INO, &meta);
+        img.copy_xattrs(Path::new(dir), ROOT_INO, &mut root);
     }
     img.put_inode(ROOT_INO, &root);
 
@@ -321,7 +393,6 @@ impl Image {
         let shape = TreeShape::new(extents.len() as u64, bs)
             .unwrap_or_else(|| fail(&format!("inode {ino}: too many extents")));
         let blocks: Vec<u64> = (0..shape.total()).map(|_| self.alloc(1)).collect();
-        raw.generation = new_generation();
         let mut b = vec![0u8; bs as usize];
         let mut nodes = Vec::new();
         let tree = TreeData {
@@ -342,7 +413,12 @@ impl Image {
     }
 
     fn attrs(meta: &std::fs::Metadata, mode: u16) -> RawInode {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         RawInode {
+            generation: new_generation(),
+            btime: (now.as_secs() as i64, now.subsec_nanos()),
             mode: mode | (meta.mode() as u16 & 0o7777),
             nlink: 1,
             uid: meta.uid(),
@@ -353,6 +429,65 @@ impl Image {
                 (meta.ctime(), meta.ctime_nsec() as u32),
             ],
             ..Default::default()
+        }
+    }
+
+    /// Copies the extended attributes of `path` (not followed if a symlink) into inode `ino`,
+    /// `raw`: those of the namespaces xtfs stores, each where it first fits, in the inode or its
+    /// block (as the kernel places them). Others are skipped with a warning; attributes that do
+    /// not fit fail.
+    fn copy_xattrs(&mut self, path: &Path, ino: u32, raw: &mut RawInode) {
+        let what =
+            |e: String| -> ! { fail(&format!("{}: extended attributes: {e}", path.display())) };
+        let mut values = Vec::new();
+        for name in xattr::list(path).unwrap_or_else(|e| what(e.to_string())) {
+            let found = [XATTR_USER, XATTR_TRUSTED, XATTR_SECURITY]
+                .into_iter()
+                .find_map(|ns| Some((ns, name.strip_prefix(xattr_prefix(ns)?)?)));
+            let Some((ns, suffix)) = found else {
+                eprintln!(
+                    "mkfs.xtfs: {}: {}: skipped (a namespace xtfs does not store)",
+                    path.display(),
+                    String::from_utf8_lossy(&name)
+                );
+                continue;
+            };
+            let value = xattr::get(path, &name).unwrap_or_else(|e| what(e.to_string()));
+            values.push((ns, suffix.to_vec(), value));
+        }
+        if values.is_empty() {
+            return;
+        }
+        let entries: Vec<XattrEntry<'_>> = values
+            .iter()
+            .map(|(namespace, name, value)| XattrEntry {
+                namespace: *namespace,
+                name,
+                value,
+            })
+            .collect();
+        if let Some(e) = entries.iter().find(|e| !e.valid()) {
+            what(format!("{} is not valid", String::from_utf8_lossy(e.name)));
+        }
+        let bs = self.sb.block_size() as usize;
+        let mut block = vec![0u8; bs];
+        let (bytes, block_bytes) = place_xattrs(
+            entries.iter().copied(),
+            &mut raw.xattrs,
+            &mut block[XATTR_HEADER..],
+        )
+        .unwrap_or_else(|| what(format!("more than fit in the inode and a {bs}-byte block")));
+        raw.xattr_bytes = bytes as u16;
+        if block_bytes > 0 {
+            let header = XattrHeader {
+                ino,
+                generation: raw.generation,
+                bytes: block_bytes as u32,
+                ..XattrHeader::default()
+            };
+            header.encode(&mut block, crc32c);
+            raw.xattr_block = self.alloc(1);
+            self.write(raw.xattr_block * bs as u64, &block);
         }
     }
 
@@ -388,7 +523,8 @@ impl Image {
             let ft = meta.file_type();
             let (cino, dtype) = if ft.is_dir() {
                 let cino = self.new_ino();
-                let raw = self.copy_dir(&child, cino, ino, &meta);
+                let mut raw = self.copy_dir(&child, cino, ino, &meta);
+                self.copy_xattrs(&child, cino, &mut raw);
                 self.put_inode(cino, &raw);
                 if dir.nlink >= LINK_MAX {
                     fail(&format!(
@@ -411,6 +547,7 @@ impl Image {
                 raw.size = target.len() as u64;
                 let extents = self.store(target, false);
                 self.set_extents(cino, &mut raw, extents);
+                self.copy_xattrs(&child, cino, &mut raw);
                 self.put_inode(cino, &raw);
                 (cino, DT_LNK)
             } else if ft.is_file() || special_type(&ft).is_some() {
@@ -433,6 +570,7 @@ impl Image {
                     if matches!(typ, S_IFCHR | S_IFBLK) {
                         raw.rdev = encode_dev(meta.rdev());
                     }
+                    self.copy_xattrs(&child, cino, &mut raw);
                     self.put_inode(cino, &raw);
                     if meta.nlink() > 1 {
                         self.links.insert(key, cino);
@@ -446,6 +584,7 @@ impl Image {
                     raw.size = data.len() as u64;
                     let extents = self.store(&data, true);
                     self.set_extents(cino, &mut raw, extents);
+                    self.copy_xattrs(&child, cino, &mut raw);
                     self.put_inode(cino, &raw);
                     if meta.nlink() > 1 {
                         self.links.insert(key, cino);
