@@ -25,7 +25,8 @@
  * open with O_TRUNC, fallocate's modes, a write through a shared mapping
  * (after msync), create, mkdir, mknod (FIFO), symlink, link, unlink, rmdir,
  * rename (within and across directories, over an existing file, of a
- * directory), chmod, chown, utimensat and reading a directory. What atime
+ * directory), chmod, chown, utimensat, setxattr (a new attribute, a new
+ * value), removexattr and reading a directory. What atime
  * does depends on the mount's options: the caller runs the table under each.
  *
  * Exit 0 once the table is printed (the caller judges it), 1 on errors of
@@ -34,6 +35,7 @@
 #include <dirent.h>
 #include <linux/falloc.h>
 #include <sys/mman.h>
+#include <sys/xattr.h>
 #include <time.h>
 
 #include "progs.h"
@@ -351,6 +353,24 @@ int main(int argc, char **argv)
 	FILE_CASE("chmod", chmod(at("f"), 0600));
 	FILE_CASE("chown", chown(at("f"), 1, 1));
 	FILE_CASE("utimensat to now", utimensat(AT_FDCWD, at("f"), now, 0));
+
+	FILE_CASE("setxattr of a new attribute", setxattr(at("f"), "user.t", "1", 1, 0));
+
+	/* Changing and removing an attribute the file has. */
+	next_case();
+	make_file("f", 100);
+	if (setxattr(at("f"), "user.t", "1", 1, 0))
+		die("setxattr");
+	track("file", "f");
+	ready();
+	report("setxattr of a new value", setxattr(at("f"), "user.t", "22", 2, XATTR_REPLACE), NULL);
+	next_case();
+	make_file("f", 100);
+	if (setxattr(at("f"), "user.t", "1", 1, 0))
+		die("setxattr");
+	track("file", "f");
+	ready();
+	report("removexattr", removexattr(at("f"), "user.t"), NULL);
 
 	/* A second read: the first updated atime past mtime and ctime. */
 	next_case();
