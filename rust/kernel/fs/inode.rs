@@ -788,10 +788,14 @@ pub struct Flags(u32);
 
 impl Flags {
     /// `FS_IMMUTABLE_FL` (`chattr +i`): no change of the inode's data, attributes, extended
-    /// attributes or names (`S_IMMUTABLE`, which the VFS checks).
+    /// attributes or names (`S_IMMUTABLE`). The VFS checks opens for writing, attribute and
+    /// name changes, `fallocate` and `copy_file_range`, but not writes, truncation or write
+    /// faults through a file opened for writing before the flag was set: ext4 refuses those
+    /// in its own paths, XFS does not.
     pub const IMMUTABLE: Flags = Flags(bindings::FS_IMMUTABLE_FL);
     /// `FS_APPEND_FL` (`chattr +a`): opened for writing only to append, never truncated,
-    /// unlinked or renamed (`S_APPEND`).
+    /// unlinked or renamed (`S_APPEND`); as for [`Flags::IMMUTABLE`], the VFS does not check
+    /// a file opened before the flag was set.
     pub const APPEND: Flags = Flags(bindings::FS_APPEND_FL);
     /// `FS_NODUMP_FL` (`chattr +d`): for backup programs only.
     pub const NODUMP: Flags = Flags(bindings::FS_NODUMP_FL);
