@@ -168,6 +168,16 @@ impl Inode {
         )
     }
 
+    /// Whether the inode is immutable (`IS_IMMUTABLE()`: `S_IMMUTABLE` in `i_flags`, which
+    /// changes under `i_rwsem`).
+    #[inline]
+    pub(crate) fn is_immutable(&self) -> bool {
+        // SAFETY: The inode is alive (type invariant); `i_flags` is read without a lock, as
+        // `IS_IMMUTABLE()` does: a caller that needs a stable answer holds `i_rwsem`.
+        let flags = unsafe { core::ptr::read_volatile(&(*self.as_raw()).i_flags) };
+        flags & bindings::S_IMMUTABLE != 0
+    }
+
     /// Checks that `size` is a valid file size for the inode: `0 ..= s_maxbytes`. `EINVAL`
     /// otherwise.
     #[inline]

@@ -32,10 +32,15 @@ pub fn generic_read(kiocb: &mut Kiocb, to: &mut IovIter) -> Result<usize> {
 /// (`file_modified()`). Returns the bytes to write; zero means there is nothing to do.
 ///
 /// `lock` proves that the file's `i_rwsem` is held exclusively, as both need: `EINVAL` if it
-/// is another inode's.
+/// is another inode's. An immutable file (`S_IMMUTABLE`, [`super::inode::Flags::IMMUTABLE`])
+/// opened for writing before it became so takes no write: `EPERM`, as on ext4 (the flag
+/// changes under the same lock).
 pub fn write_checks(kiocb: &mut Kiocb, from: &mut IovIter, lock: &InodeLock<'_>) -> Result<usize> {
     if !core::ptr::eq(kiocb.inode(), lock.inode()) {
         return Err(EINVAL);
+    }
+    if lock.inode().is_immutable() {
+        return Err(EPERM);
     }
     // SAFETY: Both are valid and ours for the call (their type invariants); the inode lock is
     // held (checked above).
@@ -556,6 +561,11 @@ impl<T: FileSystem> Ops<T> {
                 unsafe {
                     let file = (*(*vmf).__bindgen_anon_1.vma).vm_file;
                     let inode = INode::<U::FileSystem>::from_raw((*file).f_inode);
+                    // A mapping made writable before the file became immutable dirties
+                    // nothing more, as on ext4.
+                    if inode.as_inode().is_immutable() {
+                        return bindings::vm_fault_reason_VM_FAULT_SIGBUS;
+                    }
                     let sb = (*inode.as_raw()).i_sb;
                     bindings::sb_start_pagefault(sb);
                     bindings::file_update_time(file);

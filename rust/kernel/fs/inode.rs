@@ -789,13 +789,13 @@ pub struct Flags(u32);
 impl Flags {
     /// `FS_IMMUTABLE_FL` (`chattr +i`): no change of the inode's data, attributes, extended
     /// attributes or names (`S_IMMUTABLE`). The VFS checks opens for writing, attribute and
-    /// name changes, `fallocate` and `copy_file_range`, but not writes, truncation or write
-    /// faults through a file opened for writing before the flag was set: ext4 refuses those
-    /// in its own paths, XFS does not.
+    /// name changes, `fallocate` and `copy_file_range`; writes ([`super::file::write_checks`]),
+    /// truncation and write faults through a file opened for writing before the flag was set
+    /// are refused here, as ext4 does in its own paths.
     pub const IMMUTABLE: Flags = Flags(bindings::FS_IMMUTABLE_FL);
     /// `FS_APPEND_FL` (`chattr +a`): opened for writing only to append, never truncated,
-    /// unlinked or renamed (`S_APPEND`); as for [`Flags::IMMUTABLE`], the VFS does not check
-    /// a file opened before the flag was set.
+    /// unlinked or renamed (`S_APPEND`); a truncation through a file opened before the flag
+    /// was set is refused here, but, as on ext4 and XFS, not a write at an offset through it.
     pub const APPEND: Flags = Flags(bindings::FS_APPEND_FL);
     /// `FS_NODUMP_FL` (`chattr +d`): for backup programs only.
     pub const NODUMP: Flags = Flags(bindings::FS_NODUMP_FL);
@@ -1271,7 +1271,8 @@ pub trait Operations {
     /// stores them and updates the change time. The VFS holds `i_rwsem`, and has checked that
     /// the caller owns the inode (or has `CAP_FOWNER`) and, for a change of
     /// [`Flags::IMMUTABLE`] or [`Flags::APPEND`], has `CAP_LINUX_IMMUTABLE`. Flags of no
-    /// [`Flags`] and XFS attributes beyond them were refused (`EOPNOTSUPP`). Once this
+    /// [`Flags`] and XFS attributes beyond them were refused (`EOPNOTSUPP`), and so was a change
+    /// of an immutable inode's other flags that keeps it immutable (`EPERM`). Once this
     /// returns `Ok`, the inode's `S_IMMUTABLE`, `S_APPEND` and `S_NOATIME` follow `flags`, so
     /// that the VFS enforces them.
     fn set_flags(_inode: &Locked<'_, Self::FileSystem>, _flags: Flags) -> Result {
@@ -1459,6 +1460,15 @@ impl<T: FileSystem> Ops<T> {
                         let inode = INode::<U::FileSystem>::from_raw(inode_ptr);
                         let valid = (*iattr).ia_valid;
                         let size = (valid & bindings::ATTR_SIZE != 0).then(|| (*iattr).ia_size);
+                        // `setattr_prepare()` refuses the other changes of an immutable or
+                        // append-only inode; a truncation through a file opened for writing
+                        // before it became so is refused here, as on ext4.
+                        if size.is_some()
+                            && (*inode_ptr).i_flags & (bindings::S_IMMUTABLE | bindings::S_APPEND)
+                                != 0
+                        {
+                            return Err(EPERM);
+                        }
                         // A change of size marks the modification and change times, as POSIX
                         // requires of truncate(2): `ftruncate(2)` and `O_TRUNC` ask for it,
                         // `truncate(2)` does not (`vfs_truncate()`), and every filesystem
@@ -1955,6 +1965,18 @@ impl<T: FileSystem> Ops<T> {
                         return Err(EOPNOTSUPP);
                     }
                     let flags = Flags::from_bits(fa.flags).ok_or(EOPNOTSUPP)?;
+                    // An immutable inode's other flags change only with that one, as on ext4
+                    // (`vfs_fileattr_set()` has read them through `fileattr_get` already, so
+                    // the filesystem has the operation).
+                    if U::HAS_GET_FLAGS {
+                        let old = U::get_flags(inode)?;
+                        if old.contains(Flags::IMMUTABLE)
+                            && flags.contains(Flags::IMMUTABLE)
+                            && old != flags
+                        {
+                            return Err(EPERM);
+                        }
+                    }
                     // SAFETY: The lock is held for the call (above).
                     let locked = unsafe { Locked::new(inode) };
                     U::set_flags(&locked, flags)?;

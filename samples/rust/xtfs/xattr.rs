@@ -11,12 +11,14 @@
 //! on the first entry that needs it, rewritten in place, freed once nothing needs it), then the
 //! inode. The inode's `xattr_lock` serialises readers against writers, which alone keeps a
 //! reader from seeing the inode's entries of one version and the block's of another; writers
-//! also hold `i_rwsem` (the VFS's). Lock order: `i_rwsem`, `xattr_lock`, the journal handle,
-//! the extent lock (`info`).
+//! also hold `i_rwsem` (the system calls' ones) and the freeze protection of an internal
+//! change. Lock order: `i_rwsem`, the freeze protection, `xattr_lock`, the journal handle, the
+//! extent lock (`info`).
 
 use crate::format::{self, XattrEntries, XattrEntry, XattrHeader};
 use crate::{live, store_inode, store_locked, InodeInfo, Xtfs};
 use kernel::fs::inode::INode;
+use kernel::fs::reclaim::NoFsScope;
 use kernel::fs::sb::SuperBlock;
 use kernel::fs::xattr::{List, Name, Namespace, SetFlags, Value};
 use kernel::prelude::*;
@@ -221,8 +223,11 @@ pub(crate) fn set(
     if new.is_some_and(|e| e.size() > room || !e.valid()) {
         return Err(ENOSPC);
     }
-    // Not every caller holds the mount's write access (IMA's, at the last close).
+    // Not every caller holds the mount's write access (IMA's, at the last close). Allocations
+    // under it must not enter filesystem reclaim, whose evictions start internal changes too
+    // (and would wait for a thaw that waits for this one).
     let _change = sb.start_intwrite();
+    let _nofs = NoFsScope::enter();
     let _guard = inode.data().xattr_lock.lock();
     // The extents stored first, on their own: what can fail there (the tree's blocks, the
     // journal's room) fails before this transaction changes anything, and the store in it

@@ -489,10 +489,14 @@ pub(crate) fn get_flags(inode: &INode<Xtfs>) -> Result<inode::Flags> {
     inode::Flags::from_bits(inode.data().info.lock().flags).ok_or(EUCLEAN)
 }
 
-/// `FS_IOC_SETFLAGS`: stores `flags` and the change time, in a transaction of its own.
+/// `FS_IOC_SETFLAGS`: stores `flags` and the change time, in a transaction of its own, as an
+/// internal change (eCryptfs sets the flags of its lower files without their mount's write
+/// access). The extents are stored first, on their own, as [`xattr::set`] does.
 pub(crate) fn set_flags(inode: &inode::Locked<'_, Xtfs>, flags: inode::Flags) -> Result {
     let sb = inode.super_block();
     live(sb)?;
+    let _change = sb.start_intwrite();
+    store_inode(inode)?;
     let mut h = sb.data().journal.start(sb)?;
     let result = {
         let mut info = inode.data().info.lock();

@@ -4,8 +4,10 @@
 # Inode flags on xtfs, set with chattr(1) (FS_IOC_SETFLAGS) and xfs_io's
 # chattr (FS_IOC_FSSETXATTR), read with FS_IOC_GETFLAGS and lsattr(1):
 # - immutable (+i): the file reads, and every change fails with EPERM (open
-#   for writing, truncate, unlink, rename, link, chmod, utimes, setxattr); a
-#   directory takes no new names;
+#   for writing, truncate, unlink, rename, link, chmod, utimes, setxattr), as
+#   do a write and a truncation through a file opened before the flag was
+#   set, and a write fault through its mapping gets SIGBUS; its other flags
+#   change only with +i (as on ext4); a directory takes no new names;
 # - append-only (+a): appending works, truncating, O_TRUNC, an open without
 #   O_APPEND and unlink fail with EPERM;
 # - no atime (+A): a read under strictatime leaves atime; nodump (+d) is
@@ -85,6 +87,7 @@ enforced() {
 	refused "$w: setxattr of an immutable file" \
 		python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.x", b"1")' "$m/i"
 	refused "$w: a new name in an immutable directory" touch "$m/d/new"
+	refused "$w: another flag of an immutable file" chattr +d "$m/i"
 	echo appended >>"$m/a" || fail "$w: appending to an append-only file failed"
 	refused "$w: O_TRUNC of an append-only file" sh -c ": >'$m/a'"
 	refused "$w: truncating an append-only file" truncate -s 0 "$m/a"
@@ -139,6 +142,42 @@ PY
 )
 expect_eq "an extent size hint" "Operation not supported" "$out"
 expect_eq "flags after refused changes" 0xc0 "$(flags "$m/nodump")"
+
+# A file opened for writing (and mapped) before it became immutable or
+# append-only: writes and truncation through it fail with EPERM, a write
+# fault with SIGBUS; the data stays as it was.
+head -c 8192 /dev/urandom >"$m/pre"
+cp "$m/pre" "$RESULT_DIR/pre"
+got=$(python3 - "$m/pre" <<'PY'
+import mmap, os, signal, subprocess, sys
+p = sys.argv[1]
+fd = os.open(p, os.O_RDWR)
+m = mmap.mmap(fd, 8192)
+def outcome(f):
+    try:
+        f()
+        return "ok"
+    except OSError as e:
+        return os.strerror(e.errno)
+subprocess.run(["chattr", "+i", p], check=True)
+out = [outcome(lambda: os.pwrite(fd, b"x", 0)), outcome(lambda: os.ftruncate(fd, 0))]
+pid = os.fork()
+if pid == 0:
+    m[100] = 0x41
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+out.append(signal.Signals(os.WTERMSIG(status)).name if os.WIFSIGNALED(status) else "no signal")
+subprocess.run(["chattr", "-i", "+a", p], check=True)
+out.append(outcome(lambda: os.ftruncate(fd, 0)))
+subprocess.run(["chattr", "-a", p], check=True)
+print(", ".join(out))
+PY
+) || fail "the writes through an earlier open failed to run"
+what="a write, a truncation and a write fault through an earlier open of an immutable file,"
+what+=" and a truncation of an append-only one"
+expect_eq "$what" \
+	"Operation not permitted, Operation not permitted, SIGBUS, Operation not permitted" "$got"
+cmp "$m/pre" "$RESULT_DIR/pre" || fail "the file changed"
 
 # Capabilities: nobody owns "mine".
 : >"$m/mine"
