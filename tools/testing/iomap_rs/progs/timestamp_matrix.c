@@ -363,7 +363,8 @@ int main(int argc, char **argv)
 		die("setxattr");
 	track("file", "f");
 	ready();
-	report("setxattr of a new value", setxattr(at("f"), "user.t", "22", 2, XATTR_REPLACE), NULL);
+	report("setxattr of a new value",
+	       setxattr(at("f"), "user.t", "22", 2, XATTR_REPLACE), NULL);
 	next_case();
 	make_file("f", 100);
 	if (setxattr(at("f"), "user.t", "1", 1, 0))

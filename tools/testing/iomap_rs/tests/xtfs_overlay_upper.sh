@@ -24,7 +24,7 @@ grep -qw overlay /proc/filesystems || fail "overlayfs is not available (CONFIG_O
 m=$SCRATCH_MNT
 low=$(mktemp -d)
 ovl=$(mktemp -d)
-mount -t tmpfs tmpfs "$low" || fail "cannot mount the lower tmpfs"
+mount -t tmpfs none "$low" || fail "cannot mount the lower tmpfs"
 cleanup_overlay() {
 	umount "$ovl" 2>/dev/null
 	umount "$low" 2>/dev/null
@@ -38,7 +38,7 @@ view() {
 }
 
 mount_overlay() {
-	mount -t overlay overlay \
+	mount -t overlay none \
 		-o "lowerdir=$low,upperdir=$m/upper,workdir=$m/work,redirect_dir=on" "$ovl" ||
 		fail "mounting overlayfs on xtfs failed: $(dmesg | grep overlayfs | tail -n 3)"
 }

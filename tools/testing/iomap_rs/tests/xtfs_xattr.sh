@@ -52,7 +52,8 @@ def err(what, want, f, *args, **kw):
         f(*args, **kw)
     except OSError as e:
         if e.errno != want:
-            fail("%s: expected %s, got %s" % (what, errno.errorcode[want], errno.errorcode.get(e.errno)))
+            got = errno.errorcode.get(e.errno)
+            fail("%s: expected %s, got %s" % (what, errno.errorcode[want], got))
         return
     fail("%s: expected %s, it worked" % (what, errno.errorcode[want]))
 
@@ -60,7 +61,8 @@ def err(what, want, f, *args, **kw):
 def raw_errno(what, want, n):
     e = ctypes.get_errno()
     if n != -1 or e != want:
-        fail("%s: expected %s, got %d (%s)" % (what, errno.errorcode[want], n, errno.errorcode.get(e)))
+        got = errno.errorcode.get(e)
+        fail("%s: expected %s, got %d (%s)" % (what, errno.errorcode[want], n, got))
 
 
 def all_of(p):
@@ -72,13 +74,16 @@ def edge(d, bs):
     f = os.path.join(d, "edge")
     open(f, "w").close()
     os.setxattr(f, "user.a", b"1", os.XATTR_CREATE)
-    err("XATTR_CREATE of an existing attribute", errno.EEXIST, os.setxattr, f, "user.a", b"2", os.XATTR_CREATE)
-    err("XATTR_REPLACE of a missing attribute", errno.ENODATA, os.setxattr, f, "user.b", b"2", os.XATTR_REPLACE)
+    err("XATTR_CREATE of an existing attribute", errno.EEXIST,
+        os.setxattr, f, "user.a", b"2", os.XATTR_CREATE)
+    err("XATTR_REPLACE of a missing attribute", errno.ENODATA,
+        os.setxattr, f, "user.b", b"2", os.XATTR_REPLACE)
     err("removal of a missing attribute", errno.ENODATA, os.removexattr, f, "user.b")
     err("getxattr of a missing attribute", errno.ENODATA, os.getxattr, f, "user.b")
     os.setxattr(f, "user.a", b"22", os.XATTR_REPLACE)
     buf = ctypes.create_string_buffer(64)
-    raw_errno("getxattr into a buffer too small", errno.ERANGE, libc.getxattr(f.encode(), b"user.a", buf, 1))
+    raw_errno("getxattr into a buffer too small", errno.ERANGE,
+              libc.getxattr(f.encode(), b"user.a", buf, 1))
     n = libc.getxattr(f.encode(), b"user.a", None, 0)
     if n != 2:
         fail("getxattr of the size: %d, expected 2" % n)
@@ -99,7 +104,8 @@ def edge(d, bs):
     # The largest value a block holds with its name, and one byte more.
     big = bs - 32 - 4 - len("big")
     os.setxattr(f, "user.big", b"b" * big)
-    err("a value larger than a block holds", errno.ENOSPC, os.setxattr, f, "user.big2", b"b" * (big + 1))
+    err("a value larger than a block holds", errno.ENOSPC,
+        os.setxattr, f, "user.big2", b"b" * (big + 1))
     err("a value over 64 KiB", errno.E2BIG, os.setxattr, f, "user.big3", b"b" * 65537)
     if os.getxattr(f, "user.big") != b"b" * big:
         fail("the largest value changed")
@@ -109,7 +115,8 @@ def edge(d, bs):
     os.mkfifo(os.path.join(d, "fifo"))
     for name in ("link", "fifo"):
         p = os.path.join(d, name)
-        err("user. on a " + name, errno.EPERM, os.setxattr, p, "user.x", b"1", follow_symlinks=False)
+        err("user. on a " + name, errno.EPERM,
+            os.setxattr, p, "user.x", b"1", follow_symlinks=False)
         os.setxattr(p, "trusted.x", b"t-" + name.encode(), follow_symlinks=False)
     # Where they go: 100-byte values, 108 bytes with their 4-byte names.
     f = os.path.join(d, "full")
@@ -264,18 +271,19 @@ ENODATA" "$got"
 	: >"$m/free/f"
 	sync
 	before=$(xtfs_statfs_free)
-	for i in 1 2 3; do xattr set "$m/free/f" "user.big$i" "$(head -c 150 /dev/zero | tr '\0' x)"; done
+	for i in 1 2 3; do xattr set "$m/free/f" "user.big$i" "$(printf 'x%.0s' {1..150})"; done
 	sync
-	expect_eq "free blocks with an extended attribute block" $((before - 1)) "$(xtfs_statfs_free)"
+	expect_eq "free blocks with an extended attribute block" $((before - 1)) \
+		"$(xtfs_statfs_free)"
 	for i in 1 2 3; do xattr remove "$m/free/f" "user.big$i"; done
 	sync
 	expect_eq "free blocks once the block is not needed" "$before" "$(xtfs_statfs_free)"
-	for i in 1 2 3; do xattr set "$m/free/f" "user.big$i" "$(head -c 150 /dev/zero | tr '\0' y)"; done
+	for i in 1 2 3; do xattr set "$m/free/f" "user.big$i" "$(printf 'y%.0s' {1..150})"; done
 	rm "$m/free/f"
 	sync
 	expect_eq "free blocks once its file is deleted" "$before" "$(xtfs_statfs_free)"
 	: >"$m/free/f"
-	for i in 1 2 3; do xattr set "$m/free/f" "user.big$i" "$(head -c 150 /dev/zero | tr '\0' z)"; done
+	for i in 1 2 3; do xattr set "$m/free/f" "user.big$i" "$(printf 'z%.0s' {1..150})"; done
 	exec 3<"$m/free/f"
 	rm "$m/free/f"
 	sync
@@ -306,7 +314,7 @@ echo "crash: the fsynced extended attribute survived a shutdown without a flush"
 
 # mkfs.xtfs -d copies them.
 src=$(mktemp -d)
-mount -t tmpfs tmpfs "$src" || fail "cannot mount a tmpfs"
+mount -t tmpfs none "$src" || fail "cannot mount a tmpfs"
 xattr fill "$src" "$RESULT_DIR/src.json"
 unmount_scratch
 mkfs.xtfs -q -d "$src" "$SCRATCH_DEV" || fail "mkfs.xtfs -d failed"

@@ -87,11 +87,11 @@ enum Mode {
 /// where that loses nothing it holds, and what was done; `None` if a field cannot be (a file
 /// type that is none of xtfs's, a size beyond the largest file). Nanoseconds out of range
 /// become 0; unknown flags are cleared; extended attribute entries in the inode that are not
-/// valid are dropped with those after them; a device number in an inode that is no device node is zeroed, and a special file
-/// loses its size and extents; an extent tree whose root does not match the inode's
-/// extent count is dropped (the bitmap repair frees its nodes), and so are the extents of an
-/// inode whose root does not hold them; a directory without a parent gets the
-/// root (the check of its `..` sets it right), anything else loses its parent.
+/// valid are dropped with those after them; a device number in an inode that is no device node
+/// is zeroed, and a special file loses its size and extents; an extent tree whose root does not
+/// match the inode's extent count is dropped (the bitmap repair frees its nodes), and so are
+/// the extents of an inode whose root does not hold them; a directory without a parent gets
+/// the root (the check of its `..` sets it right), anything else loses its parent.
 fn repaired_fields(b: &[u8]) -> Option<([u8; INODE_SIZE], String)> {
     let mut raw = RawInode::fields(b);
     let dir = raw.mode & S_IFMT == S_IFDIR;
