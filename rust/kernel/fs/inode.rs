@@ -1944,10 +1944,12 @@ impl<T: FileSystem> Ops<T> {
             ) -> crate::ffi::c_int {
                 from_result(|| {
                     // SAFETY: `vfs_fileattr_set()` (its only caller) passes a positive dentry
-                    // it holds and the attributes to set, valid for the call, with the inode's
-                    // `i_rwsem` held exclusively; the inode's operations are this table's.
-                    let (inode, fa) =
-                        unsafe { (INode::<U::FileSystem>::from_raw((*dentry).d_inode), &*fa) };
+                    // it holds, with the inode's `i_rwsem` held exclusively; the inode's
+                    // operations are this table's.
+                    let inode = unsafe { INode::<U::FileSystem>::from_raw((*dentry).d_inode) };
+                    // SAFETY: And the attributes to set, valid for the call, which nothing
+                    // changes while this reference lives.
+                    let fa = unsafe { &*fa };
                     // XFS attributes no `FS_*_FL` flag stands for (`fileattr_has_fsx()`).
                     let common = bindings::FS_XFLAG_SYNC
                         | bindings::FS_XFLAG_IMMUTABLE
