@@ -558,14 +558,17 @@ impl<T: FileSystem> Ops<T> {
                 // SAFETY: The fault handler passes a write fault on a shared mapping of a file
                 // of this filesystem (mapped by `mmap_callback`), with its page set; the file
                 // keeps the inode alive.
-                unsafe {
+                let (file, inode) = unsafe {
                     let file = (*(*vmf).__bindgen_anon_1.vma).vm_file;
-                    let inode = INode::<U::FileSystem>::from_raw((*file).f_inode);
-                    // A mapping made writable before the file became immutable dirties
-                    // nothing more, as on ext4.
-                    if inode.as_inode().is_immutable() {
-                        return bindings::vm_fault_reason_VM_FAULT_SIGBUS;
-                    }
+                    (file, INode::<U::FileSystem>::from_raw((*file).f_inode))
+                };
+                // A mapping made writable before the file became immutable dirties nothing
+                // more, as on ext4.
+                if inode.as_inode().is_immutable() {
+                    return bindings::vm_fault_reason_VM_FAULT_SIGBUS;
+                }
+                // SAFETY: As above: the fault, its file and its inode are valid for the call.
+                unsafe {
                     let sb = (*inode.as_raw()).i_sb;
                     bindings::sb_start_pagefault(sb);
                     bindings::file_update_time(file);

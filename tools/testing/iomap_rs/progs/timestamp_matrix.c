@@ -313,6 +313,17 @@ static int rename_across(int dir)
 	return 0;
 }
 
+/* Sets up a case on file "f" that has the extended attribute "user.t". */
+static void xattr_case(void)
+{
+	next_case();
+	make_file("f", 100);
+	if (setxattr(at("f"), "user.t", "1", 1, 0))
+		die("setxattr");
+	track("file", "f");
+	ready();
+}
+
 int main(int argc, char **argv)
 {
 	struct timespec now[2] = { { 0, UTIME_NOW }, { 0, UTIME_NOW } };
@@ -357,20 +368,10 @@ int main(int argc, char **argv)
 	FILE_CASE("setxattr of a new attribute", setxattr(at("f"), "user.t", "1", 1, 0));
 
 	/* Changing and removing an attribute the file has. */
-	next_case();
-	make_file("f", 100);
-	if (setxattr(at("f"), "user.t", "1", 1, 0))
-		die("setxattr");
-	track("file", "f");
-	ready();
+	xattr_case();
 	report("setxattr of a new value",
 	       setxattr(at("f"), "user.t", "22", 2, XATTR_REPLACE), NULL);
-	next_case();
-	make_file("f", 100);
-	if (setxattr(at("f"), "user.t", "1", 1, 0))
-		die("setxattr");
-	track("file", "f");
-	ready();
+	xattr_case();
 	report("removexattr", removexattr(at("f"), "user.t"), NULL);
 
 	/* A second read: the first updated atime past mtime and ctime. */
