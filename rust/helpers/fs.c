@@ -13,6 +13,8 @@
 #include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
+#include <linux/posix_acl.h>
+#include <linux/posix_acl_xattr.h>
 #include <linux/sched/mm.h>
 
 /*
@@ -284,6 +286,90 @@ void rust_helper_fs_new_owner(const struct inode *dir, umode_t *mode,
 	} else {
 		*gid = from_kgid(&init_user_ns, current_fsgid());
 	}
+}
+
+/*
+ * POSIX ACLs (kernel::fs::acl). Without CONFIG_FS_POSIX_ACL no superblock
+ * gets SB_POSIXACL: no ACL is ever made, and these fail or do nothing.
+ */
+struct posix_acl *rust_helper_posix_acl_dup(struct posix_acl *acl)
+{
+	return posix_acl_dup(acl);
+}
+
+void rust_helper_posix_acl_release(struct posix_acl *acl)
+{
+	posix_acl_release(acl);
+}
+
+/*
+ * The ACL whose xattr representation (ids in the initial user namespace, as
+ * stored on disk) is @value, checked as set_posix_acl() checks a new one:
+ * -EINVAL if it is not a valid ACL with at least one entry.
+ */
+struct posix_acl *rust_helper_fs_acl_from_xattr(const void *value, size_t size)
+{
+#ifdef CONFIG_FS_POSIX_ACL
+	struct posix_acl *acl;
+	int err;
+
+	acl = posix_acl_from_xattr(&init_user_ns, value, size);
+	if (IS_ERR(acl))
+		return acl;
+	if (!acl)
+		return ERR_PTR(-EINVAL);
+	err = posix_acl_valid(&init_user_ns, acl);
+	if (err) {
+		posix_acl_release(acl);
+		return ERR_PTR(err);
+	}
+	return acl;
+#else
+	return ERR_PTR(-EOPNOTSUPP);
+#endif
+}
+
+/* The xattr representation of @acl, or its size if @buffer is NULL. */
+int rust_helper_fs_acl_to_xattr(const struct posix_acl *acl, void *buffer,
+				size_t size)
+{
+#ifdef CONFIG_FS_POSIX_ACL
+	return posix_acl_to_xattr(&init_user_ns, acl, buffer, size);
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+int rust_helper_fs_acl_update_mode(struct mnt_idmap *idmap,
+				   struct inode *inode, umode_t *mode,
+				   struct posix_acl **acl)
+{
+#ifdef CONFIG_FS_POSIX_ACL
+	return posix_acl_update_mode(idmap, inode, mode, acl);
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+void rust_helper_fs_set_cached_acl(struct inode *inode, int type,
+				   struct posix_acl *acl)
+{
+#ifdef CONFIG_FS_POSIX_ACL
+	set_cached_acl(inode, type, acl);
+#endif
+}
+
+int rust_helper_fs_acl_create(struct inode *dir, umode_t *mode,
+			      struct posix_acl **default_acl,
+			      struct posix_acl **acl)
+{
+	return posix_acl_create(dir, mode, default_acl, acl);
+}
+
+int rust_helper_fs_acl_chmod(struct mnt_idmap *idmap, struct dentry *dentry,
+			     umode_t mode)
+{
+	return posix_acl_chmod(idmap, dentry, mode);
 }
 
 void rust_helper_sb_start_pagefault(struct super_block *sb)

@@ -29,7 +29,8 @@
 //! freed (a mount may still use it); remounting cannot change whether the filesystem is
 //! read-only, and [`sb::Metadata::write`] fails on a read-only one; `create`, `mkdir` and
 //! `symlink` must return an inode of the right type that has no dentry yet; `readdir` names
-//! must be valid ([`dir::Emitter::emit`]); inode sizes must be file sizes.
+//! must be valid ([`dir::Emitter::emit`]); inode sizes must be file sizes; an ACL read from disk
+//! must be valid ([`acl::Acl::from_xattr`]).
 //!
 //! The operation tables keep C's split: [`FileSystem`] is `super_operations`,
 //! [`inode::Operations`] is `inode_operations`, [`file::Operations`] is `file_operations`. A
@@ -55,6 +56,7 @@ use crate::{
 };
 use core::{marker::PhantomData, pin::Pin};
 
+pub mod acl;
 #[cfg(CONFIG_IOMAP_RS)]
 pub mod address_space;
 pub mod dir;
@@ -81,6 +83,12 @@ pub trait FileSystem: Sized + Send + Sync + 'static {
 
     /// Per-inode data, stored in the inode container next to the `struct inode`.
     type INodeData: Send + Sync;
+
+    /// Whether the filesystem stores POSIX ACLs ([`acl`]): its superblocks get `SB_POSIXACL`,
+    /// and its inodes' operations [`inode::Operations::get_acl`] and
+    /// [`inode::Operations::set_acl`]. It must store extended attributes too (a build error
+    /// otherwise), and list the ACLs an inode has ([`xattr::List::add_acl`]).
+    const POSIX_ACL: bool = false;
 
     /// Initialises the data of a newly allocated inode, before its number is known. The
     /// filesystem fills it when it reads the inode ([`sb::SuperBlock::get_or_create_inode`]).
@@ -358,6 +366,16 @@ impl<T: FileSystem> Tables<T> {
         T::HAS_XATTR_GET
     };
 
+    /// Whether the filesystem's superblocks get `SB_POSIXACL` (never without
+    /// `CONFIG_FS_POSIX_ACL`, whose absence leaves the umask to the VFS).
+    const POSIX_ACL: bool = {
+        assert!(
+            !T::POSIX_ACL || Self::XATTRS,
+            "a filesystem with POSIX ACLs stores extended attributes"
+        );
+        T::POSIX_ACL && cfg!(CONFIG_FS_POSIX_ACL)
+    };
+
     const CONTEXT: bindings::fs_context_operations = bindings::fs_context_operations {
         free: None,
         parse_param: None,
@@ -467,6 +485,14 @@ impl<T: FileSystem> Tables<T> {
             // inodes of a superblock with handlers.
             if Self::XATTRS {
                 (*sb_ptr).s_xattr = xattr::Handlers::<T>::table();
+            }
+            // Before any inode is created: `posix_acl_create()` applies the umask only on
+            // a superblock with it, and the VFS only on one without.
+            // `mount(2)` passes a caller's `MS_POSIXACL` on: cleared where it is not ours.
+            if Self::POSIX_ACL {
+                (*sb_ptr).s_flags |= bindings::SB_POSIXACL as crate::ffi::c_ulong;
+            } else {
+                (*sb_ptr).s_flags &= !(bindings::SB_POSIXACL as crate::ffi::c_ulong);
             }
         }
         from_result(|| {

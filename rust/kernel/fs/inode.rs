@@ -27,13 +27,13 @@
 //! the module. The link count changes only under the inode's lock ([`Locked::set_nlink`]), as
 //! `set_nlink()` requires.
 
-use super::{dir, file, sb::SuperBlock, FileSystem, Ino};
+use super::{acl, dir, file, sb::SuperBlock, FileSystem, Ino};
 use crate::{
     bindings,
     error::{from_result, Result},
     pagecache,
     prelude::*,
-    types::Opaque,
+    types::{ARef, Opaque},
 };
 use core::{marker::PhantomData, ptr::NonNull};
 
@@ -693,9 +693,10 @@ pub struct AttrChange {
 }
 
 /// The owner and permissions of an inode being created, as the VFS and the parent directory
-/// decide them (the caller's fsuid and fsgid, the umask applied, set-group-ID directories
-/// inherited). The filesystem puts them in [`Params::attrs`].
-#[derive(Clone, Copy, Debug)]
+/// decide them (the caller's fsuid and fsgid, set-group-ID directories inherited, and the
+/// parent's default ACL or else the umask applied). The filesystem puts them in
+/// [`Params::attrs`], and stores `acls` with the inode ([`acl`]).
+#[derive(Clone, Debug)]
 pub struct NewOwner {
     /// Permission bits (no file type).
     pub mode: u16,
@@ -703,13 +704,36 @@ pub struct NewOwner {
     pub uid: u32,
     /// Group.
     pub gid: u32,
+    /// The ACLs the inode inherits from its parent's default ACL, on a filesystem with
+    /// [`super::FileSystem::POSIX_ACL`]: stored with the inode, they are in the VFS's cache
+    /// once the creation returns.
+    pub acls: acl::Inherited,
 }
 
 impl NewOwner {
+    /// The owner of an inode of `mode` (its type and the permission bits asked for) being
+    /// created in `dir`.
+    ///
     /// # Safety
     ///
-    /// `dir` is a live inode.
-    unsafe fn new(dir: *const bindings::inode, mode: u16) -> Self {
+    /// `dir` is a live, initialised directory.
+    unsafe fn new(dir: *mut bindings::inode, mode: u16) -> Result<Self> {
+        // SAFETY: The caller's contract.
+        let mut owner = unsafe { Self::without_acls(dir, mode) };
+        let mut mode = (mode & bindings::S_IFMT as u16) | owner.mode;
+        // SAFETY: The caller's contract.
+        owner.acls = unsafe { acl::Inherited::create(dir, &mut mode)? };
+        owner.mode = mode & 0o7777;
+        Ok(owner)
+    }
+
+    /// As [`NewOwner::new`], without inheriting ACLs or applying the umask: for a whiteout,
+    /// which has no permissions.
+    ///
+    /// # Safety
+    ///
+    /// `dir` is a live, initialised directory.
+    unsafe fn without_acls(dir: *const bindings::inode, mode: u16) -> Self {
         let (mut mode, mut uid, mut gid) = (mode as bindings::umode_t, 0, 0);
         // SAFETY: `dir` is live (the caller's contract); the helper only reads it and the
         // current task's credentials.
@@ -718,6 +742,7 @@ impl NewOwner {
             mode: mode & 0o7777,
             uid,
             gid,
+            acls: acl::Inherited::default(),
         }
     }
 }
@@ -1279,6 +1304,33 @@ pub trait Operations {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// Reads `inode`'s ACL of type `typ` (`get_inode_acl`): `None` if it has none. The VFS
+    /// caches what this returns in the inode until [`Operations::set_acl`] or eviction. It is
+    /// called with any `i_rwsem` held, `inode`'s or its parent's (permission checks, a
+    /// creation's `posix_acl_create()`, `chmod(2)`), and in `chmod(2)` with the mount's write
+    /// access: it must take neither, nor the freeze protection of an internal change.
+    fn get_acl(
+        _inode: &INode<Self::FileSystem>,
+        _typ: acl::Type,
+    ) -> Result<Option<ARef<acl::Acl>>> {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Stores the ACL of `change` as `inode`'s ACL of its type, or removes it (`None`; removing
+    /// one the inode does not have succeeds), and updates the change time (`set_acl`).
+    ///
+    /// The VFS has checked that the caller owns the inode or has `CAP_FOWNER`, that the ACL
+    /// is valid, and that only a directory gets a default ACL. An access ACL may change the
+    /// inode's permission bits ([`acl::Change::mode`]; an ACL that the bits alone express comes
+    /// as `None`): the filesystem stores them with it, in one change if it can
+    /// ([`acl::Change::apply_mode`]). `setxattr(2)` and `chmod(2)` hold `i_rwsem`; not every
+    /// kernel caller does (ksmbd's), so the filesystem serialises this against its readers and
+    /// other writers itself, and takes the freeze protection of an internal change. On `Ok`
+    /// the VFS's cache has the new ACL.
+    fn set_acl(_inode: &INode<Self::FileSystem>, _change: &acl::Change<'_>) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Returns the target of symbolic link `inode`, without a terminating NUL.
     fn get_link(_inode: &INode<Self::FileSystem>) -> Result<KVec<u8>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
@@ -1375,6 +1427,16 @@ impl<T: FileSystem> Ops<T> {
                 },
                 fileattr_set: if U::HAS_SET_FLAGS {
                     Some(Self::fileattr_set_callback)
+                } else {
+                    None
+                },
+                get_inode_acl: if U::HAS_GET_ACL {
+                    Some(Self::get_acl_callback)
+                } else {
+                    None
+                },
+                set_acl: if U::HAS_SET_ACL {
+                    Some(Self::set_acl_callback)
                 } else {
                     None
                 },
@@ -1487,6 +1549,20 @@ impl<T: FileSystem> Ops<T> {
                         bindings::setattr_copy(idmap, inode_ptr, iattr);
                         bindings::mark_inode_dirty(inode_ptr);
                     }
+                    // A new mode rewrites the access ACL's entries for the owner, the group
+                    // class and the others (ext4's and XFS's `setattr` do the same).
+                    if U::HAS_SET_ACL {
+                        // SAFETY: As above: `iattr` and the positive dentry are valid for the
+                        // call, with the inode's `i_rwsem` held, as `posix_acl_chmod()` needs.
+                        unsafe {
+                            if (*iattr).ia_valid & bindings::ATTR_MODE != 0 {
+                                let mode = (*(*dentry).d_inode).i_mode;
+                                crate::error::to_result(bindings::fs_acl_chmod(
+                                    idmap, dentry, mode,
+                                ))?;
+                            }
+                        }
+                    }
                     Ok(0)
                 })
             }
@@ -1528,11 +1604,12 @@ impl<T: FileSystem> Ops<T> {
                     // SAFETY: The caller's contract.
                     let (owner, locked, name) = unsafe {
                         (
-                            NewOwner::new(dir, mode),
+                            NewOwner::new(dir, mode)?,
                             LockedDir::new(INode::<U::FileSystem>::from_raw(dir)),
                             Self::name(dentry),
                         )
                     };
+                    let acls = owner.acls.clone();
                     let inode = create(&locked, name, owner)?;
                     // SAFETY: Both inodes are live.
                     let same_sb = unsafe { (*inode.as_raw()).i_sb == (*dir).i_sb };
@@ -1546,6 +1623,10 @@ impl<T: FileSystem> Ops<T> {
                     // SAFETY: The inode is live; `i_rdev` was set when it was initialised.
                     if rdev.is_some_and(|d| unsafe { (*inode.as_raw()).i_rdev } != d.0) {
                         return Err(EIO);
+                    }
+                    if <U::FileSystem as FileSystem>::POSIX_ACL {
+                        // SAFETY: The inode is live.
+                        unsafe { acls.cache(inode.as_raw()) };
                     }
                     // The inode is `I_NEW` (`Created`'s invariant), so it has no dentry:
                     // `lookup` refuses `I_NEW` inodes, and nothing else gives them one.
@@ -1603,7 +1684,8 @@ impl<T: FileSystem> Ops<T> {
                 }
                 // SAFETY: The arguments of the `symlink` callback.
                 unsafe {
-                    Self::create_with(dir, dentry, 0o777, Type::Lnk, None, |dir, name, owner| {
+                    let mode = (bindings::S_IFLNK | 0o777) as bindings::umode_t;
+                    Self::create_with(dir, dentry, mode, Type::Lnk, None, |dir, name, owner| {
                         U::symlink(dir, name, target, owner)
                     })
                 }
@@ -1651,10 +1733,11 @@ impl<T: FileSystem> Ops<T> {
                     // (`d_alloc()`), valid for the call.
                     let (owner, dir_inode) = unsafe {
                         (
-                            NewOwner::new(dir, mode),
+                            NewOwner::new(dir, mode)?,
                             INode::<U::FileSystem>::from_raw(dir),
                         )
                     };
+                    let acls = owner.acls.clone();
                     // INVARIANT: as above; no inode given yet.
                     let mut tmp = TmpFile {
                         file,
@@ -1671,6 +1754,10 @@ impl<T: FileSystem> Ops<T> {
                     // drops the dentry (whose last reference would find it `I_NEW`).
                     unsafe { bindings::unlock_new_inode(tmp.inode) };
                     made?;
+                    if <U::FileSystem as FileSystem>::POSIX_ACL {
+                        // SAFETY: The dentry holds the inode.
+                        unsafe { acls.cache(tmp.inode) };
+                    }
                     // SAFETY: The file and its dentry, which has its inode now
                     // (`finish_open_simple()`).
                     crate::error::to_result(unsafe {
@@ -1809,7 +1896,7 @@ impl<T: FileSystem> Ops<T> {
                     let whiteout = (flags & bindings::RENAME_WHITEOUT != 0).then(|| {
                         let mode = bindings::S_IFCHR as bindings::umode_t;
                         // SAFETY: `old_dir` is a live directory (the callback's contract).
-                        unsafe { NewOwner::new(old_dir, mode) }
+                        unsafe { NewOwner::without_acls(old_dir, mode) }
                     });
                     // `vfs_rename` locks the moved inode unless it is a directory staying in the
                     // same parent, and without `RENAME_EXCHANGE` (above) the target.
@@ -1909,6 +1996,90 @@ impl<T: FileSystem> Ops<T> {
                             (*stat).result_mask |= bindings::STATX_BTIME;
                         }
                     }
+                    Ok(0)
+                })
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `get_inode_acl` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn get_acl_callback(
+                inode: *mut bindings::inode,
+                typ: crate::ffi::c_int,
+                rcu: bool,
+            ) -> *mut bindings::posix_acl {
+                // Only a filesystem that never caches its ACLs (`ACL_DONT_CACHE`, which nothing
+                // here sets) is asked in an RCU path walk, which must not sleep.
+                if rcu {
+                    return ECHILD.to_ptr();
+                }
+                let result = (|| {
+                    let typ = acl::Type::from_c(typ).ok_or(EINVAL)?;
+                    // SAFETY: `__get_acl()` and `get_cached_acl_rcu()` pass a live, initialised
+                    // inode whose operations are this table's, which their caller holds.
+                    let inode = unsafe { INode::<U::FileSystem>::from_raw(inode) };
+                    // The caller takes over the reference (and caches its own).
+                    Ok(
+                        U::get_acl(inode, typ)?.map_or(core::ptr::null_mut(), |acl| {
+                            ARef::into_raw(acl).as_ptr().cast()
+                        }),
+                    )
+                })();
+                result.unwrap_or_else(|e: Error| e.to_ptr())
+            }
+
+            /// # Safety
+            ///
+            /// Only C calls this, as the `set_acl` callback of the table it is in,
+            /// with the arguments that callback's C contract guarantees.
+            unsafe extern "C" fn set_acl_callback(
+                idmap: *mut bindings::mnt_idmap,
+                dentry: *mut bindings::dentry,
+                acl: *mut bindings::posix_acl,
+                typ: crate::ffi::c_int,
+            ) -> crate::ffi::c_int {
+                from_result(|| {
+                    let typ = acl::Type::from_c(typ).ok_or(EINVAL)?;
+                    // SAFETY: `set_posix_acl()` and `posix_acl_chmod()` pass a positive dentry
+                    // they hold, whose inode's operations are this table's.
+                    let inode_ptr = unsafe { (*dentry).d_inode };
+                    // SAFETY: As above: a live, initialised inode of this filesystem.
+                    let inode = unsafe { INode::<U::FileSystem>::from_raw(inode_ptr) };
+                    // `set_posix_acl()` refuses these already; `posix_acl_chmod()` sets an
+                    // access ACL only.
+                    if typ == acl::Type::Default && Type::from_mode(inode.mode()) != Some(Type::Dir)
+                    {
+                        return if acl.is_null() { Ok(0) } else { Err(EACCES) };
+                    }
+                    let mut acl = acl;
+                    let old = inode.mode() as bindings::umode_t;
+                    let mut mode = None;
+                    if typ == acl::Type::Access && !acl.is_null() {
+                        let mut m = old;
+                        // SAFETY: The inode is live; `acl` is the caller's, which the helper
+                        // may replace with NULL (an ACL the permission bits express), without
+                        // dropping the caller's reference.
+                        crate::error::to_result(unsafe {
+                            bindings::fs_acl_update_mode(idmap, inode_ptr, &mut m, &mut acl)
+                        })?;
+                        mode = Some(m);
+                    }
+                    let given = if acl.is_null() {
+                        None
+                    } else {
+                        // SAFETY: `acl` is valid (`set_posix_acl()` checked it, and
+                        // `posix_acl_chmod()` passes a masked clone of a valid one), and the
+                        // caller holds it for the call.
+                        Some(unsafe { acl::Acl::from_raw(acl) })
+                    };
+                    // SAFETY: The inode is live for the call.
+                    let change = unsafe { acl::Change::new(inode_ptr, typ, given, old, mode) };
+                    let result = U::set_acl(inode, &change);
+                    change.finish(result.is_ok());
+                    result?;
+                    // SAFETY: The inode is live; the cache takes its own reference.
+                    unsafe { bindings::fs_set_cached_acl(inode_ptr, typ.to_c(), acl) };
                     Ok(0)
                 })
             }

@@ -22,7 +22,8 @@
 //! nobody holds a lock around a read or a listing: a filesystem serialises its own readers
 //! against its writers, and a change takes the freeze protection of an internal change
 //! ([`super::sb::SuperBlock::start_intwrite`]). POSIX ACLs (`system.posix_acl_*`) do not come
-//! here: the VFS routes them to the inode operations.
+//! here: the VFS routes them to the inode operations ([`super::acl`]), and the filesystem lists
+//! them ([`List::add_acl`]).
 //!
 //! What the types guarantee: names come without their namespace's prefix, never empty, without
 //! NUL, at most `XATTR_NAME_MAX` (255) bytes with the prefix ([`Name`]); the buffers of
@@ -116,15 +117,12 @@ impl<'a> Name<'a> {
     pub fn suffix(&self) -> &'a [u8] {
         self.suffix
     }
-
-    /// The bytes of the full name.
-    fn len(&self) -> usize {
-        self.namespace.prefix().len() + self.suffix.len()
-    }
 }
 
-/// How a change of an extended attribute may go (`XATTR_CREATE`, `XATTR_REPLACE`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How a change of an extended attribute may go (`XATTR_CREATE`, `XATTR_REPLACE`); the default
+/// is neither (the attribute is made or replaced, and removing one that does not exist is not
+/// an error).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SetFlags(u32);
 
 impl SetFlags {
@@ -216,7 +214,19 @@ impl List<'_> {
                 return Ok(());
             }
         }
-        let n = name.len() + 1;
+        self.add_raw(name.namespace.prefix(), name.suffix)
+    }
+
+    /// Adds the name of the inode's POSIX ACL of type `typ`, which the filesystem stores
+    /// ([`super::acl`]): `system.posix_acl_access` or `system.posix_acl_default`. Errors as
+    /// [`List::add`].
+    pub fn add_acl(&mut self, typ: super::acl::Type) -> Result {
+        self.add_raw(typ.name(), b"")
+    }
+
+    /// Adds the name `prefix` and `suffix` make.
+    fn add_raw(&mut self, prefix: &[u8], suffix: &[u8]) -> Result {
+        let n = prefix.len() + suffix.len() + 1;
         let end = self.used + n;
         if end > LIST_MAX {
             return Err(E2BIG);
@@ -225,15 +235,14 @@ impl List<'_> {
             if end > self.size {
                 return Err(ERANGE);
             }
-            let prefix = name.namespace.prefix();
             // SAFETY: `[used, end)` is within the `size` bytes `buf` is valid for (checked
             // above); the sources are Rust slices, distinct from the caller's buffer.
             unsafe {
                 let at = self.buf.add(self.used);
                 core::ptr::copy_nonoverlapping(prefix.as_ptr(), at, prefix.len());
                 let at = at.add(prefix.len());
-                core::ptr::copy_nonoverlapping(name.suffix.as_ptr(), at, name.suffix.len());
-                at.add(name.suffix.len()).write(0);
+                core::ptr::copy_nonoverlapping(suffix.as_ptr(), at, suffix.len());
+                at.add(suffix.len()).write(0);
             }
         }
         // INVARIANT: `end <= LIST_MAX`, and `end <= size` with a buffer (checked above).

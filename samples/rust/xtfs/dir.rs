@@ -284,6 +284,17 @@ impl inode::Operations for DirOps {
         crate::set_flags(inode, flags)
     }
 
+    fn get_acl(
+        inode: &INode<Xtfs>,
+        typ: kernel::fs::acl::Type,
+    ) -> Result<Option<kernel::types::ARef<kernel::fs::acl::Acl>>> {
+        crate::xattr::get_acl(inode, typ)
+    }
+
+    fn set_acl(inode: &INode<Xtfs>, change: &kernel::fs::acl::Change<'_>) -> Result {
+        crate::xattr::set_acl(inode, change)
+    }
+
     fn lookup<'a>(dir: &'a INode<Xtfs>, name: &[u8]) -> Result<Option<INodeRef<'a, Xtfs>>> {
         find(dir, name)?
             .map(|(_, ino)| read_inode(dir.super_block(), ino))
@@ -300,8 +311,12 @@ impl inode::Operations for DirOps {
         if name.len() > format::NAME_MAX {
             return Err(ENAMETOOLONG);
         }
-        // An inode, a directory block and a node of its extent tree.
-        sb.data().alloc.lock().room_for(1, 2)?;
+        // An inode, a directory block and a node of its extent tree, and the block of its ACLs
+        // if they do not fit in the inode.
+        sb.data()
+            .alloc
+            .lock()
+            .room_for(1, 2 + crate::xattr::acl_blocks(&owner.acls))?;
         let mut h = sb.data().journal.start(sb)?;
         let made = create_inode(&mut h, sb, NewInode::new(inode::Type::Reg, owner))
             .and_then(|inode| link_new(&mut h, dir, name, inode));
@@ -321,7 +336,11 @@ impl inode::Operations for DirOps {
         let parent = dir.ino() as u32;
         // The new directory's "..".
         let dir_links = links_more(dir, 1)?;
-        sb.data().alloc.lock().room_for(1, 2)?;
+        // With the block of its ACLs if they do not fit in the inode.
+        sb.data()
+            .alloc
+            .lock()
+            .room_for(1, 2 + crate::xattr::acl_blocks(&owner.acls))?;
         let mut h = sb.data().journal.start(sb)?;
         let made = (|| {
             let inode = create_inode(
@@ -395,8 +414,11 @@ impl inode::Operations for DirOps {
     ) -> Result {
         let sb = dir.super_block();
         live(sb)?;
-        // An inode; no directory entry.
-        sb.data().alloc.lock().room_for(1, 0)?;
+        // An inode (and the block of its ACLs if they do not fit in it); no directory entry.
+        sb.data()
+            .alloc
+            .lock()
+            .room_for(1, crate::xattr::acl_blocks(&owner.acls))?;
         let mut h = sb.data().journal.start(sb)?;
         let made = (|| {
             let inode = create_inode(&mut h, sb, NewInode::new(inode::Type::Reg, owner))?;
@@ -420,8 +442,12 @@ impl inode::Operations for DirOps {
         if name.len() > format::NAME_MAX {
             return Err(ENAMETOOLONG);
         }
-        // An inode and a directory block with a node of its extent tree: no data.
-        sb.data().alloc.lock().room_for(1, 2)?;
+        // An inode and a directory block with a node of its extent tree, and the block of its
+        // ACLs if they do not fit in the inode: no data.
+        sb.data()
+            .alloc
+            .lock()
+            .room_for(1, 2 + crate::xattr::acl_blocks(&owner.acls))?;
         let rdev = special.dev().map_or(0, |d| d.encode());
         let mut h = sb.data().journal.start(sb)?;
         let typ = special.typ();

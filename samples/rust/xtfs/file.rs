@@ -922,6 +922,17 @@ impl inode::Operations for FileOps {
         crate::set_flags(inode, flags)
     }
 
+    fn get_acl(
+        inode: &INode<Xtfs>,
+        typ: kernel::fs::acl::Type,
+    ) -> Result<Option<kernel::types::ARef<kernel::fs::acl::Acl>>> {
+        crate::xattr::get_acl(inode, typ)
+    }
+
+    fn set_acl(inode: &INode<Xtfs>, change: &kernel::fs::acl::Change<'_>) -> Result {
+        crate::xattr::set_acl(inode, change)
+    }
+
     fn fiemap(
         inode: &INode<Xtfs>,
         info: &mut address_space::FiemapInfo<'_>,

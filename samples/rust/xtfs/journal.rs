@@ -195,7 +195,7 @@ struct Committing {
 /// it changes anything ([`Handle::extend`]); one that writes more blocks than it holds credits
 /// for takes room that other operations may hold, and one that outgrows the log shuts the
 /// filesystem down.
-const HANDLE_CREDITS: usize = 8;
+pub(crate) const HANDLE_CREDITS: usize = 8;
 
 /// The journal of one mounted filesystem.
 ///

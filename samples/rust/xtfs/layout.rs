@@ -63,6 +63,11 @@ pub const XATTR_NAME_MAX: usize = 255;
 pub const XATTR_USER: u8 = 1;
 pub const XATTR_TRUSTED: u8 = 2;
 pub const XATTR_SECURITY: u8 = 3;
+/// The POSIX ACLs, with an empty name: the access ACL and a directory's default ACL, each in
+/// the representation of `system.posix_acl_access` (`struct posix_acl_xattr_header`, then its
+/// entries, little-endian; IDs in the initial user namespace).
+pub const XATTR_ACL_ACCESS: u8 = 4;
+pub const XATTR_ACL_DEFAULT: u8 = 5;
 /// In the inode of a device node: its device number (`new_encode_dev()`); 0 in others.
 pub const INODE_RDEV: usize = 68;
 /// In an inode: the depth of its extent tree (0: its extents are in the inode).
@@ -392,10 +397,12 @@ impl XattrEntry<'_> {
     }
 
     /// Whether the entry could be stored: a known namespace, a name of 1 to 255 bytes with its
-    /// prefix and no NUL, a value of at most 65535 bytes.
+    /// prefix and no NUL (none for an ACL), a value of at most 65535 bytes. An ACL's value is
+    /// checked where it is used ([`posix_acl_valid`]).
     pub fn valid(&self) -> bool {
+        let acl = matches!(self.namespace, XATTR_ACL_ACCESS | XATTR_ACL_DEFAULT);
         xattr_prefix(self.namespace).is_some_and(|p| {
-            !self.name.is_empty()
+            self.name.is_empty() == acl
                 && p.len() + self.name.len() <= XATTR_NAME_MAX
                 && !self.name.contains(&0)
                 && self.value.len() <= u16::MAX as usize
@@ -419,8 +426,81 @@ pub fn xattr_prefix(namespace: u8) -> Option<&'static [u8]> {
         XATTR_USER => Some(b"user."),
         XATTR_TRUSTED => Some(b"trusted."),
         XATTR_SECURITY => Some(b"security."),
+        XATTR_ACL_ACCESS => Some(b"system.posix_acl_access"),
+        XATTR_ACL_DEFAULT => Some(b"system.posix_acl_default"),
         _ => None,
     }
+}
+
+/// The offset of the first entry in `b` (an inode's entries) that is not valid
+/// ([`XattrEntries`]), or is an ACL the kernel would not accept ([`posix_acl_valid`]), or a
+/// default ACL of an inode of mode `mode` that is not a directory.
+pub fn first_bad_xattr(b: &[u8], mode: u16) -> Option<usize> {
+    let dir = mode & S_IFMT == S_IFDIR;
+    let mut off = 0;
+    for e in XattrEntries::new(b) {
+        let e = match e {
+            Ok(e) => e,
+            Err(off) => return Some(off),
+        };
+        let acl_ok = match e.namespace {
+            XATTR_ACL_ACCESS => posix_acl_valid(e.value),
+            XATTR_ACL_DEFAULT => dir && posix_acl_valid(e.value),
+            _ => true,
+        };
+        if !acl_ok {
+            return Some(off);
+        }
+        off += e.size();
+    }
+    None
+}
+
+/// `POSIX_ACL_XATTR_VERSION`: the version in the header of an ACL's representation.
+pub const ACL_VERSION: u32 = 2;
+
+/// The bytes of the representation of an ACL of `count` entries (`posix_acl_xattr_size()`).
+pub const fn acl_xattr_size(count: usize) -> usize {
+    4 + 8 * count
+}
+
+/// Whether `value` is an ACL's representation ([`XATTR_ACL_ACCESS`]) that the kernel accepts
+/// (`posix_acl_from_xattr()` and `posix_acl_valid()`): the version, then one entry for the
+/// owner, any for named users, one for the owning group, any for named groups, a mask (which
+/// named users or groups require), one for the others, in that order; permissions of `rwx`
+/// only; named users and groups with a valid ID (not `(uid_t)-1`).
+pub fn posix_acl_valid(value: &[u8]) -> bool {
+    const USER_OBJ: u16 = 0x01;
+    const USER: u16 = 0x02;
+    const GROUP_OBJ: u16 = 0x04;
+    const GROUP: u16 = 0x08;
+    const MASK: u16 = 0x10;
+    const OTHER: u16 = 0x20;
+    if value.len() < 4 || value.len() % 8 != 4 || le32(value, 0) != ACL_VERSION {
+        return false;
+    }
+    // The next tag allowed, as `posix_acl_valid()` walks them; 0 once the others' is seen.
+    let mut state = USER_OBJ;
+    let mut needs_mask = false;
+    for e in value[4..].chunks_exact(8) {
+        let (tag, perm, id) = (le16(e, 0), le16(e, 2), le32(e, 4));
+        if perm & !7 != 0 {
+            return false;
+        }
+        state = match (tag, state) {
+            (USER_OBJ, USER_OBJ) => USER,
+            (USER, USER) | (GROUP, GROUP) if id != u32::MAX => {
+                needs_mask = true;
+                state
+            }
+            (GROUP_OBJ, USER) => GROUP,
+            (MASK, GROUP) => OTHER,
+            (OTHER, OTHER) => 0,
+            (OTHER, GROUP) if !needs_mask => 0,
+            _ => return false,
+        };
+    }
+    state == 0
 }
 
 /// The extended attribute entries packed in `b` (an inode's or a block's), in order. An entry

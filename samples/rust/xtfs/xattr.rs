@@ -15,13 +15,16 @@
 //! change. Lock order: `i_rwsem`, the freeze protection, `xattr_lock`, the journal handle, the
 //! extent lock (`info`).
 
-use crate::format::{self, XattrEntries, XattrEntry, XattrHeader};
+use crate::format::{self, corrupt, XattrEntries, XattrEntry, XattrHeader};
+use crate::journal::Handle;
 use crate::{live, store_inode, store_locked, InodeInfo, Xtfs};
+use kernel::fs::acl::{self, Acl};
 use kernel::fs::inode::INode;
 use kernel::fs::reclaim::NoFsScope;
 use kernel::fs::sb::SuperBlock;
 use kernel::fs::xattr::{List, Name, Namespace, SetFlags, Value};
 use kernel::prelude::*;
+use kernel::types::ARef;
 
 /// The extended attributes an inode holds in memory: the entries stored in it and the block of
 /// the others, as last stored.
@@ -47,11 +50,14 @@ impl Default for InInode {
 }
 
 impl InInode {
-    /// Those of an inode read from disk, whose fields [`format::RawInode::decode`] checked.
-    pub(crate) fn from_raw(raw: &format::RawInode) -> Result<InInode> {
+    /// Those of inode `ino` read from disk, whose fields [`format::RawInode::decode`] checked:
+    /// entries that make sense, ACLs that the kernel accepts ([`format::posix_acl_valid`]) and a
+    /// default ACL only on a directory. Else the inode is corrupt and not read, as for any bad
+    /// field of it; the entries of the block are read (and an ACL there checked) when used.
+    pub(crate) fn from_raw(ino: u32, raw: &format::RawInode) -> Result<InInode> {
         let entries = raw.inline_xattrs();
-        if XattrEntries::new(entries).any(|e| e.is_err()) {
-            return Err(EUCLEAN);
+        if format::first_bad_xattr(entries, raw.mode).is_some() {
+            return Err(corrupt!("inode {}: bad extended attributes\n", ino));
         }
         let mut inline = [0; format::INLINE_XATTR_BYTES];
         inline[..entries.len()].copy_from_slice(entries);
@@ -68,6 +74,11 @@ impl InInode {
         raw.xattrs = self.inline;
         raw.xattr_bytes = self.bytes as u16;
         raw.xattr_block = self.block;
+    }
+
+    /// The block of the entries that are not in the inode (0: none).
+    pub(crate) fn block(&self) -> u64 {
+        self.block
     }
 
     /// The entries stored in the inode.
@@ -116,14 +127,25 @@ fn index(namespace: Namespace) -> u8 {
     }
 }
 
-/// The namespace of the entries of `index`, which [`XattrEntries`] checked.
-fn namespace(index: u8) -> Result<Namespace> {
-    match index {
-        format::XATTR_USER => Ok(Namespace::User),
-        format::XATTR_TRUSTED => Ok(Namespace::Trusted),
-        format::XATTR_SECURITY => Ok(Namespace::Security),
-        _ => Err(EUCLEAN),
+/// The namespace of the entries of an ACL of type `typ`.
+fn acl_index(typ: acl::Type) -> u8 {
+    match typ {
+        acl::Type::Access => format::XATTR_ACL_ACCESS,
+        acl::Type::Default => format::XATTR_ACL_DEFAULT,
     }
+}
+
+/// Adds the name of entry `e`, which [`XattrEntries`] checked, to `list`.
+fn add_name(list: &mut List<'_>, e: &XattrEntry<'_>) -> Result {
+    let namespace = match e.namespace {
+        format::XATTR_USER => Namespace::User,
+        format::XATTR_TRUSTED => Namespace::Trusted,
+        format::XATTR_SECURITY => Namespace::Security,
+        format::XATTR_ACL_ACCESS => return list.add_acl(acl::Type::Access),
+        format::XATTR_ACL_DEFAULT => return list.add_acl(acl::Type::Default),
+        _ => return Err(EUCLEAN),
+    };
+    list.add(&Name::new(namespace, e.name)?)
 }
 
 /// The inode's extended attributes, with `xattr_lock` held: the entries in the inode, and the
@@ -173,22 +195,181 @@ impl Current {
     }
 }
 
-/// Whether entry `e` is the attribute `name`.
-fn is(e: &XattrEntry<'_>, name: &Name<'_>) -> bool {
-    e.namespace == index(name.namespace()) && e.name == name.suffix()
+/// An entry's namespace and name.
+#[derive(Clone, Copy)]
+struct Key<'a> {
+    namespace: u8,
+    name: &'a [u8],
 }
 
-/// `getxattr(2)`.
-pub(crate) fn get(inode: &INode<Xtfs>, name: &Name<'_>, value: &mut Value<'_>) -> Result {
+impl<'a> Key<'a> {
+    fn of(name: &Name<'a>) -> Key<'a> {
+        Key {
+            namespace: index(name.namespace()),
+            name: name.suffix(),
+        }
+    }
+
+    fn acl(typ: acl::Type) -> Key<'static> {
+        Key {
+            namespace: acl_index(typ),
+            name: b"",
+        }
+    }
+
+    /// Whether entry `e` is this one.
+    fn is(self, e: &XattrEntry<'_>) -> bool {
+        e.namespace == self.namespace && e.name == self.name
+    }
+}
+
+/// Calls `f` with the value of `inode`'s entry `key`, if it has one, with `xattr_lock` held.
+fn with_entry<R>(
+    inode: &INode<Xtfs>,
+    key: Key<'_>,
+    f: impl FnOnce(Option<&[u8]>) -> Result<R>,
+) -> Result<R> {
     let _guard = inode.data().xattr_lock.lock();
     let current = Current::read(inode)?;
     for e in current.entries() {
         let e = e?;
-        if is(&e, name) {
-            return value.set(e.value);
+        if key.is(&e) {
+            return f(Some(e.value));
         }
     }
-    Err(ENODATA)
+    f(None)
+}
+
+/// `getxattr(2)`.
+pub(crate) fn get(inode: &INode<Xtfs>, name: &Name<'_>, value: &mut Value<'_>) -> Result {
+    with_entry(inode, Key::of(name), |v| value.set(v.ok_or(ENODATA)?))
+}
+
+/// The ACL of type `typ` of `inode` (`get_inode_acl`): a stored one the kernel does not accept
+/// is corruption.
+pub(crate) fn get_acl(inode: &INode<Xtfs>, typ: acl::Type) -> Result<Option<ARef<Acl>>> {
+    with_entry(inode, Key::acl(typ), |v| {
+        v.map(|v| {
+            Acl::from_xattr(v).map_err(|e| match e {
+                e if e == EINVAL => corrupt!("inode {}: bad ACL\n", inode.ino()),
+                e => e,
+            })
+        })
+        .transpose()
+    })
+}
+
+/// Stores the ACL of `change` as `inode`'s, or removes it (`set_acl`), with the mode it gives
+/// the inode, in one transaction.
+pub(crate) fn set_acl(inode: &INode<Xtfs>, change: &acl::Change<'_>) -> Result {
+    let value = change.acl().map(Acl::to_xattr).transpose()?;
+    set_entry(
+        inode,
+        Key::acl(change.typ()),
+        value.as_deref(),
+        SetFlags::default(),
+        &|| change.apply_mode(),
+    )
+}
+
+/// The blocks the ACLs `acls` of a new inode need besides the inode (0 or 1), as
+/// [`create_entries`] places them; for the room a creation checks before it starts.
+pub(crate) fn acl_blocks(acls: &acl::Inherited) -> u64 {
+    let size = |a: Option<&Acl>| {
+        a.map_or(0, |a| {
+            format::XATTR_ENTRY_HEADER + format::acl_xattr_size(a.count())
+        })
+    };
+    let (access, default) = (
+        size(acls.get(acl::Type::Access)),
+        size(acls.get(acl::Type::Default)),
+    );
+    // Each where it first fits, the inode first.
+    let inline = format::INLINE_XATTR_BYTES;
+    let in_inode = if access <= inline { access } else { 0 };
+    u64::from(access > inline || in_inode + default > inline)
+}
+
+/// The entries of the ACLs `acls` of a new inode, made by [`create_entries`] in the transaction
+/// that creates it.
+pub(crate) struct NewEntries {
+    access: Option<KVec<u8>>,
+    default: Option<KVec<u8>>,
+}
+
+impl NewEntries {
+    /// The representations of `acls`.
+    pub(crate) fn new(acls: &acl::Inherited) -> Result<NewEntries> {
+        Ok(NewEntries {
+            access: acls.access.as_deref().map(Acl::to_xattr).transpose()?,
+            default: acls.default.as_deref().map(Acl::to_xattr).transpose()?,
+        })
+    }
+
+    /// Whether there are none.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.access.is_none() && self.default.is_none()
+    }
+}
+
+/// The extended attributes of new inode `ino` of generation `generation`: `acls`, placed in the
+/// inode, and in a block allocated and written in the transaction of `h` if they do not fit
+/// (a default ACL of many entries).
+pub(crate) fn create_entries(
+    h: &mut Handle<'_>,
+    sb: &SuperBlock<Xtfs>,
+    ino: u32,
+    generation: u32,
+    acls: &NewEntries,
+) -> Result<InInode> {
+    let mut in_inode = InInode::default();
+    if acls.is_empty() {
+        return Ok(in_inode);
+    }
+    let entries = [
+        (format::XATTR_ACL_ACCESS, acls.access.as_deref()),
+        (format::XATTR_ACL_DEFAULT, acls.default.as_deref()),
+    ];
+    let entries = entries.iter().filter_map(|&(namespace, v)| {
+        v.map(|value| XattrEntry {
+            namespace,
+            name: b"",
+            value,
+        })
+    });
+    let m = sb.data();
+    let bs = m.sb.block_size() as usize;
+    let mut block = KVec::from_elem(0u8, bs, GFP_KERNEL)?;
+    let (bytes, block_bytes) = format::place_xattrs(
+        entries,
+        &mut in_inode.inline,
+        &mut block[format::XATTR_HEADER..],
+    )
+    .ok_or(ENOSPC)?;
+    // INVARIANT: `place_xattrs` packed the valid entries above into `bytes` bytes.
+    in_inode.bytes = bytes;
+    if block_bytes != 0 {
+        // Beyond what the creation counted on: the block and a bitmap block.
+        h.extend(crate::journal::HANDLE_CREDITS + 2)?;
+        let disk = {
+            let mut alloc = m.alloc.lock();
+            alloc.room_for(0, 1)?;
+            alloc.allocate_metadata(h, &m.sb)?
+        };
+        let header = XattrHeader {
+            ino,
+            generation,
+            bytes: block_bytes as u32,
+            ..XattrHeader::default()
+        };
+        header.encode(&mut block, format::crc32c);
+        if let Err(e) = h.write(disk * bs as u64, &block) {
+            let _ = m.alloc.lock().free_metadata(h, &m.sb, disk, 1);
+            return Err(e);
+        }
+        in_inode.block = disk;
+    }
+    Ok(in_inode)
 }
 
 /// `listxattr(2)`.
@@ -196,8 +377,7 @@ pub(crate) fn list(inode: &INode<Xtfs>, list: &mut List<'_>) -> Result {
     let _guard = inode.data().xattr_lock.lock();
     let current = Current::read(inode)?;
     for e in current.entries() {
-        let e = e?;
-        list.add(&Name::new(namespace(e.namespace)?, e.name)?)?;
+        add_name(list, &e?)?;
     }
     Ok(())
 }
@@ -209,14 +389,26 @@ pub(crate) fn set(
     value: Option<&[u8]>,
     flags: SetFlags,
 ) -> Result {
+    set_entry(inode, Key::of(name), value, flags, &|| ())
+}
+
+/// Sets entry `key` of `inode` to `value`, or removes it (`None`), as `flags` allow, and calls
+/// `before_store` before the inode is stored with it, once nothing but that store can fail.
+fn set_entry(
+    inode: &INode<Xtfs>,
+    key: Key<'_>,
+    value: Option<&[u8]>,
+    flags: SetFlags,
+    before_store: &dyn Fn(),
+) -> Result {
     let sb = inode.super_block();
     live(sb)?;
     let m = sb.data();
     let bs = m.sb.block_size() as usize;
     let room = bs - format::XATTR_HEADER;
     let new = value.map(|value| XattrEntry {
-        namespace: index(name.namespace()),
-        name: name.suffix(),
+        namespace: key.namespace,
+        name: key.name,
         value,
     });
     // One that no block could hold (a block holds more than the inode), as ext4 reports it.
@@ -239,7 +431,7 @@ pub(crate) fn set(
     let mut exists = false;
     for e in current.entries() {
         let e = e?;
-        if is(&e, name) {
+        if key.is(&e) {
             // (A second entry of the name, which only a corrupt disk has, goes.)
             if let Some(new) = new.filter(|_| !exists) {
                 entries.push(new, GFP_KERNEL)?;
@@ -298,6 +490,7 @@ pub(crate) fn set(
                 bytes,
                 block: new_block,
             };
+            before_store();
             inode.touch_ctime();
             if let Err(e) = store_locked(&mut h, inode, &mut info) {
                 info.xattrs = old;

@@ -177,6 +177,8 @@ struct InodeData {
 #[vtable]
 impl fs::FileSystem for Xtfs {
     const NAME: &'static CStr = c_str!("xtfs");
+    /// In the extended attribute entries ([`xattr`]).
+    const POSIX_ACL: bool = true;
     type Data = Mount;
     type INodeData = InodeData;
 
@@ -1197,6 +1199,17 @@ impl inode::Operations for SpecialOps {
     fn set_flags(inode: &inode::Locked<'_, Xtfs>, flags: inode::Flags) -> Result {
         set_flags(inode, flags)
     }
+
+    fn get_acl(
+        inode: &INode<Xtfs>,
+        typ: kernel::fs::acl::Type,
+    ) -> Result<Option<kernel::types::ARef<kernel::fs::acl::Acl>>> {
+        xattr::get_acl(inode, typ)
+    }
+
+    fn set_acl(inode: &INode<Xtfs>, change: &kernel::fs::acl::Change<'_>) -> Result {
+        xattr::set_acl(inode, change)
+    }
 }
 
 /// File operations of symbolic links (which are not opened) and of special files (whose
@@ -1279,7 +1292,7 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
         rdev: raw.rdev,
         flags: raw.flags,
         btime: time(raw.btime),
-        xattrs: xattr::InInode::from_raw(&raw)?,
+        xattrs: xattr::InInode::from_raw(ino, &raw)?,
     };
     let params = init_inode(&new, typ, attrs, tree, rest);
     new.init(params)
@@ -1443,6 +1456,20 @@ fn create_inode<'a>(
             });
         }
     };
+    // The ACLs it inherits, in the inode, or in a block written in this transaction.
+    let generation = inode::new_generation();
+    let xattrs = match xattr::NewEntries::new(&owner.acls)
+        .and_then(|acls| xattr::create_entries(h, sb, ino, generation, &acls))
+    {
+        Ok(xattrs) => xattrs,
+        Err(e) => {
+            // Released without `evict_inode`: the slot is freed here.
+            drop(new);
+            m.alloc.lock().free_inode(ino);
+            return Err(e);
+        }
+    };
+    let xattr_block = xattrs.block();
     let now = inode::Time::now();
     let mode = typ.mode_bits() | owner.mode;
     let attrs = inode::Attrs {
@@ -1458,21 +1485,25 @@ fn create_inode<'a>(
     let tree = Tree {
         extents,
         disk: DiskTree::new(),
-        generation: inode::new_generation(),
+        generation,
     };
     let rest = Rest {
         parent,
         rdev,
         flags: 0,
         btime: now,
-        xattrs: xattr::InInode::default(),
+        xattrs,
     };
     let params = init_inode(&new, typ, attrs, tree, rest);
     let inode = match new.init_created(params) {
         Ok(inode) => inode,
         Err(e) => {
-            // A bad inode is released without `evict_inode`: the slot is freed here.
+            // A bad inode is released without `evict_inode`: the slot is freed here, and the
+            // block of its ACLs.
             m.alloc.lock().free_inode(ino);
+            if xattr_block != 0 {
+                let _ = m.alloc.lock().free_metadata(h, &m.sb, xattr_block, 1);
+            }
             return Err(e);
         }
     };

@@ -12,7 +12,7 @@ APT_PACKAGES=(
 	rustc-web rust-web-src rust-web-clippy
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	make gcc flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
-	qemu-system-x86 udev xfsprogs python3-venv rsync
+	qemu-system-x86 udev xfsprogs python3-venv rsync acl
 )
 
 mkdir -p "$LOG_DIR" "$TOOLS_DIR"

@@ -26,7 +26,8 @@
  * (after msync), create, mkdir, mknod (FIFO), symlink, link, unlink, rmdir,
  * rename (within and across directories, over an existing file, of a
  * directory), chmod, chown, utimensat, setxattr (a new attribute, a new
- * value), removexattr and reading a directory. What atime
+ * value), removexattr, setting and removing a POSIX ACL and reading a
+ * directory. What atime
  * does depends on the mount's options: the caller runs the table under each.
  *
  * Exit 0 once the table is printed (the caller judges it), 1 on errors of
@@ -313,12 +314,30 @@ static int rename_across(int dir)
 	return 0;
 }
 
-/* Sets up a case on file "f" that has the extended attribute "user.t". */
-static void xattr_case(void)
+/*
+ * An access ACL as setfacl -m u:65534:r gives a file of mode 0644, in the
+ * representation of system.posix_acl_access (little-endian, as x86 is; no
+ * padding: 4 bytes, then 8 for each entry).
+ */
+static const struct {
+	uint32_t version;
+	struct {
+		uint16_t tag, perm;
+		uint32_t id;
+	} e[5];
+} acl = {
+	2, { { 0x01, 6, -1 }, { 0x02, 4, 65534 }, { 0x04, 4, -1 }, { 0x10, 4, -1 },
+	     { 0x20, 4, -1 } }
+};
+
+_Static_assert(sizeof(acl) == 4 + 5 * 8, "the ACL's representation has no padding");
+
+/* Sets up a case on file "f" that has the extended attribute NAME. */
+static void xattr_case(const char *name, const void *value, size_t size)
 {
 	next_case();
 	make_file("f", 100);
-	if (setxattr(at("f"), "user.t", "1", 1, 0))
+	if (setxattr(at("f"), name, value, size, 0))
 		die("setxattr");
 	track("file", "f");
 	ready();
@@ -368,11 +387,17 @@ int main(int argc, char **argv)
 	FILE_CASE("setxattr of a new attribute", setxattr(at("f"), "user.t", "1", 1, 0));
 
 	/* Changing and removing an attribute the file has. */
-	xattr_case();
+	xattr_case("user.t", "1", 1);
 	report("setxattr of a new value",
 	       setxattr(at("f"), "user.t", "22", 2, XATTR_REPLACE), NULL);
-	xattr_case();
+	xattr_case("user.t", "1", 1);
 	report("removexattr", removexattr(at("f"), "user.t"), NULL);
+
+	/* POSIX ACLs: set (which changes the mode too) and removed. */
+	FILE_CASE("setting an access ACL",
+		  setxattr(at("f"), "system.posix_acl_access", &acl, sizeof(acl), 0));
+	xattr_case("system.posix_acl_access", &acl, sizeof(acl));
+	report("removing the access ACL", removexattr(at("f"), "system.posix_acl_access"), NULL);
 
 	/* A second read: the first updated atime past mtime and ctime. */
 	next_case();

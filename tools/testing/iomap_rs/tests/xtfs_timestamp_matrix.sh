@@ -6,7 +6,8 @@
 # same size), O_TRUNC, fallocate's modes, a write through a shared mapping,
 # create, mkdir, mknod, symlink, link, unlink, rmdir, rename (within and
 # across directories, over a file, of a directory), chmod, chown, utimensat,
-# setxattr (new attribute, new value), removexattr and a directory listing,
+# setxattr (new attribute, new value), removexattr, setting and removing a
+# POSIX ACL and a directory listing,
 # and prints for each inode whether its access,
 # modification and change times moved. The table is made on XFS, the
 # reference, and on xtfs, under each atime mode (relatime, strictatime,

@@ -356,7 +356,7 @@ impl RawInode {
                 raw.xattr_bytes
             ));
         }
-        if let Some(Err(off)) = XattrEntries::new(raw.inline_xattrs()).find(|e| e.is_err()) {
+        if let Some(off) = first_bad_xattr(raw.inline_xattrs(), raw.mode) {
             return Err(format!(
                 "bad extended attribute entry at byte {off} of the inode's"
             ));
@@ -550,5 +550,95 @@ impl Device {
 
     pub fn write(&self, off: u64, buf: &[u8]) -> io::Result<()> {
         self.file.write_all_at(buf, off)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The representation of an ACL of `entries` (tag, permissions, ID).
+    fn acl(entries: &[(u16, u16, u32)]) -> Vec<u8> {
+        let mut v = ACL_VERSION.to_le_bytes().to_vec();
+        for &(tag, perm, id) in entries {
+            v.extend(tag.to_le_bytes());
+            v.extend(perm.to_le_bytes());
+            v.extend(id.to_le_bytes());
+        }
+        v
+    }
+
+    const UNDEF: u32 = u32::MAX;
+
+    #[test]
+    fn posix_acls_as_the_kernel_checks_them() {
+        let minimal = [(0x01, 6, UNDEF), (0x04, 4, UNDEF), (0x20, 4, UNDEF)];
+        assert!(posix_acl_valid(&acl(&minimal)));
+        let named = [
+            (0x01, 7, UNDEF),
+            (0x02, 5, 1000),
+            (0x02, 5, 1001),
+            (0x04, 5, UNDEF),
+            (0x08, 7, 50),
+            (0x10, 7, UNDEF),
+            (0x20, 0, UNDEF),
+        ];
+        assert!(posix_acl_valid(&acl(&named)));
+        // A mask is allowed without named entries.
+        let masked = [
+            (0x01, 6, UNDEF),
+            (0x04, 4, UNDEF),
+            (0x10, 4, UNDEF),
+            (0x20, 4, UNDEF),
+        ];
+        assert!(posix_acl_valid(&acl(&masked)));
+        let bad: &[&[(u16, u16, u32)]] = &[
+            &[],
+            // No mask with a named user.
+            &[
+                (0x01, 7, UNDEF),
+                (0x02, 5, 1000),
+                (0x04, 5, UNDEF),
+                (0x20, 0, UNDEF),
+            ],
+            // Out of order.
+            &[(0x04, 4, UNDEF), (0x01, 6, UNDEF), (0x20, 4, UNDEF)],
+            // No entry for the others.
+            &[(0x01, 6, UNDEF), (0x04, 4, UNDEF)],
+            // A permission beyond rwx.
+            &[(0x01, 8, UNDEF), (0x04, 4, UNDEF), (0x20, 4, UNDEF)],
+            // A named user without an ID.
+            &[
+                (0x01, 7, UNDEF),
+                (0x02, 5, UNDEF),
+                (0x04, 5, UNDEF),
+                (0x10, 7, UNDEF),
+                (0x20, 0, UNDEF),
+            ],
+            // An entry after the others'.
+            &[
+                (0x01, 6, UNDEF),
+                (0x04, 4, UNDEF),
+                (0x20, 4, UNDEF),
+                (0x20, 4, UNDEF),
+            ],
+            // An unknown tag.
+            &[
+                (0x01, 6, UNDEF),
+                (0x04, 4, UNDEF),
+                (0x40, 4, UNDEF),
+                (0x20, 4, UNDEF),
+            ],
+        ];
+        for entries in bad {
+            assert!(!posix_acl_valid(&acl(entries)), "{entries:?}");
+        }
+        let mut v = acl(&minimal);
+        v[0] = 1;
+        assert!(!posix_acl_valid(&v), "version 1");
+        let mut v = acl(&minimal);
+        v.push(0);
+        assert!(!posix_acl_valid(&v), "a partial entry");
+        assert!(!posix_acl_valid(&[2, 0]), "a partial header");
     }
 }

@@ -120,7 +120,7 @@ fn repaired_fields(b: &[u8]) -> Option<([u8; INODE_SIZE], String)> {
         how.push("unknown flags cleared");
     }
     let bytes = (raw.xattr_bytes as usize).min(INLINE_XATTR_BYTES);
-    let bad = XattrEntries::new(&raw.xattrs[..bytes]).find_map(|e| e.err());
+    let bad = first_bad_xattr(&raw.xattrs[..bytes], raw.mode);
     if bad.is_some() || bytes < raw.xattr_bytes as usize {
         let good = bad.unwrap_or(bytes);
         raw.xattr_bytes = good as u16;
@@ -409,8 +409,17 @@ impl Checker {
     /// the inode's, or holds entries that make no sense, is dropped (with what it holds). A name
     /// found twice cannot be repaired: which value is right is not known.
     fn xattrs(&mut self, ino: u32, raw: &RawInode) {
-        let name = |e: XattrEntry<'_>| (e.namespace, e.name.to_vec());
-        let mut names: Vec<(u8, Vec<u8>)> = XattrEntries::new(raw.inline_xattrs())
+        let is_dir = raw.mode & S_IFMT == S_IFDIR;
+        // An ACL the kernel would refuse, or a default ACL on a non-directory.
+        let acl_problem = |e: &XattrEntry<'_>| match e.namespace {
+            XATTR_ACL_ACCESS | XATTR_ACL_DEFAULT if !posix_acl_valid(e.value) => {
+                Some("is not a valid ACL")
+            }
+            XATTR_ACL_DEFAULT if !is_dir => Some("on a file that is not a directory"),
+            _ => None,
+        };
+        let name = |e: XattrEntry<'_>| (e.namespace, e.name.to_vec(), acl_problem(&e));
+        let mut names: Vec<(u8, Vec<u8>, Option<&str>)> = XattrEntries::new(raw.inline_xattrs())
             .flatten()
             .map(name)
             .collect();
@@ -442,14 +451,25 @@ impl Checker {
                 ),
             }
         }
-        let mut seen = HashSet::new();
-        if let Some((ns, n)) = names.into_iter().find(|k| !seen.insert(k.clone())) {
+        let full = |ns: u8, n: &[u8]| {
             let p = String::from_utf8_lossy(xattr_prefix(ns).unwrap_or_default()).into_owned();
+            p + &String::from_utf8_lossy(n)
+        };
+        for (ns, n, problem) in &names {
+            if let Some(problem) = problem {
+                self.problem(
+                    format!("inode {ino}: extended attribute {} {problem}", full(*ns, n)),
+                    None,
+                );
+            }
+        }
+        let mut seen = HashSet::new();
+        if let Some((ns, n, _)) = names
+            .into_iter()
+            .find(|(ns, n, _)| !seen.insert((*ns, n.clone())))
+        {
             self.problem(
-                format!(
-                    "inode {ino}: extended attribute {p}{} twice",
-                    String::from_utf8_lossy(&n)
-                ),
+                format!("inode {ino}: extended attribute {} twice", full(ns, &n)),
                 None,
             );
         }

@@ -441,9 +441,16 @@ impl Image {
             |e: String| -> ! { fail(&format!("{}: extended attributes: {e}", path.display())) };
         let mut values = Vec::new();
         for name in xattr::list(path).unwrap_or_else(|e| what(e.to_string())) {
-            let found = [XATTR_USER, XATTR_TRUSTED, XATTR_SECURITY]
+            // An ACL's name is its namespace's prefix alone.
+            let acl = [XATTR_ACL_ACCESS, XATTR_ACL_DEFAULT]
                 .into_iter()
-                .find_map(|ns| Some((ns, name.strip_prefix(xattr_prefix(ns)?)?)));
+                .find(|&ns| xattr_prefix(ns) == Some(&name[..]))
+                .map(|ns| (ns, &b""[..]));
+            let found = acl.or_else(|| {
+                [XATTR_USER, XATTR_TRUSTED, XATTR_SECURITY]
+                    .into_iter()
+                    .find_map(|ns| Some((ns, name.strip_prefix(xattr_prefix(ns)?)?)))
+            });
             let Some((ns, suffix)) = found else {
                 eprintln!(
                     "mkfs.xtfs: {}: {}: skipped (a namespace xtfs does not store)",
@@ -453,6 +460,12 @@ impl Image {
                 continue;
             };
             let value = xattr::get(path, &name).unwrap_or_else(|e| what(e.to_string()));
+            if acl.is_some() && !posix_acl_valid(&value) {
+                what(format!(
+                    "{} is not a valid ACL",
+                    String::from_utf8_lossy(&name)
+                ));
+            }
             values.push((ns, suffix.to_vec(), value));
         }
         if values.is_empty() {

@@ -40,6 +40,7 @@ const CASES: &[&str] = &[
     "root_size",
     "inode_bad_mode",
     "inode_bad_nsec",
+    "inode_acl_invalid",
     "inode_reserved",
     "inode_root_mismatch",
     "tree_root_key_order",
@@ -277,6 +278,30 @@ impl Img {
                 let (_, ino) = self.root_entry_where(|t| t == DT_REG);
                 let mut r = self.inode(ino);
                 r.times[1].1 = 1_000_000_000;
+                self.put_inode(ino, &r);
+            }
+            "inode_acl_invalid" => {
+                // An access ACL in the inode whose entries are out of order (the owning
+                // group's before the owner's), which the kernel would not accept.
+                let (_, ino) = self.root_entry_where(|t| t == DT_REG);
+                let mut r = self.inode(ino);
+                let mut value = ACL_VERSION.to_le_bytes().to_vec();
+                for (tag, perm) in [(0x04u16, 4u16), (0x01, 6), (0x20, 4)] {
+                    value.extend(tag.to_le_bytes());
+                    value.extend(perm.to_le_bytes());
+                    value.extend(u32::MAX.to_le_bytes());
+                }
+                let e = XattrEntry {
+                    namespace: XATTR_ACL_ACCESS,
+                    name: b"",
+                    value: &value,
+                };
+                let at = r.xattr_bytes as usize;
+                if at + e.size() > INLINE_XATTR_BYTES {
+                    fail("no room in the inode");
+                }
+                e.encode(&mut r.xattrs[at..]);
+                r.xattr_bytes += e.size() as u16;
                 self.put_inode(ino, &r);
             }
             "inode_reserved" => {
