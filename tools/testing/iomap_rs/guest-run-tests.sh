@@ -25,6 +25,14 @@
 # test from one queue. Every other test then runs alone, in lane 0. The TAP
 # keeps the order of the list whatever order the tests ended in.
 #
+# The queue starts with the longest tests, so that the two lanes end
+# together instead of one running a long test alone at the end: a test whose
+# script has a line "# iomap_rs-test: cost SECONDS" (roughly its time where
+# make test runs it: on the debug configuration for the tests of
+# debug-subset, which runs three to seven times slower) is queued by that
+# cost, the longest first, and those without one after them, in the list's
+# order.
+#
 # After each test, guest-cleanup.sh takes away the mounts, device-mapper and
 # loop devices it left in its lane (everything new after a test that ran
 # alone), and the test's diagnostics say what was taken away: one failure
@@ -141,16 +149,43 @@ lane() {
 	done
 }
 
+# One pass over the scripts (a process costs tens of milliseconds under
+# TCG): "SCRIPT PARALLEL COST" for each, PARALLEL 1 for a test that may run
+# in a lane, COST its first cost line's, 0 if none.
+declare -A is_parallel=() cost_of=()
+scripts=()
+for t in "$@"; do
+	[ -f "$TESTS_DIR/$t.sh" ] && scripts+=("$TESTS_DIR/$t.sh")
+done
+if [ ${#scripts[@]} -gt 0 ]; then
+	while read -r f p c; do
+		is_parallel[$f]=$p cost_of[$f]=$c
+	done < <(awk '
+		FNR == 1 { if (f != "") print f, p, c; f = FILENAME; p = 0; c = 0; costed = 0 }
+		$0 == "# iomap_rs-test: parallel" { p = 1 }
+		/^# iomap_rs-test: cost [0-9]+$/ && !costed { c = $4; costed = 1 }
+		END { if (f != "") print f, p, c }' "${scripts[@]}")
+fi
+
 parallel=() parallel_names=() alone=() alone_names=()
+queued=()
 n=0
 for t in "$@"; do
 	n=$((n + 1))
-	if [ $# -gt 1 ] && grep -qx '# iomap_rs-test: parallel' "$TESTS_DIR/$t.sh" 2>/dev/null; then
-		parallel+=("$n") parallel_names+=("$t")
+	f=$TESTS_DIR/$t.sh
+	if [ $# -gt 1 ] && [ "${is_parallel[$f]:-0}" = 1 ]; then
+		queued+=("${cost_of[$f]} $n $t")
 	else
 		alone+=("$n") alone_names+=("$t")
 	fi
 done
+# By cost, the highest first; a stable sort keeps the list's order among
+# equal costs.
+if [ ${#queued[@]} -gt 0 ]; then
+	while read -r _ qn qt; do
+		parallel+=("$qn") parallel_names+=("$qt")
+	done < <(printf '%s\n' "${queued[@]}" | sort -s -k1,1nr)
+fi
 
 cleanup_snapshot
 queue=$SHARE/queue

@@ -9,6 +9,7 @@
 # dropping the caches and after a remount, and xfs_repair -n is clean.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 220
 
 . "$(dirname "$0")/common.sh"
 

@@ -26,6 +26,7 @@
 # - a corrupt ACL is refused at lookup with EUCLEAN (xtfs_bad_images).
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 600
 
 . "$(dirname "$0")/common.sh"
 require_xtfs
@@ -49,16 +50,16 @@ try() {
 
 # show PATH...: mode and ACLs of each, numeric IDs, and the names listxattr
 # gives (without trusted.SGI_ACL_FILE and trusted.SGI_ACL_DEFAULT: XFS's
-# own names of the ACLs, which it lists to CAP_SYS_ADMIN too).
+# own names of the ACLs, which it lists to CAP_SYS_ADMIN too). One process
+# of each tool for all of them: starting processes is most of this test's
+# time on the debug configuration.
 show() {
-	local p
-	for p; do
-		stat -c '%n %A' "$p"
-		getfacl -n "$p" 2>&1
-		python3 -c 'import os, sys
-names = [n for n in os.listxattr(sys.argv[1]) if not n.startswith("trusted.SGI_ACL_")]
-print("names:", sorted(names))' "$p"
-	done
+	stat -c '%n %A' "$@"
+	getfacl -n "$@" 2>&1
+	python3 -c 'import os, sys
+for p in sys.argv[1:]:
+    names = [n for n in os.listxattr(p) if not n.startswith("trusted.SGI_ACL_")]
+    print(p, "names:", sorted(names))' "$@"
 }
 
 # A tree with ACLs in the current directory (the filesystem's root).

@@ -19,6 +19,7 @@
 #      after a remount, and fsck finds the image clean.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 90
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -15,6 +15,7 @@
 # memory pressure on the debug configuration.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 230
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -15,6 +15,7 @@
 # clean.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 60
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

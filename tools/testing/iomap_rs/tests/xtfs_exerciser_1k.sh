@@ -7,6 +7,7 @@
 # dropped, remounted and fsck'ed after each round.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 310
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

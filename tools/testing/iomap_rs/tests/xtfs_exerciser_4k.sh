@@ -11,6 +11,7 @@
 # 10 with 1 KiB blocks: two tests, so that the lanes share them.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 300
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -15,6 +15,7 @@
 # not store more than about 131,000 of them.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 250
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -15,6 +15,7 @@
 # nothing; modes xtfs does not do fail with EOPNOTSUPP; fsck.xtfs -n is clean.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 65
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -23,6 +23,7 @@
 # messages name its device.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 1030
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

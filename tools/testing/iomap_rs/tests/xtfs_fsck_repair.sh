@@ -19,6 +19,7 @@
 # saying so. A mounted device is refused.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 180
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -15,6 +15,7 @@
 # before it, the whole state of the fsync.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 65
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -17,6 +17,7 @@
 # successful sync.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 70
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -38,6 +38,7 @@
 # Seeds: IOMAP_RS_SEED, printed.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 370
 
 . "$(dirname "$0")/common.sh"
 

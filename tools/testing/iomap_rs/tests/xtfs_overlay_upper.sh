@@ -16,6 +16,7 @@
 #   overlay and xtfs are unmounted and mounted again; fsck.xtfs -n is clean.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 40
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -28,6 +28,7 @@
 # the last one recovered). Seeds: IOMAP_RS_SEED, printed.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 290
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -10,6 +10,7 @@
 # the hand-made cases.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 350
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

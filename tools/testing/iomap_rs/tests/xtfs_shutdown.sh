@@ -15,6 +15,7 @@
 # created and not fsynced.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 70
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -13,6 +13,7 @@
 # directory the same way. fsck.xtfs -n is clean throughout.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 100
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -12,6 +12,7 @@
 # before the file, and fsck.xtfs is clean again.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 55
 
 . "$(dirname "$0")/common.sh"
 require_xtfs

@@ -15,6 +15,9 @@
 # image fsck finds clean must be used without a single error and be clean
 # again after; any image may fail operations, but never with a kernel splat
 # (the harness checks).
+#
+# iomap_rs-test: parallel
+# iomap_rs-test: cost 150
 
 . "$(dirname "$0")/common.sh"
 require_xtfs
