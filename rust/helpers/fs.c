@@ -402,6 +402,12 @@ void rust_helper_file_accessed(struct file *file)
 	file_accessed(file);
 }
 
+/* Whether writes to @inode are synchronous: -o sync, or S_SYNC (chattr +S). */
+bool rust_helper_fs_inode_is_sync(const struct inode *inode)
+{
+	return IS_SYNC(inode);
+}
+
 /* Whether @inode is still being set up (I_NEW). */
 bool rust_helper_fs_inode_is_new(struct inode *inode)
 {

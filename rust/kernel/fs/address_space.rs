@@ -191,7 +191,8 @@ pub fn direct_read<M: Mapper>(
 /// otherwise; the caller did [`super::file::write_checks`] and syncs afterwards for
 /// `O_SYNC`/`O_DSYNC` ([`super::file::write_sync`], after releasing the lock). Returns
 /// `ENOTBLK` if cached folios of the range could not be dropped (a mapped page being
-/// written): the caller falls back to a buffered write, as C filesystems do.
+/// written), or if the inode's writes are synchronous ([`INode::is_sync`]): the caller falls
+/// back to a buffered write, as C filesystems do.
 pub fn direct_write<M: DirectWrite>(
     inode: &INode<M::FileSystem>,
     kiocb: &mut crate::uio::Kiocb,
@@ -199,8 +200,13 @@ pub fn direct_write<M: DirectWrite>(
     lock: &crate::pagecache::InodeLock<'_>,
 ) -> Result<usize> {
     check_io_target(inode, kiocb, lock, true)?;
-    // Without the sync flags: C would sync at completion, through an `fsync` that may take
-    // the `i_rwsem` held here.
+    // C would sync at completion, through an `fsync` that may take the `i_rwsem` held here
+    // (`generic_fsync` does): a write with the kiocb's sync flags goes without them, the
+    // caller syncs after releasing the lock; and one to a synchronous inode, which
+    // `iomap_dio_rw()` would sync whatever the kiocb's flags, goes through the cache.
+    if inode.is_sync() {
+        return Err(ENOTBLK);
+    }
     let ret = kiocb.without_sync(|kiocb| {
         // SAFETY: As in `direct_read`; `i_rwsem` is held exclusively, as `DirectBridge`'s
         // completion relies on.

@@ -54,7 +54,8 @@ pub fn write_checks(kiocb: &mut Kiocb, from: &mut IovIter, lock: &InodeLock<'_>)
 }
 
 /// Completes a write of `written` bytes that ended at `kiocb`'s position: with `O_SYNC` or
-/// `O_DSYNC`, syncs what it wrote (`generic_write_sync()`). Returns `written`, or the error of
+/// `O_DSYNC`, or to a synchronous inode (`-o sync`, [`super::inode::Flags::SYNC`]), syncs what
+/// it wrote (`generic_write_sync()`). Returns `written`, or the error of
 /// the sync. Call it after releasing the inode lock.
 pub fn write_sync(kiocb: &mut Kiocb, written: usize) -> Result<usize> {
     // SAFETY: The kiocb is valid and ours (type invariant).
@@ -99,6 +100,17 @@ impl<T: FileSystem> File<T> {
         crate::error::to_result(unsafe {
             bindings::file_write_and_wait_range(self.0.get(), start, end)
         })
+    }
+
+    /// Whether changes through this file are to be synchronous: it was opened with `O_SYNC` or
+    /// `O_DSYNC`, or its inode's writes are synchronous ([`INode::is_sync`]). As XFS does for
+    /// `fallocate`, a filesystem commits such a change before it returns.
+    pub fn sync_writes(&self) -> bool {
+        // SAFETY: The file is valid (type invariant); `f_flags` changes only through `fcntl`'s
+        // `F_SETFL`, which does not touch `O_DSYNC`, and is read once.
+        let flags =
+            unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.0.get()).f_flags)) };
+        flags & bindings::O_DSYNC != 0 || self.inode().is_sync()
     }
 
     /// Reports a writeback error of the file's mapping that this open file has not seen yet,

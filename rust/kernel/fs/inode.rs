@@ -379,6 +379,14 @@ impl<T: FileSystem> INode<T> {
         // SAFETY: Reading a field of a live inode; C reads it without a lock too.
         unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_raw()).i_mode)) }
     }
+
+    /// Whether writes to the inode are synchronous (`IS_SYNC()`): its filesystem is mounted
+    /// with `-o sync`, or it has [`Flags::SYNC`]. A snapshot: `chattr` may change it at once.
+    pub fn is_sync(&self) -> bool {
+        // SAFETY: The inode and its superblock are live (type invariant); the helper reads
+        // `s_flags` and `i_flags` without a lock, as C's `IS_SYNC()` does.
+        unsafe { bindings::fs_inode_is_sync(self.as_raw()) }
+    }
 }
 
 /// An inode whose `i_rwsem` the VFS holds exclusively for the operation: a directory whose
@@ -826,12 +834,19 @@ impl Flags {
     pub const NODUMP: Flags = Flags(bindings::FS_NODUMP_FL);
     /// `FS_NOATIME_FL` (`chattr +A`): reads do not update the access time (`S_NOATIME`).
     pub const NOATIME: Flags = Flags(bindings::FS_NOATIME_FL);
+    /// `FS_SYNC_FL` (`chattr +S`): writes are synchronous, as on a filesystem mounted with
+    /// `-o sync` (`S_SYNC`, [`INode::is_sync`]): each is synced before it returns, as if the
+    /// file were open with `O_DSYNC` ([`super::file::write_sync`]). Which other changes of the
+    /// inode a filesystem makes durable at once is its own choice (XFS and ext4 sync
+    /// `fallocate`, ext4 also attribute changes; [`super::file::File::sync_writes`]).
+    pub const SYNC: Flags = Flags(bindings::FS_SYNC_FL);
     /// Every flag of this type.
     pub const ALL: Flags = Flags(
         bindings::FS_IMMUTABLE_FL
             | bindings::FS_APPEND_FL
             | bindings::FS_NODUMP_FL
-            | bindings::FS_NOATIME_FL,
+            | bindings::FS_NOATIME_FL
+            | bindings::FS_SYNC_FL,
     );
 
     /// No flag.
@@ -859,6 +874,18 @@ impl Flags {
         self.0 & other.0 == other.0
     }
 
+    /// The flags of `self` and those of `other`.
+    pub const fn union(self, other: Flags) -> Flags {
+        // INVARIANT: Both have only bits of `ALL`.
+        Flags(self.0 | other.0)
+    }
+
+    /// The flags both `self` and `other` have.
+    pub const fn intersection(self, other: Flags) -> Flags {
+        // INVARIANT: `self` has only bits of `ALL`.
+        Flags(self.0 & other.0)
+    }
+
     /// The `S_*` bits of `i_flags` the VFS acts on for these flags.
     fn inode_flags(self) -> u32 {
         let mut f = 0;
@@ -871,11 +898,15 @@ impl Flags {
         if self.contains(Flags::NOATIME) {
             f |= bindings::S_NOATIME;
         }
+        if self.contains(Flags::SYNC) {
+            f |= bindings::S_SYNC;
+        }
         f
     }
 
     /// The `S_*` bits of `i_flags` that [`Flags::inode_flags`] sets.
-    const INODE_MASK: u32 = bindings::S_IMMUTABLE | bindings::S_APPEND | bindings::S_NOATIME;
+    const INODE_MASK: u32 =
+        bindings::S_IMMUTABLE | bindings::S_APPEND | bindings::S_NOATIME | bindings::S_SYNC;
 
     /// Sets the `S_*` bits of `inode` for these flags (`inode_set_flags()`).
     ///
@@ -893,8 +924,7 @@ impl core::ops::BitOr for Flags {
     type Output = Flags;
 
     fn bitor(self, other: Flags) -> Flags {
-        // INVARIANT: Both have only bits of `ALL`.
-        Flags(self.0 | other.0)
+        self.union(other)
     }
 }
 
@@ -1298,8 +1328,8 @@ pub trait Operations {
     /// [`Flags::IMMUTABLE`] or [`Flags::APPEND`], has `CAP_LINUX_IMMUTABLE`. Flags of no
     /// [`Flags`] and XFS attributes beyond them were refused (`EOPNOTSUPP`), and so was a change
     /// of an immutable inode's other flags that keeps it immutable (`EPERM`). Once this
-    /// returns `Ok`, the inode's `S_IMMUTABLE`, `S_APPEND` and `S_NOATIME` follow `flags`, so
-    /// that the VFS enforces them.
+    /// returns `Ok`, the inode's `S_IMMUTABLE`, `S_APPEND`, `S_NOATIME` and `S_SYNC` follow
+    /// `flags`, so that the VFS enforces them.
     fn set_flags(_inode: &Locked<'_, Self::FileSystem>, _flags: Flags) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }

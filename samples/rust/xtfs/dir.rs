@@ -318,7 +318,7 @@ impl inode::Operations for DirOps {
             .lock()
             .room_for(1, 2 + crate::xattr::acl_blocks(&owner.acls))?;
         let mut h = sb.data().journal.start(sb)?;
-        let made = create_inode(&mut h, sb, NewInode::new(inode::Type::Reg, owner))
+        let made = create_inode(&mut h, sb, dir, NewInode::new(inode::Type::Reg, owner))
             .and_then(|inode| link_new(&mut h, dir, name, inode));
         h.finish(made)
     }
@@ -346,6 +346,7 @@ impl inode::Operations for DirOps {
             let inode = create_inode(
                 &mut h,
                 sb,
+                dir,
                 NewInode {
                     parent,
                     ..NewInode::new(inode::Type::Dir, owner)
@@ -390,6 +391,7 @@ impl inode::Operations for DirOps {
             create_inode(
                 &mut h,
                 sb,
+                dir,
                 NewInode {
                     size,
                     extents,
@@ -421,7 +423,7 @@ impl inode::Operations for DirOps {
             .room_for(1, crate::xattr::acl_blocks(&owner.acls))?;
         let mut h = sb.data().journal.start(sb)?;
         let made = (|| {
-            let inode = create_inode(&mut h, sb, NewInode::new(inode::Type::Reg, owner))?;
+            let inode = create_inode(&mut h, sb, dir, NewInode::new(inode::Type::Reg, owner))?;
             // Without links from here on: on the orphan list in the transaction that made it,
             // so that after a crash the mount deletes it (unless `linkat()` named it).
             let inode = file.instantiate(inode)?;
@@ -454,6 +456,7 @@ impl inode::Operations for DirOps {
         let made = create_inode(
             &mut h,
             sb,
+            dir,
             NewInode {
                 rdev,
                 ..NewInode::new(typ, owner)
@@ -588,7 +591,7 @@ impl inode::Operations for DirOps {
                     rdev: inode::DevNum::WHITEOUT.encode(),
                     ..NewInode::new(inode::Type::Chr, owner)
                 };
-                match create_inode(&mut h, sb, new) {
+                match create_inode(&mut h, sb, old_dir, new) {
                     Ok(made) => Some(made),
                     Err(e) => return h.finish(Err(e)),
                 }

@@ -1045,7 +1045,14 @@ impl fs::file::Operations for RegFileOps {
         };
         // Extents may have changed even on failure.
         inode.mark_dirty();
-        done
+        done?;
+        // A synchronous file (`O_SYNC`, `O_DSYNC`, `chattr +S`, `-o sync`): committed before
+        // the return, as XFS does, after `i_rwsem` (as `fsync`, which takes none).
+        drop(lock);
+        if file.sync_writes() {
+            crate::persist_inode(inode)?;
+        }
+        Ok(())
     }
 
     /// `fsync` and `fdatasync`: writes back the range's data and waits for it, then stores the

@@ -47,9 +47,9 @@ pub const INODE_XATTR_BLOCK: usize = 272;
 /// In an inode: the extended attribute entries stored in it, [`INLINE_XATTR_BYTES`] at most.
 pub const INODE_XATTRS: usize = 280;
 pub const INLINE_XATTR_BYTES: usize = INODE_CRC_OFFSET - INODE_XATTRS;
-/// The inode flags xtfs stores (`FS_IMMUTABLE_FL`, `FS_APPEND_FL`, `FS_NODUMP_FL`,
-/// `FS_NOATIME_FL`); an inode with others is corrupt.
-pub const INODE_FLAGS_KNOWN: u32 = 0x10 | 0x20 | 0x40 | 0x80;
+/// The inode flags xtfs stores (`FS_SYNC_FL`, `FS_IMMUTABLE_FL`, `FS_APPEND_FL`,
+/// `FS_NODUMP_FL`, `FS_NOATIME_FL`); an inode with others is corrupt.
+pub const INODE_FLAGS_KNOWN: u32 = 0x8 | 0x10 | 0x20 | 0x40 | 0x80;
 /// The magic of an extended attribute block (the bytes `XTXA`).
 pub const XATTR_MAGIC: u32 = 0x4158_5458;
 /// The header of an extended attribute block; its entries follow.

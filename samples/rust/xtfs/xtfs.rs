@@ -1427,12 +1427,20 @@ impl NewInode {
     }
 }
 
+/// The flags a new inode takes from its directory, as on XFS and ext4: synchronous writes,
+/// no atime updates, no dump.
+const INHERITED_FLAGS: inode::Flags = inode::Flags::SYNC
+    .union(inode::Flags::NOATIME)
+    .union(inode::Flags::NODUMP);
+
 /// Creates the inode `new` describes in a free slot written to the inode table in the
-/// transaction of `h`, with the directory entry the caller adds next. Returns it with its
-/// first link (two for a directory), still locked until the VFS gives it its dentry.
+/// transaction of `h`, with the directory entry the caller adds next (in `dir`, whose
+/// [`INHERITED_FLAGS`] it takes). Returns it with its first link (two for a directory), still
+/// locked until the VFS gives it its dentry.
 fn create_inode<'a>(
     h: &mut Handle<'_>,
     sb: &'a SuperBlock<Xtfs>,
+    dir: &INode<Xtfs>,
     new_inode: NewInode,
 ) -> Result<inode::Created<'a, Xtfs>> {
     let NewInode {
@@ -1443,6 +1451,7 @@ fn create_inode<'a>(
         parent,
         rdev,
     } = new_inode;
+    let flags = get_flags(dir)?.intersection(INHERITED_FLAGS).bits();
     let m = sb.data();
     let ino = m.alloc.lock().allocate_inode(&m.sb)?;
     let new = match sb.get_or_create_inode(ino as u64) {
@@ -1490,7 +1499,7 @@ fn create_inode<'a>(
     let rest = Rest {
         parent,
         rdev,
-        flags: 0,
+        flags,
         btime: now,
         xattrs,
     };

@@ -12,6 +12,13 @@
 #   O_APPEND and unlink fail with EPERM;
 # - no atime (+A): a read under strictatime leaves atime; nodump (+d) is
 #   kept;
+# - synchronous (+S): a write is durable when it returns, as with O_DSYNC:
+#   what one write without fsync appended, buffered or O_DIRECT, and a
+#   preallocation, are there after a shutdown that writes nothing (flags 2),
+#   with the flag, before and after a remount; a write to a file without it
+#   is lost (else a sync(2) elsewhere made everything durable, and the case
+#   runs again); new files and directories take +S, +A and +d from their
+#   directory, as on XFS and ext4;
 # - +i and +a need CAP_LINUX_IMMUTABLE (EPERM for nobody, who may set +d on
 #   a file of its own); flags xtfs does not store (+s, an XFS extent size
 #   hint) fail with EOPNOTSUPP; setting a flag changes ctime;
@@ -21,6 +28,7 @@
 # made, unchanged by writes and chmod, kept across a remount.
 #
 # iomap_rs-test: parallel
+# iomap_rs-test: cost 95
 
 . "$(dirname "$0")/common.sh"
 require_xtfs
@@ -214,4 +222,61 @@ chattr -a "$m/a" || fail "chattr -a failed"
 rm "$m/i" "$m/a" || fail "unlinking after the flags went failed"
 touch "$m/d/new" || fail "a new name after -i failed"
 check_xtfs "$SCRATCH_DEV"
-echo "flags set, shown, enforced and kept; birth time kept"
+mount_xtfs "$SCRATCH_DEV"
+
+# Synchronous writes. Flags a directory passes on: +S +A +d (0xc8).
+mkdir "$m/s"
+chattr +S +A +d "$m/s" || fail "chattr +S +A +d of a directory failed"
+: >"$m/s/sync"
+mkdir "$m/s/sub"
+expect_eq "flags of a file made in a +S +A +d directory" 0xc8 "$(flags "$m/s/sync")"
+expect_eq "flags of a directory made in it" 0xc8 "$(flags "$m/s/sub")"
+lsattr "$m/s/sync" | grep -q '^[^ ]*S[^ ]* ' || fail "lsattr does not show S"
+: >"$m/plain"
+sync
+
+# sync_writes_survive WHEN: a buffered and an O_DIRECT write appended to
+# s/sync and a preallocation that extends it, none fsynced, survive a shutdown
+# that writes nothing; the same buffered write to "plain" (no +S), made
+# after, must be lost, or a sync(2) of the other lane came between and the
+# case proves nothing: it runs again (three times at most).
+sync_writes_survive() {
+	local w=$1 try size
+	for try in 1 2 3; do
+		cp "$m/s/sync" "$RESULT_DIR/sync.want"
+		head -c 12345 /dev/urandom >>"$RESULT_DIR/sync.want"
+		tail -c 12345 "$RESULT_DIR/sync.want" >>"$m/s/sync" ||
+			fail "$w: the write of the +S file failed"
+		# O_DIRECT: block-aligned, at the next block boundary past the end.
+		size=$((($(stat -c %s "$RESULT_DIR/sync.want") + 4095) / 4096 * 4096))
+		xfs_io -d -c "pwrite -q -S 0x5a $size 8192" "$m/s/sync" ||
+			fail "$w: the O_DIRECT write of the +S file failed"
+		truncate -s "$size" "$RESULT_DIR/sync.want"
+		head -c 8192 /dev/zero | tr '\0' '\132' >>"$RESULT_DIR/sync.want"
+		# Preallocated past the end, which the size follows: zeroes. (Not with
+		# fallocate(1), which fsyncs the file before it closes it.)
+		python3 -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+os.posix_fallocate(fd, int(sys.argv[2]), 65536)' "$m/s/sync" $((size + 8192)) ||
+			fail "$w: fallocate of the +S file failed"
+		truncate -s $((size + 8192 + 65536)) "$RESULT_DIR/sync.want"
+		head -c 4096 /dev/urandom >>"$m/plain"
+		size=$(stat -c %s "$m/plain")
+		python3 -c 'import fcntl, os, struct, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.ioctl(fd, 0x8004587D, struct.pack("I", 2))' "$m" || fail "$w: shutdown failed"
+		check_xtfs "$SCRATCH_DEV"
+		mount_xtfs "$SCRATCH_DEV"
+		cmp "$m/s/sync" "$RESULT_DIR/sync.want" ||
+			fail "$w: writes to a +S file did not survive a shutdown without a flush"
+		expect_eq "$w: flags of the +S file after the shutdown" 0xc8 "$(flags "$m/s/sync")"
+		[ "$(stat -c %s "$m/plain")" = "$size" ] || return 0
+		echo "$w: try $try: the write without +S survived too (a sync(2) elsewhere): again"
+	done
+	fail "$w: in every try, a write without +S survived the shutdown too"
+}
+sync_writes_survive "cached"
+# Now with the flag read from the disk.
+sync_writes_survive "remounted"
+check_xtfs "$SCRATCH_DEV"
+echo "flags set, shown, enforced, inherited and kept; birth time kept; +S writes durable"
