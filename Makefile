@@ -3,7 +3,7 @@
 # iomap_rs: the two commands of README.md. Everything is done by the scripts
 # in tools/testing/iomap_rs/; this file only names them.
 
-.PHONY: run test soak bench kernel lint series check-series clean
+.PHONY: run test soak bench kernel lint rustdoc series check-series clean
 
 # Build if needed, boot, mount XFS and run a short demonstration.
 run:
@@ -35,6 +35,12 @@ kernel:
 # rustfmt, clippy (CLIPPY=1) and checkpatch on the project's own code.
 lint:
 	tools/testing/iomap_rs/lint.sh
+
+# The kernel crate's HTML documentation (kernel::iomap, kernel::fs, ...) in
+# out/rustdoc/, by the kernel's own make rustdoc; fails on a rustdoc warning
+# in the project's files.
+rustdoc:
+	tools/testing/iomap_rs/rustdoc.sh
 
 # The repository as a git format-patch series against the pristine kernel
 # tree (tools/testing/iomap_rs/series.plan), in out/series/.

@@ -197,7 +197,7 @@ pub trait FileSystem: Sized + Send + Sync + 'static {
 ///
 /// # Invariants
 ///
-/// `fs` points to a [`TypeAndCache`] allocated with `KBox`, whose type is registered with
+/// `fs` points to a `TypeAndCache` allocated with `KBox`, whose type is registered with
 /// `register_filesystem()` and has its lockdep keys registered, until the registration is
 /// dropped.
 #[pin_data(PinnedDrop)]

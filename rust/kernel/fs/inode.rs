@@ -5,7 +5,7 @@
 //! C headers: [`include/linux/fs.h`](srctree/include/linux/fs.h).
 //!
 //! Every inode of a superblock of type `T` is allocated by `T`'s `alloc_inode` in an
-//! [`INodeWithData`] container, so an [`INode<T>`] always has a `T::INodeData` next to it. The
+//! `INodeWithData` container, so an [`INode<T>`] always has a `T::INodeData` next to it. The
 //! data is pin-initialised when the inode is allocated, dropped in `destroy_inode` (process
 //! context) and the memory freed in `free_inode` (after an RCU grace period, as path walk may
 //! still look at the inode).
@@ -167,7 +167,7 @@ impl<T: FileSystem> INodeWithData<T> {
 ///
 /// # Invariants
 ///
-/// The inode belongs to a superblock of type `T` (so it lives in an [`INodeWithData<T>`]), has
+/// The inode belongs to a superblock of type `T` (so it lives in an `INodeWithData<T>`), has
 /// been initialised (by [`NewINode::init`], or [`NewINode::init_created`]: then it stays
 /// `I_NEW` until a creation gives it its dentry), and is kept alive for as long as a
 /// `&INode<T>` exists: by a reference, or by the VFS while it writes back or evicts an inode

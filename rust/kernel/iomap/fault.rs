@@ -9,7 +9,7 @@
 //! writeback writes it. [`page_mkwrite`] locks the folio once, checks that truncation has not
 //! removed it, and maps its range through the filesystem; each pass of the iterator
 //! revalidates its mapping with the folio locked before dirtying it
-//! ([`Mapped::dirty_locked_folio`]), so a mapping that changed between `begin` and the dirtying
+//! (`Mapped::dirty_locked_folio`), so a mapping that changed between `begin` and the dirtying
 //! (writeback converting an extent, a racing `fallocate`) is mapped again rather than trusted.
 //! C does not revalidate here.
 //!

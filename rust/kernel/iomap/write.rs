@@ -56,6 +56,8 @@
 //! [`Mapping::balance_dirty_pages`] and after faulting in the user buffer: copying from user memory
 //! happens with page faults disabled while the folio is locked, and a short copy is retried with a
 //! smaller chunk.
+//!
+//! [`Mapping::balance_dirty_pages`]: crate::pagecache::Mapping::balance_dirty_pages
 
 use super::control::{self, Call, Fix, PausePoint, StaleMapping};
 use super::folio_state::FileFolio;
@@ -81,7 +83,7 @@ use crate::{
 /// # Invariants
 ///
 /// - `folio` is `Some` until the folio is handed back; it is locked and in the page cache of
-///   `mapped.inode` ([`FileFolio`]), and it holds the write position `pos`.
+///   `mapped.inode` (`FileFolio`), and it holds the write position `pos`.
 /// - `mapped.ops.iomap_valid()` returned true for `mapped.iomap` after `folio` was locked (or
 ///   validation was disabled with the `skip_validation` debug knob).
 /// - `span` is the folio's byte range in the file, which cannot change while it is locked.

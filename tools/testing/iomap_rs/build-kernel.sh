@@ -148,10 +148,8 @@ build() {
 	# as distributions do) and the iomap_rs test module.
 	kmake -j"$(nproc)" bzImage modules
 	# Warnings in the kernel's own code are not ours to fix; warnings in the
-	# project's files are errors. rustc names the file on the line after
-	# "warning:", clang on the same line.
-	ours=$(grep -A2 -E 'warning' "$log" |
-		grep -F -f <(sed 's|^|/|' "$OVERLAY_MANIFEST") || true)
+	# project's files are errors.
+	ours=$(project_warnings "$log")
 	if [ -n "$ours" ]; then
 		echo "compiler warnings in the project's own files (see above):"
 		echo "$ours"

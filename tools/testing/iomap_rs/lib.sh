@@ -72,6 +72,15 @@ kmake() {
 		${IOMAP_RS_CLIPPY:+CLIPPY=1} "$@"
 }
 
+# project_warnings LOG: the lines of a kernel build's LOG that place a
+# warning or an error in one of the project's files (rustc and rustdoc name
+# the file a line or two after "warning:", clang on the same line); the
+# kernel's own are not ours to fix.
+project_warnings() {
+	grep -A3 -E 'warning|^error' "$1" |
+		grep -F -f <(sed 's|^|/|' "$KERNEL_CACHE/overlay-files") || true
+}
+
 say() { printf '==> %s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
