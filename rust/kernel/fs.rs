@@ -45,6 +45,98 @@
 //! `struct inode`: [`inode::INode::data`] reaches it. The containers come from a slab cache of
 //! the filesystem type (`alloc_inode_sb()`, as C filesystems allocate theirs): reclaimable,
 //! charged to memory cgroups, on the cgroup's list of the superblock's inodes.
+//!
+//! # Examples
+//!
+//! The smallest filesystem: read-only, its root an empty directory, nothing read from the
+//! device. A real one checks its superblock in `fill_super` ([`sb::Metadata`]), keeps what it
+//! read in its [`FileSystem::Data`], and reads each inode from the device when
+//! [`sb::SuperBlock::get_or_create_inode`] gives it a new one. Its module registers it with
+//! `KBox::pin_init(Registration::new::<EmptyFs>(module), GFP_KERNEL)` and keeps the
+//! registration until it is unloaded.
+//!
+//! ```
+//! use kernel::c_str;
+//! use kernel::fs::{self, dir, file, inode, sb};
+//! use kernel::prelude::*;
+//!
+//! struct EmptyFs;
+//!
+//! #[vtable]
+//! impl fs::FileSystem for EmptyFs {
+//!     const NAME: &'static CStr = c_str!("emptyfs");
+//!     type Data = ();
+//!     type INodeData = ();
+//!
+//!     fn inode_data() -> impl PinInit<(), Error> {}
+//!
+//!     fn fill_super(sb: &sb::NewSuperBlock<'_, Self>) -> Result<impl PinInit<(), Error>> {
+//!         sb.set_read_only();
+//!         Ok(())
+//!     }
+//!
+//!     fn root(sb: &sb::SuperBlock<Self>) -> Result<inode::INodeRef<'_, Self>> {
+//!         let new = match sb.get_or_create_inode(1)? {
+//!             sb::Either::Left(cached) => return Ok(cached),
+//!             sb::Either::Right(new) => new,
+//!         };
+//!         let now = inode::Time::now();
+//!         new.init(inode::Params {
+//!             kind: inode::Kind::Dir,
+//!             attrs: inode::Attrs {
+//!                 mode: 0o755,
+//!                 nlink: 2,
+//!                 uid: 0,
+//!                 gid: 0,
+//!                 size: 0,
+//!                 atime: now,
+//!                 mtime: now,
+//!                 ctime: now,
+//!             },
+//!             inode_ops: inode::Ops::new::<EmptyDir>(),
+//!             file_ops: file::Ops::new::<EmptyDir>(),
+//!             large_folios: false,
+//!             flags: inode::Flags::empty(),
+//!         })
+//!     }
+//! }
+//!
+//! /// The root directory's operations: nothing to look up, only `.` and `..` to list.
+//! struct EmptyDir;
+//!
+//! #[vtable]
+//! impl inode::Operations for EmptyDir {
+//!     type FileSystem = EmptyFs;
+//!
+//!     fn lookup<'a>(
+//!         _dir: &'a inode::INode<EmptyFs>,
+//!         _name: &[u8],
+//!     ) -> Result<Option<inode::INodeRef<'a, EmptyFs>>> {
+//!         Ok(None)
+//!     }
+//! }
+//!
+//! #[vtable]
+//! impl file::Operations for EmptyDir {
+//!     type FileSystem = EmptyFs;
+//!
+//!     fn read_dir(dir: &inode::INode<EmptyFs>, emitter: &mut dir::Emitter<'_>) -> Result {
+//!         // The position is the index of the next entry; the root is its own parent.
+//!         for (pos, name) in [(0, &b"."[..]), (1, &b".."[..])] {
+//!             if emitter.pos() != pos {
+//!                 continue;
+//!             }
+//!             if !emitter.emit(pos + 1, name, dir.ino(), dir::EntryType::Dir)? {
+//!                 // The caller's buffer is full: it asks again from `pos`.
+//!                 return Ok(());
+//!             }
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! assert_eq!(<EmptyFs as fs::FileSystem>::NAME.as_bytes(), b"emptyfs");
+//! ```
 
 use crate::{
     bindings,

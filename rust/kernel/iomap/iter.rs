@@ -71,6 +71,53 @@ impl core::ops::BitOr for IterFlags {
 
 /// The filesystem side of the iterator: C's `struct iomap_ops`, plus the validity check C keeps
 /// in `iomap_folio_ops`.
+///
+/// # Examples
+///
+/// A filesystem whose extents change when writeback converts an unwritten extent: each mapping
+/// carries the extent tree's generation as its validity cookie, and a write that finds it
+/// changed once it has locked a folio ends its pass short and maps the range again, instead of
+/// zeroing data writeback has just put on disk.
+///
+/// ```
+/// use core::sync::atomic::{AtomicU64, Ordering};
+/// use kernel::iomap::iter::{IomapOps, IterFlags};
+/// use kernel::iomap::map::{Iomap, MappingType};
+///
+/// /// The extent tree's generation, raised by every change of the tree (here, by hand).
+/// static GENERATION: AtomicU64 = AtomicU64::new(0);
+///
+/// struct Unwritten;
+///
+/// impl IomapOps for Unwritten {
+///     fn begin(
+///         &mut self,
+///         pos: i64,
+///         _len: u64,
+///         _flags: IterFlags,
+///         map: &mut Iomap,
+///         _srcmap: &mut Iomap,
+///     ) -> Result {
+///         // Read under the lock that protects the tree, with the extent.
+///         let generation = GENERATION.load(Ordering::Acquire);
+///         *map = Iomap::new(MappingType::Unwritten, pos & !4095, 4096, generation)?;
+///         Ok(())
+///     }
+///
+///     fn iomap_valid(&mut self, iomap: &Iomap) -> bool {
+///         iomap.validity_cookie() == GENERATION.load(Ordering::Acquire)
+///     }
+/// }
+///
+/// let mut ops = Unwritten;
+/// let mut map = Iomap::empty();
+/// ops.begin(5000, 100, IterFlags::WRITE, &mut map, &mut Iomap::empty())?;
+/// assert!(ops.iomap_valid(&map));
+/// // Writeback converted the extent: the cached mapping is stale.
+/// GENERATION.fetch_add(1, Ordering::Release);
+/// assert!(!ops.iomap_valid(&map));
+/// # Ok::<(), Error>(())
+/// ```
 pub trait IomapOps {
     /// Maps the range starting at `pos`, at most `len` bytes: fills `iomap` with the extent
     /// holding `pos` and, for a write that must read existing data from elsewhere
