@@ -72,13 +72,15 @@ kmake() {
 		${IOMAP_RS_CLIPPY:+CLIPPY=1} "$@"
 }
 
-# project_warnings LOG: the lines of a kernel build's LOG that place a
-# warning or an error in one of the project's files (rustc and rustdoc name
-# the file a line or two after "warning:", clang on the same line); the
-# kernel's own are not ours to fix.
+# project_warnings LOG [FILES]: the lines of a kernel build's LOG that place
+# a warning or an error in one of the project's files, those FILES lists (one
+# path in the tree per line; by default the files the harness lays over the
+# tree): rustc and rustdoc name the file a line or two after "warning:",
+# clang on the same line. The kernel's own are not ours to fix.
 project_warnings() {
-	grep -A3 -E 'warning|^error' "$1" |
-		grep -F -f <(sed 's|^|/|' "$KERNEL_CACHE/overlay-files") || true
+	local files=${2:-$KERNEL_CACHE/overlay-files}
+	[ -s "$files" ] || die "no list of the project's files: $files"
+	grep -A3 -E 'warning|^error' "$1" | grep -F -f <(sed 's|^|/|' "$files") || true
 }
 
 say() { printf '==> %s\n' "$*"; }
