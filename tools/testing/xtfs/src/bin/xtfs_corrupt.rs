@@ -40,6 +40,7 @@ const CASES: &[&str] = &[
     "root_size",
     "inode_bad_mode",
     "inode_bad_nsec",
+    "inode_flags_unknown",
     "inode_acl_invalid",
     "inode_reserved",
     "inode_root_mismatch",
@@ -278,6 +279,13 @@ impl Img {
                 let (_, ino) = self.root_entry_where(|t| t == DT_REG);
                 let mut r = self.inode(ino);
                 r.times[1].1 = 1_000_000_000;
+                self.put_inode(ino, &r);
+            }
+            "inode_flags_unknown" => {
+                // A flag xtfs does not store (FS_NOCOMP_FL), beside one it does.
+                let (_, ino) = self.root_entry_where(|t| t == DT_REG);
+                let mut r = self.inode(ino);
+                r.flags = 0x8 | 0x400;
                 self.put_inode(ino, &r);
             }
             "inode_acl_invalid" => {
