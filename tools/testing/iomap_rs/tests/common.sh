@@ -451,7 +451,7 @@ xtfs_written_images() {
 	exec {open_fd}<>"$m/d/open-unlinked"
 	head -c 5000 /dev/urandom >&"$open_fd"
 	rm "$m/d/open-unlinked"
-	sync
+	sync -f "$m"
 	dd if="$SCRATCH_DEV" of="$dir/live.img" bs=1M count=$((${size%m})) status=none
 	exec {open_fd}>&-
 	unmount_scratch
