@@ -6,7 +6,8 @@
 # xfs_rs_concurrent_exerciser) at 10^6 operations each, in a memory cgroup
 # held at 8 MiB (memory.high) so that reclaim takes the files' pages from
 # under them, and xtfs_log_replay with 160 files, which must reach 1000
-# replay points (about 90 minutes).
+# replay points (about 10 s a point under TCG, measured beside other work:
+# two to three hours).
 # Not part of `make test` or CI: it takes hours. Ends with "N passed, N failed" like `make test`.
 #
 # Usage: soak.sh [TEST...] (default: the three above)
