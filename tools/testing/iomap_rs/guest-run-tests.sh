@@ -4,6 +4,10 @@
 # Runs inside the guest (see run-tests.sh, which picks the tests).
 # Usage: guest-run-tests.sh SHARE TEST... | guest-run-tests.sh SHARE @LIST_FILE
 #
+# A TEST is a script's name, or NAME:K for the K-th instance of a test run
+# several times in one boot (make soak runs two crash replays, one per lane):
+# each instance has its own results (SHARE/tests/NAME:K.out and .d).
+#
 # Leaves in SHARE:
 #   kunit/<suite>.ktap   the KTAP of every KUnit suite that ran at boot,
 #                        read from /sys/kernel/debug/kunit/<suite>/results;
@@ -77,7 +81,7 @@ test_window() {
 # go to $SHARE/tap.d/N. "all": the test runs alone, and whatever it left
 # anywhere is taken away after it.
 run_test() {
-	local n=$1 t=$2 lane=$3 all=${4:-}
+	local n=$1 t=$2 lane=$3 all=${4:-} script=$TESTS_DIR/${2%%:*}.sh
 	local out=$SHARE/tests/$2.out tap=$SHARE/tap.d/$1 start rc secs splats
 	local test_dev=/dev/vda scratch_dev=/dev/vdb tmp=/tmp/iomap_rs-tmp-$3
 	local cleaned reason pid left=
@@ -85,12 +89,12 @@ run_test() {
 	echo "iomap_rs-test: start $t" >/dev/kmsg
 	start=$(date +%s)
 	mkdir -p "$tmp"
-	if [ -x "$TESTS_DIR/$t.sh" ]; then
+	if [ -x "$script" ]; then
 		TEST_NAME=$t RESULT_DIR=$SHARE/tests/$t.d \
 			TEST_DEV=$test_dev SCRATCH_DEV=$scratch_dev \
 			SCRATCH_MNT=/tmp/iomap_rs-scratch-$lane REF_DIR=/tmp/iomap_rs-ref-$lane \
 			TMPDIR=$tmp \
-			timeout -k 5 "$TEST_TIMEOUT" "$TESTS_DIR/$t.sh" >"$out" 2>&1 </dev/null &
+			timeout -k 5 "$TEST_TIMEOUT" "$script" >"$out" 2>&1 </dev/null &
 		# timeout leads a process group of its own: what the test left
 		# running in the background (a memory hog, say) is killed with it.
 		pid=$!
@@ -98,7 +102,7 @@ run_test() {
 		rc=$?
 		left=$(cleanup_processes "$pid")
 	else
-		echo "no such test: $TESTS_DIR/$t.sh" >"$out"
+		echo "no such test: $script" >"$out"
 		rc=1
 	fi
 	secs=$(($(date +%s) - start))
@@ -155,7 +159,7 @@ lane() {
 declare -A is_parallel=() cost_of=()
 scripts=()
 for t in "$@"; do
-	[ -f "$TESTS_DIR/$t.sh" ] && scripts+=("$TESTS_DIR/$t.sh")
+	[ -f "$TESTS_DIR/${t%%:*}.sh" ] && scripts+=("$TESTS_DIR/${t%%:*}.sh")
 done
 if [ ${#scripts[@]} -gt 0 ]; then
 	while read -r f p c; do
@@ -172,7 +176,7 @@ queued=()
 n=0
 for t in "$@"; do
 	n=$((n + 1))
-	f=$TESTS_DIR/$t.sh
+	f=$TESTS_DIR/${t%%:*}.sh
 	if [ $# -gt 1 ] && [ "${is_parallel[$f]:-0}" = 1 ]; then
 		queued+=("${cost_of[$f]} $n $t")
 	else
