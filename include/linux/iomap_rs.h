@@ -30,17 +30,6 @@ struct vm_fault;
  */
 #define IOMAP_RS_ABI_VERSION	3
 
-/*
- * IOMAP_RS_ARCH_FLUSHES_DCACHE: whether flush_dcache_folio() does anything on
- * this architecture. Where it is an empty inline, C compiles it away; Rust,
- * which can only call it through a helper, checks this constant instead.
- */
-#if ARCH_IMPLEMENTS_FLUSH_DCACHE_PAGE
-#define IOMAP_RS_ARCH_FLUSHES_DCACHE	1
-#else
-#define IOMAP_RS_ARCH_FLUSHES_DCACHE	0
-#endif
-
 #ifdef CONFIG_IOMAP_RS
 
 /**

@@ -32,6 +32,11 @@ use crate::{
 };
 use core::{marker::PhantomData, mem::ManuallyDrop, ops::Deref, ptr::NonNull};
 
+/// Whether `flush_dcache_folio()` does anything on this architecture
+/// (`ARCH_IMPLEMENTS_FLUSH_DCACHE_PAGE`). Where it is an empty inline, C compiles it away; Rust,
+/// which can only call it through a helper, checks this constant instead.
+pub(crate) const ARCH_FLUSHES_DCACHE: bool = bindings::ARCH_FLUSHES_DCACHE;
+
 /// A folio.
 ///
 /// Always used through a reference: [`ARef<Folio>`] owns one reference count, `&Folio` borrows
@@ -366,7 +371,7 @@ impl LockedFolio {
     /// is).
     #[inline]
     pub(crate) fn flush_dcache(&self) {
-        if bindings::IOMAP_RS_ARCH_FLUSHES_DCACHE != 0 {
+        if ARCH_FLUSHES_DCACHE {
             // SAFETY: The folio is locked and referenced (type invariant).
             unsafe { bindings::flush_dcache_folio(self.as_raw()) };
         }

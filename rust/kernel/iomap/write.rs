@@ -67,7 +67,7 @@ use super::range::FileRange;
 use crate::{
     bindings,
     error::{code::*, Error, Result},
-    folio::Folio,
+    folio::{self, Folio},
     page::PAGE_SIZE,
     pagecache::{Inode, InodeLock},
     sched,
@@ -391,10 +391,10 @@ impl<'m, 'a, O: IomapOps> PreparedWrite<'m, 'a, O> {
     /// page faults disabled (fewer if the user buffer faulted).
     pub fn copy_from_iter<'i>(mut self, from: &'i mut IovIter) -> CopiedWrite<'m, 'a, 'i, O> {
         let (off, len) = (self.off, self.len);
-        // Where `flush_dcache_folio()` does nothing (`IOMAP_RS_ARCH_FLUSHES_DCACHE`), neither
+        // Where `flush_dcache_folio()` does nothing ([`folio::ARCH_FLUSHES_DCACHE`]), neither
         // does asking whether the mapping is writably mapped.
-        let writably_mapped = bindings::IOMAP_RS_ARCH_FLUSHES_DCACHE != 0
-            && self.folio.mapped.inode.mapping().writably_mapped();
+        let writably_mapped =
+            folio::ARCH_FLUSHES_DCACHE && self.folio.mapped.inode.mapping().writably_mapped();
         let folio = self.folio.file_folio_mut();
         if writably_mapped {
             folio.flush_dcache();
