@@ -142,8 +142,8 @@ int iomap_rs_file_unshare(struct inode *inode, loff_t pos, loff_t len,
  * the iterator revalidates its mapping under the folio lock before the folio
  * is dirtied.
  *
- * Return: VM_FAULT_LOCKED with the folio locked and dirty, or a VM_FAULT_
- * error.
+ * Return: VM_FAULT_LOCKED with the folio locked and dirty, or an error
+ * (``VM_FAULT_SIGBUS``, ``VM_FAULT_OOM``, ...).
  */
 vm_fault_t iomap_rs_page_mkwrite(struct vm_fault *vmf,
 				 const struct iomap_ops *ops);
@@ -209,7 +209,7 @@ void iomap_rs_note_stale(struct inode *inode, loff_t offset, u64 length,
  * iomap_rs_trace_iter() - C iomap's iomap_iter trace event
  * @iter: the iterator of the C ABI
  * @ops: the filesystem's iomap operations
- * @caller: the entry point's address (_RET_IP_ in C)
+ * @caller: the entry point's address (``_RET_IP_`` in C)
  */
 void iomap_rs_trace_iter(struct iomap_iter *iter, const struct iomap_ops *ops,
 			 unsigned long caller);
@@ -334,7 +334,7 @@ extern bool iomap_rs_fs_skip_fsync_serialize;
  *	open, before waiting for them
  * @IOMAP_RS_NR_PAUSE_POINTS: the number of points
  *
- * The library's points come first; the FS_ ones are generic places in a
+ * The library's points come first; the ``FS_`` ones are generic places in a
  * filesystem built on the library (xtfs uses them).
  */
 enum iomap_rs_pause_point {

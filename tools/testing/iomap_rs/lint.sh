@@ -5,7 +5,7 @@
 # them: rustfmt with the kernel's config, a kernel build with CLIPPY=1
 # (Debian's clippy-driver, matching /usr/bin/rustc), clippy on xtfs's
 # userspace tools, checkpatch.pl and kernel-doc on the C files and headers we
-# add.
+# add, and the kernel's Sphinx documentation build of our .rst files.
 # Exits non-zero on any finding.
 
 . "$(dirname "$0")/lib.sh"
@@ -91,10 +91,31 @@ maintainers() {
 	return $rc
 }
 
+# The kernel's documentation build (Sphinx, make htmldocs) of
+# Documentation/filesystems, where our two .rst files are, in a directory of
+# its own: no warning or error naming them, and both rendered (linked from
+# the index, or Sphinx would have warned that they are in no toctree).
+htmldocs() {
+	local out=$OUT_DIR/htmldocs findings f
+	/usr/bin/python3 -c 'import sphinx' 2>/dev/null ||
+		{ echo "make lint needs Sphinx: apt-get install python3-sphinx"; return 1; }
+	mkdir -p "$out"
+	make -C "$KSRC" O="$out" PYTHON3=/usr/bin/python3 SPHINXBUILD=/usr/bin/sphinx-build \
+		SPHINXDIRS=filesystems htmldocs
+	findings=$(grep -E 'filesystems/(iomap_rs|xtfs)(\.rst)?:|include/linux/iomap_rs\.h:' \
+		"$LOG_DIR/lint-htmldocs.log" | grep -Ei 'warning|error' || true)
+	[ -z "$findings" ] || { echo "$findings"; return 1; }
+	for f in iomap_rs xtfs; do
+		[ -s "$out/Documentation/output/filesystems/$f.html" ] ||
+			{ echo "no $f.html rendered"; return 1; }
+	done
+}
+
 step "rustfmt --check (${#rust_files[@]} files)" "$LOG_DIR/lint-rustfmt.log" rustfmt_check
 step "kernel build with CLIPPY=1" "$LOG_DIR/lint-clippy.log" clippy_build
 step "clippy on tools/testing/xtfs" "$LOG_DIR/lint-tools-clippy.log" tools_clippy
 step "checkpatch.pl (${#c_files[@]} files)" "$LOG_DIR/lint-checkpatch.log" checkpatch
 step "kernel-doc -Wall on the C files and headers" "$LOG_DIR/lint-kernel-doc.log" kernel_doc
 step "get_maintainer.pl on every file the series adds" "$LOG_DIR/lint-maintainers.log" maintainers
+step "make htmldocs SPHINXDIRS=filesystems" "$LOG_DIR/lint-htmldocs.log" htmldocs
 say "lint clean"
