@@ -31,6 +31,21 @@ step "build the out-of-tree modules (make M=out/oot)" "$LOG_DIR/oot.log" build_o
 step "compile checks of ui/ against the kernel crate" "$LOG_DIR/ui.log" \
 	"$HARNESS_DIR/ui-tests.sh" "$OUT_DIR/ui.tap"
 
+# make test's default half (test-matrix.sh sets IOMAP_RS_RUSTDOC=1): make
+# rustdoc on the kernel just built, beside the VM run at the lowest priority;
+# its TAP line joins the summary.
+rustdoc_pid=
+if [ "${IOMAP_RS_RUSTDOC:-0}" = 1 ]; then
+	rm -f "$OUT_DIR/rustdoc.tap"
+	# At most half an hour: it takes about 90 s of CPU.
+	setsid bash -c 'echo 19 >/proc/self/autogroup 2>/dev/null
+		exec nice -n 19 timeout 1800 "$0" --tap "$1"' \
+		"$HARNESS_DIR/rustdoc.sh" "$OUT_DIR/rustdoc.tap" </dev/null >/dev/null 2>&1 &
+	rustdoc_pid=$!
+	# Not left running in the build directory if this run is stopped.
+	trap 'kill -- -"$rustdoc_pid" 2>/dev/null || true' EXIT
+fi
+
 if [ $# -gt 0 ]; then
 	tests=("$@")
 else
@@ -102,7 +117,13 @@ if [ -n "$splats" ]; then
 $splats")
 fi
 
-args=("$share" --host-tap "$OUT_DIR/ui.tap" --expect-suites "$HARNESS_DIR/kunit-suites"
+host_taps=(--host-tap "$OUT_DIR/ui.tap")
+if [ -n "$rustdoc_pid" ]; then
+	wait "$rustdoc_pid" || true
+	trap - EXIT
+	host_taps+=(--host-tap "$OUT_DIR/rustdoc.tap")
+fi
+args=("$share" "${host_taps[@]}" --expect-suites "$HARNESS_DIR/kunit-suites"
 	--expect-tests "${tests[@]}")
 for e in "${run_errors[@]}"; do
 	args+=(--run-error "$e")

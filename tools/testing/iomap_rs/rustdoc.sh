@@ -12,13 +12,38 @@
 # kernel builds its crates with -Wmissing_docs, and a build warning in the
 # project's files already fails build-kernel.sh). The examples in the docs
 # run as KUnit tests at every boot of make test (rust_doctests_kernel).
+#
+# rustdoc.sh --tap FILE: what make test runs beside the default boot, on the
+# kernel it has built (no toolchain or build step): the result as one TAP
+# line "ok 1 rustdoc" (or "not ok", with the reason) in FILE, for the test
+# summary.
 
 . "$(dirname "$0")/lib.sh"
 
-"$HARNESS_DIR/setup-toolchain.sh"
-"$HARNESS_DIR/build-kernel.sh"
-
 log=$LOG_DIR/rustdoc.log
+if [ "${1:-}" = --tap ]; then
+	tap=$2
+	rm -f "$tap"
+	start=$SECONDS
+	rc=0
+	out=$("$0" --built 2>&1) || rc=$?
+	{
+		echo "TAP version 13"
+		echo "1..1"
+		if [ "$rc" = 0 ]; then
+			echo "ok 1 rustdoc # no warnings, $((SECONDS - start))s"
+		else
+			echo "not ok 1 rustdoc # exit status $rc"
+			echo "$out" | tail -n 30 | sed 's/^/# /'
+		fi
+	} >"$tap.tmp"
+	mv "$tap.tmp" "$tap"
+	exit 0
+fi
+if [ "${1:-}" != --built ]; then
+	"$HARNESS_DIR/setup-toolchain.sh"
+	"$HARNESS_DIR/build-kernel.sh"
+fi
 
 rustdoc() {
 	local ours

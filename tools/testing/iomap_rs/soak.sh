@@ -6,10 +6,10 @@
 # xfs_rs_concurrent_exerciser) at 10^6 operations each, in a memory cgroup
 # held at 8 MiB (memory.high) so that reclaim takes the files' pages from
 # under them, and crash replay at 1000 points or more: xtfs_log_replay twice,
-# one instance per lane (xtfs_log_replay:1 and :2, each with its own seed and
-# results), each with 80 files and at least 500 points. A point takes about
-# 10 s under TCG, so one instance of 1000 points would take three hours; two
-# side by side take half that.
+# one instance per lane (xtfs_log_replay:1 and :2, each with its own results
+# and seed, the same one with IOMAP_RS_SEED), each with 80 files and at least
+# 500 points. A point takes about 10 s under TCG, so one instance of 1000
+# points would take three hours; two side by side take half that.
 # Not part of `make test` or CI: it takes hours. Ends with "N passed, N failed" like `make test`.
 #
 # Usage: soak.sh [TEST...] (default: the three above)

@@ -72,15 +72,22 @@ run_vm() {
 		kvm_opt=
 	fi
 
-	local rc=0
+	local rc=0 vm
 	# setsid + timeout -k: the whole QEMU process group goes on a hang.
+	# timeout leads a process group of its own, which a signal to the
+	# caller's does not reach: in the background, so that a stopped run
+	# (make test interrupted) can hand the signal on, as on a hang.
 	timeout -k 10 "$timeout_s" setsid vng --run "$BZIMAGE" $kvm_opt \
 		--disable-microvm --force-9p \
 		--cpus "$VM_CPUS" --memory "$VM_MEMORY" \
 		--rwdir "$VM_SHARE" --cwd "$REPO_DIR" \
 		--append "printk.devkmsg=on log_buf_len=16M $VM_ROOTFLAGS" \
 		--qemu-opts="$qemu_opts" --verbose \
-		--exec "$cmd" </dev/null >"$VM_CONSOLE_LOG" 2>&1 || rc=$?
+		--exec "$cmd" </dev/null >"$VM_CONSOLE_LOG" 2>&1 &
+	vm=$!
+	trap 'kill -- -'"$vm"' 2>/dev/null || kill '"$vm"' 2>/dev/null; exit 143' TERM INT HUP
+	wait "$vm" || rc=$?
+	trap - TERM INT HUP
 	# The share and the disks are kept for inspection until the next run
 	# of the same name; the disks are sparse and removed here.
 	rm -f "$dir"/disk*.img
