@@ -25,9 +25,13 @@
 use crate::{
     alloc::{AllocError, Flags},
     bindings,
-    error::{code::*, Result},
+    error::Result,
     pagecache::Mapping,
     types::{ARef, AlwaysRefCounted, Opaque},
+};
+#[cfg(CONFIG_IOMAP_RS)]
+use crate::{
+    error::code::*,
     uio::{Consumed, IovIter},
 };
 use core::{marker::PhantomData, mem::ManuallyDrop, ops::Deref, ptr::NonNull};
@@ -35,6 +39,7 @@ use core::{marker::PhantomData, mem::ManuallyDrop, ops::Deref, ptr::NonNull};
 /// Whether `flush_dcache_folio()` does anything on this architecture
 /// (`ARCH_IMPLEMENTS_FLUSH_DCACHE_PAGE`). Where it is an empty inline, C compiles it away; Rust,
 /// which can only call it through a helper, checks this constant instead.
+#[cfg(CONFIG_IOMAP_RS)]
 pub(crate) const ARCH_FLUSHES_DCACHE: bool = bindings::ARCH_FLUSHES_DCACHE;
 
 /// A folio.
@@ -261,6 +266,7 @@ impl LockedFolio {
     /// Gives up ownership of the lock and the reference without releasing them, for handing the
     /// folio to C code that will (for example `folio_ops->put_folio`). Crate-private, as
     /// [`LockedFolio::keep_locked`].
+    #[cfg(CONFIG_IOMAP_RS)]
     #[inline]
     pub(crate) fn into_raw(self) -> *mut bindings::folio {
         let this = ManuallyDrop::new(self);
@@ -308,6 +314,7 @@ impl LockedFolio {
     }
 
     /// Whether `[off, off + len)` lies within the folio.
+    #[cfg(CONFIG_IOMAP_RS)]
     #[inline]
     fn contains(&self, off: usize, len: usize) -> bool {
         off.checked_add(len).is_some_and(|end| end <= self.size())
@@ -316,6 +323,7 @@ impl LockedFolio {
     /// Zeroes the folio-relative ranges `[start1, end1)` and `[start2, end2)`
     /// (`folio_zero_segments()`); a range whose end is not after its start is empty, as in C.
     /// `EINVAL`, changing nothing, if a non-empty range is not within the folio.
+    #[cfg(CONFIG_IOMAP_RS)]
     #[inline]
     pub(crate) fn zero_segments(
         &mut self,
@@ -341,6 +349,7 @@ impl LockedFolio {
     /// Copies up to `len` bytes from `from` into the folio at `off` with page faults disabled
     /// (`copy_folio_from_iter_atomic()`); returns what was copied, nothing if the range is not
     /// within the folio.
+    #[cfg(CONFIG_IOMAP_RS)]
     #[inline]
     pub(crate) fn copy_from_iter_atomic<'i>(
         &mut self,
@@ -361,6 +370,7 @@ impl LockedFolio {
     }
 
     /// Marks the folio as recently used (`folio_mark_accessed()`), a hint to reclaim.
+    #[cfg(CONFIG_IOMAP_RS)]
     #[inline]
     pub(crate) fn mark_accessed(&self) {
         // SAFETY: The folio is referenced and locked (type invariant).
@@ -369,6 +379,7 @@ impl LockedFolio {
 
     /// `flush_dcache_folio()`, compiled out on architectures where it is empty (as C's inline
     /// is).
+    #[cfg(CONFIG_IOMAP_RS)]
     #[inline]
     pub(crate) fn flush_dcache(&self) {
         if ARCH_FLUSHES_DCACHE {

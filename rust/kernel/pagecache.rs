@@ -170,6 +170,7 @@ impl Inode {
 
     /// Whether the inode is immutable (`IS_IMMUTABLE()`: `S_IMMUTABLE` in `i_flags`, which
     /// changes under `i_rwsem`).
+    #[cfg(CONFIG_BLOCK)]
     #[inline]
     pub(crate) fn is_immutable(&self) -> bool {
         // SAFETY: The inode is alive (type invariant); `i_flags` is read without a lock, as
@@ -730,6 +731,7 @@ pub struct FaultFolio<'f> {
 
 impl<'f> FaultFolio<'f> {
     /// Wraps `folio`, locked, if it is the folio of `fault`; gives it back otherwise.
+    #[cfg(CONFIG_IOMAP_RS)]
     pub(crate) fn new(fault: &'f VmFault, folio: LockedFolio) -> Result<Self, LockedFolio> {
         // SAFETY: The fault handler holds a reference to the page (`VmFault`'s invariant).
         if folio.as_raw() != unsafe { bindings::iomap_rs_vmf_folio(fault.0.get()) } {
