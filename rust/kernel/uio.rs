@@ -79,13 +79,13 @@ impl Kiocb {
 
     /// The `IOCB_DSYNC` and `IOCB_SYNC` bits (`include/linux/fs.h`: the values of `RWF_DSYNC`
     /// and `RWF_SYNC`, user-space ABI).
-    #[cfg(CONFIG_BLOCK)]
+    #[cfg(CONFIG_IOMAP_RS)]
     const SYNC_FLAGS: i32 = 0x2 | 0x4;
 
     /// Runs `f` with the kiocb's `O_DSYNC`/`O_SYNC` flags cleared, for C helpers that would
     /// sync from inside while the caller holds locks its `fsync` takes; the caller syncs
     /// afterwards (see [`crate::fs::file::write_sync`]).
-    #[cfg(CONFIG_BLOCK)]
+    #[cfg(CONFIG_IOMAP_RS)]
     pub(crate) fn without_sync<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
         // SAFETY: The kiocb is valid and we have exclusive access (type invariant).
         let flags = unsafe { (*self.as_raw()).ki_flags };
