@@ -26,7 +26,7 @@
 # thread's (the rules are in tests/common.sh); such tests
 # run two at a time, one per lane, each lane with its own disks (lane 0:
 # /dev/vda and /dev/vdb, lane 1: /dev/vdc and /dev/vdd), taking the next
-# test from one queue. Every other test runs alone, in lane 0, before them. The TAP
+# test from one queue. Every other test then runs alone, in lane 0. The TAP
 # keeps the order of the list whatever order the tests ended in.
 #
 # The queue starts with the longest tests, so that the two lanes end
@@ -191,20 +191,15 @@ if [ ${#queued[@]} -gt 0 ]; then
 	done < <(printf '%s\n' "${queued[@]}" | sort -s -k1,1nr)
 fi
 
-# The tests that run alone first, while one vCPU is mostly idle: make test
-# (test-matrix.sh) starts the debug boot once this one's lanes begin
-# (SHARE/alone-done), so that its tests that run alone share the cores with
-# these lanes, and neither boot leaves a core idle for long.
 cleanup_snapshot
-for i in "${!alone[@]}"; do
-	run_test "${alone[i]}" "${alone_names[i]}" 0 all
-done
-: >"$SHARE/alone-done"
 queue=$SHARE/queue
 echo 0 >"$queue"
 lane 0 &
 lane 1 &
 wait
+for i in "${!alone[@]}"; do
+	run_test "${alone[i]}" "${alone_names[i]}" 0 all
+done
 
 tap=$SHARE/tests.tap
 {

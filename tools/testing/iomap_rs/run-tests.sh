@@ -31,9 +31,10 @@ step "build the out-of-tree modules (make M=out/oot)" "$LOG_DIR/oot.log" build_o
 step "compile checks of ui/ against the kernel crate" "$LOG_DIR/ui.log" \
 	"$HARNESS_DIR/ui-tests.sh" "$OUT_DIR/ui.tap"
 
-# make test's default half (test-matrix.sh sets IOMAP_RS_RUSTDOC=1): make
-# rustdoc on the kernel just built, beside the VM run at the lowest priority;
-# its TAP line joins the summary.
+# make test's debug half (test-matrix.sh sets IOMAP_RS_RUSTDOC=1): make
+# rustdoc on the kernel just built, beside the VM run at the lowest priority
+# (it gets the core the tests that run alone leave idle); its TAP line joins
+# the summary.
 rustdoc_pid=
 if [ "${IOMAP_RS_RUSTDOC:-0}" = 1 ]; then
 	rm -f "$OUT_DIR/rustdoc.tap"

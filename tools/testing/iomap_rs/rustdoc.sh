@@ -13,10 +13,10 @@
 # project's files already fails build-kernel.sh). The examples in the docs
 # run as KUnit tests at every boot of make test (rust_doctests_kernel).
 #
-# rustdoc.sh --tap FILE: what make test runs beside the default boot, on the
-# kernel it has built (no toolchain or build step): the result as one TAP
-# line "ok 1 rustdoc" (or "not ok", with the reason) in FILE, for the test
-# summary.
+# rustdoc.sh --tap FILE: what make test runs beside its debug boot, on the
+# kernel it has built (KCONFIG's; no toolchain or build step): the result as
+# one TAP line "ok 1 rustdoc" (or "not ok", with the reason) in FILE, for
+# the test summary.
 
 . "$(dirname "$0")/lib.sh"
 

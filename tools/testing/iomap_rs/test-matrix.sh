@@ -37,88 +37,48 @@ for t in "${subset[@]}"; do
 	[ -f "$HARNESS_DIR/tests/$t.sh" ] || { echo "debug-subset: no test $t" >&2; exit 1; }
 done
 
-# The two boots overlap, so that no core sits idle for long. Each boot runs
-# its tests that run alone first (one vCPU mostly idle), then its two lanes
-# (both busy); see guest-run-tests.sh.
-#  - The debug kernel builds beside the default boot, at the lowest priority
-#    (in its own session, whose scheduler autogroup is niced too: with
-#    autogroups, nice only orders the tasks of one session), in the time the
-#    default boot's tests that run alone leave idle.
-#  - When the default boot's lanes begin (its guest writes
-#    SHARE/alone-done), the build, if still going, goes back to normal
-#    priority, and the debug boot starts as soon as its kernel is built: its
-#    tests that run alone share the cores with the default lanes. Two
-#    guests of 4 GiB each then run at once.
-# The debug half's own build-kernel.sh then finds the kernel built (or
-# finishes it, and reports any error of it). Its output is printed after the
-# default one's.
+# The debug kernel builds while the default configuration's tests run, so
+# that a cold run does not wait for it afterwards. The guest's idle CPU time
+# is enough: the build runs at the lowest priority, in its own session whose
+# scheduler autogroup is niced too (with autogroups, nice only orders the
+# tasks of one session), so that it takes no time the guest wants. The
+# debug half's own build-kernel.sh then finds it built (or finishes it, and
+# reports any error of it).
 "$HARNESS_DIR/setup-toolchain.sh"
 bg_log=$REPO_DIR/out/debug-build-beside.log
 mkdir -p "$(dirname "$bg_log")"
 KCONFIG=debug setsid bash -c 'echo 19 >/proc/self/autogroup 2>/dev/null; exec nice -n 19 "$0"' \
 	"$HARNESS_DIR/build-kernel.sh" >"$bg_log" 2>&1 </dev/null &
 bg=$!
-pids=("$bg")
-# Each of these leads a process group (setsid, or a job of this shell).
-trap 'for p in "${pids[@]}"; do kill -- -"$p" 2>/dev/null || kill "$p" 2>/dev/null; done' EXIT
+trap 'kill -- -$bg 2>/dev/null || true' EXIT
 printf '==> building the debug kernel beside the default run, at the lowest priority (log: %s)\n' \
 	"${bg_log#"$REPO_DIR"/}"
 
-default_log=$(mktemp)
-debug_log=$(mktemp)
-# The default boot's share (vm.sh: run_vm test), where its guest marks the
-# end of its tests that run alone; IOMAP_RS_OUT would make both boots share
-# one directory.
-unset IOMAP_RS_OUT
-alone_done=$REPO_DIR/out/vm/test/share/alone-done
-rm -f "$alone_done"
-setsid bash -c 'KCONFIG=default IOMAP_RS_RUSTDOC=1 "$@" >"$0" 2>&1 </dev/null' "$default_log" \
-	"$HARNESS_DIR/run-tests.sh" "${rest[@]}" &
-default=$!
-pids+=("$default")
-# The default run's output as it comes.
-tail -n +1 --pid="$default" -f "$default_log" &
-follow=$!
-pids+=("$follow")
-
-# The debug boot, once the default one's lanes have begun (or the default
-# run has ended) and the debug kernel is built. The build goes back to
-# normal priority first: the default lanes then share the cores with it
-# instead of leaving it only what they do not use. (Writing 0 to an
-# autogroup's nice needs no privilege; renice to a lower nice needs root, as
-# apt-get does: without it, the build's processes stay at 19.)
-start=$SECONDS
-while [ ! -e "$alone_done" ] && kill -0 "$default" 2>/dev/null; do
-	sleep 5
-done
-echo 0 >"/proc/$bg/autogroup" 2>/dev/null || true
-renice --priority 0 -g "$bg" >/dev/null 2>&1 || true
-wait "$bg" || true
-# At half the random tests' sizes: the sanitizers make the debug
-# configuration three times slower, and the cold run must stay within the
-# hour.
-printf '==> the debug boot starts %ds after the default run (its build included)\n' \
-	$((SECONDS - start)) >>"$debug_log"
-setsid bash -c 'KCONFIG=debug IOMAP_RS_SCALE=${IOMAP_RS_SCALE:-50} "$@" >>"$0" 2>&1 </dev/null' \
-	"$debug_log" "$HARNESS_DIR/run-tests.sh" "${subset[@]}" &
-debug=$!
-pids+=("$debug")
-
-rc=0
-wait "$default" || rc=1
-wait "$follow" || true
-printf '==> the debug configuration: %s\n' "${subset[*]}"
-# The debug run's output so far, then as it comes.
-tail -n +1 --pid="$debug" -f "$debug_log"
-wait "$debug" || rc=1
-# Everything ended: the trap has nothing left to kill (and the pids may be
-# someone else's by now).
-trap - EXIT
-
 passed=0
 failed=0
-for log in "$default_log" "$debug_log"; do
+rc=0
+for config in default debug; do
+	log=$(mktemp)
+	if [ "$config" = default ]; then
+		KCONFIG=default "$HARNESS_DIR/run-tests.sh" "${rest[@]}" 2>&1 | tee "$log" || rc=1
+	else
+		# At about a third of the random tests' sizes (power failures,
+		# random images, concurrent exercisers; make soak runs them
+		# large): the sanitizers make the debug configuration three times
+		# slower, and the cold run must stay within the hour. make
+		# rustdoc runs beside it, in the time its tests that run alone
+		# leave a core idle.
+		start=$SECONDS
+		wait "$bg" || true
+		printf '==> the debug kernel build beside it ended (waited %ds for it)\n' \
+			$((SECONDS - start))
+		printf '==> the debug configuration: %s\n' "${subset[*]}"
+		KCONFIG=debug IOMAP_RS_SCALE=${IOMAP_RS_SCALE:-35} IOMAP_RS_RUSTDOC=1 \
+			"$HARNESS_DIR/run-tests.sh" "${subset[@]}" 2>&1 |
+			tee "$log" || rc=1
+	fi
 	last=$(tail -n 1 "$log")
+	rm -f "$log"
 	if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
 		passed=$((passed + BASH_REMATCH[1]))
 		failed=$((failed + BASH_REMATCH[2]))
@@ -129,6 +89,5 @@ for log in "$default_log" "$debug_log"; do
 		rc=1
 	fi
 done
-rm -f "$default_log" "$debug_log" "$debug_log".*
 echo "$passed passed, $failed failed"
 exit $rc
