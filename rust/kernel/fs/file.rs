@@ -106,10 +106,10 @@ impl<T: FileSystem> File<T> {
     /// `O_DSYNC`, or its inode's writes are synchronous ([`INode::is_sync`]). As XFS does for
     /// `fallocate`, a filesystem commits such a change before it returns.
     pub fn sync_writes(&self) -> bool {
-        let flags =
-            // SAFETY: The file is valid (type invariant); `f_flags` changes only through
-            // `fcntl`'s `F_SETFL`, which does not touch `O_DSYNC`, and is read once.
-            unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.0.get()).f_flags)) };
+        let file = self.0.get();
+        // `f_flags` changes only through `fcntl`'s `F_SETFL`, which does not touch `O_DSYNC`.
+        // SAFETY: The file is valid (type invariant); the field is read once.
+        let flags = unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*file).f_flags)) };
         flags & bindings::O_DSYNC != 0 || self.inode().is_sync()
     }
 
