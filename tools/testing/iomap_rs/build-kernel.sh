@@ -98,10 +98,15 @@ sync_overlay() {
 	mv "$OVERLAY_MANIFEST.new" "$OVERLAY_MANIFEST"
 }
 
-# Print the options the fragments ask for that the final config lacks.
+# Print the options the fragments ask for that the final config lacks. A
+# later fragment overrides an earlier one, as in merge_config.sh.
 dropped_options() {
 	local config=$1 line opt
-	cat "${CONFIG_FRAGMENTS[@]}" | while read -r line; do
+	awk '/^CONFIG_[A-Za-z0-9_]+=/ { o = $0; sub(/=.*/, "", o) }
+		/^# CONFIG_[A-Za-z0-9_]+ is not set$/ { o = $2 }
+		o != "" { if (!(o in last)) order[++n] = o; last[o] = $0; o = "" }
+		END { for (i = 1; i <= n; i++) print last[order[i]] }' \
+		"${CONFIG_FRAGMENTS[@]}" | while read -r line; do
 		case $line in
 		CONFIG_*=*)
 			grep -qxF -- "$line" "$config" ||

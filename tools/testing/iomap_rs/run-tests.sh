@@ -71,14 +71,25 @@ else
 	REPLAY_FILES=${IOMAP_RS_REPLAY_FILES:-20}
 fi
 
-say "boot the kernel and run ${#tests[@]} in-guest tests after the KUnit suites" \
-	"(console: ${LOG_DIR#"$REPO_DIR"/}/test-console.log)"
+# Tests whose script asks for a kernel command line of its own
+# ("# iomap_rs-test: boot PARAMETERS", such as lsm=smack for an LSM that is
+# built in but not enabled by default) run after the others, in one boot per
+# command line, without the KUnit suites (kunit.enable=0: they ran in the
+# first boot).
+main_tests=() boots=()
+declare -A boot_tests=()
+for t in "${tests[@]}"; do
+	p=$(sed -n 's/^# iomap_rs-test: boot //p' "$HARNESS_DIR/tests/${t%%:*}.sh" 2>/dev/null |
+		head -n 1)
+	if [ -z "$p" ]; then
+		main_tests+=("$t")
+	else
+		[ -n "${boot_tests[$p]+set}" ] || boots+=("$p")
+		boot_tests[$p]+=" $t"
+	fi
+done
+
 export SPLAT_PATTERNS IOMAP_RS_OUT=$OUT_DIR
-vm_rc=0
-start=$SECONDS
-# The names go in a file: the guest command travels on the kernel command
-# line, which a list of every test would overflow.
-printf '%s\n' "${tests[@]}" >"$OUT_DIR/tests.list"
 guest_cmd="SPLAT_PATTERNS='$SPLAT_PATTERNS' IOMAP_RS_BIN=$OUT_DIR/bin"
 guest_cmd+=" IOMAP_RS_TEST_TIMEOUT=$TEST_TIMEOUT IOMAP_RS_IMAGES=$IMAGES"
 guest_cmd+=" IOMAP_RS_REPLAY_FILES=$REPLAY_FILES "
@@ -89,34 +100,62 @@ guest_cmd+="${IOMAP_RS_PRESSURE:+IOMAP_RS_PRESSURE=$IOMAP_RS_PRESSURE }"
 guest_cmd+="IOMAP_RS_PRESSURE_MIB=${IOMAP_RS_PRESSURE_MIB:-8} "
 guest_cmd+="${IOMAP_RS_SEED:+IOMAP_RS_SEED=$IOMAP_RS_SEED }"
 guest_cmd+="IOMAP_RS_XTRACE=${IOMAP_RS_XTRACE:-0}"
-run_vm test "$VM_TIMEOUT" \
-	"$guest_cmd $HARNESS_DIR/guest-run-tests.sh @SHARE@ @$OUT_DIR/tests.list" ||
-	vm_rc=$?
-printf '    VM run took %ds\n' $((SECONDS - start))
 
-share=$VM_SHARE
-cp -f "$share/dmesg.log" "$LOG_DIR/test-dmesg.log" 2>/dev/null || true
-run_errors=()
-if [ ! -f "$share/complete" ]; then
-	if [ "$vm_rc" = 124 ]; then
-		run_errors+=("the VM timed out after ${VM_TIMEOUT}s; console log: $VM_CONSOLE_LOG")
+shares=() run_errors=()
+# boot_and_run NAME TEST...: one boot (with VM_APPEND's parameters) running
+# the tests; adds its share to shares and what went wrong outside any test
+# (a timeout, an unfinished run, a splat at boot or between tests) to
+# run_errors.
+boot_and_run() {
+	local name=$1 vm_rc=0 start=$SECONDS share splats msg
+	shift
+	say "boot the kernel${VM_APPEND:+ with $VM_APPEND} and run $# in-guest tests" \
+		"(console: ${LOG_DIR#"$REPO_DIR"/}/$name-console.log)"
+	# The names go in a file: the guest command travels on the kernel
+	# command line, which a list of every test would overflow.
+	printf '%s\n' "$@" >"$OUT_DIR/$name.list"
+	run_vm "$name" "$VM_TIMEOUT" \
+		"$guest_cmd $HARNESS_DIR/guest-run-tests.sh @SHARE@ @$OUT_DIR/$name.list" ||
+		vm_rc=$?
+	printf '    VM run took %ds\n' $((SECONDS - start))
+	share=$VM_SHARE
+	shares+=("$share")
+	cp -f "$share/dmesg.log" "$LOG_DIR/$name-dmesg.log" 2>/dev/null || true
+	if [ ! -f "$share/complete" ]; then
+		if [ "$vm_rc" = 124 ]; then
+			run_errors+=("$name: the VM timed out after ${VM_TIMEOUT}s; console log: $VM_CONSOLE_LOG")
+		else
+			msg="$name: the guest did not finish the run (vng exit status $vm_rc);"
+			run_errors+=("$msg console log: $VM_CONSOLE_LOG")
+		fi
+		splats=$(vm_kernel_splats "$VM_CONSOLE_LOG")
 	else
-		msg="the guest did not finish the run (vng exit status $vm_rc);"
-		run_errors+=("$msg console log: $VM_CONSOLE_LOG")
+		# Splats inside a test's window already failed that test; these
+		# are the ones logged at boot or between tests.
+		splats=$(awk '/iomap_rs-test: start/ { in_test = 1 } !in_test { print }
+			/iomap_rs-test: end/ { in_test = 0 }' "$share/dmesg.log" |
+			grep -E -- "$SPLAT_PATTERNS" | head -n 20 || true)
 	fi
-	splats=$(vm_kernel_splats "$VM_CONSOLE_LOG")
-else
-	# Splats inside a test's window already failed that test; these are
-	# the ones logged at boot or between tests.
-	splats=$(awk '/iomap_rs-test: start/ { in_test = 1 } !in_test { print }
-		/iomap_rs-test: end/ { in_test = 0 }' "$share/dmesg.log" |
-		grep -E -- "$SPLAT_PATTERNS" | head -n 20 || true)
-fi
-if [ -n "$splats" ]; then
-	msg="kernel log splat outside any test (boot or KUnit); full log: $LOG_DIR/test-dmesg.log"
-	run_errors+=("$msg
+	if [ -n "$splats" ]; then
+		msg="$name: kernel log splat outside any test (boot or KUnit);"
+		run_errors+=("$msg full log: $LOG_DIR/$name-dmesg.log
 $splats")
+	fi
+}
+
+# The first boot runs the KUnit suites, unless only tests of their own boots
+# were asked for.
+suites=()
+if [ ${#main_tests[@]} -gt 0 ] || [ ${#boots[@]} -eq 0 ]; then
+	VM_APPEND= boot_and_run test "${main_tests[@]}"
+	suites=(--expect-suites "$HARNESS_DIR/kunit-suites")
 fi
+i=0
+for p in "${boots[@]}"; do
+	i=$((i + 1))
+	read -r -a these <<<"${boot_tests[$p]}"
+	VM_APPEND="kunit.enable=0 $p" boot_and_run "test-boot$i" "${these[@]}"
+done
 
 host_taps=(--host-tap "$OUT_DIR/ui.tap")
 if [ -n "$rustdoc_pid" ]; then
@@ -124,8 +163,7 @@ if [ -n "$rustdoc_pid" ]; then
 	trap - EXIT
 	host_taps+=(--host-tap "$OUT_DIR/rustdoc.tap")
 fi
-args=("$share" "${host_taps[@]}" --expect-suites "$HARNESS_DIR/kunit-suites"
-	--expect-tests "${tests[@]}")
+args=("${shares[@]}" "${host_taps[@]}" "${suites[@]}" --expect-tests "${tests[@]}")
 for e in "${run_errors[@]}"; do
 	args+=(--run-error "$e")
 done

@@ -75,7 +75,9 @@ def parse_guest_tap(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("share", help="directory the guest wrote its results to")
+    ap.add_argument("shares", nargs="+", metavar="share",
+                    help="directories the guest wrote its results to, one per boot; the "
+                    "first boot's holds the KUnit suites' results")
     ap.add_argument("--host-tap", action="append", default=[],
                     help="TAP of tests run on the host (compile checks), reported first")
     ap.add_argument("--expect-suites", help="file listing KUnit suites that must have run")
@@ -93,7 +95,7 @@ def main():
         else:
             results.append(Result(os.path.basename(path), "fail", "host checks did not run",
                                   [f"expected {path}, not found"]))
-    kunit_dir = os.path.join(args.share, "kunit")
+    kunit_dir = os.path.join(args.shares[0], "kunit")
     seen_suites = set()
     if os.path.isdir(kunit_dir):
         for fn in sorted(os.listdir(kunit_dir)):
@@ -110,24 +112,24 @@ def main():
                         s, "fail", "KUnit suite did not run",
                         [f"expected suite {s} in /sys/kernel/debug/kunit, not found"]))
 
-    tap = os.path.join(args.share, "tests.tap")
-    tap_d = os.path.join(args.share, "tap.d")
-    if os.path.exists(tap):
-        guest = parse_guest_tap(tap)
-    elif os.path.isdir(tap_d):
-        # The run did not finish: the tests that ended left their TAP lines
-        # one file each, named by their number in the list.
-        guest = []
-        for fn in sorted((f for f in os.listdir(tap_d) if f.isdigit()), key=int):
-            guest.extend(parse_guest_tap(os.path.join(tap_d, fn)))
-    else:
-        guest = []
+    guest = []
+    for share in args.shares:
+        tap = os.path.join(share, "tests.tap")
+        tap_d = os.path.join(share, "tap.d")
+        if os.path.exists(tap):
+            guest.extend(parse_guest_tap(tap))
+        elif os.path.isdir(tap_d):
+            # The run did not finish: the tests that ended left their TAP
+            # lines one file each, named by their number in the list.
+            for fn in sorted((f for f in os.listdir(tap_d) if f.isdigit()), key=int):
+                guest.extend(parse_guest_tap(os.path.join(tap_d, fn)))
     results.extend(guest)
     ran = {r.name for r in guest}
+    where = " or ".join(os.path.join(s, "tests.tap") for s in args.shares)
     for t in args.expect_tests:
         if t not in ran:
             results.append(Result(t, "fail", "did not run",
-                                  [f"expected in-guest test {t} in {tap}, not found"]))
+                                  [f"expected in-guest test {t} in {where}, not found"]))
 
     for i, err in enumerate(args.run_error):
         results.append(Result("vm_run", "fail", "the VM run itself failed", err.split("\n")))

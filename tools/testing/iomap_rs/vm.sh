@@ -46,6 +46,7 @@ vm_kernel_splats() {
 
 # run_vm NAME TIMEOUT_SECONDS GUEST_COMMAND
 #
+# VM_APPEND, if set, is added to the kernel command line.
 # Sets VM_SHARE (host directory, writable in the guest at the same path) and
 # VM_CONSOLE_LOG before booting; "@SHARE@" in GUEST_COMMAND is replaced by
 # VM_SHARE. Returns the guest command's exit status, or
@@ -81,7 +82,7 @@ run_vm() {
 		--disable-microvm --force-9p \
 		--cpus "$VM_CPUS" --memory "$VM_MEMORY" \
 		--rwdir "$VM_SHARE" --cwd "$REPO_DIR" \
-		--append "printk.devkmsg=on log_buf_len=16M $VM_ROOTFLAGS" \
+		--append "printk.devkmsg=on log_buf_len=16M $VM_ROOTFLAGS${VM_APPEND:+ $VM_APPEND}" \
 		--qemu-opts="$qemu_opts" --verbose \
 		--exec "$cmd" </dev/null >"$VM_CONSOLE_LOG" 2>&1 &
 	vm=$!
