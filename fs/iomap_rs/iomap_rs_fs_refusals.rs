@@ -223,6 +223,7 @@ fn file_params() -> inode::Params<RefusalsFs> {
         file_ops: fs::file::Ops::new::<FileOps>(),
         large_folios: false,
         flags: inode::Flags::empty(),
+        generation: 0,
     }
 }
 
@@ -235,6 +236,7 @@ fn dir_params(size: i64) -> inode::Params<RefusalsFs> {
         file_ops: fs::file::Ops::new::<DirFileOps>(),
         large_folios: false,
         flags: inode::Flags::empty(),
+        generation: 0,
     }
 }
 
@@ -497,7 +499,7 @@ impl inode::Operations for DirOps {
     fn mkdir<'a>(
         dir: &'a LockedDir<'_, RefusalsFs>,
         _name: &[u8],
-        _owner: NewOwner,
+        _owner: NewOwner<'_>,
     ) -> Result<inode::Created<'a, RefusalsFs>> {
         match dir.super_block().get_or_create_inode(MKDIR_INO)? {
             Either::Right(new) => new.init_created(file_params()),
@@ -532,6 +534,7 @@ impl fs::FileSystem for FsB {
                 file_ops: fs::file::Ops::new::<EmptyDirFileOps>(),
                 large_folios: false,
                 flags: inode::Flags::empty(),
+                generation: 0,
             }),
         }
     }

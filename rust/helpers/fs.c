@@ -16,6 +16,7 @@
 #include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
 #include <linux/sched/mm.h>
+#include <linux/security.h>
 
 /*
  * A file_system_type registered from Rust lives in allocated memory, not in
@@ -286,6 +287,21 @@ void rust_helper_fs_new_owner(const struct inode *dir, umode_t *mode,
 	} else {
 		*gid = from_kgid(&init_user_ns, current_fsgid());
 	}
+}
+
+/*
+ * The extended attributes the LSMs give a new inode, which @copy copies out
+ * (kernel::fs's Created::init_security); without CONFIG_SECURITY the call
+ * is inline and gives none.
+ */
+int rust_helper_fs_init_security(struct inode *inode, struct inode *dir,
+				 const struct qstr *name,
+				 int (*copy)(struct inode *inode,
+					     const struct xattr *xattrs,
+					     void *data),
+				 void *data)
+{
+	return security_inode_init_security(inode, dir, name, copy, data);
 }
 
 /*

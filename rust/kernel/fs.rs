@@ -22,7 +22,9 @@
 //! within the callback that borrowed its superblock, so never in the superblock's data or past
 //! its unmount, an [`inode::Evicting`] that cannot be revived), and each operation only with
 //! the locks its C contract requires ([`inode::Locked`], [`crate::pagecache::InodeLock`]). A
-//! regular file cannot be made without address-space operations ([`inode::Kind`]).
+//! regular file cannot be made without address-space operations ([`inode::Kind`]). The LSMs
+//! label a new inode from the directory and dentry name of its creation only, once, while the
+//! creation runs ([`inode::Security`], consumed by [`inode::Created::init_security`]).
 //!
 //! What is checked at run time, with an error and no kernel warning: a [`Registration`]
 //! dropped while its module is live is unregistered but not
@@ -97,6 +99,7 @@
 //!             file_ops: file::Ops::new::<EmptyDir>(),
 //!             large_folios: false,
 //!             flags: inode::Flags::empty(),
+//!             generation: 0,
 //!         })
 //!     }
 //! }

@@ -703,9 +703,12 @@ pub struct AttrChange {
 /// The owner and permissions of an inode being created, as the VFS and the parent directory
 /// decide them (the caller's fsuid and fsgid, set-group-ID directories inherited, and the
 /// parent's default ACL or else the umask applied). The filesystem puts them in
-/// [`Params::attrs`], and stores `acls` with the inode ([`acl`]).
-#[derive(Clone, Debug)]
-pub struct NewOwner {
+/// [`Params::attrs`], stores `acls` with the inode ([`acl`]), and asks the LSMs for its labels
+/// with `security` ([`Created::init_security`]).
+///
+/// It lives no longer than the callback of the creation (`'a`).
+#[derive(Debug)]
+pub struct NewOwner<'a> {
     /// Permission bits (no file type).
     pub mode: u16,
     /// Owner.
@@ -716,18 +719,25 @@ pub struct NewOwner {
     /// [`super::FileSystem::POSIX_ACL`]: stored with the inode, they are in the VFS's cache
     /// once the creation returns.
     pub acls: acl::Inherited,
+    /// What the LSMs label the inode by.
+    pub security: Security<'a>,
 }
 
-impl NewOwner {
+impl<'a> NewOwner<'a> {
     /// The owner of an inode of `mode` (its type and the permission bits asked for) being
-    /// created in `dir`.
+    /// created in `dir` as `name`.
     ///
     /// # Safety
     ///
-    /// `dir` is a live, initialised directory.
-    unsafe fn new(dir: *mut bindings::inode, mode: u16) -> Result<Self> {
+    /// `dir` is a live, initialised directory, and `name` null (an `O_TMPFILE` inode) or the
+    /// name of the dentry being created (`d_name`), both valid for `'a`.
+    unsafe fn new(
+        dir: *mut bindings::inode,
+        name: *const bindings::qstr,
+        mode: u16,
+    ) -> Result<Self> {
         // SAFETY: The caller's contract.
-        let mut owner = unsafe { Self::without_acls(dir, mode) };
+        let mut owner = unsafe { Self::without_acls(dir, name, mode) };
         let mut mode = (mode & bindings::S_IFMT as u16) | owner.mode;
         // SAFETY: The caller's contract.
         owner.acls = unsafe { acl::Inherited::create(dir, &mut mode)? };
@@ -740,8 +750,12 @@ impl NewOwner {
     ///
     /// # Safety
     ///
-    /// `dir` is a live, initialised directory.
-    unsafe fn without_acls(dir: *const bindings::inode, mode: u16) -> Self {
+    /// As [`NewOwner::new`].
+    unsafe fn without_acls(
+        dir: *mut bindings::inode,
+        name: *const bindings::qstr,
+        mode: u16,
+    ) -> Self {
         let (mut mode, mut uid, mut gid) = (mode as bindings::umode_t, 0, 0);
         // SAFETY: `dir` is live (the caller's contract); the helper only reads it and the
         // current task's credentials.
@@ -751,8 +765,76 @@ impl NewOwner {
             uid,
             gid,
             acls: acl::Inherited::default(),
+            // INVARIANT: The caller's contract.
+            security: Security {
+                dir,
+                name,
+                _p: PhantomData,
+            },
         }
     }
+}
+
+/// What the LSMs label an inode being created by (`security_inode_init_security()`): the
+/// directory and the name the VFS creates it with, as only the VFS's callback knows them.
+/// There is one per creation, and [`Created::init_security`] consumes it.
+///
+/// # Invariants
+///
+/// `dir` is a live directory and `name` null (an `O_TMPFILE` inode) or a dentry's name,
+/// NUL-terminated, both valid for `'a`.
+pub struct Security<'a> {
+    dir: *mut bindings::inode,
+    name: *const bindings::qstr,
+    _p: PhantomData<&'a bindings::inode>,
+}
+
+impl core::fmt::Debug for Security<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Security").finish_non_exhaustive()
+    }
+}
+
+/// Copies the extended attributes the LSMs made for a new inode out of
+/// `security_inode_init_security()`, which frees them when this returns.
+///
+/// # Safety
+///
+/// `array` is an array of `struct xattr` ended by one with a null name, whose names are
+/// NUL-terminated and whose values hold `value_len` bytes; `data` points to a
+/// `KVec<xattr::SecurityXattr>` nothing else accesses during the call.
+unsafe extern "C" fn copy_security_xattrs(
+    _inode: *mut bindings::inode,
+    array: *const bindings::xattr,
+    data: *mut crate::ffi::c_void,
+) -> crate::ffi::c_int {
+    // SAFETY: The caller's contract.
+    let out = unsafe { &mut *data.cast::<KVec<super::xattr::SecurityXattr>>() };
+    let mut entry = array;
+    // Never `EOPNOTSUPP`, which `security_inode_init_security()` would take for success with
+    // what was copied so far: only the errors of allocations and of `SecurityXattr::new`.
+    from_result(|| loop {
+        // SAFETY: `entry` is in the array: at most its terminator, where this stops.
+        let x = unsafe { &*entry };
+        if x.name.is_null() {
+            return Ok(0);
+        }
+        // SAFETY: The caller's contract: the name is NUL-terminated, the value `value_len`
+        // bytes long (and maybe null when empty).
+        let (name, value) = unsafe {
+            (
+                crate::str::CStr::from_char_ptr(x.name).as_bytes(),
+                if x.value_len == 0 {
+                    &[][..]
+                } else {
+                    core::slice::from_raw_parts(x.value.cast::<u8>(), x.value_len)
+                },
+            )
+        };
+        out.push(super::xattr::SecurityXattr::new(name, value)?, GFP_KERNEL)?;
+        // SAFETY: This entry was not the terminator: the next one is in the array.
+        entry = unsafe { entry.add(1) };
+    })
 }
 
 /// The type of a new inode, with what that type needs.
@@ -807,6 +889,10 @@ pub struct Params<T: FileSystem> {
     pub large_folios: bool,
     /// The inode's flags, as stored ([`Operations::set_flags`]).
     pub flags: Flags,
+    /// The inode's generation (`i_generation`): a number that tells apart the inodes its
+    /// number named over time, which the LSMs may hash with its labels (EVM); 0 for a
+    /// filesystem that keeps none.
+    pub generation: u32,
 }
 
 /// Inode flags of `FS_IOC_GETFLAGS` and `FS_IOC_SETFLAGS` (`lsattr(1)`, `chattr(1)`, and XFS's
@@ -1005,6 +1091,7 @@ impl<'a, T: FileSystem> NewINode<'a, T> {
             bindings::inode_set_atime_to_ts(ptr, a.atime.to_c());
             bindings::inode_set_mtime_to_ts(ptr, a.mtime.to_c());
             bindings::inode_set_ctime_to_ts(ptr, a.ctime.to_c());
+            (*ptr).i_generation = params.generation;
             (*ptr).i_op = params.inode_ops.0;
             // A special file keeps the file operations `inode_init_always()` gave it (those
             // that refuse to open, a socket's) unless `init_special_inode` sets its kind's.
@@ -1055,6 +1142,47 @@ impl<'a, T: FileSystem> Created<'a, T> {
         // SAFETY: The inode is live and `I_NEW` (type invariant): whoever looks it up waits
         // until it is unlocked, so this is its only writer, as under the inode's lock.
         unsafe { bindings::set_nlink(self.0.as_raw(), nlink) };
+    }
+
+    /// The extended attributes of the `security.` namespace the LSMs give the new inode
+    /// (`security_inode_init_security()`), from the directory and name of its creation
+    /// (`security`), and its type, owner and mode as initialised: the filesystem stores them
+    /// with the inode, as if set by `setxattr(2)`, in the transaction that creates it, and
+    /// fails the creation if it cannot. None (and no allocation) when no LSM labels inodes;
+    /// an LSM's error (`ENOMEM`, or a refusal) otherwise, as is a name that `setxattr(2)`
+    /// would refuse (`EINVAL`, `ERANGE`) or a value larger than it allows (`E2BIG`). `EINVAL`
+    /// if the inode is not of the directory's superblock.
+    ///
+    /// The LSMs read the inode's type, mode, owner, number and generation ([`Params`]), and
+    /// may also label the in-memory inode here; the VFS calls them again when the inode gets
+    /// its dentry.
+    pub fn init_security(
+        &self,
+        security: Security<'_>,
+    ) -> Result<KVec<super::xattr::SecurityXattr>> {
+        // SAFETY: Both inodes are live (type invariant, `Security`'s invariant).
+        if unsafe { (*self.0.as_raw()).i_sb != (*security.dir).i_sb } {
+            return Err(EINVAL);
+        }
+        let mut xattrs = KVec::new();
+        // As `GFP_NOFS`, as C filesystems allocate here: the filesystem may be in a
+        // transaction that reclaim would wait for.
+        let _nofs = super::reclaim::NoFsScope::enter();
+        // SAFETY: The inode is live and initialised, and `I_NEW`, so that nobody else sees the
+        // labels until they are complete (type invariant); `dir` and `name` are valid for the
+        // call (`Security`'s invariant); the callback gets the arguments its contract asks
+        // for (`security_inode_init_security()` ends the array with a zeroed entry, and its
+        // values hold `value_len` bytes) and `xattrs`, which only it accesses meanwhile.
+        crate::error::to_result(unsafe {
+            bindings::fs_init_security(
+                self.0.as_raw(),
+                security.dir,
+                security.name,
+                Some(copy_security_xattrs),
+                core::ptr::addr_of_mut!(xattrs).cast(),
+            )
+        })?;
+        Ok(xattrs)
     }
 
     /// Unlocks the inode (`unlock_new_inode()`) and returns the reference.
@@ -1190,7 +1318,7 @@ pub trait Operations {
     fn create<'a>(
         _dir: &'a LockedDir<'_, Self::FileSystem>,
         _name: &[u8],
-        _owner: NewOwner,
+        _owner: NewOwner<'_>,
     ) -> Result<Created<'a, Self::FileSystem>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
@@ -1199,7 +1327,7 @@ pub trait Operations {
     fn mkdir<'a>(
         _dir: &'a LockedDir<'_, Self::FileSystem>,
         _name: &[u8],
-        _owner: NewOwner,
+        _owner: NewOwner<'_>,
     ) -> Result<Created<'a, Self::FileSystem>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
@@ -1210,7 +1338,7 @@ pub trait Operations {
         _dir: &'a LockedDir<'_, Self::FileSystem>,
         _name: &[u8],
         _target: &[u8],
-        _owner: NewOwner,
+        _owner: NewOwner<'_>,
     ) -> Result<Created<'a, Self::FileSystem>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
@@ -1222,7 +1350,7 @@ pub trait Operations {
         _dir: &'a LockedDir<'_, Self::FileSystem>,
         _name: &[u8],
         _special: Special,
-        _owner: NewOwner,
+        _owner: NewOwner<'_>,
     ) -> Result<Created<'a, Self::FileSystem>> {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
@@ -1234,7 +1362,7 @@ pub trait Operations {
     fn tmpfile<'a>(
         _dir: &'a INode<Self::FileSystem>,
         _file: &mut TmpFile<'a, Self::FileSystem>,
-        _owner: NewOwner,
+        _owner: NewOwner<'_>,
     ) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
@@ -1287,7 +1415,7 @@ pub trait Operations {
         _new_dir: &LockedDir<'_, Self::FileSystem>,
         _new_name: &[u8],
         _target: Option<&Locked<'_, Self::FileSystem>>,
-        _whiteout: Option<NewOwner>,
+        _whiteout: Option<NewOwner<'_>>,
     ) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
@@ -1627,14 +1755,15 @@ impl<T: FileSystem> Ops<T> {
                 create: impl for<'a> FnOnce(
                     &'a LockedDir<'_, U::FileSystem>,
                     &[u8],
-                    NewOwner,
+                    NewOwner<'_>,
                 ) -> Result<Created<'a, U::FileSystem>>,
             ) -> crate::ffi::c_int {
                 from_result(|| {
-                    // SAFETY: The caller's contract.
+                    // SAFETY: The caller's contract: `dir` is live and locked for the whole
+                    // callback, so that the name of `dentry`, in it, is stable meanwhile.
                     let (owner, locked, name) = unsafe {
                         (
-                            NewOwner::new(dir, mode)?,
+                            NewOwner::new(dir, core::ptr::addr_of!((*dentry).d_name), mode)?,
                             LockedDir::new(INode::<U::FileSystem>::from_raw(dir)),
                             Self::name(dentry),
                         )
@@ -1760,10 +1889,10 @@ impl<T: FileSystem> Ops<T> {
                 from_result(|| {
                     // SAFETY: `vfs_tmpfile()` passes a live directory of this filesystem and
                     // the file being opened, whose dentry is a new, negative and unhashed one
-                    // (`d_alloc()`), valid for the call.
+                    // (`d_alloc()`), valid for the call; an `O_TMPFILE` inode has no name.
                     let (owner, dir_inode) = unsafe {
                         (
-                            NewOwner::new(dir, mode)?,
+                            NewOwner::new(dir, core::ptr::null(), mode)?,
                             INode::<U::FileSystem>::from_raw(dir),
                         )
                     };
@@ -1922,11 +2051,20 @@ impl<T: FileSystem> Ops<T> {
                     });
                 }
                 from_result(|| {
-                    // The owner of a whiteout, as `vfs_mknod()` would make it in `old_dir`.
+                    // The owner of a whiteout, as `vfs_mknod()` would make it in `old_dir`,
+                    // labelled by the LSMs as one named as the source (as ext4 does).
                     let whiteout = (flags & bindings::RENAME_WHITEOUT != 0).then(|| {
                         let mode = bindings::S_IFCHR as bindings::umode_t;
-                        // SAFETY: `old_dir` is a live directory (the callback's contract).
-                        unsafe { NewOwner::without_acls(old_dir, mode) }
+                        // SAFETY: `old_dir` is a live directory, and `old_dentry` a dentry in
+                        // it whose name is stable until the callback returns (the callback's
+                        // contract: the VFS holds `old_dir`'s lock).
+                        unsafe {
+                            NewOwner::without_acls(
+                                old_dir,
+                                core::ptr::addr_of!((*old_dentry).d_name),
+                                mode,
+                            )
+                        }
                     });
                     // `vfs_rename` locks the moved inode unless it is a directory staying in the
                     // same parent, and without `RENAME_EXCHANGE` (above) the target.

@@ -119,6 +119,52 @@ impl<'a> Name<'a> {
     }
 }
 
+/// An extended attribute of the `security.` namespace an LSM gives a new inode
+/// ([`super::inode::Created::init_security`]), copied out of the LSM's memory.
+///
+/// # Invariants
+///
+/// `name` is a suffix of the `security.` namespace as [`Name`] requires; `value` is at most
+/// [`SIZE_MAX`] bytes.
+pub struct SecurityXattr {
+    name: KVec<u8>,
+    value: KVec<u8>,
+}
+
+impl SecurityXattr {
+    /// A copy of the attribute `security.name` of value `value`: errors as [`Name::new`], and
+    /// `E2BIG` for a value larger than [`SIZE_MAX`], as `setxattr(2)` reports.
+    pub(crate) fn new(name: &[u8], value: &[u8]) -> Result<SecurityXattr> {
+        Name::new(Namespace::Security, name)?;
+        if value.len() > SIZE_MAX {
+            return Err(E2BIG);
+        }
+        let mut copy = KVec::with_capacity(name.len(), GFP_KERNEL)?;
+        copy.extend_from_slice(name, GFP_KERNEL)?;
+        let mut v = KVec::with_capacity(value.len(), GFP_KERNEL)?;
+        v.extend_from_slice(value, GFP_KERNEL)?;
+        // INVARIANT: Checked above.
+        Ok(SecurityXattr {
+            name: copy,
+            value: v,
+        })
+    }
+
+    /// The name (in the `security.` namespace).
+    pub fn name(&self) -> Name<'_> {
+        // INVARIANT: The type invariant.
+        Name {
+            namespace: Namespace::Security,
+            suffix: &self.name,
+        }
+    }
+
+    /// The value.
+    pub fn value(&self) -> &[u8] {
+        &self.value
+    }
+}
+
 /// How a change of an extended attribute may go (`XATTR_CREATE`, `XATTR_REPLACE`); the default
 /// is neither (the attribute is made or replaced, and removing one that does not exist is not
 /// an error).

@@ -56,7 +56,7 @@ pub(crate) fn for_each_entry(
             .read(sb, dir_block(dir, index)? * bs, &mut buf)?;
         for i in slot % per_block..per_block {
             let at = (i as usize) * format::DIRENT_SIZE;
-            if let Some(d) = format::decode_dirent(&buf[at..], ino, s.inodes)? {
+            if let Some(d) = format::decode_dirent(sb.id(), &buf[at..], ino, s.inodes)? {
                 if !f(index * per_block + i, d) {
                     return Ok(());
                 }
@@ -72,6 +72,7 @@ fn dir_block(dir: &INode<Xtfs>, index: u64) -> Result<u64> {
     match dir.data().info.lock().extents.lookup(index) {
         Lookup::Extent(e) => Ok(e.disk_block + (index - e.file_block)),
         Lookup::Hole { .. } => Err(corrupt!(
+            dir.super_block().id(),
             "directory {}: hole at block {}\n",
             dir.ino(),
             index
@@ -193,6 +194,7 @@ fn is_empty(dir: &INode<Xtfs>) -> Result<bool> {
 fn links_less(inode: &INode<Xtfs>, n: u32) -> Result<u32> {
     inode.nlink().checked_sub(n).ok_or_else(|| {
         corrupt!(
+            inode.super_block().id(),
             "inode {}: link count {} is below the {} links removed\n",
             inode.ino(),
             inode.nlink(),
@@ -208,6 +210,7 @@ fn dir_links_less(dir: &INode<Xtfs>) -> Result<u32> {
     match links_less(dir, 1)? {
         links if links >= 2 => Ok(links),
         _ => Err(corrupt!(
+            dir.super_block().id(),
             "directory {}: link count {} too low\n",
             dir.ino(),
             dir.nlink()
@@ -304,7 +307,7 @@ impl inode::Operations for DirOps {
     fn create<'a>(
         dir: &'a LockedDir<'_, Xtfs>,
         name: &[u8],
-        owner: NewOwner,
+        owner: NewOwner<'_>,
     ) -> Result<inode::Created<'a, Xtfs>> {
         let sb = dir.super_block();
         live(sb)?;
@@ -326,7 +329,7 @@ impl inode::Operations for DirOps {
     fn mkdir<'a>(
         dir: &'a LockedDir<'_, Xtfs>,
         name: &[u8],
-        owner: NewOwner,
+        owner: NewOwner<'_>,
     ) -> Result<inode::Created<'a, Xtfs>> {
         let sb = dir.super_block();
         live(sb)?;
@@ -364,7 +367,7 @@ impl inode::Operations for DirOps {
         dir: &'a LockedDir<'_, Xtfs>,
         name: &[u8],
         target: &[u8],
-        owner: NewOwner,
+        owner: NewOwner<'_>,
     ) -> Result<inode::Created<'a, Xtfs>> {
         let sb = dir.super_block();
         live(sb)?;
@@ -412,7 +415,7 @@ impl inode::Operations for DirOps {
     fn tmpfile<'a>(
         dir: &'a INode<Xtfs>,
         file: &mut inode::TmpFile<'a, Xtfs>,
-        owner: NewOwner,
+        owner: NewOwner<'_>,
     ) -> Result {
         let sb = dir.super_block();
         live(sb)?;
@@ -437,7 +440,7 @@ impl inode::Operations for DirOps {
         dir: &'a LockedDir<'_, Xtfs>,
         name: &[u8],
         special: inode::Special,
-        owner: NewOwner,
+        owner: NewOwner<'_>,
     ) -> Result<inode::Created<'a, Xtfs>> {
         let sb = dir.super_block();
         live(sb)?;
@@ -523,7 +526,7 @@ impl inode::Operations for DirOps {
         new_dir: &LockedDir<'_, Xtfs>,
         new_name: &[u8],
         target: Option<&inode::Locked<'_, Xtfs>>,
-        whiteout: Option<NewOwner>,
+        whiteout: Option<NewOwner<'_>>,
     ) -> Result {
         live(old_dir.super_block())?;
         if new_name.len() > format::NAME_MAX {

@@ -3,18 +3,22 @@
 //! The on-disk format of xtfs, version 2 (`Documentation/filesystems/xtfs.rst`).
 //!
 //! Decoders take bytes read from the device and check everything the rest of the filesystem
-//! relies on; on bad input they log what is wrong and fail with `EUCLEAN`. Where the fields are
+//! relies on; on bad input they log what is wrong, after the device's name (`dev`,
+//! `SuperBlock::id`), and fail with `EUCLEAN`. Where the fields are
 //! is `layout.rs`, shared with the userspace tools (`tools/testing/xtfs/src/lib.rs`, whose
 //! `fsck.xtfs` checks the same things and more).
 
 use kernel::prelude::*;
+use kernel::str::CStr;
 
 pub(crate) use crate::layout::*;
 
-/// Logs why on-disk metadata is rejected and returns the error for it.
+/// Logs why on-disk metadata of the device named `$dev` (`SuperBlock::id`) is rejected, with the
+/// name first as in every xtfs message (`xtfs: vdb: ...`, as C filesystems' `XFS (vdb): ...`),
+/// and returns the error for it.
 macro_rules! corrupt {
-    ($($arg:tt)*) => {{
-        pr_err!($($arg)*);
+    ($dev:expr, $fmt:literal $($arg:tt)*) => {{
+        pr_err!(concat!("{}: ", $fmt), $dev $($arg)*);
         EUCLEAN
     }};
 }
@@ -56,36 +60,48 @@ impl Super {
 
     /// Decodes the first 512 bytes of a device of `device_bytes` bytes, whose pages are
     /// `page_size` bytes.
-    pub(crate) fn decode(b: &[u8; SB_BYTES], device_bytes: u64, page_size: u64) -> Result<Super> {
+    pub(crate) fn decode(
+        dev: &CStr,
+        b: &[u8; SB_BYTES],
+        device_bytes: u64,
+        page_size: u64,
+    ) -> Result<Super> {
         if le32(b, 0) != MAGIC {
-            return Err(corrupt!("no xtfs superblock (magic {:#x})\n", le32(b, 0)));
+            return Err(corrupt!(
+                dev,
+                "no xtfs superblock (magic {:#x})\n",
+                le32(b, 0)
+            ));
         }
         if le32(b, SB_CRC_OFFSET) != crc32c(&[&b[..SB_CRC_OFFSET]]) {
-            return Err(corrupt!("superblock checksum mismatch\n"));
+            return Err(corrupt!(dev, "superblock checksum mismatch\n"));
         }
         if le32(b, 4) == 1 {
             return Err(corrupt!(
+                dev,
                 "format 1 has no journal and is not supported: copy the files out with a kernel \
                  that mounts it, and make the filesystem again with mkfs.xtfs\n"
             ));
         }
         if le32(b, 4) != VERSION {
-            return Err(corrupt!("unsupported version {}\n", le32(b, 4)));
+            return Err(corrupt!(dev, "unsupported version {}\n", le32(b, 4)));
         }
         if le32(b, 28) == 256 {
             return Err(corrupt!(
+                dev,
                 "256-byte inodes, from before extended attributes, are not supported: copy the \
                  files out with a kernel that mounts it, and make the filesystem again\n"
             ));
         }
         if le32(b, 12) != 0 || le32(b, 28) != INODE_SIZE as u32 || le32(b, 72) != ROOT_INO {
             return Err(corrupt!(
+                dev,
                 "bad flags, inode size or root inode in the superblock\n"
             ));
         }
         let block_bits = le32(b, 8);
         if !(9..=12).contains(&block_bits) || (1u64 << block_bits) > page_size {
-            return Err(corrupt!("block size 2^{} not supported\n", block_bits));
+            return Err(corrupt!(dev, "block size 2^{} not supported\n", block_bits));
         }
         let bs = 1u64 << block_bits;
         let blocks = le64(b, 16);
@@ -94,7 +110,11 @@ impl Super {
         let itable_blocks = (inodes as u64 * INODE_SIZE as u64).div_ceil(bs);
         let log_blocks = le64(b, SB_LOG_BLOCKS);
         if !(LOG_MIN_BLOCKS..=LOG_MAX_BLOCKS).contains(&log_blocks) {
-            return Err(corrupt!("log of {} blocks not supported\n", log_blocks));
+            return Err(corrupt!(
+                dev,
+                "log of {} blocks not supported\n",
+                log_blocks
+            ));
         }
         let sb = Super {
             block_bits,
@@ -119,6 +139,7 @@ impl Super {
         for (name, got, want) in fields {
             if got != want {
                 return Err(corrupt!(
+                    dev,
                     "superblock {} is {}, expected {}\n",
                     name,
                     got,
@@ -128,6 +149,7 @@ impl Super {
         }
         if inodes == 0 || sb.data_start >= blocks {
             return Err(corrupt!(
+                dev,
                 "{} blocks and {} inodes leave no room\n",
                 blocks,
                 inodes
@@ -138,6 +160,7 @@ impl Super {
             .map_or(true, |bytes| bytes > device_bytes)
         {
             return Err(corrupt!(
+                dev,
                 "{} blocks of {} bytes do not fit the device ({} bytes)\n",
                 blocks,
                 bs,
@@ -151,7 +174,7 @@ impl Super {
 impl Extent {
     /// Checks the record as the one after a record ending at file block `prev_end` (0 for the
     /// first).
-    pub(crate) fn check(&self, sb: &Super, ino: u32, prev_end: u64) -> Result {
+    pub(crate) fn check(&self, dev: &CStr, sb: &Super, ino: u32, prev_end: u64) -> Result {
         let max_blocks = (i64::MAX as u64) >> sb.block_bits;
         let disk_ok = self.disk_block >= sb.data_start
             && self
@@ -169,6 +192,7 @@ impl Extent {
             || self.file_block < prev_end
         {
             return Err(corrupt!(
+                dev,
                 "inode {}: bad extent (file block {}, disk block {}, {} blocks, flags {:#x})\n",
                 ino,
                 self.file_block,
@@ -185,6 +209,7 @@ impl RawInode {
     /// Decodes inode `ino`, which must be in use, and checks it: an `orphan` (on the orphan
     /// list) has no links, any other inode has some.
     pub(crate) fn decode(
+        dev: &CStr,
         b: &[u8; INODE_SIZE],
         ino: u32,
         sb: &Super,
@@ -192,17 +217,17 @@ impl RawInode {
     ) -> Result<RawInode> {
         let raw = RawInode::fields(b);
         if raw.mode == 0 {
-            return Err(corrupt!("inode {} is free but linked\n", ino));
+            return Err(corrupt!(dev, "inode {} is free but linked\n", ino));
         }
         if le32(b, INODE_CRC_OFFSET) != RawInode::checksum(b, ino, crc32c) {
-            return Err(corrupt!("inode {}: checksum mismatch\n", ino));
+            return Err(corrupt!(dev, "inode {}: checksum mismatch\n", ino));
         }
         let typ = raw.mode & S_IFMT;
         if entry_type(raw.mode).is_none() {
-            return Err(corrupt!("inode {}: bad mode {:o}\n", ino, raw.mode));
+            return Err(corrupt!(dev, "inode {}: bad mode {:o}\n", ino, raw.mode));
         }
         if raw.times.iter().any(|t| t.1 >= 1_000_000_000) || raw.btime.1 >= 1_000_000_000 {
-            return Err(corrupt!("inode {}: bad time stamp\n", ino));
+            return Err(corrupt!(dev, "inode {}: bad time stamp\n", ino));
         }
         let next = le32(b, INODE_NEXT_ORPHAN);
         let links_ok = if orphan {
@@ -212,6 +237,7 @@ impl RawInode {
         };
         if !links_ok {
             return Err(corrupt!(
+                dev,
                 "inode {}: {} links{}\n",
                 ino,
                 raw.nlink,
@@ -227,6 +253,7 @@ impl RawInode {
             || (is_special(raw.mode) && (raw.size != 0 || raw.nextents != 0))
         {
             return Err(corrupt!(
+                dev,
                 "inode {}: inconsistent fields (extents {}, tree depth {}, parent {}, \
                  links {}, size {})\n",
                 ino,
@@ -238,13 +265,18 @@ impl RawInode {
             ));
         }
         if raw.flags & !INODE_FLAGS_KNOWN != 0 {
-            return Err(corrupt!("inode {}: unknown flags {:#x}\n", ino, raw.flags));
+            return Err(corrupt!(
+                dev,
+                "inode {}: unknown flags {:#x}\n",
+                ino,
+                raw.flags
+            ));
         }
         let xattrs_ok = raw.xattr_bytes as usize <= INLINE_XATTR_BYTES
             && XattrEntries::new(raw.inline_xattrs()).all(|e| e.is_ok())
             && (raw.xattr_block == 0 || (sb.data_start..sb.blocks).contains(&raw.xattr_block));
         if !xattrs_ok {
-            return Err(corrupt!("inode {}: bad extended attributes\n", ino));
+            return Err(corrupt!(dev, "inode {}: bad extended attributes\n", ino));
         }
         Ok(raw)
     }
@@ -252,7 +284,13 @@ impl RawInode {
 
 /// Checks extended attribute block `b`, read from device block `block` for inode `ino` of
 /// generation `generation`, and returns its entries' bytes.
-pub(crate) fn decode_xattr_block(b: &[u8], block: u64, ino: u32, generation: u32) -> Result<&[u8]> {
+pub(crate) fn decode_xattr_block<'a>(
+    dev: &CStr,
+    b: &'a [u8],
+    block: u64,
+    ino: u32,
+    generation: u32,
+) -> Result<&'a [u8]> {
     let h = XattrHeader::decode(b);
     let entries = b.get(XATTR_HEADER..XATTR_HEADER + h.bytes as usize);
     let ok = h.magic == XATTR_MAGIC
@@ -265,6 +303,7 @@ pub(crate) fn decode_xattr_block(b: &[u8], block: u64, ino: u32, generation: u32
     match entries {
         Some(entries) if ok => Ok(entries),
         _ => Err(corrupt!(
+            dev,
             "inode {}: bad extended attribute block {}\n",
             ino,
             block
@@ -277,6 +316,7 @@ pub(crate) fn decode_xattr_block(b: &[u8], block: u64, ino: u32, generation: u32
 /// A node of another inode, of an earlier inode in the same slot (another generation) or from
 /// another block, or one that was torn, is refused.
 pub(crate) fn decode_node(
+    dev: &CStr,
     b: &[u8],
     block: u64,
     ino: u32,
@@ -301,6 +341,7 @@ pub(crate) fn decode_node(
         || h.count as usize > cap
     {
         return Err(corrupt!(
+            dev,
             "inode {}: bad extent tree node at block {} (level {})\n",
             ino,
             block,
@@ -318,13 +359,22 @@ pub(crate) struct Dirent<'a> {
 }
 
 /// Decodes the directory entry at `b` (256 bytes) of directory `dir`: `None` for an empty slot.
-pub(crate) fn decode_dirent<'a>(b: &'a [u8], dir: u32, inodes: u32) -> Result<Option<Dirent<'a>>> {
+pub(crate) fn decode_dirent<'a>(
+    dev: &CStr,
+    b: &'a [u8],
+    dir: u32,
+    inodes: u32,
+) -> Result<Option<Dirent<'a>>> {
     let ino = le32(b, 0);
     if ino == 0 {
         return if b[..DIRENT_SIZE].iter().all(|&x| x == 0) {
             Ok(None)
         } else {
-            Err(corrupt!("directory {}: empty slot is not zeroed\n", dir))
+            Err(corrupt!(
+                dev,
+                "directory {}: empty slot is not zeroed\n",
+                dir
+            ))
         };
     }
     let len = b[4] as usize;
@@ -335,7 +385,12 @@ pub(crate) fn decode_dirent<'a>(b: &'a [u8], dir: u32, inodes: u32) -> Result<Op
         || &b[6..6 + len] == b".."
         || b[6 + len..DIRENT_SIZE].iter().any(|&x| x != 0);
     if bad_name || ino > inodes || ino == ROOT_INO {
-        return Err(corrupt!("directory {}: bad entry for inode {}\n", dir, ino));
+        return Err(corrupt!(
+            dev,
+            "directory {}: bad entry for inode {}\n",
+            dir,
+            ino
+        ));
     }
     Ok(Some(Dirent {
         ino,

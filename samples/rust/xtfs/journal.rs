@@ -262,11 +262,12 @@ impl Journal {
         sb.read(s.log_start * bs as u64, &mut head)?;
         let h = format::LogHeader::decode(&head);
         if h.magic != format::LOG_MAGIC {
-            return Err(format::corrupt!("journal: no log header\n"));
+            return Err(format::corrupt!(sb.id(), "journal: no log header\n"));
         }
         let capacity = format::log_capacity(s.log_blocks, bs as u64);
         if h.count as usize > capacity {
             return Err(format::corrupt!(
+                sb.id(),
                 "journal: {} blocks in a log of {}\n",
                 h.count,
                 capacity
@@ -314,6 +315,7 @@ impl Journal {
         }
         if prev == Some(u64::MAX) || index[8 * count..].iter().any(|&b| b != 0) {
             return Err(format::corrupt!(
+                sb.id(),
                 "journal: transaction {} has a bad block list\n",
                 h.seq
             ));
@@ -736,6 +738,17 @@ impl<'a> Handle<'a> {
         }
         self.wanted.set(blocks);
         Err(ENOSPC)
+    }
+
+    /// As [`Handle::extend`], for `blocks` more than the handle holds now: blocks an operation
+    /// finds it needs beyond those it counted on.
+    pub(crate) fn extend_by(&self, blocks: usize) -> Result {
+        let has = {
+            let mut st = self.journal.state.lock();
+            st.holder(self.pid).map(|h| h.credits).ok_or(EINVAL)?
+        };
+        // Only this task's operations change its handle's credits.
+        self.extend(has + blocks)
     }
 
     /// The credits that a [`Handle::extend`] of the handle asked for and could not claim, if

@@ -51,7 +51,7 @@ impl Orphans {
         if format::le32(&head, format::SB_CRC_OFFSET)
             != format::crc32c(&[&head[..format::SB_CRC_OFFSET]])
         {
-            return Err(corrupt!("superblock checksum mismatch\n"));
+            return Err(corrupt!(sb.id(), "superblock checksum mismatch\n"));
         }
         let mut forward = KVec::new();
         let mut ino = format::le32(&head, format::SB_ORPHAN_HEAD);
@@ -59,6 +59,7 @@ impl Orphans {
         while ino != 0 {
             if ino > s.inodes || ino == format::ROOT_INO || forward.len() >= s.inodes as usize {
                 return Err(corrupt!(
+                    sb.id(),
                     "orphan list: inode {} out of range, the root, or a loop\n",
                     ino
                 ));
@@ -68,7 +69,11 @@ impl Orphans {
             loaded.patch(s, pos, &mut record);
             // Checked in full when the inode is read to be deleted.
             if format::le16(&record, 0) == 0 || format::le32(&record, 4) != 0 {
-                return Err(corrupt!("orphan list: inode {} is free or linked\n", ino));
+                return Err(corrupt!(
+                    sb.id(),
+                    "orphan list: inode {} is free or linked\n",
+                    ino
+                ));
             }
             forward.push(ino, GFP_KERNEL)?;
             ino = format::le32(&record, format::INODE_NEXT_ORPHAN);

@@ -22,8 +22,9 @@ use kernel::fs::acl::{self, Acl};
 use kernel::fs::inode::INode;
 use kernel::fs::reclaim::NoFsScope;
 use kernel::fs::sb::SuperBlock;
-use kernel::fs::xattr::{List, Name, Namespace, SetFlags, Value};
+use kernel::fs::xattr::{List, Name, Namespace, SecurityXattr, SetFlags, Value};
 use kernel::prelude::*;
+use kernel::str::CStr;
 use kernel::types::ARef;
 
 /// The extended attributes an inode holds in memory: the entries stored in it and the block of
@@ -54,10 +55,10 @@ impl InInode {
     /// entries that make sense, ACLs that the kernel accepts ([`format::posix_acl_valid`]) and a
     /// default ACL only on a directory. Else the inode is corrupt and not read, as for any bad
     /// field of it; the entries of the block are read (and an ACL there checked) when used.
-    pub(crate) fn from_raw(ino: u32, raw: &format::RawInode) -> Result<InInode> {
+    pub(crate) fn from_raw(dev: &CStr, ino: u32, raw: &format::RawInode) -> Result<InInode> {
         let entries = raw.inline_xattrs();
         if format::first_bad_xattr(entries, raw.mode).is_some() {
-            return Err(corrupt!("inode {}: bad extended attributes\n", ino));
+            return Err(corrupt!(dev, "inode {}: bad extended attributes\n", ino));
         }
         let mut inline = [0; format::INLINE_XATTR_BYTES];
         inline[..entries.len()].copy_from_slice(entries);
@@ -74,11 +75,6 @@ impl InInode {
         raw.xattrs = self.inline;
         raw.xattr_bytes = self.bytes as u16;
         raw.xattr_block = self.block;
-    }
-
-    /// The block of the entries that are not in the inode (0: none).
-    pub(crate) fn block(&self) -> u64 {
-        self.block
     }
 
     /// The entries stored in the inode.
@@ -101,7 +97,7 @@ pub(crate) fn own_block(sb: &SuperBlock<Xtfs>, ino: u32, info: &mut InodeInfo) -
         .map_err(Error::from)
         .and_then(|mut buf| {
             sb.data().journal.read(sb, block * bs, &mut buf)?;
-            format::decode_xattr_block(&buf, block, ino, info.generation).map(|_| ())
+            format::decode_xattr_block(sb.id(), &buf, block, ino, info.generation).map(|_| ())
         });
     match checked {
         Ok(()) => Some(block),
@@ -169,7 +165,7 @@ impl Current {
                 let bs = sb.data().sb.block_size();
                 let mut buf = KVec::from_elem(0u8, bs as usize, GFP_KERNEL)?;
                 sb.data().journal.read(sb, block * bs, &mut buf)?;
-                format::decode_xattr_block(&buf, block, inode.ino() as u32, generation)?;
+                format::decode_xattr_block(sb.id(), &buf, block, inode.ino() as u32, generation)?;
                 Some(buf)
             }
         };
@@ -251,7 +247,9 @@ pub(crate) fn get_acl(inode: &INode<Xtfs>, typ: acl::Type) -> Result<Option<ARef
     with_entry(inode, Key::acl(typ), |v| {
         v.map(|v| {
             Acl::from_xattr(v).map_err(|e| match e {
-                e if e == EINVAL => corrupt!("inode {}: bad ACL\n", inode.ino()),
+                e if e == EINVAL => {
+                    corrupt!(inode.super_block().id(), "inode {}: bad ACL\n", inode.ino())
+                }
                 e => e,
             })
         })
@@ -290,53 +288,67 @@ pub(crate) fn acl_blocks(acls: &acl::Inherited) -> u64 {
     u64::from(access > inline || in_inode + default > inline)
 }
 
-/// The entries of the ACLs `acls` of a new inode, made by [`create_entries`] in the transaction
-/// that creates it.
+/// The entries of a new inode, made by [`create_entries`] in the transaction that creates it:
+/// its LSM labels and the ACLs it inherits.
 pub(crate) struct NewEntries {
+    security: KVec<SecurityXattr>,
     access: Option<KVec<u8>>,
     default: Option<KVec<u8>>,
 }
 
 impl NewEntries {
-    /// The representations of `acls`.
+    /// The representations of `acls`, without labels yet.
     pub(crate) fn new(acls: &acl::Inherited) -> Result<NewEntries> {
         Ok(NewEntries {
+            security: KVec::new(),
             access: acls.access.as_deref().map(Acl::to_xattr).transpose()?,
             default: acls.default.as_deref().map(Acl::to_xattr).transpose()?,
         })
     }
 
+    /// With the labels `security` ([`kernel::fs::inode::Created::init_security`]).
+    pub(crate) fn with_security(self, security: KVec<SecurityXattr>) -> NewEntries {
+        NewEntries { security, ..self }
+    }
+
     /// Whether there are none.
     pub(crate) fn is_empty(&self) -> bool {
-        self.access.is_none() && self.default.is_none()
+        self.security.is_empty() && self.access.is_none() && self.default.is_none()
     }
 }
 
-/// The extended attributes of new inode `ino` of generation `generation`: `acls`, placed in the
-/// inode, and in a block allocated and written in the transaction of `h` if they do not fit
-/// (a default ACL of many entries).
+/// The extended attributes of new inode `ino` of generation `generation`: `new`, placed in the
+/// inode (the labels first: the LSMs read them whenever the inode is read), and in a block
+/// allocated and written in the transaction of `h` if they do not fit (a default ACL of many
+/// entries, or labels that are long).
 pub(crate) fn create_entries(
     h: &mut Handle<'_>,
     sb: &SuperBlock<Xtfs>,
     ino: u32,
     generation: u32,
-    acls: &NewEntries,
+    new: &NewEntries,
 ) -> Result<InInode> {
     let mut in_inode = InInode::default();
-    if acls.is_empty() {
+    if new.is_empty() {
         return Ok(in_inode);
     }
-    let entries = [
-        (format::XATTR_ACL_ACCESS, acls.access.as_deref()),
-        (format::XATTR_ACL_DEFAULT, acls.default.as_deref()),
+    let labels = new.security.iter().map(|x| XattrEntry {
+        namespace: format::XATTR_SECURITY,
+        name: x.name().suffix(),
+        value: x.value(),
+    });
+    let acls = [
+        (format::XATTR_ACL_ACCESS, new.access.as_deref()),
+        (format::XATTR_ACL_DEFAULT, new.default.as_deref()),
     ];
-    let entries = entries.iter().filter_map(|&(namespace, v)| {
+    let acls = acls.iter().filter_map(|&(namespace, v)| {
         v.map(|value| XattrEntry {
             namespace,
             name: b"",
             value,
         })
     });
+    let entries = Iterator::chain(labels, acls);
     let m = sb.data();
     let bs = m.sb.block_size() as usize;
     let mut block = KVec::from_elem(0u8, bs, GFP_KERNEL)?;
@@ -350,7 +362,7 @@ pub(crate) fn create_entries(
     in_inode.bytes = bytes;
     if block_bytes != 0 {
         // Beyond what the creation counted on: the block and a bitmap block.
-        h.extend(crate::journal::HANDLE_CREDITS + 2)?;
+        h.extend_by(2)?;
         let disk = {
             let mut alloc = m.alloc.lock();
             alloc.room_for(0, 1)?;

@@ -206,7 +206,12 @@ impl fs::FileSystem for Xtfs {
     fn fill_super(sb: &sb::NewSuperBlock<'_, Self>) -> Result<impl PinInit<Mount, Error>> {
         let mut head = [0u8; format::SB_BYTES];
         sb.read(0, &mut head)?;
-        let s = Super::decode(&head, sb.device_bytes(), kernel::page::PAGE_SIZE as u64)?;
+        let s = Super::decode(
+            sb.id(),
+            &head,
+            sb.device_bytes(),
+            kernel::page::PAGE_SIZE as u64,
+        )?;
         sb.set_block_size(s.block_size() as u32).inspect_err(|_| {
             sb_log!(
                 pr_err,
@@ -232,6 +237,7 @@ impl fs::FileSystem for Xtfs {
             let set = bitmap[(block / 8) as usize] & (1 << (block % 8)) != 0;
             if (block < s.data_start && !set) || (block >= s.blocks && set) {
                 return Err(corrupt!(
+                    sb.id(),
                     "bitmap: block {} is wrongly {}\n",
                     block,
                     if set { "in use" } else { "free" }
@@ -270,7 +276,7 @@ impl fs::FileSystem for Xtfs {
     fn root(sb: &SuperBlock<Self>) -> Result<INodeRef<'_, Self>> {
         let root = read_inode(sb, format::ROOT_INO)?;
         if root.mode() & format::S_IFMT != format::S_IFDIR {
-            return Err(corrupt!("the root inode is not a directory\n"));
+            return Err(corrupt!(sb.id(), "the root inode is not a directory\n"));
         }
         if !sb.read_only() {
             delete_orphans(sb)?;
@@ -1005,7 +1011,7 @@ fn read_extents(
     let total = raw.nextents as usize;
     // Every extent holds at least one block of the device.
     if total as u64 > s.blocks {
-        return Err(corrupt!("inode {}: {} extents\n", ino, total));
+        return Err(corrupt!(sb.id(), "inode {}: {} extents\n", ino, total));
     }
     // Grown as the tree is read, not from the count on disk: a count that no tree backs (up
     // to the device's size in blocks) must not make a huge allocation before it is found out.
@@ -1032,6 +1038,7 @@ fn read_extents(
     }
     if extents.len() != total {
         return Err(corrupt!(
+            sb.id(),
             "inode {}: {} of {} extents found\n",
             ino,
             extents.len(),
@@ -1040,7 +1047,7 @@ fn read_extents(
     }
     let mut prev_end = 0;
     for e in extents.iter() {
-        e.check(s, ino, prev_end)?;
+        e.check(sb.id(), s, ino, prev_end)?;
         prev_end = e.end();
     }
     Ok((extents, tree))
@@ -1065,6 +1072,7 @@ impl TreeReader<'_> {
         let block = entry.child;
         if block < s.data_start || block >= s.blocks || entry.key >= end {
             return Err(corrupt!(
+                self.sb.id(),
                 "inode {}: bad extent tree entry (key {}, block {})\n",
                 ino,
                 entry.key,
@@ -1074,6 +1082,7 @@ impl TreeReader<'_> {
         // A node in a block the bitmap calls free could be handed out again as another.
         if !self.sb.data().alloc.lock().in_use(block) {
             return Err(corrupt!(
+                self.sb.id(),
                 "inode {}: extent tree node {} is free in the bitmap\n",
                 ino,
                 block
@@ -1085,11 +1094,12 @@ impl TreeReader<'_> {
             .data()
             .journal
             .read(self.sb, block * bs as u64, &mut buf)?;
-        let count = format::decode_node(&buf, block, ino, self.generation, level)?;
+        let count = format::decode_node(self.sb.id(), &buf, block, ino, self.generation, level)?;
         if level == 0 {
             self.tree.read_leaf();
             if self.extents.len() + count > self.total {
                 return Err(corrupt!(
+                    self.sb.id(),
                     "inode {}: more extents than {}\n",
                     ino,
                     self.total
@@ -1099,6 +1109,7 @@ impl TreeReader<'_> {
                 let e = format::leaf_extent(&buf, i);
                 if e.file_block < entry.key || e.file_block >= end {
                     return Err(corrupt!(
+                        self.sb.id(),
                         "inode {}: extent at file block {} in the node of {}..{}\n",
                         ino,
                         e.file_block,
@@ -1124,6 +1135,7 @@ impl TreeReader<'_> {
             };
             if e.key < entry.key || next > end {
                 return Err(corrupt!(
+                    self.sb.id(),
                     "inode {}: extent tree entry {} out of {}..{}\n",
                     ino,
                     e.key,
@@ -1225,7 +1237,7 @@ impl fs::file::Operations for NoFileOps {
 fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
     let s = &sb.data().sb;
     if ino == 0 || ino > s.inodes {
-        return Err(corrupt!("inode number {} out of range\n", ino));
+        return Err(corrupt!(sb.id(), "inode number {} out of range\n", ino));
     }
     let new = match sb.get_or_create_inode(ino as u64)? {
         Either::Left(cached) => return Ok(cached),
@@ -1235,7 +1247,7 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
     sb.data().journal.read(sb, inode_pos(s, ino), &mut b)?;
     // (`Orphans::load` never lists the root.)
     let orphan = sb.data().orphans.lock().contains(ino);
-    let raw = RawInode::decode(&b, ino, s, orphan)?;
+    let raw = RawInode::decode(sb.id(), &b, ino, s, orphan)?;
     let (extents, disk_tree) = read_extents(sb, s, ino, &raw)?;
     let bs = s.block_size();
     let typ = match raw.mode & format::S_IFMT {
@@ -1244,12 +1256,17 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
             let mut next = 0;
             for e in extents.iter() {
                 if e.file_block != next || e.flags != 0 {
-                    return Err(corrupt!("directory {}: hole or unwritten extent\n", ino));
+                    return Err(corrupt!(
+                        sb.id(),
+                        "directory {}: hole or unwritten extent\n",
+                        ino
+                    ));
                 }
                 next = e.end();
             }
             if raw.size % bs != 0 || raw.size / bs != next {
                 return Err(corrupt!(
+                    sb.id(),
                     "directory {}: size {} for {} blocks\n",
                     ino,
                     raw.size,
@@ -1265,7 +1282,7 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
                 || raw.size == 0
                 || raw.size >= bs
             {
-                return Err(corrupt!("symlink {}: bad size or extents\n", ino));
+                return Err(corrupt!(sb.id(), "symlink {}: bad size or extents\n", ino));
             }
             inode::Type::Lnk
         }
@@ -1292,7 +1309,7 @@ fn read_inode(sb: &SuperBlock<Xtfs>, ino: u32) -> Result<INodeRef<'_, Xtfs>> {
         rdev: raw.rdev,
         flags: raw.flags,
         btime: time(raw.btime),
-        xattrs: xattr::InInode::from_raw(ino, &raw)?,
+        xattrs: xattr::InInode::from_raw(sb.id(), ino, &raw)?,
     };
     let params = init_inode(&new, typ, attrs, tree, rest);
     new.init(params)
@@ -1347,7 +1364,7 @@ fn init_inode(
     tree: Tree,
     rest: Rest,
 ) -> inode::Params<Xtfs> {
-    let rdev = rest.rdev;
+    let (rdev, generation) = (rest.rdev, tree.generation);
     {
         let mut info = new.data().info.lock();
         info.extents.set(tree.extents);
@@ -1397,13 +1414,14 @@ fn init_inode(
         large_folios: typ == inode::Type::Reg,
         // Checked when the inode was read ([`format::INODE_FLAGS_KNOWN`]); a new one has none.
         flags: inode::Flags::from_bits(rest.flags).unwrap_or_default(),
+        generation,
     }
 }
 
 /// What a new inode is made with ([`create_inode`]).
-pub(crate) struct NewInode {
+pub(crate) struct NewInode<'a> {
     pub(crate) typ: inode::Type,
-    pub(crate) owner: inode::NewOwner,
+    pub(crate) owner: inode::NewOwner<'a>,
     /// Bytes, in `extents`.
     pub(crate) size: u64,
     pub(crate) extents: ExtentSet,
@@ -1413,9 +1431,9 @@ pub(crate) struct NewInode {
     pub(crate) rdev: u32,
 }
 
-impl NewInode {
+impl<'a> NewInode<'a> {
     /// An inode of type `typ` with `owner`'s attributes and nothing else.
-    pub(crate) fn new(typ: inode::Type, owner: inode::NewOwner) -> NewInode {
+    pub(crate) fn new(typ: inode::Type, owner: inode::NewOwner<'a>) -> NewInode<'a> {
         NewInode {
             typ,
             owner,
@@ -1441,7 +1459,7 @@ fn create_inode<'a>(
     h: &mut Handle<'_>,
     sb: &'a SuperBlock<Xtfs>,
     dir: &INode<Xtfs>,
-    new_inode: NewInode,
+    new_inode: NewInode<'_>,
 ) -> Result<inode::Created<'a, Xtfs>> {
     let NewInode {
         typ,
@@ -1461,16 +1479,12 @@ fn create_inode<'a>(
             return Err(match other {
                 Err(e) => e,
                 // A free slot whose inode is still cached: the allocator is wrong.
-                _ => corrupt!("inode {} is free and in use\n", ino),
+                _ => corrupt!(sb.id(), "inode {} is free and in use\n", ino),
             });
         }
     };
-    // The ACLs it inherits, in the inode, or in a block written in this transaction.
-    let generation = inode::new_generation();
-    let xattrs = match xattr::NewEntries::new(&owner.acls)
-        .and_then(|acls| xattr::create_entries(h, sb, ino, generation, &acls))
-    {
-        Ok(xattrs) => xattrs,
+    let entries = match xattr::NewEntries::new(&owner.acls) {
+        Ok(entries) => entries,
         Err(e) => {
             // Released without `evict_inode`: the slot is freed here.
             drop(new);
@@ -1478,7 +1492,7 @@ fn create_inode<'a>(
             return Err(e);
         }
     };
-    let xattr_block = xattrs.block();
+    let generation = inode::new_generation();
     let now = inode::Time::now();
     let mode = typ.mode_bits() | owner.mode;
     let attrs = inode::Attrs {
@@ -1501,22 +1515,30 @@ fn create_inode<'a>(
         rdev,
         flags,
         btime: now,
-        xattrs,
+        xattrs: xattr::InInode::default(),
     };
     let params = init_inode(&new, typ, attrs, tree, rest);
     let inode = match new.init_created(params) {
         Ok(inode) => inode,
         Err(e) => {
-            // A bad inode is released without `evict_inode`: the slot is freed here, and the
-            // block of its ACLs.
+            // A bad inode is released without `evict_inode`: the slot is freed here.
             m.alloc.lock().free_inode(ino);
-            if xattr_block != 0 {
-                let _ = m.alloc.lock().free_metadata(h, &m.sb, xattr_block, 1);
-            }
             return Err(e);
         }
     };
-    if let Err(e) = store(h, &inode) {
+    // Its labels, which the LSMs choose for the inode as initialised, and the ACLs it
+    // inherits: in the inode, or in a block written in this transaction (which eviction frees
+    // should the creation fail after this).
+    let stored = inode
+        .init_security(owner.security)
+        .and_then(|labels| {
+            xattr::create_entries(h, sb, ino, generation, &entries.with_security(labels))
+        })
+        .and_then(|xattrs| {
+            inode.data().info.lock().xattrs = xattrs;
+            store(h, &inode)
+        });
+    if let Err(e) = stored {
         // Without links, eviction frees the slot. The extents stay the caller's, as on the
         // errors above (a symlink frees its block itself): eviction must not free them too.
         drop(inode.data().info.lock().extents.take());

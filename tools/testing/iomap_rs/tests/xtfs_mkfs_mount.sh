@@ -55,8 +55,8 @@ if mount -t xtfs "$SCRATCH_DEV" "$SCRATCH_MNT" 2>"$RESULT_DIR/mount.err"; then
 fi
 grep -q 'Structure needs cleaning' "$RESULT_DIR/mount.err" ||
 	fail "mount of a zeroed device: expected EUCLEAN, got: $(cat "$RESULT_DIR/mount.err")"
-dmesg | tail -n 20 | grep -q 'xtfs: no xtfs superblock' ||
-	fail "no message naming the bad superblock"
+dmesg | tail -n 20 | grep -q "xtfs: $(kernel_name "$SCRATCH_DEV"): no xtfs superblock" ||
+	fail "no message naming the device and its bad superblock"
 rc=0
 fsck.xtfs -n "$SCRATCH_DEV" >/dev/null 2>&1 || rc=$?
 expect_eq "fsck.xtfs exit status on a zeroed device" 4 "$rc"

@@ -16,7 +16,7 @@ use kernel::prelude::*;
 pub fn mkdir<'a, T: FileSystem>(
     dir: &'a LockedDir<'_, T>,
     _name: &[u8],
-    _owner: NewOwner,
+    _owner: NewOwner<'_>,
 ) -> Result<Created<'a, T>> {
     let parent: &INode<T> = dir;
     let parent: INodeRef<'_, T> = parent.try_get().ok_or(EIO)?;

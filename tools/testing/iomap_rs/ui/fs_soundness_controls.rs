@@ -7,7 +7,8 @@
 // for its own device in safe code. A regular file gets address-space
 // operations, a write fault its own folio, truncation both locks. An unlink
 // sets the link count of the inode it holds locked; a lookup returns a
-// reference that borrows the superblock.
+// reference that borrows the superblock; a creation asks for its inode's
+// LSM labels while its callback runs.
 
 use kernel::fs::{
     inode::{Evicting, INode},
@@ -74,4 +75,12 @@ pub fn lookup<'a, T: FileSystem>(
         kernel::fs::sb::Either::Left(inode) => Ok(Some(inode)),
         kernel::fs::sb::Either::Right(_new) => Ok(None),
     }
+}
+
+/// A creation's LSM labels, asked for while its callback runs.
+pub fn labels<T: FileSystem>(
+    inode: &kernel::fs::inode::Created<'_, T>,
+    owner: kernel::fs::inode::NewOwner<'_>,
+) -> Result<KVec<kernel::fs::xattr::SecurityXattr>> {
+    inode.init_security(owner.security)
 }
