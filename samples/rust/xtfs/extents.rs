@@ -443,7 +443,7 @@ impl Extents {
                 Some(_) => {
                     // The callers replace pieces by pieces of the same blocks.
                     debug_assert!(false, "a replacement covers other blocks");
-                    pr_err!("xtfs: an extent replacement changed the blocks it covers\n");
+                    pr_err!("an extent replacement changed the blocks it covers\n");
                 }
                 None => {
                     drop(c.remove_current());
@@ -469,7 +469,7 @@ impl Extents {
             };
         if !fits {
             pr_err!(
-                "xtfs: extent at file block {} ({} blocks) added over another\n",
+                "extent at file block {} ({} blocks) added over another\n",
                 e.file_block,
                 e.len
             );

@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The test command: install what is missing, build the kernel, boot it once
-# and run every test in it (the KUnit suites, which run at boot, then every
-# in-guest test), and end with "N passed, N failed".
+# The test command: install what is missing, build the kernel, boot it and
+# run every test in it (the KUnit suites, which run at boot, then every
+# in-guest test; a test that needs kernel parameters in a boot of its own
+# after that), and end with "N passed, N failed".
 #
 # Usage: run-tests.sh [TEST...]   (default: every test in tests/)
 # Environment: IOMAP_RS_VM_TIMEOUT (seconds, default 3600, 10800 with
-# KCONFIG=debug) bounds the VM run, IOMAP_RS_TEST_TIMEOUT (900, 2700) each test;
+# KCONFIG=debug) bounds each boot's run, IOMAP_RS_TEST_TIMEOUT (900, 2700) each test;
 # IOMAP_RS_IMAGES (300, 1000 with KCONFIG=debug) is the number of damaged
 # images xtfs_used_images uses; IOMAP_RS_REPLAY_FILES (20, 40) the fsynced
 # files xtfs_log_replay writes, IOMAP_RS_REPLAY_MIN_POINTS (100) the replay
@@ -79,8 +80,10 @@ fi
 main_tests=() boots=()
 declare -A boot_tests=()
 for t in "${tests[@]}"; do
-	p=$(sed -n 's/^# iomap_rs-test: boot //p' "$HARNESS_DIR/tests/${t%%:*}.sh" 2>/dev/null |
-		head -n 1)
+	p=
+	# A name without a script goes to the first boot, which reports it.
+	[ ! -f "$HARNESS_DIR/tests/${t%%:*}.sh" ] ||
+		p=$(sed -n 's/^# iomap_rs-test: boot //p' "$HARNESS_DIR/tests/${t%%:*}.sh" | head -n 1)
 	if [ -z "$p" ]; then
 		main_tests+=("$t")
 	else

@@ -471,17 +471,20 @@ xtfs_damaged_image() {
 		fail "xtfs_corrupt failed"
 }
 
-# xtfs_try_image IMAGE: mounts IMAGE read-only, on a loop device of its own,
-# and walks it (find -printf). Sets OUTCOME to ok, mount-failed or
-# walk-failed; $IMAGES/err holds what the failing command printed, and
-# $IMAGES/msgs xtfs's kernel messages about that loop device meanwhile (they
-# name it, "xtfs: loop3: ...": another lane's are not among them).
+# xtfs_try_image IMAGE [msgs]: mounts IMAGE read-only and walks it (find
+# -printf). Sets OUTCOME to ok, mount-failed or walk-failed; $IMAGES/err
+# holds what the failing command printed. With "msgs", on a loop device of
+# its own, whose kernel messages from xtfs meanwhile go to $IMAGES/msgs
+# (they name it, "xtfs: loop3: ...": another lane's are not among them;
+# four processes more, which the random images do without).
 xtfs_try_image() {
-	local dev mark
-	dev=$(losetup -f --show -r "$1") || fail "losetup -r $1 failed"
-	mark="xtfs_try_image: $dev $BASHPID $SRANDOM"
-	echo "$mark" >/dev/kmsg
-	if ! mount -t xtfs -o ro "$dev" "$SCRATCH_MNT" 2>"$IMAGES/err"; then
+	local dev=$1 mark= opts=loop,ro
+	if [ "${2:-}" = msgs ]; then
+		dev=$(losetup -f --show -r "$1") || fail "losetup -r $1 failed"
+		mark="xtfs_try_image: $dev $BASHPID $SRANDOM" opts=ro
+		echo "$mark" >/dev/kmsg
+	fi
+	if ! mount -t xtfs -o "$opts" "$dev" "$SCRATCH_MNT" 2>"$IMAGES/err"; then
 		OUTCOME=mount-failed
 	elif ! find "$SCRATCH_MNT" -printf '%p %s %m %n\n' >/dev/null 2>"$IMAGES/err"; then
 		umount "$SCRATCH_MNT"
@@ -490,17 +493,19 @@ xtfs_try_image() {
 		umount "$SCRATCH_MNT"
 		OUTCOME=ok
 	fi
+	[ -n "$mark" ] || return 0
 	# Before the device goes, so that no later user of its name is read.
 	xtfs_messages_since "$mark" "$dev" >"$IMAGES/msgs"
 	losetup -d "$dev"
 }
 
 # xtfs_messages_since MARK DEVICE: xtfs's kernel messages about DEVICE (by
-# its name) logged after the line MARK.
+# its name) logged after the last line that ends with MARK.
 xtfs_messages_since() {
 	dmesg | awk -v mark="$1" -v tag="xtfs: ${2##*/}: " '
-		!seen { if (substr($0, length($0) - length(mark) + 1) == mark) seen = 1; next }
-		index($0, tag) { print }'
+		substr($0, length($0) - length(mark) + 1) == mark { n = 0; seen = 1; next }
+		seen && index($0, tag) { line[++n] = $0 }
+		END { for (i = 1; i <= n; i++) print line[i] }'
 }
 
 # linear_scratch: a device-mapper linear device over the whole scratch disk,

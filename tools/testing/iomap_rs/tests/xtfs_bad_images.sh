@@ -34,7 +34,7 @@ for c in $(xtfs_corrupt --list); do
 	fsck.xtfs -n "$IMAGES/c.img" >"$IMAGES/fsck.out" 2>&1 || rc=$?
 	[ "$rc" = 4 ] ||
 		fail "$c: fsck.xtfs exit status $rc, expected 4: $(head -n 3 "$IMAGES/fsck.out")"
-	xtfs_try_image "$IMAGES/c.img"
+	xtfs_try_image "$IMAGES/c.img" msgs
 	outcome=$OUTCOME
 	[ "$outcome" != ok ] || fail "$c: xtfs mounted and walked the image without an error"
 	grep -q 'Structure needs cleaning' "$IMAGES/err" ||
@@ -58,7 +58,7 @@ for c in $(xtfs_corrupt --list-accepted); do
 	[ "$rc" = 4 ] ||
 		fail "$c: fsck.xtfs exit status $rc, expected 4: $(head -n 3 "$IMAGES/fsck.out")"
 	dev=$(losetup -f --show "$IMAGES/c.img") || fail "$c: losetup failed"
-	mark="xtfs-bad-images: accepted case $c on $dev $BASHPID"
+	mark="xtfs-bad-images: accepted case $c on $dev $BASHPID $SRANDOM"
 	echo "$mark" >/dev/kmsg
 	mount -t xtfs "$dev" "$SCRATCH_MNT" || fail "$c: the mount failed"
 	rm -r "${SCRATCH_MNT:?}"/* || fail "$c: removing everything failed"

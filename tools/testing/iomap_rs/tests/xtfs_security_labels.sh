@@ -8,8 +8,8 @@
 # - A process labelled Alpha creates a file, a directory, a symlink, a FIFO,
 #   a device node, an O_TMPFILE file named by linkat(), a whiteout (rename
 #   with RENAME_WHITEOUT) and a file in a new directory: each is labelled
-#   Alpha (security.SMACK64). A label of 255 bytes, too long for the inode's
-#   room for extended attributes, goes to a block.
+#   Alpha (security.SMACK64). A label of 255 bytes, which by its size cannot
+#   be in the inode (228 bytes of entries), is stored in a block.
 # - A directory labelled Beta and transmuting (SMACK64TRANSMUTE), with the
 #   rule "Alpha Beta rwxat": what Alpha creates in it is labelled Beta, and a
 #   new subdirectory also gets SMACK64TRANSMUTE (two attributes from one
@@ -30,10 +30,14 @@ require_xtfs
 grep -qw smack /sys/kernel/security/lsm 2>/dev/null ||
 	fail "Smack is not enabled: LSMs $(cat /sys/kernel/security/lsm 2>/dev/null || echo none)," \
 		"kernel command line $(grep -o 'lsm=[^ ]*' /proc/cmdline || echo 'without lsm=')"
+smackfs=
 if [ ! -e /sys/fs/smackfs/load2 ]; then
 	mount -t smackfs smackfs /sys/fs/smackfs || fail "cannot mount smackfs"
-	trap 'umount /sys/fs/smackfs' EXIT
+	smackfs=mounted
 fi
+# The rule goes with the test, and smackfs if the test mounted it.
+trap 'echo "Alpha Beta -" >/sys/fs/smackfs/load2
+	[ -z "$smackfs" ] || umount /sys/fs/smackfs' EXIT
 
 m=$SCRATCH_MNT
 py=$RESULT_DIR/labels.py
