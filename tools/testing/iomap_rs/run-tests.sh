@@ -82,8 +82,8 @@ declare -A boot_tests=()
 for t in "${tests[@]}"; do
 	p=
 	# A name without a script goes to the first boot, which reports it.
-	[ ! -f "$HARNESS_DIR/tests/${t%%:*}.sh" ] ||
-		p=$(sed -n 's/^# iomap_rs-test: boot //p' "$HARNESS_DIR/tests/${t%%:*}.sh" | head -n 1)
+	script=$HARNESS_DIR/tests/${t%%:*}.sh
+	[ ! -f "$script" ] || p=$(sed -n 's/^# iomap_rs-test: boot //p' "$script" | head -n 1)
 	if [ -z "$p" ]; then
 		main_tests+=("$t")
 	else
@@ -126,7 +126,8 @@ boot_and_run() {
 	cp -f "$share/dmesg.log" "$LOG_DIR/$name-dmesg.log" 2>/dev/null || true
 	if [ ! -f "$share/complete" ]; then
 		if [ "$vm_rc" = 124 ]; then
-			run_errors+=("$name: the VM timed out after ${VM_TIMEOUT}s; console log: $VM_CONSOLE_LOG")
+			msg="$name: the VM timed out after ${VM_TIMEOUT}s;"
+			run_errors+=("$msg console log: $VM_CONSOLE_LOG")
 		else
 			msg="$name: the guest did not finish the run (vng exit status $vm_rc);"
 			run_errors+=("$msg console log: $VM_CONSOLE_LOG")

@@ -78,11 +78,12 @@ run_vm() {
 	# timeout leads a process group of its own, which a signal to the
 	# caller's does not reach: in the background, so that a stopped run
 	# (make test interrupted) can hand the signal on, as on a hang.
+	local append="printk.devkmsg=on log_buf_len=16M $VM_ROOTFLAGS${VM_APPEND:+ $VM_APPEND}"
 	timeout -k 10 "$timeout_s" setsid vng --run "$BZIMAGE" $kvm_opt \
 		--disable-microvm --force-9p \
 		--cpus "$VM_CPUS" --memory "$VM_MEMORY" \
 		--rwdir "$VM_SHARE" --cwd "$REPO_DIR" \
-		--append "printk.devkmsg=on log_buf_len=16M $VM_ROOTFLAGS${VM_APPEND:+ $VM_APPEND}" \
+		--append "$append" \
 		--qemu-opts="$qemu_opts" --verbose \
 		--exec "$cmd" </dev/null >"$VM_CONSOLE_LOG" 2>&1 &
 	vm=$!

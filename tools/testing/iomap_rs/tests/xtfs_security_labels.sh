@@ -26,13 +26,14 @@
 require_xtfs
 
 [ -d /sys/kernel/security/lsm ] || [ -e /sys/kernel/security/lsm ] ||
-	mount -t securityfs securityfs /sys/kernel/security 2>/dev/null || true
-grep -qw smack /sys/kernel/security/lsm 2>/dev/null ||
-	fail "Smack is not enabled: LSMs $(cat /sys/kernel/security/lsm 2>/dev/null || echo none)," \
+	mount -t securityfs none /sys/kernel/security 2>/dev/null || true
+lsms=$(cat /sys/kernel/security/lsm 2>/dev/null || echo none)
+[[ ,$lsms, == *,smack,* ]] ||
+	fail "Smack is not enabled: LSMs $lsms," \
 		"kernel command line $(grep -o 'lsm=[^ ]*' /proc/cmdline || echo 'without lsm=')"
 smackfs=
 if [ ! -e /sys/fs/smackfs/load2 ]; then
-	mount -t smackfs smackfs /sys/fs/smackfs || fail "cannot mount smackfs"
+	mount -t smackfs none /sys/fs/smackfs || fail "cannot mount smackfs"
 	smackfs=mounted
 fi
 # The rule goes with the test, and smackfs if the test mounted it.
