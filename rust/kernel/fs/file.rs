@@ -107,8 +107,8 @@ impl<T: FileSystem> File<T> {
     /// `fallocate`, a filesystem commits such a change before it returns.
     pub fn sync_writes(&self) -> bool {
         let file = self.0.get();
-        // `f_flags` changes only through `fcntl`'s `F_SETFL`, which does not touch `O_DSYNC`.
-        // SAFETY: The file is valid (type invariant); the field is read once.
+        // SAFETY: The file is valid (type invariant); the field is read once. `f_flags` changes
+        // only through `fcntl`'s `F_SETFL`, which does not touch `O_DSYNC`.
         let flags = unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*file).f_flags)) };
         flags & bindings::O_DSYNC != 0 || self.inode().is_sync()
     }

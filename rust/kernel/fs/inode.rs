@@ -67,8 +67,8 @@ impl<T: FileSystem> INodeWithData<T> {
         let cache = unsafe { super::TypeAndCache::inode_cache(sb) };
         // SAFETY: As above; the cache's objects have the size and alignment of `Self` (the
         // invariant of `TypeAndCache`).
-        let ptr =
-            unsafe { bindings::alloc_inode_sb(sb, cache, GFP_KERNEL.as_raw()) }.cast::<Self>();
+        let ptr = unsafe { bindings::alloc_inode_sb(sb, cache, GFP_KERNEL.as_raw()) };
+        let ptr = ptr.cast::<Self>();
         if ptr.is_null() {
             return core::ptr::null_mut();
         }
