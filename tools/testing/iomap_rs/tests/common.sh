@@ -478,11 +478,10 @@ xtfs_damaged_image() {
 # (they name it, "xtfs: loop3: ...": another lane's are not among them;
 # four processes more, which the random images do without).
 xtfs_try_image() {
-	local dev=$1 mark= opts=loop,ro
+	local dev=$1 opts=loop,ro
 	if [ "${2:-}" = msgs ]; then
-		dev=$(losetup -f --show -r "$1") || fail "losetup -r $1 failed"
-		mark="xtfs_try_image: $dev $BASHPID $SRANDOM" opts=ro
-		echo "$mark" >/dev/kmsg
+		xtfs_loop_attach "$1" -r
+		dev=$LOOP_DEV opts=ro
 	fi
 	if ! mount -t xtfs -o "$opts" "$dev" "$SCRATCH_MNT" 2>"$IMAGES/err"; then
 		OUTCOME=mount-failed
@@ -493,10 +492,22 @@ xtfs_try_image() {
 		umount "$SCRATCH_MNT"
 		OUTCOME=ok
 	fi
-	[ -n "$mark" ] || return 0
-	# Before the device goes, so that no later user of its name is read.
-	xtfs_messages_since "$mark" "$dev" >"$IMAGES/msgs"
-	losetup -d "$dev"
+	[ "${2:-}" != msgs ] || xtfs_loop_detach
+}
+
+# xtfs_loop_attach IMAGE [-r]: sets LOOP_DEV to a new loop device over IMAGE
+# (read-only with -r) and marks the kernel log; xtfs_loop_detach puts xtfs's
+# messages naming that device since the mark in $IMAGES/msgs, then detaches
+# it (in that order, so that no later user of its name is read).
+xtfs_loop_attach() {
+	LOOP_DEV=$(losetup -f --show ${2:+"$2"} "$1") || fail "losetup $* failed"
+	LOOP_MARK="xtfs_loop_attach: $LOOP_DEV $BASHPID $SRANDOM"
+	echo "$LOOP_MARK" >/dev/kmsg
+}
+
+xtfs_loop_detach() {
+	xtfs_messages_since "$LOOP_MARK" "$LOOP_DEV" >"$IMAGES/msgs"
+	losetup -d "$LOOP_DEV"
 }
 
 # xtfs_messages_since MARK DEVICE: xtfs's kernel messages about DEVICE (by

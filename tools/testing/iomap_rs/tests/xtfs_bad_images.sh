@@ -57,9 +57,8 @@ for c in $(xtfs_corrupt --list-accepted); do
 	fsck.xtfs -n "$IMAGES/c.img" >"$IMAGES/fsck.out" 2>&1 || rc=$?
 	[ "$rc" = 4 ] ||
 		fail "$c: fsck.xtfs exit status $rc, expected 4: $(head -n 3 "$IMAGES/fsck.out")"
-	dev=$(losetup -f --show "$IMAGES/c.img") || fail "$c: losetup failed"
-	mark="xtfs-bad-images: accepted case $c on $dev $BASHPID $SRANDOM"
-	echo "$mark" >/dev/kmsg
+	xtfs_loop_attach "$IMAGES/c.img"
+	dev=$LOOP_DEV
 	mount -t xtfs "$dev" "$SCRATCH_MNT" || fail "$c: the mount failed"
 	rm -r "${SCRATCH_MNT:?}"/* || fail "$c: removing everything failed"
 	sync -f "$SCRATCH_MNT"
@@ -69,8 +68,7 @@ for c in $(xtfs_corrupt --list-accepted); do
 	expect_eq "$c: free blocks after removing everything against a fresh mount" \
 		"$free" "$(xtfs_statfs_free)"
 	umount "$SCRATCH_MNT"
-	xtfs_messages_since "$mark" "$dev" >"$IMAGES/msgs"
-	losetup -d "$dev"
+	xtfs_loop_detach
 	msg=$(head -n 1 "$IMAGES/msgs")
 	[ -n "$msg" ] || fail "$c: no xtfs message naming its loop device in the kernel log"
 	printf '%-28s fsck: %s | kernel: %s\n' "$c" "$(head -n 1 "$IMAGES/fsck.out" | cut -c1-60)" \
