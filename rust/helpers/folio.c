@@ -41,6 +41,16 @@ loff_t rust_helper_folio_pos(struct folio *folio)
 	return folio_pos(folio);
 }
 
+/*
+ * The checks const_folio_flags() makes with CONFIG_DEBUG_VM_PGFLAGS (a folio,
+ * not a tail page): kernel::folio reads the flags words itself, and calls
+ * this first in that configuration.
+ */
+void rust_helper_folio_flags_check(struct folio *folio)
+{
+	(void)const_folio_flags(folio, 0);
+}
+
 bool rust_helper_folio_test_uptodate(struct folio *folio)
 {
 	return folio_test_uptodate(folio);

@@ -30,11 +30,6 @@ bool rust_helper_mapping_large_folio_support(struct address_space *mapping)
 	return mapping_large_folio_support(mapping);
 }
 
-size_t rust_helper_mapping_max_folio_size(const struct address_space *mapping)
-{
-	return mapping_max_folio_size(mapping);
-}
-
 int rust_helper_mapping_writably_mapped(struct address_space *mapping)
 {
 	return mapping_writably_mapped(mapping);
@@ -48,13 +43,19 @@ bool rust_helper_mapping_tagged(struct address_space *mapping, xa_mark_t tag)
 	return mapping_tagged(mapping, tag);
 }
 
-gfp_t rust_helper_mapping_gfp_mask(struct address_space *mapping)
-{
-	return mapping_gfp_mask(mapping);
-}
-
+/*
+ * kernel::pagecache encodes a folio order in the FGP flags without calling
+ * fgf_set_order(): it relies on the order being log2 of the size rounded
+ * down, at bit 26, and on a write of less than two pages asking for none,
+ * which this checks at build time.
+ */
 fgf_t rust_helper_fgf_set_order(size_t size)
 {
+	BUILD_BUG_ON(fgf_set_order(PAGE_SIZE << 3) != (__force fgf_t)(3U << 26));
+	BUILD_BUG_ON(fgf_set_order((PAGE_SIZE << 3) - 1) != (__force fgf_t)(2U << 26));
+	BUILD_BUG_ON(fgf_set_order(2 * PAGE_SIZE - 1) != 0);
+	BUILD_BUG_ON(fgf_set_order(PAGE_SIZE) != 0);
+	BUILD_BUG_ON(fgf_set_order(1) != 0);
 	return fgf_set_order(size);
 }
 
@@ -84,21 +85,15 @@ void rust_helper_flush_dcache_folio(struct folio *folio)
 	flush_dcache_folio(folio);
 }
 
-size_t rust_helper_copy_folio_from_iter_atomic(struct folio *folio,
-					       size_t offset, size_t bytes,
-					       struct iov_iter *i)
-{
-	return copy_folio_from_iter_atomic(folio, offset, bytes, i);
-}
-
 size_t rust_helper_iov_iter_count(const struct iov_iter *i)
 {
 	return iov_iter_count(i);
 }
 
-bool rust_helper_fatal_signal_pending(struct task_struct *p)
+/* fatal_signal_pending(current), in one call rather than two. */
+bool rust_helper_current_fatal_signal_pending(void)
 {
-	return fatal_signal_pending(p);
+	return fatal_signal_pending(current);
 }
 
 void rust_helper_cond_resched(void)
@@ -136,20 +131,9 @@ void rust_helper_filemap_invalidate_lock_assert_held(struct address_space *mappi
 	lockdep_assert_held(&mapping->invalidate_lock);
 }
 
-struct inode *rust_helper_iomap_rs_vmf_inode(struct vm_fault *vmf)
-{
-	return file_inode(vmf->vma->vm_file);
-}
-
 struct folio *rust_helper_iomap_rs_vmf_folio(struct vm_fault *vmf)
 {
 	return page_folio(vmf->page);
-}
-
-ssize_t rust_helper_folio_mkwrite_check_truncate(struct folio *folio,
-						 struct inode *inode)
-{
-	return folio_mkwrite_check_truncate(folio, inode);
 }
 
 vm_fault_t rust_helper_vmf_fs_error(int err)

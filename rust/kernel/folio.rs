@@ -34,7 +34,13 @@ use crate::{
     error::code::*,
     uio::{Consumed, IovIter},
 };
-use core::{marker::PhantomData, mem::ManuallyDrop, ops::Deref, ptr::NonNull};
+use core::{
+    marker::PhantomData,
+    mem::ManuallyDrop,
+    ops::Deref,
+    ptr::NonNull,
+    sync::atomic::{AtomicUsize, Ordering},
+};
 
 /// Whether `flush_dcache_folio()` does anything on this architecture
 /// (`ARCH_IMPLEMENTS_FLUSH_DCACHE_PAGE`). Where it is an empty inline, C compiles it away; Rust,
@@ -83,14 +89,59 @@ unsafe impl Sync for Folio {}
 unsafe impl AlwaysRefCounted for Folio {
     #[inline]
     fn inc_ref(&self) {
+        // `folio_get()` without the helper call, where it is one unordered increment (C's
+        // `atomic_inc()`): without the checks and tracepoints of `DEBUG_VM` and `DEBUG_PAGE_REF`.
+        #[cfg(not(any(CONFIG_DEBUG_VM, CONFIG_DEBUG_PAGE_REF)))]
+        {
+            // SAFETY: The reference count is non-zero by the type invariant, so the folio is
+            // alive and `_refcount` is an aligned `atomic_t`, which C changes only atomically;
+            // the pointer does not outlive the increment.
+            let count = unsafe {
+                core::sync::atomic::AtomicI32::from_ptr(
+                    core::ptr::addr_of_mut!(
+                        (*self.as_raw()).__bindgen_anon_1.__bindgen_anon_1._refcount
+                    )
+                    .cast(),
+                )
+            };
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+        #[cfg(any(CONFIG_DEBUG_VM, CONFIG_DEBUG_PAGE_REF))]
         // SAFETY: The reference count is non-zero by the type invariant.
-        unsafe { bindings::folio_get(self.as_raw()) };
+        unsafe {
+            bindings::folio_get(self.as_raw())
+        };
     }
 
     #[inline]
     unsafe fn dec_ref(obj: NonNull<Self>) {
+        let folio: *mut bindings::folio = obj.cast().as_ptr();
+        // `folio_put()` without the helper call, where it is one locked decrement: on x86-64,
+        // whose locked instructions are full barriers, as ordered as C's
+        // `atomic_dec_and_test()`, and without the checks and tracepoints of `DEBUG_VM` and
+        // `DEBUG_PAGE_REF`. Every page put is on the write path once per folio.
+        #[cfg(all(CONFIG_X86_64, not(CONFIG_DEBUG_VM), not(CONFIG_DEBUG_PAGE_REF)))]
+        {
+            // SAFETY: The caller owns a reference, so the folio is alive and `_refcount` is an
+            // aligned `atomic_t`, which C changes only atomically; the pointer does not outlive
+            // the decrement.
+            let count = unsafe {
+                core::sync::atomic::AtomicI32::from_ptr(
+                    core::ptr::addr_of_mut!((*folio).__bindgen_anon_1.__bindgen_anon_1._refcount)
+                        .cast(),
+                )
+            };
+            if count.fetch_sub(1, Ordering::SeqCst) == 1 {
+                // SAFETY: Ours was the last reference (`folio_put_testzero()`): the folio is
+                // freed, as `folio_put()` does.
+                unsafe { bindings::__folio_put(folio) };
+            }
+        }
+        #[cfg(not(all(CONFIG_X86_64, not(CONFIG_DEBUG_VM), not(CONFIG_DEBUG_PAGE_REF))))]
         // SAFETY: The caller owns a reference to the folio and gives it up.
-        unsafe { bindings::folio_put(obj.cast().as_ptr()) };
+        unsafe {
+            bindings::folio_put(folio)
+        };
     }
 }
 
@@ -129,40 +180,115 @@ impl Folio {
         self.0.get()
     }
 
+    /// A flags word of the folio (`folio->flags` or `_flags_1`), read once, as `test_bit()`
+    /// reads it: a single load of the whole word.
+    ///
+    /// The flag tests below read the words directly rather than through the C inlines, which
+    /// Rust can only call as out-of-line helpers: they are on the write path once per folio.
+    /// With `CONFIG_DEBUG_VM_PGFLAGS` the C checks of `const_folio_flags()` run first (a folio,
+    /// not a tail page), through a helper.
+    #[inline]
+    fn load_flags(word: *mut crate::ffi::c_ulong, order: Ordering) -> usize {
+        // SAFETY: The caller passes a flags word of a referenced folio: aligned and valid for
+        // the load, and not kept past it. C changes the words with atomic bit operations
+        // (`set_bit()`, `clear_bit()`, `folio_unlock()`'s `xor`), which x86 does on the byte
+        // that holds the bit; a word-sized load that races with them sees each bit old or new,
+        // as C's own `test_bit()` does under the kernel's memory model, which this follows.
+        let word = unsafe { AtomicUsize::from_ptr(word.cast()) };
+        word.load(order)
+    }
+
+    /// Whether flag `bit` (`enum pageflags`) is set in the folio's first flags word.
+    #[inline]
+    fn test_flag(&self, bit: bindings::pageflags, order: Ordering) -> bool {
+        #[cfg(CONFIG_DEBUG_VM_PGFLAGS)]
+        // SAFETY: The folio is referenced (type invariant).
+        unsafe {
+            bindings::folio_flags_check(self.as_raw())
+        };
+        // SAFETY: The folio is referenced (type invariant): its first page's `flags` is valid.
+        let word = unsafe {
+            core::ptr::addr_of_mut!((*self.as_raw()).__bindgen_anon_1.__bindgen_anon_1.flags)
+        };
+        Self::load_flags(word, order) & (1 << bit) != 0
+    }
+
     /// The folio's order: it spans `2^order` pages.
     #[inline]
     pub fn order(&self) -> u32 {
-        // SAFETY: The folio is referenced (type invariant).
-        unsafe { bindings::folio_order(self.as_raw()) }
+        // `folio_order()`: 0 unless `PG_head` (`folio_test_large()`), else the low byte of the
+        // second page's flags, which is set when the folio is made and does not change while
+        // it is referenced (splitting freezes the reference count).
+        if !self.test_flag(bindings::pageflags_PG_head, Ordering::Relaxed) {
+            return 0;
+        }
+        // SAFETY: The folio is referenced (type invariant) and large, so its second page,
+        // which holds `_flags_1`, is part of it.
+        let word = unsafe {
+            core::ptr::addr_of_mut!((*self.as_raw()).__bindgen_anon_2.__bindgen_anon_1._flags_1)
+        };
+        // The other bits of the word change atomically (`folio_set_has_hwpoisoned()`): an
+        // atomic load, as for the first word.
+        (Self::load_flags(word, Ordering::Relaxed) & 0xff) as u32
     }
 
     /// The size of the folio in bytes.
     #[inline]
     pub fn size(&self) -> usize {
-        // SAFETY: The folio is referenced (type invariant).
-        unsafe { bindings::folio_size(self.as_raw()) }
+        // `folio_size()`.
+        crate::page::PAGE_SIZE << self.order()
     }
 
     /// The file offset of the folio's first byte. Only meaningful for a folio in a page cache,
     /// and only stable while it is locked.
     #[inline]
     pub fn pos(&self) -> i64 {
-        // SAFETY: The folio is referenced (type invariant).
-        unsafe { bindings::folio_pos(self.as_raw()) }
+        // SAFETY: The folio is referenced (type invariant). `index` changes only under the
+        // folio lock, which the caller may not hold: a `READ_ONCE()`, so that the load is not
+        // torn or repeated (`folio_pos()` reads it once).
+        let index = unsafe {
+            core::ptr::read_volatile(core::ptr::addr_of!(
+                (*self.as_raw()).__bindgen_anon_1.__bindgen_anon_1.index
+            ))
+        };
+        // `folio_pos()`: `(loff_t)index << PAGE_SHIFT`.
+        (index as i64) << bindings::PAGE_SHIFT
     }
 
     /// Whether the whole folio holds valid data (`PG_uptodate`).
+    ///
+    /// If it does, the folio's data is read after the flag (the acquire load, where C has
+    /// `smp_rmb()`), pairing with `folio_mark_uptodate()`'s barrier before it sets the flag.
     #[inline]
     pub fn test_uptodate(&self) -> bool {
-        // SAFETY: The folio is referenced (type invariant).
-        unsafe { bindings::folio_test_uptodate(self.as_raw()) }
+        self.test_flag(bindings::pageflags_PG_uptodate, Ordering::Acquire)
     }
 
     /// Whether the folio holds data not yet written back (`PG_dirty`).
     #[inline]
     pub fn test_dirty(&self) -> bool {
-        // SAFETY: The folio is referenced (type invariant).
-        unsafe { bindings::folio_test_dirty(self.as_raw()) }
+        self.test_flag(bindings::pageflags_PG_dirty, Ordering::Relaxed)
+    }
+
+    /// Whether the folio carries private data (`folio->private`: iomap's per-block state, on
+    /// a mapping iomap manages), read once, as C's users read it. It is attached and detached
+    /// under the folio lock, but for `iomap_dirty_folio()`, which may attach the state of a
+    /// multi-block folio (all blocks uptodate and dirty) with only the page table lock held.
+    #[cfg(CONFIG_IOMAP_RS)]
+    #[inline]
+    pub(crate) fn has_private(&self) -> bool {
+        // SAFETY: The folio is referenced (type invariant); a `READ_ONCE()` of the pointer,
+        // which is only compared with NULL.
+        let private = unsafe {
+            core::ptr::read_volatile(core::ptr::addr_of!(
+                (*self.as_raw())
+                    .__bindgen_anon_1
+                    .__bindgen_anon_1
+                    .__bindgen_anon_2
+                    .private
+            ))
+        };
+        !private.is_null()
     }
 
     /// Locks the folio, sleeping until the lock is available.
@@ -360,8 +486,12 @@ impl LockedFolio {
         let copied = if self.contains(off, len) {
             // SAFETY: The folio is locked (type invariant) and `[off, off + len)` lies within it
             // (`size` is its size, type invariant); the iterator is exclusively ours. The copy does
-            // not fault, as required under a folio lock.
-            unsafe { bindings::copy_folio_from_iter_atomic(self.as_raw(), off, len, from.as_raw()) }
+            // not fault, as required under a folio lock. `copy_folio_from_iter_atomic()` is this
+            // call on the folio's head page, `folio->page`, which the pointer cast gives (the page
+            // is the folio's first member).
+            unsafe {
+                bindings::copy_page_from_iter_atomic(self.as_raw().cast(), off, len, from.as_raw())
+            }
         } else {
             0
         };

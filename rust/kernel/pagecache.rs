@@ -114,8 +114,27 @@ impl Inode {
     /// The file size, read as `i_size_read()` does: consistent even while it is being updated.
     #[inline]
     pub fn size(&self) -> i64 {
+        // On 64-bit, `i_size_read()` is an acquire load, which Rust does without a call; it
+        // pairs with the release store of `i_size_write()` ([`InodeLock::write_size`]), so the
+        // data a writer put in before it extended the size is seen with the size.
+        #[cfg(CONFIG_64BIT)]
+        {
+            // SAFETY: The inode is alive (type invariant); `i_size` is an aligned `loff_t`,
+            // which C writes with `i_size_write()`, a single store on 64-bit, under whatever
+            // lock the writer holds (`i_rwsem`, or a filesystem's own at I/O completion): an
+            // atomic load sees the old or the new size. The pointer does not outlive the load.
+            let size = unsafe {
+                core::sync::atomic::AtomicI64::from_ptr(core::ptr::addr_of_mut!(
+                    (*self.as_raw()).i_size
+                ))
+            };
+            size.load(core::sync::atomic::Ordering::Acquire)
+        }
+        #[cfg(not(CONFIG_64BIT))]
         // SAFETY: The inode is alive (type invariant).
-        unsafe { bindings::i_size_read(self.as_raw()) }
+        unsafe {
+            bindings::i_size_read(self.as_raw())
+        }
     }
 
     /// log2 of the filesystem block size.
@@ -285,9 +304,26 @@ impl InodeLock<'_> {
         if size < self.inode.size() {
             return Err(EINVAL);
         }
+        // On 64-bit, `i_size_write()` is a release store ([`Inode::size`] has the other side).
+        #[cfg(CONFIG_64BIT)]
+        {
+            // SAFETY: The inode is alive (type invariant); `i_size` is an aligned `loff_t`, which
+            // C reads and writes with single loads and stores on 64-bit (`i_size_read()`,
+            // `i_size_write()`): a racing reader sees the old or the new size. The pointer does
+            // not outlive the store.
+            let i_size = unsafe {
+                core::sync::atomic::AtomicI64::from_ptr(core::ptr::addr_of_mut!(
+                    (*self.inode.as_raw()).i_size
+                ))
+            };
+            i_size.store(size, core::sync::atomic::Ordering::Release);
+        }
+        #[cfg(not(CONFIG_64BIT))]
         // SAFETY: The inode is alive, and `i_rwsem` is held exclusively (type invariant), which
         // serialises size updates.
-        unsafe { bindings::i_size_write(self.inode.as_raw(), size) };
+        unsafe {
+            bindings::i_size_write(self.inode.as_raw(), size)
+        };
         Ok(())
     }
 
@@ -423,8 +459,23 @@ impl Mapping {
     /// The largest folio the mapping may hold, in bytes.
     #[inline]
     pub fn max_folio_size(&self) -> usize {
-        // SAFETY: The mapping is alive (type invariant).
-        unsafe { bindings::mapping_max_folio_size(self.as_raw()) }
+        // `mapping_max_folio_size()`, without the helper call: a page, or the order that
+        // `mapping_set_folio_order_range()` stored in the mapping's flags.
+        #[cfg(CONFIG_TRANSPARENT_HUGEPAGE)]
+        {
+            let raw = self.as_raw();
+            // SAFETY: The mapping is alive (type invariant); its `flags` word changes with
+            // atomic bit operations and, while the inode is set up, a plain store: a
+            // `READ_ONCE()`, as C reads it once.
+            let flags = unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*raw).flags)) };
+            let order = (flags >> bindings::mapping_flags_AS_FOLIO_ORDER_MAX)
+                & ((1 << bindings::mapping_flags_AS_FOLIO_ORDER_BITS) - 1);
+            crate::page::PAGE_SIZE << order
+        }
+        #[cfg(not(CONFIG_TRANSPARENT_HUGEPAGE))]
+        {
+            crate::page::PAGE_SIZE
+        }
     }
 
     /// Whether some of the mapping is mapped writable into user space.
@@ -450,16 +501,18 @@ impl Mapping {
     /// `nowait` the call returns `EAGAIN` rather than blocking.
     ///
     /// `EINVAL` for a negative `pos`: it has no page index.
+    #[inline]
     pub fn get_folio_for_write(&self, pos: i64, len: usize, nowait: bool) -> Result<LockedFolio> {
         let index = page_index(pos).ok_or(EINVAL)?;
         let mut fgp = bindings::FGP_WRITEBEGIN | bindings::FGP_NOFS;
         if nowait {
             fgp |= bindings::FGP_NOWAIT;
         }
-        // SAFETY: Pure computation on its argument.
-        fgp |= unsafe { bindings::fgf_set_order(len) };
-        // SAFETY: The mapping is alive (type invariant).
-        let gfp = unsafe { bindings::mapping_gfp_mask(self.as_raw()) };
+        fgp |= fgf_set_order(len);
+        let raw = self.as_raw();
+        // SAFETY: The mapping is alive (type invariant); `mapping_gfp_mask()` reads `gfp_mask`
+        // once, which `mapping_set_gfp_mask()` may change at any time: a `READ_ONCE()`.
+        let gfp = unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*raw).gfp_mask)) };
         // SAFETY: The mapping is alive; with `FGP_LOCK` the function returns a locked folio with
         // a reference we own, or an error pointer.
         let ptr = unsafe { bindings::__filemap_get_folio(self.as_raw(), index, fgp, gfp) };
@@ -679,9 +732,13 @@ impl VmFault {
     /// The inode of the faulting file (`file_inode(vmf->vma->vm_file)`).
     #[inline]
     pub fn inode(&self) -> &Inode {
-        // SAFETY: The fault is being handled (type invariant): its VMA holds a reference to its
-        // file, which keeps the inode alive.
-        unsafe { Inode::from_raw(bindings::iomap_rs_vmf_inode(self.0.get())) }
+        // SAFETY: The fault is being handled (type invariant): its VMA (`vmf->vma`, set before
+        // the fault is handled) holds a reference to its file, a file mapping's `vm_file`, which
+        // keeps the inode, its `f_inode`, alive. `file_inode()` without the helper call.
+        unsafe {
+            let vma = (*self.0.get()).__bindgen_anon_1.vma;
+            Inode::from_raw((*(*vma).vm_file).f_inode)
+        }
     }
 
     /// The folio of the faulting page (`page_folio(vmf->page)`), with a reference of its own.
@@ -774,11 +831,27 @@ fn page_index(pos: i64) -> Option<usize> {
     (pos >= 0).then_some((pos >> bindings::PAGE_SHIFT) as usize)
 }
 
+/// The order of the folio to create for a write of `len` bytes, encoded in FGP flags as
+/// `fgf_set_order()` does (C's inline, done here without a call; `rust/helpers/pagecache.c`
+/// checks the encoding at build time): `log2(len)`, rounded down, past a page; nothing for a
+/// page or less. Nothing for 0 either, where C's `ilog2(0)` would ask for the largest order.
+#[inline]
+fn fgf_set_order(len: usize) -> bindings::fgf_t {
+    match len.checked_ilog2() {
+        Some(shift) if shift > bindings::PAGE_SHIFT => (shift - bindings::PAGE_SHIFT) << 26,
+        _ => 0,
+    }
+}
+
 /// Converts the result of `__filemap_get_folio()` (a locked, referenced folio or an error
 /// pointer).
 #[inline]
 pub(crate) fn folio_or_error(ptr: *mut bindings::folio) -> Result<LockedFolio> {
-    let ptr = crate::error::from_err_ptr(ptr)?;
+    // `IS_ERR()`: the last `MAX_ERRNO` addresses are errors (`from_err_ptr()` without the
+    // helper call).
+    if ptr as usize >= (bindings::MAX_ERRNO as usize).wrapping_neg() {
+        return Err(Error::from_errno(ptr as isize as i32));
+    }
     let ptr = NonNull::new(ptr).ok_or(ENOMEM)?;
     // SAFETY: `__filemap_get_folio(FGP_LOCK)` returned a folio locked for us with one reference
     // we own.

@@ -14,8 +14,8 @@ use crate::bindings;
 /// being killed, and a long operation should stop at the next safe point.
 #[inline]
 pub fn fatal_signal_pending() -> bool {
-    // SAFETY: `get_current()` returns the running task, which is alive while it runs.
-    unsafe { bindings::fatal_signal_pending(bindings::get_current()) }
+    // SAFETY: FFI call without safety requirements: it reads the running task's signals.
+    unsafe { bindings::current_fatal_signal_pending() }
 }
 
 /// Gives up the CPU if a reschedule is due (`cond_resched()`). Must not be called in atomic

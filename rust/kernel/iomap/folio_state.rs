@@ -79,6 +79,11 @@ impl<'a> FileFolio<'a> {
     /// `EAGAIN` if that allocation failed under [`IterFlags::NOWAIT`].
     #[inline]
     pub(crate) fn prepare_state(&mut self, flags: IterFlags) -> Result {
+        // `ifs_alloc()` returns at once for a folio of one block (`i_blocks_per_folio()`) or
+        // one with state already: no call to make for those.
+        if self.folio.size() >> self.inode.block_bits() <= 1 || self.folio.has_private() {
+            return Ok(());
+        }
         // SAFETY: The folio is locked and in `inode`'s page cache (type invariant).
         to_result(unsafe {
             bindings::iomap_folio_state_prepare(
@@ -167,6 +172,13 @@ impl<'a> FileFolio<'a> {
     /// for a range not within the folio.
     #[inline]
     pub(crate) fn set_range_uptodate(&mut self, off: usize, len: usize) {
+        // Without per-block state (`folio->private`, read once, as C reads it)
+        // `iomap_set_range_uptodate()` only marks the folio uptodate: nothing to do, and no
+        // call to make, if it is already. State attached meanwhile without the folio lock
+        // (`iomap_dirty_folio()`) has every block of an uptodate folio uptodate already.
+        if !self.folio.has_private() && self.folio.test_uptodate() {
+            return;
+        }
         if self.contains(off, len) {
             // SAFETY: The folio is locked and in `inode`'s page cache (type invariant); the
             // range lies within it.
@@ -178,6 +190,12 @@ impl<'a> FileFolio<'a> {
     /// range not within the folio.
     #[inline]
     pub(crate) fn set_range_dirty(&mut self, off: usize, len: usize) {
+        // `iomap_set_range_dirty()` does nothing without per-block state: no call to make.
+        // State attached meanwhile without the folio lock (`iomap_dirty_folio()`) has every
+        // block dirty already.
+        if !self.folio.has_private() {
+            return;
+        }
         if self.contains(off, len) {
             // SAFETY: As for `set_range_uptodate`.
             unsafe { bindings::iomap_folio_set_range_dirty(self.folio.as_raw(), off, len) };
@@ -221,16 +239,23 @@ impl<'a> FileFolio<'a> {
     /// (`folio_mkwrite_check_truncate()`): `EFAULT` if it was truncated or lies beyond EOF.
     #[inline]
     pub(crate) fn mkwrite_check_truncate(&self) -> Result<usize> {
-        // SAFETY: The folio is locked and in `inode`'s page cache (type invariant).
-        let ret = unsafe {
-            bindings::folio_mkwrite_check_truncate(self.folio.as_raw(), self.inode.as_raw())
-        };
-        if ret < 0 {
-            // A negative errno.
-            return Err(crate::error::Error::from_errno(ret as i32));
+        // C's inline, without the helper call: it fails a folio no longer in a page cache,
+        // which this one is (type invariant), and compares the folio's span with the size.
+        // The folio is aligned to its size, so the page arithmetic of C comes to this.
+        // Compared by difference: the last folio a file can have ends at `2^63`, past `i64`.
+        let size = self.inode.size();
+        let start = self.folio.pos();
+        let len = self.folio.size();
+        if size <= start {
+            // Wholly past EOF.
+            Err(EFAULT)
+        } else if size - start >= len as i64 {
+            // Wholly inside EOF.
+            Ok(len)
+        } else {
+            // Partly inside EOF: `0 < size - start < len`.
+            Ok((size - start) as usize)
         }
-        // Not negative: at most the folio's size.
-        Ok(ret as usize)
     }
 
     /// Waits until the folio's contents may be changed: for devices that need data stable

@@ -105,6 +105,7 @@ impl<'a, O: IomapOps> Mapped<'a, O> {
     /// made, and the iterator maps the rest of the range again. `EIO` if `pos` is not in this
     /// mapping's range, or if `get_folio` returned a folio that is not the inode's folio at
     /// `pos` (it is handed back); the error of `get_folio` if it failed.
+    #[inline]
     pub fn lock_folio<'m>(
         &'m mut self,
         pos: i64,
