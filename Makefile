@@ -3,7 +3,7 @@
 # iomap_rs: the two commands of README.md. Everything is done by the scripts
 # in tools/testing/iomap_rs/; this file only names them.
 
-.PHONY: run test soak bench kernel lint rustdoc series check-series clean
+.PHONY: run test soak bench profile kernel lint rustdoc series check-series clean
 
 # Build if needed, boot, mount XFS and run a short demonstration.
 run:
@@ -26,6 +26,11 @@ soak:
 # C iomap against iomap_rs in one boot: MB/s and Rust/C ratios per case.
 bench:
 	tools/testing/iomap_rs/bench.sh
+
+# Calls per write of C iomap and iomap_rs, counted by ftrace's function
+# profiler on the profiling configuration (KCONFIG=profile), in one boot.
+profile:
+	tools/testing/iomap_rs/profile.sh
 
 # Only install the toolchain and build the kernel.
 kernel:

@@ -10,7 +10,7 @@
 # It also times the delalloc release over a 1 GiB range (no cached pages, one
 # dirty page, 1000 scattered dirty pages), iomap_rs against C.
 #
-# Environment: IOMAP_RS_BENCH_PAIRS (runs per case, default 5), IOMAP_RS_BENCH_MIB (MiB
+# Environment: IOMAP_RS_BENCH_PAIRS (runs per case, default 9), IOMAP_RS_BENCH_MIB (MiB
 # written per run, default 64), IOMAP_RS_BENCH (all, release or write),
 # IOMAP_RS_BENCH_SIZES (write sizes, default "4096 65536 1048576").
 
@@ -23,7 +23,7 @@ step "build test programs" "$LOG_DIR/progs.log" build_progs
 
 say "boot the kernel and run the benchmark (console: ${LOG_DIR#"$REPO_DIR"/}/bench-console.log)"
 rc=0
-guest_cmd="IOMAP_RS_BIN=$OUT_DIR/bin IOMAP_RS_BENCH_PAIRS=${IOMAP_RS_BENCH_PAIRS:-5}"
+guest_cmd="IOMAP_RS_BIN=$OUT_DIR/bin IOMAP_RS_BENCH_PAIRS=${IOMAP_RS_BENCH_PAIRS:-9}"
 guest_cmd+=" IOMAP_RS_BENCH_MIB=${IOMAP_RS_BENCH_MIB:-64} IOMAP_RS_BENCH=${IOMAP_RS_BENCH:-all}"
 guest_cmd+=" IOMAP_RS_BENCH_SIZES='${IOMAP_RS_BENCH_SIZES:-4096 65536 1048576}'"
 run_vm bench 3600 "$guest_cmd $HARNESS_DIR/guest-bench.sh @SHARE@" || rc=$?

@@ -20,7 +20,7 @@ set -o errexit -o nounset -o pipefail
 SHARE=$1
 DEV=/dev/vda
 MNT=/tmp/iomap_rs-bench
-PAIRS=${IOMAP_RS_BENCH_PAIRS:-5}
+PAIRS=${IOMAP_RS_BENCH_PAIRS:-9}
 MIB=${IOMAP_RS_BENCH_MIB:-64}
 SIZES=${IOMAP_RS_BENCH_SIZES:-4096 65536 1048576}
 KNOB=/sys/kernel/debug/iomap_rs/enabled
@@ -28,9 +28,17 @@ WHAT=${IOMAP_RS_BENCH:-all}
 exec > >(tee "$SHARE/bench.txt") 2>&1
 trap 'dmesg >"$SHARE/dmesg.log"' EXIT
 
+# elapsed: the time since the last call (or the start), for the tables' footers.
+last_mark=$SECONDS
+elapsed() {
+	echo "  ($((SECONDS - last_mark)) s)"
+	last_mark=$SECONDS
+}
+
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 if [ "$WHAT" != write ] && [ "$WHAT" != xtfs ]; then
 	cat /sys/kernel/debug/iomap_rs/bench_release
+	elapsed
 	echo
 fi
 [ "$WHAT" != release ] || exit 0
@@ -42,17 +50,26 @@ MNT_XFS=$MNT
 ROUNDS=8
 
 # summarize LABEL FORMAT C_FIGURES RUST_FIGURES: one line with the label, the
-# median figure of each side (printf FORMAT) and the min, median and max of
-# the per-run Rust/C ratios; the sorted ratios go to stderr.
+# median figure of each side (printf FORMAT), the min, median and max of the
+# per-run Rust/C ratios, and the 95% confidence interval of the median ratio
+# (percentile bootstrap over the runs, a fixed seed so that the same runs give
+# the same interval): an interval entirely below 1.00 means behind, one that
+# holds 1.00 means no difference these runs can tell. The sorted ratios go to
+# stderr.
 summarize() {
 	/usr/bin/python3 - "$@" <<'PY'
-import statistics, sys
+import random, statistics, sys
 label, fmt, c, r = sys.argv[1:]
 c = [float(x) for x in c.split()]
 r = [float(x) for x in r.split()]
 ratios = sorted(b / a for a, b in zip(c, r))
+rng = random.Random(1)
+boot = sorted(statistics.median(rng.choices(ratios, k=len(ratios)))
+              for _ in range(4000))
+lo, hi = boot[int(0.025 * len(boot))], boot[int(0.975 * len(boot)) - 1]
 print(f"{label} {statistics.median(c):{fmt}} {statistics.median(r):{fmt}}"
-      f" {ratios[0]:8.3f} {statistics.median(ratios):8.3f} {ratios[-1]:8.3f}")
+      f" {ratios[0]:8.3f} {statistics.median(ratios):8.3f} {ratios[-1]:8.3f}"
+      f"   [{lo:.3f}, {hi:.3f}]")
 print("  ratios: " + " ".join(f"{x:.3f}" for x in ratios), file=sys.stderr)
 PY
 }
@@ -62,15 +79,30 @@ one_pair() { # SIZE WRITERS MODE -> "C_MB/s N RUST_MB/s N"
 	"$IOMAP_RS_BIN/bench_write" "$MNT" "$1" "$2" "$3" "$MIB" "$KNOB" "$ROUNDS"
 }
 
-# write_table FS: the Rust/C write table on the filesystem mounted at $MNT.
+# memcpy_mbs SIZE WRITERS: the median over PAIRS runs of copying MIB in SIZE
+# pieces with WRITERS threads (bench_memcpy), the copy that every write of the
+# row makes, alone: how close each path comes to the machine's limit.
+memcpy_mbs() {
+	local p m=()
+	for ((p = 0; p < PAIRS; p++)); do
+		m+=("$("$IOMAP_RS_BIN/bench_memcpy" "$1" "$2" "$MIB" | awk '{ print $2 }')")
+	done
+	printf '%s\n' "${m[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# write_table FS: the Rust/C write table on the filesystem mounted at $MNT,
+# with each row's memcpy limit and the share of it that C and Rust reach.
 write_table() {
-	local size writers mode c r p cm rm
+	local size writers mode c r p cm rm mc line
 	echo "buffered write throughput on $1, kernel $(uname -r)," \
-		"$MIB MiB per run in $((2 * ROUNDS)) interleaved chunks, $PAIRS runs per case"
-	printf '%-9s %-7s %-9s %10s %10s %8s %8s %8s\n' \
-		size writers mode 'C MB/s' 'Rust MB/s' 'min' 'median' 'max'
+		"$MIB MiB per run in $((2 * ROUNDS)) interleaved chunks, $PAIRS runs per case;" \
+		"memcpy: the same copies alone (C and Rust: their share of it)"
+	printf '%-9s %-7s %-9s %10s %10s %8s %8s %8s   %-16s %10s %6s %6s\n' \
+		size writers mode 'C MB/s' 'Rust MB/s' 'min' 'median' 'max' '95% CI median' \
+		'memcpy' 'C' 'Rust'
 	for size in $SIZES; do
 		for writers in 1 2; do
+			mc=$(memcpy_mbs "$size" "$writers")
 			for mode in new overwrite; do
 				c=() r=()
 				for ((p = 0; p < PAIRS; p++)); do
@@ -78,11 +110,15 @@ write_table() {
 					c+=("$cm")
 					r+=("$rm")
 				done
-				summarize "$(printf '%-9s %-7s %-9s' "$size" "$writers" "$mode")" \
-					10.1f "${c[*]}" "${r[*]}"
+				line=$(summarize "$(printf '%-9s %-7s %-9s' "$size" "$writers" "$mode")" \
+					10.1f "${c[*]}" "${r[*]}")
+				echo "$line" | awk -v m="$mc" '{
+					printf "%s %10.1f %5.1f%% %5.1f%%\n", $0, m, 100 * $4 / m, 100 * $5 / m
+				}'
 			done
 		done
 	done
+	elapsed
 }
 
 if [ "$WHAT" != xtfs ]; then
@@ -90,7 +126,8 @@ if [ "$WHAT" != xtfs ]; then
 	echo
 	echo "zeroing and write faults on XFS: ops/s," \
 		"$MIB MiB per run in $((2 * ROUNDS)) interleaved chunks, $PAIRS runs per case"
-	printf '%-9s %10s %10s %8s %8s %8s\n' path 'C ops/s' 'Rust ops/s' 'min' 'median' 'max'
+	printf '%-9s %10s %10s %8s %8s %8s   %s\n' path 'C ops/s' 'Rust ops/s' 'min' 'median' 'max' \
+		'95% CI median'
 	for path in zero mkwrite; do
 		c=() r=()
 		for ((p = 0; p < PAIRS; p++)); do
@@ -103,6 +140,7 @@ if [ "$WHAT" != xtfs ]; then
 		done
 		summarize "$(printf '%-9s' "$path")" 10.0f "${c[*]}" "${r[*]}"
 	done
+	elapsed
 fi
 echo Y >"$KNOB"
 
@@ -121,8 +159,8 @@ echo Y >"$KNOB"
 echo
 echo "xtfs against XFS, both through iomap_rs:" \
 	"$MIB MiB per run, $PAIRS runs per case, runs alternating"
-printf '%-9s %-7s %-9s %10s %10s %8s %8s %8s\n' \
-	size writers mode 'XFS MB/s' 'xtfs MB/s' 'min' 'median' 'max'
+printf '%-9s %-7s %-9s %10s %10s %8s %8s %8s   %s\n' \
+	size writers mode 'XFS MB/s' 'xtfs MB/s' 'min' 'median' 'max' '95% CI median'
 one_run() { # DIR SIZE MODE -> MB/s
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
@@ -143,6 +181,7 @@ for size in $SIZES; do
 		summarize "$(printf '%-9s %-7s %-9s' "$size" 1 "$mode")" 10.1f "${x[*]}" "${t[*]}"
 	done
 done
+elapsed
 
 # fsync latency, xtfs against XFS, both through iomap_rs: a 4 KiB write and
 # an fsync, FSYNCS times per run (appending: new blocks, the size and the
@@ -153,8 +192,8 @@ FSYNCS=${IOMAP_RS_BENCH_FSYNCS:-200}
 echo
 echo "fsync latency, xtfs against XFS, both through iomap_rs:" \
 	"$FSYNCS 4 KiB write+fsync pairs per run, $PAIRS runs per case, runs alternating"
-printf '%-9s %-9s %10s %10s %10s %10s %8s %8s %8s\n' \
-	size mode 'XFS ops/s' 'xtfs ops/s' 'XFS us' 'xtfs us' 'min' 'median' 'max'
+printf '%-9s %-9s %10s %10s %10s %10s %8s %8s %8s   %s\n' \
+	size mode 'XFS ops/s' 'xtfs ops/s' 'XFS us' 'xtfs us' 'min' 'median' 'max' '95% CI median'
 fsync_run() { # DIR MODE -> "OPS/S MEDIAN_US"
 	sync
 	"$IOMAP_RS_BIN/bench_fsync" "$1/fsync-bench" "$2" "$FSYNCS" 4096 | awk '{ print $2, $4 }'
@@ -177,10 +216,11 @@ for mode in append overwrite; do
 		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 	summarize "$(printf '%-9s %-9s' 4096 "$mode")" 10.1f "${x[*]}" "${t[*]}" |
 		awk -v a="$lat" -v b="$tlat" '{
-			printf "%s %s %s %s %10s %10s %s %s %s\n",
-				$1, $2, $3, $4, a, b, $5, $6, $7
+			printf "%s %s %s %s %10s %10s %s %s %s   %s %s\n",
+				$1, $2, $3, $4, a, b, $5, $6, $7, $8, $9
 		}'
 done
+elapsed
 umount "$XMNT"
 umount "$MNT_XFS"
 
@@ -219,4 +259,5 @@ for n in $EXTENTS; do
 	rm -f "$EMNT/f"
 	sync
 done
+elapsed
 umount "$EMNT"

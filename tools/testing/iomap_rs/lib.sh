@@ -25,14 +25,14 @@ REPO_DIR=$(cd "$HARNESS_DIR/../../.." && pwd)
 
 # The kernel configuration (make test KCONFIG=NAME): "default" is tinyconfig
 # plus iomap_rs.config; "distro" adds iomap_rs-distro.config on top, "debug"
-# iomap_rs-debug.config.
+# iomap_rs-debug.config, "profile" (make profile) iomap_rs-profile.config.
 # Each has its own source and build cache and its own output directory, so
 # switching between them rebuilds nothing.
 KCONFIG=${KCONFIG:-default}
 case $KCONFIG in
-default | distro | debug) ;;
+default | distro | debug | profile) ;;
 *)
-	printf 'error: KCONFIG=%s: not one of default, distro, debug\n' "$KCONFIG" >&2
+	printf 'error: KCONFIG=%s: not one of default, distro, debug, profile\n' "$KCONFIG" >&2
 	exit 1
 	;;
 esac

@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The profile command (make profile): builds the profiling configuration
+# (KCONFIG=profile: iomap_rs-profile.config, ftrace's function profiler),
+# boots it once and counts, per folio, the calls that C iomap and iomap_rs
+# make for the same buffered writes on XFS (guest-profile.sh): every
+# traceable function, C's and the rust_helper_* wrappers Rust calls C's
+# inlines through. Prints the table (out/kconfig-profile/logs/profile.txt).
+# Not part of the test run: the counts do not change with the machine, the
+# table in Documentation/filesystems/iomap_rs.rst comes from it.
+#
+# Environment: IOMAP_RS_PROFILE_MIB (MiB written per case, default 16).
+
+export KCONFIG=profile
+# One vCPU: turning the profiler on patches the entry of every traceable
+# function (int3 first, text_poke_bp()), and under TCG another vCPU can run a
+# stale translation of a breakpoint the patching has already removed, an
+# oops in the int3 handler. The counts do not depend on the CPUs.
+export VM_CPUS=${VM_CPUS:-1}
+. "$(dirname "$0")/lib.sh"
+. "$HARNESS_DIR/vm.sh"
+
+"$HARNESS_DIR/setup-toolchain.sh"
+"$HARNESS_DIR/build-kernel.sh"
+step "build test programs" "$LOG_DIR/progs.log" build_progs
+
+say "boot the kernel and profile (console: ${LOG_DIR#"$REPO_DIR"/}/profile-console.log)"
+rc=0
+guest_cmd="IOMAP_RS_BIN=$OUT_DIR/bin IOMAP_RS_PROFILE_MIB=${IOMAP_RS_PROFILE_MIB:-16}"
+run_vm profile 1800 "$guest_cmd $HARNESS_DIR/guest-profile.sh @SHARE@" || rc=$?
+cp -f "$VM_SHARE/dmesg.log" "$LOG_DIR/profile-dmesg.log" 2>/dev/null || true
+[ -f "$VM_SHARE/profile.txt" ] && cp "$VM_SHARE/profile.txt" "$LOG_DIR/profile.txt" &&
+	cat "$LOG_DIR/profile.txt"
+splats=$(vm_kernel_splats "$VM_SHARE/dmesg.log" "$VM_CONSOLE_LOG")
+[ -z "$splats" ] || die "step 'profile': kernel log splat (see $LOG_DIR/profile-dmesg.log):
+$splats"
+[ "$rc" = 0 ] || die "step 'profile': the guest run failed with status $rc (see $VM_CONSOLE_LOG)"
