@@ -22,15 +22,7 @@
 step "build test programs" "$LOG_DIR/progs.log" build_progs
 
 say "boot the kernel and run the benchmark (console: ${LOG_DIR#"$REPO_DIR"/}/bench-console.log)"
-rc=0
-guest_cmd="IOMAP_RS_BIN=$OUT_DIR/bin IOMAP_RS_BENCH_PAIRS=${IOMAP_RS_BENCH_PAIRS:-9}"
-guest_cmd+=" IOMAP_RS_BENCH_MIB=${IOMAP_RS_BENCH_MIB:-64} IOMAP_RS_BENCH=${IOMAP_RS_BENCH:-all}"
-guest_cmd+=" IOMAP_RS_BENCH_SIZES='${IOMAP_RS_BENCH_SIZES:-4096 65536 1048576}'"
-run_vm bench 3600 "$guest_cmd $HARNESS_DIR/guest-bench.sh @SHARE@" || rc=$?
-cp -f "$VM_SHARE/dmesg.log" "$LOG_DIR/bench-dmesg.log" 2>/dev/null || true
-[ -f "$VM_SHARE/bench.txt" ] && cp "$VM_SHARE/bench.txt" "$LOG_DIR/bench.txt" &&
-	cat "$LOG_DIR/bench.txt"
-splats=$(vm_kernel_splats "$VM_SHARE/dmesg.log" "$VM_CONSOLE_LOG")
-[ -z "$splats" ] || die "step 'bench': kernel log splat (see $LOG_DIR/bench-dmesg.log):
-$splats"
-[ "$rc" = 0 ] || die "step 'bench': the guest run failed with status $rc (see $VM_CONSOLE_LOG)"
+run_vm_report bench 3600 "$HARNESS_DIR/guest-bench.sh" \
+	"IOMAP_RS_BIN=$OUT_DIR/bin" "IOMAP_RS_BENCH_PAIRS=${IOMAP_RS_BENCH_PAIRS:-9}" \
+	"IOMAP_RS_BENCH_MIB=${IOMAP_RS_BENCH_MIB:-64}" "IOMAP_RS_BENCH=${IOMAP_RS_BENCH:-all}" \
+	"IOMAP_RS_BENCH_SIZES='${IOMAP_RS_BENCH_SIZES:-4096 65536 1048576}'"

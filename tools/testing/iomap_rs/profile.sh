@@ -26,13 +26,5 @@ export VM_CPUS=${VM_CPUS:-1}
 step "build test programs" "$LOG_DIR/progs.log" build_progs
 
 say "boot the kernel and profile (console: ${LOG_DIR#"$REPO_DIR"/}/profile-console.log)"
-rc=0
-guest_cmd="IOMAP_RS_BIN=$OUT_DIR/bin IOMAP_RS_PROFILE_MIB=${IOMAP_RS_PROFILE_MIB:-16}"
-run_vm profile 1800 "$guest_cmd $HARNESS_DIR/guest-profile.sh @SHARE@" || rc=$?
-cp -f "$VM_SHARE/dmesg.log" "$LOG_DIR/profile-dmesg.log" 2>/dev/null || true
-[ -f "$VM_SHARE/profile.txt" ] && cp "$VM_SHARE/profile.txt" "$LOG_DIR/profile.txt" &&
-	cat "$LOG_DIR/profile.txt"
-splats=$(vm_kernel_splats "$VM_SHARE/dmesg.log" "$VM_CONSOLE_LOG")
-[ -z "$splats" ] || die "step 'profile': kernel log splat (see $LOG_DIR/profile-dmesg.log):
-$splats"
-[ "$rc" = 0 ] || die "step 'profile': the guest run failed with status $rc (see $VM_CONSOLE_LOG)"
+run_vm_report profile 1800 "$HARNESS_DIR/guest-profile.sh" \
+	"IOMAP_RS_BIN=$OUT_DIR/bin" "IOMAP_RS_PROFILE_MIB=${IOMAP_RS_PROFILE_MIB:-16}"

@@ -95,3 +95,23 @@ run_vm() {
 	rm -f "$dir"/disk*.img
 	return $rc
 }
+
+# run_vm_report NAME TIMEOUT_SECONDS GUEST_SCRIPT ENV...
+#
+# For the commands whose guest script writes a report (make bench, make
+# profile): runs GUEST_SCRIPT SHARE in the guest with the ENV assignments,
+# keeps its dmesg as $LOG_DIR/NAME-dmesg.log and its report, the share's
+# NAME.txt, as $LOG_DIR/NAME.txt, and prints the report. Dies, naming the
+# step, on a kernel splat or a failed guest run.
+run_vm_report() {
+	local name=$1 timeout_s=$2 script=$3 rc=0 splats
+	shift 3
+	run_vm "$name" "$timeout_s" "$* $script @SHARE@" || rc=$?
+	cp -f "$VM_SHARE/dmesg.log" "$LOG_DIR/$name-dmesg.log" 2>/dev/null || true
+	[ -f "$VM_SHARE/$name.txt" ] && cp "$VM_SHARE/$name.txt" "$LOG_DIR/$name.txt" &&
+		cat "$LOG_DIR/$name.txt"
+	splats=$(vm_kernel_splats "$VM_SHARE/dmesg.log" "$VM_CONSOLE_LOG")
+	[ -z "$splats" ] || die "step '$name': kernel log splat (see $LOG_DIR/$name-dmesg.log):
+$splats"
+	[ "$rc" = 0 ] || die "step '$name': the guest run failed with status $rc (see $VM_CONSOLE_LOG)"
+}
