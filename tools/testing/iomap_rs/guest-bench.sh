@@ -110,10 +110,11 @@ write_table() {
 					c+=("$cm")
 					r+=("$rm")
 				done
-				line=$(summarize "$(printf '%-9s %-7s %-9s' "$size" "$writers" "$mode")" \
-					10.1f "${c[*]}" "${r[*]}")
+				line=$(printf '%-9s %-7s %-9s' "$size" "$writers" "$mode")
+				line=$(summarize "$line" 10.1f "${c[*]}" "${r[*]}")
 				echo "$line" | awk -v m="$mc" '{
-					printf "%s %10.1f %5.1f%% %5.1f%%\n", $0, m, 100 * $4 / m, 100 * $5 / m
+					printf "%s %10.1f %5.1f%% %5.1f%%\n", $0, m,
+						100 * $4 / m, 100 * $5 / m
 				}'
 			done
 		done
@@ -126,8 +127,8 @@ if [ "$WHAT" != xtfs ]; then
 	echo
 	echo "zeroing and write faults on XFS: ops/s," \
 		"$MIB MiB per run in $((2 * ROUNDS)) interleaved chunks, $PAIRS runs per case"
-	printf '%-9s %10s %10s %8s %8s %8s   %s\n' path 'C ops/s' 'Rust ops/s' 'min' 'median' 'max' \
-		'95% CI median'
+	printf '%-9s %10s %10s %8s %8s %8s   %s\n' \
+		path 'C ops/s' 'Rust ops/s' 'min' 'median' 'max' '95% CI median'
 	for path in zero mkwrite; do
 		c=() r=()
 		for ((p = 0; p < PAIRS; p++)); do

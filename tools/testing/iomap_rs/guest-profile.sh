@@ -46,7 +46,8 @@ profile_run() {
 	"$@"
 	echo 0 >"$T/function_profile_enabled"
 	cat "$T"/trace_stat/function[0-9]* |
-		awk '$2 ~ /^[0-9]+$/ { hits[$1] += $2 } END { for (f in hits) print f, hits[f] }' >"$out"
+		awk '$2 ~ /^[0-9]+$/ { hits[$1] += $2 }
+			END { for (f in hits) print f, hits[f] }' >"$out"
 }
 
 # prepare CASE: the file state before the case's writes, made without the
@@ -63,7 +64,9 @@ prepare() {
 # writes CASE: the writes that are profiled.
 writes() {
 	case $1 in
-	4k-overwrite) dd if=/dev/zero of="$F" bs=4096 count=$((MIB * 256)) conv=notrunc status=none ;;
+	4k-overwrite)
+		dd if=/dev/zero of="$F" bs=4096 count=$((MIB * 256)) conv=notrunc status=none
+		;;
 	4k-append) dd if=/dev/zero of="$F" bs=4096 count=$((MIB * 256)) status=none ;;
 	1m-overwrite) dd if=/dev/zero of="$F" bs=1M count="$MIB" conv=notrunc status=none ;;
 	# bench_paths' own switching goes to a file of no effect: the real
@@ -83,8 +86,8 @@ table() {
 		END {
 			for (f in all)
 				if ((c[f] + 0) / n >= 0.25 || (r[f] + 0) / n >= 0.25)
-					printf "  %-44s %8.2f %8.2f %+8.2f\n", f, c[f] / n, r[f] / n,
-						(r[f] - c[f]) / n
+					printf "  %-44s %8.2f %8.2f %+8.2f\n", f,
+						c[f] / n, r[f] / n, (r[f] - c[f]) / n
 		}' "$3" "$4" | sort -k3,3nr -k2,2nr -k1,1
 	awk -v n="$2" "$join"'
 		END {
@@ -92,13 +95,14 @@ table() {
 				tc += c[f]
 				tr += r[f]
 			}
-			printf "  %-44s %8.2f %8.2f %+8.2f\n", "(all traceable calls)", tc / n, tr / n,
-				(tr - tc) / n
+			printf "  %-44s %8.2f %8.2f %+8.2f\n", "(all traceable calls)",
+				tc / n, tr / n, (tr - tc) / n
 		}' "$3" "$4"
 	echo
 }
 
-echo "function calls per write, C iomap and iomap_rs, XFS, kernel $(uname -r), ftrace's function profiler"
+echo "function calls per write, C iomap and iomap_rs, XFS, kernel $(uname -r)," \
+	"ftrace's function profiler"
 echo
 for c in 4k-overwrite 4k-append 1m-overwrite zero mkwrite; do
 	case $c in

@@ -113,5 +113,6 @@ run_vm_report() {
 	splats=$(vm_kernel_splats "$VM_SHARE/dmesg.log" "$VM_CONSOLE_LOG")
 	[ -z "$splats" ] || die "step '$name': kernel log splat (see $LOG_DIR/$name-dmesg.log):
 $splats"
-	[ "$rc" = 0 ] || die "step '$name': the guest run failed with status $rc (see $VM_CONSOLE_LOG)"
+	[ "$rc" = 0 ] ||
+		die "step '$name': the guest run failed with status $rc (see $VM_CONSOLE_LOG)"
 }
