@@ -524,10 +524,10 @@ impl Mapping {
     #[inline]
     pub fn lock_folio(&self, pos: i64) -> Option<LockedFolio> {
         let index = page_index(pos)?;
+        let raw = self.as_raw();
         // SAFETY: The mapping is alive; with only `FGP_LOCK`, the function returns a locked and
         // referenced folio if one is cached at `index`, or an error pointer.
-        let ptr =
-            unsafe { bindings::__filemap_get_folio(self.as_raw(), index, bindings::FGP_LOCK, 0) };
+        let ptr = unsafe { bindings::__filemap_get_folio(raw, index, bindings::FGP_LOCK, 0) };
         folio_or_error(ptr).ok()
     }
 
@@ -557,9 +557,9 @@ impl Mapping {
             Seek::Data => bindings::SEEK_DATA,
             Seek::Hole => bindings::SEEK_HOLE,
         };
+        let (raw, whence) = (self.as_raw(), whence as i32);
         // SAFETY: The mapping is alive (type invariant).
-        let ret =
-            unsafe { bindings::mapping_seek_hole_data(self.as_raw(), start, end, whence as i32) };
+        let ret = unsafe { bindings::mapping_seek_hole_data(raw, start, end, whence) };
         if ret < 0 {
             // Errors are small negative errnos (`ENXIO`); anything else fails as `EINVAL`.
             return Err(Error::from_errno(ret as i32));
