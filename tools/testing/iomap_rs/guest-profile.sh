@@ -13,6 +13,9 @@
 # counted too (the writing dd's own reads of /dev/zero, say): it is the same
 # on both sides.
 #
+# Then the same writes again between two marks each (progs/insn_mark.c), for
+# the instruction counts of QEMU's plugin (below).
+#
 # The cases: 4 KiB overwrites of cached, clean pages (a write per folio),
 # 4 KiB appends to a new file (delayed allocation, the size extended), 1 MiB
 # overwrites (large folios: per write, not per folio), and make bench's
@@ -101,24 +104,50 @@ table() {
 	echo
 }
 
+# nr_writes CASE: how many writes (or operations) writes CASE makes.
+nr_writes() {
+	case $1 in
+	1m-*) echo "$MIB" ;;
+	# bench_paths' operations: a 100-byte append 1000 bytes past EOF
+	# (a zeroing and a write), a write fault per page.
+	zero) echo $(((MIB << 20) / 1100)) ;;
+	*) echo $((MIB * 256)) ;;
+	esac
+}
+
+CASES="4k-overwrite 4k-append 1m-overwrite zero mkwrite"
+
 echo "function calls per write, C iomap and iomap_rs, XFS, kernel $(uname -r)," \
 	"ftrace's function profiler"
 echo
-for c in 4k-overwrite 4k-append 1m-overwrite zero mkwrite; do
-	case $c in
-	1m-*) n=$MIB ;;
-	# bench_paths' operations: a 100-byte append 1000 bytes past EOF
-	# (a zeroing and a write), a write fault per page.
-	zero) n=$(((MIB << 20) / 1100)) ;;
-	*) n=$((MIB * 256)) ;;
-	esac
+for c in $CASES; do
 	for side in C Rust; do
 		[ "$side" = C ] && echo N >"$KNOB" || echo Y >"$KNOB"
 		prepare "$c"
 		profile_run "$WORK/$c.$side" writes "$c"
 	done
 	echo Y >"$KNOB"
-	table "$c" "$n" "$WORK/$c.C" "$WORK/$c.Rust"
+	table "$c" "$(nr_writes "$c")" "$WORK/$c.C" "$WORK/$c.Rust"
+done
+
+# The instructions: the same writes again, each side's between two marks for
+# QEMU's insn_profile plugin, which profile.sh loads and which writes the
+# counts since the previous mark to the share's insn.N. insn-phases says
+# which N holds which writes; profile.sh makes the tables (insn_table.py)
+# with the symbols of this boot.
+cp /proc/kallsyms "$SHARE/kallsyms"
+mark=0
+for c in $CASES; do
+	for side in C Rust; do
+		[ "$side" = C ] && echo N >"$KNOB" || echo Y >"$KNOB"
+		prepare "$c"
+		"$IOMAP_RS_BIN/insn_mark"
+		writes "$c"
+		"$IOMAP_RS_BIN/insn_mark"
+		mark=$((mark + 2))
+		echo "$mark $c $side $(nr_writes "$c")" >>"$SHARE/insn-phases"
+	done
+	echo Y >"$KNOB"
 done
 rm -f "$F" "$MNT/bench_paths"
 umount "$MNT"

@@ -46,7 +46,8 @@ vm_kernel_splats() {
 
 # run_vm NAME TIMEOUT_SECONDS GUEST_COMMAND
 #
-# VM_APPEND, if set, is added to the kernel command line.
+# VM_APPEND, if set, is added to the kernel command line; VM_QEMU_OPTS, if
+# set, to QEMU's.
 # Sets VM_SHARE (host directory, writable in the guest at the same path) and
 # VM_CONSOLE_LOG before booting; "@SHARE@" in GUEST_COMMAND is replaced by
 # VM_SHARE. Returns the guest command's exit status, or
@@ -67,6 +68,7 @@ run_vm() {
 		truncate -s "$VM_DISK_SIZE" "$dir/disk$disk.img"
 		qemu_opts+=" -drive file=$dir/disk$disk.img,if=virtio,format=raw,cache=unsafe"
 	done
+	qemu_opts+="${VM_QEMU_OPTS:+ $VM_QEMU_OPTS}"
 
 	local kvm_opt=--disable-kvm
 	if [ "${IOMAP_RS_KVM:-0}" = 1 ]; then
