@@ -14,8 +14,11 @@ Each block is charged to the kernel function it starts in (the nearest
 text symbol at or below its address; user space as one row). Rust names
 are demangled with llvm-cxxfilt. Prints, per case, the functions that run
 MIN instructions per write more or fewer on one side than on the other (2 by
-default), by the difference, then the totals: the functions both sides run
-alike (the system call, XFS, the page cache, the copy) cancel out.
+default), by the difference (the functions both sides run alike, the system
+call, XFS, the page cache, the copy, cancel out), then the totals: of the
+library's functions (LIBRARY: C iomap's, iomap_rs's, the helpers), which do
+not change between boots, then of everything, which takes in what else the
+guest ran meanwhile.
 """
 
 import argparse
@@ -28,6 +31,10 @@ import subprocess
 import sys
 
 USER = "(user space)"
+# The functions of C iomap (fs/iomap/: iomap_*, its static ifs_* helpers), of
+# iomap_rs (its C side iomap_rs_*, the kernel crate's Rust) and the rust_helper_*
+# wrappers Rust calls C inlines through.
+LIBRARY = re.compile(r"^(iomap_|ifs_|rust_helper_|<?kernel::|<?core::)")
 
 
 def load_symbols(path):
@@ -130,6 +137,12 @@ def main():
         rows.sort(key=lambda x: (-x[0], -x[2], x[3]))
         for d, ci, ri, fn in rows:
             print(f"  {short(plain[fn], 60):<60} {ci:9.1f} {ri:9.1f} {d:+9.1f}")
+        # The library's own functions on each side: unlike the totals, which take in whatever
+        # else the guest ran meanwhile, the same from boot to boot.
+        lc = sum(v[0] for fn, v in c.items() if LIBRARY.match(plain[fn])) / nc
+        lr = sum(v[0] for fn, v in r.items() if LIBRARY.match(plain[fn])) / nr
+        print(f"  {'(iomap: C iomap, iomap_rs, their helpers)':<60} {lc:9.1f} {lr:9.1f}"
+              f" {lr - lc:+9.1f}")
         for what, k in (("(all instructions)", 0), ("(all memory accesses)", 1)):
             tc = sum(v[k] for v in c.values()) / nc
             tr = sum(v[k] for v in r.values()) / nr
