@@ -381,8 +381,11 @@ where
         error,
     };
 
+    // Whether a mapping was made: `begin` gets empty mappings, which the first needs no
+    // clearing for.
+    let mut mapped_before = false;
     while len > 0 {
-        if iomap.length() != 0 {
+        if mapped_before {
             // Report and advance past the previous mapping.
             let length = match mapped_len(pos, len, &iomap, &srcmap) {
                 Ok(l) => l,
@@ -407,10 +410,11 @@ where
             if len == 0 {
                 break;
             }
+            iomap = Iomap::empty();
+            srcmap = Iomap::empty();
         }
 
-        iomap = Iomap::empty();
-        srcmap = Iomap::empty();
+        mapped_before = true;
         if let Err(e) = ops.begin(pos, len, flags, &mut iomap, &mut srcmap) {
             return stop(pos, Some(e));
         }

@@ -105,7 +105,7 @@ impl<'a, O: IomapOps> Mapped<'a, O> {
     /// made, and the iterator maps the rest of the range again. `EIO` if `pos` is not in this
     /// mapping's range, or if `get_folio` returned a folio that is not the inode's folio at
     /// `pos` (it is handed back); the error of `get_folio` if it failed.
-    #[inline]
+    #[inline(always)]
     pub fn lock_folio<'m>(
         &'m mut self,
         pos: i64,
@@ -223,6 +223,7 @@ impl<'m, 'a, O: IomapOps> ValidatedFolio<'m, 'a, O> {
 
     /// Hands the folio back to the filesystem after `copied` bytes were written at the write
     /// position. Called once: the folio is gone afterwards.
+    #[inline]
     fn put(&mut self, copied: usize) {
         if let Some(folio) = self.folio.take() {
             let inode = self.mapped.inode;
@@ -245,8 +246,8 @@ impl<'m, 'a, O: IomapOps> ValidatedFolio<'m, 'a, O> {
     /// `len` is cut at the end of the folio and of the mapping ([`PreparedWrite::len`]). On an
     /// error the folio is handed back untouched; `EOPNOTSUPP` for inline data and buffer heads,
     /// which iomap_rs does not implement.
-    #[inline]
-    pub fn prepare_write(self, len: usize) -> Result<PreparedWrite<'m, 'a, O>> {
+    #[inline(always)]
+    pub fn prepare_write(mut self, len: usize) -> Result<PreparedWrite<'m, 'a, O>> {
         let pos = self.pos;
         let limit = self.span.end().min(self.mapped.range().end());
         // `pos` lies in the folio and the mapping, so the difference is positive and fits a
@@ -263,44 +264,37 @@ impl<'m, 'a, O: IomapOps> ValidatedFolio<'m, 'a, O> {
         }
         let fsize = self.span.len() as usize;
         // A write covering the whole folio dirties all of it: no per-block state is needed.
-        if !unshare && from == 0 && to == fsize {
-            // INVARIANT: `[from, from + len)` is cut at the end of the folio and of the
-            // mapping, and covers the whole folio.
-            return Ok(PreparedWrite {
-                folio: self,
-                off: from,
-                len,
-            });
+        if unshare || from != 0 || to != fsize {
+            // On an error, `self` hands the folio back as it is dropped.
+            self.prepare_blocks(pos, from, len, src_type)?;
         }
-        self.prepare_blocks(pos, from, len, src_type)
+        // INVARIANT: `[from, from + len)` is cut at the end of the folio and of the mapping, and
+        // covers the whole folio, or `prepare_blocks` made the blocks it partly covers uptodate.
+        Ok(PreparedWrite {
+            folio: self,
+            off: from,
+            len,
+        })
     }
 
     /// [`Self::prepare_write`] of a write that does not cover the whole folio, or unshares:
     /// the folio's per-block state, and the blocks the write partly covers read or zeroed. Out
-    /// of line, so that the whole-folio case stays small enough to be inlined.
+    /// of line, so that the whole-folio case stays small enough to be inlined; it borrows the
+    /// handle rather than moving it in and out.
     #[inline(never)]
     fn prepare_blocks(
-        mut self,
+        &mut self,
         pos: i64,
         from: usize,
         len: usize,
         src_type: MappingType,
-    ) -> Result<PreparedWrite<'m, 'a, O>> {
+    ) -> Result {
         let to = from + len;
         let flags = self.mapped.flags();
         let unshare = flags.contains(IterFlags::UNSHARE);
-        // INVARIANT: `[from, from + len)` is cut at the end of the folio and of the mapping, and
-        // each caller of `prepared` has made the blocks it partly covers uptodate first.
-        let prepared = |this| {
-            Ok(PreparedWrite {
-                folio: this,
-                off: from,
-                len,
-            })
-        };
         self.file_folio_mut().prepare_state(flags)?;
         if self.folio().test_uptodate() {
-            return prepared(self);
+            return Ok(());
         }
 
         let inode = self.mapped.inode;
@@ -349,11 +343,12 @@ impl<'m, 'a, O: IomapOps> ValidatedFolio<'m, 'a, O> {
             }
             block_start += plen as i64;
         }
-        prepared(self)
+        Ok(())
     }
 }
 
 impl<O: IomapOps> Drop for ValidatedFolio<'_, '_, O> {
+    #[inline]
     fn drop(&mut self) {
         self.put(0);
     }
@@ -390,6 +385,7 @@ impl<'m, 'a, O: IomapOps> PreparedWrite<'m, 'a, O> {
 
     /// Copies up to [`Self::len`] bytes from `from` into the folio at the write position, with
     /// page faults disabled (fewer if the user buffer faulted).
+    #[inline(always)]
     pub fn copy_from_iter<'i>(mut self, from: &'i mut IovIter) -> CopiedWrite<'m, 'a, 'i, O> {
         let (off, len) = (self.off, self.len);
         // Where `flush_dcache_folio()` does nothing ([`folio::ARCH_FLUSHES_DCACHE`]), neither
@@ -479,8 +475,9 @@ impl<O: IomapOps> CopiedWrite<'_, '_, '_, O> {
     /// Completes the write as [`CopiedWrite::commit`] does, without changing the file size: for
     /// zeroing and unsharing, which work within EOF (C's `iomap_write_end()` without the size
     /// update of `iomap_write_iter()`).
-    pub fn commit_in_place(mut self) -> Commit {
-        self.complete(None, false)
+    #[inline(always)]
+    pub fn commit_in_place(self) -> Commit {
+        self.finish(None, false)
     }
 
     /// Completes the write, as `__iomap_write_end()` and the rest of one step of
@@ -492,14 +489,29 @@ impl<O: IomapOps> CopiedWrite<'_, '_, '_, O> {
     /// partly written block could be overwritten by a read): the copied bytes are given back to
     /// the buffer and [`Commit::written`] is zero. `EINVAL`, rejecting the same way, if `lock`
     /// is not the lock of the iteration's inode.
-    pub fn commit(mut self, lock: &InodeLock<'_>) -> Result<Commit> {
+    #[inline(always)]
+    pub fn commit(self, lock: &InodeLock<'_>) -> Result<Commit> {
         if !core::ptr::eq(lock.inode(), self.prepared.folio.mapped.inode) {
-            self.complete(None, true);
+            self.finish(None, true);
             return Err(EINVAL);
         }
-        Ok(self.complete(Some(lock), false))
+        Ok(self.finish(Some(lock), false))
     }
 
+    /// Completes the write and disposes of the handle. Once the folio is handed back, dropping
+    /// the handle would do nothing (the borrows and the record of the copy need no drop), so
+    /// it is forgotten instead: the compiler then need not build it in memory for an out of
+    /// line drop. Should the folio still be there, the handle is dropped, handing it back.
+    #[inline(always)]
+    fn finish(mut self, lock: Option<&InodeLock<'_>>, reject: bool) -> Commit {
+        let commit = self.complete(lock, reject);
+        if self.prepared.folio.folio.is_none() {
+            core::mem::forget(self);
+        }
+        commit
+    }
+
+    #[inline(always)]
     fn complete(&mut self, lock: Option<&InodeLock<'_>>, reject: bool) -> Commit {
         if self.done {
             return Commit {
