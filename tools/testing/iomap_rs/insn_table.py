@@ -34,7 +34,7 @@ USER = "(user space)"
 # The functions of C iomap (fs/iomap/: iomap_*, its static ifs_* helpers), of
 # iomap_rs (its C side iomap_rs_*, the kernel crate's Rust) and the rust_helper_*
 # wrappers Rust calls C inlines through.
-LIBRARY = re.compile(r"^(iomap_|ifs_|rust_helper_|<?kernel::|<?core::)")
+LIBRARY = re.compile(r"^(_*iomap_|ifs_|rust_helper_|<?kernel::|<?core::|<.* as kernel::)")
 
 
 def load_symbols(path):
@@ -57,8 +57,10 @@ def demangle(names, cxxfilt):
     """Rust v0 names (_R...) demangled; others as they are."""
     rust = sorted(n for n in names if n.startswith("_R"))
     out = {n: n for n in names}
-    if not rust or not cxxfilt:
+    if not rust:
         return out
+    if not cxxfilt:
+        sys.exit("insn_table: llvm-cxxfilt not found: Rust names stay mangled")
     res = subprocess.run([cxxfilt], input="\n".join(rust) + "\n", capture_output=True,
                          text=True, check=True)
     for mangled, plain in zip(rust, res.stdout.splitlines()):
@@ -105,8 +107,8 @@ def main():
     args = ap.parse_args()
 
     syms = load_symbols(os.path.join(args.share, "kallsyms"))
-    if not syms:
-        sys.exit("insn_table: no text symbols in kallsyms (kptr_restrict?)")
+    if not syms or syms[-1][0] == 0:
+        sys.exit("insn_table: no text symbol addresses in kallsyms (read as root?)")
     addrs = [a for a, _ in syms]
     names = [n for _, n in syms]
 

@@ -16,6 +16,11 @@
 # Environment: IOMAP_RS_PROFILE_MIB (MiB written per case, default 16).
 
 export KCONFIG=profile
+# The instruction counts come from TCG's plugin interface, which KVM lacks.
+if [ "${IOMAP_RS_KVM:-0}" = 1 ]; then
+	echo "make profile: runs under TCG only (unset IOMAP_RS_KVM)" >&2
+	exit 1
+fi
 # One vCPU: turning the profiler on patches the entry of every traceable
 # function (int3 first, text_poke_bp()), and under TCG another vCPU can run a
 # stale translation of a breakpoint the patching has already removed, an
