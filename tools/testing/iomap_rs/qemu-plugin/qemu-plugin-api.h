@@ -12,7 +12,8 @@
 #include <stdint.h>
 
 typedef uint64_t qemu_plugin_id_t;
-typedef struct qemu_info_t qemu_info_t; /* not read here */
+/* QEMU's typedef of this struct is left out: the plugin does not read it. */
+struct qemu_info_t;
 struct qemu_plugin_tb;
 struct qemu_plugin_insn;
 
