@@ -99,9 +99,14 @@ htmldocs() {
 	local out=$OUT_DIR/htmldocs findings f
 	/usr/bin/python3 -c 'import sphinx' 2>/dev/null ||
 		{ echo "make lint needs Sphinx: apt-get install python3-sphinx"; return 1; }
+	/usr/bin/python3 -c 'import yaml' 2>/dev/null ||
+		{ echo "make lint needs PyYAML: apt-get install python3-yaml"; return 1; }
 	mkdir -p "$out"
-	make -C "$KSRC" O="$out" PYTHON3=/usr/bin/python3 SPHINXBUILD=/usr/bin/sphinx-build \
-		SPHINXDIRS=filesystems htmldocs
+	# Debian's python3 first in PATH too: the netlink spec generator runs as
+	# "env python3" and needs Debian's python3-yaml, which another python3
+	# earlier in PATH (pyenv's, say) may lack.
+	PATH=/usr/bin:$PATH make -C "$KSRC" O="$out" PYTHON3=/usr/bin/python3 \
+		SPHINXBUILD=/usr/bin/sphinx-build SPHINXDIRS=filesystems htmldocs
 	findings=$(grep -E 'filesystems/(iomap_rs|xtfs)(\.rst)?:|include/linux/iomap_rs\.h:' \
 		"$LOG_DIR/lint-htmldocs.log" | grep -Ei 'warning|error' || true)
 	[ -z "$findings" ] || { echo "$findings"; return 1; }
