@@ -119,10 +119,11 @@ impl Inode {
         // data a writer put in before it extended the size is seen with the size.
         #[cfg(CONFIG_64BIT)]
         {
-            // SAFETY: The inode is alive (type invariant); `i_size` is an aligned `loff_t`,
-            // which C writes with `i_size_write()`, a single store on 64-bit, under whatever
-            // lock the writer holds (`i_rwsem`, or a filesystem's own at I/O completion): an
-            // atomic load sees the old or the new size. The pointer does not outlive the load.
+            // `i_size_write()` is a single store on 64-bit, under whatever lock the writer holds
+            // (`i_rwsem`, or a filesystem's own at I/O completion).
+            // SAFETY: The inode is alive (type invariant); `i_size` is an aligned `loff_t` that C
+            // only stores whole: an atomic load sees the old or the new size, and the pointer
+            // does not outlive it.
             let size = unsafe {
                 core::sync::atomic::AtomicI64::from_ptr(core::ptr::addr_of_mut!(
                     (*self.as_raw()).i_size
@@ -313,10 +314,10 @@ impl InodeLock<'_> {
         // On 64-bit, `i_size_write()` is a release store ([`Inode::size`] has the other side).
         #[cfg(CONFIG_64BIT)]
         {
-            // SAFETY: The inode is alive (type invariant); `i_size` is an aligned `loff_t`, which
-            // C reads and writes with single loads and stores on 64-bit (`i_size_read()`,
-            // `i_size_write()`): a racing reader sees the old or the new size. The pointer does
-            // not outlive the store.
+            // C reads and writes `i_size` with single loads and stores on 64-bit
+            // (`i_size_read()`, `i_size_write()`).
+            // SAFETY: The inode is alive (type invariant); `i_size` is an aligned `loff_t`: a
+            // racing reader sees the old or the new size. The pointer does not outlive the store.
             let i_size = unsafe {
                 core::sync::atomic::AtomicI64::from_ptr(core::ptr::addr_of_mut!(
                     (*self.inode.as_raw()).i_size
